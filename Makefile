@@ -1,0 +1,135 @@
+# memsight - eBPF memory observer
+#
+#   make            build everything into $(O) (default ./build)
+#   make demo       install deps, build, run memsight on the bundled leaky target
+#   make test       install deps, build, run unit + real-BPF integration tests
+#   make V=1        show full commands
+
+O ?= build
+V ?= 0
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
+	  -D_GNU_SOURCE -fno-omit-frame-pointer -MMD -MP \
+	  -Iinclude -Iuser -I$(O)
+LDLIBS += -lbpf -lelf -ldw -lz -lstdc++
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+	      -I$(O) -Iinclude -Ibpf -MMD -MP
+
+# user/<prog>.c files with a main(); everything else in user/ is the library.
+PROGS := memsight
+PROG_SRCS := $(patsubst %,user/%.c,$(PROGS))
+LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(O)/user/%.o,$(LIB_SRCS))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+SKEL := $(O)/memsight.skel.h
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
+TARGET_SRCS := $(wildcard tests/targets/*.c)
+TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS))
+
+.PHONY: all deps demo test unit integration clean install
+.DEFAULT_GOAL := all
+
+all: $(patsubst %,$(O)/%,$(PROGS)) $(TARGET_BINS)
+
+# ---- BPF -------------------------------------------------------------
+# Prefer the running kernel's BTF; fall back to the checked-in copy.
+$(O)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(O)
+	$(Q)if [ -r /sys/kernel/btf/vmlinux ] && \
+		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp 2>/dev/null; then \
+		mv $@.tmp $@; else rm -f $@.tmp; cp bpf/vmlinux/vmlinux.h $@; fi
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(O)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/memsight.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SKEL): $(O)/memsight.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name memsight_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- user space ------------------------------------------------------
+$(O)/user/%.o: user/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/libmemsight.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/%: $(O)/user/%.o $(O)/libmemsight.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Only the modules that include the skeleton wait for the BPF build.
+SKEL_USERS := $(patsubst user/%.c,$(O)/user/%.o,$(shell grep -l 'memsight.skel.h' user/*.c 2>/dev/null))
+$(SKEL_USERS): $(SKEL)
+
+# ---- tests -------------------------------------------------------------
+# tests/unit/test_foo.c links user/foo.o plus the modules named in
+# UNIT_DEPS_foo (tests/unit/deps.mk), so one module's test never waits on
+# another module it does not use.
+-include tests/unit/deps.mk
+FIXTURES :=
+-include tests/fixtures/fixtures.mk
+.SECONDEXPANSION:
+$(O)/tests/unit/test_%: tests/unit/test_%.c $(O)/user/%.o \
+		$$(patsubst %,$(O)/user/%.o,$$(UNIT_DEPS_$$*)) | $$(FIXTURES)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(filter %.o,$^) $(LDLIBS) -lcmocka -o $@
+
+# Targets are built the way the acceptance criteria ask: frame pointers, -g.
+TARGET_CFLAGS := -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+		 -fno-optimize-sibling-calls -fno-inline -Wall -MMD -MP
+$(O)/tests/targets/%: tests/targets/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TARGET_CFLAGS) $< -o $@
+
+deps:
+	$(Q)scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(O) $(UNIT_BINS)
+
+integration: all
+	$(Q)tests/bpf/run.sh $(O)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)tests/run-all.sh $(O)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(O)
+
+clean:
+	$(call msg,CLEAN,$(O))
+	$(Q)rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

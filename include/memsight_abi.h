@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * memsight_abi.h - the only types shared between BPF programs and user space.
+ *
+ * Rules: fixed-width __u* types, explicit padding, no pointers, every struct's
+ * size pinned by a _Static_assert so BPF and user space can never disagree.
+ */
+#ifndef MEMSIGHT_ABI_H
+#define MEMSIGHT_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define MS_MAX_STACK_DEPTH	127	/* frames per stack trace */
+#define MS_DEF_LIVE_ENTRIES	(1 << 20)	/* outstanding allocations tracked */
+#define MS_DEF_STACK_ENTRIES	(1 << 14)	/* distinct stack traces */
+#define MS_DEF_AGG_ENTRIES	(1 << 15)	/* (process, stack, kind) aggregates */
+#define MS_DEF_PIDS		1024	/* processes watched at once */
+#define MS_INFLIGHT_ENTRIES	(1 << 14)	/* threads inside an allocator call */
+
+/* Which allocator entry point produced an allocation. */
+enum ms_alloc_kind {
+	MS_KIND_MALLOC = 0,
+	MS_KIND_CALLOC,
+	MS_KIND_REALLOC,
+	MS_KIND_REALLOCARRAY,
+	MS_KIND_POSIX_MEMALIGN,
+	MS_KIND_ALIGNED_ALLOC,
+	MS_KIND_MEMALIGN,
+	MS_KIND_VALLOC,
+	MS_KIND_PVALLOC,
+	MS_KIND_MMAP,
+	MS_KIND__MAX,
+};
+
+/* Global loss / event counters, indexes into the per-CPU "counters" array. */
+enum ms_counter {
+	MS_CNT_ALLOC_EVENTS = 0,	/* allocations recorded */
+	MS_CNT_FREE_EVENTS,		/* frees that matched a tracked allocation */
+	MS_CNT_FREE_UNKNOWN,		/* frees of pointers we never saw (pre-attach) */
+	MS_CNT_STACK_ERR,		/* bpf_get_stackid failed (not collision) */
+	MS_CNT_STACK_COLLISION,		/* stack map bucket held another stack */
+	MS_CNT_LIVE_FULL,		/* live-allocation table full: alloc untracked */
+	MS_CNT_AGG_FULL,		/* aggregate table full: alloc unaccounted */
+	MS_CNT_INFLIGHT_FULL,		/* no slot for an in-progress call */
+	MS_CNT_INFLIGHT_MISS,		/* a return without its entry */
+	MS_CNT_NESTED,			/* allocator calls made inside another */
+	MS_CNT_FAILED_ALLOC,		/* allocator returned NULL / error */
+	MS_CNT__MAX,
+};
+
+/* Key of the live-allocation table: one outstanding allocation. */
+struct ms_live_key {
+	__u32 tgid;
+	__u32 __pad;
+	__u64 addr;
+};
+
+struct ms_live_val {
+	__u64 size;
+	__u64 ts_ns;		/* bpf_ktime_get_ns() at allocation */
+	__s32 stack_id;		/* negative: no stack */
+	__u32 kind;		/* enum ms_alloc_kind */
+};
+
+/* Key of the aggregate table: one (process, call stack, allocator) triple. */
+struct ms_agg_key {
+	__u32 tgid;
+	__s32 stack_id;
+	__u32 kind;
+	__u32 __pad;
+};
+
+/*
+ * Running totals; in use = alloc - free. Updated with atomic adds so one
+ * hash entry serves every CPU.
+ */
+struct ms_agg_val {
+	__u64 alloc_bytes;
+	__u64 alloc_count;
+	__u64 free_bytes;
+	__u64 free_count;
+};
+
+/* A thread that is inside an allocator call (entry seen, return pending). */
+struct ms_inflight {
+	__u64 size;		/* requested bytes (n * size for calloc) */
+	__u64 old_addr;		/* realloc: the pointer being resized */
+	__u64 out_ptr;		/* posix_memalign: where the result is stored */
+	__u32 kind;
+	__u32 depth;		/* nested tracked calls still to return */
+};
+
+/* Per-process settings; presence in the pid filter map means "watched". */
+struct ms_pid_cfg {
+	__u32 flags;
+	__u32 __pad;
+};
+
+#define MS_PIDF_NO_STACKS	(1u << 0)
+
+#ifdef __cplusplus
+#define MS_STATIC_ASSERT static_assert
+#else
+#define MS_STATIC_ASSERT _Static_assert
+#endif
+MS_STATIC_ASSERT(sizeof(struct ms_live_key) == 16, "ms_live_key ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 24, "ms_live_val ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 32, "ms_inflight ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 8, "ms_pid_cfg ABI");
+
+#endif /* MEMSIGHT_ABI_H */

@@ -1,0 +1,3 @@
+# Extra user/ modules each unit test links, beyond its own module:
+#   UNIT_DEPS_<module> := <module> <module> ...
+UNIT_DEPS_model :=

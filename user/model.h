@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * model.h - a symbolised snapshot of one process's allocations.
+ *
+ * The model is the one place collected data lives in user space: the
+ * collector fills it from the BPF maps, exporters (text, JSON, pprof,
+ * folded, SVG, metrics) only read it and never touch a map.
+ */
+#ifndef MEMSIGHT_MODEL_H
+#define MEMSIGHT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "procfs.h"
+
+struct ms_frame {
+	uint64_t addr;		/* runtime address in the target */
+	char *func;		/* demangled function name, NULL if unknown */
+	uint64_t func_off;	/* addr - function start */
+	char *module;		/* path of the mapped file, NULL if none */
+	char *file;		/* source file, NULL if unknown */
+	int line;		/* 0 if unknown */
+	/* the mapping containing addr (pprof Mapping) */
+	uint64_t map_start;
+	uint64_t map_end;
+	uint64_t map_pgoff;
+	uint8_t build_id[20];
+	int build_id_len;
+};
+
+struct ms_stack {
+	uint32_t kind;		/* enum ms_alloc_kind */
+	int32_t stack_id;	/* BPF stack id; < 0: stack unavailable */
+	uint32_t nframes;
+	struct ms_frame *frames;	/* leaf (allocation site's caller) first */
+	uint64_t alloc_bytes;
+	uint64_t alloc_count;
+	uint64_t free_bytes;
+	uint64_t free_count;
+	/* derived: alloc - free, clamped at 0 */
+	uint64_t inuse_bytes;
+	uint64_t inuse_count;
+	uint64_t oldest_ns;	/* age of the oldest outstanding allocation, 0 if none */
+};
+
+struct ms_loss {
+	uint64_t alloc_events;
+	uint64_t free_events;
+	uint64_t free_unknown;
+	uint64_t stack_errors;
+	uint64_t stack_collisions;
+	uint64_t live_full;
+	uint64_t agg_full;
+	uint64_t inflight_full;
+	uint64_t inflight_miss;
+	uint64_t nested;
+	uint64_t failed_alloc;
+};
+
+struct ms_profile {
+	pid_t pid;
+	char comm[MS_COMM_LEN + 1];
+	char *exe;
+	uint64_t start_time_ticks;	/* /proc/PID/stat start time: pid + this = identity */
+	uint64_t duration_ns;		/* how long allocations were observed */
+	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
+	bool exited;			/* target exited during observation */
+	bool have_status;
+	struct ms_proc_status status;	/* RSS etc. at snapshot time */
+	struct ms_loss loss;		/* global counters at snapshot time */
+	size_t nstacks;
+	size_t cap;
+	struct ms_stack *stacks;
+	/* totals over all stacks */
+	uint64_t inuse_bytes;
+	uint64_t inuse_count;
+	uint64_t alloc_bytes;
+	uint64_t alloc_count;
+};
+
+struct ms_profile *ms_profile__new(pid_t pid);
+void ms_profile__free(struct ms_profile *p);
+
+/* Append a stack with frames copied in (strings duplicated). Returns the
+ * new entry or NULL + errno. */
+struct ms_stack *ms_profile__add_stack(struct ms_profile *p, const struct ms_stack *tmpl,
+				       const struct ms_frame *frames, uint32_t nframes);
+
+/* Recompute derived fields and totals, then sort stacks by in-use bytes
+ * (descending), ties by alloc bytes, then stack id: a stable order. */
+void ms_profile__finalize(struct ms_profile *p);
+
+/* Free the strings inside one frame (not the frame itself). */
+void ms_frame__clear(struct ms_frame *f);
+
+const char *ms_kind__name(uint32_t kind);
+
+#endif /* MEMSIGHT_MODEL_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * symbolize.h - ELF symbol tables, debug-file lookup and a per-build-id cache.
+ *
+ * Library-like: returns 0 / -errno (or NULL + errno), never logs.
+ */
+#ifndef MEMSIGHT_SYMBOLIZE_H
+#define MEMSIGHT_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MS_BUILD_ID_MAX 20
+
+/* Limits that protect us from hostile or absurd inputs. */
+#define MS_SYM_MAX_SYMBOLS	(8u << 20)	/* symbols kept per module */
+#define MS_SYM_MAX_SECTION	(512ull << 20)	/* bytes of one (decompressed) section */
+#define MS_SYM_MAX_MODULES	4096		/* modules held by one cache */
+
+/* ---- one ELF file ---------------------------------------------------- */
+
+struct ms_elf;
+
+/* Open and validate an ELF file. NULL + errno (ENOENT, EACCES, ENOEXEC for not-ELF/corrupt). */
+struct ms_elf *ms_elf__open(const char *path);
+void ms_elf__close(struct ms_elf *elf);
+
+/* Copy the GNU build-id into buf; returns its length, or -ENOENT if absent. */
+int ms_elf__build_id(const struct ms_elf *elf, uint8_t *buf, size_t len);
+
+/* 1 if ET_DYN (shared object or PIE), 0 if ET_EXEC. */
+int ms_elf__is_dyn(const struct ms_elf *elf);
+
+/*
+ * Find a defined function symbol (STT_FUNC or STT_GNU_IFUNC, st_shndx !=
+ * SHN_UNDEF) by exact name in .symtab, then .dynsym; versioned dynsym names
+ * ("malloc@@GLIBC_2.2.5") match their base name.
+ */
+int ms_elf__find_func(struct ms_elf *elf, const char *name,
+		      uint64_t *ret_vaddr, uint64_t *ret_size);
+
+/* Translate a virtual address to a file offset via the PT_LOAD headers. */
+int ms_elf__vaddr_to_offset(const struct ms_elf *elf, uint64_t vaddr, uint64_t *ret_off);
+/* And back: file offset to virtual address. */
+int ms_elf__offset_to_vaddr(const struct ms_elf *elf, uint64_t off, uint64_t *ret_vaddr);
+
+/*
+ * Read up to len bytes of the file's contents at virtual address vaddr
+ * (e.g. a function's first instructions). Returns bytes read or -errno.
+ */
+int ms_elf__read_vaddr(const struct ms_elf *elf, uint64_t vaddr, void *buf, size_t len);
+
+/* ---- the cache: address -> symbol ----------------------------------- */
+
+struct ms_sym {
+	const char *name;	/* demangled; owned by the cache; NULL if unknown */
+	uint64_t offset;	/* address - symbol start */
+	const char *module;	/* path of the module as given to lookup */
+	const char *file;	/* source file, or NULL (DWARF line info) */
+	int line;		/* 0 if unknown */
+	uint64_t vaddr;		/* the address translated to the ELF's vaddr space */
+};
+
+struct symcache_opts {
+	const char *debug_dir;	/* default "/usr/lib/debug" */
+	bool no_demangle;
+};
+
+struct symcache;
+
+struct symcache *symcache__new(const struct symcache_opts *opts);
+void symcache__free(struct symcache *cache);
+
+/*
+ * Symbolise a location given as (module file, file offset) — what
+ * /proc/PID/maps gives: file_off = addr - map.start + map.pgoff.
+ *
+ * path: the module as openable by us (e.g. "/proc/PID/root/usr/lib/libc.so.6");
+ * root: prefix for debug-file search inside the target's mount namespace
+ * (e.g. "/proc/PID/root"), or NULL for the host's.
+ *
+ * Modules are cached by build-id (falling back to path+size+mtime), so the
+ * same libc in 100 processes is read once. Returns 0 with ret->name == NULL
+ * when the module is readable but has no symbol covering the address;
+ * -errno when the module cannot be opened or parsed (the error is cached
+ * too, so a broken file is not re-read for every frame).
+ */
+int symcache__lookup(struct symcache *cache, const char *path, const char *root,
+		     uint64_t file_off, struct ms_sym *ret);
+
+struct symcache_stats {
+	uint64_t modules;
+	uint64_t symbols;
+	uint64_t lookups;
+	uint64_t hits;		/* served from an already-loaded module */
+	uint64_t errors;
+	uint64_t dropped_symbols;	/* beyond MS_SYM_MAX_SYMBOLS */
+};
+
+void symcache__stats(const struct symcache *cache, struct symcache_stats *ret);
+
+#endif /* MEMSIGHT_SYMBOLIZE_H */
