@@ -25,7 +25,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
 	  -D_GNU_SOURCE -fno-omit-frame-pointer -MMD -MP \
 	  -Iinclude -Iuser -I$(O)
-LDLIBS += -lbpf -lelf -ldw -lz -lstdc++
+LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(O) -Iinclude -Ibpf -MMD -MP
@@ -42,7 +42,8 @@ SKEL := $(O)/memsight.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
-TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS))
+TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
+	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static
 
 .PHONY: all deps demo test unit integration clean install
 .DEFAULT_GOAL := all
@@ -98,7 +99,7 @@ FIXTURES :=
 -include tests/fixtures/fixtures.mk
 .SECONDEXPANSION:
 $(O)/tests/unit/test_%: tests/unit/test_%.c $(O)/user/%.o \
-		$$(patsubst %,$(O)/user/%.o,$$(UNIT_DEPS_$$*)) | $$(FIXTURES)
+		$$(addprefix $(O)/user/,$$(addsuffix .o,$$(UNIT_DEPS_$$*))) | $$(FIXTURES)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(filter %.o,$^) $(LDLIBS) -lcmocka -o $@
@@ -111,6 +112,16 @@ $(O)/tests/targets/%: tests/targets/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TARGET_CFLAGS) $< -o $@
 
+# The same target linked statically: its malloc lives in the executable.
+$(O)/tests/targets/leaky-static: tests/targets/leaky.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TARGET_CFLAGS) -static $< -o $@
+# ... and stripped: no symbol says where malloc is.
+$(O)/tests/targets/stripped-static: tests/targets/leaky.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TARGET_CFLAGS) -static -s $< -o $@
 deps:
 	$(Q)scripts/deps.sh
 

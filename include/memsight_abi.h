@@ -34,6 +34,15 @@ enum ms_alloc_kind {
 	MS_KIND__MAX,
 };
 
+/*
+ * The attach cookie of the entry program says which function was hit: an
+ * allocating function's cookie is its enum ms_alloc_kind, the others follow.
+ */
+enum ms_probe {
+	MS_PROBE_FREE = 64,
+	MS_PROBE_MUNMAP,
+};
+
 /* Global loss / event counters, indexes into the per-CPU "counters" array. */
 enum ms_counter {
 	MS_CNT_ALLOC_EVENTS = 0,	/* allocations recorded */
@@ -83,14 +92,28 @@ struct ms_agg_val {
 	__u64 free_count;
 };
 
-/* A thread that is inside an allocator call (entry seen, return pending). */
+/*
+ * A thread that is inside an allocator call (entry seen, return pending).
+ *
+ * Nesting (reallocarray -> realloc, malloc -> mmap) is told apart by the
+ * stack pointer, not a depth counter: a call entered deeper than the
+ * recorded one (lower sp) is nested and ignored; a return whose sp is above
+ * the recorded entry sp is the outer call's. State left behind by a thread
+ * that died mid-call can therefore never swallow later calls for long: it
+ * is replaced by the next call entered at or above its sp, or once stale.
+ */
 struct ms_inflight {
 	__u64 size;		/* requested bytes (n * size for calloc) */
 	__u64 old_addr;		/* realloc: the pointer being resized */
 	__u64 out_ptr;		/* posix_memalign: where the result is stored */
-	__u32 kind;
-	__u32 depth;		/* nested tracked calls still to return */
+	__u64 sp;		/* stack pointer at entry */
+	__u64 ts_ns;		/* entry time, to expire stale state */
+	__u32 kind;		/* enum ms_alloc_kind */
+	__u32 flags;		/* MS_INF_* */
 };
+
+#define MS_INF_IGNORE		(1u << 0)	/* tracked for nesting only (file mmap) */
+#define MS_INFLIGHT_STALE_NS	(2ull * 1000 * 1000 * 1000)
 
 /* Per-process settings; presence in the pid filter map means "watched". */
 struct ms_pid_cfg {
@@ -109,7 +132,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_key) == 16, "ms_live_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 24, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 32, "ms_inflight ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 48, "ms_inflight ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 8, "ms_pid_cfg ABI");
 
 #endif /* MEMSIGHT_ABI_H */

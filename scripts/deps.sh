@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
-libcmocka-dev libmicrohttpd-dev pkg-config jq golang-go binutils procps psmisc"
+libcmocka-dev libmicrohttpd-dev g++ libxml2-utils pkg-config jq golang-go binutils procps psmisc"
 
 missing=""
 for p in $PKGS; do

@@ -3,7 +3,7 @@
 # Prints one closing line "N passed, N failed[, N skipped]".
 O=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
-tests/run-unit.sh "$O" "$O"/tests/unit/test_*
+tests/run-unit.sh "$O" $(find "$O/tests/unit" -maxdepth 1 -type f -name "test_*" ! -name "*.*" | sort)
 tests/bpf/run.sh "$O"
 read -r up uf < "$O/unit.result"
 read -r ip if is < "$O/integration.result"

@@ -39,7 +39,7 @@ void ms_maps__free(struct ms_maps *maps);
 const struct ms_map *ms_maps__find(const struct ms_maps *maps, uint64_t addr);
 
 struct ms_proc_status {
-	char name[MS_COMM_LEN + 1];	/* "Name:", unescaped as the kernel prints it */
+	char name[128];		/* "Name:" as the kernel prints it (escaped) */
 	pid_t tgid;
 	pid_t ppid;
 	uint32_t threads;

@@ -65,6 +65,7 @@ struct ms_sym {
 struct symcache_opts {
 	const char *debug_dir;	/* default "/usr/lib/debug" */
 	bool no_demangle;
+	unsigned int max_modules;	/* 0: MS_SYM_MAX_MODULES; lower values bound memory (and tests) */
 };
 
 struct symcache;

@@ -1,3 +1,10 @@
 # Extra user/ modules each unit test links, beyond its own module:
 #   UNIT_DEPS_<module> := <module> <module> ...
 UNIT_DEPS_model :=
+UNIT_DEPS_folded := model
+UNIT_DEPS_pprof := model folded
+UNIT_DEPS_flamegraph := model folded
+UNIT_DEPS_procfs :=
+UNIT_DEPS_json :=
+UNIT_DEPS_goruntime :=
+UNIT_DEPS_symbolize :=

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * alloc.bpf.c - uprobes on the C allocator family.
+ *
+ * Entry probes remember the request per thread; return probes (only where
+ * the returned pointer is needed) record the allocation in "live" (ptr ->
+ * size, stack, time) and add it to the per (process, stack, kind) aggregate.
+ * free/munmap are entry-only: they look the pointer up and move its bytes
+ * to the aggregate's free side. Nothing is sent to user space per event:
+ * user space reads the aggregates when it wants a report.
+ */
+#include "common.bpf.h"
+
+#define MAP_ANONYMOUS 0x20
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_LIVE_ENTRIES);
+	/* kernel memory grows with use, not with the limit */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ms_live_key);
+	__type(value, struct ms_live_val);
+} live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_AGG_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ms_agg_key);
+	__type(value, struct ms_agg_val);
+} aggs SEC(".maps");
+
+/* No BPF_F_REUSE_STACKID: a colliding stack is counted, never overwritten. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, MS_DEF_STACK_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, MS_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* pid_tgid -> the allocator call this thread is in. LRU: dead threads age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MS_INFLIGHT_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct ms_inflight);
+} inflight SEC(".maps");
+
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_addr,
+				 __u64 out_ptr, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+	__u64 now = bpf_ktime_get_ns();
+	struct ms_inflight *st, n = {};
+
+	if (!watched(id >> 32))
+		return 0;
+	st = bpf_map_lookup_elem(&inflight, &id);
+	if (st && sp < st->sp && now - st->ts_ns < MS_INFLIGHT_STALE_NS) {
+		/* called from inside another tracked call: the outer one accounts */
+		count(MS_CNT_NESTED);
+		return 0;
+	}
+	n.size = size;
+	n.old_addr = old_addr;
+	n.out_ptr = out_ptr;
+	n.sp = sp;
+	n.ts_ns = now;
+	n.kind = kind;
+	n.flags = flags;
+	if (bpf_map_update_elem(&inflight, &id, &n, BPF_ANY))
+		count(MS_CNT_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline struct ms_agg_val *agg_get(struct ms_agg_key *k)
+{
+	static const struct ms_agg_val zero;
+	struct ms_agg_val *v = bpf_map_lookup_elem(&aggs, k);
+
+	if (v)
+		return v;
+	/* EEXIST means another CPU created it first, which is fine; E2BIG: full */
+	bpf_map_update_elem(&aggs, k, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&aggs, k);
+}
+
+/* Move a live allocation to the free side of its aggregate. */
+static __always_inline void account_free(__u32 tgid, __u64 addr)
+{
+	struct ms_live_key lk = { .tgid = tgid, .addr = addr };
+	struct ms_live_val *lv;
+	struct ms_agg_key ak = { .tgid = tgid };
+	struct ms_agg_val *av;
+	__u64 size;
+
+	lv = bpf_map_lookup_elem(&live, &lk);
+	if (!lv) {
+		count(MS_CNT_FREE_UNKNOWN);
+		return;
+	}
+	size = lv->size;
+	ak.stack_id = lv->stack_id;
+	ak.kind = lv->kind;
+	/* only the CPU whose delete succeeds accounts: no double free counts */
+	if (bpf_map_delete_elem(&live, &lk))
+		return;
+	av = bpf_map_lookup_elem(&aggs, &ak);
+	if (av) {
+		__sync_fetch_and_add(&av->free_bytes, size);
+		__sync_fetch_and_add(&av->free_count, 1);
+	}
+	count(MS_CNT_FREE_EVENTS);
+}
+
+static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
+					  __u32 kind, struct ms_pid_cfg *cfg)
+{
+	struct ms_live_key lk = { .tgid = tgid, .addr = addr };
+	struct ms_live_val lv = {};
+	struct ms_agg_key ak = { .tgid = tgid, .kind = kind };
+	struct ms_agg_val *av;
+	long sid = -1;
+
+	/* the address is live again: its previous free went unseen */
+	if (bpf_map_lookup_elem(&live, &lk))
+		account_free(tgid, addr);
+
+	if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
+		sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (sid == -EEXIST)
+			count(MS_CNT_STACK_COLLISION);
+		else if (sid < 0)
+			count(MS_CNT_STACK_ERR);
+		if (sid < 0)
+			sid = -1;	/* bytes still counted, under "no stack" */
+	}
+	ak.stack_id = sid;
+	av = agg_get(&ak);
+	if (!av) {
+		count(MS_CNT_AGG_FULL);
+		return;
+	}
+	lv.size = size;
+	lv.ts_ns = bpf_ktime_get_ns();
+	lv.stack_id = sid;
+	lv.kind = kind;
+	/* an allocation we cannot see freed is not counted at all: in-use stays exact */
+	if (bpf_map_update_elem(&live, &lk, &lv, BPF_ANY)) {
+		count(MS_CNT_LIVE_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&av->alloc_bytes, size);
+	__sync_fetch_and_add(&av->alloc_count, 1);
+	count(MS_CNT_ALLOC_EVENTS);
+}
+
+static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct ms_inflight *st, s;
+	struct ms_pid_cfg *cfg;
+	__u64 addr = ret;
+
+	st = bpf_map_lookup_elem(&inflight, &id);
+	if (!st) {
+		count(MS_CNT_INFLIGHT_MISS);
+		return 0;
+	}
+	/* a nested call returning: its sp is at or below the outer entry sp */
+	if (PT_REGS_SP(ctx) <= st->sp)
+		return 0;
+	s = *st;
+	bpf_map_delete_elem(&inflight, &id);
+	if (s.flags & MS_INF_IGNORE)
+		return 0;
+	cfg = watched(tgid);
+	if (!cfg)
+		return 0;
+
+	switch (s.kind) {
+	case MS_KIND_POSIX_MEMALIGN:
+		addr = 0;
+		if ((int)ret == 0 && bpf_probe_read_user(&addr, sizeof(addr), (void *)s.out_ptr))
+			addr = 0;
+		break;
+	case MS_KIND_MMAP:
+		if ((long)ret == -1)	/* MAP_FAILED */
+			addr = 0;
+		break;
+	case MS_KIND_REALLOC:
+	case MS_KIND_REALLOCARRAY:
+		/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
+		if (s.old_addr && (addr || s.size == 0))
+			account_free(tgid, s.old_addr);
+		if (!addr && s.size == 0)
+			return 0;
+		break;
+	}
+	if (!addr) {
+		count(MS_CNT_FAILED_ALLOC);
+		return 0;
+	}
+	account_alloc(ctx, tgid, addr, s.size, s.kind, cfg);
+	return 0;
+}
+
+static __always_inline int on_free(__u64 ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!ptr || !watched(id >> 32))
+		return 0;
+	account_free(id >> 32, ptr);
+	return 0;
+}
+
+static __always_inline int on_munmap(__u64 addr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ms_live_key lk = { .tgid = id >> 32, .addr = addr };
+
+	if (!watched(id >> 32))
+		return 0;
+	/* only whole mappings we saw created; a malloc chunk never starts a mapping */
+	if (bpf_map_lookup_elem(&live, &lk))
+		account_free(id >> 32, addr);
+	return 0;
+}
+
+/*
+ * One entry program for every probed function: the attach cookie says which
+ * one, so a whole module's probes fit in one uprobe_multi link (one link to
+ * tear down, not twenty).
+ */
+SEC("uprobe")
+int ms_entry(struct pt_regs *ctx)
+{
+	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+
+	switch (bpf_get_attach_cookie(ctx)) {
+	case MS_KIND_MALLOC:
+		return enter(ctx, MS_KIND_MALLOC, a1, 0, 0, 0);
+	case MS_KIND_CALLOC:
+		return enter(ctx, MS_KIND_CALLOC, a1 * a2, 0, 0, 0);
+	case MS_KIND_REALLOC:
+		return enter(ctx, MS_KIND_REALLOC, a2, a1, 0, 0);
+	case MS_KIND_REALLOCARRAY:
+		return enter(ctx, MS_KIND_REALLOCARRAY, a2 * a3, a1, 0, 0);
+	case MS_KIND_POSIX_MEMALIGN:
+		return enter(ctx, MS_KIND_POSIX_MEMALIGN, a3, 0, a1, 0);
+	case MS_KIND_ALIGNED_ALLOC:
+		return enter(ctx, MS_KIND_ALIGNED_ALLOC, a2, 0, 0, 0);
+	case MS_KIND_MEMALIGN:
+		return enter(ctx, MS_KIND_MEMALIGN, a2, 0, 0, 0);
+	case MS_KIND_VALLOC:
+		return enter(ctx, MS_KIND_VALLOC, a1, 0, 0, 0);
+	case MS_KIND_PVALLOC:
+		return enter(ctx, MS_KIND_PVALLOC, a1, 0, 0, 0);
+	case MS_KIND_MMAP:
+		/* file mappings are not heap, but are still entered for nesting */
+		return enter(ctx, MS_KIND_MMAP, a2, 0, 0,
+			     (PT_REGS_PARM4(ctx) & MAP_ANONYMOUS) ? 0 : MS_INF_IGNORE);
+	case MS_PROBE_FREE:
+		return on_free(a1);
+	case MS_PROBE_MUNMAP:
+		return on_munmap(a1);
+	}
+	return 0;
+}
+
+/* One return probe serves every allocating function: the kind is in inflight. */
+SEC("uretprobe")
+int BPF_KRETPROBE(ms_alloc_ret, __u64 ret)
+{
+	return leave(ctx, ret);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Helpers shared by memsight's BPF programs. */
+#ifndef MEMSIGHT_COMMON_BPF_H
+#define MEMSIGHT_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "memsight_abi.h"
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+
+/* Per-CPU event and loss counters (enum ms_counter). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MS_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Watched processes: tgid -> settings. Absent: not ours, do nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_PIDS);
+	__type(key, __u32);
+	__type(value, struct ms_pid_cfg);
+} pids SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	/* a BPF program can be preempted by another on the same CPU */
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline struct ms_pid_cfg *watched(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&pids, &tgid);
+}
+
+#endif /* MEMSIGHT_COMMON_BPF_H */

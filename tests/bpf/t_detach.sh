@@ -1,0 +1,38 @@
+#!/bin/bash
+# Claim: memsight's probes are owned by its file descriptors. Killing it with
+# SIGKILL leaves nothing attached within 1 s and the target runs on
+# unaffected; Ctrl-C (SIGINT) stops early and still reports.
+. "$(dirname "$0")/lib.sh"
+
+start_target "$O/tests/targets/leaky" "$TMP/t.out"
+start_memsight "$TMP/m.out" "$TMP/m.err" top -p "$TPID" -d 60
+check "while attached: our programs are loaded" "$( [ "$(our_progs | wc -l)" -gt 0 ] && echo yes)" yes
+# measured from the kill, not from reaping: the kernel tears down the links
+t0=$(date +%s%N)
+kill -9 "$MPID"
+gone=no
+while [ $(( $(date +%s%N) - t0 )) -lt 1000000000 ]; do
+	if [ "$(our_progs | wc -l)" -eq 0 ]; then gone=yes; break; fi
+	sleep 0.05
+done
+echo "programs gone $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGKILL"
+wait "$MPID" 2>/dev/null
+check "SIGKILL: no program of ours within 1 s" "$gone" yes
+check "SIGKILL: no uprobe link of ours" "$(bpftool link show 2>/dev/null | grep -c 'ms_')" 0
+kill -USR1 "$TPID"
+wait_for "$TMP/t.out" '^done' 30
+kill -USR2 "$TPID"
+wait_for "$TMP/t.out" '^(verified|corrupted)' 10
+check "SIGKILL: target works on and its memory is intact" "$(tail -1 "$TMP/t.out")" verified
+
+# Ctrl-C: an early, complete report and a clean exit
+start_memsight "$TMP/c.json" "$TMP/c.err" top -p "$TPID" -d 60 --json
+kill -USR1 "$TPID"
+wait_for_n "$TMP/t.out" '^done' 2 30
+kill -INT "$MPID"
+wait "$MPID"; rc=$?
+check "SIGINT: exit status" "$rc" 0
+check "SIGINT: report still has the second round's leak_a" \
+	"$(stack_field "$TMP/c.json" leak_a inuse_bytes)" 4096000
+check "SIGINT: no program left loaded" "$(our_progs | wc -l)" 0
+check_cmd "SIGINT: target still running" kill -0 "$TPID"

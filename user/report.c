@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "memsight_abi.h"
+#include "report.h"
+
+const char *report__human_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	else
+		snprintf(buf, len, "%.2f %s", v, units[u]);
+	return buf;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+
+	return s ? s + 1 : path;
+}
+
+static void frame_text(const struct ms_frame *f, FILE *out)
+{
+	char loc[512];
+
+	if (f->func)
+		snprintf(loc, sizeof(loc), "%s+0x%" PRIx64, f->func, f->func_off);
+	else if (f->module)
+		snprintf(loc, sizeof(loc), "0x%" PRIx64, f->addr - f->map_start + f->map_pgoff);
+	else
+		snprintf(loc, sizeof(loc), "0x%" PRIx64, f->addr);
+	fprintf(out, "        %-40s %s", loc, f->module ? base_name(f->module) : "[unknown]");
+	if (f->file && f->line)
+		fprintf(out, "  %s:%d", base_name(f->file), f->line);
+	fputc('\n', out);
+}
+
+static bool loss_any(const struct ms_loss *l)
+{
+	return l->stack_errors || l->stack_collisions || l->live_full || l->agg_full ||
+	       l->inflight_full;
+}
+
+void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+	unsigned int shown = 0;
+
+	fprintf(out, "PID %d  %s  %s\n", p->pid, p->comm, p->exe ?: "");
+	fprintf(out, "tracked heap in use: %s in %" PRIu64 " allocations "
+		"(allocated %s in %" PRIu64 " during %.1f s)\n",
+		report__human_bytes(p->inuse_bytes, a, sizeof(a)), p->inuse_count,
+		report__human_bytes(p->alloc_bytes, b, sizeof(b)), p->alloc_count,
+		p->duration_ns / 1e9);
+	if (p->have_status) {
+		fprintf(out, "RSS %s (anon %s, file %s, shmem %s), peak %s, threads %u\n",
+			report__human_bytes(p->status.vm_rss_kb * 1024, a, sizeof(a)),
+			report__human_bytes(p->status.rss_anon_kb * 1024, b, sizeof(b)),
+			report__human_bytes(p->status.rss_file_kb * 1024, c, sizeof(c)),
+			report__human_bytes(p->status.rss_shmem_kb * 1024, d, sizeof(d)),
+			report__human_bytes(p->status.vm_hwm_kb * 1024, e, sizeof(e)),
+			p->status.threads);
+	} else if (p->exited) {
+		fprintf(out, "process exited during observation: figures are up to its exit\n");
+	}
+	fprintf(out, "note: only allocations made after attach are counted\n");
+	if (loss_any(&p->loss))
+		fprintf(out, "warning: events were lost (stack errors %" PRIu64 ", stack collisions %"
+			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
+			"): figures are lower bounds\n", p->loss.stack_errors,
+			p->loss.stack_collisions, p->loss.live_full, p->loss.agg_full);
+
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct ms_stack *s = &p->stacks[i];
+		unsigned int nf = s->nframes;
+
+		if (o->top_n && shown >= o->top_n)
+			break;
+		shown++;
+		fprintf(out, "\n#%u in use %" PRIu64 " B (%s) in %" PRIu64 " allocs; allocated %"
+			PRIu64 " B in %" PRIu64 "; via %s",
+			shown, s->inuse_bytes, report__human_bytes(s->inuse_bytes, a, sizeof(a)),
+			s->inuse_count, s->alloc_bytes, s->alloc_count, ms_kind__name(s->kind));
+		if (s->oldest_ns)
+			fprintf(out, "; oldest %.1f s", s->oldest_ns / 1e9);
+		fputc('\n', out);
+		if (!nf)
+			fprintf(out, "        [stack unavailable]\n");
+		if (o->max_frames && nf > o->max_frames)
+			nf = o->max_frames;
+		for (unsigned int j = 0; j < nf; j++)
+			frame_text(&s->frames[j], out);
+		if (nf < s->nframes)
+			fprintf(out, "        ... %u more frames\n", s->nframes - nf);
+	}
+	if (!p->nstacks)
+		fprintf(out, "\nno allocations seen since attach\n");
+}
+
+static void loss_json(const struct ms_loss *l, struct json_writer *w)
+{
+	jw__name(w, "events");
+	jw__start_object(w);
+	jw__kv_uint(w, "allocs", l->alloc_events);
+	jw__kv_uint(w, "frees", l->free_events);
+	jw__kv_uint(w, "frees_untracked", l->free_unknown);
+	jw__kv_uint(w, "nested_calls", l->nested);
+	jw__kv_uint(w, "failed_allocs", l->failed_alloc);
+	jw__kv_uint(w, "stack_errors", l->stack_errors);
+	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
+	jw__kv_uint(w, "live_table_full", l->live_full);
+	jw__kv_uint(w, "aggregate_table_full", l->agg_full);
+	jw__kv_uint(w, "inflight_full", l->inflight_full);
+	jw__kv_uint(w, "inflight_missing", l->inflight_miss);
+	jw__kv_bool(w, "lower_bound", loss_any(l));
+	jw__end_object(w);
+}
+
+int report__json(const struct ms_profile *p, const struct report_opts *o, struct json_writer *w)
+{
+	unsigned int shown = 0;
+	char hex[32];
+
+	jw__start_object(w);
+	jw__kv_int(w, "pid", p->pid);
+	jw__kv_string(w, "comm", p->comm);
+	jw__kv_string(w, "exe", p->exe);
+	jw__kv_bool(w, "exited", p->exited);
+	jw__name(w, "duration_s");
+	jw__double(w, p->duration_ns / 1e9);
+	jw__name(w, "tracked");
+	jw__start_object(w);
+	jw__kv_uint(w, "inuse_bytes", p->inuse_bytes);
+	jw__kv_uint(w, "inuse_count", p->inuse_count);
+	jw__kv_uint(w, "alloc_bytes", p->alloc_bytes);
+	jw__kv_uint(w, "alloc_count", p->alloc_count);
+	jw__kv_bool(w, "since_attach_only", true);
+	jw__end_object(w);
+	if (p->have_status) {
+		jw__name(w, "rss");
+		jw__start_object(w);
+		jw__kv_uint(w, "total_bytes", p->status.vm_rss_kb * 1024);
+		jw__kv_uint(w, "anon_bytes", p->status.rss_anon_kb * 1024);
+		jw__kv_uint(w, "file_bytes", p->status.rss_file_kb * 1024);
+		jw__kv_uint(w, "shmem_bytes", p->status.rss_shmem_kb * 1024);
+		jw__kv_uint(w, "swap_bytes", p->status.vm_swap_kb * 1024);
+		jw__kv_uint(w, "peak_bytes", p->status.vm_hwm_kb * 1024);
+		jw__end_object(w);
+		jw__kv_uint(w, "threads", p->status.threads);
+	}
+	loss_json(&p->loss, w);
+	jw__name(w, "stacks");
+	jw__start_array(w);
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct ms_stack *s = &p->stacks[i];
+		unsigned int nf = s->nframes;
+
+		if (o->top_n && shown >= o->top_n)
+			break;
+		shown++;
+		if (o->max_frames && nf > o->max_frames)
+			nf = o->max_frames;
+		jw__start_object(w);
+		jw__kv_string(w, "kind", ms_kind__name(s->kind));
+		jw__kv_int(w, "stack_id", s->stack_id);
+		jw__kv_uint(w, "inuse_bytes", s->inuse_bytes);
+		jw__kv_uint(w, "inuse_count", s->inuse_count);
+		jw__kv_uint(w, "alloc_bytes", s->alloc_bytes);
+		jw__kv_uint(w, "alloc_count", s->alloc_count);
+		jw__kv_uint(w, "free_bytes", s->free_bytes);
+		jw__kv_uint(w, "free_count", s->free_count);
+		jw__name(w, "oldest_age_s");
+		jw__double(w, s->oldest_ns / 1e9);
+		jw__name(w, "frames");
+		jw__start_array(w);
+		for (unsigned int j = 0; j < nf; j++) {
+			const struct ms_frame *f = &s->frames[j];
+
+			jw__start_object(w);
+			snprintf(hex, sizeof(hex), "0x%" PRIx64, f->addr);
+			jw__kv_string(w, "addr", hex);
+			jw__kv_string(w, "func", f->func);
+			jw__kv_uint(w, "offset", f->func_off);
+			jw__kv_string(w, "module", f->module);
+			if (f->file) {
+				jw__kv_string(w, "file", f->file);
+				jw__kv_int(w, "line", f->line);
+			}
+			jw__end_object(w);
+		}
+		jw__end_array(w);
+		jw__end_object(w);
+	}
+	jw__end_array(w);
+	jw__end_object(w);
+	return jw__finish(w);
+}

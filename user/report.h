@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* report.h - the text and JSON views of a profile (`memsight top`). */
+#ifndef MEMSIGHT_REPORT_H
+#define MEMSIGHT_REPORT_H
+
+#include <stdio.h>
+
+#include "json.h"
+#include "model.h"
+
+struct report_opts {
+	unsigned int top_n;	/* stacks shown; 0 = all */
+	unsigned int max_frames;	/* frames per stack; 0 = all */
+};
+
+void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out);
+/* One JSON object for the profile; the writer decides pretty or compact. */
+int report__json(const struct ms_profile *p, const struct report_opts *o, struct json_writer *w);
+
+/* "4.00 MiB" style, for humans; JSON always carries exact bytes. */
+const char *report__human_bytes(uint64_t bytes, char *buf, size_t len);
+
+#endif
