@@ -89,11 +89,11 @@ static __always_inline struct ms_agg_val *agg_get(struct ms_agg_key *k)
 }
 
 /* Move a live allocation to the free side of its aggregate. */
-static __always_inline void account_free(__u32 tgid, __u64 addr)
+static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 {
-	struct ms_live_key lk = { .tgid = tgid, .addr = addr };
+	struct ms_live_key lk = { .tgid = tgid, .gen = gen, .addr = addr };
 	struct ms_live_val *lv;
-	struct ms_agg_key ak = { .tgid = tgid };
+	struct ms_agg_key ak = { .tgid = tgid, .gen = gen };
 	struct ms_agg_val *av;
 	__u64 size;
 
@@ -119,15 +119,15 @@ static __always_inline void account_free(__u32 tgid, __u64 addr)
 static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
 					  __u32 kind, struct ms_pid_cfg *cfg)
 {
-	struct ms_live_key lk = { .tgid = tgid, .addr = addr };
+	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
 	struct ms_live_val lv = {};
-	struct ms_agg_key ak = { .tgid = tgid, .kind = kind };
+	struct ms_agg_key ak = { .tgid = tgid, .kind = kind, .gen = cfg->gen };
 	struct ms_agg_val *av;
 	long sid = -1;
 
 	/* the address is live again: its previous free went unseen */
 	if (bpf_map_lookup_elem(&live, &lk))
-		account_free(tgid, addr);
+		account_free(tgid, cfg->gen, addr);
 
 	if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
 		sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
@@ -196,7 +196,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	case MS_KIND_REALLOCARRAY:
 		/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
 		if (s.old_addr && (addr || s.size == 0))
-			account_free(tgid, s.old_addr);
+			account_free(tgid, cfg->gen, s.old_addr);
 		if (!addr && s.size == 0)
 			return 0;
 		break;
@@ -211,24 +211,29 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 
 static __always_inline int on_free(__u64 ptr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_pid_cfg *cfg;
 
-	if (!ptr || !watched(id >> 32))
+	if (!ptr)
 		return 0;
-	account_free(id >> 32, ptr);
+	cfg = watched(tgid);
+	if (cfg)
+		account_free(tgid, cfg->gen, ptr);
 	return 0;
 }
 
 static __always_inline int on_munmap(__u64 addr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct ms_live_key lk = { .tgid = id >> 32, .addr = addr };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_live_key lk = { .tgid = tgid, .addr = addr };
+	struct ms_pid_cfg *cfg = watched(tgid);
 
-	if (!watched(id >> 32))
+	if (!cfg)
 		return 0;
+	lk.gen = cfg->gen;
 	/* only whole mappings we saw created; a malloc chunk never starts a mapping */
 	if (bpf_map_lookup_elem(&live, &lk))
-		account_free(id >> 32, addr);
+		account_free(tgid, cfg->gen, addr);
 	return 0;
 }
 

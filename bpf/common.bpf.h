@@ -17,13 +17,17 @@
 #define E2BIG 7
 #endif
 
+/*
+ * Maps shared by every .bpf.c are defined here as identical weak
+ * definitions; bpftool's static linker merges them into one map.
+ */
 /* Per-CPU event and loss counters (enum ms_counter). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MS_CNT__MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} counters SEC(".maps");
+} counters SEC(".maps") __weak;
 
 /* Watched processes: tgid -> settings. Absent: not ours, do nothing. */
 struct {
@@ -31,7 +35,7 @@ struct {
 	__uint(max_entries, MS_DEF_PIDS);
 	__type(key, __u32);
 	__type(value, struct ms_pid_cfg);
-} pids SEC(".maps");
+} pids SEC(".maps") __weak;
 
 static __always_inline void count(__u32 idx)
 {

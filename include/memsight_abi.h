@@ -56,13 +56,14 @@ enum ms_counter {
 	MS_CNT_INFLIGHT_MISS,		/* a return without its entry */
 	MS_CNT_NESTED,			/* allocator calls made inside another */
 	MS_CNT_FAILED_ALLOC,		/* allocator returned NULL / error */
+	MS_CNT_EVENTS_LOST,		/* ring buffer full: lifecycle event dropped */
 	MS_CNT__MAX,
 };
 
 /* Key of the live-allocation table: one outstanding allocation. */
 struct ms_live_key {
 	__u32 tgid;
-	__u32 __pad;
+	__u32 gen;		/* ms_pid_cfg.gen at allocation: PID reuse and exec never mix */
 	__u64 addr;
 };
 
@@ -78,7 +79,7 @@ struct ms_agg_key {
 	__u32 tgid;
 	__s32 stack_id;
 	__u32 kind;
-	__u32 __pad;
+	__u32 gen;		/* ms_pid_cfg.gen */
 };
 
 /*
@@ -118,10 +119,37 @@ struct ms_inflight {
 /* Per-process settings; presence in the pid filter map means "watched". */
 struct ms_pid_cfg {
 	__u32 flags;
-	__u32 __pad;
+	/*
+	 * Generation of this process's data: user space sets a fresh one at
+	 * attach, BPF bumps it at exec (a new address space). Keys carry it,
+	 * so data of an earlier process with the same PID, or of the image
+	 * before exec, is never merged into the current one.
+	 */
+	__u32 gen;
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
+
+/* Process lifecycle events, BPF -> user space through the "events" ring buffer. */
+enum ms_event_type {
+	MS_EV_EXEC = 1,
+	MS_EV_EXIT = 2,
+};
+
+#define MS_EVF_WATCHED		(1u << 0)	/* the process was in the pids map */
+#define MS_EV_FILENAME_LEN	256
+
+struct ms_event {
+	__u32 type;		/* enum ms_event_type */
+	__u32 pid;		/* tgid */
+	__u32 ppid;
+	__u32 gen;		/* exec of a watched process: its new generation */
+	__u64 start_ns;		/* task->start_boottime: with pid, the process's identity */
+	__u32 exit_code;	/* exit: task->exit_code (signal in the low 7 bits) */
+	__u32 flags;		/* MS_EVF_* */
+	char comm[16];
+	char filename[MS_EV_FILENAME_LEN];	/* exec: the path executed */
+};
 
 #ifdef __cplusplus
 #define MS_STATIC_ASSERT static_assert
@@ -134,5 +162,6 @@ MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 48, "ms_inflight ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 8, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
 
 #endif /* MEMSIGHT_ABI_H */

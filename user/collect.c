@@ -54,7 +54,7 @@ struct aggs {
 	size_t n, cap;
 };
 
-static int read_aggs(int fd, uint32_t tgid, struct aggs *out)
+static int read_aggs(int fd, uint32_t tgid, uint32_t gen, struct aggs *out)
 {
 	struct ms_agg_key key, next;
 	bool have = false;
@@ -62,7 +62,7 @@ static int read_aggs(int fd, uint32_t tgid, struct aggs *out)
 	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
 		key = next;
 		have = true;
-		if (next.tgid != tgid)
+		if (next.tgid != tgid || next.gen != gen)
 			continue;
 		if (out->n == out->cap) {
 			size_t cap = out->cap ? out->cap * 2 : 256;
@@ -94,7 +94,7 @@ static struct agg *find_agg(struct aggs *a, int32_t sid, uint32_t kind)
  * Oldest outstanding allocation per aggregate. Batched reads keep the
  * number of syscalls (slow on this class of VM) at size/4096, not 2*size.
  */
-static void read_ages(int fd, uint32_t tgid, struct aggs *a)
+static void read_ages(int fd, uint32_t tgid, uint32_t gen, struct aggs *a)
 {
 	enum { BATCH = 4096 };
 	struct ms_live_key *keys = calloc(BATCH, sizeof(*keys));
@@ -113,7 +113,7 @@ static void read_ages(int fd, uint32_t tgid, struct aggs *a)
 		for (__u32 i = 0; i < count; i++) {
 			struct agg *g;
 
-			if (keys[i].tgid != tgid)
+			if (keys[i].tgid != tgid || keys[i].gen != gen)
 				continue;
 			g = find_agg(a, vals[i].stack_id, vals[i].kind);
 			if (g && (!g->oldest_ts || vals[i].ts_ns < g->oldest_ts))
@@ -171,6 +171,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	struct aggs a = {};
 	struct ms_profile *p;
 	struct timespec now;
+	uint32_t gen;
 	bool alive;
 	int err;
 
@@ -183,6 +184,13 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	p->duration_ns = o.duration_ns;
 	alive = ms_target__alive(t);
 	p->exited = !alive;
+	/* an exec gave the process a new image and generation: report that one */
+	if (alive && ms_session__current_gen(s, t, &gen) && gen != t->gen) {
+		p->execed = true;
+		t->gen = gen;
+		procfs__read_comm("/proc", t->pid, t->comm, sizeof(t->comm));
+		memcpy(p->comm, t->comm, sizeof(p->comm));
+	}
 	if (alive && procfs__read_status("/proc", t->pid, &p->status) == 0)
 		p->have_status = true;
 	/* libraries dlopen'ed since attach are only in a fresh copy */
@@ -190,11 +198,11 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
 
-	err = read_aggs(ms_session__aggs_fd(s), t->pid, &a);
+	err = read_aggs(ms_session__aggs_fd(s), t->pid, t->gen, &a);
 	if (err)
 		goto out;
 	if (!o.no_ages)
-		read_ages(ms_session__live_fd(s), t->pid, &a);
+		read_ages(ms_session__live_fd(s), t->pid, t->gen, &a);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 
 	for (size_t i = 0; i < a.n; i++) {

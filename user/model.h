@@ -68,6 +68,7 @@ struct ms_profile {
 	uint64_t duration_ns;		/* how long allocations were observed */
 	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
 	bool exited;			/* target exited during observation */
+	bool execed;			/* target exec'd: figures are for the new image */
 	bool have_status;
 	struct ms_proc_status status;	/* RSS etc. at snapshot time */
 	struct ms_loss loss;		/* global counters at snapshot time */

@@ -16,10 +16,32 @@
 #include "session.h"
 #include "symbolize.h"
 
+/* Links owned together: per-function perf links and/or uprobe_multi fds. */
+struct ms_linkset {
+	struct bpf_link **links;
+	size_t nlinks, cap;
+	int *fds;
+	size_t nfds;
+};
+
+/* System scope: one allocator library's probes, shared by its targets. */
+struct ms_lib {
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	unsigned int refs;
+	unsigned int nprobes;
+	struct ms_linkset links;
+	struct ms_lib *next;
+};
+
 struct ms_session {
 	struct memsight_bpf *skel;
 	struct ms_target *targets;
+	struct ms_lib *libs;
+	struct bpf_link *tp_links[2];
+	uint32_t next_gen;
 	bool multi;		/* uprobe_multi links (kernel >= 6.6) */
+	bool system_scope;
 };
 
 /* Functions probed in an allocator module, in priority order: when two
@@ -60,6 +82,47 @@ static void seterr(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- links ---------------------------------------------------------- */
+
+static void linkset_close(struct ms_linkset *ls)
+{
+	if (!ls)
+		return;
+	for (size_t i = 0; i < ls->nlinks; i++)
+		bpf_link__destroy(ls->links[i]);
+	for (size_t i = 0; i < ls->nfds; i++)
+		close(ls->fds[i]);
+	free(ls->links);
+	free(ls->fds);
+	memset(ls, 0, sizeof(*ls));
+}
+
+static int linkset_add(struct ms_linkset *ls, struct bpf_link *l)
+{
+	if (ls->nlinks == ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 32;
+		struct bpf_link **v = realloc(ls->links, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ls->links = v;
+		ls->cap = cap;
+	}
+	ls->links[ls->nlinks++] = l;
+	return 0;
+}
+
+static int linkset_add_fd(struct ms_linkset *ls, int fd)
+{
+	int *v = realloc(ls->fds, (ls->nfds + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	ls->fds = v;
+	ls->fds[ls->nfds++] = fd;
+	return 0;
+}
+
 #define MS_TRACE_UPROBE_MULTI	48	/* enum bpf_attach_type, kernel >= 6.6 */
 #define MS_F_UPROBE_MULTI_RETURN	1
 
@@ -75,7 +138,7 @@ struct ms_uprobe_multi_attr {
 	__u64 cookies;
 	__u32 cnt;
 	__u32 multi_flags;
-	__u32 pid;
+	__u32 pid;		/* 0: every process */
 	__u32 __pad;
 };
 
@@ -90,7 +153,7 @@ static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offs
 		.cookies = (uintptr_t)cookies,
 		.cnt = cnt,
 		.multi_flags = retprobe ? MS_F_UPROBE_MULTI_RETURN : 0,
-		.pid = pid,
+		.pid = pid > 0 ? pid : 0,
 	};
 	int fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 
@@ -122,6 +185,75 @@ static bool probe_uprobe_multi(void)
 	return link == -EBADF;
 }
 
+struct probe_set {
+	uint64_t offs[NPROBE_FNS];
+	uint64_t cookies[NPROBE_FNS];
+	const char *names[NPROBE_FNS];
+	uint64_t ret_offs[NPROBE_FNS];
+	uint32_t n, nret;
+};
+
+/* Per-function perf-event uprobes: any kernel, one link (and one teardown) each. */
+static int attach_one(struct ms_linkset *ls, struct bpf_program *prog, pid_t pid,
+		      const char *path, uint64_t off, uint64_t cookie, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie, .retprobe = retprobe);
+	struct bpf_link *l;
+	int err;
+
+	l = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
+	if (!l)
+		return -errno;
+	err = linkset_add(ls, l);
+	if (err)
+		bpf_link__destroy(l);
+	return err;
+}
+
+/* Attach a module's probe set for pid (-1: every process) into ls. */
+static int attach_set(struct ms_session *s, struct ms_linkset *ls, pid_t pid, const char *path,
+		      const struct probe_set *ps, char *errbuf, size_t errlen)
+{
+	struct bpf_program *entry = s->skel->progs.ms_entry, *ret = s->skel->progs.ms_alloc_ret;
+	const char *what = "entry";
+	int err = 0, fd;
+
+	if (s->multi) {
+		fd = uprobe_multi_link(bpf_program__fd(entry), path, ps->offs, ps->cookies, ps->n,
+				       false, pid);
+		if (fd < 0 || (err = linkset_add_fd(ls, fd))) {
+			err = fd < 0 ? fd : err;
+			goto fail;
+		}
+		what = "return";
+		fd = uprobe_multi_link(bpf_program__fd(ret), path, ps->ret_offs, NULL, ps->nret,
+				       true, pid);
+		if (fd < 0 || (err = linkset_add_fd(ls, fd))) {
+			err = fd < 0 ? fd : err;
+			goto fail;
+		}
+		return 0;
+	}
+	for (uint32_t i = 0; i < ps->n; i++) {
+		what = ps->names[i];
+		err = attach_one(ls, entry, pid, path, ps->offs[i], ps->cookies[i], false);
+		if (err)
+			goto fail;
+	}
+	for (uint32_t i = 0; i < ps->nret; i++) {
+		what = "return";
+		err = attach_one(ls, ret, pid, path, ps->ret_offs[i], 0, true);
+		if (err)
+			goto fail;
+	}
+	return 0;
+fail:
+	seterr(errbuf, errlen, "cannot attach %s probes in %s: %s", what, path, strerror(-err));
+	return err;
+}
+
+/* ---- session ---------------------------------------------------------- */
+
 int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret,
 		     char *errbuf, size_t errlen)
 {
@@ -132,6 +264,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->next_gen = 1;
+	s->system_scope = o.system_scope;
 	s->skel = memsight_bpf__open();
 	if (!s->skel) {
 		err = -errno;
@@ -159,25 +293,51 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 			       "the verifier log)", strerror(-err));
 		goto fail;
 	}
+	/* exec bumps generations and exit clears the filter: needed in every mode */
+	s->tp_links[0] = bpf_program__attach(s->skel->progs.ms_exec);
+	s->tp_links[1] = bpf_program__attach(s->skel->progs.ms_exit);
+	if (!s->tp_links[0] || !s->tp_links[1]) {
+		err = -errno;
+		seterr(errbuf, errlen, "cannot attach the process exec/exit tracepoints: %s",
+		       strerror(-err));
+		goto fail;
+	}
 	*ret = s;
 	return 0;
 fail:
+	bpf_link__destroy(s->tp_links[0]);
+	bpf_link__destroy(s->tp_links[1]);
 	memsight_bpf__destroy(s->skel);
 	free(s);
 	return err;
 }
 
-static void target_free(struct ms_target *t)
+static void lib_unref(struct ms_session *s, struct ms_lib *lib)
+{
+	struct ms_lib **pp;
+
+	if (!lib || --lib->refs)
+		return;
+	for (pp = &s->libs; *pp; pp = &(*pp)->next) {
+		if (*pp == lib) {
+			*pp = lib->next;
+			break;
+		}
+	}
+	linkset_close(&lib->links);
+	free(lib);
+}
+
+static void target_free(struct ms_session *s, struct ms_target *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
-	free(t->links);
-	for (size_t i = 0; i < t->nlink_fds; i++)
-		close(t->link_fds[i]);
-	free(t->link_fds);
+	if (t->links) {
+		linkset_close(t->links);
+		free(t->links);
+	}
 	for (size_t i = 0; i < t->nmodules; i++) {
+		lib_unref(s, t->modules[i].lib);
 		free(t->modules[i].path);
 		free(t->modules[i].open_path);
 	}
@@ -188,11 +348,13 @@ static void target_free(struct ms_target *t)
 }
 
 /*
- * Delete every key of this tgid from a map keyed by a struct starting with
- * the tgid. Keys are gathered in one walk and deleted afterwards: deleting
+ * Delete the keys of this tgid (every generation, or all but keep_gen) from
+ * a map keyed by a struct starting with { tgid, ... } and holding gen at
+ * gen_off. Keys are gathered in one walk and deleted afterwards: deleting
  * while walking can restart the walk from the first bucket (O(n * buckets)).
  */
-static void purge_tgid(int fd, size_t key_size, uint32_t tgid)
+static void purge(int fd, size_t key_size, size_t gen_off, uint32_t tgid, bool all,
+		  uint32_t keep_gen)
 {
 	uint8_t key[64], next[64], *keys = NULL;
 	size_t n = 0, cap = 0;
@@ -201,12 +363,13 @@ static void purge_tgid(int fd, size_t key_size, uint32_t tgid)
 	if (key_size > sizeof(key))
 		return;
 	while (bpf_map_get_next_key(fd, have ? key : NULL, next) == 0) {
-		uint32_t k_tgid;
+		uint32_t k_tgid, k_gen;
 
 		memcpy(key, next, key_size);
 		have = true;
 		memcpy(&k_tgid, next, sizeof(k_tgid));
-		if (k_tgid != tgid)
+		memcpy(&k_gen, next + gen_off, sizeof(k_gen));
+		if (k_tgid != tgid || (!all && k_gen == keep_gen))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 1024;
@@ -225,6 +388,66 @@ static void purge_tgid(int fd, size_t key_size, uint32_t tgid)
 	free(keys);
 }
 
+/*
+ * Stack traces are shared by every process (same IPs, same id); once the
+ * last aggregate naming one is gone, free its slot, or short-lived
+ * processes would fill the stack map for good.
+ */
+static void gc_stacks(struct ms_session *s)
+{
+	int afd = bpf_map__fd(s->skel->maps.aggs), sfd = bpf_map__fd(s->skel->maps.stacks);
+	uint32_t max = bpf_map__max_entries(s->skel->maps.stacks);
+	uint8_t *used = calloc((max + 7) / 8, 1);
+	struct ms_agg_key ak, an;
+	uint32_t sk, sn, *dead = NULL;
+	size_t ndead = 0, cap = 0;
+	bool have = false;
+
+	if (!used)
+		return;
+	while (bpf_map_get_next_key(afd, have ? &ak : NULL, &an) == 0) {
+		ak = an;
+		have = true;
+		if (an.stack_id >= 0 && (uint32_t)an.stack_id < max)
+			used[an.stack_id / 8] |= 1 << (an.stack_id % 8);
+	}
+	have = false;
+	while (bpf_map_get_next_key(sfd, have ? &sk : NULL, &sn) == 0) {
+		sk = sn;
+		have = true;
+		if (sn < max && (used[sn / 8] & (1 << (sn % 8))))
+			continue;
+		if (ndead == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			uint32_t *v = realloc(dead, ncap * sizeof(*v));
+
+			if (!v)
+				break;
+			dead = v;
+			cap = ncap;
+		}
+		dead[ndead++] = sn;
+	}
+	for (size_t i = 0; i < ndead; i++)
+		bpf_map_delete_elem(sfd, &dead[i]);
+	free(dead);
+	free(used);
+}
+
+static void purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t keep_gen)
+{
+	purge(bpf_map__fd(s->skel->maps.live), sizeof(struct ms_live_key),
+	      offsetof(struct ms_live_key, gen), tgid, all, keep_gen);
+	purge(bpf_map__fd(s->skel->maps.aggs), sizeof(struct ms_agg_key),
+	      offsetof(struct ms_agg_key, gen), tgid, all, keep_gen);
+	gc_stacks(s);
+}
+
+void ms_session__purge_old(struct ms_session *s, struct ms_target *t)
+{
+	purge_target(s, t->pid, false, t->gen);
+}
+
 void ms_session__detach(struct ms_session *s, struct ms_target *t)
 {
 	struct ms_target **pp;
@@ -240,16 +463,11 @@ void ms_session__detach(struct ms_session *s, struct ms_target *t)
 	}
 	tgid = t->pid;
 	/* first stop new events, then forget the process's data */
-	for (size_t i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
-	t->nlinks = 0;
-	for (size_t i = 0; i < t->nlink_fds; i++)
-		close(t->link_fds[i]);
-	t->nlink_fds = 0;
+	if (t->links)
+		linkset_close(t->links);
 	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.pids), &tgid);
-	purge_tgid(bpf_map__fd(s->skel->maps.live), sizeof(struct ms_live_key), tgid);
-	purge_tgid(bpf_map__fd(s->skel->maps.aggs), sizeof(struct ms_agg_key), tgid);
-	target_free(t);
+	purge_target(s, tgid, true, 0);
+	target_free(s, t);
 }
 
 void ms_session__close(struct ms_session *s)
@@ -258,8 +476,34 @@ void ms_session__close(struct ms_session *s)
 		return;
 	while (s->targets)
 		ms_session__detach(s, s->targets);
+	bpf_link__destroy(s->tp_links[0]);
+	bpf_link__destroy(s->tp_links[1]);
 	memsight_bpf__destroy(s->skel);
 	free(s);
+}
+
+struct ms_target *ms_session__targets(struct ms_session *s)
+{
+	return s->targets;
+}
+
+struct ms_target *ms_session__find(struct ms_session *s, pid_t pid)
+{
+	for (struct ms_target *t = s->targets; t; t = t->next)
+		if (t->pid == pid)
+			return t;
+	return NULL;
+}
+
+bool ms_session__current_gen(struct ms_session *s, const struct ms_target *t, uint32_t *ret)
+{
+	struct ms_pid_cfg cfg;
+	uint32_t tgid = t->pid;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg))
+		return false;
+	*ret = cfg.gen;
+	return true;
 }
 
 bool ms_target__alive(const struct ms_target *t)
@@ -271,26 +515,6 @@ bool ms_target__alive(const struct ms_target *t)
 	return ticks == t->start_ticks;
 }
 
-static int add_link(struct ms_target *t, struct bpf_link *l)
-{
-	if (t->nlinks == t->cap_links) {
-		size_t cap = t->cap_links ? t->cap_links * 2 : 32;
-		struct bpf_link **v = realloc(t->links, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->links = v;
-		t->cap_links = cap;
-	}
-	t->links[t->nlinks++] = l;
-	return 0;
-}
-
-/*
- * How to reach the file mapped at m: through the target's root, unless the
- * file there is no longer the mapped one (deleted, replaced by a new
- * build), in which case the kernel's map_files link still points at it.
- */
 char *ms_map__open_path(pid_t pid, const struct ms_map *m)
 {
 	char *p = NULL;
@@ -308,149 +532,127 @@ char *ms_map__open_path(pid_t pid, const struct ms_map *m)
 	return p;
 }
 
-static int add_fd(struct ms_target *t, int fd)
+/* Find the allocator functions of the ELF at open_path. 0 and ps->n == 0: none. */
+static int find_probes(const char *open_path, const char *shown, struct probe_set *ps,
+		       char *errbuf, size_t errlen)
 {
-	int *v = realloc(t->link_fds, (t->nlink_fds + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	t->link_fds = v;
-	t->link_fds[t->nlink_fds++] = fd;
-	return 0;
-}
-
-/* Per-function perf-event uprobes: any kernel, one link (and one teardown) each. */
-static int attach_one(struct ms_session *s, struct ms_target *t, struct bpf_program *prog,
-		      const char *path, uint64_t off, uint64_t cookie, bool retprobe)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie, .retprobe = retprobe);
-	struct bpf_link *l;
-	int err;
-
-	l = bpf_program__attach_uprobe_opts(prog, t->pid, path, off, &uo);
-	if (!l)
-		return -errno;
-	err = add_link(t, l);
-	if (err)
-		bpf_link__destroy(l);
-	return err;
-}
-
-struct probe_set {
-	uint64_t offs[NPROBE_FNS];
-	uint64_t cookies[NPROBE_FNS];
-	const char *names[NPROBE_FNS];
-	uint64_t ret_offs[NPROBE_FNS];
-	uint32_t n, nret;
-};
-
-static int attach_set(struct ms_session *s, struct ms_target *t, const char *path,
-		      const struct probe_set *ps, char *errbuf, size_t errlen)
-{
-	struct bpf_program *entry = s->skel->progs.ms_entry, *ret = s->skel->progs.ms_alloc_ret;
-	const char *what = "entry";
-	int err, fd;
-
-	if (s->multi) {
-		fd = uprobe_multi_link(bpf_program__fd(entry), path, ps->offs, ps->cookies, ps->n,
-				       false, t->pid);
-		if (fd < 0 || (err = add_fd(t, fd))) {
-			err = fd < 0 ? fd : err;
-			goto fail;
-		}
-		what = "return";
-		fd = uprobe_multi_link(bpf_program__fd(ret), path, ps->ret_offs, NULL, ps->nret,
-				       true, t->pid);
-		if (fd < 0 || (err = add_fd(t, fd))) {
-			err = fd < 0 ? fd : err;
-			goto fail;
-		}
-		return 0;
-	}
-	for (uint32_t i = 0; i < ps->n; i++) {
-		what = ps->names[i];
-		err = attach_one(s, t, entry, path, ps->offs[i], ps->cookies[i], false);
-		if (err)
-			goto fail;
-	}
-	for (uint32_t i = 0; i < ps->nret; i++) {
-		what = "return";
-		err = attach_one(s, t, ret, path, ps->ret_offs[i], 0, true);
-		if (err)
-			goto fail;
-	}
-	return 0;
-fail:
-	seterr(errbuf, errlen, "cannot attach %s probes in %s: %s", what, path, strerror(-err));
-	return err;
-}
-
-/* Attach every allocator function this module defines. 0 if none, >0 probes, -errno. */
-static int attach_module(struct ms_session *s, struct ms_target *t, const struct ms_map *m,
-			 char *errbuf, size_t errlen)
-{
-	struct probe_set ps = {};
-	uint64_t vaddrs[NPROBE_FNS];
-	struct ms_module *mod;
+	uint64_t vaddrs[NPROBE_FNS], vaddr, size, off;
 	struct ms_elf *elf;
-	char *open_path;
-	uint64_t vaddr, size, off;
 	int err = 0;
 
-	open_path = ms_map__open_path(t->pid, m);
-	if (!open_path)
-		return -ENOMEM;
+	memset(ps, 0, sizeof(*ps));
 	elf = ms_elf__open(open_path);
-	if (!elf) {
-		err = -errno;
-		/* a module we cannot read may simply not be an allocator: not fatal */
-		free(open_path);
-		return err;
-	}
+	if (!elf)
+		return -errno;
 	if (ms_elf__find_func(elf, "malloc", &vaddr, &size) != 0)
 		goto out;	/* not an allocator provider */
-
 	for (size_t i = 0; i < NPROBE_FNS; i++) {
 		const struct probe_fn *fn = &probe_fns[i];
 		bool dup = false;
 
 		if (ms_elf__find_func(elf, fn->name, &vaddr, &size) != 0)
 			continue;
-		for (uint32_t j = 0; j < ps.n; j++)
+		for (uint32_t j = 0; j < ps->n; j++)
 			dup |= vaddrs[j] == vaddr;
 		if (dup)
 			continue;
 		err = ms_elf__vaddr_to_offset(elf, vaddr, &off);
 		if (err) {
-			seterr(errbuf, errlen, "%s: %s has no file offset", m->path, fn->name);
+			seterr(errbuf, errlen, "%s: %s has no file offset", shown, fn->name);
 			goto out;
 		}
-		vaddrs[ps.n] = vaddr;
-		ps.names[ps.n] = fn->name;
-		ps.cookies[ps.n] = fn->cookie;
-		ps.offs[ps.n++] = off;
+		vaddrs[ps->n] = vaddr;
+		ps->names[ps->n] = fn->name;
+		ps->cookies[ps->n] = fn->cookie;
+		ps->offs[ps->n++] = off;
 		if (fn->ret)
-			ps.ret_offs[ps.nret++] = off;
+			ps->ret_offs[ps->nret++] = off;
 	}
-	err = attach_set(s, t, open_path, &ps, errbuf, errlen);
-	if (err)
-		goto out;
+out:
+	ms_elf__close(elf);
+	return err;
+}
+
+static struct ms_lib *lib_find(struct ms_session *s, const struct ms_map *m)
+{
+	for (struct ms_lib *l = s->libs; l; l = l->next)
+		if (l->inode == m->inode && l->dev_major == m->dev_major &&
+		    l->dev_minor == m->dev_minor)
+			return l;
+	return NULL;
+}
+
+/* Attach every allocator function this module defines. 0 if none, >0 probes, -errno. */
+static int attach_module(struct ms_session *s, struct ms_target *t, const struct ms_map *m,
+			 char *errbuf, size_t errlen)
+{
+	struct ms_lib *lib = NULL;
+	struct probe_set ps;
+	struct ms_module *mod;
+	char *open_path;
+	int err;
+
+	if (s->system_scope && (lib = lib_find(s, m)) != NULL) {
+		lib->refs++;	/* already probed for every process */
+		open_path = ms_map__open_path(t->pid, m);
+		ps.n = lib->nprobes;
+		ps.nret = 0;
+		goto record;
+	}
+	open_path = ms_map__open_path(t->pid, m);
+	if (!open_path)
+		return -ENOMEM;
+	err = find_probes(open_path, m->path, &ps, errbuf, errlen);
+	if (err || !ps.n) {
+		/* a module we cannot read may simply not be an allocator: not fatal */
+		free(open_path);
+		return err;
+	}
+	if (s->system_scope) {
+		lib = calloc(1, sizeof(*lib));
+		if (!lib) {
+			free(open_path);
+			return -ENOMEM;
+		}
+		err = attach_set(s, &lib->links, -1, open_path, &ps, errbuf, errlen);
+		if (err) {
+			linkset_close(&lib->links);
+			free(lib);
+			free(open_path);
+			return err;
+		}
+		lib->dev_major = m->dev_major;
+		lib->dev_minor = m->dev_minor;
+		lib->inode = m->inode;
+		lib->refs = 1;
+		lib->nprobes = ps.n + ps.nret;
+		lib->next = s->libs;
+		s->libs = lib;
+	} else {
+		err = attach_set(s, t->links, t->pid, open_path, &ps, errbuf, errlen);
+		if (err) {
+			free(open_path);
+			return err;
+		}
+	}
+record:
 	mod = realloc(t->modules, (t->nmodules + 1) * sizeof(*mod));
 	if (!mod) {
-		err = -ENOMEM;
-		goto out;
+		lib_unref(s, lib);
+		free(open_path);
+		return -ENOMEM;
 	}
 	t->modules = mod;
 	mod = &t->modules[t->nmodules++];
+	memset(mod, 0, sizeof(*mod));
 	mod->path = strdup(m->path);
 	mod->open_path = open_path;
 	mod->inode = m->inode;
+	mod->dev_major = m->dev_major;
+	mod->dev_minor = m->dev_minor;
 	mod->nprobes = ps.n + ps.nret;
-	open_path = NULL;
-out:
-	ms_elf__close(elf);
-	free(open_path);
-	return err ? err : (int)(ps.n + ps.nret);
+	mod->lib = lib;
+	return mod->nprobes;
 }
 
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
@@ -467,16 +669,19 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		seterr(errbuf, errlen, "invalid PID %d", pid);
 		return -EINVAL;
 	}
-	for (t = s->targets; t; t = t->next) {
-		if (t->pid == pid) {
-			seterr(errbuf, errlen, "PID %d is already attached", pid);
-			return -EALREADY;
-		}
+	if (ms_session__find(s, pid)) {
+		seterr(errbuf, errlen, "PID %d is already attached", pid);
+		return -EALREADY;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->pid = pid;
+	t->links = calloc(1, sizeof(*t->links));
+	if (!t->links) {
+		free(t);
+		return -ENOMEM;
+	}
 	err = procfs__read_start_time("/proc", pid, &t->start_ticks);
 	if (err) {
 		seterr(errbuf, errlen, err == -ESRCH ? "no such process: %d" :
@@ -488,7 +693,8 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		t->exe = strdup(buf);
 	err = procfs__read_maps("/proc", pid, &t->maps);
 	if (err) {
-		seterr(errbuf, errlen, "cannot read /proc/%d/maps: %s", pid, strerror(-err));
+		seterr(errbuf, errlen, err == -ESRCH ? "no such process: %d" :
+		       "cannot read /proc/%d/maps: %s", pid, strerror(-err));
 		goto fail;
 	}
 	if (!t->maps.n) {
@@ -497,11 +703,12 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		goto fail;
 	}
 	/* the filter entry first, so no event between two attaches is dropped */
+	t->gen = cfg.gen = s->next_gen++;
 	err = bpf_map_update_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg, BPF_ANY);
 	if (err) {
 		err = -errno;
-		seterr(errbuf, errlen, "cannot watch PID %d: %s (too many processes?)", pid,
-		       strerror(-err));
+		seterr(errbuf, errlen, "cannot watch PID %d: %s (more processes than the pids "
+		       "table holds?)", pid, strerror(-err));
 		goto fail;
 	}
 	for (size_t i = 0; i < t->maps.n; i++) {
@@ -517,12 +724,10 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		err = attach_module(s, t, m, errbuf, errlen);
 		if (err > 0)
 			probes += err;
-		else if (err < 0 && (t->nlinks || t->nlink_fds)) {
-			/* a failed attach in an allocator module: all or nothing */
-			goto fail_filter;
-		} else if (err < 0) {
+		else if (err < 0 && t->nmodules)
+			goto fail_filter;	/* all or nothing */
+		else if (err < 0)
 			last_err = err;
-		}
 	}
 	if (!probes) {
 		err = last_err ?: -ENOENT;
@@ -537,14 +742,49 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 	return 0;
 fail_filter:
 	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.pids), &tgid);
+	purge_target(s, tgid, true, 0);
 fail:
-	target_free(t);
+	target_free(s, t);
 	return err;
 }
 
 bool ms_session__multi(const struct ms_session *s)
 {
 	return s->multi;
+}
+
+void ms_session__notify_exec(struct ms_session *s, bool on)
+{
+	s->skel->bss->notify_exec = on;
+}
+
+static uint32_t count_keys(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	uint32_t n = 0;
+	bool have = false;
+
+	while (bpf_map_get_next_key(fd, have ? key : NULL, next) == 0) {
+		memcpy(key, next, key_size);
+		have = true;
+		n++;
+	}
+	return n;
+}
+
+int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
+{
+	struct memsight_bpf *k = s->skel;
+
+	ret->live = count_keys(bpf_map__fd(k->maps.live), sizeof(struct ms_live_key));
+	ret->aggs = count_keys(bpf_map__fd(k->maps.aggs), sizeof(struct ms_agg_key));
+	ret->stacks = count_keys(bpf_map__fd(k->maps.stacks), sizeof(uint32_t));
+	ret->pids = count_keys(bpf_map__fd(k->maps.pids), sizeof(uint32_t));
+	ret->live_max = bpf_map__max_entries(k->maps.live);
+	ret->aggs_max = bpf_map__max_entries(k->maps.aggs);
+	ret->stacks_max = bpf_map__max_entries(k->maps.stacks);
+	ret->pids_max = bpf_map__max_entries(k->maps.pids);
+	return 0;
 }
 
 int ms_session__aggs_fd(const struct ms_session *s)
@@ -565,4 +805,14 @@ int ms_session__live_fd(const struct ms_session *s)
 int ms_session__counters_fd(const struct ms_session *s)
 {
 	return bpf_map__fd(s->skel->maps.counters);
+}
+
+int ms_session__pids_fd(const struct ms_session *s)
+{
+	return bpf_map__fd(s->skel->maps.pids);
+}
+
+int ms_session__events_fd(const struct ms_session *s)
+{
+	return bpf_map__fd(s->skel->maps.events);
 }

@@ -3,8 +3,16 @@
  * session.h - owns the BPF skeleton and the processes attached to it.
  *
  * Lifecycle (libbpf-bootstrap style): open -> size maps -> load -> attach
- * per target. Every probe is an fd-owned bpf_link: when the owner exits,
- * the kernel drops every probe, nothing stays attached.
+ * per target. Every probe is an fd-owned link: when the owner exits, the
+ * kernel drops every probe, nothing stays attached.
+ *
+ * Two scopes:
+ *  - process (default): each target gets its own links, filtered to its PID
+ *    by the kernel, so no other process ever takes a trap;
+ *  - system: one set of links per allocator library for every process
+ *    (pid -1), shared by all targets using that library; the in-kernel pids
+ *    map decides who is counted. Cheaper to add a process, but every
+ *    process mapping a probed library traps while any target uses it.
  */
 #ifndef MEMSIGHT_SESSION_H
 #define MEMSIGHT_SESSION_H
@@ -23,29 +31,33 @@ struct ms_session_opts {
 	uint32_t agg_entries;		/* 0: MS_DEF_AGG_ENTRIES */
 	uint32_t max_pids;		/* 0: MS_DEF_PIDS */
 	bool no_multi;			/* force per-function links (old kernels, tests) */
+	bool system_scope;		/* pid -1 links per library + in-kernel filter */
 };
 
-/* One allocator library (or static executable) probed in a target. */
+struct ms_linkset;
+struct ms_lib;
+
+/* One allocator library (or static executable) probed for a target. */
 struct ms_module {
 	char *path;		/* as mapped in the target ("/usr/lib/.../libc.so.6") */
 	char *open_path;	/* how we reached it ("/proc/PID/root/...", map_files) */
 	uint64_t inode;
+	uint32_t dev_major, dev_minor;
 	unsigned int nprobes;
+	struct ms_lib *lib;	/* system scope: the shared link set used */
 };
 
 struct ms_target {
 	pid_t pid;
+	uint32_t gen;			/* data generation (ms_pid_cfg.gen) */
 	uint64_t start_ticks;		/* identity: pid + start time */
 	char comm[MS_COMM_LEN + 1];
 	char *exe;
 	struct ms_maps maps;		/* snapshot at attach, for symbolising after exit */
 	struct ms_module *modules;
 	size_t nmodules;
-	struct bpf_link **links;	/* per-function links (fallback) */
-	size_t nlinks;
-	size_t cap_links;
-	int *link_fds;			/* uprobe_multi links: one per module and direction */
-	size_t nlink_fds;
+	struct ms_linkset *links;	/* process scope */
+	void *user;			/* owner's per-target state */
 	struct ms_target *next;
 };
 
@@ -66,11 +78,27 @@ void ms_session__close(struct ms_session *s);
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen);
 
-/* Remove the probes and this process's map entries. */
+/* Remove the probes (process scope) or the process from the filter, and
+ * this process's map entries. */
 void ms_session__detach(struct ms_session *s, struct ms_target *t);
+
+/* Drop map entries of t's earlier generations (after an exec). */
+void ms_session__purge_old(struct ms_session *s, struct ms_target *t);
+
+/* The process's current generation from the pids map; false if not there
+ * (it exited). */
+bool ms_session__current_gen(struct ms_session *s, const struct ms_target *t, uint32_t *ret);
+
+struct ms_target *ms_session__targets(struct ms_session *s);
+struct ms_target *ms_session__find(struct ms_session *s, pid_t pid);
 
 /* True while the same process (pid + start time) is alive. */
 bool ms_target__alive(const struct ms_target *t);
+
+/* True when probes are attached as uprobe_multi links. */
+bool ms_session__multi(const struct ms_session *s);
+/* Ask the BPF side to report every exec (rules need them). */
+void ms_session__notify_exec(struct ms_session *s, bool on);
 
 /*
  * The path through which we can open the file mapped at m in process pid:
@@ -79,12 +107,19 @@ bool ms_target__alive(const struct ms_target *t);
  */
 char *ms_map__open_path(pid_t pid, const struct ms_map *m);
 
-/* True when probes are attached as uprobe_multi links. */
-bool ms_session__multi(const struct ms_session *s);
+struct ms_map_usage {
+	uint32_t live, aggs, stacks, pids;		/* entries in use */
+	uint32_t live_max, aggs_max, stacks_max, pids_max;
+};
+
+/* Count map entries (walks the maps: not for hot paths). */
+int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret);
 
 int ms_session__aggs_fd(const struct ms_session *s);
 int ms_session__stacks_fd(const struct ms_session *s);
 int ms_session__live_fd(const struct ms_session *s);
 int ms_session__counters_fd(const struct ms_session *s);
+int ms_session__pids_fd(const struct ms_session *s);
+int ms_session__events_fd(const struct ms_session *s);
 
 #endif /* MEMSIGHT_SESSION_H */

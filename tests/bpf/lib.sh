@@ -76,6 +76,18 @@ our_progs() {
 	bpftool prog show 2>/dev/null | grep -oE 'name ms_[a-z_]+' | sort -u
 }
 
+# progs_left: how many of our programs are still loaded once the kernel has
+# had 1 s to free them (program memory is released after an RCU grace period)
+progs_left() {
+	local i n
+	for ((i = 0; i < 20; i++)); do
+		n=$(our_progs | wc -l)
+		[ "$n" -eq 0 ] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+
 # stack_field JSON FUNC FIELD: FIELD summed over stacks having FUNC as a frame
 stack_field() {
 	jq --arg f "$2" --arg k "$3" \

@@ -34,7 +34,7 @@ start_target "$O/tests/targets/stripped-static" "$TMP/s.out"
 check "stripped static binary: exit status" "$rc" 1
 check_cmd "stripped static binary: says no allocator found" \
 	grep -q "no allocator found in process $TPID" "$TMP/e"
-check "stripped static binary: no program left loaded" "$(our_progs | wc -l)" 0
+check "stripped static binary: no program left loaded" "$(progs_left)" 0
 check_cmd "stripped static binary: target unharmed" kill -0 "$TPID"
 kill "$TPID"
 
@@ -53,4 +53,4 @@ check_cmd "target killed mid-run: memsight noticed within 2 s" \
 check_cmd "target killed mid-run: says it exited" grep -q "process $TPID exited after" "$TMP/l.err"
 check "target killed mid-run: report marks it exited" "$(jq .exited "$TMP/l.json")" true
 check "target killed mid-run: leak_a bytes kept" "$(stack_field "$TMP/l.json" leak_a inuse_bytes)" 4096000
-check "target killed mid-run: no program left loaded" "$(our_progs | wc -l)" 0
+check "target killed mid-run: no program left loaded" "$(progs_left)" 0

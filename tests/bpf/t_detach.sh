@@ -34,5 +34,5 @@ wait "$MPID"; rc=$?
 check "SIGINT: exit status" "$rc" 0
 check "SIGINT: report still has the second round's leak_a" \
 	"$(stack_field "$TMP/c.json" leak_a inuse_bytes)" 4096000
-check "SIGINT: no program left loaded" "$(our_progs | wc -l)" 0
+check "SIGINT: no program left loaded" "$(progs_left)" 0
 check_cmd "SIGINT: target still running" kill -0 "$TPID"

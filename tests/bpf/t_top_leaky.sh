@@ -48,7 +48,7 @@ for variant in leaky leaky-static leaky+legacy-links; do
 	check "$variant: churn mmap calls" \
 		"$(jq '[.stacks[] | select(.kind == "mmap" and any(.frames[]; .func == "churn")) | .alloc_count] | add' "$J")" 10
 	check "$variant: no events lost" "$(jq .events.lower_bound "$J")" false
-	check "$variant: no program left loaded" "$(our_progs | wc -l)" 0
+	check "$variant: no program left loaded" "$(progs_left)" 0
 	kill -USR2 "$TPID"
 	wait_for "$TMP/$variant.out" '^(verified|corrupted)' 10
 	check "$variant: target memory intact after detach" "$(tail -1 "$TMP/$variant.out")" verified
