@@ -25,13 +25,13 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
 	  -D_GNU_SOURCE -fno-omit-frame-pointer -MMD -MP \
 	  -Iinclude -Iuser -I$(O)
-LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm
+LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(O) -Iinclude -Ibpf -MMD -MP
 
 # user/<prog>.c files with a main(); everything else in user/ is the library.
-PROGS := memsight
+PROGS := memsight memsightd
 PROG_SRCS := $(patsubst %,user/%.c,$(PROGS))
 LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard user/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(O)/user/%.o,$(LIB_SRCS))
@@ -45,7 +45,7 @@ TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
 	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static
 
-.PHONY: all deps demo test unit integration clean install
+.PHONY: all deps demo test unit integration clean install bench
 .DEFAULT_GOAL := all
 
 all: $(patsubst %,$(O)/%,$(PROGS)) $(TARGET_BINS)
@@ -138,6 +138,22 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(O)
+
+# memsight, memsightd, the hardened unit and the default config.
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: all
+	install -D -m 0755 $(O)/memsight $(DESTDIR)$(PREFIX)/bin/memsight
+	install -D -m 0755 $(O)/memsightd $(DESTDIR)$(PREFIX)/sbin/memsightd
+	install -D -m 0644 deploy/memsightd.service $(DESTDIR)/etc/systemd/system/memsightd.service
+	test -e $(DESTDIR)/etc/memsight/memsightd.conf || \
+		install -D -m 0644 deploy/memsightd.conf $(DESTDIR)/etc/memsight/memsightd.conf
+	@echo "installed; then: systemctl daemon-reload && systemctl enable --now memsightd"
+
+# Overhead figures, side by side in one run (QUICK=1 for a ~1 minute run).
+bench: all
+	$(Q)bench/deps.sh
+	$(Q)bench/run.sh $(O)
 
 clean:
 	$(call msg,CLEAN,$(O))

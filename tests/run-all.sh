@@ -5,9 +5,13 @@ O=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 tests/run-unit.sh "$O" $(find "$O/tests/unit" -maxdepth 1 -type f -name "test_*" ! -name "*.*" | sort)
 tests/bpf/run.sh "$O"
+tests/deploy/check.sh | tee "$O/deploy.log"
+dp=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$O/deploy.log")
+df=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$O/deploy.log")
+[ -z "$dp" ] && { dp=0; df=1; }
 read -r up uf < "$O/unit.result"
 read -r ip if is < "$O/integration.result"
-p=$((up + ip)); f=$((uf + if))
+p=$((up + ip + dp)); f=$((uf + if + df))
 echo
 echo "total: $p passed, $f failed, $is skipped"
 [ "$f" -eq 0 ]

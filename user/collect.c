@@ -39,6 +39,7 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.inflight_miss = sum[MS_CNT_INFLIGHT_MISS],
 		.nested = sum[MS_CNT_NESTED],
 		.failed_alloc = sum[MS_CNT_FAILED_ALLOC],
+		.events_lost = sum[MS_CNT_EVENTS_LOST],
 	};
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 
 enum ms_log_level ms_log_level = MS_LOG_INFO;
+const char *ms_log_prog = "memsight";
 
 static void vlog(enum ms_log_level lvl, const char *fmt, va_list ap)
 {
@@ -14,7 +15,7 @@ static void vlog(enum ms_log_level lvl, const char *fmt, va_list ap)
 
 	if (lvl > ms_log_level)
 		return;
-	fprintf(stderr, "memsight: %s", pfx[lvl]);
+	fprintf(stderr, "%s: %s", ms_log_prog, pfx[lvl]);
 	vfprintf(stderr, fmt, ap);
 }
 

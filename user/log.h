@@ -6,6 +6,7 @@
 enum ms_log_level { MS_LOG_ERR, MS_LOG_WARN, MS_LOG_INFO, MS_LOG_DEBUG };
 
 extern enum ms_log_level ms_log_level;
+extern const char *ms_log_prog;	/* prefix of every line */
 
 void ms_log(enum ms_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Route libbpf's output through ms_log: warnings always, debug only at -v. */

@@ -2,8 +2,14 @@
 /*
  * memsight - command line front end.
  *
+ * Standalone (no daemon needed): observe a process for a while.
  *   memsight top  -p PID [-d SECONDS] [-n N] [--json]
  *   memsight dump -p PID [-d SECONDS] --format pprof|folded|svg|json|text [-o FILE]
+ * Through memsightd (data since the daemon attached):
+ *   memsight attach PID | --comm NAME | --exe PATH | --cgroup PATH
+ *   memsight detach PID | --comm NAME | --exe PATH | --cgroup PATH
+ *   memsight ps | rules | stats | reload | ping
+ *   memsight top PID [--growth] ...   memsight dump PID --format ... -o FILE
  *
  * Exit status: 0 ok, 1 error, 2 usage, 3 the target exited during
  * observation (the report up to its exit is still printed).
@@ -18,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "collect.h"
 #include "folded.h"
 #include "flamegraph.h"
@@ -47,6 +54,12 @@ struct cli {
 	const char *out_path;
 	bool pretty;
 	bool legacy_links;
+	bool standalone;	/* -p given: observe here, not through memsightd */
+	bool growth;
+	bool have_duration;
+	const char *socket;
+	enum ctl_selector sel;
+	const char *sel_value;
 };
 
 static int parse_pid(const char *s, pid_t *ret)
@@ -102,7 +115,19 @@ static void usage(FILE *f)
 		"        Ctrl-C), then show the top N call stacks by heap bytes still in use\n"
 		"  dump -p PID [-d SECONDS] --format pprof|folded|svg|json|text [-o FILE]\n"
 		"        the same observation, written in a format other tools read\n"
+		"  attach PID | --comm NAME | --exe PATH | --cgroup PATH\n"
+		"        ask memsightd to watch a process, or every process matching (now and\n"
+		"        when started later: comm and exe take shell globs, cgroup a path prefix)\n"
+		"  detach PID | --comm NAME | --exe PATH | --cgroup PATH\n"
+		"  ps     every process memsightd watches: heap in use, RSS, peak, threads, growth\n"
+		"  top PID [-n N] [--growth]   memsightd's view of PID since it attached;\n"
+		"        --growth ranks stacks by how fast they grow (leak suspects)\n"
+		"  dump PID --format ...       the same for other tools\n"
+		"  rules | stats | reload | ping\n"
 		"  version\n"
+		"\n"
+		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
+		"ask memsightd and observe here only when it does not watch that PID.\n"
 		"\n"
 		"options:\n"
 		"  -p, --pid PID        process to attach to (also accepted as the first argument)\n"
@@ -113,6 +138,8 @@ static void usage(FILE *f)
 		"  -f, --format FMT     output format\n"
 		"  -o, --output FILE    write output to FILE instead of stdout\n"
 		"  -v, --verbose        debug output, including libbpf's\n"
+		"      --socket PATH    memsightd's control socket (default $MEMSIGHT_SOCKET or\n"
+		"                       " MS_DEFAULT_SOCKET ")\n"
 		"      --legacy-links   one perf-event uprobe per function instead of uprobe_multi\n"
 		"                       links (chosen automatically on kernels before 6.6)\n"
 		"\n"
@@ -120,7 +147,7 @@ static void usage(FILE *f)
 		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation.\n");
 }
 
-static int parse_args(int argc, char **argv, struct cli *c, bool is_dump)
+static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool need_pid)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -132,6 +159,11 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump)
 		{ "output", required_argument, NULL, 'o' },
 		{ "pretty", no_argument, NULL, 'P' },
 		{ "legacy-links", no_argument, NULL, 'L' },
+		{ "growth", no_argument, NULL, 'G' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "comm", required_argument, NULL, 'C' },
+		{ "exe", required_argument, NULL, 'E' },
+		{ "cgroup", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -143,12 +175,14 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump)
 	while ((opt = getopt_long(argc, argv, "p:d:n:jf:o:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
+			c->standalone = true;
 			if (parse_pid(optarg, &c->pid)) {
 				pr_err("invalid PID '%s': expected a positive number\n", optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'd':
+			c->have_duration = true;
 			errno = 0;
 			c->duration = strtod(optarg, &end);
 			if (errno || *end || end == optarg || c->duration < 0 || c->duration > 1e7) {
@@ -186,6 +220,22 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump)
 		case 'L':
 			c->legacy_links = true;
 			break;
+		case 'G':
+			c->growth = true;
+			break;
+		case 'S':
+			c->socket = optarg;
+			break;
+		case 'C':
+		case 'E':
+		case 'R':
+			if (c->sel != CTL_SEL_NONE) {
+				pr_err("give one of PID, --comm, --exe, --cgroup\n");
+				return -EINVAL;
+			}
+			c->sel = opt == 'C' ? CTL_SEL_COMM : opt == 'E' ? CTL_SEL_EXE : CTL_SEL_CGROUP;
+			c->sel_value = optarg;
+			break;
 		case 'v':
 			ms_log_level = MS_LOG_DEBUG;
 			break;
@@ -207,7 +257,7 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump)
 		pr_err("unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!c->pid) {
+	if (need_pid && !c->pid) {
 		pr_err("no process given: use -p PID\n");
 		return -EINVAL;
 	}
@@ -377,22 +427,236 @@ out:
 	return rc;
 }
 
+/* Print a reply's payload to -o FILE or stdout. */
+static int write_payload(const struct cli *c, const struct ms_reply *r)
+{
+	FILE *out = stdout;
+	int err = 0;
+
+	if (c->out_path) {
+		out = fopen(c->out_path, "w");
+		if (!out) {
+			pr_err("cannot write %s: %s\n", c->out_path, strerror(errno));
+			return 1;
+		}
+	}
+	if (fwrite(r->payload, 1, r->payload_len, out) != r->payload_len)
+		err = -EIO;
+	if (out != stdout && fclose(out))
+		err = -errno;
+	if (err) {
+		pr_err("writing the report failed: %s\n", strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * One request to memsightd. *ret_nodaemon is set when nobody listens, so
+ * top and dump can fall back to observing on their own.
+ */
+static int call_daemon(const struct cli *c, const struct ctl_request *q, struct ms_reply *r,
+		       bool quiet_if_absent, bool *ret_nodaemon)
+{
+	char err[1024];
+	int rc;
+
+	rc = client__call(client__socket_path(c->socket), q, r, err, sizeof(err));
+	if (ret_nodaemon)
+		*ret_nodaemon = rc == -ENOENT || rc == -ECONNREFUSED;
+	if (rc) {
+		if (!(quiet_if_absent && (rc == -ENOENT || rc == -ECONNREFUSED)))
+			pr_err("%s%s\n", err, (rc == -ENOENT || rc == -ECONNREFUSED) ?
+			       " (is memsightd running?)" : "");
+		return 1;
+	}
+	if (!client__reply_ok(r, err, sizeof(err))) {
+		pr_err("%s\n", err);
+		ms_reply__free(r);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * top/dump PID: memsightd's data when it watches PID (since it attached),
+ * otherwise observe here for -d seconds. -p PID always observes here.
+ */
+static int observe_or_ask(struct cli *c, bool is_dump)
+{
+	static const enum ctl_format fmts[] = {
+		[FMT_TEXT] = CTL_FMT_TEXT, [FMT_JSON] = CTL_FMT_JSON, [FMT_PPROF] = CTL_FMT_PPROF,
+		[FMT_FOLDED] = CTL_FMT_FOLDED, [FMT_SVG] = CTL_FMT_SVG,
+	};
+	struct ctl_request q;
+	struct ms_reply r;
+	bool nodaemon = false;
+	char err[1024];
+	int rc;
+
+	if (c->standalone)
+		return run_observation(c);
+	ctl__request_init(&q, is_dump ? CTL_DUMP : CTL_TOP);
+	q.sel = CTL_SEL_PID;
+	q.pid = c->pid;
+	q.keys |= CTL_KEY_PID | CTL_KEY_FORMAT;
+	q.format = fmts[c->fmt];
+	if (!is_dump) {
+		q.keys |= CTL_KEY_N | CTL_KEY_FRAMES;
+		q.n = c->top_n;
+		q.frames = c->max_frames;
+		if (c->growth) {
+			q.keys |= CTL_KEY_GROWTH;
+			q.growth = true;
+		}
+	}
+	rc = client__call(client__socket_path(c->socket), &q, &r, err, sizeof(err));
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		nodaemon = true;
+	} else if (rc) {
+		pr_err("%s\n", err);
+		return 1;
+	} else if (!client__reply_ok(&r, err, sizeof(err))) {
+		ms_reply__free(&r);
+		if (!strstr(err, "is not watched")) {
+			pr_err("%s\n", err);
+			return 1;
+		}
+		pr_info("PID %d is not watched by memsightd; observing it here instead\n", c->pid);
+		return run_observation(c);
+	} else {
+		rc = r.has_payload ? write_payload(c, &r) : 0;
+		ms_reply__free(&r);
+		return rc;
+	}
+	(void)nodaemon;
+	if (c->growth) {
+		pr_err("--growth needs memsightd (its snapshots over time)\n");
+		return 1;
+	}
+	return run_observation(c);
+}
+
+static int selector_request(struct cli *c, enum ctl_verb verb, struct ctl_request *q)
+{
+	ctl__request_init(q, verb);
+	if (c->pid) {
+		q->sel = CTL_SEL_PID;
+		q->pid = c->pid;
+		q->keys |= CTL_KEY_PID;
+		return 0;
+	}
+	if (c->sel == CTL_SEL_NONE) {
+		pr_err("give a PID, --comm NAME, --exe PATH or --cgroup PATH\n");
+		return -EINVAL;
+	}
+	if (strlen(c->sel_value) > CTL_VALUE_MAX) {
+		pr_err("selector longer than %d bytes\n", CTL_VALUE_MAX);
+		return -EINVAL;
+	}
+	q->sel = c->sel;
+	snprintf(q->sel_value, sizeof(q->sel_value), "%s", c->sel_value);
+	q->keys |= c->sel == CTL_SEL_COMM ? CTL_KEY_COMM : c->sel == CTL_SEL_EXE ? CTL_KEY_EXE :
+		   CTL_KEY_CGROUP;
+	return 0;
+}
+
+static int cmd_attach_detach(int argc, char **argv, enum ctl_verb verb)
+{
+	struct cli c = {};
+	struct ctl_request q;
+	struct ms_reply r;
+
+	if (parse_args(argc, argv, &c, false, false) || selector_request(&c, verb, &q))
+		return EXIT_USAGE;
+	if (call_daemon(&c, &q, &r, false, NULL))
+		return 1;
+	if (c.fmt == FMT_JSON)
+		printf("%s\n", r.line);
+	else if (verb == CTL_ATTACH && c.pid)
+		printf("memsightd now watches PID %d\n", c.pid);
+	else if (verb == CTL_ATTACH)
+		printf("memsightd now watches processes matching %s=%s (%s)\n",
+		       c.sel == CTL_SEL_COMM ? "comm" : c.sel == CTL_SEL_EXE ? "exe" : "cgroup",
+		       c.sel_value, r.line);
+	else
+		printf("memsightd detached: %s\n", r.line);
+	ms_reply__free(&r);
+	return 0;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	return cmd_attach_detach(argc, argv, CTL_ATTACH);
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	return cmd_attach_detach(argc, argv, CTL_DETACH);
+}
+
+static int cmd_simple(int argc, char **argv, enum ctl_verb verb,
+		      int (*print)(const struct ms_reply *, FILE *))
+{
+	struct cli c = {};
+	struct ctl_request q;
+	struct ms_reply r;
+	int rc = 0;
+
+	if (parse_args(argc, argv, &c, false, false))
+		return EXIT_USAGE;
+	ctl__request_init(&q, verb);
+	if (call_daemon(&c, &q, &r, false, NULL))
+		return 1;
+	if (c.fmt == FMT_JSON || !print)
+		printf("%s\n", r.line);
+	else if (print(&r, stdout))
+		rc = 1;
+	ms_reply__free(&r);
+	return rc;
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+	return cmd_simple(argc, argv, CTL_PS, client__print_ps);
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+	return cmd_simple(argc, argv, CTL_RULES, client__print_rules);
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	return cmd_simple(argc, argv, CTL_STATS, client__print_stats);
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	return cmd_simple(argc, argv, CTL_RELOAD, NULL);
+}
+
+static int cmd_ping(int argc, char **argv)
+{
+	return cmd_simple(argc, argv, CTL_PING, NULL);
+}
+
 static int cmd_top(int argc, char **argv)
 {
 	struct cli c = { .duration = 10, .top_n = 10 };
 
-	if (parse_args(argc, argv, &c, false))
+	if (parse_args(argc, argv, &c, false, true))
 		return EXIT_USAGE;
-	return run_observation(&c);
+	return observe_or_ask(&c, false);
 }
 
 static int cmd_dump(int argc, char **argv)
 {
 	struct cli c = { .duration = 10, .fmt = FMT_PPROF };
 
-	if (parse_args(argc, argv, &c, true))
+	if (parse_args(argc, argv, &c, true, true))
 		return EXIT_USAGE;
-	return run_observation(&c);
+	return observe_or_ask(&c, true);
 }
 
 static int cmd_version(int argc, char **argv)
@@ -407,6 +671,13 @@ static const struct cmd {
 } cmds[] = {
 	{ "top", cmd_top },
 	{ "dump", cmd_dump },
+	{ "attach", cmd_attach },
+	{ "detach", cmd_detach },
+	{ "ps", cmd_ps },
+	{ "rules", cmd_rules },
+	{ "stats", cmd_stats },
+	{ "reload", cmd_reload },
+	{ "ping", cmd_ping },
 	{ "version", cmd_version },
 };
 

@@ -146,3 +146,18 @@ void ms_profile__finalize(struct ms_profile *p)
 	if (p->nstacks > 1)
 		qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_stack);
 }
+
+static int cmp_growth(const void *a, const void *b)
+{
+	const struct ms_stack *x = a, *y = b;
+
+	if (x->growth_per_min != y->growth_per_min)
+		return x->growth_per_min > y->growth_per_min ? -1 : 1;
+	return cmp_stack(a, b);
+}
+
+void ms_profile__sort_by_growth(struct ms_profile *p)
+{
+	if (p->nstacks > 1)
+		qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_growth);
+}

@@ -44,6 +44,7 @@ struct ms_stack {
 	uint64_t inuse_bytes;
 	uint64_t inuse_count;
 	uint64_t oldest_ns;	/* age of the oldest outstanding allocation, 0 if none */
+	double growth_per_min;	/* leak score: in-use slope over the growth window */
 };
 
 struct ms_loss {
@@ -58,6 +59,7 @@ struct ms_loss {
 	uint64_t inflight_miss;
 	uint64_t nested;
 	uint64_t failed_alloc;
+	uint64_t events_lost;	/* lifecycle events dropped (ring buffer full) */
 };
 
 struct ms_profile {
@@ -69,6 +71,9 @@ struct ms_profile {
 	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
 	bool exited;			/* target exited during observation */
 	bool execed;			/* target exec'd: figures are for the new image */
+	bool have_growth;		/* growth_per_min filled in */
+	double growth_window_s;		/* span the growth slopes cover */
+	double total_growth_per_min;
 	bool have_status;
 	struct ms_proc_status status;	/* RSS etc. at snapshot time */
 	struct ms_loss loss;		/* global counters at snapshot time */
@@ -93,6 +98,9 @@ struct ms_stack *ms_profile__add_stack(struct ms_profile *p, const struct ms_sta
 /* Recompute derived fields and totals, then sort stacks by in-use bytes
  * (descending), ties by alloc bytes, then stack id: a stable order. */
 void ms_profile__finalize(struct ms_profile *p);
+
+/* Order by growth_per_min (descending), ties by in-use bytes. */
+void ms_profile__sort_by_growth(struct ms_profile *p);
 
 /* Free the strings inside one frame (not the frame itself). */
 void ms_frame__clear(struct ms_frame *f);

@@ -74,7 +74,14 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	} else if (p->exited) {
 		fprintf(out, "process exited during observation: figures are up to its exit\n");
 	}
+	if (p->execed)
+		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
+	if (o->growth && p->have_growth)
+		fprintf(out, "growth: %+.0f B/min in use over the last %.0f s; stacks ranked by growth\n",
+			p->total_growth_per_min, p->growth_window_s);
+	else if (o->growth)
+		fprintf(out, "growth: not enough snapshots yet (need two); stacks ranked by bytes in use\n");
 	if (loss_any(&p->loss))
 		fprintf(out, "warning: events were lost (stack errors %" PRIu64 ", stack collisions %"
 			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
@@ -94,6 +101,8 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			s->inuse_count, s->alloc_bytes, s->alloc_count, ms_kind__name(s->kind));
 		if (s->oldest_ns)
 			fprintf(out, "; oldest %.1f s", s->oldest_ns / 1e9);
+		if (p->have_growth)
+			fprintf(out, "; growth %+.0f B/min", s->growth_per_min);
 		fputc('\n', out);
 		if (!nf)
 			fprintf(out, "        [stack unavailable]\n");
@@ -137,6 +146,7 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 	jw__kv_string(w, "comm", p->comm);
 	jw__kv_string(w, "exe", p->exe);
 	jw__kv_bool(w, "exited", p->exited);
+	jw__kv_bool(w, "execed", p->execed);
 	jw__name(w, "duration_s");
 	jw__double(w, p->duration_ns / 1e9);
 	jw__name(w, "tracked");
@@ -160,6 +170,12 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 		jw__kv_uint(w, "threads", p->status.threads);
 	}
 	loss_json(&p->loss, w);
+	if (p->have_growth) {
+		jw__name(w, "growth_window_s");
+		jw__double(w, p->growth_window_s);
+		jw__name(w, "growth_bytes_per_min");
+		jw__double(w, p->total_growth_per_min);
+	}
 	jw__name(w, "stacks");
 	jw__start_array(w);
 	for (size_t i = 0; i < p->nstacks; i++) {
@@ -182,6 +198,10 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 		jw__kv_uint(w, "free_count", s->free_count);
 		jw__name(w, "oldest_age_s");
 		jw__double(w, s->oldest_ns / 1e9);
+		if (p->have_growth) {
+			jw__name(w, "growth_bytes_per_min");
+			jw__double(w, s->growth_per_min);
+		}
 		jw__name(w, "frames");
 		jw__start_array(w);
 		for (unsigned int j = 0; j < nf; j++) {

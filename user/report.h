@@ -11,6 +11,7 @@
 struct report_opts {
 	unsigned int top_n;	/* stacks shown; 0 = all */
 	unsigned int max_frames;	/* frames per stack; 0 = all */
+	bool growth;		/* leak view: order and show by growth slope */
 };
 
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct ms_linkset {
 	size_t nlinks, cap;
 	int *fds;
 	size_t nfds;
+	struct ms_linkset *next;	/* reaper queue */
 };
 
 /* System scope: one allocator library's probes, shared by its targets. */
@@ -34,8 +36,39 @@ struct ms_lib {
 	struct ms_lib *next;
 };
 
+struct probe_set;
+struct ms_session;
+static void probe_cache_clear(struct ms_session *s);
+
+/* Probe offsets of a library already parsed: attaching to the 100th
+ * process using this libc costs no ELF parsing. */
+struct probe_cache {
+	uint32_t dev_major, dev_minor;
+	uint64_t inode, size;
+	int64_t mtime_ns;
+	struct probe_set *ps;
+	struct probe_cache *next;
+};
+
+/*
+ * Closing a uprobe link waits for an SRCU grace period in the kernel
+ * (~0.1 s here). A daemon that detaches from many short-lived processes
+ * hands the closing to this thread instead of stalling its event loop; the
+ * process has left the pids map already, so the programs ignore it.
+ */
+struct reaper {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ms_linkset *queue;	/* linksets to close, chained through ->next */
+	bool stop;
+};
+
 struct ms_session {
 	struct memsight_bpf *skel;
+	struct probe_cache *probes;
+	unsigned int nprobes_cached;
+	struct reaper *reaper;
 	struct ms_target *targets;
 	struct ms_lib *libs;
 	struct bpf_link *tp_links[2];
@@ -121,6 +154,88 @@ static int linkset_add_fd(struct ms_linkset *ls, int fd)
 	ls->fds = v;
 	ls->fds[ls->nfds++] = fd;
 	return 0;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct reaper *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		struct ms_linkset *ls = r->queue;
+
+		if (!ls) {
+			if (r->stop)
+				break;
+			pthread_cond_wait(&r->cond, &r->lock);
+			continue;
+		}
+		r->queue = ls->next;
+		pthread_mutex_unlock(&r->lock);
+		linkset_close(ls);
+		free(ls);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* Close (and free) a heap-allocated linkset: now, or on the reaper thread. */
+static void linkset_dispose(struct ms_session *s, struct ms_linkset *ls)
+{
+	struct reaper *r = s->reaper;
+
+	if (!ls)
+		return;
+	if (!r || (!ls->nlinks && !ls->nfds)) {
+		linkset_close(ls);
+		free(ls);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	ls->next = r->queue;
+	r->queue = ls;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int ms_session__async_detach(struct ms_session *s)
+{
+	struct reaper *r;
+	int err;
+
+	if (s->reaper)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	err = pthread_create(&r->thread, NULL, reaper_main, r);
+	if (err) {
+		free(r);
+		return -err;
+	}
+	s->reaper = r;
+	return 0;
+}
+
+/* Wait until every queued link is closed, then stop the thread. */
+static void reaper_stop(struct ms_session *s)
+{
+	struct reaper *r = s->reaper;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r);
+	s->reaper = NULL;
 }
 
 #define MS_TRACE_UPROBE_MULTI	48	/* enum bpf_attach_type, kernel >= 6.6 */
@@ -315,6 +430,7 @@ fail:
 static void lib_unref(struct ms_session *s, struct ms_lib *lib)
 {
 	struct ms_lib **pp;
+	struct ms_linkset *ls;
 
 	if (!lib || --lib->refs)
 		return;
@@ -324,7 +440,13 @@ static void lib_unref(struct ms_session *s, struct ms_lib *lib)
 			break;
 		}
 	}
-	linkset_close(&lib->links);
+	ls = malloc(sizeof(*ls));
+	if (ls) {
+		*ls = lib->links;
+		linkset_dispose(s, ls);
+	} else {
+		linkset_close(&lib->links);
+	}
 	free(lib);
 }
 
@@ -332,10 +454,7 @@ static void target_free(struct ms_session *s, struct ms_target *t)
 {
 	if (!t)
 		return;
-	if (t->links) {
-		linkset_close(t->links);
-		free(t->links);
-	}
+	linkset_dispose(s, t->links);
 	for (size_t i = 0; i < t->nmodules; i++) {
 		lib_unref(s, t->modules[i].lib);
 		free(t->modules[i].path);
@@ -462,9 +581,8 @@ void ms_session__detach(struct ms_session *s, struct ms_target *t)
 		}
 	}
 	tgid = t->pid;
-	/* first stop new events, then forget the process's data */
-	if (t->links)
-		linkset_close(t->links);
+	/* out of the filter first: the programs ignore it from now on, so the
+	 * links may close later (on the reaper thread) */
 	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.pids), &tgid);
 	purge_target(s, tgid, true, 0);
 	target_free(s, t);
@@ -476,6 +594,8 @@ void ms_session__close(struct ms_session *s)
 		return;
 	while (s->targets)
 		ms_session__detach(s, s->targets);
+	reaper_stop(s);
+	probe_cache_clear(s);
 	bpf_link__destroy(s->tp_links[0]);
 	bpf_link__destroy(s->tp_links[1]);
 	memsight_bpf__destroy(s->skel);
@@ -573,6 +693,65 @@ out:
 	return err;
 }
 
+#define PROBE_CACHE_MAX 1024
+
+static void probe_cache_clear(struct ms_session *s)
+{
+	while (s->probes) {
+		struct probe_cache *pc = s->probes;
+
+		s->probes = pc->next;
+		free(pc->ps);
+		free(pc);
+	}
+	s->nprobes_cached = 0;
+}
+
+/* find_probes() through a cache keyed by the file's identity. */
+static int cached_probes(struct ms_session *s, const char *open_path, const struct ms_map *m,
+			 struct probe_set *ps, char *errbuf, size_t errlen)
+{
+	struct probe_cache *pc;
+	struct stat st;
+	int64_t mt;
+	int err;
+
+	if (stat(open_path, &st))
+		return find_probes(open_path, m->path, ps, errbuf, errlen);
+	mt = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	for (pc = s->probes; pc; pc = pc->next) {
+		if (pc->inode == m->inode && pc->dev_major == m->dev_major &&
+		    pc->dev_minor == m->dev_minor && pc->size == (uint64_t)st.st_size &&
+		    pc->mtime_ns == mt) {
+			*ps = *pc->ps;
+			return 0;
+		}
+	}
+	err = find_probes(open_path, m->path, ps, errbuf, errlen);
+	if (err)
+		return err;
+	/* not-an-allocator answers are cached too: most modules are not */
+	if (s->nprobes_cached >= PROBE_CACHE_MAX)
+		probe_cache_clear(s);	/* a host runs many programs: start over */
+	pc = calloc(1, sizeof(*pc));
+	if (pc)
+		pc->ps = malloc(sizeof(*pc->ps));
+	if (!pc || !pc->ps) {
+		free(pc);
+		return 0;
+	}
+	*pc->ps = *ps;
+	pc->dev_major = m->dev_major;
+	pc->dev_minor = m->dev_minor;
+	pc->inode = m->inode;
+	pc->size = st.st_size;
+	pc->mtime_ns = mt;
+	pc->next = s->probes;
+	s->probes = pc;
+	s->nprobes_cached++;
+	return 0;
+}
+
 static struct ms_lib *lib_find(struct ms_session *s, const struct ms_map *m)
 {
 	for (struct ms_lib *l = s->libs; l; l = l->next)
@@ -602,7 +781,7 @@ static int attach_module(struct ms_session *s, struct ms_target *t, const struct
 	open_path = ms_map__open_path(t->pid, m);
 	if (!open_path)
 		return -ENOMEM;
-	err = find_probes(open_path, m->path, &ps, errbuf, errlen);
+	err = cached_probes(s, open_path, m, &ps, errbuf, errlen);
 	if (err || !ps.n) {
 		/* a module we cannot read may simply not be an allocator: not fatal */
 		free(open_path);

@@ -95,6 +95,9 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid);
 /* True while the same process (pid + start time) is alive. */
 bool ms_target__alive(const struct ms_target *t);
 
+/* Close detached processes' links on a background thread (daemon use). */
+int ms_session__async_detach(struct ms_session *s);
+
 /* True when probes are attached as uprobe_multi links. */
 bool ms_session__multi(const struct ms_session *s);
 /* Ask the BPF side to report every exec (rules need them). */

@@ -68,20 +68,49 @@ start_memsight() {
 	"$MS" "$@" > "$out" 2> "$err" &
 	MPID=$!
 	PIDS_TO_KILL+=("$MPID")
-	wait_for "$err" 'attached to PID|error' 30
+	wait_for "$err" 'attached to PID|error' 30 || return 1
+	remember_progs "$MPID"
 }
 
-# our_progs: names of memsight's BPF programs still loaded (none expected)
+# remember_progs PID: note the BPF program IDs PID holds (from its fdinfo),
+# so later checks look at exactly those and not at other tools' programs
+remember_progs() {
+	OUR_IDS=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
+}
+
+# our_progs: how many of the remembered programs are still loaded
 our_progs() {
-	bpftool prog show 2>/dev/null | grep -oE 'name ms_[a-z_]+' | sort -u
+	local n=0 id
+	for id in $OUR_IDS; do
+		bpftool prog show id "$id" > /dev/null 2>&1 && n=$((n + 1))
+	done
+	echo "$n"
 }
 
-# progs_left: how many of our programs are still loaded once the kernel has
-# had 1 s to free them (program memory is released after an RCU grace period)
+# ms_prog_ids: IDs of every loaded program named ms_* (to diff before/after
+# a memsight run too short to catch while it runs)
+ms_prog_ids() {
+	bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): .* name \(ms_[a-z_]*\) .*/\1/p' | sort -u
+}
+
+# new_progs_left BEFORE_FILE: ms_* programs loaded now that were not before,
+# after giving the kernel 1 s to free them
+new_progs_left() {
+	local i n
+	for ((i = 0; i < 20; i++)); do
+		n=$(ms_prog_ids | comm -13 "$1" - | wc -l)
+		[ "$n" -eq 0 ] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+
+# progs_left: how many remembered programs are still loaded once the kernel
+# has had 1 s to free them (program memory goes after an RCU grace period)
 progs_left() {
 	local i n
 	for ((i = 0; i < 20; i++)); do
-		n=$(our_progs | wc -l)
+		n=$(our_progs)
 		[ "$n" -eq 0 ] && break
 		sleep 0.05
 	done
@@ -92,4 +121,36 @@ progs_left() {
 stack_field() {
 	jq --arg f "$2" --arg k "$3" \
 		'[.stacks[] | select(any(.frames[]; .func == $f)) | .[$k]] | add // 0' "$1"
+}
+
+# start_daemon [ARGS...]: memsightd on a private socket; sets DPID, exports
+# MEMSIGHT_SOCKET so the CLI talks to it
+start_daemon() {
+	export MEMSIGHT_SOCKET=$TMP/memsight.sock
+	"$O/memsightd" --socket "$MEMSIGHT_SOCKET" "$@" > "$TMP/daemon.log" 2>&1 &
+	DPID=$!
+	PIDS_TO_KILL+=("$DPID")
+	wait_for "$TMP/daemon.log" 'ready: control socket|error' 20 || return 1
+	remember_progs "$DPID"
+}
+
+# ms_json PID: memsightd's report of PID as JSON (into $TMP/PID.json)
+ms_json() {
+	"$MS" dump "$1" --format json -o "$TMP/$1.json" && cat "$TMP/$1.json" > /dev/null
+}
+
+# watched PID: is PID in `memsight ps`?
+watched() {
+	"$MS" ps -j | jq -e --argjson p "$1" 'any(.processes[]; .pid == $p)' > /dev/null
+}
+
+# wait_watched PID yes|no [TIMEOUT_S]
+wait_watched() {
+	local i want=$2
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		if watched "$1"; then [ "$want" = yes ] && return 0
+		else [ "$want" = no ] && return 0; fi
+		sleep 0.1
+	done
+	return 1
 }

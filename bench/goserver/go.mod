@@ -1,0 +1,3 @@
+module memsight.example/bench/goserver
+
+go 1.19

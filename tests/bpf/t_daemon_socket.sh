@@ -1,0 +1,84 @@
+#!/bin/bash
+# Claims: the control socket serves root and its group only; a client that
+# gets past the file mode anyway is refused by its credentials; garbage,
+# oversized and half-written requests get an error (or are dropped) while
+# the daemon keeps serving everyone else.
+. "$(dirname "$0")/lib.sh"
+
+GRP=mstest$$
+groupadd "$GRP" || { fail "cannot create a test group"; exit 0; }
+trap 'groupdel "$GRP" 2>/dev/null; cleanup' EXIT
+GID=$(getent group "$GRP" | cut -d: -f3)
+cat > "$TMP/memsightd.conf" <<CONF
+[daemon]
+socket_group = $GRP
+[metrics]
+listen = off
+CONF
+chmod 755 "$TMP"
+start_daemon --config "$TMP/memsightd.conf" || { fail "daemon did not start"; exit 0; }
+check "socket mode is 0660 root:$GRP" "$(stat -c '%a %U:%G' "$MEMSIGHT_SOCKET")" "660 root:$GRP"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+as_member() { setpriv --reuid=65534 --regid=65534 --groups="$GID" "$@"; }
+
+as_nobody "$MS" ping > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "non-member cannot use the socket: exit status" "$rc" 1
+check_cmd "non-member: says permission denied" grep -qi 'permission denied' "$TMP/e"
+check "group member may use it" "$(as_member "$MS" ping)" '{"ok":true}'
+# a socket opened up by mistake: the credential check still says no
+chmod 666 "$MEMSIGHT_SOCKET"
+as_nobody "$MS" ping > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "world-writable socket: non-member still refused" "$rc" 1
+check_cmd "world-writable socket: daemon says why" grep -q 'serves root and the socket' "$TMP/e"
+
+cat > "$TMP/hostile.py" <<'PY'
+import os, socket, sys, time
+path = os.environ["MEMSIGHT_SOCKET"]
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    return s
+def line(s):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    return buf.decode("utf-8", "replace").strip()
+case = sys.argv[1]
+if case == "garbage":
+    s = conn(); s.sendall(bytes(range(1, 256)).replace(b"\n", b"") + b"\n"); print(line(s))
+    s.sendall(b"ping\n"); print(line(s))
+elif case == "nul":
+    s = conn(); s.sendall(b"attach pid=1\x00 comm=x\n"); print(line(s))
+elif case == "long":
+    s = conn(); s.sendall(b"a" * 5000); print(line(s))
+    try:
+        s.sendall(b"ping\n"); print(repr(s.recv(100)))
+    except OSError as e:
+        print("closed:", e.__class__.__name__)
+elif case == "stall":
+    s = conn(); s.sendall(b"pi")
+    t = conn(); t.sendall(b"ping\n"); print(line(t))
+    time.sleep(11)
+    print(repr(s.recv(100)))
+elif case == "flood":
+    for i in range(200):
+        s = conn(); s.sendall(os.urandom(300) + b"\n"); s.close()
+    s = conn(); s.sendall(b"ping\n"); print(line(s))
+PY
+out=$(python3 "$TMP/hostile.py" garbage)
+check "garbage line: error reply" "$(echo "$out" | head -1 | jq -r '.ok, (.error | startswith("bad request"))' | tr '\n' ' ')" "false true "
+check "garbage line: same connection still served" "$(echo "$out" | tail -1)" '{"ok":true}'
+check "embedded NUL: refused" "$(python3 "$TMP/hostile.py" nul | jq .ok)" false
+out=$(python3 "$TMP/hostile.py" long)
+check "5000-byte line: error reply" "$(echo "$out" | head -1 | jq -r .error)" "request line too long (max 4096 bytes)"
+check_cmd "5000-byte line: connection closed after" bash -c "echo '$out' | tail -1 | grep -qE \"^b''|closed\""
+out=$(python3 "$TMP/hostile.py" stall)
+check "half-written request: others served meanwhile" "$(echo "$out" | head -1)" '{"ok":true}'
+check "half-written request: staller dropped after the idle timeout" "$(echo "$out" | tail -1)" "b''"
+check "200 random-byte clients: daemon still serves" "$(python3 "$TMP/hostile.py" flood)" '{"ok":true}'
+check "bad requests are counted" "$("$MS" stats -j | jq '.bad_requests >= 202')" true
+check_cmd "daemon still alive" kill -0 "$DPID"

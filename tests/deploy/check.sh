@@ -1,0 +1,469 @@
+#!/bin/bash
+# Checks of the deployment files under deploy/: the systemd unit, Prometheus
+# config/rules/rule tests, the Grafana dashboard, the Kubernetes manifest and
+# the metric reference they all draw on.
+#
+# Prints "PASS <name>" / "FAIL <name>: why" per check and a closing line
+# "deploy: N passed, N failed"; exits non-zero if anything failed.
+# Installs nothing. Tools (Debian 12 package in parentheses):
+#   systemd-analyze (systemd), promtool (prometheus), jq (jq),
+#   python3 with PyYAML (python3-yaml).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+UNIT=deploy/memsightd.service
+PROM_DIR=deploy/prometheus
+RULES=$PROM_DIR/memsight-rules.yml
+DASH=deploy/grafana/memsight.json
+K8S=deploy/kubernetes/memsightd-daemonset.yaml
+METRICS_MD=deploy/metrics.md
+CONF=deploy/memsightd.conf
+# Highest acceptable `systemd-analyze security` exposure, in tenths.
+MAX_EXPOSURE=30
+
+pass=0
+fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+# Indent a command's output under its FAIL line.
+show() { sed 's/^/    /' "$1" | head -40; }
+
+TMP=$(mktemp -d) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+have_tool() {	# tool package
+	command -v "$1" >/dev/null 2>&1 && return 0
+	echo "deploy: missing tool $1 (install the Debian package $2)" >&2
+	return 1
+}
+
+# PyYAML: the pyenv python may lack it where Debian's has python3-yaml.
+PY=
+for p in python3 /usr/bin/python3; do
+	if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import yaml' 2>/dev/null; then
+		PY=$p
+		break
+	fi
+done
+[ -n "$PY" ] || echo "deploy: missing python3 module yaml (install the Debian package python3-yaml)" >&2
+
+# All structural checks in one Python program: pyhelp SUBCOMMAND ARGS...
+# Exit 0 = fine; otherwise the reasons are on stdout.
+pyhelp() {
+	"$PY" - "$@" <<'PYEOF'
+import json, re, sys
+import yaml
+
+cmd, args = sys.argv[1], sys.argv[2:]
+errors = []
+
+def metric_names(md):
+    """Metric names documented in metrics.md: its '### `memsight_...`' headings."""
+    names = set(re.findall(r'^### `(memsight_[a-z0-9_]+)`', open(md).read(), re.M))
+    if not names:
+        errors.append('%s: no "### `memsight_...`" headings' % md)
+    return names
+
+def check_names(where, expr, known, recorded=frozenset()):
+    for n in re.findall(r'\bmemsight_[a-zA-Z0-9_]+', expr):
+        if n not in known:
+            errors.append('%s: %s is not in metrics.md' % (where, n))
+    for n in re.findall(r'\bmemsight:[a-zA-Z0-9_:]+', expr):
+        if n not in recorded:
+            errors.append('%s: %s is not a recording rule' % (where, n))
+
+def as_rules_file(exprs, out):
+    """Wrap PromQL expressions as recording rules so promtool parses them."""
+    rules = [{'record': 'check:expr_%d' % i, 'expr': e} for i, e in enumerate(exprs)]
+    yaml.safe_dump({'groups': [{'name': 'syntax', 'rules': rules}]}, open(out, 'w'))
+
+def grafana_to_promql(e):
+    e = e.replace('$__rate_interval', '1m').replace('$__interval', '1m')
+    e = e.replace('$__range', '1h')
+    e = re.sub(r'\$\{?[a-zA-Z_]\w*\}?', '.*', e)
+    m = re.fullmatch(r'\s*label_values\((.*),\s*\w+\s*\)\s*', e, re.S)
+    return m.group(1) if m else e
+
+if cmd == 'rules-names':		# RULES METRICS_MD
+    rules, md = args
+    known = metric_names(md)
+    doc = yaml.safe_load(open(rules))
+    recorded = {r['record'] for g in doc['groups'] for r in g['rules'] if 'record' in r}
+    for g in doc['groups']:
+        for r in g['rules']:
+            check_names(r.get('alert') or r.get('record'), r['expr'], known, recorded)
+
+elif cmd == 'rules-coverage':		# RULES TESTS: every alert fires once and stays quiet once
+    rules, tests = args
+    doc = yaml.safe_load(open(rules))
+    alerts = {r['alert'] for g in doc['groups'] for r in g['rules'] if 'alert' in r}
+    fired, quiet = set(), set()
+    for t in yaml.safe_load(open(tests))['tests']:
+        for a in t.get('alert_rule_test', []):
+            (fired if a.get('exp_alerts') else quiet).add(a['alertname'])
+    for a in sorted(alerts - fired):
+        errors.append('alert %s has no test where it fires' % a)
+    for a in sorted(alerts - quiet):
+        errors.append('alert %s has no test where it stays quiet' % a)
+    for a in sorted((fired | quiet) - alerts):
+        errors.append('test names alert %s, which no rule defines' % a)
+
+elif cmd == 'dash':			# DASH METRICS_MD OUT_RULES: structure, names; write exprs for promtool
+    dash, md, out = args
+    known = metric_names(md)
+    d = json.load(open(dash))
+    if not isinstance(d.get('schemaVersion'), int) or not 30 <= d['schemaVersion'] <= 39:
+        errors.append('schemaVersion %r is not 30..39' % d.get('schemaVersion'))
+    for k in ('title', 'uid', 'panels', 'templating'):
+        if k not in d:
+            errors.append('no "%s"' % k)
+    tvars = {v['name']: v for v in d.get('templating', {}).get('list', [])}
+    ds = tvars.get('datasource')
+    if not ds or ds.get('type') != 'datasource' or ds.get('query') != 'prometheus':
+        errors.append('no Prometheus datasource variable named "datasource"')
+    for v in ('pid', 'comm'):
+        if v not in tvars:
+            errors.append('no "%s" variable' % v)
+    exprs, ids = [], set()
+    for v in tvars.values():
+        if v.get('type') == 'query':
+            q = v['query'] if isinstance(v['query'], str) else v['query'].get('query', '')
+            check_names('variable %s' % v['name'], q, known)
+            exprs.append(q)
+            if v.get('datasource', {}).get('uid') != '${datasource}':
+                errors.append('variable %s does not use ${datasource}' % v['name'])
+    panels = list(d.get('panels', []))
+    for p in list(panels):
+        panels += p.get('panels', [])	# collapsed rows nest their panels
+    for p in panels:
+        where = 'panel %r' % p.get('title')
+        if p.get('id') in ids:
+            errors.append('%s: duplicate id %r' % (where, p.get('id')))
+        ids.add(p.get('id'))
+        g = p.get('gridPos', {})
+        if not all(isinstance(g.get(k), int) for k in 'hwxy') or g['x'] + g['w'] > 24:
+            errors.append('%s: bad gridPos %r' % (where, g))
+        if p.get('type') == 'row':
+            continue
+        if not p.get('targets'):
+            errors.append('%s: no targets' % where)
+        if p.get('datasource', {}).get('uid') != '${datasource}':
+            errors.append('%s: datasource is not ${datasource}' % where)
+        refs = [t.get('refId') for t in p.get('targets', [])]
+        if len(set(refs)) != len(refs) or None in refs:
+            errors.append('%s: missing or duplicate refId' % where)
+        for t in p.get('targets', []):
+            e = t.get('expr', '')
+            if not e:
+                errors.append('%s: target %s has no expr' % (where, t.get('refId')))
+            check_names(where, e, known)
+            for var in re.findall(r'\$\{?([a-zA-Z_]\w*)', e):
+                if not var.startswith('__') and var not in tvars:
+                    errors.append('%s: uses undefined variable $%s' % (where, var))
+            exprs.append(e)
+    as_rules_file([grafana_to_promql(e) for e in exprs], out)
+
+elif cmd == 'md-promql':		# METRICS_MD OUT_RULES: the ```promql examples
+    md, out = args
+    metric_names(md)
+    exprs = []
+    for block in re.findall(r'```promql\n(.*?)```', open(md).read(), re.S):
+        for line in block.splitlines():
+            if line.startswith((' ', '\t')) and exprs:
+                exprs[-1] += '\n' + line	# continuation of the previous expression
+            elif line.strip() and not line.startswith('#'):
+                exprs.append(line)
+    if not exprs:
+        errors.append('no ```promql examples')
+    as_rules_file(exprs, out)
+
+elif cmd == 'k8s':			# K8S UNIT
+    manifest, unit = args
+    docs = [x for x in yaml.safe_load_all(open(manifest)) if x]
+    by_kind = {x['kind']: x for x in docs}
+    for k in ('Namespace', 'ConfigMap', 'DaemonSet', 'Service'):
+        if k not in by_kind:
+            errors.append('no %s' % k)
+    for x in docs:
+        if x['kind'] != 'Namespace' and x['metadata'].get('namespace') != 'memsight':
+            errors.append('%s %s is not in namespace memsight' % (x['kind'], x['metadata']['name']))
+    ds = by_kind.get('DaemonSet')
+    if ds:
+        spec = ds['spec']['template']['spec']
+        if spec.get('hostPID') is not True:
+            errors.append('hostPID is not true')
+        if spec.get('hostNetwork'):
+            errors.append('hostNetwork is set')
+        if {'operator': 'Exists'} not in spec.get('tolerations', []):
+            errors.append('no catch-all toleration')
+        if ds['spec']['selector']['matchLabels'].items() - ds['spec']['template']['metadata']['labels'].items():
+            errors.append('selector does not match the pod labels')
+        c = spec['containers'][0]
+        sc = c.get('securityContext', {})
+        if sc.get('privileged') is not False:
+            errors.append('privileged is not false')
+        if sc.get('readOnlyRootFilesystem') is not True:
+            errors.append('readOnlyRootFilesystem is not true')
+        if sc.get('allowPrivilegeEscalation') is not False:
+            errors.append('allowPrivilegeEscalation is not false')
+        caps = sc.get('capabilities', {})
+        if caps.get('drop') != ['ALL']:
+            errors.append('capabilities do not drop ALL')
+        add = set(caps.get('add', []))
+        if not {'BPF', 'PERFMON', 'SYS_PTRACE', 'DAC_READ_SEARCH'} <= add:
+            errors.append('capabilities.add lacks one of BPF PERFMON SYS_PTRACE DAC_READ_SEARCH')
+        if 'SYS_ADMIN' in add:
+            errors.append('capabilities.add has SYS_ADMIN')
+        # Same powers as the systemd unit; CHOWN only matters for the host's
+        # `memsight` group, which the image does not have.
+        m = re.search(r'^CapabilityBoundingSet=(.*)$', open(unit).read(), re.M)
+        unit_caps = {x[len('CAP_'):] for x in m.group(1).split()} - {'CHOWN'} if m else set()
+        if add != unit_caps:
+            errors.append('capabilities.add %s differ from the unit\'s %s'
+                          % (sorted(add), sorted(unit_caps)))
+        if not c.get('resources', {}).get('limits', {}).get('memory'):
+            errors.append('no memory limit')
+        ports = [p['containerPort'] for p in c.get('ports', [])]
+        if 9464 not in ports:
+            errors.append('no containerPort 9464')
+        vols = {v['name']: v for v in spec.get('volumes', [])}
+        mounts = {m['mountPath']: m for m in c.get('volumeMounts', [])}
+        for path, ro in (('/sys/kernel/btf', True), ('/var/lib/memsight', False),
+                         ('/run/memsight', False)):
+            m = mounts.get(path)
+            v = vols.get(m['name']) if m else None
+            if not v or v.get('hostPath', {}).get('path') != path:
+                errors.append('%s is not mounted from the host' % path)
+            elif bool(m.get('readOnly')) != ro:
+                errors.append('%s readOnly should be %s' % (path, ro))
+        cm = by_kind.get('ConfigMap', {})
+        cfg_vol = [v for v in vols.values() if v.get('configMap', {}).get('name') == cm.get('metadata', {}).get('name')]
+        if not cfg_vol or not any(m['name'] == cfg_vol[0]['name'] and m['mountPath'] == '/etc/memsight'
+                                  for m in mounts.values()):
+            errors.append('the ConfigMap is not mounted at /etc/memsight')
+        cmdline = c.get('command', []) + c.get('args', [])
+        if '/etc/memsight/memsightd.conf' not in cmdline:
+            errors.append('memsightd is not started with /etc/memsight/memsightd.conf')
+    svc = by_kind.get('Service')
+    if svc:
+        a = svc['metadata'].get('annotations', {})
+        if a.get('prometheus.io/scrape') != 'true' or a.get('prometheus.io/port') != '9464':
+            errors.append('Service lacks prometheus.io/scrape and port annotations')
+        if svc['spec'].get('clusterIP') != 'None':
+            errors.append('Service is not headless')
+
+elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
+    manifest = args[0]
+    cm = [x for x in yaml.safe_load_all(open(manifest)) if x and x['kind'] == 'ConfigMap'][0]
+    text = cm['data']['memsightd.conf']
+    # The daemon spec's sections and keys; [rules] lines are "include|exclude comm|exe|cgroup=...".
+    keys = {'daemon': {'socket', 'socket_group', 'state_dir', 'max_processes',
+                       'snapshot_interval_s', 'growth_window_s', 'live_entries'},
+            'metrics': {'listen', 'top_stacks'},
+            'incidents': {'dir', 'max_count', 'max_bytes'}}
+    sec, listen = None, None
+    def body(t):
+        out = []
+        for ln in t.splitlines():
+            ln = ln.strip()
+            if ln and not ln.startswith(('#', ';')):
+                out.append(re.sub(r'\s*=\s*', '=', ln, count=1))
+        return out
+    for i, ln in enumerate(body(text), 1):
+        m = re.fullmatch(r'\[(\w+)\]', ln)
+        if m:
+            sec = m.group(1)
+            if sec not in keys and sec != 'rules':
+                errors.append('unknown section [%s]' % sec)
+            continue
+        if sec == 'rules':
+            if not re.fullmatch(r'(include|exclude) (comm|exe|cgroup)=\S.*', ln):
+                errors.append('bad rule %r' % ln)
+            continue
+        k, _, v = ln.partition('=')
+        if not _ or sec not in keys or k not in keys[sec]:
+            errors.append('unknown or misplaced key %r' % ln)
+        if (sec, k) == ('metrics', 'listen'):
+            listen = v
+    if listen != '0.0.0.0:9464':
+        errors.append('[metrics] listen is %r, not 0.0.0.0:9464 (pod IP scraping)' % listen)
+    if len(args) > 1:
+        # Same settings as deploy/memsightd.conf apart from the listen address.
+        norm = lambda t: [ln for ln in body(t) if not ln.startswith('listen=')]
+        if norm(text) != norm(open(args[1]).read()):
+            errors.append('ConfigMap memsightd.conf differs from %s (besides listen)' % args[1])
+
+else:
+    errors.append('unknown subcommand ' + cmd)
+
+for e in errors:
+    print(e)
+sys.exit(1 if errors else 0)
+PYEOF
+}
+
+# ---- systemd ---------------------------------------------------------------
+if have_tool systemd-analyze systemd; then
+	# verify needs an existing ExecStart binary: check a copy that runs
+	# /bin/true with the same arguments. It exits 0 on unknown keys, so any
+	# message about our unit is a failure too.
+	mkdir -p "$TMP/unit"
+	sed 's|^ExecStart=/usr/local/sbin/memsightd|ExecStart=/bin/true|' "$UNIT" \
+		> "$TMP/unit/memsightd.service"
+	systemd-analyze verify --man=no "$TMP/unit/memsightd.service" > "$TMP/verify.out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && ! grep -q memsightd "$TMP/verify.out"; then
+		ok systemd_verify
+	else
+		ko systemd_verify "systemd-analyze verify exited $rc"
+		show "$TMP/verify.out"
+	fi
+
+	bad=
+	for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT"); do
+		systemd-analyze capability "$c" >/dev/null 2>&1 || bad="$bad $c"
+	done
+	if [ -z "$bad" ] && grep -q '^CapabilityBoundingSet=CAP_' "$UNIT"; then
+		ok systemd_capabilities
+	else
+		ko systemd_capabilities "unknown capabilities:${bad:- (no CapabilityBoundingSet)}"
+	fi
+
+	systemd-analyze syscall-filter @known > "$TMP/known" 2>/dev/null
+	bad=
+	for s in $(sed -n 's/^SystemCallFilter=~\{0,1\}//p' "$UNIT"); do
+		case $s in
+		@*) systemd-analyze syscall-filter "$s" >/dev/null 2>&1 || bad="$bad $s" ;;
+		*) grep -qx "[[:space:]]*$s" "$TMP/known" || bad="$bad $s" ;;
+		esac
+	done
+	if [ -z "$bad" ] && grep -q '^SystemCallFilter=@system-service' "$UNIT"; then
+		ok systemd_syscall_filter
+	else
+		ko systemd_syscall_filter "unknown system calls or groups:${bad:- (no @system-service filter)}"
+	fi
+
+	# The exposure score must stay under MAX_EXPOSURE and match the one the
+	# unit's header comment claims.
+	systemd-analyze security --offline=yes --no-pager "$UNIT" > "$TMP/security.out" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for memsightd.service: \([0-9.]*\).*/\1/p' \
+		"$TMP/security.out")
+	claimed=$(sed -n 's/.*rates this unit \([0-9.]*\).*/\1/p' "$UNIT")
+	if [ -z "$score" ]; then
+		ko systemd_security "no exposure score from systemd-analyze security"
+		show "$TMP/security.out"
+	elif [ "${score/./}" -gt "$MAX_EXPOSURE" ]; then
+		ko systemd_security "exposure $score above $((MAX_EXPOSURE / 10)).$((MAX_EXPOSURE % 10))"
+	elif [ "$score" != "$claimed" ]; then
+		ko systemd_security "exposure is $score but the unit's header says ${claimed:-nothing}"
+	else
+		ok "systemd_security (exposure $score)"
+	fi
+else
+	for n in systemd_verify systemd_capabilities systemd_syscall_filter systemd_security; do
+		ko $n "systemd-analyze not installed (Debian package systemd)"
+	done
+fi
+
+# ---- Prometheus ------------------------------------------------------------
+if have_tool promtool prometheus; then
+	if promtool check config "$PROM_DIR/prometheus.yml" > "$TMP/p.out" 2>&1; then
+		ok promtool_check_config
+	else
+		ko promtool_check_config "promtool check config failed"; show "$TMP/p.out"
+	fi
+	if promtool check rules "$RULES" > "$TMP/p.out" 2>&1; then
+		ok promtool_check_rules
+	else
+		ko promtool_check_rules "promtool check rules failed"; show "$TMP/p.out"
+	fi
+	# rule_files in the test file are relative to its directory.
+	if (cd "$PROM_DIR" && promtool test rules memsight-rules.test.yml) > "$TMP/p.out" 2>&1; then
+		ok promtool_test_rules
+	else
+		ko promtool_test_rules "promtool test rules failed"; show "$TMP/p.out"
+	fi
+else
+	for n in promtool_check_config promtool_check_rules promtool_test_rules; do
+		ko $n "promtool not installed (Debian package prometheus)"
+	done
+fi
+
+if [ -n "$PY" ]; then
+	if pyhelp rules-coverage "$RULES" "$PROM_DIR/memsight-rules.test.yml" > "$TMP/p.out" 2>&1; then
+		ok rules_every_alert_tested
+	else
+		ko rules_every_alert_tested "alerts without a firing and a quiet test"; show "$TMP/p.out"
+	fi
+	if pyhelp rules-names "$RULES" "$METRICS_MD" > "$TMP/p.out" 2>&1; then
+		ok rules_metric_names
+	else
+		ko rules_metric_names "rules use metrics not in $METRICS_MD"; show "$TMP/p.out"
+	fi
+else
+	ko rules_every_alert_tested "python3 with yaml not installed (Debian package python3-yaml)"
+	ko rules_metric_names "python3 with yaml not installed (Debian package python3-yaml)"
+fi
+
+# ---- metric reference: its PromQL examples parse -----------------------------
+if [ -n "$PY" ] && have_tool promtool prometheus; then
+	if pyhelp md-promql "$METRICS_MD" "$TMP/md-rules.yml" > "$TMP/p.out" 2>&1 &&
+	   promtool check rules "$TMP/md-rules.yml" >> "$TMP/p.out" 2>&1; then
+		ok metrics_md_promql
+	else
+		ko metrics_md_promql "a PromQL example in $METRICS_MD does not parse"; show "$TMP/p.out"
+	fi
+else
+	ko metrics_md_promql "needs promtool (prometheus) and python3-yaml"
+fi
+
+# ---- Grafana ---------------------------------------------------------------
+if have_tool jq jq; then
+	if jq -e 'type == "object" and (.panels | length > 0)' "$DASH" > /dev/null 2> "$TMP/p.out"; then
+		ok dashboard_json
+	else
+		ko dashboard_json "$DASH is not a JSON object with panels"; show "$TMP/p.out"
+	fi
+else
+	ko dashboard_json "jq not installed (Debian package jq)"
+fi
+if [ -n "$PY" ]; then
+	if pyhelp dash "$DASH" "$METRICS_MD" "$TMP/dash-rules.yml" > "$TMP/p.out" 2>&1; then
+		ok dashboard_structure_and_metric_names
+	else
+		ko dashboard_structure_and_metric_names "see below"; show "$TMP/p.out"
+	fi
+	if ! have_tool promtool prometheus; then
+		ko dashboard_promql "promtool not installed (Debian package prometheus)"
+	elif [ -s "$TMP/dash-rules.yml" ] &&
+	     promtool check rules "$TMP/dash-rules.yml" > "$TMP/p.out" 2>&1; then
+		ok dashboard_promql
+	else
+		ko dashboard_promql "a dashboard query does not parse as PromQL"; show "$TMP/p.out"
+	fi
+else
+	ko dashboard_structure_and_metric_names "python3 with yaml not installed (Debian package python3-yaml)"
+	ko dashboard_promql "python3 with yaml not installed (Debian package python3-yaml)"
+fi
+
+# ---- Kubernetes ------------------------------------------------------------
+if [ -n "$PY" ]; then
+	if pyhelp k8s "$K8S" "$UNIT" > "$TMP/p.out" 2>&1; then
+		ok k8s_manifest
+	else
+		ko k8s_manifest "see below"; show "$TMP/p.out"
+	fi
+	conf_arg=
+	[ -f "$CONF" ] && conf_arg=$CONF
+	if pyhelp k8s-conf "$K8S" $conf_arg > "$TMP/p.out" 2>&1; then
+		ok "k8s_configmap${conf_arg:+ (matches $CONF)}"
+	else
+		ko k8s_configmap "see below"; show "$TMP/p.out"
+	fi
+else
+	ko k8s_manifest "python3 with yaml not installed (Debian package python3-yaml)"
+	ko k8s_configmap "python3 with yaml not installed (Debian package python3-yaml)"
+fi
+
+echo "deploy: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

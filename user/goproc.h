@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * goproc.h - read the runtime state of an unmodified, running Go process
+ * from the outside: goroutines (count, grouped by `go` statement and by start
+ * function, per state) and heap statistics close to runtime.ReadMemStats.
+ *
+ * How: process_vm_readv() on the target's memory (no probes, no ptrace stop,
+ * the target keeps running). Data symbols (runtime.allgs, runtime.memstats,
+ * ...) come from the executable's .symtab; struct field offsets from its
+ * DWARF, or from a built-in table (go1.19, amd64) when DWARF was stripped
+ * with -ldflags=-w. A fully stripped binary (-s -w) has no data symbols
+ * (.gopclntab names functions only): it opens, but every query returns
+ * -ENOENT and goproc__reason() says so.
+ *
+ * The target is hostile input and keeps running while we read it: every
+ * pointer, length and count read from it is validated and capped, a
+ * pointer that does not read is counted and skipped, and a snapshot whose
+ * values contradict each other is retried a few times, then -EAGAIN. The
+ * numbers are therefore a consistent-enough sample, not a stop-the-world
+ * snapshot like ReadMemStats.
+ *
+ * Needs the right to read the target's memory (same uid + ptrace_scope 0,
+ * or CAP_SYS_PTRACE): otherwise queries return -EPERM.
+ *
+ * Library-like: 0 / -errno (constructors NULL + errno), never logs.
+ * Designed for the Go 1.17-1.22 runtimes (field names are looked up in
+ * DWARF, with the alternatives those releases use); tested on go1.19.
+ */
+#ifndef MEMSIGHT_GOPROC_H
+#define MEMSIGHT_GOPROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "goruntime.h"
+
+/* Limits against a hostile or racing target. */
+#define GOPROC_MAX_GOROUTINES	10000000u	/* g's walked by default */
+#define GOPROC_MAX_GROUPS	16384u		/* distinct sites per grouping by default */
+#define GOPROC_MAX_PROCS	4096u		/* entries of runtime.allp considered */
+#define GOPROC_MAX_WAIT_REASONS	64u		/* waitReason values kept (uint8 in the runtime) */
+#define GOPROC_WAIT_REASON_LEN	48u		/* bytes of one wait reason string, incl. NUL */
+#define GOPROC_REASON_LEN	256u		/* goproc__reason() buffer */
+
+struct goproc;
+
+/* Where the struct layouts came from. */
+enum goproc_layout {
+	GOPROC_LAYOUT_NONE,	/* neither: queries fail with -ENOTSUP */
+	GOPROC_LAYOUT_DWARF,	/* the executable's .debug_info */
+	GOPROC_LAYOUT_BUILTIN,	/* built-in table for this Go release and arch */
+};
+
+/* Goroutine states as reported, from g.atomicstatus without the _Gscan bit. */
+enum goproc_gstate {
+	GOPROC_G_RUNNING,	/* _Grunning */
+	GOPROC_G_RUNNABLE,	/* _Grunnable */
+	GOPROC_G_WAITING,	/* _Gwaiting */
+	GOPROC_G_SYSCALL,	/* _Gsyscall */
+	GOPROC_G_OTHER,		/* _Gcopystack, _Gpreempted, _Gmoribund, ... */
+	GOPROC_G_NR
+};
+
+/*
+ * Open pid for reading: its executable (/proc/PID/exe, also when deleted),
+ * .symtab, DWARF or built-in layouts, and the load bias of a PIE from
+ * /proc/PID/maps. NULL + errno: ESRCH (no such process), EACCES/EPERM (its
+ * exe is not readable), ENOEXEC (not a Go executable), EINVAL (corrupt ELF),
+ * ENOMEM. A Go executable that cannot be read (no .symtab, no layout) still
+ * opens: goproc__status() says why, and every query returns that error.
+ */
+struct goproc *goproc__open(pid_t pid);
+void goproc__close(struct goproc *gp);
+
+/*
+ * 0 if queries can work; -ENOENT if a required data symbol is missing (a
+ * stripped, -s, executable) or the executable is not mapped in the process,
+ * -ENOTSUP if there is no layout for this binary (DWARF lacks the runtime's
+ * types, or there is none, and there is no built-in table for its Go
+ * release/arch), -EINVAL if its .symtab is corrupt. The layout is DWARF's
+ * when the runtime types are there, else the built-in table's.
+ */
+int goproc__status(const struct goproc *gp);
+
+/*
+ * Human-readable reason of the last failure of goproc__open()'s checks or of
+ * a query ("no .symtab (stripped with -s?): runtime.allgs has no address;
+ * .gopclntab names functions only"). Never NULL; "" if nothing failed. Valid
+ * until the next call on gp.
+ */
+const char *goproc__reason(const struct goproc *gp);
+
+enum goproc_layout goproc__layout(const struct goproc *gp);
+
+/* Load bias subtracted from runtime addresses before pclntab lookups (PIE). */
+uint64_t goproc__load_bias(const struct goproc *gp);
+
+/* Toolchain version of the target (see go_binary__version()). */
+int goproc__version(const struct goproc *gp, struct go_version *ret);
+
+/*
+ * The runtime fields goproc reads, for diagnosis and for checking a
+ * built-in table against a binary's DWARF. type is the DWARF struct name
+ * ("runtime.g"), path the member path ("gFree.n"; atomic wrappers are
+ * looked through). count/stride describe arrays (count 0 for scalars).
+ */
+struct goproc_field {
+	const char *type;
+	const char *path;
+	bool present;		/* false: absent from this layout (optional field) */
+	uint32_t offset;
+	uint32_t size;		/* of the scalar, or of one array element */
+	uint32_t count;
+	uint32_t stride;
+};
+
+/* Number of fields (index range of goproc__field()). */
+unsigned goproc__nr_fields(void);
+/* Field i of gp's layout; -ERANGE past the end, -ENOTSUP if gp has none. */
+int goproc__field(const struct goproc *gp, unsigned i, struct goproc_field *ret);
+/*
+ * Field i of the built-in table for Go major.minor on ELF machine
+ * (EM_X86_64...); -ENOTSUP if there is no table for that combination.
+ */
+int goproc__builtin_field(int go_major, int go_minor, int elf_machine, unsigned i,
+			  struct goproc_field *ret);
+
+/* ---- goroutines ---- */
+
+struct goproc_opts {
+	uint64_t max_goroutines;	/* 0: GOPROC_MAX_GOROUTINES */
+	uint32_t max_groups;		/* 0: GOPROC_MAX_GROUPS, per grouping; at most 1 << 20 */
+};
+
+/*
+ * Live goroutines sharing one site. Strings point into gp's symbol tables and
+ * stay valid until goproc__close().
+ */
+struct goproc_group {
+	uint64_t pc;		/* runtime address: g.gopc (return PC of the `go`
+				 * statement's call) or g.startpc */
+	const char *func;	/* function containing pc (gopc - 1 for the creation
+				 * site), NULL if pclntab knows none */
+	const char *file;	/* NULL if unknown */
+	int line;		/* of the `go` statement / of the function entry; 0 */
+	uint64_t count;		/* live goroutines */
+	uint64_t system;	/* of which system goroutines (see below) */
+	uint64_t by_state[GOPROC_G_NR];
+	int top_wait_reason;	/* most common g.waitreason among the waiting, -1 if none */
+	const char *top_wait_reason_str;	/* its text from the target's
+						 * runtime.waitReasonStrings, NULL if unknown */
+	uint64_t top_wait_count;
+};
+
+/*
+ * Counts. "live" is every g in runtime.allgs whose status is neither _Gidle
+ * nor _Gdead. A "system" goroutine is what runtime.isSystemGoroutine(g,
+ * false) calls one: its start function is in package runtime, except
+ * runtime.main (runfinq, the finalizer goroutine, counts as system, as it
+ * does in sched.ngsys). So user = live - system is what NumGoroutine()
+ * counts, and gcount is NumGoroutine's own formula on the runtime's counters:
+ *   allglen - sched.gFree.n - sched.ngsys - sum(allp[i].gFree.n), at least 1.
+ * At rest the two agree; they differ while goroutines start or exit during
+ * the walk, since neither is read atomically with the other.
+ */
+struct goproc_goroutines {
+	uint64_t allglen;	/* runtime.allglen as read */
+	uint64_t walked;	/* g pointers examined */
+	bool truncated;		/* stopped at opts.max_goroutines */
+	uint64_t unreadable;	/* g pointers that were NULL, unaligned, did not
+				 * read, or held an impossible status */
+	uint64_t live;
+	uint64_t user;
+	uint64_t system;
+	uint64_t dead;		/* _Gdead or _Gidle (free-list g's) */
+	uint64_t by_state[GOPROC_G_NR];	/* of the live */
+	int64_t gcount;
+	int gcount_err;		/* 0, or -errno if gcount could not be computed */
+	uint64_t ungrouped;	/* live g's not grouped because max_groups was hit */
+	size_t nr_by_creator;
+	struct goproc_group *by_creator;	/* by g.gopc, count descending */
+	size_t nr_by_start;
+	struct goproc_group *by_start;		/* by g.startpc, count descending */
+};
+
+/*
+ * Walk runtime.allgs. opts may be NULL. *ret is allocated; free it with
+ * goproc_goroutines__free(). Errors: goproc__status()'s, -ESRCH (target
+ * gone), -EPERM (not allowed to read it), -EFAULT (allgs or its header do not
+ * read: wrong layout or target exiting), -E2BIG (allgs is not a sane slice),
+ * -ENOMEM.
+ */
+int goproc__goroutines(struct goproc *gp, const struct goproc_opts *opts,
+		       struct goproc_goroutines **ret);
+void goproc_goroutines__free(struct goproc_goroutines *g);
+
+/* ---- heap ---- */
+
+/* goproc_heap.valid bits for the fields that may be unavailable. */
+#define GOPROC_HEAP_SYS		(1u << 0)	/* sys */
+#define GOPROC_HEAP_NEXT_GC	(1u << 1)	/* next_gc */
+#define GOPROC_HEAP_MCACHE	(1u << 2)	/* mcache_unflushed was computed */
+
+/*
+ * Same meaning as the runtime.MemStats fields of the same names. The
+ * cumulative and in-use numbers are the sum of the three generations of
+ * memstats.heapStats (what the runtime's unsafeRead() sums), plus what the
+ * per-P caches have allocated but not flushed yet (ReadMemStats flushes them
+ * first; we cannot, so we count their spans' used slots instead).
+ */
+struct goproc_heap {
+	uint64_t heap_alloc;
+	uint64_t total_alloc;
+	uint64_t mallocs;
+	uint64_t frees;
+	uint64_t heap_objects;
+	uint64_t heap_inuse;
+	uint64_t heap_idle;
+	uint64_t heap_released;
+	uint64_t heap_sys;
+	uint64_t stack_inuse;
+	uint64_t sys;
+	uint64_t next_gc;
+	uint32_t num_gc;
+	uint64_t mcache_unflushed;	/* bytes in heap_alloc that came from P caches */
+	unsigned valid;			/* GOPROC_HEAP_* */
+};
+
+/*
+ * Read heap statistics. Errors: goproc__status()'s, -ESRCH, -EPERM,
+ * -EFAULT (a runtime global does not read), -EAGAIN (three snapshots in a
+ * row contradicted themselves: the target was too busy).
+ */
+int goproc__heap(struct goproc *gp, struct goproc_heap *ret);
+
+#endif /* MEMSIGHT_GOPROC_H */

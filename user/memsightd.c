@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * memsightd - the host daemon: watches many processes, attached and
+ * detached at runtime through a control socket or by rules.
+ *
+ *   memsightd [--config FILE] [--socket PATH] [--metrics HOST:PORT|off]
+ *             [--scope process|system] [--legacy-links] [-v]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memsightd [--config FILE] [--socket PATH] [--metrics HOST:PORT|off]\n"
+		"                 [--scope process|system] [--legacy-links] [-v]\n"
+		"\n"
+		"  -c, --config FILE     configuration (default: built-in defaults; the unit uses\n"
+		"                        " MS_CONFIG_DEFAULT_PATH ")\n"
+		"  -s, --socket PATH     control socket (overrides the configuration)\n"
+		"  -m, --metrics ADDR    Prometheus /metrics address, or off (overrides it too)\n"
+		"      --scope SCOPE     process: probes per watched process (default; no other\n"
+		"                        process ever traps); system: one probe set per allocator\n"
+		"                        library for all processes, filtered in the kernel\n"
+		"      --legacy-links    per-function perf-event uprobes instead of uprobe_multi\n"
+		"  -v, --verbose         debug output\n"
+		"\n"
+		"SIGHUP reloads the rules; SIGTERM detaches from everything and exits.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "scope", required_argument, NULL, 'S' },
+		{ "legacy-links", no_argument, NULL, 'L' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct daemon_opts o = {};
+	int opt;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	ms_log_prog = "memsightd";
+	while ((opt = getopt_long(argc, argv, "c:s:m:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 's':
+			o.socket_path = optarg;
+			break;
+		case 'm':
+			o.metrics_listen = optarg;
+			break;
+		case 'S':
+			if (!strcmp(optarg, "system")) {
+				o.system_scope = true;
+			} else if (strcmp(optarg, "process")) {
+				fprintf(stderr, "memsightd: --scope is process or system\n");
+				return 2;
+			}
+			break;
+		case 'L':
+			o.legacy_links = true;
+			break;
+		case 'v':
+			ms_log_level = MS_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	ms_log__setup_libbpf();
+	return daemon__run(&o);
+}

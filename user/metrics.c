@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "metrics.h"
+
+struct metrics_snapshot *metrics_snapshot__new(size_t nprocs)
+{
+	struct metrics_snapshot *m = calloc(1, sizeof(*m) + nprocs * sizeof(m->procs[0]));
+
+	return m;
+}
+
+/* Length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* A label value: \\ \" \n escaped, invalid UTF-8 as U+FFFD. */
+static void put_label(FILE *f, const char *v)
+{
+	const unsigned char *s = (const unsigned char *)v;
+	size_t n = strlen(v);
+
+	fputc('"', f);
+	for (size_t i = 0; i < n;) {
+		size_t l;
+
+		if (s[i] == '\\' || s[i] == '"') {
+			fputc('\\', f);
+			fputc(s[i++], f);
+			continue;
+		}
+		if (s[i] == '\n') {
+			fputs("\\n", f);
+			i++;
+			continue;
+		}
+		l = utf8_len(s + i, n - i);
+		if (!l) {
+			fputs("\xef\xbf\xbd", f);
+			i++;
+			continue;
+		}
+		fwrite(s + i, 1, l, f);
+		i += l;
+	}
+	fputc('"', f);
+}
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void proc_labels(FILE *f, const struct metrics_proc *p)
+{
+	fprintf(f, "{pid=\"%d\",comm=", p->pid);
+	put_label(f, p->comm);
+}
+
+static void proc_u64(FILE *f, const struct metrics_snapshot *m, const char *name, const char *type,
+		     const char *help, size_t off)
+{
+	head(f, name, type, help);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		fputs(name, f);
+		proc_labels(f, p);
+		fprintf(f, "} %" PRIu64 "\n", *(const uint64_t *)((const char *)p + off));
+	}
+}
+
+int metrics__render(const struct metrics_snapshot *m, FILE *f)
+{
+	static const struct { const char *type; size_t off; } rss[] = {
+		{ "anon", offsetof(struct ms_proc_status, rss_anon_kb) },
+		{ "file", offsetof(struct ms_proc_status, rss_file_kb) },
+		{ "shmem", offsetof(struct ms_proc_status, rss_shmem_kb) },
+		{ "swap", offsetof(struct ms_proc_status, vm_swap_kb) },
+	};
+	const struct ms_loss *l = &m->loss;
+	const struct ms_map_usage *mu = &m->maps;
+
+	proc_u64(f, m, "memsight_process_heap_inuse_bytes", "gauge",
+		 "Bytes allocated through the C allocator since attach and not freed yet.",
+		 offsetof(struct metrics_proc, inuse_bytes));
+	proc_u64(f, m, "memsight_process_heap_inuse_allocations", "gauge",
+		 "Allocations made since attach and not freed yet.",
+		 offsetof(struct metrics_proc, inuse_count));
+	proc_u64(f, m, "memsight_process_alloc_bytes_total", "counter",
+		 "Bytes allocated since attach.", offsetof(struct metrics_proc, alloc_bytes));
+	proc_u64(f, m, "memsight_process_allocations_total", "counter",
+		 "Allocations made since attach.", offsetof(struct metrics_proc, alloc_count));
+
+	head(f, "memsight_process_resident_memory_bytes", "gauge",
+	     "Resident memory by type (anon, file, shmem; swap is swapped-out memory).");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		if (!p->have_status)
+			continue;
+		for (size_t k = 0; k < sizeof(rss) / sizeof(rss[0]); k++) {
+			fputs("memsight_process_resident_memory_bytes", f);
+			proc_labels(f, p);
+			fprintf(f, ",type=\"%s\"} %" PRIu64 "\n", rss[k].type,
+				*(const uint64_t *)((const char *)&p->status + rss[k].off) * 1024);
+		}
+	}
+	head(f, "memsight_process_resident_memory_peak_bytes", "gauge",
+	     "Peak resident memory of the process (VmHWM).");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (!m->procs[i].have_status)
+			continue;
+		fputs("memsight_process_resident_memory_peak_bytes", f);
+		proc_labels(f, &m->procs[i]);
+		fprintf(f, "} %" PRIu64 "\n", m->procs[i].status.vm_hwm_kb * 1024);
+	}
+	head(f, "memsight_process_threads", "gauge", "Threads of the process.");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (!m->procs[i].have_status)
+			continue;
+		fputs("memsight_process_threads", f);
+		proc_labels(f, &m->procs[i]);
+		fprintf(f, "} %u\n", m->procs[i].status.threads);
+	}
+	head(f, "memsight_process_heap_growth_bytes_per_minute", "gauge",
+	     "Slope of heap in use over the growth window.");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		fputs("memsight_process_heap_growth_bytes_per_minute", f);
+		proc_labels(f, &m->procs[i]);
+		fprintf(f, "} %.1f\n", m->procs[i].growth_per_min);
+	}
+	head(f, "memsight_stack_inuse_bytes", "gauge",
+	     "Heap bytes in use by the top stacks of each process (rank 1 = most).");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		for (uint32_t k = 0; k < p->nstacks; k++) {
+			fputs("memsight_stack_inuse_bytes", f);
+			proc_labels(f, p);
+			fprintf(f, ",rank=\"%u\",frame=", k + 1);
+			put_label(f, p->stacks[k].frame);
+			fprintf(f, "} %" PRIu64 "\n", p->stacks[k].inuse_bytes);
+		}
+	}
+	head(f, "memsight_stack_growth_bytes_per_minute", "gauge",
+	     "Leak score of the top stacks: slope of their bytes in use.");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		for (uint32_t k = 0; k < p->nstacks; k++) {
+			fputs("memsight_stack_growth_bytes_per_minute", f);
+			proc_labels(f, p);
+			fprintf(f, ",rank=\"%u\",frame=", k + 1);
+			put_label(f, p->stacks[k].frame);
+			fprintf(f, "} %.1f\n", p->stacks[k].growth_per_min);
+		}
+	}
+	head(f, "memsight_watched_processes", "gauge", "Processes memsightd watches.");
+	fprintf(f, "memsight_watched_processes %zu\n", m->nprocs);
+	head(f, "memsight_events_total", "counter", "Allocator events recorded.");
+	fprintf(f, "memsight_events_total{type=\"alloc\"} %" PRIu64 "\n", l->alloc_events);
+	fprintf(f, "memsight_events_total{type=\"free\"} %" PRIu64 "\n", l->free_events);
+	head(f, "memsight_lost_events_total", "counter",
+	     "Events not fully recorded; figures are lower bounds while this grows.");
+	fprintf(f, "memsight_lost_events_total{reason=\"stack_error\"} %" PRIu64 "\n",
+		l->stack_errors);
+	fprintf(f, "memsight_lost_events_total{reason=\"stack_collision\"} %" PRIu64 "\n",
+		l->stack_collisions);
+	fprintf(f, "memsight_lost_events_total{reason=\"live_full\"} %" PRIu64 "\n", l->live_full);
+	fprintf(f, "memsight_lost_events_total{reason=\"aggregate_full\"} %" PRIu64 "\n",
+		l->agg_full);
+	fprintf(f, "memsight_lost_events_total{reason=\"inflight_full\"} %" PRIu64 "\n",
+		l->inflight_full);
+	fprintf(f, "memsight_lost_events_total{reason=\"ringbuf_full\"} %" PRIu64 "\n",
+		l->events_lost);
+	head(f, "memsight_map_entries", "gauge", "Entries in use in memsight's BPF maps.");
+	fprintf(f, "memsight_map_entries{map=\"live\"} %u\n", mu->live);
+	fprintf(f, "memsight_map_entries{map=\"aggregates\"} %u\n", mu->aggs);
+	fprintf(f, "memsight_map_entries{map=\"stacks\"} %u\n", mu->stacks);
+	fprintf(f, "memsight_map_entries{map=\"pids\"} %u\n", mu->pids);
+	head(f, "memsight_map_capacity", "gauge", "Capacity of memsight's BPF maps.");
+	fprintf(f, "memsight_map_capacity{map=\"live\"} %u\n", mu->live_max);
+	fprintf(f, "memsight_map_capacity{map=\"aggregates\"} %u\n", mu->aggs_max);
+	fprintf(f, "memsight_map_capacity{map=\"stacks\"} %u\n", mu->stacks_max);
+	fprintf(f, "memsight_map_capacity{map=\"pids\"} %u\n", mu->pids_max);
+	head(f, "memsight_attach_errors_total", "counter", "Failed attempts to attach to a process.");
+	fprintf(f, "memsight_attach_errors_total %" PRIu64 "\n", m->attach_errors);
+	head(f, "memsight_oom_incidents_total", "counter", "OOM incidents recorded.");
+	fprintf(f, "memsight_oom_incidents_total %" PRIu64 "\n", m->oom_incidents);
+	return ferror(f) ? -EIO : 0;
+}
+
+int metrics__parse_listen(const char *s, char *host, size_t hostlen, uint16_t *ret_port,
+			  bool *ret_enabled)
+{
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	unsigned long port;
+
+	if (!strcmp(s, "off")) {
+		*ret_enabled = false;
+		return 0;
+	}
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		hl = rb - h;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = colon - s;
+	}
+	if (!hl || hl >= hostlen)
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || !colon[1] || port == 0 || port > 65535)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	*ret_port = port;
+	*ret_enabled = true;
+	return 0;
+}
+
+struct metrics_server {
+	struct MHD_Daemon *mhd;
+	pthread_mutex_t lock;
+	char *text;		/* the last rendered exposition */
+	size_t len;
+	uint32_t top_stacks;
+};
+
+static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
+			     const char *method, const char *version, const char *upload,
+			     size_t *upload_size, void **con_cls)
+{
+	struct metrics_server *srv = cls;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int code = MHD_HTTP_OK;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		static const char msg[] = "only GET\n";
+
+		resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+						       MHD_RESPMEM_PERSISTENT);
+		code = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else if (!strcmp(url, "/metrics")) {
+		pthread_mutex_lock(&srv->lock);
+		resp = MHD_create_response_from_buffer(srv->len, srv->text ?: "",
+						       MHD_RESPMEM_MUST_COPY);
+		pthread_mutex_unlock(&srv->lock);
+		if (resp)
+			MHD_add_response_header(resp, "Content-Type",
+						"text/plain; version=0.0.4; charset=utf-8");
+	} else {
+		static const char msg[] = "memsightd: see /metrics\n";
+
+		resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+						       MHD_RESPMEM_PERSISTENT);
+		code = MHD_HTTP_NOT_FOUND;
+	}
+	if (!resp)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
+			  struct metrics_server **ret, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	struct metrics_server *srv;
+	char portstr[8];
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	int rc;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	rc = getaddrinfo(host, portstr, &hints, &ai);
+	if (rc) {
+		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+		return -EINVAL;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		freeaddrinfo(ai);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	srv->top_stacks = top_stacks > METRICS_TOP_MAX ? METRICS_TOP_MAX : top_stacks;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* bounded: few connections, short timeouts, small per-connection memory */
+	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, serve, srv,
+				    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)8,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				    MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!srv->mhd) {
+		snprintf(err, errlen, "cannot listen on %s:%u (address in use?)", host, port);
+		pthread_mutex_destroy(&srv->lock);
+		free(srv);
+		return -EADDRINUSE;
+	}
+	*ret = srv;
+	return 0;
+}
+
+void metrics_server__publish(struct metrics_server *srv, struct metrics_snapshot *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f) {
+		metrics__render(m, f);
+		if (fclose(f)) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	free(m);
+	if (!buf)
+		return;	/* keep serving the previous text */
+	pthread_mutex_lock(&srv->lock);
+	free(srv->text);
+	srv->text = buf;
+	srv->len = len;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+uint32_t metrics_server__top_stacks(const struct metrics_server *srv)
+{
+	return srv->top_stacks;
+}
+
+void metrics_server__stop(struct metrics_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv->text);
+	free(srv);
+}
