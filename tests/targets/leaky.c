@@ -13,6 +13,8 @@
  * pattern (the target was unaffected by probes coming and going), frees
  * everything and prints "verified"; SIGTERM ends it.
  *
+ * LEAKY_COMM=name renames the process first (prctl), for exporter tests.
+ *
  * No other allocation happens after SIGUSR1: stdout is unbuffered and was
  * set up before "ready", so memsight's totals must match these exactly.
  */
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define LEAK_A_N	1000
@@ -122,6 +125,9 @@ int main(void)
 	sigset_t block, old;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	/* a hostile process name for exporter tests: quotes, newlines, bad UTF-8 */
+	if (getenv("LEAKY_COMM"))
+		prctl(PR_SET_NAME, getenv("LEAKY_COMM"));
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGUSR2);
