@@ -43,7 +43,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
-	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static
+	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static \
+	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped
 
 .PHONY: all deps demo test unit integration clean install bench
 .DEFAULT_GOAL := all
@@ -122,6 +123,20 @@ $(O)/tests/targets/stripped-static: tests/targets/leaky.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TARGET_CFLAGS) -static -s $< -o $@
+# The Go test target, plain and stripped (-s -w: only .gopclntab left), built
+# offline with caches inside $(O).
+GOSVC_DEPS := tests/targets/goservice/go.mod tests/targets/goservice/main.go
+GOSVC_ENV = GOFLAGS='-mod=mod -buildvcs=false' GOPROXY=off GOCACHE=$(abspath $(O))/gocache \
+	    HOME=$(abspath $(O))/gohome CGO_ENABLED=0
+$(O)/tests/targets/goservice: $(GOSVC_DEPS)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)cd tests/targets/goservice && $(GOSVC_ENV) go build -o $(abspath $@) .
+$(O)/tests/targets/goservice-stripped: $(GOSVC_DEPS)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)cd tests/targets/goservice && $(GOSVC_ENV) go build -ldflags='-s -w' -o $(abspath $@) .
+
 deps:
 	$(Q)scripts/deps.sh
 
@@ -160,3 +175,4 @@ clean:
 	$(Q)rm -rf $(O)
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include tests/fuzz/fuzz.mk

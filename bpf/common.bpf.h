@@ -37,6 +37,39 @@ struct {
 	__type(value, struct ms_pid_cfg);
 } pids SEC(".maps") __weak;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_LIVE_ENTRIES);
+	/* kernel memory grows with use, not with the limit */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ms_live_key);
+	__type(value, struct ms_live_val);
+} live SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_AGG_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ms_agg_key);
+	__type(value, struct ms_agg_val);
+} aggs SEC(".maps") __weak;
+
+/* No BPF_F_REUSE_STACKID: a colliding stack is counted, never overwritten. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, MS_DEF_STACK_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, MS_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps") __weak;
+
+/* pid_tgid -> the allocator call this thread is in. LRU: dead threads age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MS_INFLIGHT_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct ms_inflight);
+} inflight SEC(".maps") __weak;
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);

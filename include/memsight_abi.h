@@ -31,6 +31,7 @@ enum ms_alloc_kind {
 	MS_KIND_VALLOC,
 	MS_KIND_PVALLOC,
 	MS_KIND_MMAP,
+	MS_KIND_GO,		/* runtime.mallocgc: sampled by bytes, freed by the GC */
 	MS_KIND__MAX,
 };
 
@@ -57,6 +58,7 @@ enum ms_counter {
 	MS_CNT_NESTED,			/* allocator calls made inside another */
 	MS_CNT_FAILED_ALLOC,		/* allocator returned NULL / error */
 	MS_CNT_EVENTS_LOST,		/* ring buffer full: lifecycle event dropped */
+	MS_CNT_GO_SAMPLES,		/* Go allocations sampled */
 	MS_CNT__MAX,
 };
 
@@ -129,6 +131,15 @@ struct ms_pid_cfg {
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
+#define MS_PIDF_GO_STACK_ABI	(1u << 1)	/* Go < 1.17: mallocgc's size is on the stack */
+
+/*
+ * Poisson sampling by bytes: the gap to the next sample is exponential with
+ * mean sample_bytes. BPF has no logarithm, so user space fills a table of
+ * -ln(u) * sample_bytes for u spread over (0, 1]; BPF picks an entry at random.
+ */
+#define MS_SAMPLE_TABLE		1024
+#define MS_DEF_GO_SAMPLE_BYTES	(512 * 1024)
 
 /* Process lifecycle events, BPF -> user space through the "events" ring buffer. */
 enum ms_event_type {

@@ -8,6 +8,9 @@
 #include <bpf/libbpf.h>
 
 #include "collect.h"
+#include "folded.h"
+#include "goproc.h"
+#include "goruntime.h"
 #include "memsight_abi.h"
 
 int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
@@ -130,9 +133,14 @@ out:
 	free(vals);
 }
 
-static void symbolize_frame(struct symcache *cache, pid_t pid, bool alive, const struct ms_maps *maps,
-			    uint64_t addr, struct ms_frame *f)
+/* exact_ip: addr is where the thread was (an entry probe's leaf frame), not a
+ * return address, so it needs no "the call is one byte back" adjustment. */
+static void symbolize_frame(struct symcache *cache, struct ms_target *t, bool alive,
+			    const struct ms_maps *maps, uint64_t addr, bool exact_ip,
+			    struct ms_frame *f)
 {
+	pid_t pid = t->pid;
+	int rc;
 	const struct ms_map *m = ms_maps__find(maps, addr);
 	struct ms_sym sym = {};
 	char *open_path, root[64];
@@ -152,13 +160,98 @@ static void symbolize_frame(struct symcache *cache, pid_t pid, bool alive, const
 	/* after exit /proc/PID is gone: the host path is our best remaining guess */
 	open_path = alive ? ms_map__open_path(pid, m) : NULL;
 	snprintf(root, sizeof(root), "/proc/%d/root", pid);
-	if (symcache__lookup(cache, open_path ?: m->path, alive ? root : NULL, off, &sym) == 0) {
+	rc = symcache__lookup(cache, open_path ?: m->path, alive ? root : NULL, off, &sym);
+	if (rc == 0 && sym.name) {
 		f->func = (char *)sym.name;
 		f->func_off = sym.offset;
 		f->file = (char *)sym.file;
 		f->line = sym.line;
 	}
+	/* a Go program: .gopclntab names frames of stripped binaries, with lines */
+	if (t->gobin && (!f->func || !f->file) && t->exe && !strncmp(t->exe, m->path, strlen(m->path))) {
+		struct go_func_info gi;
+		uint64_t pc = rc == 0 ? sym.vaddr : addr;
+
+		/* a return address: the call is the instruction before it */
+		if (go_binary__lookup(t->gobin, exact_ip || !pc ? pc : pc - 1, &gi) == 0 && gi.name) {
+			f->func = (char *)gi.name;
+			f->func_off = pc - gi.entry;
+			f->file = (char *)gi.file;
+			f->line = gi.line;
+		}
+	}
 	free(open_path);
+}
+
+/* Goroutines and heap statistics of a Go target, from its memory. */
+static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, struct ms_go_info *g)
+{
+	struct goproc_goroutines *gr = NULL;
+	struct goproc_heap h = {};
+	int err;
+
+	g->present = true;
+	snprintf(g->version, sizeof(g->version), "%s", t->go_version);
+	g->probed = t->go_probed;
+	g->sample_bytes = ms_session__go_sample_bytes(s);
+	if (!alive) {
+		g->runtime_err = -ESRCH;
+		g->runtime_reason = strdup("the process has exited");
+		return;
+	}
+	if (!t->goproc) {
+		t->goproc = goproc__open(t->pid);
+		if (!t->goproc) {
+			g->runtime_err = -errno;
+			g->runtime_reason = strdup(strerror(errno));
+			return;
+		}
+	}
+	err = goproc__status(t->goproc);
+	if (err) {
+		g->runtime_err = err;
+		g->runtime_reason = strdup(goproc__reason(t->goproc) ?: strerror(-err));
+		return;
+	}
+	if (goproc__goroutines(t->goproc, NULL, &gr) == 0) {
+		g->have_goroutines = true;
+		g->goroutines = gr->user;
+		g->by_state[0] = gr->by_state[GOPROC_G_RUNNING];
+		g->by_state[1] = gr->by_state[GOPROC_G_RUNNABLE];
+		g->by_state[2] = gr->by_state[GOPROC_G_WAITING];
+		g->by_state[3] = gr->by_state[GOPROC_G_SYSCALL];
+		for (size_t i = 0; i < gr->nr_by_creator && g->ngroups < MS_GO_GROUPS_MAX; i++) {
+			const struct goproc_group *src = &gr->by_creator[i];
+			struct ms_go_group *dst = &g->groups[g->ngroups];
+
+			if (src->count == src->system)
+				continue;	/* the runtime's own goroutines */
+			dst->func = src->func ? strdup(src->func) : NULL;
+			dst->file = src->file ? strdup(src->file) : NULL;
+			dst->line = src->line;
+			dst->count = src->count - src->system;
+			dst->running = src->by_state[GOPROC_G_RUNNING];
+			dst->runnable = src->by_state[GOPROC_G_RUNNABLE];
+			dst->waiting = src->by_state[GOPROC_G_WAITING];
+			dst->syscall = src->by_state[GOPROC_G_SYSCALL];
+			dst->wait_reason = src->top_wait_reason_str ? strdup(src->top_wait_reason_str) :
+					   NULL;
+			g->ngroups++;
+		}
+		goproc_goroutines__free(gr);
+	}
+	if (goproc__heap(t->goproc, &h) == 0) {
+		g->have_heap = true;
+		g->heap_alloc = h.heap_alloc;
+		g->heap_inuse = h.heap_inuse;
+		g->heap_idle = h.heap_idle;
+		g->heap_released = h.heap_released;
+		g->heap_sys = h.heap_sys;
+		g->stack_inuse = h.stack_inuse;
+		g->sys = h.sys;
+		g->next_gc = h.next_gc;
+		g->num_gc = h.num_gc;
+	}
 }
 
 int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcache *cache,
@@ -218,6 +311,12 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		};
 		uint32_t n = 0;
 
+		if (g->k.kind == MS_KIND_GO) {
+			/* raw samples: estimate what they stand for, as pprof does */
+			folded__unsample(tmpl.alloc_count, tmpl.alloc_bytes,
+					 ms_session__go_sample_bytes(s), &tmpl.alloc_count,
+					 &tmpl.alloc_bytes);
+		}
 		if (g->oldest_ts) {
 			uint64_t now_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
 
@@ -226,7 +325,8 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		if (g->k.stack_id >= 0 &&
 		    bpf_map_lookup_elem(ms_session__stacks_fd(s), &g->k.stack_id, ips) == 0) {
 			while (n < MS_MAX_STACK_DEPTH && ips[n]) {
-				symbolize_frame(cache, t->pid, alive, maps, ips[n], &frames[n]);
+				symbolize_frame(cache, t, alive, maps, ips[n], g->k.kind == MS_KIND_GO && n == 0,
+						&frames[n]);
 				n++;
 			}
 		}
@@ -235,6 +335,8 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			goto out;
 		}
 	}
+	if (t->gobin)
+		collect_go(s, t, alive, &p->go);
 	ms_profile__finalize(p);
 out:
 	free(a.v);

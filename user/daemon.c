@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "flamegraph.h"
 #include "folded.h"
+#include "goproc.h"
 #include "growth.h"
 #include "json.h"
 #include "log.h"
@@ -88,6 +89,10 @@ struct watched {
 	struct ms_proc_status status;
 	bool have_status;
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
+	bool have_goroutines;
+	uint64_t goroutines;
+	bool have_go_heap;
+	struct goproc_heap go_heap;
 };
 
 struct pending {
@@ -387,6 +392,24 @@ static int on_event(void *ctx, void *data, size_t size)
 
 /* ---- snapshots ------------------------------------------------------------- */
 
+/* Goroutines and Go heap for ps and /metrics: reads, no probes. */
+static void go_snapshot(struct ms_target *t, struct watched *w)
+{
+	struct goproc_opts o = { .max_groups = 1 };
+	struct goproc_goroutines *gr = NULL;
+
+	if (!t->goproc)
+		t->goproc = goproc__open(t->pid);
+	if (!t->goproc || goproc__status(t->goproc))
+		return;
+	w->have_goroutines = goproc__goroutines(t->goproc, &o, &gr) == 0;
+	if (w->have_goroutines) {
+		w->goroutines = gr->user;
+		goproc_goroutines__free(gr);
+	}
+	w->have_go_heap = goproc__heap(t->goproc, &w->go_heap) == 0;
+}
+
 struct snap_acc {
 	struct growth_point *v;
 	size_t n, cap;
@@ -458,6 +481,8 @@ static void snapshot(struct daemon *d, uint64_t now)
 		growth__add(&w->growth, now, acc[i].v, acc[i].n);
 		growth__trim(&w->growth, now, window);
 		w->have_status = procfs__read_status("/proc", ts[i]->pid, &w->status) == 0;
+		if (ts[i]->gobin)
+			go_snapshot(ts[i], w);
 	}
 out:
 	for (i = 0; acc && i < n; i++)
@@ -545,6 +570,14 @@ static void publish_metrics(struct daemon *d)
 		p->have_status = w->have_status;
 		p->status = w->status;
 		p->growth_per_min = growth__total_slope(&w->growth, now, window);
+		p->have_goroutines = w->have_goroutines;
+		p->goroutines = w->goroutines;
+		p->have_go_heap = w->have_go_heap;
+		p->go_heap_inuse = w->go_heap.heap_inuse;
+		p->go_heap_idle = w->go_heap.heap_idle;
+		p->go_heap_released = w->go_heap.heap_released;
+		p->go_next_gc = w->go_heap.next_gc;
+		p->go_num_gc = w->go_heap.num_gc;
 		top_stacks(d, t, p);
 	}
 	m->nprocs = i;
@@ -725,7 +758,17 @@ static void req_ps(struct daemon *d, struct reply *r)
 			jw__kv_uint(w, "threads", ww->status.threads);
 		}
 		jw__name(w, "goroutines");
-		jw__null(w);
+		if (ww->have_goroutines)
+			jw__uint(w, ww->goroutines);
+		else
+			jw__null(w);
+		if (t->gobin)
+			jw__kv_string(w, "go_version", t->go_version);
+		if (ww->have_go_heap) {
+			jw__kv_uint(w, "go_heap_inuse_bytes", ww->go_heap.heap_inuse);
+			jw__kv_uint(w, "go_heap_idle_bytes", ww->go_heap.heap_idle);
+			jw__kv_uint(w, "go_heap_released_bytes", ww->go_heap.heap_released);
+		}
 		jw__name(w, "growth_bytes_per_min");
 		jw__double(w, growth__total_slope(&ww->growth, now, window));
 		jw__end_object(w);

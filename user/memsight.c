@@ -54,6 +54,7 @@ struct cli {
 	const char *out_path;
 	bool pretty;
 	bool legacy_links;
+	uint64_t go_sample_bytes;
 	bool standalone;	/* -p given: observe here, not through memsightd */
 	bool growth;
 	bool have_duration;
@@ -140,6 +141,8 @@ static void usage(FILE *f)
 		"  -v, --verbose        debug output, including libbpf's\n"
 		"      --socket PATH    memsightd's control socket (default $MEMSIGHT_SOCKET or\n"
 		"                       " MS_DEFAULT_SOCKET ")\n"
+		"      --go-sample-bytes N  Go programs: sample runtime.mallocgc every N bytes on\n"
+		"                       average (default 524288, the Go runtime's own rate)\n"
 		"      --legacy-links   one perf-event uprobe per function instead of uprobe_multi\n"
 		"                       links (chosen automatically on kernels before 6.6)\n"
 		"\n"
@@ -159,6 +162,7 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 		{ "output", required_argument, NULL, 'o' },
 		{ "pretty", no_argument, NULL, 'P' },
 		{ "legacy-links", no_argument, NULL, 'L' },
+		{ "go-sample-bytes", required_argument, NULL, 'g' },
 		{ "growth", no_argument, NULL, 'G' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "comm", required_argument, NULL, 'C' },
@@ -223,6 +227,16 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 		case 'G':
 			c->growth = true;
 			break;
+		case 'g': {
+			unsigned int v;
+
+			if (parse_uint(optarg, &v) || v == 0) {
+				pr_err("invalid --go-sample-bytes '%s'\n", optarg);
+				return -EINVAL;
+			}
+			c->go_sample_bytes = v;
+			break;
+		}
 		case 'S':
 			c->socket = optarg;
 			break;
@@ -360,7 +374,8 @@ static int write_output(const struct cli *c, const struct ms_profile *p)
 
 static int run_observation(struct cli *c)
 {
-	struct ms_session_opts so = { .no_multi = c->legacy_links };
+	struct ms_session_opts so = { .no_multi = c->legacy_links,
+				      .go_sample_bytes = c->go_sample_bytes };
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;
@@ -401,6 +416,10 @@ static int run_observation(struct cli *c)
 		pr_info("attached to PID %d (%s): %u probes in %s (%s)\n", t->pid, t->comm,
 			t->modules[i].nprobes, t->modules[i].path,
 			ms_session__multi(s) ? "uprobe_multi links" : "per-function links");
+	if (t->go_probed)
+		pr_info("attached to PID %d (%s): runtime.mallocgc in %s (%s; entry probe only, "
+			"sampled every %llu bytes on average)\n", t->pid, t->comm, t->exe, t->go_version,
+			(unsigned long long)ms_session__go_sample_bytes(s));
 	if (c->duration > 0)
 		pr_info("observing for %g s (Ctrl-C to stop early); allocations made before now "
 			"are not counted\n", c->duration);

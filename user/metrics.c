@@ -169,6 +169,46 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		proc_labels(f, &m->procs[i]);
 		fprintf(f, "} %.1f\n", m->procs[i].growth_per_min);
 	}
+	head(f, "memsight_go_goroutines", "gauge", "Goroutines of a Go process (as runtime.NumGoroutine).");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (!m->procs[i].have_goroutines)
+			continue;
+		fputs("memsight_go_goroutines", f);
+		proc_labels(f, &m->procs[i]);
+		fprintf(f, "} %" PRIu64 "\n", m->procs[i].goroutines);
+	}
+	{
+		static const struct { const char *name, *help; size_t off; } gh[] = {
+			{ "memsight_go_heap_inuse_bytes", "Go heap spans in use (HeapInuse).",
+			  offsetof(struct metrics_proc, go_heap_inuse) },
+			{ "memsight_go_heap_idle_bytes", "Go heap spans idle (HeapIdle).",
+			  offsetof(struct metrics_proc, go_heap_idle) },
+			{ "memsight_go_heap_released_bytes", "Go heap returned to the OS (HeapReleased).",
+			  offsetof(struct metrics_proc, go_heap_released) },
+			{ "memsight_go_next_gc_bytes", "Heap size of the next Go GC (NextGC).",
+			  offsetof(struct metrics_proc, go_next_gc) },
+		};
+
+		for (size_t k = 0; k < sizeof(gh) / sizeof(gh[0]); k++) {
+			head(f, gh[k].name, "gauge", gh[k].help);
+			for (size_t i = 0; i < m->nprocs; i++) {
+				if (!m->procs[i].have_go_heap)
+					continue;
+				fputs(gh[k].name, f);
+				proc_labels(f, &m->procs[i]);
+				fprintf(f, "} %" PRIu64 "\n",
+					*(const uint64_t *)((const char *)&m->procs[i] + gh[k].off));
+			}
+		}
+	}
+	head(f, "memsight_go_gc_cycles_total", "counter", "Completed Go GC cycles (NumGC).");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (!m->procs[i].have_go_heap)
+			continue;
+		fputs("memsight_go_gc_cycles_total", f);
+		proc_labels(f, &m->procs[i]);
+		fprintf(f, "} %u\n", m->procs[i].go_num_gc);
+	}
 	head(f, "memsight_stack_inuse_bytes", "gauge",
 	     "Heap bytes in use by the top stacks of each process (rank 1 = most).");
 	for (size_t i = 0; i < m->nprocs; i++) {

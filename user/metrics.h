@@ -34,6 +34,10 @@ struct metrics_proc {
 	bool have_status;
 	struct ms_proc_status status;
 	double growth_per_min;
+	bool have_goroutines, have_go_heap;
+	uint64_t goroutines;
+	uint64_t go_heap_inuse, go_heap_idle, go_heap_released, go_next_gc;
+	uint32_t go_num_gc;
 	uint32_t nstacks;
 	struct metrics_stack stacks[METRICS_TOP_MAX];
 };

@@ -17,6 +17,7 @@ static const char *const kind_names[MS_KIND__MAX] = {
 	[MS_KIND_VALLOC] = "valloc",
 	[MS_KIND_PVALLOC] = "pvalloc",
 	[MS_KIND_MMAP] = "mmap",
+	[MS_KIND_GO] = "go",
 };
 
 const char *ms_kind__name(uint32_t kind)
@@ -57,6 +58,12 @@ void ms_profile__free(struct ms_profile *p)
 	}
 	free(p->stacks);
 	free(p->exe);
+	for (size_t i = 0; i < p->go.ngroups; i++) {
+		free(p->go.groups[i].func);
+		free(p->go.groups[i].file);
+		free(p->go.groups[i].wait_reason);
+	}
+	free(p->go.runtime_reason);
 	free(p);
 }
 
@@ -138,6 +145,10 @@ void ms_profile__finalize(struct ms_profile *p)
 		/* frees are matched to allocations seen, so free <= alloc; clamp anyway */
 		s->inuse_bytes = s->alloc_bytes > s->free_bytes ? s->alloc_bytes - s->free_bytes : 0;
 		s->inuse_count = s->alloc_count > s->free_count ? s->alloc_count - s->free_count : 0;
+		/* Go's GC frees without a call we could see: these are allocation
+		 * profiles only, and what is in use is the runtime's to say */
+		if (s->kind == MS_KIND_GO)
+			s->inuse_bytes = s->inuse_count = 0;
 		p->inuse_bytes += s->inuse_bytes;
 		p->inuse_count += s->inuse_count;
 		p->alloc_bytes += s->alloc_bytes;

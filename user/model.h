@@ -62,6 +62,37 @@ struct ms_loss {
 	uint64_t events_lost;	/* lifecycle events dropped (ring buffer full) */
 };
 
+#define MS_GO_GROUPS_MAX 20
+
+/* Goroutines started at one `go` statement. */
+struct ms_go_group {
+	char *func;		/* function containing the go statement */
+	char *file;
+	int line;
+	uint64_t count;
+	uint64_t running, runnable, waiting, syscall;
+	char *wait_reason;	/* most common, among the waiting */
+};
+
+/* A Go process's runtime, read from its memory (no probes). */
+struct ms_go_info {
+	bool present;			/* the executable is a Go program */
+	char version[32];
+	bool probed;			/* runtime.mallocgc sampled */
+	uint64_t sample_bytes;		/* mean bytes between samples */
+	int runtime_err;		/* 0, or why goroutines/heap are missing */
+	char *runtime_reason;
+	bool have_goroutines;
+	uint64_t goroutines;		/* user goroutines, as runtime.NumGoroutine */
+	uint64_t by_state[4];		/* running, runnable, waiting, syscall */
+	size_t ngroups;
+	struct ms_go_group groups[MS_GO_GROUPS_MAX];	/* by creation site, biggest first */
+	bool have_heap;
+	uint64_t heap_alloc, heap_inuse, heap_idle, heap_released, heap_sys;
+	uint64_t stack_inuse, sys, next_gc;
+	uint32_t num_gc;
+};
+
 struct ms_profile {
 	pid_t pid;
 	char comm[MS_COMM_LEN + 1];
@@ -77,6 +108,7 @@ struct ms_profile {
 	bool have_status;
 	struct ms_proc_status status;	/* RSS etc. at snapshot time */
 	struct ms_loss loss;		/* global counters at snapshot time */
+	struct ms_go_info go;
 	size_t nstacks;
 	size_t cap;
 	struct ms_stack *stacks;

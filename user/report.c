@@ -46,6 +46,103 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 	fputc('\n', out);
 }
 
+static void go_text(const struct ms_go_info *g, FILE *out)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+
+	if (!g->present)
+		return;
+	if (g->runtime_err) {
+		fprintf(out, "Go %s: goroutines and Go heap unavailable: %s\n", g->version,
+			g->runtime_reason ?: "unknown reason");
+	}
+	if (g->have_goroutines)
+		fprintf(out, "Go %s: %" PRIu64 " goroutines (running %" PRIu64 ", runnable %" PRIu64
+			", waiting %" PRIu64 ", in syscalls %" PRIu64 ")\n", g->version, g->goroutines,
+			g->by_state[0], g->by_state[1], g->by_state[2], g->by_state[3]);
+	if (g->have_heap)
+		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s, next GC at %s, "
+			"%u GC cycles; goroutine stacks %s\n",
+			report__human_bytes(g->heap_inuse, a, sizeof(a)),
+			report__human_bytes(g->heap_idle, b, sizeof(b)),
+			report__human_bytes(g->heap_released, c, sizeof(c)),
+			report__human_bytes(g->heap_alloc, d, sizeof(d)),
+			report__human_bytes(g->next_gc, e, sizeof(e)), g->num_gc,
+			report__human_bytes(g->stack_inuse, a, sizeof(a)));
+	if (g->ngroups) {
+		fprintf(out, "goroutines by creation site:\n");
+		for (size_t i = 0; i < g->ngroups && i < 5; i++) {
+			const struct ms_go_group *gg = &g->groups[i];
+
+			fprintf(out, "  %8" PRIu64 "  %s at %s:%d", gg->count, gg->func ?: "?",
+				base_name(gg->file) ?: "?", gg->line);
+			if (gg->wait_reason)
+				fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting, gg->wait_reason);
+			fputc('\n', out);
+		}
+	}
+	if (g->probed)
+		fprintf(out, "note: Go allocations (via go) are sampled every %s on average: "
+			"estimates; Go memory in use is in the Go heap line\n",
+			report__human_bytes(g->sample_bytes, a, sizeof(a)));
+}
+
+static void go_json(const struct ms_go_info *g, struct json_writer *w)
+{
+	if (!g->present)
+		return;
+	jw__name(w, "go");
+	jw__start_object(w);
+	jw__kv_string(w, "version", g->version);
+	jw__kv_bool(w, "mallocgc_sampled", g->probed);
+	jw__kv_uint(w, "sample_bytes", g->sample_bytes);
+	if (g->runtime_err)
+		jw__kv_string(w, "unavailable", g->runtime_reason);
+	if (g->have_goroutines) {
+		jw__kv_uint(w, "goroutines", g->goroutines);
+		jw__name(w, "goroutines_by_state");
+		jw__start_object(w);
+		jw__kv_uint(w, "running", g->by_state[0]);
+		jw__kv_uint(w, "runnable", g->by_state[1]);
+		jw__kv_uint(w, "waiting", g->by_state[2]);
+		jw__kv_uint(w, "syscall", g->by_state[3]);
+		jw__end_object(w);
+		jw__name(w, "goroutines_by_creation_site");
+		jw__start_array(w);
+		for (size_t i = 0; i < g->ngroups; i++) {
+			const struct ms_go_group *gg = &g->groups[i];
+
+			jw__start_object(w);
+			jw__kv_string(w, "func", gg->func);
+			jw__kv_string(w, "file", gg->file);
+			jw__kv_int(w, "line", gg->line);
+			jw__kv_uint(w, "count", gg->count);
+			jw__kv_uint(w, "running", gg->running);
+			jw__kv_uint(w, "runnable", gg->runnable);
+			jw__kv_uint(w, "waiting", gg->waiting);
+			jw__kv_uint(w, "syscall", gg->syscall);
+			jw__kv_string(w, "wait_reason", gg->wait_reason);
+			jw__end_object(w);
+		}
+		jw__end_array(w);
+	}
+	if (g->have_heap) {
+		jw__name(w, "heap");
+		jw__start_object(w);
+		jw__kv_uint(w, "alloc_bytes", g->heap_alloc);
+		jw__kv_uint(w, "inuse_bytes", g->heap_inuse);
+		jw__kv_uint(w, "idle_bytes", g->heap_idle);
+		jw__kv_uint(w, "released_bytes", g->heap_released);
+		jw__kv_uint(w, "sys_bytes", g->heap_sys);
+		jw__kv_uint(w, "stack_inuse_bytes", g->stack_inuse);
+		jw__kv_uint(w, "total_sys_bytes", g->sys);
+		jw__kv_uint(w, "next_gc_bytes", g->next_gc);
+		jw__kv_uint(w, "num_gc", g->num_gc);
+		jw__end_object(w);
+	}
+	jw__end_object(w);
+}
+
 static bool loss_any(const struct ms_loss *l)
 {
 	return l->stack_errors || l->stack_collisions || l->live_full || l->agg_full ||
@@ -74,6 +171,7 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	} else if (p->exited) {
 		fprintf(out, "process exited during observation: figures are up to its exit\n");
 	}
+	go_text(&p->go, out);
 	if (p->execed)
 		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
@@ -170,6 +268,7 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 		jw__kv_uint(w, "threads", p->status.threads);
 	}
 	loss_json(&p->loss, w);
+	go_json(&p->go, w);
 	if (p->have_growth) {
 		jw__name(w, "growth_window_s");
 		jw__double(w, p->growth_window_s);

@@ -13,6 +13,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <math.h>
+
+#include "goproc.h"
+#include "goruntime.h"
 #include "memsight.skel.h"
 #include "session.h"
 #include "symbolize.h"
@@ -75,6 +79,7 @@ struct ms_session {
 	uint32_t next_gen;
 	bool multi;		/* uprobe_multi links (kernel >= 6.6) */
 	bool system_scope;
+	uint64_t go_sample_bytes;
 };
 
 /* Functions probed in an allocator module, in priority order: when two
@@ -369,6 +374,19 @@ fail:
 
 /* ---- session ---------------------------------------------------------- */
 
+/* Exponential gaps with the given mean: entry i is -ln((i + 0.5) / N) * mean. */
+static int fill_sample_gaps(int fd, uint64_t mean)
+{
+	for (uint32_t i = 0; i < MS_SAMPLE_TABLE; i++) {
+		double u = (i + 0.5) / MS_SAMPLE_TABLE;
+		uint64_t gap = (uint64_t)(-log(u) * (double)mean);
+
+		if (bpf_map_update_elem(fd, &i, &gap, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret,
 		     char *errbuf, size_t errlen)
 {
@@ -393,6 +411,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	bpf_map__set_max_entries(s->skel->maps.pids, o.max_pids ?: MS_DEF_PIDS);
 	s->multi = !o.no_multi && probe_uprobe_multi();
 	if (s->multi) {
+		bpf_program__set_expected_attach_type(s->skel->progs.ms_go_malloc,
+						      MS_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_entry, MS_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_alloc_ret,
 						      MS_TRACE_UPROBE_MULTI);
@@ -406,6 +426,12 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		else
 			seterr(errbuf, errlen, "cannot load BPF programs: %s (run with -v for "
 			       "the verifier log)", strerror(-err));
+		goto fail;
+	}
+	s->go_sample_bytes = o.go_sample_bytes ?: MS_DEF_GO_SAMPLE_BYTES;
+	err = fill_sample_gaps(bpf_map__fd(s->skel->maps.sample_gaps), s->go_sample_bytes);
+	if (err) {
+		seterr(errbuf, errlen, "cannot set up sampling: %s", strerror(-err));
 		goto fail;
 	}
 	/* exec bumps generations and exit clears the filter: needed in every mode */
@@ -462,6 +488,8 @@ static void target_free(struct ms_session *s, struct ms_target *t)
 	}
 	free(t->modules);
 	ms_maps__free(&t->maps);
+	go_binary__close(t->gobin);
+	goproc__close(t->goproc);
 	free(t->exe);
 	free(t);
 }
@@ -834,6 +862,82 @@ record:
 	return mod->nprobes;
 }
 
+/*
+ * If the executable is a Go program, probe runtime.mallocgc (found through
+ * .gopclntab, so stripped binaries work too). Entry only: see go.bpf.c.
+ * 1 attached, 0 not Go, -errno.
+ */
+static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, size_t errlen)
+{
+	struct bpf_program *prog = s->skel->progs.ms_go_malloc;
+	const struct ms_map *exe_map = NULL;
+	struct ms_pid_cfg cfg;
+	struct go_version v = {};
+	struct ms_elf *elf = NULL;
+	uint64_t entry, off;
+	char *path;
+	uint32_t tgid = t->pid;
+	int err = 0, fd;
+
+	for (size_t i = 0; i < t->maps.n && !exe_map; i++) {
+		const struct ms_map *m = &t->maps.v[i];
+		size_t n = m->path ? strlen(m->path) : 0;
+
+		/* /proc/PID/exe may end in " (deleted)"; maps has the bare path */
+		if (n && t->exe && !strncmp(t->exe, m->path, n) &&
+		    (t->exe[n] == 0 || !strcmp(t->exe + n, " (deleted)")))
+			exe_map = m;
+	}
+	if (!exe_map)
+		return 0;
+	path = ms_map__open_path(t->pid, exe_map);
+	if (!path)
+		return -ENOMEM;
+	t->gobin = go_binary__open(path);
+	if (!t->gobin)
+		goto out;	/* not Go: nothing to do */
+	if (go_binary__version(t->gobin, &v) == 0)
+		snprintf(t->go_version, sizeof(t->go_version), "%s", v.str);
+	else
+		snprintf(t->go_version, sizeof(t->go_version), "go (version unknown)");
+	if (go_binary__find_func(t->gobin, "runtime.mallocgc", &entry)) {
+		seterr(errbuf, errlen, "%s is a Go program but runtime.mallocgc was not found",
+		       exe_map->path);
+		err = -ENOENT;
+		goto out;
+	}
+	elf = ms_elf__open(path);
+	if (!elf || ms_elf__vaddr_to_offset(elf, entry, &off)) {
+		seterr(errbuf, errlen, "%s: cannot place runtime.mallocgc in the file", exe_map->path);
+		err = -ENOEXEC;
+		goto out;
+	}
+	if (v.major == 1 && v.minor > 0 && v.minor < 17 &&
+	    bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg) == 0) {
+		cfg.flags |= MS_PIDF_GO_STACK_ABI;
+		bpf_map_update_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg, BPF_ANY);
+	}
+	if (s->multi) {
+		fd = uprobe_multi_link(bpf_program__fd(prog), path, &off, NULL, 1, false, t->pid);
+		err = fd < 0 ? fd : linkset_add_fd(t->links, fd);
+		if (fd >= 0 && err)
+			close(fd);
+	} else {
+		err = attach_one(t->links, prog, t->pid, path, off, 0, false);
+	}
+	if (err) {
+		seterr(errbuf, errlen, "cannot attach to runtime.mallocgc in %s: %s", exe_map->path,
+		       strerror(-err));
+		goto out;
+	}
+	t->go_probed = true;
+	err = 1;
+out:
+	ms_elf__close(elf);
+	free(path);
+	return err;
+}
+
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen)
 {
@@ -908,6 +1012,10 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		else if (err < 0)
 			last_err = err;
 	}
+	err = attach_go(s, t, errbuf, errlen);
+	if (err < 0)
+		goto fail_filter;
+	probes += err;
 	if (!probes) {
 		err = last_err ?: -ENOENT;
 		seterr(errbuf, errlen, "no allocator found in process %d (%s): no mapped ELF defines "
@@ -925,6 +1033,11 @@ fail_filter:
 fail:
 	target_free(s, t);
 	return err;
+}
+
+uint64_t ms_session__go_sample_bytes(const struct ms_session *s)
+{
+	return s->go_sample_bytes;
 }
 
 bool ms_session__multi(const struct ms_session *s)

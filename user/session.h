@@ -25,6 +25,9 @@
 #include "memsight_abi.h"
 #include "procfs.h"
 
+struct go_binary;
+struct goproc;
+
 struct ms_session_opts {
 	uint32_t live_entries;		/* 0: MS_DEF_LIVE_ENTRIES */
 	uint32_t stack_entries;		/* 0: MS_DEF_STACK_ENTRIES */
@@ -32,6 +35,7 @@ struct ms_session_opts {
 	uint32_t max_pids;		/* 0: MS_DEF_PIDS */
 	bool no_multi;			/* force per-function links (old kernels, tests) */
 	bool system_scope;		/* pid -1 links per library + in-kernel filter */
+	uint64_t go_sample_bytes;	/* 0: MS_DEF_GO_SAMPLE_BYTES */
 };
 
 struct ms_linkset;
@@ -57,6 +61,11 @@ struct ms_target {
 	struct ms_module *modules;
 	size_t nmodules;
 	struct ms_linkset *links;	/* process scope */
+	/* Go: the executable's runtime, if it is a Go program */
+	struct go_binary *gobin;	/* pclntab symbols (stripped binaries too) */
+	char go_version[32];
+	bool go_probed;			/* runtime.mallocgc is probed */
+	struct goproc *goproc;		/* live runtime reader, opened on first use */
 	void *user;			/* owner's per-target state */
 	struct ms_target *next;
 };
@@ -97,6 +106,9 @@ bool ms_target__alive(const struct ms_target *t);
 
 /* Close detached processes' links on a background thread (daemon use). */
 int ms_session__async_detach(struct ms_session *s);
+
+/* Mean bytes between two sampled Go allocations. */
+uint64_t ms_session__go_sample_bytes(const struct ms_session *s);
 
 /* True when probes are attached as uprobe_multi links. */
 bool ms_session__multi(const struct ms_session *s);

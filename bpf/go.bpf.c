@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * go.bpf.c - Go allocations: an entry uprobe on runtime.mallocgc.
+ *
+ * Entry only. Never a uretprobe on Go code: a uretprobe rewrites the return
+ * address on the goroutine's stack, and the runtime moves and scans those
+ * stacks; the target would crash. The GC frees Go memory without a call we
+ * could see, so this gives the allocation profile (who allocates how much);
+ * what is still in use comes from the runtime's own profile buckets, read
+ * from user space.
+ *
+ * Sampled by bytes before any stack walk: most calls cost one map lookup
+ * and a subtraction. Go binaries keep frame pointers, so the stack walk is
+ * complete (mallocgc's immediate caller, runtime.newobject & co, is skipped
+ * by the walk at function entry; the user function above it is kept).
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* -ln(u) * sample_bytes, filled by user space (MS_SAMPLE_TABLE entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MS_SAMPLE_TABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_gaps SEC(".maps");
+
+/* Per CPU: bytes left until the next sample (< 0: take one). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} sample_left SEC(".maps");
+
+static __always_inline __s64 next_gap(void)
+{
+	__u32 i = bpf_get_prandom_u32() % MS_SAMPLE_TABLE;
+	__u64 *g = bpf_map_lookup_elem(&sample_gaps, &i);
+
+	return g ? (__s64)*g : MS_DEF_GO_SAMPLE_BYTES;
+}
+
+SEC("uprobe")
+int ms_go_malloc(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	struct ms_agg_key ak = { .tgid = tgid, .kind = MS_KIND_GO };
+	struct ms_pid_cfg *cfg = watched(tgid);
+	struct ms_agg_val *av;
+	__s64 *left;
+	__u64 size;
+	long sid;
+
+	if (!cfg)
+		return 0;
+	if (cfg->flags & MS_PIDF_GO_STACK_ABI) {
+		/* Go < 1.17: size is the first stack argument */
+		if (bpf_probe_read_user(&size, sizeof(size), (void *)(PT_REGS_SP(ctx) + 8)))
+			return 0;
+	} else {
+		size = ctx->ax;
+	}
+	left = bpf_map_lookup_elem(&sample_left, &zero);
+	if (!left)
+		return 0;
+	*left -= size;
+	if (*left >= 0)
+		return 0;
+	*left = next_gap();
+	count(MS_CNT_GO_SAMPLES);
+
+	sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (sid == -EEXIST)
+		count(MS_CNT_STACK_COLLISION);
+	else if (sid < 0)
+		count(MS_CNT_STACK_ERR);
+	ak.stack_id = sid < 0 ? -1 : sid;
+	ak.gen = cfg->gen;
+	av = bpf_map_lookup_elem(&aggs, &ak);
+	if (!av) {
+		static const struct ms_agg_val z;
+
+		bpf_map_update_elem(&aggs, &ak, &z, BPF_NOEXIST);
+		av = bpf_map_lookup_elem(&aggs, &ak);
+		if (!av) {
+			count(MS_CNT_AGG_FULL);
+			return 0;
+		}
+	}
+	/* raw sample: user space unsamples with the sample period */
+	__sync_fetch_and_add(&av->alloc_bytes, size);
+	__sync_fetch_and_add(&av->alloc_count, 1);
+	return 0;
+}

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Claims (issue "Go services"), on an unmodified net/http service that leaks
+# 4 KiB per request into a global slice and starts one never-ending
+# goroutine per request:
+# - after N requests memsight names the leaking handler as the top Go
+#   allocator, reports >= N extra goroutines created at the `go` statement's
+#   function and line, and Go heap figures within 5% of the service's own;
+# - no return probe is ever placed on the Go program (only the entry probe
+#   on runtime.mallocgc);
+# - a stripped build (-s -w) still gets names and lines from .gopclntab, and
+#   says what it cannot show;
+# - a minute of deep recursion in 64 goroutines while attached: no crash.
+. "$(dirname "$0")/lib.sh"
+export HOME=$TMP GOCACHE=$TMP/gocache
+
+N=300
+GOVERSION=$(cd tests/targets/goservice && go env GOVERSION)
+GOLINE=$(grep -n 'GOSERVICE-GO-STATEMENT' tests/targets/goservice/main.go | cut -d: -f1)
+
+# uprobe links memsight (PID $1) holds: "prog-name path" per link
+uprobe_links() {
+	local f id
+	for f in /proc/"$1"/fdinfo/*; do
+		grep -q '^link_type:.*uprobe' "$f" 2>/dev/null || continue
+		id=$(awk '/^prog_id:/ {print $2}' "$f")
+		echo "$(bpftool prog show id "$id" | sed -n 's/.* name \([a-z_]*\) .*/\1/p') $(awk '/^path:/ {print $2}' "$f")"
+	done
+}
+
+for variant in goservice goservice-stripped; do
+	PORT=$((25000 + RANDOM % 5000))
+	"$O/tests/targets/$variant" "127.0.0.1:$PORT" > "$TMP/$variant.out" 2>&1 &
+	GPID=$!; PIDS_TO_KILL+=("$GPID")
+	wait_for "$TMP/$variant.out" '^ready' 10 || { fail "$variant did not start"; continue; }
+	start_memsight "$TMP/$variant.json" "$TMP/$variant.err" top -p "$GPID" -d 0 -n 0 --json \
+		--go-sample-bytes 16384 || { fail "$variant: memsight did not attach"; continue; }
+	uprobe_links "$MPID" > "$TMP/$variant.links"
+	check "$variant: one uprobe link, the entry probe on mallocgc" \
+		"$(sort -u "$TMP/$variant.links")" "ms_go_malloc $(readlink -f "$O/tests/targets/$variant")"
+	check "$variant: no return probe on the Go program" "$(grep -c ms_alloc_ret "$TMP/$variant.links")" 0
+	for i in $(seq $N); do curl -sf "http://127.0.0.1:$PORT/leak" > /dev/null || break; done
+	curl -sf "http://127.0.0.1:$PORT/stats" > "$TMP/$variant.stats"
+	kill -INT "$MPID"
+	wait "$MPID"; rc=$?
+	check "$variant: memsight exit status" "$rc" 0
+	J=$TMP/$variant.json
+	S=$TMP/$variant.stats
+	check "$variant: service served all requests" "$(jq .leaked "$S")" $N
+	check "$variant: Go version" "$(jq -r .go.version "$J")" "$GOVERSION"
+	# the top Go allocator, named by its first frame outside the runtime
+	top=$(jq -r '[.stacks[] | select(.kind == "go")] | sort_by(-.alloc_bytes) | .[0].frames |
+		map(select(.func != null and (.func | startswith("runtime.") | not))) | .[0] |
+		"\(.func) \(.file | split("/") | last)"' "$J")
+	check "$variant: top Go allocator is the leaking handler" "$top" "main.leakHandler main.go"
+	if [ "$variant" = goservice ]; then
+		g=$(jq .go.goroutines "$J"); sg=$(jq .goroutines "$S")
+		check "$variant: >= $N goroutines ($g)" "$([ "$g" -ge $N ] && echo yes)" yes
+		check "$variant: goroutines match runtime.NumGoroutine ($g vs $sg)" \
+			"$([ $((g - sg)) -ge -2 ] && [ $((g - sg)) -le 2 ] && echo yes)" yes
+		check "$variant: creation site of the leaked goroutines" \
+			"$(jq -r '.go.goroutines_by_creation_site[0] | "\(.func) \(.file | split("/") | last):\(.line) \(.count >= '$N')"' "$J")" \
+			"main.leakHandler main.go:$GOLINE true"
+		for k in heap_inuse:inuse_bytes heap_alloc:alloc_bytes heap_idle:idle_bytes next_gc:next_gc_bytes; do
+			ours=$(jq ".go.heap.${k#*:}" "$J"); theirs=$(jq ".${k%%:*}" "$S")
+			check "$variant: ${k%%:*} within 5% ($ours vs $theirs)" \
+				"$(awk -v a="$ours" -v b="$theirs" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 0.05 * b) ? "yes" : "no" }')" yes
+		done
+		check "$variant: GC cycles" "$(jq .go.heap.num_gc "$J")" "$(jq .num_gc "$S")"
+	else
+		check_cmd "$variant: says what is missing" \
+			jq -e '.go.unavailable | test("symbol|symtab|stripped"; "i")' "$J"
+	fi
+	kill "$GPID"
+done
+
+# stack growth under the probe: a minute, 64 goroutines, deep recursion
+"$O/tests/targets/goservice" -stress 60 > "$TMP/stress.out" 2>&1 &
+SPID=$!; PIDS_TO_KILL+=("$SPID")
+wait_for "$TMP/stress.out" '^ready' 10
+start_memsight "$TMP/stress.json" "$TMP/stress.err" top -p "$SPID" -d 90 -n 3 --json --go-sample-bytes 65536
+wait "$SPID"; src=$?
+check "stress: the Go program finished normally after 60 s attached" "$src $(tail -1 "$TMP/stress.out")" "0 stress done"
+wait "$MPID"
+check_cmd "stress: memsight sampled its allocations" jq -e '[.stacks[] | select(.kind == "go")] | length > 0' "$TMP/stress.json"

@@ -1,0 +1,103 @@
+// goservice - the Go test target: a net/http service with the two leaks our
+// users write about most, and a test-only endpoint with the runtime's own
+// figures to compare memsight against.
+//
+//	goservice ADDR            serve; prints "ready PID" once listening
+//	goservice -stress SECS    deep recursion in many goroutines (stack growth), then exit
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+var (
+	mu     sync.Mutex
+	leaked [][]byte // every request's 4 KiB, kept forever
+	never  = make(chan struct{})
+)
+
+// leakHandler keeps 4 KiB per request in a global slice and starts a
+// goroutine per request that never ends.
+func leakHandler(w http.ResponseWriter, r *http.Request) {
+	buf := make([]byte, 4096)
+	buf[0] = 1
+	mu.Lock()
+	leaked = append(leaked, buf)
+	mu.Unlock()
+	go waitForever() // GOSERVICE-GO-STATEMENT
+	fmt.Fprintln(w, "ok")
+}
+
+func waitForever() {
+	<-never
+}
+
+// statsHandler reports what the runtime itself says, after a GC so the
+// figures are settled.
+func statsHandler(w http.ResponseWriter, r *http.Request) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	json.NewEncoder(w).Encode(map[string]uint64{
+		"goroutines":    uint64(runtime.NumGoroutine()),
+		"heap_alloc":    m.HeapAlloc,
+		"heap_inuse":    m.HeapInuse,
+		"heap_idle":     m.HeapIdle,
+		"heap_released": m.HeapReleased,
+		"next_gc":       m.NextGC,
+		"num_gc":        uint64(m.NumGC),
+		"leaked":        uint64(len(leaked)),
+	})
+}
+
+func recurse(depth int) int {
+	var pad [64]byte // grows the stack: the runtime copies it as it grows
+	pad[depth%64] = byte(depth)
+	if depth == 0 {
+		b := make([]byte, 256+int(pad[0]))
+		return len(b)
+	}
+	return recurse(depth-1) + int(pad[depth%64]&1)
+}
+
+func stress(secs int) {
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	var wg sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for n := 0; time.Now().Before(deadline); n++ {
+				recurse(100 + (n*37+i)%2000)
+			}
+		}(i)
+	}
+	wg.Wait()
+	fmt.Println("stress done")
+}
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-stress" {
+		secs, _ := strconv.Atoi(os.Args[2])
+		fmt.Printf("ready %d\n", os.Getpid())
+		stress(secs)
+		return
+	}
+	ln, err := net.Listen("tcp", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	http.HandleFunc("/leak", leakHandler)
+	http.HandleFunc("/stats", statsHandler)
+	fmt.Printf("ready %d\n", os.Getpid())
+	http.Serve(ln, nil)
+}
