@@ -32,6 +32,7 @@ enum ms_alloc_kind {
 	MS_KIND_PVALLOC,
 	MS_KIND_MMAP,
 	MS_KIND_GO,		/* runtime.mallocgc: sampled by bytes, freed by the GC */
+	MS_KIND_GO_INUSE,	/* user space only: the Go runtime's own in-use profile */
 	MS_KIND__MAX,
 };
 

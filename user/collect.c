@@ -183,6 +183,61 @@ static void symbolize_frame(struct symcache *cache, struct ms_target *t, bool al
 	free(open_path);
 }
 
+#define GO_HEAP_STACKS_MAX 200
+
+/*
+ * The Go runtime's own in-use heap profile (runtime.mbuckets, sampled at
+ * MemProfileRate and published at each GC) as stacks of kind go-heap:
+ * what the Go heap holds and who allocated it, since the process started.
+ */
+static void collect_go_heap(struct ms_target *t, const struct ms_maps *maps, struct ms_profile *p)
+{
+	struct goproc_heap_profile_opts o = { .max_buckets = 100000, .inuse_only = true };
+	struct goproc_heap_profile hp = {};
+	struct ms_frame frames[GOPROC_PROF_MAX_STACK];
+
+	int err = goproc__heap_profile(t->goproc, &o, &hp);
+
+	if (err) {
+		const char *why = goproc__reason(t->goproc);
+
+		p->go.heap_profile_reason = strdup(why && *why ? why : strerror(-err));
+		goto out;
+	}
+	p->go.heap_profile = true;
+	p->go.heap_profile_rate = hp.rate;
+	for (size_t i = 0; i < hp.nr_buckets && i < GO_HEAP_STACKS_MAX; i++) {
+		const struct goproc_heap_bucket *b = &hp.buckets[i];
+		struct goproc_heap_counts est;
+		struct ms_stack tmpl = { .kind = MS_KIND_GO_INUSE, .stack_id = -1 };
+		uint32_t n = 0;
+
+		goproc__heap_unsample(&b->sampled, hp.rate, &est);
+		tmpl.inuse_bytes = est.inuse_bytes > 0 ? est.inuse_bytes : 0;
+		tmpl.inuse_count = est.inuse_objects > 0 ? est.inuse_objects : 0;
+		for (; n < b->nr_frames && n < GOPROC_PROF_MAX_STACK; n++) {
+			const struct goproc_frame *gf = &b->frames[n];
+			const struct ms_map *m = ms_maps__find(maps, gf->pc);
+
+			memset(&frames[n], 0, sizeof(frames[n]));
+			frames[n].addr = gf->pc;
+			frames[n].func = (char *)gf->func;
+			frames[n].file = (char *)gf->file;
+			frames[n].line = gf->line;
+			if (m) {
+				frames[n].map_start = m->start;
+				frames[n].map_end = m->end;
+				frames[n].map_pgoff = m->pgoff;
+				frames[n].module = m->path;
+			}
+		}
+		if (!ms_profile__add_stack(p, &tmpl, frames, n))
+			break;
+	}
+out:
+	goproc_heap_profile__free(&hp);
+}
+
 /* Goroutines and heap statistics of a Go target, from its memory. */
 static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, struct ms_go_info *g)
 {
@@ -335,8 +390,11 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			goto out;
 		}
 	}
-	if (t->gobin)
+	if (t->gobin) {
 		collect_go(s, t, alive, &p->go);
+		if (t->goproc && !p->go.runtime_err)
+			collect_go_heap(t, maps, p);
+	}
 	ms_profile__finalize(p);
 out:
 	free(a.v);

@@ -455,14 +455,15 @@ static void snapshot(struct daemon *d, uint64_t now)
 				a->v = nv;
 				a->cap = cap;
 			}
+			/* Go samples are allocations only: the GC's frees are unseen */
 			a->v[a->n++] = (struct growth_point){
 				.stack_id = next.stack_id,
 				.kind = next.kind,
-				.inuse_bytes = v.alloc_bytes > v.free_bytes ?
-					       v.alloc_bytes - v.free_bytes : 0,
+				.inuse_bytes = next.kind == MS_KIND_GO || v.alloc_bytes <= v.free_bytes ?
+					       0 : v.alloc_bytes - v.free_bytes,
 			};
-			a->inuse_count += v.alloc_count > v.free_count ?
-					  v.alloc_count - v.free_count : 0;
+			if (next.kind != MS_KIND_GO && v.alloc_count > v.free_count)
+				a->inuse_count += v.alloc_count - v.free_count;
 			a->alloc_bytes += v.alloc_bytes;
 			a->alloc_count += v.alloc_count;
 			break;

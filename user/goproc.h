@@ -2,7 +2,8 @@
 /*
  * goproc.h - read the runtime state of an unmodified, running Go process
  * from the outside: goroutines (count, grouped by `go` statement and by start
- * function, per state) and heap statistics close to runtime.ReadMemStats.
+ * function, per state), heap statistics close to runtime.ReadMemStats, and
+ * the in-use heap profile the runtime keeps for runtime/pprof.
  *
  * How: process_vm_readv() on the target's memory (no probes, no ptrace stop,
  * the target keeps running). Data symbols (runtime.allgs, runtime.memstats,
@@ -24,7 +25,8 @@
  *
  * Library-like: 0 / -errno (constructors NULL + errno), never logs.
  * Designed for the Go 1.17-1.22 runtimes (field names are looked up in
- * DWARF, with the alternatives those releases use); tested on go1.19.
+ * DWARF, with the alternatives those releases use); tested on go1.19 (the
+ * heap profile reads 1.17/1.18's runtime.mProf cycle counter untested).
  */
 #ifndef MEMSIGHT_GOPROC_H
 #define MEMSIGHT_GOPROC_H
@@ -42,6 +44,8 @@
 #define GOPROC_MAX_WAIT_REASONS	64u		/* waitReason values kept (uint8 in the runtime) */
 #define GOPROC_WAIT_REASON_LEN	48u		/* bytes of one wait reason string, incl. NUL */
 #define GOPROC_REASON_LEN	256u		/* goproc__reason() buffer */
+#define GOPROC_MAX_BUCKETS	(1u << 20)	/* heap profile buckets walked by default */
+#define GOPROC_PROF_MAX_STACK	32u		/* the runtime's maxStack: PCs per bucket */
 
 struct goproc;
 
@@ -103,7 +107,8 @@ int goproc__version(const struct goproc *gp, struct go_version *ret);
  * The runtime fields goproc reads, for diagnosis and for checking a
  * built-in table against a binary's DWARF. type is the DWARF struct name
  * ("runtime.g"), path the member path ("gFree.n"; atomic wrappers are
- * looked through). count/stride describe arrays (count 0 for scalars).
+ * looked through; "" is the struct itself: offset 0, size its sizeof).
+ * count/stride describe arrays (count 0 for scalars).
  */
 struct goproc_field {
 	const char *type;
@@ -233,5 +238,107 @@ struct goproc_heap {
  * row contradicted themselves: the target was too busy).
  */
 int goproc__heap(struct goproc *gp, struct goproc_heap *ret);
+
+/* ---- heap profile ---- */
+
+/*
+ * The runtime samples about one allocation per runtime.MemProfileRate bytes
+ * (512 KiB by default) and keeps, per allocation stack and size, a bucket in
+ * the list runtime.mbuckets. goproc reads that list as runtime.MemProfile()
+ * would report it, i.e. what `go tool pprof` shows for /debug/pprof/heap:
+ * the "active" cycle, complete as of the last finished GC (so up to two
+ * cycles old), plus the cycle a GC is publishing right now; if no GC has
+ * published anything yet, every cycle recorded so far (MemProfile does the
+ * same). Counts are of SAMPLED objects; see goproc__heap_unsample().
+ */
+
+/* One frame of a bucket's stack. */
+struct goproc_frame {
+	uint64_t pc;		/* as recorded: a return address (runtime address) */
+	const char *func;	/* function containing pc - 1 (the call), NULL if
+				 * pclntab knows none; inline-unaware: an inlined
+				 * call is named after the function it was inlined into */
+	const char *file;	/* of pc - 1, NULL if unknown */
+	int line;		/* of pc - 1, 0 if unknown */
+};
+
+/* Counts as runtime.MemProfileRecord has them: in-use = allocated - freed. */
+struct goproc_heap_counts {
+	int64_t alloc_objects;
+	int64_t alloc_bytes;
+	int64_t inuse_objects;
+	int64_t inuse_bytes;
+};
+
+struct goproc_heap_bucket {
+	uint64_t addr;		/* of the runtime's bucket in the target */
+	uint64_t size;		/* bucket.size: the size of every object sampled here */
+	struct goproc_heap_counts sampled;
+	uint32_t nr_frames;	/* bucket.nstk, at most GOPROC_PROF_MAX_STACK */
+	struct goproc_frame *frames;	/* [0] is the leaf: the function that
+					 * allocated (below the runtime's own
+					 * allocation frames, which it skips) */
+};
+
+/*
+ * Memory: up to about 1.4 KiB per bucket walked (32 frames of 32 bytes, the
+ * raw PCs, the bucket), so the default limit bounds a hostile target's cost
+ * near 1.4 GiB; real programs have thousands of buckets of ~10-20 frames.
+ */
+struct goproc_heap_profile_opts {
+	uint64_t max_buckets;	/* 0: GOPROC_MAX_BUCKETS; at most 1 << 24 */
+	bool inuse_only;	/* drop buckets whose bytes were all freed
+				 * (MemProfile(p, false)); default: keep them (pprof) */
+};
+
+struct goproc_heap_profile {
+	int64_t rate;		/* runtime.MemProfileRate as read now; like pprof
+				 * we assume it never changed */
+	uint64_t walked;	/* buckets read from the list */
+	bool truncated;		/* stopped at opts.max_buckets */
+	bool looped;		/* the list came back to a bucket already read:
+				 * walk stopped there, every bucket kept once */
+	bool torn;		/* a GC published a cycle during each of 3 walks:
+				 * buckets may straddle it */
+	bool unpublished;	/* no GC has published a cycle yet: counts are
+				 * every recorded cycle (as MemProfile reports) */
+	int stop_err;		/* why the walk stopped early (goproc__reason()
+				 * says where): 0 the list ended (or truncated,
+				 * looped); -EFAULT a bucket did not read; -EINVAL
+				 * a bucket that is not a memory-profile bucket
+				 * (type, nstk > GOPROC_PROF_MAX_STACK, misaligned) */
+	uint64_t skipped_zero;	/* buckets dropped by opts.inuse_only */
+	struct goproc_heap_counts total_sampled;	/* sum over buckets */
+	struct goproc_heap_counts total_unsampled;	/* sum of each bucket unsampled */
+	size_t nr_buckets;
+	struct goproc_heap_bucket *buckets;	/* inuse_bytes descending */
+	size_t nr_frames;
+	struct goproc_frame *frames;	/* storage of every bucket's frames */
+};
+
+/*
+ * Read the heap profile into *ret (zeroed first; free its contents with
+ * goproc_heap_profile__free(), also after an error). Strings point into gp's
+ * symbol tables and stay valid until goproc__close(). o may be NULL.
+ * Errors: goproc__status()'s, -ENOENT (runtime.mbuckets or MemProfileRate
+ * is not in .symtab), -ENOTSUP (no layout for runtime.bucket/memRecord),
+ * -ENODATA (memory profiling is off: MemProfileRate <= 0; the reason says
+ * whether the linker turned it off), -ESRCH, -EPERM, -EFAULT (the list head
+ * does not read), -ENOMEM. A list that breaks off is not an error: see
+ * stop_err.
+ */
+int goproc__heap_profile(struct goproc *gp, const struct goproc_heap_profile_opts *o,
+			 struct goproc_heap_profile *ret);
+void goproc_heap_profile__free(struct goproc_heap_profile *p);
+
+/*
+ * Estimate the unsampled counts from sampled ones, as pprof does
+ * (runtime/pprof's scaleHeapSample): each (objects, bytes) pair is scaled by
+ * 1 / (1 - exp(-avg / rate)), avg = bytes / objects; a pair with a zero is
+ * (0, 0); rate <= 1 leaves it unscaled. Apply it per bucket (all objects of
+ * a bucket have one size), not to totals.
+ */
+void goproc__heap_unsample(const struct goproc_heap_counts *sampled, int64_t rate,
+			   struct goproc_heap_counts *ret);
 
 #endif /* MEMSIGHT_GOPROC_H */

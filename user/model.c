@@ -18,6 +18,7 @@ static const char *const kind_names[MS_KIND__MAX] = {
 	[MS_KIND_PVALLOC] = "pvalloc",
 	[MS_KIND_MMAP] = "mmap",
 	[MS_KIND_GO] = "go",
+	[MS_KIND_GO_INUSE] = "go-heap",
 };
 
 const char *ms_kind__name(uint32_t kind)
@@ -64,6 +65,7 @@ void ms_profile__free(struct ms_profile *p)
 		free(p->go.groups[i].wait_reason);
 	}
 	free(p->go.runtime_reason);
+	free(p->go.heap_profile_reason);
 	free(p);
 }
 
@@ -142,6 +144,12 @@ void ms_profile__finalize(struct ms_profile *p)
 	for (size_t i = 0; i < p->nstacks; i++) {
 		struct ms_stack *s = &p->stacks[i];
 
+		if (s->kind == MS_KIND_GO_INUSE) {
+			/* in use as the Go runtime reports it (since start, not attach) */
+			p->inuse_bytes += s->inuse_bytes;
+			p->inuse_count += s->inuse_count;
+			continue;
+		}
 		/* frees are matched to allocations seen, so free <= alloc; clamp anyway */
 		s->inuse_bytes = s->alloc_bytes > s->free_bytes ? s->alloc_bytes - s->free_bytes : 0;
 		s->inuse_count = s->alloc_count > s->free_count ? s->alloc_count - s->free_count : 0;

@@ -87,6 +87,9 @@ struct ms_go_info {
 	uint64_t by_state[4];		/* running, runnable, waiting, syscall */
 	size_t ngroups;
 	struct ms_go_group groups[MS_GO_GROUPS_MAX];	/* by creation site, biggest first */
+	bool heap_profile;		/* go-heap stacks from the runtime's profile */
+	int64_t heap_profile_rate;	/* runtime.MemProfileRate */
+	char *heap_profile_reason;	/* why there is none */
 	bool have_heap;
 	uint64_t heap_alloc, heap_inuse, heap_idle, heap_released, heap_sys;
 	uint64_t stack_inuse, sys, next_gc;

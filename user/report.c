@@ -48,7 +48,7 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 
 static void go_text(const struct ms_go_info *g, FILE *out)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32], c[32], d[32], e[32], f[32];
 
 	if (!g->present)
 		return;
@@ -68,7 +68,7 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			report__human_bytes(g->heap_released, c, sizeof(c)),
 			report__human_bytes(g->heap_alloc, d, sizeof(d)),
 			report__human_bytes(g->next_gc, e, sizeof(e)), g->num_gc,
-			report__human_bytes(g->stack_inuse, a, sizeof(a)));
+			report__human_bytes(g->stack_inuse, f, sizeof(f)));
 	if (g->ngroups) {
 		fprintf(out, "goroutines by creation site:\n");
 		for (size_t i = 0; i < g->ngroups && i < 5; i++) {
@@ -82,9 +82,14 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 		}
 	}
 	if (g->probed)
-		fprintf(out, "note: Go allocations (via go) are sampled every %s on average: "
-			"estimates; Go memory in use is in the Go heap line\n",
-			report__human_bytes(g->sample_bytes, a, sizeof(a)));
+		fprintf(out, "note: Go allocations (via go) are sampled every %s on average since "
+			"attach: estimates\n", report__human_bytes(g->sample_bytes, a, sizeof(a)));
+	if (g->heap_profile)
+		fprintf(out, "note: Go heap in use by stack (via go-heap) is the runtime's own profile "
+			"(every %s, as of the last GC, since the process started): estimates\n",
+			report__human_bytes(g->heap_profile_rate, a, sizeof(a)));
+	else if (g->heap_profile_reason && !g->runtime_err)
+		fprintf(out, "note: no Go heap profile by stack: %s\n", g->heap_profile_reason);
 }
 
 static void go_json(const struct ms_go_info *g, struct json_writer *w)
@@ -96,6 +101,11 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 	jw__kv_string(w, "version", g->version);
 	jw__kv_bool(w, "mallocgc_sampled", g->probed);
 	jw__kv_uint(w, "sample_bytes", g->sample_bytes);
+	jw__kv_bool(w, "heap_profile", g->heap_profile);
+	if (g->heap_profile)
+		jw__kv_int(w, "heap_profile_rate", g->heap_profile_rate);
+	else if (g->heap_profile_reason)
+		jw__kv_string(w, "heap_profile_unavailable", g->heap_profile_reason);
 	if (g->runtime_err)
 		jw__kv_string(w, "unavailable", g->runtime_reason);
 	if (g->have_goroutines) {
@@ -253,7 +263,8 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 	jw__kv_uint(w, "inuse_count", p->inuse_count);
 	jw__kv_uint(w, "alloc_bytes", p->alloc_bytes);
 	jw__kv_uint(w, "alloc_count", p->alloc_count);
-	jw__kv_bool(w, "since_attach_only", true);
+	/* the Go runtime's heap profile goes back to the process's start */
+	jw__kv_bool(w, "since_attach_only", !p->go.heap_profile);
 	jw__end_object(w);
 	if (p->have_status) {
 		jw__name(w, "rss");

@@ -16,8 +16,10 @@
 #include <math.h>
 
 #include "goproc.h"
+#include "probesite.h"
 #include "goruntime.h"
 #include "memsight.skel.h"
+#include "log.h"
 #include "session.h"
 #include "symbolize.h"
 
@@ -306,6 +308,7 @@ static bool probe_uprobe_multi(void)
 }
 
 struct probe_set {
+	uint32_t moved[NPROBE_FNS];	/* bytes the probe sits past the entry */
 	uint64_t offs[NPROBE_FNS];
 	uint64_t cookies[NPROBE_FNS];
 	const char *names[NPROBE_FNS];
@@ -334,6 +337,10 @@ static int attach_one(struct ms_linkset *ls, struct bpf_program *prog, pid_t pid
 static int attach_set(struct ms_session *s, struct ms_linkset *ls, pid_t pid, const char *path,
 		      const struct probe_set *ps, char *errbuf, size_t errlen)
 {
+	for (uint32_t i = 0; i < ps->n; i++)
+		if (ps->moved[i])
+			pr_debug("%s: probe on %s+%u (emulated, not single-stepped)\n", path,
+				 ps->names[i], ps->moved[i]);
 	struct bpf_program *entry = s->skel->progs.ms_entry, *ret = s->skel->progs.ms_alloc_ret;
 	const char *what = "entry";
 	int err = 0, fd;
@@ -712,9 +719,28 @@ static int find_probes(const char *open_path, const char *shown, struct probe_se
 		vaddrs[ps->n] = vaddr;
 		ps->names[ps->n] = fn->name;
 		ps->cookies[ps->n] = fn->cookie;
-		ps->offs[ps->n++] = off;
-		if (fn->ret)
+		ps->moved[ps->n] = 0;
+		if (fn->ret) {
 			ps->ret_offs[ps->nret++] = off;
+		} else {
+			/*
+			 * Entry-only probes may sit on the first instruction the
+			 * kernel emulates instead of single-steps (glibc free:
+			 * test %rdi,%rdi is stepped, the je after it is emulated,
+			 * ~4x cheaper), as long as nothing before it touches what
+			 * the program reads. Probes with a return probe stay at
+			 * entry: the return probe and the nesting check need it.
+			 */
+			struct probesite_req rq = { .args = PROBESITE_ARG_RDI, .at_entry = false };
+			struct probesite site;
+			uint8_t code[42];
+			int nb = ms_elf__read_vaddr(elf, vaddr, code, sizeof(code));
+
+			if (nb > 0 && probesite__choose(code, nb, &rq, &site) == 0)
+				ps->moved[ps->n] = site.offset;
+		}
+		ps->offs[ps->n] = off + ps->moved[ps->n];
+		ps->n++;
 	}
 out:
 	ms_elf__close(elf);

@@ -73,6 +73,23 @@ for variant in goservice goservice-stripped; do
 	kill "$GPID"
 done
 
+# no profile built in: the linker turned the runtime's heap profile off; said so
+check_cmd "goservice: says why there is no Go heap profile by stack" \
+	jq -e '.go.heap_profile_unavailable | test("linker disabled")' "$TMP/goservice.json"
+
+# a program that keeps the runtime's heap profile: its in-use stacks (go-heap)
+# name the function holding 64 MiB, within 10% (sampled every 16 KiB)
+make -s "$O/fixtures/goproc/target" > /dev/null 2>&1
+( sleep 30 | GOPROC_MEMPROFILERATE=16384 "$O/fixtures/goproc/target" 10 0 1 64 > "$TMP/gp.out" 2>&1 ) &
+wait_for "$TMP/gp.out" '"pid"' 20
+GPP=$(jq -r .pid "$TMP/gp.out")
+PIDS_TO_KILL+=("$GPP")
+"$MS" top -p "$GPP" -d 1 -n 0 --json > "$TMP/gp.json" 2>/dev/null
+held=$(jq '[.stacks[] | select(.kind == "go-heap" and .frames[0].func == "main.profiled") | .inuse_bytes] | add' "$TMP/gp.json")
+check "go-heap: main.profiled holds 64 MiB within 10% ($held)" \
+	"$(awk -v a="$held" 'BEGIN { t = 64 * 1048576; d = a - t; if (d < 0) d = -d; print (d <= 0.1 * t) ? "yes" : "no" }')" yes
+kill "$GPP" 2>/dev/null
+
 # stack growth under the probe: a minute, 64 goroutines, deep recursion
 "$O/tests/targets/goservice" -stress 60 > "$TMP/stress.out" 2>&1 &
 SPID=$!; PIDS_TO_KILL+=("$SPID")

@@ -13,3 +13,5 @@ UNIT_DEPS_ctl_proto := json
 UNIT_DEPS_config := rules
 UNIT_DEPS_rules :=
 UNIT_DEPS_goproc := goruntime procfs
+UNIT_DEPS_probesite := symbolize
+UNIT_DEPS_limits := symbolize

@@ -3,8 +3,8 @@
  * Reading live Go processes from the outside. tests/fixtures/goproc.mk builds
  * tests/fixtures/goproc/target four ways (plain, -w, -s -w, PIE); each test
  * runs one, waits for the JSON line in which the target reports its own
- * runtime.NumGoroutine() and runtime.ReadMemStats(), then reads the same
- * process with goproc and compares. Expected values come from the target at
+ * runtime.NumGoroutine(), runtime.ReadMemStats() and runtime.MemProfile(),
+ * then reads the same process with goproc and compares. Expected values come from the target at
  * run time and from $(O)/fixtures/goproc/expect.h (the line of the `go
  * leaker` statement, the toolchain version), never from this file.
  *
@@ -39,6 +39,18 @@
 #define N_QUICK		25
 #define HOLD_MB		48
 #define READY_TIMEOUT_MS 60000
+/*
+ * MiB the target allocates from main.profiled in 4 KiB objects and keeps
+ * (plus a quarter as much it drops). At a sampling rate of 16 KiB each
+ * object is sampled with p = 1 - exp(-1/4) = 0.22: ~3600 samples, so the
+ * unsampled estimate has a relative standard deviation of 1.5% and 10% is
+ * beyond 6 sigma. At the default 512 KiB, p = 0.0078: ~128 samples, 8.8%,
+ * and only a 50% bound is as safe (5.7 sigma).
+ */
+#define PROF_MB		64
+#define PROF_FUNC	"main.profiled"
+#define PROF_OBJ_SIZE	4096
+#define DEFAULT_RATE	(512 * 1024)
 
 struct target {
 	const char *name;
@@ -50,6 +62,9 @@ struct target {
 struct report {
 	uint64_t pid, num_goroutine, heap_alloc, heap_inuse, heap_idle, heap_released, heap_sys,
 		 next_gc, num_gc, sys, stack_inuse;
+	/* the runtime's heap profile summed over records whose leaf is PROF_FUNC */
+	uint64_t rate, prof_records, prof_alloc_objects, prof_alloc_bytes, prof_inuse_objects,
+		 prof_inuse_bytes, prof_true_bytes;
 };
 
 static bool g_root;
@@ -104,13 +119,24 @@ static void report_parse(const struct target *t, struct report *r)
 	assert_true(json_u64(t->line, "num_gc", &r->num_gc));
 	assert_true(json_u64(t->line, "sys", &r->sys));
 	assert_true(json_u64(t->line, "stack_inuse", &r->stack_inuse));
+	assert_true(json_u64(t->line, "mem_profile_rate", &r->rate));
+	assert_true(json_u64(t->line, "prof_records", &r->prof_records));
+	assert_true(json_u64(t->line, "prof_alloc_objects", &r->prof_alloc_objects));
+	assert_true(json_u64(t->line, "prof_alloc_bytes", &r->prof_alloc_bytes));
+	assert_true(json_u64(t->line, "prof_inuse_objects", &r->prof_inuse_objects));
+	assert_true(json_u64(t->line, "prof_inuse_bytes", &r->prof_inuse_bytes));
+	assert_true(json_u64(t->line, "prof_true_bytes", &r->prof_true_bytes));
 	assert_int_equal(r->pid, t->pid);
 }
 
-/* Start $(O)/fixtures/goproc/<name> and wait for its report line. */
-static int target_start_env(struct target *t, const char *name, int n_leakers, char *env)
+/*
+ * Start $(O)/fixtures/goproc/<name> (prof_mb MiB from main.profiled, env one
+ * more VAR=value or NULL) and wait for its report line.
+ */
+static int target_start_env(struct target *t, const char *name, int n_leakers, int prof_mb,
+			    char *env)
 {
-	char path[512], a1[16], a2[16], a3[16];
+	char path[512], a1[16], a2[16], a3[16], a4[16];
 	int in[2], out[2];
 	size_t got = 0;
 
@@ -118,6 +144,7 @@ static int target_start_env(struct target *t, const char *name, int n_leakers, c
 	snprintf(a1, sizeof(a1), "%d", n_leakers);
 	snprintf(a2, sizeof(a2), "%d", N_QUICK);
 	snprintf(a3, sizeof(a3), "%d", HOLD_MB);
+	snprintf(a4, sizeof(a4), "%d", prof_mb);
 	memset(t, 0, sizeof(*t));
 	t->name = name;
 	t->pid = -1;
@@ -141,7 +168,7 @@ static int target_start_env(struct target *t, const char *name, int n_leakers, c
 		dup2(out[1], 1);
 		if (env)
 			putenv(env);
-		execl(path, path, a1, a2, a3, (char *)NULL);
+		execl(path, path, a1, a2, a3, a4, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -169,7 +196,15 @@ static int target_start_env(struct target *t, const char *name, int n_leakers, c
 
 static int target_start(struct target *t, const char *name, int n_leakers)
 {
-	return target_start_env(t, name, n_leakers, NULL);
+	return target_start_env(t, name, n_leakers, 0, NULL);
+}
+
+/* A target whose heap profile samples every 16 KiB (see PROF_MB). */
+static int target_start_prof(struct target *t, const char *name)
+{
+	static char env[] = "GOPROC_MEMPROFILERATE=16384";
+
+	return target_start_env(t, name, N_LEAKERS, PROF_MB, env);
 }
 
 /* Close its stdin (it then exits by itself), reap it; SIGKILL after 10 s. */
@@ -227,6 +262,14 @@ static bool within_pct(uint64_t got, uint64_t want, unsigned pct)
 	return d * 100 <= want * pct;
 }
 
+#define assert_within_pct(got, want, pct)						\
+	do {										\
+		uint64_t g_ = (got), w_ = (want);					\
+		if (!within_pct(g_, w_, (pct)))						\
+			fail_msg("%s = %llu, want %llu within %u%%", #got,		\
+				 (unsigned long long)g_, (unsigned long long)w_, (pct));\
+	} while (0)
+
 #define assert_within_5pct(got, want)							\
 	do {										\
 		uint64_t g_ = (got), w_ = (want);					\
@@ -250,6 +293,89 @@ static const struct goproc_group *find_site(const struct goproc_group *v, size_t
 		if (v[i].line == line && ends_with(v[i].file, GOPROC_LEAKER_FILE))
 			return &v[i];
 	return NULL;
+}
+
+static void counts_add(struct goproc_heap_counts *a, const struct goproc_heap_counts *b)
+{
+	a->alloc_objects += b->alloc_objects;
+	a->alloc_bytes += b->alloc_bytes;
+	a->inuse_objects += b->inuse_objects;
+	a->inuse_bytes += b->inuse_bytes;
+}
+
+static bool leaf_is(const struct goproc_heap_bucket *b, const char *func)
+{
+	return b->nr_frames && b->frames[0].func && !strcmp(b->frames[0].func, func);
+}
+
+/*
+ * The heap profile says what runtime.MemProfile says: summed over the
+ * buckets whose leaf is main.profiled, the sampled counts equal the target's
+ * own to the object; the bucket is 4 KiB objects allocated at the marked
+ * line, called from main.main; and unsampled as pprof does, the in-use
+ * bytes are within pct of what main.profiled really keeps.
+ */
+static void check_profile(struct goproc *gp, const struct target *t, unsigned pct)
+{
+	struct goproc_heap_counts sum = { 0 }, est = { 0 }, u;
+	const struct goproc_heap_bucket *site = NULL;
+	struct goproc_heap_profile p;
+	struct report r;
+	size_t i, n = 0;
+	int err;
+
+	report_parse(t, &r);
+	assert_true(r.prof_records >= 1);
+	err = goproc__heap_profile(gp, NULL, &p);
+	if (err)
+		fail_msg("heap profile of %s: %s (%s)", t->name, strerror(-err),
+			 goproc__reason(gp));
+	assert_int_equal(p.rate, r.rate);
+	assert_int_equal(p.stop_err, 0);
+	assert_false(p.truncated);
+	assert_false(p.looped);
+	assert_false(p.torn);
+	assert_false(p.unpublished);
+	assert_int_equal(p.walked, p.nr_buckets);
+	for (i = 0; i < p.nr_buckets; i++) {
+		const struct goproc_heap_bucket *b = &p.buckets[i];
+
+		assert_true(b->nr_frames <= GOPROC_PROF_MAX_STACK);
+		if (i)
+			assert_true(b->sampled.inuse_bytes <= p.buckets[i - 1].sampled.inuse_bytes);
+		if (!leaf_is(b, PROF_FUNC))
+			continue;
+		n++;
+		counts_add(&sum, &b->sampled);
+		goproc__heap_unsample(&b->sampled, p.rate, &u);
+		counts_add(&est, &u);
+		if (!site || b->sampled.inuse_bytes > site->sampled.inuse_bytes)
+			site = b;
+	}
+	assert_int_equal(n, r.prof_records);
+	assert_int_equal(sum.alloc_objects, r.prof_alloc_objects);
+	assert_int_equal(sum.alloc_bytes, r.prof_alloc_bytes);
+	assert_int_equal(sum.inuse_objects, r.prof_inuse_objects);
+	assert_int_equal(sum.inuse_bytes, r.prof_inuse_bytes);
+	/* the churn was sampled and freed: allocated > in use */
+	assert_true(sum.alloc_objects > sum.inuse_objects);
+
+	assert_non_null(site);
+	assert_int_equal(site->size, PROF_OBJ_SIZE);
+	assert_int_equal(site->sampled.inuse_bytes, site->sampled.inuse_objects * PROF_OBJ_SIZE);
+	assert_true(ends_with(site->frames[0].file, GOPROC_LEAKER_FILE));
+	assert_int_equal(site->frames[0].line, GOPROC_PROFILED_LINE);
+	assert_true(site->nr_frames >= 2);
+	assert_non_null(site->frames[1].func);
+	assert_string_equal(site->frames[1].func, "main.main");
+
+	assert_within_pct(est.inuse_bytes, r.prof_true_bytes, pct);
+	assert_within_pct(est.inuse_objects, r.prof_true_bytes / PROF_OBJ_SIZE, pct);
+	/* a quarter as much again was allocated and dropped */
+	assert_within_pct(est.alloc_bytes, r.prof_true_bytes / 4 * 5, pct);
+	assert_true(p.total_sampled.inuse_bytes >= sum.inuse_bytes);
+	assert_true(p.total_unsampled.inuse_bytes >= est.inuse_bytes);
+	goproc_heap_profile__free(&p);
 }
 
 /*
@@ -324,6 +450,9 @@ static void check_target(struct goproc *gp, const struct target *t, int n_leaker
 	assert_true(h.heap_alloc >= (uint64_t)HOLD_MB << 20);
 	assert_true(h.heap_released <= h.heap_idle);
 	assert_int_equal(h.heap_objects, h.mallocs - h.frees);
+
+	if (r.prof_true_bytes)
+		check_profile(gp, t, 10);
 }
 
 static void run_and_check(const char *name, enum goproc_layout want)
@@ -332,7 +461,7 @@ static void run_and_check(const char *name, enum goproc_layout want)
 	struct goproc *gp;
 
 	skip_unless_root();
-	assert_int_equal(target_start(t, name, N_LEAKERS), 0);
+	assert_int_equal(target_start_prof(t, name), 0);
 	gp = g_gp = goproc__open(t->pid);
 	if (!gp)
 		fail_msg("goproc__open(%s): %s", name, strerror(errno));
@@ -380,7 +509,7 @@ static void test_pie_build_translates_load_bias(void **state)
 	struct goproc *gp;
 
 	skip_unless_root();
-	assert_int_equal(target_start(t, "target-pie", N_LEAKERS), 0);
+	assert_int_equal(target_start_prof(t, "target-pie"), 0);
 	gp = g_gp = goproc__open(t->pid);
 	assert_non_null(gp);
 	assert_int_equal(goproc__status(gp), 0);
@@ -391,6 +520,7 @@ static void test_pie_build_translates_load_bias(void **state)
 /* -s -w: .gopclntab alone names functions but not data; refuse with the reason. */
 static void test_stripped_build_is_enoent_with_reason(void **state)
 {
+	struct goproc_heap_profile p;
 	struct goproc_goroutines *gs = (void *)1;
 	struct goproc_heap h;
 	struct target *t = &g_t;
@@ -408,6 +538,9 @@ static void test_stripped_build_is_enoent_with_reason(void **state)
 	assert_null(gs);
 	assert_int_equal(goproc__heap(gp, &h), -ENOENT);
 	assert_non_null(strstr(goproc__reason(gp), ".symtab"));
+	assert_int_equal(goproc__heap_profile(gp, NULL, &p), -ENOENT);
+	assert_null(p.buckets);
+	goproc_heap_profile__free(&p);
 }
 
 /* The fallback table is what this toolchain's DWARF says, field by field. */
@@ -482,6 +615,7 @@ static void test_limits_truncate_and_count(void **state)
 /* A process that went away gives -ESRCH, not garbage. */
 static void test_exited_target_is_esrch(void **state)
 {
+	struct goproc_heap_profile p;
 	struct goproc_goroutines *gs;
 	struct goproc_heap h;
 	struct target *t = &g_t;
@@ -494,6 +628,8 @@ static void test_exited_target_is_esrch(void **state)
 	target_stop(t);
 	assert_int_equal(goproc__goroutines(gp, NULL, &gs), -ESRCH);
 	assert_int_equal(goproc__heap(gp, &h), -ESRCH);
+	assert_int_equal(goproc__heap_profile(gp, NULL, &p), -ESRCH);
+	goproc_heap_profile__free(&p);
 }
 
 /* Not a Go process, no process, no pid. */
@@ -532,7 +668,7 @@ static void test_memory_limit_lowers_next_gc_like_the_runtime(void **state)
 	struct goproc *gp;
 
 	skip_unless_root();
-	assert_int_equal(target_start_env(t, "target", 3, env), 0);
+	assert_int_equal(target_start_env(t, "target", 3, 0, env), 0);
 	report_parse(t, &r);
 	gp = g_gp = goproc__open(t->pid);
 	assert_non_null(gp);
@@ -544,10 +680,96 @@ static void test_memory_limit_lowers_next_gc_like_the_runtime(void **state)
 	assert_int_equal(h.num_gc, r.num_gc);
 }
 
+/*
+ * Every Go program samples its heap at 512 KiB unless told otherwise; at that
+ * rate the sampled counts still equal MemProfile's exactly, and the estimate
+ * is within the 50% that ~128 samples allow (see PROF_MB).
+ */
+static void test_default_rate_profile_matches_memprofile(void **state)
+{
+	struct target *t = &g_t;
+	struct report r;
+
+	skip_unless_root();
+	assert_int_equal(target_start_env(t, "target", 3, PROF_MB, NULL), 0);
+	report_parse(t, &r);
+	assert_int_equal(r.rate, DEFAULT_RATE);
+	g_gp = goproc__open(t->pid);
+	assert_non_null(g_gp);
+	check_profile(g_gp, t, 50);
+}
+
+/* MemProfileRate = 0: there is no profile to read, and the error says why. */
+static void test_profiling_off_is_enodata(void **state)
+{
+	static char env[] = "GOPROC_NOPROFILE=1";
+	struct goproc_heap_profile p = { .nr_buckets = 99 };
+	struct target *t = &g_t;
+	struct goproc_heap h;
+	struct report r;
+
+	skip_unless_root();
+	assert_int_equal(target_start_env(t, "target", 3, 1, env), 0);
+	report_parse(t, &r);
+	assert_int_equal(r.rate, 0);
+	g_gp = goproc__open(t->pid);
+	assert_non_null(g_gp);
+	assert_int_equal(goproc__heap_profile(g_gp, NULL, &p), -ENODATA);
+	assert_non_null(strstr(goproc__reason(g_gp), "memory profiling is off"));
+	assert_int_equal(p.nr_buckets, 0);
+	assert_null(p.buckets);
+	goproc_heap_profile__free(&p);
+	/* nothing else is affected */
+	assert_int_equal(goproc__heap(g_gp, &h), 0);
+}
+
+/*
+ * goproc__heap_unsample() is pprof's scaleHeapSample. The expected pairs are
+ * that Go function's results (go1.19.8, math.Exp) for these inputs.
+ */
+static void test_unsample_is_pprofs_scale(void **state)
+{
+	static const struct {
+		int64_t n, bytes, rate, want_n, want_bytes;
+	} cases[] = {
+		{ 134, 134 * 4096, 524288, 17219, 70529381 },
+		{ 3609, 3609 * 4096, 16384, 16315, 66828735 },
+		/* objects bigger than the rate are nearly always sampled */
+		{ 3, 3 << 20, 524288, 3, 3638089 },
+		{ 10, 640, 4096, 645, 41280 },
+		/* rate 1 samples everything; rate <= 0 is unknown: unscaled */
+		{ 10, 640, 1, 10, 640 },
+		{ 10, 640, 0, 10, 640 },
+		/* nothing in use scales to nothing */
+		{ 0, 640, 4096, 0, 0 },
+		{ 10, 0, 4096, 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct goproc_heap_counts in = {
+			.alloc_objects = cases[i].n * 2, .alloc_bytes = cases[i].bytes * 2,
+			.inuse_objects = cases[i].n, .inuse_bytes = cases[i].bytes,
+		}, out;
+		struct goproc_heap_counts one = { 0 };
+
+		goproc__heap_unsample(&in, cases[i].rate, &out);
+		assert_int_equal(out.inuse_objects, cases[i].want_n);
+		assert_int_equal(out.inuse_bytes, cases[i].want_bytes);
+		/* the alloc pair is scaled on its own average: the same here, x2 */
+		one.inuse_objects = in.alloc_objects;
+		one.inuse_bytes = in.alloc_bytes;
+		goproc__heap_unsample(&one, cases[i].rate, &one);
+		assert_int_equal(out.alloc_objects, one.inuse_objects);
+		assert_int_equal(out.alloc_bytes, one.inuse_bytes);
+	}
+}
+
 /* ---- the impostor: hostile runtime memory written by the test ---- */
 
 struct impostor {
 	uint64_t allgs, allglen, allp, sched, memstats, gccontroller, class_to_size, scratch;
+	uint64_t mbuckets, memprofilerate, mprofcycle, disablememprof, edge, pagesize;
 };
 
 /* Offsets of a built-in go1.19 amd64 field, the layout goproc reads the impostor with. */
@@ -595,6 +817,12 @@ static void impostor_start(struct impostor *im)
 	assert_true(json_u64(g_t.line, "gccontroller", &im->gccontroller));
 	assert_true(json_u64(g_t.line, "class_to_size", &im->class_to_size));
 	assert_true(json_u64(g_t.line, "scratch", &im->scratch));
+	assert_true(json_u64(g_t.line, "mbuckets", &im->mbuckets));
+	assert_true(json_u64(g_t.line, "memprofilerate", &im->memprofilerate));
+	assert_true(json_u64(g_t.line, "mprofcycle", &im->mprofcycle));
+	assert_true(json_u64(g_t.line, "disablememprof", &im->disablememprof));
+	assert_true(json_u64(g_t.line, "edge", &im->edge));
+	assert_true(json_u64(g_t.line, "pagesize", &im->pagesize));
 	g_gp = goproc__open(g_t.pid);
 	assert_non_null(g_gp);
 	assert_int_equal(goproc__status(g_gp), 0);
@@ -857,6 +1085,341 @@ static void test_contradictory_heap_is_eagain(void **state)
 	assert_non_null(strstr(goproc__reason(g_gp), "contradicted"));
 }
 
+/* ---- heap profile buckets in the impostor ---- */
+
+enum { C_ALLOCS, C_FREES, C_ALLOC_BYTES, C_FREE_BYTES, C_NR };
+
+struct fake_bucket {
+	uint64_t typ, size, nstk;
+	uint64_t pcs[GOPROC_PROF_MAX_STACK];
+	uint64_t active[C_NR];
+	uint64_t future[3][C_NR];
+};
+
+#define BUCKET(im, k)	((im)->scratch + 0x10000 + (k) * 0x400)
+
+/* Bytes a bucket with nstk PCs occupies: header, stack, memRecord. */
+static uint64_t bucket_len(uint64_t nstk)
+{
+	struct goproc_field hdr = bf("runtime.bucket", ""), fut = bf("runtime.memRecord", "future");
+
+	return hdr.size + nstk * 8 + fut.offset + (uint64_t)fut.count * fut.stride;
+}
+
+/* Write fb at addr, its allnext pointing to next, laid out as go1.19's runtime does. */
+static void poke_bucket(uint64_t at, uint64_t next, const struct fake_bucket *fb)
+{
+	static const char *const cf[C_NR] = { "allocs", "frees", "alloc_bytes", "free_bytes" };
+	struct goproc_field hdr = bf("runtime.bucket", ""), act = bf("runtime.memRecord", "active");
+	struct goproc_field fut = bf("runtime.memRecord", "future");
+	uint64_t k, mr = at + hdr.size + fb->nstk * 8;
+	unsigned c, i;
+
+	poke_f(at, "runtime.bucket", "allnext", 0, next);
+	poke_f(at, "runtime.bucket", "typ", 0, fb->typ);
+	poke_f(at, "runtime.bucket", "size", 0, fb->size);
+	poke_f(at, "runtime.bucket", "nstk", 0, fb->nstk);
+	for (k = 0; k < fb->nstk && k < GOPROC_PROF_MAX_STACK; k++)
+		poke(at + hdr.size + k * 8, fb->pcs[k], 8);
+	if (fb->nstk > GOPROC_PROF_MAX_STACK)
+		return;
+	for (c = 0; c < C_NR; c++) {
+		poke_f(mr + act.offset, "runtime.memRecordCycle", cf[c], 0, fb->active[c]);
+		for (i = 0; i < 3; i++)
+			poke_f(mr + fut.offset + i * fut.stride, "runtime.memRecordCycle", cf[c],
+			       0, fb->future[i][c]);
+	}
+}
+
+/* What MemProfile reports for fb when cycle idx is the one being published. */
+static struct goproc_heap_counts fake_counts(const struct fake_bucket *fb, int idx)
+{
+	uint64_t c[C_NR];
+	struct goproc_heap_counts r;
+	unsigned k, i;
+
+	for (k = 0; k < C_NR; k++) {
+		c[k] = fb->active[k];
+		for (i = 0; i < 3; i++)
+			if (idx < 0 || (unsigned)idx == i)
+				c[k] += fb->future[i][k];
+	}
+	r.alloc_objects = (int64_t)c[C_ALLOCS];
+	r.alloc_bytes = (int64_t)c[C_ALLOC_BYTES];
+	r.inuse_objects = (int64_t)(c[C_ALLOCS] - c[C_FREES]);
+	r.inuse_bytes = (int64_t)(c[C_ALLOC_BYTES] - c[C_FREE_BYTES]);
+	return r;
+}
+
+static void assert_counts_equal(const struct goproc_heap_counts *got,
+				const struct goproc_heap_counts *want)
+{
+	assert_int_equal(got->alloc_objects, want->alloc_objects);
+	assert_int_equal(got->alloc_bytes, want->alloc_bytes);
+	assert_int_equal(got->inuse_objects, want->inuse_objects);
+	assert_int_equal(got->inuse_bytes, want->inuse_bytes);
+}
+
+static const struct goproc_heap_bucket *bucket_at(const struct goproc_heap_profile *p,
+						  uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_buckets; i++)
+		if (p->buckets[i].addr == addr)
+			return &p->buckets[i];
+	return NULL;
+}
+
+/* Three buckets as go1.19 lays them out: a small one, a full 32-PC one, one all freed. */
+static void fake_three(const struct impostor *im, struct fake_bucket fb[3])
+{
+	unsigned k;
+
+	memset(fb, 0, 3 * sizeof(*fb));
+	fb[0] = (struct fake_bucket){
+		.typ = 1, .size = 64, .nstk = 2, .pcs = { 0x401000, 0x402000 },
+		.active = { 10, 4, 640, 256 },
+		.future = { { 100, 0, 6400, 0 }, { 2, 1, 128, 64 }, { 50, 0, 3200, 0 } },
+	};
+	fb[1] = (struct fake_bucket){
+		.typ = 1, .size = 1 << 20, .nstk = GOPROC_PROF_MAX_STACK,
+		.active = { 3, 0, 3 << 20, 0 },
+	};
+	for (k = 0; k < GOPROC_PROF_MAX_STACK; k++)
+		fb[1].pcs[k] = 0x500000 + k * 0x10;
+	fb[2] = (struct fake_bucket){ .typ = 1, .size = 16, .nstk = 0, .active = { 5, 5, 80, 80 } };
+	poke_bucket(BUCKET(im, 0), BUCKET(im, 1), &fb[0]);
+	poke_bucket(BUCKET(im, 1), BUCKET(im, 2), &fb[1]);
+	poke_bucket(BUCKET(im, 2), 0, &fb[2]);
+	poke(im->mbuckets, BUCKET(im, 0), 8);
+}
+
+/*
+ * The profile is MemProfile's view of runtime.mbuckets: the active cycle
+ * plus the one mProfCycle says is being published (not the two still
+ * collecting), sorted by in-use bytes, every PC kept; with no published
+ * counts at all (no GC yet) every cycle; inuse_only drops the fully freed.
+ */
+static void test_impostor_profile_follows_memprofile(void **state)
+{
+	const uint32_t cycle = 7;	/* future[7 % 3] is being published */
+	struct goproc_heap_profile_opts o = { .inuse_only = true };
+	struct goproc_heap_counts want, tot = { 0 }, utot = { 0 }, u;
+	const struct goproc_heap_bucket *b;
+	struct goproc_heap_profile p;
+	struct fake_bucket fb[3];
+	struct impostor im;
+	unsigned i, k;
+
+	skip_unless_root();
+	impostor_start(&im);
+	fake_three(&im, fb);
+	poke(im.memprofilerate, 4096, 8);
+	poke(im.mprofcycle, cycle << 1, 4);
+
+	assert_int_equal(goproc__heap_profile(g_gp, NULL, &p), 0);
+	assert_int_equal(p.rate, 4096);
+	assert_int_equal(p.walked, 3);
+	assert_int_equal(p.nr_buckets, 3);
+	assert_int_equal(p.stop_err, 0);
+	assert_false(p.truncated || p.looped || p.torn || p.unpublished);
+	/* 3 MiB, then 384 + 64 bytes, then nothing in use */
+	assert_int_equal(p.buckets[0].addr, BUCKET(&im, 1));
+	assert_int_equal(p.buckets[1].addr, BUCKET(&im, 0));
+	assert_int_equal(p.buckets[2].addr, BUCKET(&im, 2));
+	for (i = 0; i < 3; i++) {
+		b = bucket_at(&p, BUCKET(&im, i));
+		assert_non_null(b);
+		want = fake_counts(&fb[i], cycle % 3);
+		assert_counts_equal(&b->sampled, &want);
+		assert_int_equal(b->size, fb[i].size);
+		assert_int_equal(b->nr_frames, fb[i].nstk);
+		for (k = 0; k < fb[i].nstk; k++) {
+			assert_int_equal(b->frames[k].pc, fb[i].pcs[k]);
+			/* a C program has no .gopclntab: no names, and no guessing */
+			assert_null(b->frames[k].func);
+		}
+		counts_add(&tot, &want);
+		goproc__heap_unsample(&want, 4096, &u);
+		counts_add(&utot, &u);
+	}
+	assert_counts_equal(&p.total_sampled, &tot);
+	assert_counts_equal(&p.total_unsampled, &utot);
+	goproc_heap_profile__free(&p);
+
+	assert_int_equal(goproc__heap_profile(g_gp, &o, &p), 0);
+	assert_int_equal(p.nr_buckets, 2);
+	assert_int_equal(p.skipped_zero, 1);
+	assert_null(bucket_at(&p, BUCKET(&im, 2)));
+	goproc_heap_profile__free(&p);
+
+	/* nothing published yet: every cycle counts, and the profile says so */
+	for (i = 0; i < 3; i++) {
+		memset(fb[i].active, 0, sizeof(fb[i].active));
+		memset(fb[i].future[cycle % 3], 0, sizeof(fb[i].future[0]));
+		fb[i].future[(cycle + 2) % 3][C_ALLOCS] += 1;
+		fb[i].future[(cycle + 2) % 3][C_ALLOC_BYTES] += fb[i].size;
+		poke_bucket(BUCKET(&im, i), i < 2 ? BUCKET(&im, i + 1) : 0, &fb[i]);
+	}
+	assert_int_equal(goproc__heap_profile(g_gp, NULL, &p), 0);
+	assert_true(p.unpublished);
+	for (i = 0; i < 3; i++) {
+		b = bucket_at(&p, BUCKET(&im, i));
+		assert_non_null(b);
+		want = fake_counts(&fb[i], -1);
+		assert_true(want.alloc_objects > 0);
+		assert_counts_equal(&b->sampled, &want);
+	}
+	goproc_heap_profile__free(&p);
+}
+
+/* Run the profile expecting success; return it for the caller's claims. */
+static void profile_ok(const struct goproc_heap_profile_opts *o, struct goproc_heap_profile *p)
+{
+	int err = goproc__heap_profile(g_gp, o, p);
+
+	if (err)
+		fail_msg("heap profile: %s (%s)", strerror(-err), goproc__reason(g_gp));
+}
+
+/*
+ * A list no runtime could have ends the walk where it goes wrong, keeping
+ * what came before: loops (each bucket kept once), the bucket limit, an
+ * impossible stack depth or type, misaligned and unmapped links. A bucket
+ * at the very end of its mapping still reads.
+ */
+static void test_hostile_bucket_lists_stop_cleanly(void **state)
+{
+	struct goproc_heap_profile_opts o = { .max_buckets = 2 };
+	struct goproc_heap_counts want;
+	struct goproc_heap_profile p;
+	struct fake_bucket fb[3], edge;
+	struct impostor im;
+	uint64_t at;
+	unsigned i;
+
+	skip_unless_root();
+	impostor_start(&im);
+	fake_three(&im, fb);
+	poke(im.memprofilerate, 512 * 1024, 8);
+
+	/* the limit */
+	profile_ok(&o, &p);
+	assert_true(p.truncated);
+	assert_int_equal(p.nr_buckets, 2);
+	assert_int_equal(p.walked, 2);
+	goproc_heap_profile__free(&p);
+
+	/* 0 -> 1 -> 2 -> 1: three buckets, once each */
+	poke_f(BUCKET(&im, 2), "runtime.bucket", "allnext", 0, BUCKET(&im, 1));
+	profile_ok(NULL, &p);
+	assert_true(p.looped);
+	assert_int_equal(p.stop_err, 0);
+	assert_int_equal(p.nr_buckets, 3);
+	for (i = 0; i < 3; i++)
+		assert_non_null(bucket_at(&p, BUCKET(&im, i)));
+	goproc_heap_profile__free(&p);
+
+	/* a bucket linked to itself */
+	poke_f(BUCKET(&im, 0), "runtime.bucket", "allnext", 0, BUCKET(&im, 0));
+	profile_ok(NULL, &p);
+	assert_true(p.looped);
+	assert_int_equal(p.nr_buckets, 1);
+	goproc_heap_profile__free(&p);
+
+	/* a tail of 4 into a loop of 6: ten distinct buckets */
+	for (i = 0; i < 10; i++)
+		poke_bucket(BUCKET(&im, i), BUCKET(&im, i < 9 ? i + 1 : 4), &fb[0]);
+	profile_ok(NULL, &p);
+	assert_true(p.looped);
+	assert_int_equal(p.nr_buckets, 10);
+	for (i = 0; i < 10; i++)
+		assert_non_null(bucket_at(&p, BUCKET(&im, i)));
+	goproc_heap_profile__free(&p);
+
+	fake_three(&im, fb);
+	/* deeper than the runtime's maxStack */
+	fb[1].nstk = GOPROC_PROF_MAX_STACK + 1;
+	poke_bucket(BUCKET(&im, 1), BUCKET(&im, 2), &fb[1]);
+	profile_ok(NULL, &p);
+	assert_int_equal(p.stop_err, -EINVAL);
+	assert_int_equal(p.nr_buckets, 1);
+	assert_int_equal(p.buckets[0].addr, BUCKET(&im, 0));
+	assert_non_null(strstr(goproc__reason(g_gp), "more than 32"));
+	goproc_heap_profile__free(&p);
+
+	/* a block-profile bucket on the memory list */
+	fb[1].nstk = 3;
+	fb[1].typ = 2;
+	poke_bucket(BUCKET(&im, 1), BUCKET(&im, 2), &fb[1]);
+	profile_ok(NULL, &p);
+	assert_int_equal(p.stop_err, -EINVAL);
+	assert_int_equal(p.nr_buckets, 1);
+	assert_non_null(strstr(goproc__reason(g_gp), "memProfile"));
+	goproc_heap_profile__free(&p);
+
+	/* misaligned, unmapped and kernel links */
+	poke_f(BUCKET(&im, 0), "runtime.bucket", "allnext", 0, BUCKET(&im, 1) + 4);
+	profile_ok(NULL, &p);
+	assert_int_equal(p.stop_err, -EINVAL);
+	assert_int_equal(p.nr_buckets, 1);
+	goproc_heap_profile__free(&p);
+	poke_f(BUCKET(&im, 0), "runtime.bucket", "allnext", 0, 0x10000);
+	profile_ok(NULL, &p);
+	assert_int_equal(p.stop_err, -EFAULT);
+	assert_int_equal(p.nr_buckets, 1);
+	goproc_heap_profile__free(&p);
+	poke(im.mbuckets, 0xffff800000001000ull, 8);
+	profile_ok(NULL, &p);
+	assert_int_equal(p.stop_err, -EFAULT);
+	assert_int_equal(p.nr_buckets, 0);
+	goproc_heap_profile__free(&p);
+
+	/* one PC, ending exactly where the guard page starts: reads */
+	edge = fb[0];
+	edge.nstk = 1;
+	at = im.edge + im.pagesize - bucket_len(1);
+	poke_bucket(at, 0, &edge);
+	poke(im.mbuckets, at, 8);
+	profile_ok(NULL, &p);
+	assert_int_equal(p.stop_err, 0);
+	assert_int_equal(p.nr_buckets, 1);
+	assert_int_equal(p.buckets[0].nr_frames, 1);
+	assert_int_equal(p.buckets[0].frames[0].pc, edge.pcs[0]);
+	want = fake_counts(&edge, 0);	/* mProfCycle is 0 */
+	assert_counts_equal(&p.buckets[0].sampled, &want);
+	goproc_heap_profile__free(&p);
+	/* the same header claiming two PCs: its memRecord would be in the guard page */
+	poke_f(at, "runtime.bucket", "nstk", 0, 2);
+	profile_ok(NULL, &p);
+	assert_int_equal(p.stop_err, -EFAULT);
+	assert_int_equal(p.nr_buckets, 0);
+	goproc_heap_profile__free(&p);
+}
+
+/* Rate 0 or below is "off"; the linker's own switch is named when it is set. */
+static void test_impostor_profiling_off_says_why(void **state)
+{
+	struct goproc_heap_profile p;
+	struct fake_bucket fb[3];
+	struct impostor im;
+
+	skip_unless_root();
+	impostor_start(&im);
+	fake_three(&im, fb);
+	assert_int_equal(goproc__heap_profile(g_gp, NULL, &p), -ENODATA);
+	assert_non_null(strstr(goproc__reason(g_gp), "MemProfileRate is 0"));
+	poke(im.memprofilerate, (uint64_t)-1, 8);
+	assert_int_equal(goproc__heap_profile(g_gp, NULL, &p), -ENODATA);
+	assert_int_equal(p.rate, -1);
+	poke(im.memprofilerate, 0, 8);
+	poke(im.disablememprof, 1, 1);
+	assert_int_equal(goproc__heap_profile(g_gp, NULL, &p), -ENODATA);
+	assert_non_null(strstr(goproc__reason(g_gp), "linker"));
+	goproc_heap_profile__free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +1439,13 @@ int main(void)
 		cmocka_unit_test_teardown(test_absurd_allgs_is_refused, test_teardown),
 		cmocka_unit_test_teardown(test_heap_sums_generations_and_p_caches, test_teardown),
 		cmocka_unit_test_teardown(test_contradictory_heap_is_eagain, test_teardown),
+		cmocka_unit_test_teardown(test_default_rate_profile_matches_memprofile,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_profiling_off_is_enodata, test_teardown),
+		cmocka_unit_test(test_unsample_is_pprofs_scale),
+		cmocka_unit_test_teardown(test_impostor_profile_follows_memprofile, test_teardown),
+		cmocka_unit_test_teardown(test_hostile_bucket_lists_stop_cleanly, test_teardown),
+		cmocka_unit_test_teardown(test_impostor_profiling_off_says_why, test_teardown),
 	};
 
 	/* a target we failed to stop must not kill us through a broken pipe */
