@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "errmsg.h"
 
 enum section { SEC_NONE = -1, SEC_DAEMON, SEC_METRICS, SEC_INCIDENTS, SEC_RULES, SEC_COUNT };
 
@@ -113,17 +114,6 @@ static int fail(struct parser *ps, int ret, const char *fmt, ...)
 
 /* Printable ASCII only and bounded, for echoing file bytes in messages. */
 #define ECHO_MAX 64
-static const char *echo(char out[ECHO_MAX + 4], const char *s, size_t n)
-{
-	size_t i, m = n > ECHO_MAX ? ECHO_MAX : n;
-
-	for (i = 0; i < m; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (m < n)
-		memcpy(out + m, "...", 3), m += 3;
-	out[m] = '\0';
-	return out;
-}
 
 static bool is_space(char c)
 {
@@ -140,14 +130,14 @@ static int parse_uint(struct parser *ps, const struct key_desc *k, const char *s
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return fail(ps, -EINVAL, "%s must be a number, got '%s'", k->name,
-				    echo(e, s, n));
+				    ms_echo(e, ECHO_MAX, s, n));
 		/* Saturate once past hi, so 30 digits are out of range, not wrapped. */
 		if (v <= k->hi)
 			v = v * 10 + (s[i] - '0');
 	}
 	if (v < k->lo || v > k->hi)
 		return fail(ps, -EINVAL, "%s = %s is out of range %" PRIu64 "..%" PRIu64, k->name,
-			    echo(e, s, n), k->lo, k->hi);
+			    ms_echo(e, ECHO_MAX, s, n), k->lo, k->hi);
 	*ret = v;
 	return 0;
 }
@@ -187,42 +177,42 @@ static int parse_listen(struct parser *ps, const char *s, size_t n)
 		const char *close = memchr(s, ']', n);
 
 		if (!close)
-			return fail(ps, -EINVAL, "listen '%s': missing ']'", echo(e, s, n));
+			return fail(ps, -EINVAL, "listen '%s': missing ']'", ms_echo(e, ECHO_MAX, s, n));
 		hs = s + 1;
 		hn = close - hs;
 		colon = close + 1;
 		if (colon >= s + n || *colon != ':')
 			return fail(ps, -EINVAL, "listen '%s': expected ':PORT' after ']'",
-				    echo(e, s, n));
+				    ms_echo(e, ECHO_MAX, s, n));
 		if (hn >= sizeof(host))
-			return fail(ps, -EINVAL, "listen '%s': bad IPv6 address", echo(e, s, n));
+			return fail(ps, -EINVAL, "listen '%s': bad IPv6 address", ms_echo(e, ECHO_MAX, s, n));
 		memcpy(host, hs, hn);
 		host[hn] = '\0';
 		if (inet_pton(AF_INET6, host, addr) != 1)
-			return fail(ps, -EINVAL, "listen '%s': bad IPv6 address", echo(e, s, n));
+			return fail(ps, -EINVAL, "listen '%s': bad IPv6 address", ms_echo(e, ECHO_MAX, s, n));
 	} else {
 		colon = memrchr(s, ':', n);
 		if (!colon)
 			return fail(ps, -EINVAL, "listen '%s': expected HOST:PORT, [IPV6]:PORT or "
-				    "off", echo(e, s, n));
+				    "off", ms_echo(e, ECHO_MAX, s, n));
 		hs = s;
 		hn = colon - s;
 		if (memchr(hs, ':', hn))
 			return fail(ps, -EINVAL, "listen '%s': an IPv6 address needs brackets, "
-				    "e.g. [::1]:9464", echo(e, s, n));
+				    "e.g. [::1]:9464", ms_echo(e, ECHO_MAX, s, n));
 		if (hn == 0)
 			return fail(ps, -EINVAL, "listen '%s': missing host (0.0.0.0 listens on "
-				    "all addresses)", echo(e, s, n));
+				    "all addresses)", ms_echo(e, ECHO_MAX, s, n));
 		if (!valid_hostname(hs, hn))
-			return fail(ps, -EINVAL, "listen '%s': bad host name", echo(e, s, n));
+			return fail(ps, -EINVAL, "listen '%s': bad host name", ms_echo(e, ECHO_MAX, s, n));
 		memcpy(host, hs, hn);
 		host[hn] = '\0';
 		/* All digits and dots: it must be a real IPv4 address, not "1.2.3.999". */
 		if (strspn(host, "0123456789.") == hn && inet_pton(AF_INET, host, addr) != 1)
-			return fail(ps, -EINVAL, "listen '%s': bad IPv4 address", echo(e, s, n));
+			return fail(ps, -EINVAL, "listen '%s': bad IPv4 address", ms_echo(e, ECHO_MAX, s, n));
 	}
 	if (colon + 1 == s + n)
-		return fail(ps, -EINVAL, "listen '%s': missing port", echo(e, s, n));
+		return fail(ps, -EINVAL, "listen '%s': missing port", ms_echo(e, ECHO_MAX, s, n));
 	r = parse_uint(ps, &port, colon + 1, s + n - colon - 1, &v);
 	if (r)
 		return r;
@@ -244,7 +234,7 @@ static int set_value(struct parser *ps, const struct key_desc *k, const char *s,
 	case K_SOCKET:
 		if (s[0] != '/')
 			return fail(ps, -EINVAL, "%s '%s' must be an absolute path", k->name,
-				    echo(e, s, n));
+				    ms_echo(e, ECHO_MAX, s, n));
 		if (n >= k->size)
 			return fail(ps, -EINVAL, "%s is longer than %zu bytes", k->name, k->size - 1);
 		break;
@@ -257,7 +247,7 @@ static int set_value(struct parser *ps, const struct key_desc *k, const char *s,
 			      (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])) ||
 			    s[0] == '-')
 				return fail(ps, -EINVAL, "%s '%s' is not a group name", k->name,
-					    echo(e, s, n));
+					    ms_echo(e, ECHO_MAX, s, n));
 		break;
 	case K_U32:
 	case K_U64:
@@ -303,7 +293,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n, enum section *
 
 	if (s[0] == '[') {
 		if (s[n - 1] != ']')
-			return fail(ps, -EINVAL, "section header '%s' lacks its ']'", echo(e, s, n));
+			return fail(ps, -EINVAL, "section header '%s' lacks its ']'", ms_echo(e, ECHO_MAX, s, n));
 		s++, n -= 2;
 		while (n && is_space(*s))
 			s++, n--;
@@ -314,7 +304,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n, enum section *
 				break;
 		if (i == SEC_COUNT)
 			return fail(ps, -EINVAL, "unknown section [%s] (daemon, metrics, incidents, "
-				    "rules)", echo(e, s, n));
+				    "rules)", ms_echo(e, ECHO_MAX, s, n));
 		if (sec_line[i])
 			return fail(ps, -EINVAL, "section [%s] repeated (first on line %u)",
 				    section_names[i], sec_line[i]);
@@ -325,7 +315,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n, enum section *
 
 	if (*sec == SEC_NONE)
 		return fail(ps, -EINVAL, "'%s' before any section; start with [daemon]",
-			    echo(e, s, n));
+			    ms_echo(e, ECHO_MAX, s, n));
 	if (*sec == SEC_RULES) {
 		r = rules__parse_line(&ps->cfg->rules, s, n, msg, sizeof(msg));
 		return r ? fail(ps, r == -ENOMEM ? -ENOMEM : -EINVAL, "%s", msg) : 0;
@@ -334,7 +324,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n, enum section *
 	eq = memchr(s, '=', n);
 	if (!eq)
 		return fail(ps, -EINVAL, "expected 'key = value' in [%s], got '%s'",
-			    section_names[*sec], echo(e, s, n));
+			    section_names[*sec], ms_echo(e, ECHO_MAX, s, n));
 	kn = eq - s;
 	while (kn && is_space(s[kn - 1]))
 		kn--;
@@ -347,7 +337,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n, enum section *
 		    !memcmp(config_keys[i].name, s, kn))
 			break;
 	if (i == N_KEYS)
-		return fail(ps, -EINVAL, "unknown key '%s' in [%s]", echo(e, s, kn),
+		return fail(ps, -EINVAL, "unknown key '%s' in [%s]", ms_echo(e, ECHO_MAX, s, kn),
 			    section_names[*sec]);
 	if (key_line[i])
 		return fail(ps, -EINVAL, "duplicate key '%s' in [%s] (first set on line %u)",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "errmsg.h"
 
 #define SEL_KEYS (CTL_KEY_PID | CTL_KEY_COMM | CTL_KEY_EXE | CTL_KEY_CGROUP)
 
@@ -60,37 +61,11 @@ static const char *const value_names[] = {
 	[CTL_VAL_ALLOC_COUNT] = "alloc_count",
 };
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /*
  * Client bytes echoed in an error: printable ASCII only and bounded, so a
  * hostile token cannot bloat or garble the reply.
  */
 #define ECHO_MAX 40
-static const char *echo(char out[ECHO_MAX + 4], const char *s, size_t n)
-{
-	size_t i, m = n > ECHO_MAX ? ECHO_MAX : n;
-
-	for (i = 0; i < m; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (m < n)
-		memcpy(out + m, "...", 3), m += 3;
-	out[m] = '\0';
-	return out;
-}
 
 static bool is_ctl(unsigned char c)
 {
@@ -109,12 +84,12 @@ const char *ctl__verb_name(enum ctl_verb verb)
 
 const char *ctl__format_name(enum ctl_format fmt)
 {
-	return (unsigned int)fmt < ARRAY_LEN(format_names) ? format_names[fmt] : NULL;
+	return (unsigned int)fmt < MS_ARRAY_LEN(format_names) ? format_names[fmt] : NULL;
 }
 
 const char *ctl__value_name(enum ctl_value value)
 {
-	return (unsigned int)value < ARRAY_LEN(value_names) ? value_names[value] : NULL;
+	return (unsigned int)value < MS_ARRAY_LEN(value_names) ? value_names[value] : NULL;
 }
 
 /* Index of the name equal to s[0..n) in a table with NULL holes, or -1. */
@@ -150,7 +125,7 @@ int ctl__verb_from_name(const char *s, enum ctl_verb *ret)
 
 int ctl__format_from_name(const char *s, enum ctl_format *ret)
 {
-	int i = lookup(format_names, ARRAY_LEN(format_names), s, strlen(s));
+	int i = lookup(format_names, MS_ARRAY_LEN(format_names), s, strlen(s));
 
 	if (i < 0)
 		return -EINVAL;
@@ -160,7 +135,7 @@ int ctl__format_from_name(const char *s, enum ctl_format *ret)
 
 int ctl__value_from_name(const char *s, enum ctl_value *ret)
 {
-	int i = lookup(value_names, ARRAY_LEN(value_names), s, strlen(s));
+	int i = lookup(value_names, MS_ARRAY_LEN(value_names), s, strlen(s));
 
 	if (i < 0)
 		return -EINVAL;
@@ -190,18 +165,18 @@ static int parse_num(const char *key, const char *s, size_t n, uint64_t lo, uint
 	size_t i;
 
 	if (!n)
-		return fail(err, errlen, -EINVAL, "column %zu: %s must be a number", col, key);
+		return ms_fail(err, errlen, -EINVAL, "column %zu: %s must be a number", col, key);
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return fail(err, errlen, -EINVAL, "column %zu: %s must be a number, got '%s'",
-				    col, key, echo(e, s, n));
+			return ms_fail(err, errlen, -EINVAL, "column %zu: %s must be a number, got '%s'",
+				    col, key, ms_echo(e, ECHO_MAX, s, n));
 		/* Saturate: anything past hi is out of range however long it is. */
 		if (v <= hi)
 			v = v * 10 + (s[i] - '0');
 	}
 	if (v < lo || v > hi)
-		return fail(err, errlen, -EINVAL, "column %zu: %s %s is out of range %" PRIu64
-			    "..%" PRIu64, col, key, echo(e, s, n), lo, hi);
+		return ms_fail(err, errlen, -EINVAL, "column %zu: %s %s is out of range %" PRIu64
+			    "..%" PRIu64, col, key, ms_echo(e, ECHO_MAX, s, n), lo, hi);
 	*ret = v;
 	return 0;
 }
@@ -223,7 +198,7 @@ static int parse_value(const char *line, size_t len, size_t *pos, const char *ke
 
 		if (p >= len) {
 			if (quoted)
-				return fail(err, errlen, -EINVAL,
+				return ms_fail(err, errlen, -EINVAL,
 					    "column %zu: unterminated quoted value for %s", start + 1,
 					    key);
 			break;
@@ -234,39 +209,39 @@ static int parse_value(const char *line, size_t len, size_t *pos, const char *ke
 		if (quoted && c == '"') {
 			p++;
 			if (p < len && !is_space(line[p]))
-				return fail(err, errlen, -EINVAL,
+				return ms_fail(err, errlen, -EINVAL,
 					    "column %zu: expected a space after the closing quote",
 					    p + 1);
 			break;
 		}
 		if (c == '\0')
-			return fail(err, errlen, -EINVAL, "column %zu: NUL byte in the value of %s",
+			return ms_fail(err, errlen, -EINVAL, "column %zu: NUL byte in the value of %s",
 				    p + 1, key);
 		if (is_ctl(c))
-			return fail(err, errlen, -EINVAL,
+			return ms_fail(err, errlen, -EINVAL,
 				    "column %zu: control character 0x%02x in the value of %s",
 				    p + 1, (unsigned char)c, key);
 		if (!quoted && (c == '"' || c == '\\'))
-			return fail(err, errlen, -EINVAL,
+			return ms_fail(err, errlen, -EINVAL,
 				    "column %zu: '%c' in an unquoted value; quote the whole value",
 				    p + 1, c);
 		if (c == '\\') {
 			p++;
 			if (p >= len || (line[p] != '"' && line[p] != '\\'))
-				return fail(err, errlen, -EINVAL,
+				return ms_fail(err, errlen, -EINVAL,
 					    "column %zu: bad escape in quoted value: only \\\" and \\\\",
 					    p);
 			c = line[p];
 		}
 		if (n == CTL_VALUE_MAX)
-			return fail(err, errlen, -EINVAL,
+			return ms_fail(err, errlen, -EINVAL,
 				    "column %zu: value of %s is longer than %d bytes", start + 1, key,
 				    CTL_VALUE_MAX);
 		val[n++] = c;
 	}
 	val[n] = '\0';
 	if (!n)
-		return fail(err, errlen, -EINVAL, "column %zu: empty value for %s", start + 1, key);
+		return ms_fail(err, errlen, -EINVAL, "column %zu: empty value for %s", start + 1, key);
 	*pos = p;
 	*ret_n = n;
 	return 0;
@@ -303,22 +278,22 @@ static int apply_arg(struct ctl_request *req, const struct key_desc *k, const ch
 		break;
 	case CTL_KEY_GROWTH:
 		if (n != 1 || (val[0] != '0' && val[0] != '1'))
-			return fail(err, errlen, -EINVAL, "column %zu: growth must be 0 or 1, got '%s'",
-				    col, echo(e, val, n));
+			return ms_fail(err, errlen, -EINVAL, "column %zu: growth must be 0 or 1, got '%s'",
+				    col, ms_echo(e, ECHO_MAX, val, n));
 		req->growth = val[0] == '1';
 		break;
 	case CTL_KEY_FORMAT:
-		i = lookup(format_names, ARRAY_LEN(format_names), val, n);
+		i = lookup(format_names, MS_ARRAY_LEN(format_names), val, n);
 		if (i < 0)
-			return fail(err, errlen, -EINVAL, "column %zu: unknown format '%s' (pprof, "
-				    "folded, svg, json, text)", col, echo(e, val, n));
+			return ms_fail(err, errlen, -EINVAL, "column %zu: unknown format '%s' (pprof, "
+				    "folded, svg, json, text)", col, ms_echo(e, ECHO_MAX, val, n));
 		req->format = i;
 		break;
 	case CTL_KEY_VALUE:
-		i = lookup(value_names, ARRAY_LEN(value_names), val, n);
+		i = lookup(value_names, MS_ARRAY_LEN(value_names), val, n);
 		if (i < 0)
-			return fail(err, errlen, -EINVAL, "column %zu: unknown value '%s' (inuse_bytes, "
-				    "alloc_bytes, inuse_count, alloc_count)", col, echo(e, val, n));
+			return ms_fail(err, errlen, -EINVAL, "column %zu: unknown value '%s' (inuse_bytes, "
+				    "alloc_bytes, inuse_count, alloc_count)", col, ms_echo(e, ECHO_MAX, val, n));
 		req->value = i;
 		break;
 	}
@@ -349,16 +324,16 @@ static int next_arg(const char *line, size_t len, size_t *p, size_t *ret_key, si
 	while (*p < len && line[*p] != '=' && !is_space(line[*p]))
 		(*p)++;
 	if (*p >= len || line[*p] != '=')
-		return fail(err, errlen, -EINVAL, "column %zu: expected key=value, got '%s'",
-			    start + 1, echo(e, line + start, *p - start));
+		return ms_fail(err, errlen, -EINVAL, "column %zu: expected key=value, got '%s'",
+			    start + 1, ms_echo(e, ECHO_MAX, line + start, *p - start));
 	n = *p - start;
 	if (n == 0 || n > CTL_KEY_MAX)
-		return fail(err, errlen, -EINVAL, "column %zu: a key is 1 to %d of [a-z_]",
+		return ms_fail(err, errlen, -EINVAL, "column %zu: a key is 1 to %d of [a-z_]",
 			    start + 1, CTL_KEY_MAX);
 	for (i = 0; i < n; i++)
 		if (!((line[start + i] >= 'a' && line[start + i] <= 'z') || line[start + i] == '_'))
-			return fail(err, errlen, -EINVAL, "column %zu: bad key '%s': keys are [a-z_]",
-				    start + 1, echo(e, line + start, n));
+			return ms_fail(err, errlen, -EINVAL, "column %zu: bad key '%s': keys are [a-z_]",
+				    start + 1, ms_echo(e, ECHO_MAX, line + start, n));
 	memcpy(key, line + start, n);
 	key[n] = '\0';
 	(*p)++;
@@ -378,14 +353,14 @@ int ctl__parse_request(const char *line, size_t len, struct ctl_request *ret,
 
 	memset(ret, 0, sizeof(*ret));
 	if (len > CTL_LINE_MAX - 1)
-		return fail(err, errlen, -E2BIG, "request of %zu bytes is over the limit of %d "
+		return ms_fail(err, errlen, -E2BIG, "request of %zu bytes is over the limit of %d "
 			    "with its newline", len + 1, CTL_LINE_MAX);
 	/* Tabs separate tokens; no other control byte belongs anywhere. */
 	for (i = 0; i < len; i++) {
 		if (line[i] == '\0')
-			return fail(err, errlen, -EINVAL, "column %zu: NUL byte in request", i + 1);
+			return ms_fail(err, errlen, -EINVAL, "column %zu: NUL byte in request", i + 1);
 		if (is_ctl(line[i]) && line[i] != '\t')
-			return fail(err, errlen, -EINVAL, "column %zu: control character 0x%02x in "
+			return ms_fail(err, errlen, -EINVAL, "column %zu: control character 0x%02x in "
 				    "request", i + 1, (unsigned char)line[i]);
 	}
 
@@ -395,11 +370,11 @@ int ctl__parse_request(const char *line, size_t len, struct ctl_request *ret,
 	while (p < len && !is_space(line[p]))
 		p++;
 	if (p == start)
-		return fail(err, errlen, -EINVAL, "empty request");
+		return ms_fail(err, errlen, -EINVAL, "empty request");
 	v = lookup_verb(line + start, p - start);
 	if (v < 0)
-		return fail(err, errlen, -EINVAL, "column %zu: unknown verb '%s'", start + 1,
-			    echo(e, line + start, p - start));
+		return ms_fail(err, errlen, -EINVAL, "column %zu: unknown verb '%s'", start + 1,
+			    ms_echo(e, ECHO_MAX, line + start, p - start));
 	vd = &verbs[v];
 
 	/* Syntax and count first, so 17 args say so rather than "duplicate key". */
@@ -407,7 +382,7 @@ int ctl__parse_request(const char *line, size_t len, struct ctl_request *ret,
 	for (args = 0; (r = next_arg(line, len, &p, &key, &keylen, val, &vlen, &col, err,
 				     errlen)) > 0;)
 		if (++args > CTL_ARGS_MAX)
-			return fail(err, errlen, -EINVAL, "column %zu: more than %d arguments", col,
+			return ms_fail(err, errlen, -EINVAL, "column %zu: more than %d arguments", col,
 				    CTL_ARGS_MAX);
 	if (r < 0)
 		return r;
@@ -424,16 +399,16 @@ int ctl__parse_request(const char *line, size_t len, struct ctl_request *ret,
 			if (strlen(keys[i].name) == keylen && !memcmp(keys[i].name, line + key, keylen))
 				k = &keys[i];
 		if (!k)
-			return fail(err, errlen, -EINVAL, "column %zu: unknown key '%.*s'", col,
+			return ms_fail(err, errlen, -EINVAL, "column %zu: unknown key '%.*s'", col,
 				    (int)keylen, line + key);
 		if (!(vd->allowed & k->bit))
-			return fail(err, errlen, -EINVAL, "column %zu: %s takes no key '%s'", col,
+			return ms_fail(err, errlen, -EINVAL, "column %zu: %s takes no key '%s'", col,
 				    vd->name, k->name);
 		if (ret->keys & k->bit)
-			return fail(err, errlen, -EINVAL, "column %zu: duplicate key '%s'", col,
+			return ms_fail(err, errlen, -EINVAL, "column %zu: duplicate key '%s'", col,
 				    k->name);
 		if (k->sel != CTL_SEL_NONE && (ret->keys & SEL_KEYS))
-			return fail(err, errlen, -EINVAL, "column %zu: two selectors, %s= and %s=: "
+			return ms_fail(err, errlen, -EINVAL, "column %zu: two selectors, %s= and %s=: "
 				    "give exactly one", col,
 				    keys[__builtin_ctz(ret->keys & SEL_KEYS)].name, k->name);
 		r = apply_arg(ret, k, val, vlen, col, err, errlen);
@@ -445,14 +420,14 @@ int ctl__parse_request(const char *line, size_t len, struct ctl_request *ret,
 		return r;
 
 	if ((vd->allowed & SEL_KEYS) == SEL_KEYS && !(ret->keys & SEL_KEYS))
-		return fail(err, errlen, -EINVAL, "%s needs one selector: pid=, comm=, exe= or "
+		return ms_fail(err, errlen, -EINVAL, "%s needs one selector: pid=, comm=, exe= or "
 			    "cgroup=", vd->name);
 	missing = vd->required & ~ret->keys;
 	if (missing) {
 		for (i = 0; i < N_KEYS; i++)
 			if (missing & keys[i].bit)
 				break;
-		return fail(err, errlen, -EINVAL, "%s needs %s=", vd->name, keys[i].name);
+		return ms_fail(err, errlen, -EINVAL, "%s needs %s=", vd->name, keys[i].name);
 	}
 	return 0;
 }
@@ -520,34 +495,34 @@ int ctl__format_request(char *buf, size_t len, const struct ctl_request *req,
 	size_t i, n;
 
 	if ((unsigned int)req->verb >= CTL_VERB_COUNT)
-		return fail(err, errlen, -EINVAL, "unknown verb %d", (int)req->verb);
+		return ms_fail(err, errlen, -EINVAL, "unknown verb %d", (int)req->verb);
 	vd = &verbs[req->verb];
 	if (req->keys & ~vd->allowed)
-		return fail(err, errlen, -EINVAL, "%s takes no such key", vd->name);
+		return ms_fail(err, errlen, -EINVAL, "%s takes no such key", vd->name);
 	puts_(&o, vd->name);
 
 	if (vd->allowed & SEL_KEYS) {
 		if (req->sel == CTL_SEL_NONE || (unsigned int)req->sel > CTL_SEL_CGROUP)
-			return fail(err, errlen, -EINVAL, "%s needs a selector", vd->name);
+			return ms_fail(err, errlen, -EINVAL, "%s needs a selector", vd->name);
 		if (!(vd->allowed & keys[req->sel - 1].bit))
-			return fail(err, errlen, -EINVAL, "%s takes no key '%s'", vd->name,
+			return ms_fail(err, errlen, -EINVAL, "%s takes no key '%s'", vd->name,
 				    keys[req->sel - 1].name);
 	} else if (req->sel != CTL_SEL_NONE) {
-		return fail(err, errlen, -EINVAL, "%s takes no selector", vd->name);
+		return ms_fail(err, errlen, -EINVAL, "%s takes no selector", vd->name);
 	}
 	if (req->sel == CTL_SEL_PID) {
 		if (req->pid < 1 || req->pid > CTL_PID_MAX)
-			return fail(err, errlen, -EINVAL, "pid %d is out of range 1..%d",
+			return ms_fail(err, errlen, -EINVAL, "pid %d is out of range 1..%d",
 				    (int)req->pid, CTL_PID_MAX);
 		put_uint(&o, "pid", req->pid);
 	} else if (req->sel != CTL_SEL_NONE) {
 		n = strnlen(req->sel_value, sizeof(req->sel_value));
 		if (n == 0 || n > CTL_VALUE_MAX)
-			return fail(err, errlen, -EINVAL, "%s value must be 1 to %d bytes",
+			return ms_fail(err, errlen, -EINVAL, "%s value must be 1 to %d bytes",
 				    keys[req->sel - 1].name, CTL_VALUE_MAX);
 		for (i = 0; i < n; i++)
 			if (is_ctl(req->sel_value[i]))
-				return fail(err, errlen, -EINVAL, "control character 0x%02x in %s "
+				return ms_fail(err, errlen, -EINVAL, "control character 0x%02x in %s "
 					    "value", (unsigned char)req->sel_value[i],
 					    keys[req->sel - 1].name);
 		put_value(&o, keys[req->sel - 1].name, req->sel_value);
@@ -555,13 +530,13 @@ int ctl__format_request(char *buf, size_t len, const struct ctl_request *req,
 
 	if (req->keys & CTL_KEY_N) {
 		if (req->n > CTL_COUNT_MAX)
-			return fail(err, errlen, -EINVAL, "n %u is out of range 0..%d", req->n,
+			return ms_fail(err, errlen, -EINVAL, "n %u is out of range 0..%d", req->n,
 				    CTL_COUNT_MAX);
 		put_uint(&o, "n", req->n);
 	}
 	if (req->keys & CTL_KEY_FRAMES) {
 		if (req->frames > CTL_COUNT_MAX)
-			return fail(err, errlen, -EINVAL, "frames %u is out of range 0..%d",
+			return ms_fail(err, errlen, -EINVAL, "frames %u is out of range 0..%d",
 				    req->frames, CTL_COUNT_MAX);
 		put_uint(&o, "frames", req->frames);
 	}
@@ -570,22 +545,22 @@ int ctl__format_request(char *buf, size_t len, const struct ctl_request *req,
 	if ((vd->required | req->keys) & CTL_KEY_FORMAT) {
 		fmt = ctl__format_name(req->format);
 		if (!fmt)
-			return fail(err, errlen, -EINVAL, "%s needs a format", vd->name);
+			return ms_fail(err, errlen, -EINVAL, "%s needs a format", vd->name);
 		put_value(&o, "format", fmt);
 	}
 	if (req->keys & CTL_KEY_VALUE) {
 		value = ctl__value_name(req->value);
 		if (!value)
-			return fail(err, errlen, -EINVAL, "unknown value %d", (int)req->value);
+			return ms_fail(err, errlen, -EINVAL, "unknown value %d", (int)req->value);
 		put_value(&o, "value", value);
 	}
 	put(&o, "\n", 1);
 	if (o.full)
-		return fail(err, errlen, -ENOSPC, "request does not fit in %zu bytes", len);
+		return ms_fail(err, errlen, -ENOSPC, "request does not fit in %zu bytes", len);
 	buf[o.len] = '\0';
 	/* Unreachable with today's verbs (one value at most); kept for new ones. */
 	if (o.len > CTL_LINE_MAX)
-		return fail(err, errlen, -EINVAL, "request of %zu bytes is over the limit of %d",
+		return ms_fail(err, errlen, -EINVAL, "request of %zu bytes is over the limit of %d",
 			    o.len, CTL_LINE_MAX);
 	return (int)o.len;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "rules.h"
 
 #define CGROUP_FILE_MAX (64 * 1024)
@@ -24,34 +25,8 @@ static const char *const key_names[] = {
 	[MS_RULE_CGROUP] = "cgroup",
 };
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* Printable ASCII only and bounded, for echoing input in messages. */
 #define ECHO_MAX 64
-static const char *echo(char out[ECHO_MAX + 4], const char *s, size_t n)
-{
-	size_t i, m = n > ECHO_MAX ? ECHO_MAX : n;
-
-	for (i = 0; i < m; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (m < n)
-		memcpy(out + m, "...", 3), m += 3;
-	out[m] = '\0';
-	return out;
-}
 
 static bool is_space(char c)
 {
@@ -60,12 +35,12 @@ static bool is_space(char c)
 
 const char *rules__action_name(enum ms_rule_action action)
 {
-	return (unsigned int)action < ARRAY_LEN(action_names) ? action_names[action] : NULL;
+	return (unsigned int)action < MS_ARRAY_LEN(action_names) ? action_names[action] : NULL;
 }
 
 const char *rules__key_name(enum ms_rule_key key)
 {
-	return (unsigned int)key < ARRAY_LEN(key_names) ? key_names[key] : NULL;
+	return (unsigned int)key < MS_ARRAY_LEN(key_names) ? key_names[key] : NULL;
 }
 
 /* Length of the pattern as stored: a cgroup path loses trailing '/' but "/" stays. */
@@ -85,36 +60,36 @@ static int check_pattern(enum ms_rule_key key, const char *pattern, size_t n, ch
 	size_t i;
 
 	if (!kn)
-		return fail(err, errlen, -EINVAL, "unknown rule key %d", (int)key);
+		return ms_fail(err, errlen, -EINVAL, "unknown rule key %d", (int)key);
 	if (n == 0)
-		return fail(err, errlen, -EINVAL, "empty %s pattern", kn);
+		return ms_fail(err, errlen, -EINVAL, "empty %s pattern", kn);
 	if (n > MS_RULE_PATTERN_MAX)
-		return fail(err, errlen, -EINVAL, "%s pattern is longer than %d bytes", kn,
+		return ms_fail(err, errlen, -EINVAL, "%s pattern is longer than %d bytes", kn,
 			    MS_RULE_PATTERN_MAX);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)pattern[i] < 0x20 || pattern[i] == 0x7f)
-			return fail(err, errlen, -EINVAL, "control character 0x%02x in %s pattern",
+			return ms_fail(err, errlen, -EINVAL, "control character 0x%02x in %s pattern",
 				    (unsigned char)pattern[i], kn);
 	if (is_space(pattern[0]) || is_space(pattern[n - 1]))
-		return fail(err, errlen, -EINVAL, "%s pattern '%s' starts or ends with a space",
-			    kn, echo(e, pattern, n));
+		return ms_fail(err, errlen, -EINVAL, "%s pattern '%s' starts or ends with a space",
+			    kn, ms_echo(e, ECHO_MAX, pattern, n));
 	switch (key) {
 	case MS_RULE_COMM:
 		/* The kernel truncates comm: a longer literal would silently never match. */
 		if (n > MS_RULE_COMM_MAX && !strpbrk(pattern, "*?[\\"))
-			return fail(err, errlen, -EINVAL, "comm '%s' is longer than %d bytes and "
+			return ms_fail(err, errlen, -EINVAL, "comm '%s' is longer than %d bytes and "
 				    "can never match (the kernel truncates comm)",
-				    echo(e, pattern, n), MS_RULE_COMM_MAX);
+				    ms_echo(e, ECHO_MAX, pattern, n), MS_RULE_COMM_MAX);
 		break;
 	case MS_RULE_EXE:
 		if (!strchr("/*?[", pattern[0]))
-			return fail(err, errlen, -EINVAL, "exe '%s' must be an absolute path or "
-				    "start with a glob", echo(e, pattern, n));
+			return ms_fail(err, errlen, -EINVAL, "exe '%s' must be an absolute path or "
+				    "start with a glob", ms_echo(e, ECHO_MAX, pattern, n));
 		break;
 	case MS_RULE_CGROUP:
 		if (pattern[0] != '/')
-			return fail(err, errlen, -EINVAL, "cgroup '%s' must start with '/'",
-				    echo(e, pattern, n));
+			return ms_fail(err, errlen, -EINVAL, "cgroup '%s' must start with '/'",
+				    ms_echo(e, ECHO_MAX, pattern, n));
 		break;
 	}
 	return 0;
@@ -129,29 +104,29 @@ int rules__insert(struct ms_rules *rules, size_t index, enum ms_rule_action acti
 	int r;
 
 	if (!rules__action_name(action))
-		return fail(err, errlen, -EINVAL, "unknown rule action %d", (int)action);
+		return ms_fail(err, errlen, -EINVAL, "unknown rule action %d", (int)action);
 	if (index > rules->n)
-		return fail(err, errlen, -EINVAL, "rule index %zu past the end (%zu rules)", index,
+		return ms_fail(err, errlen, -EINVAL, "rule index %zu past the end (%zu rules)", index,
 			    rules->n);
 	n = strnlen(pattern, MS_RULE_PATTERN_MAX + 1);
 	r = check_pattern(key, pattern, n, err, errlen);
 	if (r)
 		return r;
 	if (rules->n >= MS_RULES_MAX)
-		return fail(err, errlen, -ENOSPC, "more than %d rules", MS_RULES_MAX);
+		return ms_fail(err, errlen, -ENOSPC, "more than %d rules", MS_RULES_MAX);
 	if (rules->n == rules->cap) {
 		cap = rules->cap ? rules->cap * 2 : 16;
 		if (cap > MS_RULES_MAX)
 			cap = MS_RULES_MAX;
 		v = realloc(rules->v, cap * sizeof(*v));
 		if (!v)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return ms_fail(err, errlen, -ENOMEM, "out of memory");
 		rules->v = v;
 		rules->cap = cap;
 	}
 	copy = strndup(pattern, stored_len(key, pattern, n));
 	if (!copy)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ms_fail(err, errlen, -ENOMEM, "out of memory");
 	memmove(rules->v + index + 1, rules->v + index, (rules->n - index) * sizeof(*rules->v));
 	rules->v[index] = (struct ms_rule){ .action = action, .key = key, .pattern = copy };
 	rules->n++;
@@ -195,21 +170,21 @@ int rules__parse_line(struct ms_rules *rules, const char *line, size_t len,
 	int action, key;
 
 	if (memchr(line, '\0', len))
-		return fail(err, errlen, -EINVAL, "NUL byte in rule");
+		return ms_fail(err, errlen, -EINVAL, "NUL byte in rule");
 	n = word(line, len, &p, "");
-	action = lookup(action_names, ARRAY_LEN(action_names), line + p - n, n);
+	action = lookup(action_names, MS_ARRAY_LEN(action_names), line + p - n, n);
 	if (action < 0)
-		return fail(err, errlen, -EINVAL, "expected 'include' or 'exclude', got '%s'",
-			    echo(e, line + p - n, n));
+		return ms_fail(err, errlen, -EINVAL, "expected 'include' or 'exclude', got '%s'",
+			    ms_echo(e, ECHO_MAX, line + p - n, n));
 	n = word(line, len, &p, "=");
-	key = lookup(key_names, ARRAY_LEN(key_names), line + p - n, n);
+	key = lookup(key_names, MS_ARRAY_LEN(key_names), line + p - n, n);
 	if (key < 0)
-		return fail(err, errlen, -EINVAL, "expected comm=, exe= or cgroup= after %s, "
-			    "got '%s'", action_names[action], echo(e, line + p - n, n));
+		return ms_fail(err, errlen, -EINVAL, "expected comm=, exe= or cgroup= after %s, "
+			    "got '%s'", action_names[action], ms_echo(e, ECHO_MAX, line + p - n, n));
 	while (p < len && is_space(line[p]))
 		p++;
 	if (p >= len || line[p] != '=')
-		return fail(err, errlen, -EINVAL, "expected '=' after %s", key_names[key]);
+		return ms_fail(err, errlen, -EINVAL, "expected '=' after %s", key_names[key]);
 	p++;
 	while (p < len && is_space(line[p]))
 		p++;
@@ -217,7 +192,7 @@ int rules__parse_line(struct ms_rules *rules, const char *line, size_t len,
 	while (end > p && is_space(line[end - 1]))
 		end--;
 	if (end - p > MS_RULE_PATTERN_MAX)
-		return fail(err, errlen, -EINVAL, "%s pattern is longer than %d bytes",
+		return ms_fail(err, errlen, -EINVAL, "%s pattern is longer than %d bytes",
 			    key_names[key], MS_RULE_PATTERN_MAX);
 	memcpy(pat, line + p, end - p);
 	pat[end - p] = '\0';

@@ -87,6 +87,24 @@ our_progs() {
 	echo "$n"
 }
 
+# kill9_and_watch PID: SIGKILL PID and check that its remembered programs and
+# links are gone within 1 s of the kill (not of the reaping), as the kernel
+# tears fd-owned links down
+kill9_and_watch() {
+	local t0 gone=no ms
+	t0=$(date +%s%N)
+	kill -9 "$1"
+	while [ $(( $(date +%s%N) - t0 )) -lt 1000000000 ]; do
+		if [ "$(our_progs)" -eq 0 ]; then gone=yes; break; fi
+		sleep 0.05
+	done
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "programs gone $ms ms after SIGKILL"
+	wait "$1" 2>/dev/null
+	check "SIGKILL: no program of ours within 1 s" "$gone" yes
+	check "SIGKILL: no link of ours" "$(for id in $OUR_IDS; do bpftool link show | grep -c "prog $id\$"; done | awk '{s+=$1} END {print s+0}')" 0
+}
+
 # ms_prog_ids: IDs of every loaded program named ms_* (to diff before/after
 # a memsight run too short to catch while it runs)
 ms_prog_ids() {

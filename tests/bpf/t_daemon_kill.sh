@@ -8,16 +8,7 @@ start_target "$O/tests/targets/leaky" "$TMP/t.out"
 "$MS" attach "$TPID" > /dev/null
 remember_progs "$DPID"
 check "daemon holds programs" "$([ "$(our_progs)" -ge 4 ] && echo yes)" yes
-t0=$(date +%s%N)
-kill -9 "$DPID"
-gone=no
-while [ $(( $(date +%s%N) - t0 )) -lt 1000000000 ]; do
-	if [ "$(our_progs)" -eq 0 ]; then gone=yes; break; fi
-	sleep 0.05
-done
-echo "programs gone $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGKILL"
-check "kill -9: no program of ours within 1 s" "$gone" yes
-check "kill -9: no link of ours" "$(for id in $OUR_IDS; do bpftool link show | grep -c "prog $id\$"; done | awk '{s+=$1} END {print s+0}')" 0
+kill9_and_watch "$DPID"
 kill -USR1 "$TPID"
 wait_for "$TMP/t.out" '^done' 30
 kill -USR2 "$TPID"

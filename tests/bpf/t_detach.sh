@@ -7,18 +7,7 @@
 start_target "$O/tests/targets/leaky" "$TMP/t.out"
 start_memsight "$TMP/m.out" "$TMP/m.err" top -p "$TPID" -d 60
 check "while attached: our programs are loaded" "$( [ "$(our_progs)" -gt 0 ] && echo yes)" yes
-# measured from the kill, not from reaping: the kernel tears down the links
-t0=$(date +%s%N)
-kill -9 "$MPID"
-gone=no
-while [ $(( $(date +%s%N) - t0 )) -lt 1000000000 ]; do
-	if [ "$(our_progs)" -eq 0 ]; then gone=yes; break; fi
-	sleep 0.05
-done
-echo "programs gone $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGKILL"
-wait "$MPID" 2>/dev/null
-check "SIGKILL: no program of ours within 1 s" "$gone" yes
-check "SIGKILL: no link of ours" "$(for id in $OUR_IDS; do bpftool link show | grep -c "prog $id\$"; done | awk '{s+=$1} END {print s+0}')" 0
+kill9_and_watch "$MPID"
 kill -USR1 "$TPID"
 wait_for "$TMP/t.out" '^done' 30
 kill -USR2 "$TPID"
