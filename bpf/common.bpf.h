@@ -70,6 +70,12 @@ struct {
 	__type(value, struct ms_inflight);
 } inflight SEC(".maps") __weak;
 
+/* Process lifecycle and OOM events to user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps") __weak;
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);

@@ -16,11 +16,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space while rules need to see every exec. */
 volatile __u32 notify_exec;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
-
 static __always_inline struct ms_event *event_new(struct task_struct *task, __u32 type)
 {
 	struct ms_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -33,6 +33,7 @@ enum ms_alloc_kind {
 	MS_KIND_MMAP,
 	MS_KIND_GO,		/* runtime.mallocgc: sampled by bytes, freed by the GC */
 	MS_KIND_GO_INUSE,	/* user space only: the Go runtime's own in-use profile */
+	MS_KIND_FAULT,		/* user page faults: code that first touches new memory */
 	MS_KIND__MAX,
 };
 
@@ -146,7 +147,22 @@ struct ms_pid_cfg {
 enum ms_event_type {
 	MS_EV_EXEC = 1,
 	MS_EV_EXIT = 2,
+	MS_EV_OOM_VICTIM = 3,	/* the OOM killer chose a watched process */
 };
+
+/* RSS of a watched process from the rss_stat tracepoint (pages). The mm's
+ * counters are per-CPU: these are the kernel's own approximate sums, off by
+ * at most the per-CPU batch (32 pages x CPUs). */
+enum ms_rss_member { MS_RSS_FILE = 0, MS_RSS_ANON, MS_RSS_SWAP, MS_RSS_SHMEM, MS_RSS__MAX };
+
+struct ms_rss {
+	__s64 pages[MS_RSS__MAX];
+	__s64 peak_pages;	/* max of file + anon + shmem since attach */
+	__u64 updates;
+	__u64 ts_ns;		/* last change */
+};
+
+#define MS_DEF_FAULT_SAMPLE	8	/* record every Nth user page fault */
 
 #define MS_EVF_WATCHED		(1u << 0)	/* the process was in the pids map */
 #define MS_EV_FILENAME_LEN	256
@@ -175,5 +191,6 @@ MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 48, "ms_inflight ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 8, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_rss) == 56, "ms_rss ABI");
 
 #endif /* MEMSIGHT_ABI_H */

@@ -346,6 +346,15 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
+	{
+		struct ms_rss r;
+
+		if (ms_session__rss(s, t->pid, &r) == 0) {
+			p->have_rss_events = true;
+			p->rss_peak_bytes = (uint64_t)(r.peak_pages > 0 ? r.peak_pages : 0) * 4096;
+			p->rss_updates = r.updates;
+		}
+	}
 
 	err = read_aggs(ms_session__aggs_fd(s), t->pid, t->gen, &a);
 	if (err)

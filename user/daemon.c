@@ -1298,7 +1298,7 @@ static int open_socket(struct daemon *d)
 		return -errno;
 	/* a stale socket of a daemon that died: nobody listens there any more */
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64))
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, SOMAXCONN))
 		goto fail;
 	gr = d->cfg.socket_group[0] ? getgrnam(d->cfg.socket_group) : NULL;
 	if (gr) {

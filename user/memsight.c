@@ -57,6 +57,7 @@ struct cli {
 	uint64_t go_sample_bytes;
 	bool standalone;	/* -p given: observe here, not through memsightd */
 	bool growth;
+	bool faults;
 	bool have_duration;
 	const char *socket;
 	enum ctl_selector sel;
@@ -114,6 +115,7 @@ static void usage(FILE *f)
 		"  top  -p PID [-d SECONDS] [-n N] [--json]\n"
 		"        attach to a running process, observe for SECONDS (default 10; 0 = until\n"
 		"        Ctrl-C), then show the top N call stacks by heap bytes still in use\n"
+		"        --faults: the code that first touched new memory (user page faults)\n"
 		"  dump -p PID [-d SECONDS] --format pprof|folded|svg|json|text [-o FILE]\n"
 		"        the same observation, written in a format other tools read\n"
 		"  attach PID | --comm NAME | --exe PATH | --cgroup PATH\n"
@@ -164,6 +166,7 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 		{ "legacy-links", no_argument, NULL, 'L' },
 		{ "go-sample-bytes", required_argument, NULL, 'g' },
 		{ "growth", no_argument, NULL, 'G' },
+		{ "faults", no_argument, NULL, 'T' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "comm", required_argument, NULL, 'C' },
 		{ "exe", required_argument, NULL, 'E' },
@@ -226,6 +229,10 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 			break;
 		case 'G':
 			c->growth = true;
+			break;
+		case 'T':
+			c->faults = true;
+			c->standalone = true;	/* observed here: needs the fault stream */
 			break;
 		case 'g': {
 			unsigned int v;
@@ -321,7 +328,8 @@ static bool observe(struct ms_target *t, double duration, double *ret_elapsed)
 
 static int write_output(const struct cli *c, const struct ms_profile *p)
 {
-	struct report_opts ro = { .top_n = c->top_n, .max_frames = c->max_frames };
+	struct report_opts ro = { .top_n = c->top_n, .max_frames = c->max_frames,
+				  .faults = c->faults };
 	FILE *out = stdout;
 	int err = 0;
 

@@ -19,6 +19,7 @@ static const char *const kind_names[MS_KIND__MAX] = {
 	[MS_KIND_MMAP] = "mmap",
 	[MS_KIND_GO] = "go",
 	[MS_KIND_GO_INUSE] = "go-heap",
+	[MS_KIND_FAULT] = "fault",
 };
 
 const char *ms_kind__name(uint32_t kind)
@@ -155,12 +156,15 @@ void ms_profile__finalize(struct ms_profile *p)
 		s->inuse_count = s->alloc_count > s->free_count ? s->alloc_count - s->free_count : 0;
 		/* Go's GC frees without a call we could see: these are allocation
 		 * profiles only, and what is in use is the runtime's to say */
-		if (s->kind == MS_KIND_GO)
+		if (s->kind == MS_KIND_GO || s->kind == MS_KIND_FAULT)
 			s->inuse_bytes = s->inuse_count = 0;
 		p->inuse_bytes += s->inuse_bytes;
 		p->inuse_count += s->inuse_count;
-		p->alloc_bytes += s->alloc_bytes;
-		p->alloc_count += s->alloc_count;
+		/* page faults are RSS growth, not allocations */
+		if (s->kind != MS_KIND_FAULT) {
+			p->alloc_bytes += s->alloc_bytes;
+			p->alloc_count += s->alloc_count;
+		}
 	}
 	if (p->nstacks > 1)
 		qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_stack);

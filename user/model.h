@@ -110,6 +110,9 @@ struct ms_profile {
 	double total_growth_per_min;
 	bool have_status;
 	struct ms_proc_status status;	/* RSS etc. at snapshot time */
+	bool have_rss_events;		/* from the rss_stat tracepoint */
+	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
+	uint64_t rss_updates;		/* RSS changes seen */
 	struct ms_loss loss;		/* global counters at snapshot time */
 	struct ms_go_info go;
 	size_t nstacks;

@@ -178,6 +178,9 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			report__human_bytes(p->status.rss_shmem_kb * 1024, d, sizeof(d)),
 			report__human_bytes(p->status.vm_hwm_kb * 1024, e, sizeof(e)),
 			p->status.threads);
+		if (p->have_rss_events)
+			fprintf(out, "RSS peak since attach %s (%" PRIu64 " changes seen by rss_stat)\n",
+				report__human_bytes(p->rss_peak_bytes, a, sizeof(a)), p->rss_updates);
 	} else if (p->exited) {
 		fprintf(out, "process exited during observation: figures are up to its exit\n");
 	}
@@ -196,13 +199,24 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			"): figures are lower bounds\n", p->loss.stack_errors,
 			p->loss.stack_collisions, p->loss.live_full, p->loss.agg_full);
 
+	if (o->faults)
+		fprintf(out, "page faults by stack: the code that first touched new memory "
+			"(sampled, scaled)\n");
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const struct ms_stack *s = &p->stacks[i];
 		unsigned int nf = s->nframes;
 
+		if (o->faults != (s->kind == MS_KIND_FAULT))
+			continue;
 		if (o->top_n && shown >= o->top_n)
 			break;
 		shown++;
+		if (o->faults) {
+			fprintf(out, "\n#%u faulted in %" PRIu64 " B (%s), %" PRIu64 " pages\n", shown,
+				s->alloc_bytes, report__human_bytes(s->alloc_bytes, a, sizeof(a)),
+				s->alloc_count);
+			goto frames;
+		}
 		fprintf(out, "\n#%u in use %" PRIu64 " B (%s) in %" PRIu64 " allocs; allocated %"
 			PRIu64 " B in %" PRIu64 "; via %s",
 			shown, s->inuse_bytes, report__human_bytes(s->inuse_bytes, a, sizeof(a)),
@@ -212,6 +226,7 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 		if (p->have_growth)
 			fprintf(out, "; growth %+.0f B/min", s->growth_per_min);
 		fputc('\n', out);
+frames:
 		if (!nf)
 			fprintf(out, "        [stack unavailable]\n");
 		if (o->max_frames && nf > o->max_frames)
@@ -275,6 +290,10 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 		jw__kv_uint(w, "shmem_bytes", p->status.rss_shmem_kb * 1024);
 		jw__kv_uint(w, "swap_bytes", p->status.vm_swap_kb * 1024);
 		jw__kv_uint(w, "peak_bytes", p->status.vm_hwm_kb * 1024);
+		if (p->have_rss_events) {
+			jw__kv_uint(w, "peak_since_attach_bytes", p->rss_peak_bytes);
+			jw__kv_uint(w, "changes_seen", p->rss_updates);
+		}
 		jw__end_object(w);
 		jw__kv_uint(w, "threads", p->status.threads);
 	}

@@ -12,6 +12,7 @@ struct report_opts {
 	unsigned int top_n;	/* stacks shown; 0 = all */
 	unsigned int max_frames;	/* frames per stack; 0 = all */
 	bool growth;		/* leak view: order and show by growth slope */
+	bool faults;		/* page-fault view: only fault stacks, by bytes faulted in */
 };
 
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <math.h>
@@ -77,7 +78,7 @@ struct ms_session {
 	struct reaper *reaper;
 	struct ms_target *targets;
 	struct ms_lib *libs;
-	struct bpf_link *tp_links[2];
+	struct bpf_link *tp_links[5];
 	uint32_t next_gen;
 	bool multi;		/* uprobe_multi links (kernel >= 6.6) */
 	bool system_scope;
@@ -381,6 +382,24 @@ fail:
 
 /* ---- session ---------------------------------------------------------- */
 
+static void disable_missing_tracepoints(struct memsight_bpf *skel)
+{
+	static const struct { const char *tp; size_t off; } tps[] = {
+		{ "btf_trace_rss_stat", offsetof(struct memsight_bpf, progs.ms_rss_stat) },
+		{ "btf_trace_page_fault_user", offsetof(struct memsight_bpf, progs.ms_fault) },
+		{ "btf_trace_mark_victim", offsetof(struct memsight_bpf, progs.ms_oom_victim) },
+	};
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		struct bpf_program *p = *(struct bpf_program **)((char *)skel + tps[i].off);
+
+		if (!vmlinux || btf__find_by_name_kind(vmlinux, tps[i].tp, BTF_KIND_TYPEDEF) < 0)
+			bpf_program__set_autoload(p, false);
+	}
+	btf__free(vmlinux);
+}
+
 /* Exponential gaps with the given mean: entry i is -ln((i + 0.5) / N) * mean. */
 static int fill_sample_gaps(int fd, uint64_t mean)
 {
@@ -416,6 +435,9 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	bpf_map__set_max_entries(s->skel->maps.stacks, o.stack_entries ?: MS_DEF_STACK_ENTRIES);
 	bpf_map__set_max_entries(s->skel->maps.aggs, o.agg_entries ?: MS_DEF_AGG_ENTRIES);
 	bpf_map__set_max_entries(s->skel->maps.pids, o.max_pids ?: MS_DEF_PIDS);
+	/* kernels without one of the mm tracepoints still get everything else */
+	disable_missing_tracepoints(s->skel);
+	s->skel->rodata->fault_sample = o.fault_sample ?: MS_DEF_FAULT_SAMPLE;
 	s->multi = !o.no_multi && probe_uprobe_multi();
 	if (s->multi) {
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_go_malloc,
@@ -444,6 +466,12 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	/* exec bumps generations and exit clears the filter: needed in every mode */
 	s->tp_links[0] = bpf_program__attach(s->skel->progs.ms_exec);
 	s->tp_links[1] = bpf_program__attach(s->skel->progs.ms_exit);
+	if (bpf_program__autoload(s->skel->progs.ms_rss_stat))
+		s->tp_links[2] = bpf_program__attach(s->skel->progs.ms_rss_stat);
+	if (bpf_program__autoload(s->skel->progs.ms_fault))
+		s->tp_links[3] = bpf_program__attach(s->skel->progs.ms_fault);
+	if (bpf_program__autoload(s->skel->progs.ms_oom_victim))
+		s->tp_links[4] = bpf_program__attach(s->skel->progs.ms_oom_victim);
 	if (!s->tp_links[0] || !s->tp_links[1]) {
 		err = -errno;
 		seterr(errbuf, errlen, "cannot attach the process exec/exit tracepoints: %s",
@@ -453,8 +481,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	*ret = s;
 	return 0;
 fail:
-	bpf_link__destroy(s->tp_links[0]);
-	bpf_link__destroy(s->tp_links[1]);
+	for (size_t i = 0; i < sizeof(s->tp_links) / sizeof(s->tp_links[0]); i++)
+		bpf_link__destroy(s->tp_links[i]);
 	memsight_bpf__destroy(s->skel);
 	free(s);
 	return err;
@@ -594,6 +622,8 @@ static void purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t
 	      offsetof(struct ms_live_key, gen), tgid, all, keep_gen);
 	purge(bpf_map__fd(s->skel->maps.aggs), sizeof(struct ms_agg_key),
 	      offsetof(struct ms_agg_key, gen), tgid, all, keep_gen);
+	if (all)
+		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.rss), &tgid);
 	gc_stacks(s);
 }
 
@@ -631,8 +661,8 @@ void ms_session__close(struct ms_session *s)
 		ms_session__detach(s, s->targets);
 	reaper_stop(s);
 	probe_cache_clear(s);
-	bpf_link__destroy(s->tp_links[0]);
-	bpf_link__destroy(s->tp_links[1]);
+	for (size_t i = 0; i < sizeof(s->tp_links) / sizeof(s->tp_links[0]); i++)
+		bpf_link__destroy(s->tp_links[i]);
 	memsight_bpf__destroy(s->skel);
 	free(s);
 }
@@ -1128,6 +1158,13 @@ int ms_session__counters_fd(const struct ms_session *s)
 int ms_session__pids_fd(const struct ms_session *s)
 {
 	return bpf_map__fd(s->skel->maps.pids);
+}
+
+int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret)
+{
+	uint32_t tgid = pid;
+
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.rss), &tgid, ret) ? -errno : 0;
 }
 
 int ms_session__events_fd(const struct ms_session *s)

@@ -36,6 +36,7 @@ struct ms_session_opts {
 	bool no_multi;			/* force per-function links (old kernels, tests) */
 	bool system_scope;		/* pid -1 links per library + in-kernel filter */
 	uint64_t go_sample_bytes;	/* 0: MS_DEF_GO_SAMPLE_BYTES */
+	uint32_t fault_sample;		/* 0: MS_DEF_FAULT_SAMPLE (every Nth page fault) */
 };
 
 struct ms_linkset;
@@ -136,5 +137,7 @@ int ms_session__live_fd(const struct ms_session *s);
 int ms_session__counters_fd(const struct ms_session *s);
 int ms_session__pids_fd(const struct ms_session *s);
 int ms_session__events_fd(const struct ms_session *s);
+/* RSS as the rss_stat tracepoint saw it (-ENOENT before its first change). */
+int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret);
 
 #endif /* MEMSIGHT_SESSION_H */

@@ -36,8 +36,8 @@ import os, socket, sys, time
 path = os.environ["MEMSIGHT_SOCKET"]
 def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(path)
+    s.connect(path)      # blocking, like the CLI: waits in the backlog
+    s.settimeout(30)
     return s
 def line(s):
     buf = b""

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * mm.bpf.c - where RSS goes, from kernel mm tracepoints (tp_btf: no tracefs,
+ * no polling):
+ *  - rss_stat: every change of a watched process's RSS counters, kept with
+ *    the peak since attach;
+ *  - page_fault_user: sampled user page faults with the user stack, i.e. the
+ *    code that first touches new memory (RSS growth by stack);
+ *  - mark_victim: the OOM killer picked a watched process.
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Record every Nth fault (set before load; 0 disables fault stacks). */
+const volatile __u32 fault_sample = MS_DEF_FAULT_SAMPLE;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_PIDS);
+	__type(key, __u32);
+	__type(value, struct ms_rss);
+} rss SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fault_left SEC(".maps");
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_rss *r, zero = {};
+	__s64 total;
+
+	/* only a process changing its own counters: reclaim of others is not ours */
+	if (task->mm != mm || !watched(tgid))
+		return 0;
+	r = bpf_map_lookup_elem(&rss, &tgid);
+	if (!r) {
+		bpf_map_update_elem(&rss, &tgid, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&rss, &tgid);
+		if (!r)
+			return 0;
+	}
+	for (int i = 0; i < MS_RSS__MAX; i++)
+		r->pages[i] = BPF_CORE_READ(mm, rss_stat[i].count);
+	total = r->pages[MS_RSS_FILE] + r->pages[MS_RSS_ANON] + r->pages[MS_RSS_SHMEM];
+	if (total > r->peak_pages)
+		r->peak_pages = total;
+	r->updates++;
+	r->ts_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	struct ms_agg_key ak = { .tgid = tgid, .kind = MS_KIND_FAULT };
+	struct ms_pid_cfg *cfg;
+	struct ms_agg_val *av;
+	__u32 *left;
+	long sid;
+
+	if (!fault_sample)
+		return 0;
+	cfg = watched(tgid);
+	if (!cfg)
+		return 0;
+	left = bpf_map_lookup_elem(&fault_left, &zero);
+	if (!left)
+		return 0;
+	if (*left > 1) {
+		(*left)--;
+		return 0;
+	}
+	*left = fault_sample;
+	sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (sid < 0) {
+		count(sid == -EEXIST ? MS_CNT_STACK_COLLISION : MS_CNT_STACK_ERR);
+		sid = -1;
+	}
+	ak.stack_id = sid;
+	ak.gen = cfg->gen;
+	av = bpf_map_lookup_elem(&aggs, &ak);
+	if (!av) {
+		static const struct ms_agg_val z;
+
+		bpf_map_update_elem(&aggs, &ak, &z, BPF_NOEXIST);
+		av = bpf_map_lookup_elem(&aggs, &ak);
+		if (!av) {
+			count(MS_CNT_AGG_FULL);
+			return 0;
+		}
+	}
+	/* scaled: each sample stands for fault_sample faults of one page each */
+	__sync_fetch_and_add(&av->alloc_bytes, (__u64)fault_sample * 4096);
+	__sync_fetch_and_add(&av->alloc_count, fault_sample);
+	return 0;
+}
+
+SEC("tp_btf/mark_victim")
+int BPF_PROG(ms_oom_victim, struct task_struct *task, uid_t uid)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct ms_event *e;
+
+	if (!watched(tgid))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(MS_CNT_EVENTS_LOST);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = MS_EV_OOM_VICTIM;
+	e->pid = tgid;
+	e->flags = MS_EVF_WATCHED;
+	e->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
