@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -269,6 +270,62 @@ int client__print_rules(const struct ms_reply *r, FILE *out)
 			json_object_get_string(json_object_array_get_idx(rules, i)));
 	if (!n)
 		fprintf(out, "(no rules: only processes attached by PID are watched)\n");
+	json_object_put(o);
+	return 0;
+}
+
+/* An incident record, for humans: what happened, RSS over time, top stacks. */
+int client__print_incident(const char *json, size_t len, FILE *out)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o, *hist, *prof, *stacks;
+	char a[32], b[32];
+	time_t t;
+	struct tm tm;
+	char when[32];
+	size_t n;
+
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, json, len);
+	json_tokener_free(tok);
+	if (!o)
+		return -EINVAL;
+	t = u64(o, "time");
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	fprintf(out, "PID %" PRIu64 " (%s) %s: %s at %s\n", u64(o, "pid"), str(o, "comm"),
+		str(o, "exe"), str(o, "reason"), when);
+	fprintf(out, "watched because: %s\n", str(o, "watched_because"));
+	if (json_object_object_get_ex(o, "rss_history", &hist)) {
+		n = json_object_array_length(hist);
+		fprintf(out, "\nRSS history (%zu snapshots, last 12):\n", n);
+		for (size_t i = n > 12 ? n - 12 : 0; i < n; i++) {
+			struct json_object *h = json_object_array_get_idx(hist, i);
+
+			t = u64(h, "time");
+			strftime(when, sizeof(when), "%H:%M:%S", gmtime_r(&t, &tm));
+			fprintf(out, "  %s  RSS %12s  tracked heap %12s\n", when,
+				report__human_bytes(u64(h, "rss_bytes"), a, sizeof(a)),
+				report__human_bytes(u64(h, "heap_inuse_bytes"), b, sizeof(b)));
+		}
+	}
+	if (json_object_object_get_ex(o, "profile", &prof) &&
+	    json_object_object_get_ex(prof, "stacks", &stacks)) {
+		n = json_object_array_length(stacks);
+		fprintf(out, "\ntop stacks by bytes in use at the end:\n");
+		for (size_t i = 0; i < n && i < 5; i++) {
+			struct json_object *st = json_object_array_get_idx(stacks, i), *fr;
+
+			fprintf(out, "#%zu in use %s (%" PRIu64 " allocs) via %s\n", i + 1,
+				report__human_bytes(u64(st, "inuse_bytes"), a, sizeof(a)),
+				u64(st, "inuse_count"), str(st, "kind"));
+			if (!json_object_object_get_ex(st, "frames", &fr))
+				continue;
+			for (size_t j = 0; j < json_object_array_length(fr) && j < 6; j++)
+				fprintf(out, "        %s\n",
+					str(json_object_array_get_idx(fr, j), "func"));
+		}
+	}
 	json_object_put(o);
 	return 0;
 }

@@ -37,5 +37,6 @@ bool client__reply_ok(const struct ms_reply *r, char *err, size_t errlen);
 int client__print_ps(const struct ms_reply *r, FILE *out);
 int client__print_stats(const struct ms_reply *r, FILE *out);
 int client__print_rules(const struct ms_reply *r, FILE *out);
+int client__print_incident(const char *json, size_t len, FILE *out);
 
 #endif

@@ -139,15 +139,19 @@ static void symbolize_frame(struct symcache *cache, struct ms_target *t, bool al
 			    const struct ms_maps *maps, uint64_t addr, bool exact_ip,
 			    struct ms_frame *f)
 {
-	pid_t pid = t->pid;
-	int rc;
 	const struct ms_map *m = ms_maps__find(maps, addr);
+	pid_t pid = t->pid;
 	struct ms_sym sym = {};
+	int rc;
 	char *open_path, root[64];
 	uint64_t off;
 
 	memset(f, 0, sizeof(*f));
 	f->addr = addr;
+	/* a dying process (OOM reaper at work) may have no mappings left: then
+	 * the snapshot taken at attach still places the address */
+	if (!m)
+		m = ms_maps__find(&t->maps, addr);
 	if (!m)
 		return;
 	f->map_start = m->start;
@@ -161,6 +165,9 @@ static void symbolize_frame(struct symcache *cache, struct ms_target *t, bool al
 	open_path = alive ? ms_map__open_path(pid, m) : NULL;
 	snprintf(root, sizeof(root), "/proc/%d/root", pid);
 	rc = symcache__lookup(cache, open_path ?: m->path, alive ? root : NULL, off, &sym);
+	/* /proc/PID/root of a process being torn down may be gone already */
+	if (rc && open_path)
+		rc = symcache__lookup(cache, m->path, NULL, off, &sym);
 	if (rc == 0 && sym.name) {
 		f->func = (char *)sym.name;
 		f->func_off = sym.offset;

@@ -42,6 +42,7 @@
 #include "folded.h"
 #include "goproc.h"
 #include "growth.h"
+#include "incidents.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -60,6 +61,7 @@
 #define PENDING_MAX		256	/* processes waiting for their allocator to be mapped */
 #define PENDING_TRIES		13	/* retries 2 ms, 4 ms, ... ~8 s in total */
 #define REASON_LEN		(MS_RULE_LINE_MAX + 16)
+#define RSS_HISTORY		240	/* snapshots kept per process for incidents */
 
 enum src_type { SRC_SIGNAL, SRC_LISTEN, SRC_CLIENT, SRC_RING, SRC_TIMER, SRC_PENDING };
 
@@ -93,6 +95,10 @@ struct watched {
 	uint64_t goroutines;
 	bool have_go_heap;
 	struct goproc_heap go_heap;
+	/* RSS history for the flight recorder: one point per snapshot */
+	struct { int64_t t; uint64_t rss, anon, heap; } hist[RSS_HISTORY];
+	uint32_t hist_head, hist_n;
+	bool incident_saved;
 };
 
 struct pending {
@@ -110,6 +116,8 @@ struct daemon {
 	struct ms_session *s;
 	struct symcache *cache;
 	struct metrics_server *metrics;
+	struct incidents *incidents;	/* NULL: flight recorder off (dir not writable) */
+	uint64_t incidents_saved;
 	int ep, sigfd, lfd, tfd, pfd;
 	struct src sig_src, listen_src, ring_src, timer_src, pending_src;
 	struct ring_buffer *rb;
@@ -348,6 +356,84 @@ static void update_notify_exec(struct daemon *d)
 	ms_session__notify_exec(d->s, d->cfg.rules.n > 0);
 }
 
+/* ---- flight recorder --------------------------------------------------------- */
+
+static struct ms_profile *profile_of(struct daemon *d, struct ms_target *t, bool growth,
+				     bool no_ages);
+
+/*
+ * Keep what we know of a process the kernel is killing: its last profile,
+ * its RSS history and why. Written at OOM victim selection (the process is
+ * still there) or at a SIGKILL exit (its data is still in the maps).
+ */
+static void record_incident(struct daemon *d, struct ms_target *t, const char *why)
+{
+	struct watched *w = W(t);
+	struct report_opts ro = { .top_n = 20, .max_frames = 32 };
+	struct json_writer *jw;
+	struct ms_profile *p;
+	char *buf = NULL, id[128];
+	size_t len = 0;
+	FILE *f;
+	time_t now = time(NULL);
+	int err;
+
+	if (!d->incidents || w->incident_saved)
+		return;
+	w->incident_saved = true;
+	p = profile_of(d, t, false, true);
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		ms_profile__free(p);
+		return;
+	}
+	jw = jw__new(f);
+	if (jw) {
+		jw__start_object(jw);
+		/* comm and pid first: listings read only the head of a record */
+		jw__kv_string(jw, "comm", t->comm);
+		jw__kv_int(jw, "pid", t->pid);
+		jw__kv_string(jw, "reason", why);
+		jw__kv_int(jw, "time", now);
+		jw__kv_string(jw, "exe", t->exe);
+		jw__kv_string(jw, "watched_because", w->reason);
+		jw__name(jw, "rss_history");
+		jw__start_array(jw);
+		for (uint32_t i = 0; i < w->hist_n; i++) {
+			uint32_t k = (w->hist_head + i) % RSS_HISTORY;
+
+			jw__start_object(jw);
+			jw__kv_int(jw, "time", w->hist[k].t);
+			jw__kv_uint(jw, "rss_bytes", w->hist[k].rss);
+			jw__kv_uint(jw, "anon_bytes", w->hist[k].anon);
+			jw__kv_uint(jw, "heap_inuse_bytes", w->hist[k].heap);
+			jw__end_object(jw);
+		}
+		jw__end_array(jw);
+		jw__name(jw, "profile");
+		if (p)
+			report__json_value(p, &ro, jw);
+		else
+			jw__null(jw);
+		jw__end_object(jw);
+		jw__finish(jw);
+		jw__free(jw);
+	}
+	ms_profile__free(p);
+	if (fclose(f)) {
+		free(buf);
+		return;
+	}
+	err = incidents__save(d->incidents, buf, len, now, t->pid, id, sizeof(id));
+	if (err) {
+		pr_warn("cannot record the incident of PID %d: %s\n", t->pid, strerror(-err));
+	} else {
+		d->incidents_saved++;
+		pr_warn("PID %d (%s) %s: recorded incident %s\n", t->pid, t->comm, why, id);
+	}
+	free(buf);
+}
+
 /* ---- BPF events ---------------------------------------------------------- */
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -362,8 +448,15 @@ static int on_event(void *ctx, void *data, size_t size)
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = 0;
 	t = ms_session__find(d->s, e->pid);
+	if (e->type == MS_EV_OOM_VICTIM) {
+		if (t)
+			record_incident(d, t, "oom-kill");
+		return 0;
+	}
 	if (e->type == MS_EV_EXIT) {
 		d->exit_events++;
+		if (t && (e->exit_code & 0x7f) == SIGKILL)
+			record_incident(d, t, "killed by SIGKILL");
 		if (t)
 			unwatch(d, t, "process exited");
 		return 0;
@@ -484,6 +577,18 @@ static void snapshot(struct daemon *d, uint64_t now)
 		w->have_status = procfs__read_status("/proc", ts[i]->pid, &w->status) == 0;
 		if (ts[i]->gobin)
 			go_snapshot(ts[i], w);
+		if (w->have_status) {
+			uint32_t k = (w->hist_head + w->hist_n) % RSS_HISTORY;
+
+			w->hist[k].t = time(NULL);
+			w->hist[k].rss = w->status.vm_rss_kb * 1024;
+			w->hist[k].anon = w->status.rss_anon_kb * 1024;
+			w->hist[k].heap = total;
+			if (w->hist_n < RSS_HISTORY)
+				w->hist_n++;
+			else
+				w->hist_head = (w->hist_head + 1) % RSS_HISTORY;
+		}
 	}
 out:
 	for (i = 0; acc && i < n; i++)
@@ -558,6 +663,7 @@ static void publish_metrics(struct daemon *d)
 	m->loss = loss;
 	m->maps = mu;
 	m->attach_errors = d->attach_errors;
+	m->oom_incidents = d->incidents_saved;
 	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next, i++) {
 		struct watched *w = W(t);
 		struct metrics_proc *p = &m->procs[i];
@@ -931,6 +1037,7 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "refused_clients", d->refused_clients);
 	jw__kv_uint(w, "dropped_clients", d->dropped_clients);
 	jw__kv_uint(w, "pending_dropped", d->pending_dropped);
+	jw__kv_uint(w, "incidents_recorded", d->incidents_saved);
 	jw__name(w, "maps");
 	jw__start_object(w);
 	jw__kv_uint(w, "live", mu.live);
@@ -1397,6 +1504,13 @@ static int setup(struct daemon *d)
 		pr_info("metrics on http://%s:%u/metrics\n", d->cfg.metrics_host,
 			d->cfg.metrics_port);
 	}
+	ret = incidents__open(d->cfg.incidents_dir, d->cfg.incidents_max_count,
+			      d->cfg.incidents_max_bytes, &d->incidents);
+	if (ret) {
+		pr_warn("flight recorder off: cannot use %s: %s\n", d->cfg.incidents_dir,
+			strerror(-ret));
+		d->incidents = NULL;
+	}
 	d->watchdog_ns = sdnotify__watchdog_usec() * 1000 / 2;
 	update_notify_exec(d);
 	scan_processes(d);
@@ -1420,6 +1534,7 @@ static void teardown(struct daemon *d)
 			unwatch(d, t, "memsightd stopping");
 	}
 	metrics_server__stop(d->metrics);
+	incidents__close(d->incidents);
 	ring_buffer__free(d->rb);
 	ms_session__close(d->s);
 	symcache__free(d->cache);

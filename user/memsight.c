@@ -26,6 +26,8 @@
 
 #include "client.h"
 #include "collect.h"
+#include "config.h"
+#include "incidents.h"
 #include "folded.h"
 #include "flamegraph.h"
 #include "json.h"
@@ -127,6 +129,7 @@ static void usage(FILE *f)
 		"        --growth ranks stacks by how fast they grow (leak suspects)\n"
 		"  dump PID --format ...       the same for other tools\n"
 		"  rules | stats | reload | ping\n"
+		"  incidents [show ID] [--dir DIR]   the OOM flight recorder's records\n"
 		"  version\n"
 		"\n"
 		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
@@ -668,6 +671,126 @@ static int cmd_ping(int argc, char **argv)
 	return cmd_simple(argc, argv, CTL_PING, NULL);
 }
 
+/* Where incidents are: --dir, $MEMSIGHT_INCIDENTS, the config's, the default. */
+static void incidents_dir(const char *opt, char *buf, size_t len)
+{
+	struct ms_config cfg;
+	char err[256];
+
+	if (opt || getenv("MEMSIGHT_INCIDENTS")) {
+		snprintf(buf, len, "%s", opt ?: getenv("MEMSIGHT_INCIDENTS"));
+		return;
+	}
+	if (access(MS_CONFIG_DEFAULT_PATH, R_OK) == 0 &&
+	    config__load(MS_CONFIG_DEFAULT_PATH, &cfg, err, sizeof(err)) == 0) {
+		snprintf(buf, len, "%s", cfg.incidents_dir);
+		config__free(&cfg);
+		return;
+	}
+	config__defaults(&cfg);
+	snprintf(buf, len, "%s", cfg.incidents_dir);
+	config__free(&cfg);
+}
+
+static int print_incident(const char *json, size_t len, FILE *out)
+{
+	return client__print_incident(json, len, out);
+}
+
+/*
+ * memsight incidents [--dir DIR] [-j]          list the flight recorder's records
+ * memsight incidents show ID [--dir DIR] [-j]  one of them
+ * Read from the directory itself: no daemon needed, and records outlive it.
+ */
+static int cmd_incidents(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{}
+	};
+	const char *dir_opt = NULL, *show = NULL;
+	struct incident_info *list = NULL;
+	struct incidents *st;
+	char dir[PATH_MAX];
+	bool json = false;
+	size_t n = 0;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (opt == 'D')
+			dir_opt = optarg;
+		else if (opt == 'j')
+			json = true;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind < argc && !strcmp(argv[optind], "show")) {
+		if (optind + 1 >= argc) {
+			pr_err("incidents show needs an ID (see memsight incidents)\n");
+			return EXIT_USAGE;
+		}
+		show = argv[optind + 1];
+	} else if (optind < argc) {
+		pr_err("unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	incidents_dir(dir_opt, dir, sizeof(dir));
+	/* reading only: the limits matter to the writer */
+	err = incidents__open(dir, 1000000, UINT64_MAX / 2, &st);
+	if (err) {
+		pr_err("cannot open the incident store %s: %s\n", dir, strerror(-err));
+		return 1;
+	}
+	if (show) {
+		char *buf = NULL;
+		size_t len = 0;
+
+		err = incidents__read(st, show, &buf, &len);
+		if (err) {
+			pr_err("no incident '%s' in %s: %s\n", show, dir, strerror(-err));
+		} else if (json) {
+			fwrite(buf, 1, len, stdout);
+		} else if (print_incident(buf, len, stdout)) {
+			pr_err("incident '%s' is not readable JSON\n", show);
+			err = -EINVAL;
+		}
+		free(buf);
+		incidents__close(st);
+		return err ? 1 : 0;
+	}
+	err = incidents__list(st, &list, &n);
+	incidents__close(st);
+	if (err) {
+		pr_err("cannot list %s: %s\n", dir, strerror(-err));
+		return 1;
+	}
+	if (json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++)
+			printf("%s{\"id\":\"%s\",\"time\":%lld,\"pid\":%d,\"bytes\":%llu}",
+			       i ? "," : "", list[i].id, (long long)list[i].when, list[i].pid,
+			       (unsigned long long)list[i].size);
+		printf("]\n");
+	} else {
+		printf("%-28s %-20s %8s %-16s %10s\n", "ID", "TIME (UTC)", "PID", "COMM", "BYTES");
+		for (size_t i = 0; i < n; i++) {
+			char when[32];
+			time_t t = list[i].when;
+			struct tm tm;
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
+			printf("%-28s %-20s %8d %-16s %10llu\n", list[i].id, when, list[i].pid,
+			       list[i].comm[0] ? list[i].comm : "?", (unsigned long long)list[i].size);
+		}
+		if (!n)
+			printf("(no incidents recorded in %s)\n", dir);
+	}
+	free(list);
+	return 0;
+}
+
 static int cmd_top(int argc, char **argv)
 {
 	struct cli c = { .duration = 10, .top_n = 10 };
@@ -705,6 +828,7 @@ static const struct cmd {
 	{ "stats", cmd_stats },
 	{ "reload", cmd_reload },
 	{ "ping", cmd_ping },
+	{ "incidents", cmd_incidents },
 	{ "version", cmd_version },
 };
 

@@ -261,6 +261,13 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 
 int report__json(const struct ms_profile *p, const struct report_opts *o, struct json_writer *w)
 {
+	report__json_value(p, o, w);
+	return jw__finish(w);
+}
+
+void report__json_value(const struct ms_profile *p, const struct report_opts *o,
+			struct json_writer *w)
+{
 	unsigned int shown = 0;
 	char hex[32];
 
@@ -353,5 +360,4 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 	}
 	jw__end_array(w);
 	jw__end_object(w);
-	return jw__finish(w);
 }

@@ -18,6 +18,9 @@ struct report_opts {
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out);
 /* One JSON object for the profile; the writer decides pretty or compact. */
 int report__json(const struct ms_profile *p, const struct report_opts *o, struct json_writer *w);
+/* The same object as a value inside a document the caller is writing. */
+void report__json_value(const struct ms_profile *p, const struct report_opts *o,
+			struct json_writer *w);
 
 /* "4.00 MiB" style, for humans; JSON always carries exact bytes. */
 const char *report__human_bytes(uint64_t bytes, char *buf, size_t len);

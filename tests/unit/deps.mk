@@ -15,3 +15,5 @@ UNIT_DEPS_rules :=
 UNIT_DEPS_goproc := goruntime procfs
 UNIT_DEPS_probesite := symbolize
 UNIT_DEPS_limits := symbolize
+UNIT_DEPS_smaps :=
+UNIT_DEPS_incidents :=

@@ -1,0 +1,25 @@
+#!/bin/bash
+# Claims (issue "Where RSS goes"): a target that maps and touches 200 MiB
+# with mmap (no malloc) shows ~200 MiB anon RSS and its peak, seen by the
+# rss_stat tracepoint (not by polling), and the page-fault view names the
+# function that touched the memory.
+. "$(dirname "$0")/lib.sh"
+
+MIB=$((1024 * 1024))
+start_target "$O/tests/targets/toucher" "$TMP/t.out"
+start_memsight "$TMP/top.json" "$TMP/top.err" top -p "$TPID" -d 0 -n 0 --json
+kill -USR1 "$TPID"
+wait_for "$TMP/t.out" '^done' 30
+kill -INT "$MPID"; wait "$MPID"
+J=$TMP/top.json
+anon=$(jq .rss.anon_bytes "$J")
+check "anon RSS ~200 MiB ($anon B)" "$([ "$anon" -ge $((200 * MIB)) ] && [ "$anon" -le $((210 * MIB)) ] && echo yes)" yes
+peak=$(jq .rss.peak_since_attach_bytes "$J")
+check "peak since attach from rss_stat >= 200 MiB ($peak B)" "$([ "$peak" -ge $((200 * MIB)) ] && echo yes)" yes
+check "rss_stat saw each page come in (>= 51200 changes)" "$(jq '.rss.changes_seen >= 51200' "$J")" true
+check "page-fault view: touch_pages faulted in 200 MiB" \
+	"$(jq '[.stacks[] | select(.kind == "fault" and .frames[0].func == "touch_pages") | .alloc_bytes] | add' "$J")" $((200 * MIB))
+check "the mapping itself: one 200 MiB mmap from map_it" \
+	"$(jq -r '[.stacks[] | select(.kind == "mmap" and .frames[0].func == "map_it") | "\(.inuse_bytes) \(.inuse_count)"] | .[0]' "$J")" "$((200 * MIB)) 1"
+"$MS" top -p "$TPID" -d 0.5 --faults > "$TMP/faults.txt" 2>/dev/null
+check_cmd "text fault view says what it shows" grep -q 'page faults by stack' "$TMP/faults.txt"
