@@ -27,6 +27,7 @@
 #include "client.h"
 #include "collect.h"
 #include "config.h"
+#include "explain.h"
 #include "incidents.h"
 #include "folded.h"
 #include "flamegraph.h"
@@ -60,6 +61,7 @@ struct cli {
 	bool standalone;	/* -p given: observe here, not through memsightd */
 	bool growth;
 	bool faults;
+	bool explain;
 	bool have_duration;
 	const char *socket;
 	enum ctl_selector sel;
@@ -130,6 +132,8 @@ static void usage(FILE *f)
 		"  dump PID --format ...       the same for other tools\n"
 		"  rules | stats | reload | ping\n"
 		"  incidents [show ID] [--dir DIR]   the OOM flight recorder's records\n"
+		"  explain -p PID [-d SECONDS] [--json]   where the RSS is: tracked malloc, Go heap,\n"
+		"        stacks, other anonymous mappings, file-backed, shmem, unexplained\n"
 		"  version\n"
 		"\n"
 		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
@@ -329,6 +333,53 @@ static bool observe(struct ms_target *t, double duration, double *ret_elapsed)
 	return exited;
 }
 
+/* memsight explain: RSS reconciled with what was tracked and the Go runtime. */
+static int write_explain(const struct cli *c, const struct ms_profile *p, FILE *out)
+{
+	struct explain_in in = {};
+	struct ms_smaps sm = {};
+	struct explain e;
+	int err;
+
+	err = smaps__read("/proc", p->pid, &sm);
+	if (err) {
+		pr_err("cannot read /proc/%d/smaps: %s\n", p->pid, strerror(-err));
+		return err;
+	}
+	err = smaps__summary(&sm, &in.smaps);
+	ms_smaps__free(&sm);
+	if (err)
+		return err;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct ms_stack *st = &p->stacks[i];
+
+		if (st->kind == MS_KIND_MMAP)
+			in.mmap_inuse += st->inuse_bytes;
+		else if (st->kind < MS_KIND_MMAP)
+			in.malloc_inuse += st->inuse_bytes;
+	}
+	if (p->go.present && p->go.have_heap) {
+		in.have_go = 1;
+		in.go_heap_inuse = p->go.heap_inuse;
+		in.go_heap_idle = p->go.heap_idle;
+		in.go_heap_released = p->go.heap_released;
+		in.go_stack_inuse = p->go.stack_inuse;
+	}
+	explain__compute(&in, &e);
+	if (c->fmt == FMT_JSON) {
+		struct json_writer *w = jw__new(out);
+
+		if (!w)
+			return -ENOMEM;
+		jw__set_pretty(w, c->pretty);
+		explain__json(&e, p, w);
+		jw__free(w);
+	} else {
+		explain__text(&e, p, out);
+	}
+	return 0;
+}
+
 static int write_output(const struct cli *c, const struct ms_profile *p)
 {
 	struct report_opts ro = { .top_n = c->top_n, .max_frames = c->max_frames,
@@ -343,6 +394,10 @@ static int write_output(const struct cli *c, const struct ms_profile *p)
 			pr_err("cannot write %s: %s\n", c->out_path, strerror(errno));
 			return err;
 		}
+	}
+	if (c->explain) {
+		err = write_explain(c, p, out);
+		goto done;
 	}
 	switch (c->fmt) {
 	case FMT_TEXT:
@@ -374,6 +429,7 @@ static int write_output(const struct cli *c, const struct ms_profile *p)
 		break;
 	}
 	}
+done:
 	if (fflush(out) && !err)
 		err = -errno;
 	if (out != stdout && fclose(out) && !err)
@@ -809,6 +865,16 @@ static int cmd_dump(int argc, char **argv)
 	return observe_or_ask(&c, true);
 }
 
+static int cmd_explain(int argc, char **argv)
+{
+	struct cli c = { .duration = 2, .explain = true };
+
+	if (parse_args(argc, argv, &c, false, true))
+		return EXIT_USAGE;
+	c.standalone = true;
+	return run_observation(&c);
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("memsight %s\n", MEMSIGHT_VERSION);
@@ -829,6 +895,7 @@ static const struct cmd {
 	{ "reload", cmd_reload },
 	{ "ping", cmd_ping },
 	{ "incidents", cmd_incidents },
+	{ "explain", cmd_explain },
 	{ "version", cmd_version },
 };
 

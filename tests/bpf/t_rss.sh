@@ -2,7 +2,8 @@
 # Claims (issue "Where RSS goes"): a target that maps and touches 200 MiB
 # with mmap (no malloc) shows ~200 MiB anon RSS and its peak, seen by the
 # rss_stat tracepoint (not by polling), and the page-fault view names the
-# function that touched the memory.
+# function that touched the memory; `explain` puts it under "other
+# anonymous mappings".
 . "$(dirname "$0")/lib.sh"
 
 MIB=$((1024 * 1024))
@@ -23,3 +24,11 @@ check "the mapping itself: one 200 MiB mmap from map_it" \
 	"$(jq -r '[.stacks[] | select(.kind == "mmap" and .frames[0].func == "map_it") | "\(.inuse_bytes) \(.inuse_count)"] | .[0]' "$J")" "$((200 * MIB)) 1"
 "$MS" top -p "$TPID" -d 0.5 --faults > "$TMP/faults.txt" 2>/dev/null
 check_cmd "text fault view says what it shows" grep -q 'page faults by stack' "$TMP/faults.txt"
+"$MS" explain -p "$TPID" -d 0.5 --json > "$TMP/explain.json" 2>/dev/null
+oa=$(jq .bytes.other_anonymous "$TMP/explain.json")
+check "explain: ~200 MiB under other anonymous mappings ($oa B)" \
+	"$([ "$oa" -ge $((200 * MIB)) ] && [ "$oa" -le $((205 * MIB)) ] && echo yes)" yes
+check "explain: the lines add up to RSS" \
+	"$(jq '([.bytes[]] | add) == .rss_bytes' "$TMP/explain.json")" true
+"$MS" explain -p "$TPID" -d 0.5 > "$TMP/explain.txt" 2>/dev/null
+check_cmd "explain text names the category" grep -qE '200\.[0-9]+ MiB .*other anonymous mappings' "$TMP/explain.txt"

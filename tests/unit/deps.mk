@@ -17,3 +17,4 @@ UNIT_DEPS_probesite := symbolize
 UNIT_DEPS_limits := symbolize
 UNIT_DEPS_smaps :=
 UNIT_DEPS_incidents :=
+UNIT_DEPS_explain := report json model folded

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "explain.h"
+
+#define MIB (1024ull * 1024)
+
+static uint64_t sum(const struct explain *e)
+{
+	uint64_t s = 0;
+
+	for (int c = 0; c < EX__MAX; c++)
+		s += e->bytes[c];
+	return s;
+}
+
+/* 200 MiB mapped with mmap and touched: all of it is "other anonymous
+ * mappings", and memsight says it came from tracked mmap calls. */
+static void test_mmap_toucher(void **state)
+{
+	struct explain_in in = { .smaps = { .rss = 202 * MIB, .heap = 0, .stack = 132 * 1024,
+					    .anon = 200 * MIB + 40 * 1024,
+					    .file = 2 * MIB - 172 * 1024 },
+				 .mmap_inuse = 200 * MIB };
+	struct explain e;
+
+	explain__compute(&in, &e);
+	assert_int_equal(e.bytes[EX_OTHER_ANON], 200 * MIB + 40 * 1024);
+	assert_int_equal(e.of_which_tracked_mmap, 200 * MIB);
+	assert_int_equal(e.bytes[EX_MALLOC], 0);
+	assert_int_equal(sum(&e), e.rss);
+}
+
+/* malloc'd bytes fill [heap] first, the rest is in anonymous mappings; heap
+ * not covered by tracked allocations is unexplained. */
+static void test_malloc_heap_then_anon(void **state)
+{
+	struct explain_in in = { .smaps = { .rss = 20 * MIB, .heap = 6 * MIB, .anon = 10 * MIB,
+					    .file = 4 * MIB },
+				 .malloc_inuse = 8 * MIB };
+	struct explain e;
+
+	explain__compute(&in, &e);
+	assert_int_equal(e.bytes[EX_MALLOC], 8 * MIB);
+	assert_int_equal(e.bytes[EX_OTHER_ANON], 8 * MIB);
+	assert_int_equal(e.bytes[EX_UNEXPLAINED], 0);
+	in.malloc_inuse = 1 * MIB;
+	explain__compute(&in, &e);
+	assert_int_equal(e.bytes[EX_UNEXPLAINED], 5 * MIB);
+	assert_int_equal(sum(&e), e.rss);
+}
+
+/* Go: heap in use, idle-not-released and goroutine stacks come out of
+ * anonymous memory; released memory is not resident; never more than there is. */
+static void test_go_and_clamping(void **state)
+{
+	struct explain_in in = { .smaps = { .rss = 30 * MIB, .anon = 24 * MIB, .stack = MIB,
+					    .file = 5 * MIB },
+				 .have_go = 1, .go_heap_inuse = 12 * MIB, .go_heap_idle = 10 * MIB,
+				 .go_heap_released = 4 * MIB, .go_stack_inuse = 3 * MIB };
+	struct explain e;
+
+	explain__compute(&in, &e);
+	assert_int_equal(e.bytes[EX_GO_HEAP], 12 * MIB);
+	assert_int_equal(e.bytes[EX_GO_IDLE], 6 * MIB);
+	assert_int_equal(e.bytes[EX_STACKS], 4 * MIB);
+	assert_int_equal(e.bytes[EX_OTHER_ANON], 3 * MIB);
+	assert_int_equal(e.go_released, 4 * MIB);
+	assert_int_equal(sum(&e), e.rss);
+	/* the runtime claims more than is resident: clamped, still adds up */
+	in.go_heap_inuse = 100 * MIB;
+	explain__compute(&in, &e);
+	assert_int_equal(e.bytes[EX_GO_HEAP], 24 * MIB);
+	assert_int_equal(e.bytes[EX_OTHER_ANON], 0);
+	assert_int_equal(sum(&e), e.rss);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mmap_toucher),
+		cmocka_unit_test(test_malloc_heap_then_anon),
+		cmocka_unit_test(test_go_and_clamping),
+	};
+
+	return cmocka_run_group_tests_name("explain", tests, NULL, NULL);
+}

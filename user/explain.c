@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <string.h>
+
+#include "explain.h"
+#include "report.h"
+
+static const char *const names[EX__MAX] = {
+	[EX_MALLOC] = "tracked malloc in use (since attach)",
+	[EX_GO_HEAP] = "Go heap in use",
+	[EX_GO_IDLE] = "Go heap idle, not yet released",
+	[EX_STACKS] = "thread and goroutine stacks",
+	[EX_OTHER_ANON] = "other anonymous mappings (direct mmap, arenas)",
+	[EX_FILE] = "file-backed",
+	[EX_SHMEM] = "shared memory",
+	[EX_UNEXPLAINED] = "unexplained",
+};
+
+const char *explain__name(enum explain_cat c)
+{
+	return c < EX__MAX ? names[c] : "?";
+}
+
+static uint64_t take(uint64_t *from, uint64_t want)
+{
+	uint64_t got = want < *from ? want : *from;
+
+	*from -= got;
+	return got;
+}
+
+/*
+ * Attribute every resident byte once, from the most specific source to the
+ * least: malloc'd bytes live in [heap] (or, for big or threaded allocations,
+ * in anonymous mappings); the Go runtime's heap, idle spans and goroutine
+ * stacks live in anonymous mappings; what a bucket cannot cover is left to
+ * the next. Each category is clamped to what is resident, so the lines add
+ * up to RSS exactly.
+ */
+void explain__compute(const struct explain_in *in, struct explain *ret)
+{
+	uint64_t heap = in->smaps.heap, anon = in->smaps.anon, stack = in->smaps.stack;
+	uint64_t m;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->rss = in->smaps.rss;
+	m = take(&heap, in->malloc_inuse);
+	m += take(&anon, in->malloc_inuse - m);	/* mmap'd chunks, thread arenas */
+	ret->bytes[EX_MALLOC] = m;
+	if (in->have_go) {
+		ret->bytes[EX_GO_HEAP] = take(&anon, in->go_heap_inuse);
+		ret->bytes[EX_GO_IDLE] = take(&anon, in->go_heap_idle > in->go_heap_released ?
+					      in->go_heap_idle - in->go_heap_released : 0);
+		ret->bytes[EX_STACKS] = take(&anon, in->go_stack_inuse);
+		ret->go_released = in->go_heap_released;
+	}
+	ret->bytes[EX_STACKS] += stack;
+	ret->of_which_tracked_mmap = in->mmap_inuse < anon ? in->mmap_inuse : anon;
+	ret->bytes[EX_OTHER_ANON] = anon;
+	ret->bytes[EX_FILE] = in->smaps.file;
+	ret->bytes[EX_SHMEM] = in->smaps.shmem;
+	/* brk heap not covered by tracked allocations: allocated before attach,
+	 * free chunks malloc keeps, fragmentation; and vdso & co */
+	ret->bytes[EX_UNEXPLAINED] = heap + in->smaps.other;
+}
+
+void explain__text(const struct explain *e, const struct ms_profile *p, FILE *out)
+{
+	char a[32];
+
+	fprintf(out, "PID %d  %s  %s\n", p->pid, p->comm, p->exe ?: "");
+	fprintf(out, "RSS %s, of which:\n", report__human_bytes(e->rss, a, sizeof(a)));
+	for (int c = 0; c < EX__MAX; c++) {
+		if (c >= EX_GO_HEAP && c <= EX_GO_IDLE && !p->go.present)
+			continue;
+		fprintf(out, "  %12s  %5.1f%%  %s", report__human_bytes(e->bytes[c], a, sizeof(a)),
+			e->rss ? 100.0 * e->bytes[c] / e->rss : 0.0, names[c]);
+		if (c == EX_OTHER_ANON && e->of_which_tracked_mmap)
+			fprintf(out, " (%s from tracked mmap calls)",
+				report__human_bytes(e->of_which_tracked_mmap, a, sizeof(a)));
+		fputc('\n', out);
+	}
+	if (p->go.present)
+		fprintf(out, "  (Go heap released to the OS, not resident: %s)\n",
+			report__human_bytes(e->go_released, a, sizeof(a)));
+	fprintf(out, "note: malloc bytes are those allocated since attach; older ones count as "
+		"unexplained\n");
+}
+
+void explain__json(const struct explain *e, const struct ms_profile *p, struct json_writer *w)
+{
+	static const char *const keys[EX__MAX] = {
+		"malloc_inuse", "go_heap_inuse", "go_heap_idle_unreleased", "stacks",
+		"other_anonymous", "file_backed", "shmem", "unexplained",
+	};
+
+	jw__start_object(w);
+	jw__kv_int(w, "pid", p->pid);
+	jw__kv_string(w, "comm", p->comm);
+	jw__kv_uint(w, "rss_bytes", e->rss);
+	jw__name(w, "bytes");
+	jw__start_object(w);
+	for (int c = 0; c < EX__MAX; c++)
+		jw__kv_uint(w, keys[c], e->bytes[c]);
+	jw__end_object(w);
+	jw__kv_uint(w, "other_anonymous_from_tracked_mmap", e->of_which_tracked_mmap);
+	jw__kv_uint(w, "go_heap_released_not_resident", e->go_released);
+	jw__end_object(w);
+	jw__finish(w);
+}
