@@ -111,7 +111,7 @@ TARGET_CFLAGS := -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 $(O)/tests/targets/%: tests/targets/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TARGET_CFLAGS) $< -o $@
+	$(Q)$(CC) $(TARGET_CFLAGS) $< -o $@ -lpthread
 
 # The same target linked statically: its malloc lives in the executable.
 $(O)/tests/targets/leaky-static: tests/targets/leaky.c

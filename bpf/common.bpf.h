@@ -70,6 +70,13 @@ struct {
 	__type(value, struct ms_inflight);
 } inflight SEC(".maps") __weak;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_PIDS);
+	__type(key, __u32);
+	__type(value, struct ms_proc_stats);
+} procstats SEC(".maps") __weak;
+
 /* Process lifecycle and OOM events to user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

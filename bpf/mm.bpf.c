@@ -126,3 +126,84 @@ int BPF_PROG(ms_oom_victim, struct task_struct *task, uid_t uid)
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
+
+/*
+ * Optional (off by default): slab allocations made in a watched process's
+ * context. These fire for every kmalloc on the host, so they load only when
+ * asked for. Frees happen anywhere (RCU callbacks, other tasks): the pointer
+ * says whose allocation it was.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MS_KPTR_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct ms_kptr_val);
+} kptrs SEC(".maps");
+
+static __always_inline void kmem_alloc(const void *ptr, __u64 size)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_kptr_val v = { .tgid = tgid, .size = size };
+	struct ms_proc_stats *ps;
+	__u64 key = (__u64)ptr;
+
+	if (!ptr || !watched(tgid))
+		return;
+	ps = bpf_map_lookup_elem(&procstats, &tgid);
+	if (!ps || bpf_map_update_elem(&kptrs, &key, &v, BPF_ANY))
+		return;
+	__sync_fetch_and_add(&ps->kmem_inuse, size);
+	__sync_fetch_and_add(&ps->kmem_allocs, 1);
+}
+
+static __always_inline void kmem_free(const void *ptr)
+{
+	__u64 key = (__u64)ptr;
+	struct ms_kptr_val *v = bpf_map_lookup_elem(&kptrs, &key);
+	struct ms_proc_stats *ps;
+	__u32 tgid;
+	__u64 size;
+
+	if (!v)
+		return;
+	tgid = v->tgid;
+	size = v->size;
+	if (bpf_map_delete_elem(&kptrs, &key))
+		return;
+	ps = bpf_map_lookup_elem(&procstats, &tgid);
+	if (ps) {
+		__sync_fetch_and_add(&ps->kmem_inuse, -(__s64)size);
+		__sync_fetch_and_add(&ps->kmem_frees, 1);
+	}
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(ms_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc, gfp_t gfp, int node)
+{
+	kmem_alloc(ptr, bytes_alloc);
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(ms_kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+	     gfp_t gfp, int node)
+{
+	kmem_alloc(ptr, BPF_CORE_READ(s, size));
+	return 0;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(ms_kfree, unsigned long call_site, const void *ptr)
+{
+	kmem_free(ptr);
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(ms_kmem_cache_free, unsigned long call_site, const void *ptr,
+	     const struct kmem_cache *s)
+{
+	kmem_free(ptr);
+	return 0;
+}

@@ -59,11 +59,33 @@ int BPF_PROG(ms_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
+/* A new thread in a watched process. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(ms_newtask, struct task_struct *task, __u64 clone_flags)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct ms_proc_stats *ps;
+
+	if (!watched(tgid))
+		return 0;
+	ps = bpf_map_lookup_elem(&procstats, &tgid);
+	if (ps) {
+		__sync_fetch_and_add(&ps->threads, 1);
+		__sync_fetch_and_add(&ps->threads_created, 1);
+	}
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ms_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct ms_proc_stats *ps;
 	struct ms_event *e;
+
+	ps = bpf_map_lookup_elem(&procstats, &tgid);
+	if (ps)
+		__sync_fetch_and_add(&ps->threads, -1);
 
 	/* the last thread out: signal->live has already dropped to 0 */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)

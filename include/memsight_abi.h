@@ -164,6 +164,25 @@ struct ms_rss {
 
 #define MS_DEF_FAULT_SAMPLE	8	/* record every Nth user page fault */
 
+/* Per watched process, kept by BPF: threads (seeded from /proc at attach, then
+ * task creation/exit) and, when kmem tracing is on, kernel allocations. */
+struct ms_proc_stats {
+	__s64 threads;
+	__u64 threads_created;
+	__s64 kmem_inuse;	/* bytes of slab allocations made in this process's
+				 * context and not yet freed (freed anywhere) */
+	__u64 kmem_allocs;
+	__u64 kmem_frees;
+};
+
+struct ms_kptr_val {
+	__u32 tgid;
+	__u32 __pad;
+	__u64 size;
+};
+
+#define MS_KPTR_ENTRIES		(1 << 17)
+
 #define MS_EVF_WATCHED		(1u << 0)	/* the process was in the pids map */
 #define MS_EV_FILENAME_LEN	256
 
@@ -192,5 +211,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 48, "ms_inflight ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 8, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_rss) == 56, "ms_rss ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_proc_stats) == 40, "ms_proc_stats ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_kptr_val) == 16, "ms_kptr_val ABI");
 
 #endif /* MEMSIGHT_ABI_H */

@@ -356,6 +356,17 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	{
 		struct ms_rss r;
 
+		struct ms_proc_stats ps;
+
+		if (ms_session__procstats(s, t->pid, &ps) == 0) {
+			p->have_procstats = true;
+			p->threads = ps.threads;
+			p->threads_created = ps.threads_created;
+			p->kmem = ms_session__kmem(s);
+			p->kmem_inuse = ps.kmem_inuse;
+			p->kmem_allocs = ps.kmem_allocs;
+			p->kmem_frees = ps.kmem_frees;
+		}
 		if (ms_session__rss(s, t->pid, &r) == 0) {
 			p->have_rss_events = true;
 			p->rss_peak_bytes = (uint64_t)(r.peak_pages > 0 ? r.peak_pages : 0) * 4096;

@@ -62,6 +62,7 @@ struct cli {
 	bool growth;
 	bool faults;
 	bool explain;
+	bool kmem;
 	bool have_duration;
 	const char *socket;
 	enum ctl_selector sel;
@@ -150,6 +151,9 @@ static void usage(FILE *f)
 		"  -v, --verbose        debug output, including libbpf's\n"
 		"      --socket PATH    memsightd's control socket (default $MEMSIGHT_SOCKET or\n"
 		"                       " MS_DEFAULT_SOCKET ")\n"
+		"      --kmem           also count kernel (slab) allocations made in the process's\n"
+		"                       context (kmem tracepoints: every slab allocation on the\n"
+		"                       host runs a filter while this is on)\n"
 		"      --go-sample-bytes N  Go programs: sample runtime.mallocgc every N bytes on\n"
 		"                       average (default 524288, the Go runtime's own rate)\n"
 		"      --legacy-links   one perf-event uprobe per function instead of uprobe_multi\n"
@@ -174,6 +178,7 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 		{ "go-sample-bytes", required_argument, NULL, 'g' },
 		{ "growth", no_argument, NULL, 'G' },
 		{ "faults", no_argument, NULL, 'T' },
+		{ "kmem", no_argument, NULL, 'K' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "comm", required_argument, NULL, 'C' },
 		{ "exe", required_argument, NULL, 'E' },
@@ -236,6 +241,10 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 			break;
 		case 'G':
 			c->growth = true;
+			break;
+		case 'K':
+			c->kmem = true;
+			c->standalone = true;
 			break;
 		case 'T':
 			c->faults = true;
@@ -442,7 +451,7 @@ done:
 static int run_observation(struct cli *c)
 {
 	struct ms_session_opts so = { .no_multi = c->legacy_links,
-				      .go_sample_bytes = c->go_sample_bytes };
+				      .go_sample_bytes = c->go_sample_bytes, .kmem = c->kmem };
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;

@@ -113,6 +113,12 @@ struct ms_profile {
 	bool have_rss_events;		/* from the rss_stat tracepoint */
 	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
 	uint64_t rss_updates;		/* RSS changes seen */
+	bool have_procstats;		/* threads (and kmem) counted by BPF */
+	int64_t threads;
+	uint64_t threads_created;
+	bool kmem;			/* kmem tracing was on */
+	int64_t kmem_inuse;
+	uint64_t kmem_allocs, kmem_frees;
 	struct ms_loss loss;		/* global counters at snapshot time */
 	struct ms_go_info go;
 	size_t nstacks;

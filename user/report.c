@@ -181,6 +181,11 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 		if (p->have_rss_events)
 			fprintf(out, "RSS peak since attach %s (%" PRIu64 " changes seen by rss_stat)\n",
 				report__human_bytes(p->rss_peak_bytes, a, sizeof(a)), p->rss_updates);
+		if (p->kmem)
+			fprintf(out, "kernel (slab) memory allocated in its context, still in use: %s "
+				"(%" PRIu64 " allocations, %" PRIu64 " frees since attach)\n",
+				report__human_bytes(p->kmem_inuse > 0 ? p->kmem_inuse : 0, a, sizeof(a)),
+				p->kmem_allocs, p->kmem_frees);
 	} else if (p->exited) {
 		fprintf(out, "process exited during observation: figures are up to its exit\n");
 	}
@@ -303,6 +308,18 @@ void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 		}
 		jw__end_object(w);
 		jw__kv_uint(w, "threads", p->status.threads);
+	}
+	if (p->have_procstats) {
+		jw__kv_int(w, "threads_counted", p->threads);
+		jw__kv_uint(w, "threads_created", p->threads_created);
+	}
+	if (p->kmem) {
+		jw__name(w, "kmem");
+		jw__start_object(w);
+		jw__kv_int(w, "inuse_bytes", p->kmem_inuse);
+		jw__kv_uint(w, "allocs", p->kmem_allocs);
+		jw__kv_uint(w, "frees", p->kmem_frees);
+		jw__end_object(w);
 	}
 	loss_json(&p->loss, w);
 	go_json(&p->go, w);

@@ -78,7 +78,8 @@ struct ms_session {
 	struct reaper *reaper;
 	struct ms_target *targets;
 	struct ms_lib *libs;
-	struct bpf_link *tp_links[5];
+	struct bpf_link *tp_links[10];
+	bool kmem;
 	uint32_t next_gen;
 	bool multi;		/* uprobe_multi links (kernel >= 6.6) */
 	bool system_scope;
@@ -437,6 +438,15 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	bpf_map__set_max_entries(s->skel->maps.pids, o.max_pids ?: MS_DEF_PIDS);
 	/* kernels without one of the mm tracepoints still get everything else */
 	disable_missing_tracepoints(s->skel);
+	/* kmem tracepoints fire for every slab allocation on the host: opt-in */
+	s->kmem = o.kmem;
+	if (!o.kmem) {
+		bpf_program__set_autoload(s->skel->progs.ms_kmalloc, false);
+		bpf_program__set_autoload(s->skel->progs.ms_kmem_cache_alloc, false);
+		bpf_program__set_autoload(s->skel->progs.ms_kfree, false);
+		bpf_program__set_autoload(s->skel->progs.ms_kmem_cache_free, false);
+		bpf_map__set_max_entries(s->skel->maps.kptrs, 1);
+	}
 	s->skel->rodata->fault_sample = o.fault_sample ?: MS_DEF_FAULT_SAMPLE;
 	s->multi = !o.no_multi && probe_uprobe_multi();
 	if (s->multi) {
@@ -472,6 +482,19 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		s->tp_links[3] = bpf_program__attach(s->skel->progs.ms_fault);
 	if (bpf_program__autoload(s->skel->progs.ms_oom_victim))
 		s->tp_links[4] = bpf_program__attach(s->skel->progs.ms_oom_victim);
+	s->tp_links[5] = bpf_program__attach(s->skel->progs.ms_newtask);
+	if (s->kmem) {
+		s->tp_links[6] = bpf_program__attach(s->skel->progs.ms_kmalloc);
+		s->tp_links[7] = bpf_program__attach(s->skel->progs.ms_kmem_cache_alloc);
+		s->tp_links[8] = bpf_program__attach(s->skel->progs.ms_kfree);
+		s->tp_links[9] = bpf_program__attach(s->skel->progs.ms_kmem_cache_free);
+		if (!s->tp_links[6] || !s->tp_links[7] || !s->tp_links[8] || !s->tp_links[9]) {
+			err = -errno;
+			seterr(errbuf, errlen, "cannot attach the kmem tracepoints: %s",
+			       strerror(-err));
+			goto fail;
+		}
+	}
 	if (!s->tp_links[0] || !s->tp_links[1]) {
 		err = -errno;
 		seterr(errbuf, errlen, "cannot attach the process exec/exit tracepoints: %s",
@@ -622,8 +645,10 @@ static void purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t
 	      offsetof(struct ms_live_key, gen), tgid, all, keep_gen);
 	purge(bpf_map__fd(s->skel->maps.aggs), sizeof(struct ms_agg_key),
 	      offsetof(struct ms_agg_key, gen), tgid, all, keep_gen);
-	if (all)
+	if (all) {
 		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.rss), &tgid);
+		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.procstats), &tgid);
+	}
 	gc_stacks(s);
 }
 
@@ -1050,6 +1075,15 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       "table holds?)", pid, strerror(-err));
 		goto fail;
 	}
+	{
+		/* threads that exist now; BPF counts creations and exits from here */
+		struct ms_proc_stats ps = {};
+		struct ms_proc_status st;
+
+		if (procfs__read_status("/proc", pid, &st) == 0)
+			ps.threads = st.threads;
+		bpf_map_update_elem(bpf_map__fd(s->skel->maps.procstats), &tgid, &ps, BPF_ANY);
+	}
 	for (size_t i = 0; i < t->maps.n; i++) {
 		const struct ms_map *m = &t->maps.v[i];
 		bool seen = false;
@@ -1158,6 +1192,18 @@ int ms_session__counters_fd(const struct ms_session *s)
 int ms_session__pids_fd(const struct ms_session *s)
 {
 	return bpf_map__fd(s->skel->maps.pids);
+}
+
+int ms_session__procstats(const struct ms_session *s, pid_t pid, struct ms_proc_stats *ret)
+{
+	uint32_t tgid = pid;
+
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.procstats), &tgid, ret) ? -errno : 0;
+}
+
+bool ms_session__kmem(const struct ms_session *s)
+{
+	return s->kmem;
 }
 
 int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret)

@@ -37,6 +37,7 @@ struct ms_session_opts {
 	bool system_scope;		/* pid -1 links per library + in-kernel filter */
 	uint64_t go_sample_bytes;	/* 0: MS_DEF_GO_SAMPLE_BYTES */
 	uint32_t fault_sample;		/* 0: MS_DEF_FAULT_SAMPLE (every Nth page fault) */
+	bool kmem;			/* also count slab allocations per process */
 };
 
 struct ms_linkset;
@@ -139,5 +140,7 @@ int ms_session__pids_fd(const struct ms_session *s);
 int ms_session__events_fd(const struct ms_session *s);
 /* RSS as the rss_stat tracepoint saw it (-ENOENT before its first change). */
 int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret);
+int ms_session__procstats(const struct ms_session *s, pid_t pid, struct ms_proc_stats *ret);
+bool ms_session__kmem(const struct ms_session *s);
 
 #endif /* MEMSIGHT_SESSION_H */

@@ -32,3 +32,13 @@ check "explain: the lines add up to RSS" \
 	"$(jq '([.bytes[]] | add) == .rss_bytes' "$TMP/explain.json")" true
 "$MS" explain -p "$TPID" -d 0.5 > "$TMP/explain.txt" 2>/dev/null
 check_cmd "explain text names the category" grep -qE '200\.[0-9]+ MiB .*other anonymous mappings' "$TMP/explain.txt"
+
+# threads counted from task creation/exit, and (opt-in) kernel allocations
+start_target "$O/tests/targets/kuser" "$TMP/k.out"
+start_memsight "$TMP/k.json" "$TMP/k.err" top -p "$TPID" -d 0 --kmem --json
+kill -USR1 "$TPID"
+wait_for "$TMP/k.out" '^done' 10
+kill -INT "$MPID"; wait "$MPID"
+check "threads counted by BPF: 1 + 8 created" "$(jq -c '[.threads_counted, .threads_created, .threads]' "$TMP/k.json")" "[9,8,9]"
+check "kmem: 400 pipes' slab memory in use (>= 256 KiB)" "$(jq '.kmem.inuse_bytes >= 262144' "$TMP/k.json")" true
+kill "$TPID"
