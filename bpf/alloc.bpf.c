@@ -15,6 +15,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Sampled mode for C allocations: 0 records every call (set before load). */
+const volatile __u64 c_sample_bytes = 0;
+
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_addr,
 				 __u64 out_ptr, __u32 flags)
 {
@@ -31,6 +34,13 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 		count(MS_CNT_NESTED);
 		return 0;
 	}
+	/*
+	 * Sampled mode: an unsampled call still leaves its state (flagged), so
+	 * calls nested in it stay nested; a realloc of a pointer we hold must
+	 * still free it. No stack walk, no table update for either.
+	 */
+	if (c_sample_bytes && !(flags & MS_INF_IGNORE) && !sample_take(1, size))
+		flags |= old_addr ? MS_INF_FREE_ONLY : MS_INF_IGNORE;
 	n.size = size;
 	n.old_addr = old_addr;
 	n.out_ptr = out_ptr;
@@ -148,6 +158,12 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	cfg = watched(tgid);
 	if (!cfg)
 		return 0;
+	if (s.flags & MS_INF_FREE_ONLY) {
+		/* unsampled realloc: the old block (if sampled) is gone, unless it failed */
+		if (s.old_addr && (addr || s.size == 0))
+			account_free(tgid, cfg->gen, s.old_addr);
+		return 0;
+	}
 
 	switch (s.kind) {
 	case MS_KIND_POSIX_MEMALIGN:

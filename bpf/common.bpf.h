@@ -97,4 +97,46 @@ static __always_inline struct ms_pid_cfg *watched(__u32 tgid)
 	return bpf_map_lookup_elem(&pids, &tgid);
 }
 
+/* -ln(u) * sample_bytes, filled by user space (MS_SAMPLE_TABLE entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MS_SAMPLE_TABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_gaps SEC(".maps") __weak;
+
+/* Per CPU: bytes left until the next sample (< 0: take one); [0] Go, [1] C. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __s64);
+} sample_left SEC(".maps") __weak;
+
+static __always_inline __s64 next_gap(void)
+{
+	__u32 i = bpf_get_prandom_u32() % MS_SAMPLE_TABLE;
+	__u64 *g = bpf_map_lookup_elem(&sample_gaps, &i);
+
+	return g ? (__s64)*g : MS_DEF_GO_SAMPLE_BYTES;
+}
+
+
+/*
+ * Poisson sampling by bytes: take this allocation? Decided before any stack
+ * walk, so the cost of an unsampled call is this lookup and a subtraction.
+ */
+static __always_inline bool sample_take(__u32 which, __u64 size)
+{
+	__s64 *left = bpf_map_lookup_elem(&sample_left, &which);
+
+	if (!left)
+		return true;
+	*left -= size;
+	if (*left >= 0)
+		return false;
+	*left = next_gap();
+	return true;
+}
+
 #endif /* MEMSIGHT_COMMON_BPF_H */

@@ -18,38 +18,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* -ln(u) * sample_bytes, filled by user space (MS_SAMPLE_TABLE entries). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MS_SAMPLE_TABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} sample_gaps SEC(".maps");
-
-/* Per CPU: bytes left until the next sample (< 0: take one). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __s64);
-} sample_left SEC(".maps");
-
-static __always_inline __s64 next_gap(void)
-{
-	__u32 i = bpf_get_prandom_u32() % MS_SAMPLE_TABLE;
-	__u64 *g = bpf_map_lookup_elem(&sample_gaps, &i);
-
-	return g ? (__s64)*g : MS_DEF_GO_SAMPLE_BYTES;
-}
-
 SEC("uprobe")
 int ms_go_malloc(struct pt_regs *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct ms_agg_key ak = { .tgid = tgid, .kind = MS_KIND_GO };
 	struct ms_pid_cfg *cfg = watched(tgid);
 	struct ms_agg_val *av;
-	__s64 *left;
 	__u64 size;
 	long sid;
 
@@ -62,13 +37,8 @@ int ms_go_malloc(struct pt_regs *ctx)
 	} else {
 		size = ctx->ax;
 	}
-	left = bpf_map_lookup_elem(&sample_left, &zero);
-	if (!left)
+	if (!sample_take(0, size))
 		return 0;
-	*left -= size;
-	if (*left >= 0)
-		return 0;
-	*left = next_gap();
 	count(MS_CNT_GO_SAMPLES);
 
 	sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);

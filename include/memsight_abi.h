@@ -117,7 +117,8 @@ struct ms_inflight {
 	__u32 flags;		/* MS_INF_* */
 };
 
-#define MS_INF_IGNORE		(1u << 0)	/* tracked for nesting only (file mmap) */
+#define MS_INF_IGNORE		(1u << 0)	/* tracked for nesting only (file mmap, unsampled) */
+#define MS_INF_FREE_ONLY	(1u << 1)	/* unsampled realloc: only free the old block */
 #define MS_INFLIGHT_STALE_NS	(2ull * 1000 * 1000 * 1000)
 
 /* Per-process settings; presence in the pid filter map means "watched". */

@@ -353,6 +353,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
+	p->c_sample_bytes = ms_session__c_sample_bytes(s);
 	{
 		struct ms_rss r;
 
@@ -393,6 +394,18 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		};
 		uint32_t n = 0;
 
+		if (g->k.kind <= MS_KIND_MMAP && ms_session__c_sample_bytes(s)) {
+			/* sampled mode: estimate what the samples stand for, in use and in all */
+			uint64_t c = ms_session__c_sample_bytes(s), ac, ab, ic, ib;
+
+			folded__unsample(tmpl.alloc_count, tmpl.alloc_bytes, c, &ac, &ab);
+			folded__unsample(tmpl.alloc_count - tmpl.free_count,
+					 tmpl.alloc_bytes - tmpl.free_bytes, c, &ic, &ib);
+			tmpl.alloc_count = ac;
+			tmpl.alloc_bytes = ab;
+			tmpl.free_count = ac > ic ? ac - ic : 0;
+			tmpl.free_bytes = ab > ib ? ab - ib : 0;
+		}
 		if (g->k.kind == MS_KIND_GO) {
 			/* raw samples: estimate what they stand for, as pprof does */
 			folded__unsample(tmpl.alloc_count, tmpl.alloc_bytes,

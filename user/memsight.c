@@ -58,6 +58,7 @@ struct cli {
 	bool pretty;
 	bool legacy_links;
 	uint64_t go_sample_bytes;
+	uint64_t sample_bytes;
 	bool standalone;	/* -p given: observe here, not through memsightd */
 	bool growth;
 	bool faults;
@@ -151,6 +152,9 @@ static void usage(FILE *f)
 		"  -v, --verbose        debug output, including libbpf's\n"
 		"      --socket PATH    memsightd's control socket (default $MEMSIGHT_SOCKET or\n"
 		"                       " MS_DEFAULT_SOCKET ")\n"
+		"      --sample-bytes N sampled mode: record one allocation every N bytes on\n"
+		"                       average (Poisson, decided in BPF before any stack walk);\n"
+		"                       figures are unbiased estimates. Also sets the Go rate.\n"
 		"      --kmem           also count kernel (slab) allocations made in the process's\n"
 		"                       context (kmem tracepoints: every slab allocation on the\n"
 		"                       host runs a filter while this is on)\n"
@@ -176,6 +180,7 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 		{ "pretty", no_argument, NULL, 'P' },
 		{ "legacy-links", no_argument, NULL, 'L' },
 		{ "go-sample-bytes", required_argument, NULL, 'g' },
+		{ "sample-bytes", required_argument, NULL, 'b' },
 		{ "growth", no_argument, NULL, 'G' },
 		{ "faults", no_argument, NULL, 'T' },
 		{ "kmem", no_argument, NULL, 'K' },
@@ -250,14 +255,19 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 			c->faults = true;
 			c->standalone = true;	/* observed here: needs the fault stream */
 			break;
-		case 'g': {
+		case 'g':
+		case 'b': {
 			unsigned int v;
 
 			if (parse_uint(optarg, &v) || v == 0) {
-				pr_err("invalid --go-sample-bytes '%s'\n", optarg);
+				pr_err("invalid %s '%s'\n", opt == 'g' ? "--go-sample-bytes" :
+				       "--sample-bytes", optarg);
 				return -EINVAL;
 			}
-			c->go_sample_bytes = v;
+			if (opt == 'g')
+				c->go_sample_bytes = v;
+			else
+				c->sample_bytes = v;
 			break;
 		}
 		case 'S':
@@ -451,7 +461,8 @@ done:
 static int run_observation(struct cli *c)
 {
 	struct ms_session_opts so = { .no_multi = c->legacy_links,
-				      .go_sample_bytes = c->go_sample_bytes, .kmem = c->kmem };
+				      .go_sample_bytes = c->go_sample_bytes, .kmem = c->kmem,
+				      .c_sample_bytes = c->sample_bytes };
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;

@@ -103,6 +103,7 @@ struct ms_profile {
 	uint64_t start_time_ticks;	/* /proc/PID/stat start time: pid + this = identity */
 	uint64_t duration_ns;		/* how long allocations were observed */
 	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
+	uint64_t c_sample_bytes;	/* C allocations were sampled (figures unsampled) */
 	bool exited;			/* target exited during observation */
 	bool execed;			/* target exec'd: figures are for the new image */
 	bool have_growth;		/* growth_per_min filled in */

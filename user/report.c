@@ -193,6 +193,9 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	if (p->execed)
 		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
+	if (p->c_sample_bytes)
+		fprintf(out, "note: sampled mode, one sample every %s on average: figures are "
+			"estimates\n", report__human_bytes(p->c_sample_bytes, e, sizeof(e)));
 	if (o->growth && p->have_growth)
 		fprintf(out, "growth: %+.0f B/min in use over the last %.0f s; stacks ranked by growth\n",
 			p->total_growth_per_min, p->growth_window_s);
@@ -292,6 +295,7 @@ void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 	jw__kv_uint(w, "alloc_count", p->alloc_count);
 	/* the Go runtime's heap profile goes back to the process's start */
 	jw__kv_bool(w, "since_attach_only", !p->go.heap_profile);
+	jw__kv_uint(w, "sample_bytes", p->c_sample_bytes);
 	jw__end_object(w);
 	if (p->have_status) {
 		jw__name(w, "rss");

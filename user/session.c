@@ -84,6 +84,7 @@ struct ms_session {
 	bool multi;		/* uprobe_multi links (kernel >= 6.6) */
 	bool system_scope;
 	uint64_t go_sample_bytes;
+	uint64_t c_sample_bytes;
 };
 
 /* Functions probed in an allocator module, in priority order: when two
@@ -448,6 +449,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		bpf_map__set_max_entries(s->skel->maps.kptrs, 1);
 	}
 	s->skel->rodata->fault_sample = o.fault_sample ?: MS_DEF_FAULT_SAMPLE;
+	s->c_sample_bytes = o.c_sample_bytes;
+	s->skel->rodata->c_sample_bytes = o.c_sample_bytes;
 	s->multi = !o.no_multi && probe_uprobe_multi();
 	if (s->multi) {
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_go_malloc,
@@ -467,7 +470,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 			       "the verifier log)", strerror(-err));
 		goto fail;
 	}
-	s->go_sample_bytes = o.go_sample_bytes ?: MS_DEF_GO_SAMPLE_BYTES;
+	/* one table of gaps serves both: --sample-bytes sets the mean for both */
+	s->go_sample_bytes = o.c_sample_bytes ?: o.go_sample_bytes ?: MS_DEF_GO_SAMPLE_BYTES;
 	err = fill_sample_gaps(bpf_map__fd(s->skel->maps.sample_gaps), s->go_sample_bytes);
 	if (err) {
 		seterr(errbuf, errlen, "cannot set up sampling: %s", strerror(-err));
@@ -1123,6 +1127,11 @@ fail_filter:
 fail:
 	target_free(s, t);
 	return err;
+}
+
+uint64_t ms_session__c_sample_bytes(const struct ms_session *s)
+{
+	return s->c_sample_bytes;
 }
 
 uint64_t ms_session__go_sample_bytes(const struct ms_session *s)

@@ -38,6 +38,8 @@ struct ms_session_opts {
 	uint64_t go_sample_bytes;	/* 0: MS_DEF_GO_SAMPLE_BYTES */
 	uint32_t fault_sample;		/* 0: MS_DEF_FAULT_SAMPLE (every Nth page fault) */
 	bool kmem;			/* also count slab allocations per process */
+	uint64_t c_sample_bytes;	/* sampled mode for C allocations; 0: every call.
+					 * Also the Go sampling mean when set. */
 };
 
 struct ms_linkset;
@@ -108,6 +110,9 @@ bool ms_target__alive(const struct ms_target *t);
 
 /* Close detached processes' links on a background thread (daemon use). */
 int ms_session__async_detach(struct ms_session *s);
+
+/* Mean bytes between two sampled C allocations; 0: every allocation recorded. */
+uint64_t ms_session__c_sample_bytes(const struct ms_session *s);
 
 /* Mean bytes between two sampled Go allocations. */
 uint64_t ms_session__go_sample_bytes(const struct ms_session *s);
