@@ -18,36 +18,21 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-SEC("uprobe")
-int ms_go_malloc(struct pt_regs *ctx)
+/* Book one sampled Go allocation of size bytes under the current stack. */
+static __always_inline int go_record(struct pt_regs *ctx, struct ms_pid_cfg *cfg, __u32 tgid,
+				     __u64 size)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct ms_agg_key ak = { .tgid = tgid, .kind = MS_KIND_GO };
-	struct ms_pid_cfg *cfg = watched(tgid);
+	struct ms_agg_key ak = { .tgid = tgid, .kind = MS_KIND_GO, .gen = cfg->gen };
 	struct ms_agg_val *av;
-	__u64 size;
 	long sid;
 
-	if (!cfg)
-		return 0;
-	if (cfg->flags & MS_PIDF_GO_STACK_ABI) {
-		/* Go < 1.17: size is the first stack argument */
-		if (bpf_probe_read_user(&size, sizeof(size), (void *)(PT_REGS_SP(ctx) + 8)))
-			return 0;
-	} else {
-		size = ctx->ax;
-	}
-	if (!sample_take(0, size))
-		return 0;
 	count(MS_CNT_GO_SAMPLES);
-
 	sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	if (sid == -EEXIST)
 		count(MS_CNT_STACK_COLLISION);
 	else if (sid < 0)
 		count(MS_CNT_STACK_ERR);
 	ak.stack_id = sid < 0 ? -1 : sid;
-	ak.gen = cfg->gen;
 	av = bpf_map_lookup_elem(&aggs, &ak);
 	if (!av) {
 		static const struct ms_agg_val z;
@@ -63,4 +48,49 @@ int ms_go_malloc(struct pt_regs *ctx)
 	__sync_fetch_and_add(&av->alloc_bytes, size);
 	__sync_fetch_and_add(&av->alloc_count, 1);
 	return 0;
+}
+
+/* Every Go allocation: costs a trap each, even when not sampled. */
+SEC("uprobe")
+int ms_go_malloc(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_pid_cfg *cfg = watched(tgid);
+	__u64 size;
+
+	if (!cfg)
+		return 0;
+	if (cfg->flags & MS_PIDF_GO_STACK_ABI) {
+		/* Go < 1.17: size is the first stack argument */
+		if (bpf_probe_read_user(&size, sizeof(size), (void *)(PT_REGS_SP(ctx) + 8)))
+			return 0;
+	} else {
+		size = ctx->ax;
+	}
+	if (!sample_take(0, size))
+		return 0;
+	return go_record(ctx, cfg, tgid, size);
+}
+
+/*
+ * runtime.mProf_Malloc(p, size): the runtime's own sampler already chose
+ * this allocation (one per runtime.MemProfileRate bytes), so the probe traps
+ * only that often: the cheap way to profile a busy Go service.
+ */
+SEC("uprobe")
+int ms_go_mprof(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_pid_cfg *cfg = watched(tgid);
+	__u64 size;
+
+	if (!cfg)
+		return 0;
+	if (cfg->flags & MS_PIDF_GO_STACK_ABI) {
+		if (bpf_probe_read_user(&size, sizeof(size), (void *)(PT_REGS_SP(ctx) + 16)))
+			return 0;
+	} else {
+		size = ctx->bx;
+	}
+	return go_record(ctx, cfg, tgid, size);
 }

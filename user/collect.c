@@ -255,7 +255,9 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 	g->present = true;
 	snprintf(g->version, sizeof(g->version), "%s", t->go_version);
 	g->probed = t->go_probed;
-	g->sample_bytes = ms_session__go_sample_bytes(s);
+	g->runtime_sampler = t->go_mprof;
+	g->rate_set = t->go_rate_set;
+	g->sample_bytes = t->go_mprof ? (uint64_t)t->go_rate : ms_session__go_sample_bytes(s);
 	if (!alive) {
 		g->runtime_err = -ESRCH;
 		g->runtime_reason = strdup("the process has exited");
@@ -409,8 +411,9 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		if (g->k.kind == MS_KIND_GO) {
 			/* raw samples: estimate what they stand for, as pprof does */
 			folded__unsample(tmpl.alloc_count, tmpl.alloc_bytes,
-					 ms_session__go_sample_bytes(s), &tmpl.alloc_count,
-					 &tmpl.alloc_bytes);
+					 t->go_mprof ? (uint64_t)t->go_rate :
+					 ms_session__go_sample_bytes(s),
+					 &tmpl.alloc_count, &tmpl.alloc_bytes);
 		}
 		if (g->oldest_ts) {
 			uint64_t now_ns = now.tv_sec * 1000000000ull + now.tv_nsec;

@@ -338,6 +338,16 @@ void goproc_heap_profile__free(struct goproc_heap_profile *p);
  * (0, 0); rate <= 1 leaves it unscaled. Apply it per bucket (all objects of
  * a bucket have one size), not to totals.
  */
+/* runtime.MemProfileRate: 0 and *ret > 0 when the runtime samples allocations;
+ * -ENODATA (reason says why) when profiling is off. */
+int goproc__mem_profile_rate(struct goproc *gp, int64_t *ret);
+/*
+ * Set runtime.MemProfileRate, the runtime's public knob for its own
+ * allocation sampler (what a program importing net/http/pprof keeps on).
+ * The only write memsight ever makes into a target.
+ */
+int goproc__set_mem_profile_rate(struct goproc *gp, int64_t rate);
+
 void goproc__heap_unsample(const struct goproc_heap_counts *sampled, int64_t rate,
 			   struct goproc_heap_counts *ret);
 

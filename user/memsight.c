@@ -64,6 +64,7 @@ struct cli {
 	bool faults;
 	bool explain;
 	bool kmem;
+	bool go_mallocgc;
 	bool have_duration;
 	const char *socket;
 	enum ctl_selector sel;
@@ -155,6 +156,10 @@ static void usage(FILE *f)
 		"      --sample-bytes N sampled mode: record one allocation every N bytes on\n"
 		"                       average (Poisson, decided in BPF before any stack walk);\n"
 		"                       figures are unbiased estimates. Also sets the Go rate.\n"
+		"      --go-mallocgc    Go: probe every runtime.mallocgc call (every allocation\n"
+		"                       traps) instead of the runtime's own sampler, which\n"
+		"                       memsight otherwise uses and, if off, turns on by setting\n"
+		"                       runtime.MemProfileRate (its only write into a target)\n"
 		"      --kmem           also count kernel (slab) allocations made in the process's\n"
 		"                       context (kmem tracepoints: every slab allocation on the\n"
 		"                       host runs a filter while this is on)\n"
@@ -184,6 +189,7 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 		{ "growth", no_argument, NULL, 'G' },
 		{ "faults", no_argument, NULL, 'T' },
 		{ "kmem", no_argument, NULL, 'K' },
+		{ "go-mallocgc", no_argument, NULL, 'M' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "comm", required_argument, NULL, 'C' },
 		{ "exe", required_argument, NULL, 'E' },
@@ -246,6 +252,10 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 			break;
 		case 'G':
 			c->growth = true;
+			break;
+		case 'M':
+			c->go_mallocgc = true;
+			c->standalone = true;
 			break;
 		case 'K':
 			c->kmem = true;
@@ -462,7 +472,8 @@ static int run_observation(struct cli *c)
 {
 	struct ms_session_opts so = { .no_multi = c->legacy_links,
 				      .go_sample_bytes = c->go_sample_bytes, .kmem = c->kmem,
-				      .c_sample_bytes = c->sample_bytes };
+				      .c_sample_bytes = c->sample_bytes,
+				      .go_mallocgc = c->go_mallocgc };
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;
@@ -503,9 +514,15 @@ static int run_observation(struct cli *c)
 		pr_info("attached to PID %d (%s): %u probes in %s (%s)\n", t->pid, t->comm,
 			t->modules[i].nprobes, t->modules[i].path,
 			ms_session__multi(s) ? "uprobe_multi links" : "per-function links");
-	if (t->go_probed)
+	if (t->go_probed && t->go_mprof)
+		pr_info("attached to PID %d (%s): runtime.mProf_Malloc in %s (%s; the runtime's own "
+			"sampler, one per %lld bytes%s; entry probe only)\n", t->pid, t->comm, t->exe,
+			t->go_version, (long long)t->go_rate,
+			t->go_rate_set ? ", turned on by memsight through runtime.MemProfileRate" : "");
+	else if (t->go_probed)
 		pr_info("attached to PID %d (%s): runtime.mallocgc in %s (%s; entry probe only, "
-			"sampled every %llu bytes on average)\n", t->pid, t->comm, t->exe, t->go_version,
+			"sampled every %llu bytes on average; every Go allocation traps)\n", t->pid,
+			t->comm, t->exe, t->go_version,
 			(unsigned long long)ms_session__go_sample_bytes(s));
 	if (c->duration > 0)
 		pr_info("observing for %g s (Ctrl-C to stop early); allocations made before now "

@@ -78,7 +78,9 @@ struct ms_go_group {
 struct ms_go_info {
 	bool present;			/* the executable is a Go program */
 	char version[32];
-	bool probed;			/* runtime.mallocgc sampled */
+	bool probed;			/* Go allocations sampled */
+	bool runtime_sampler;		/* ... through the runtime's own sampler (mProf_Malloc) */
+	bool rate_set;			/* memsight turned the runtime's sampler on */
 	uint64_t sample_bytes;		/* mean bytes between samples */
 	int runtime_err;		/* 0, or why goroutines/heap are missing */
 	char *runtime_reason;

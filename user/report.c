@@ -81,9 +81,15 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			fputc('\n', out);
 		}
 	}
-	if (g->probed)
+	if (g->probed && g->runtime_sampler)
+		fprintf(out, "note: Go allocations (via go) are the runtime's own samples, one per %s "
+			"on average, since attach: estimates%s\n",
+			report__human_bytes(g->sample_bytes, a, sizeof(a)),
+			g->rate_set ? " (memsight turned the sampler on: runtime.MemProfileRate)" : "");
+	else if (g->probed)
 		fprintf(out, "note: Go allocations (via go) are sampled every %s on average since "
-			"attach: estimates\n", report__human_bytes(g->sample_bytes, a, sizeof(a)));
+			"attach by a probe on every mallocgc call: estimates\n",
+			report__human_bytes(g->sample_bytes, a, sizeof(a)));
 	if (g->heap_profile)
 		fprintf(out, "note: Go heap in use by stack (via go-heap) is the runtime's own profile "
 			"(every %s, as of the last GC, since the process started): estimates\n",
@@ -99,7 +105,10 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 	jw__name(w, "go");
 	jw__start_object(w);
 	jw__kv_string(w, "version", g->version);
-	jw__kv_bool(w, "mallocgc_sampled", g->probed);
+	jw__kv_bool(w, "allocations_sampled", g->probed);
+	jw__kv_string(w, "sampler", !g->probed ? NULL : g->runtime_sampler ?
+		      "runtime (mProf_Malloc)" : "mallocgc probe");
+	jw__kv_bool(w, "sampler_turned_on_by_memsight", g->rate_set);
 	jw__kv_uint(w, "sample_bytes", g->sample_bytes);
 	jw__kv_bool(w, "heap_profile", g->heap_profile);
 	if (g->heap_profile)

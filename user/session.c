@@ -85,6 +85,7 @@ struct ms_session {
 	bool system_scope;
 	uint64_t go_sample_bytes;
 	uint64_t c_sample_bytes;
+	bool go_mallocgc;
 };
 
 /* Functions probed in an allocator module, in priority order: when two
@@ -450,10 +451,13 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	}
 	s->skel->rodata->fault_sample = o.fault_sample ?: MS_DEF_FAULT_SAMPLE;
 	s->c_sample_bytes = o.c_sample_bytes;
+	s->go_mallocgc = o.go_mallocgc;
 	s->skel->rodata->c_sample_bytes = o.c_sample_bytes;
 	s->multi = !o.no_multi && probe_uprobe_multi();
 	if (s->multi) {
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_go_malloc,
+						      MS_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(s->skel->progs.ms_go_mprof,
 						      MS_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_entry, MS_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_alloc_ret,
@@ -985,7 +989,31 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 		snprintf(t->go_version, sizeof(t->go_version), "%s", v.str);
 	else
 		snprintf(t->go_version, sizeof(t->go_version), "go (version unknown)");
-	if (go_binary__find_func(t->gobin, "runtime.mallocgc", &entry)) {
+	/*
+	 * Prefer the runtime's own allocation sampler: probing mProf_Malloc
+	 * traps once per MemProfileRate bytes, mallocgc once per allocation
+	 * (a busy service loses most of its throughput to that). When the
+	 * sampler is off (the linker turns it off in programs without pprof),
+	 * turn it on through its public knob, runtime.MemProfileRate.
+	 */
+	if (!s->go_mallocgc && (t->goproc = goproc__open(t->pid)) != NULL) {
+		int64_t rate = 0;
+		int rc = goproc__mem_profile_rate(t->goproc, &rate);
+
+		if (rc == -ENODATA &&
+		    goproc__set_mem_profile_rate(t->goproc, s->go_sample_bytes) == 0) {
+			rate = s->go_sample_bytes;
+			t->go_rate_set = true;
+			rc = 0;
+		}
+		if (rc == 0 && rate > 0 &&
+		    go_binary__find_func(t->gobin, "runtime.mProf_Malloc", &entry) == 0) {
+			t->go_mprof = true;
+			t->go_rate = rate;
+			prog = s->skel->progs.ms_go_mprof;
+		}
+	}
+	if (!t->go_mprof && go_binary__find_func(t->gobin, "runtime.mallocgc", &entry)) {
 		seterr(errbuf, errlen, "%s is a Go program but runtime.mallocgc was not found",
 		       exe_map->path);
 		err = -ENOENT;
@@ -1011,7 +1039,8 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 		err = attach_one(t->links, prog, t->pid, path, off, 0, false);
 	}
 	if (err) {
-		seterr(errbuf, errlen, "cannot attach to runtime.mallocgc in %s: %s", exe_map->path,
+		seterr(errbuf, errlen, "cannot attach to %s in %s: %s",
+		       t->go_mprof ? "runtime.mProf_Malloc" : "runtime.mallocgc", exe_map->path,
 		       strerror(-err));
 		goto out;
 	}

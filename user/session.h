@@ -40,6 +40,8 @@ struct ms_session_opts {
 	bool kmem;			/* also count slab allocations per process */
 	uint64_t c_sample_bytes;	/* sampled mode for C allocations; 0: every call.
 					 * Also the Go sampling mean when set. */
+	bool go_mallocgc;		/* Go: probe every mallocgc call instead of the
+					 * runtime's own sampler (never writes the target) */
 };
 
 struct ms_linkset;
@@ -68,7 +70,10 @@ struct ms_target {
 	/* Go: the executable's runtime, if it is a Go program */
 	struct go_binary *gobin;	/* pclntab symbols (stripped binaries too) */
 	char go_version[32];
-	bool go_probed;			/* runtime.mallocgc is probed */
+	bool go_probed;			/* a Go allocation probe is attached */
+	bool go_mprof;			/* ... on runtime.mProf_Malloc (the runtime's sampler) */
+	bool go_rate_set;		/* memsight turned the runtime's sampler on */
+	int64_t go_rate;		/* runtime.MemProfileRate the samples come at */
 	struct goproc *goproc;		/* live runtime reader, opened on first use */
 	void *user;			/* owner's per-target state */
 	struct ms_target *next;

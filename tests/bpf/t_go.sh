@@ -5,8 +5,11 @@
 # - after N requests memsight names the leaking handler as the top Go
 #   allocator, reports >= N extra goroutines created at the `go` statement's
 #   function and line, and Go heap figures within 5% of the service's own;
-# - no return probe is ever placed on the Go program (only the entry probe
-#   on runtime.mallocgc);
+# - no return probe is ever placed on the Go program: only an entry probe,
+#   on the runtime's own sampler (runtime.mProf_Malloc, turned on through
+#   runtime.MemProfileRate when the linker had it off) or, with --go-mallocgc
+#   or when the binary is stripped, on runtime.mallocgc (and then memsight
+#   writes nothing into the target);
 # - a stripped build (-s -w) still gets names and lines from .gopclntab, and
 #   says what it cannot show;
 # - a minute of deep recursion in 64 goroutines while attached: no crash.
@@ -27,16 +30,21 @@ uprobe_links() {
 	done
 }
 
-for variant in goservice goservice-stripped; do
+for variant in goservice goservice-stripped goservice+mallocgc; do
+	bin=${variant%+*}
+	extra=()
+	[[ $variant == *+mallocgc ]] && extra=(--go-mallocgc)
 	PORT=$((25000 + RANDOM % 5000))
-	"$O/tests/targets/$variant" "127.0.0.1:$PORT" > "$TMP/$variant.out" 2>&1 &
+	"$O/tests/targets/$bin" "127.0.0.1:$PORT" > "$TMP/$variant.out" 2>&1 &
 	GPID=$!; PIDS_TO_KILL+=("$GPID")
 	wait_for "$TMP/$variant.out" '^ready' 10 || { fail "$variant did not start"; continue; }
 	start_memsight "$TMP/$variant.json" "$TMP/$variant.err" top -p "$GPID" -d 0 -n 0 --json \
-		--go-sample-bytes 16384 || { fail "$variant: memsight did not attach"; continue; }
+		--go-sample-bytes 16384 "${extra[@]}" || { fail "$variant: memsight did not attach"; continue; }
 	uprobe_links "$MPID" > "$TMP/$variant.links"
-	check "$variant: one uprobe link, the entry probe on mallocgc" \
-		"$(sort -u "$TMP/$variant.links")" "ms_go_malloc $(readlink -f "$O/tests/targets/$variant")"
+	want=ms_go_malloc
+	[ "$variant" = goservice ] && want=ms_go_mprof
+	check "$variant: one uprobe link, an entry probe ($want)" \
+		"$(sort -u "$TMP/$variant.links")" "$want $(readlink -f "$O/tests/targets/$bin")"
 	check "$variant: no return probe on the Go program" "$(grep -c ms_alloc_ret "$TMP/$variant.links")" 0
 	for i in $(seq $N); do curl -sf "http://127.0.0.1:$PORT/leak" > /dev/null || break; done
 	curl -sf "http://127.0.0.1:$PORT/stats" > "$TMP/$variant.stats"
@@ -53,6 +61,18 @@ for variant in goservice goservice-stripped; do
 		"\(.func) \(.file | split("/") | last)"' "$J")
 	check "$variant: top Go allocator is the leaking handler" "$top" "main.leakHandler main.go"
 	if [ "$variant" = goservice ]; then
+		check "$variant: runtime sampler turned on (MemProfileRate 16384)" \
+			"$(jq .profile_rate "$S") $(jq .go.sampler_turned_on_by_memsight "$J")" "16384 true"
+		held=$(jq '[.stacks[] | select(.kind == "go-heap" and .frames[0].func == "main.leakHandler") | .inuse_bytes] | add' "$J")
+		check "$variant: runtime's in-use profile holds the leak (~$N x 4 KiB, within 50%: $held)" \
+			"$(awk -v a="$held" -v n=$N 'BEGIN { t = n * 4096; d = a - t; if (d < 0) d = -d; print (d <= 0.5 * t) ? "yes" : "no" }')" yes
+	fi
+	if [ "$variant" = goservice+mallocgc ]; then
+		check "$variant: nothing written into the target (MemProfileRate still 0)" "$(jq .profile_rate "$S")" 0
+		check_cmd "$variant: says why there is no Go heap profile by stack" \
+			jq -e '.go.heap_profile_unavailable | test("linker disabled")' "$J"
+	fi
+	if [ "$variant" != goservice-stripped ]; then
 		g=$(jq .go.goroutines "$J"); sg=$(jq .goroutines "$S")
 		check "$variant: >= $N goroutines ($g)" "$([ "$g" -ge $N ] && echo yes)" yes
 		check "$variant: goroutines match runtime.NumGoroutine ($g vs $sg)" \
@@ -73,9 +93,6 @@ for variant in goservice goservice-stripped; do
 	kill "$GPID"
 done
 
-# no profile built in: the linker turned the runtime's heap profile off; said so
-check_cmd "goservice: says why there is no Go heap profile by stack" \
-	jq -e '.go.heap_profile_unavailable | test("linker disabled")' "$TMP/goservice.json"
 
 # a program that keeps the runtime's heap profile: its in-use stacks (go-heap)
 # name the function holding 64 MiB, within 10% (sampled every 16 KiB)

@@ -55,6 +55,7 @@ func statsHandler(w http.ResponseWriter, r *http.Request) {
 		"next_gc":       m.NextGC,
 		"num_gc":        uint64(m.NumGC),
 		"leaked":        uint64(len(leaked)),
+		"profile_rate":  uint64(runtime.MemProfileRate),
 	})
 }
 
