@@ -1439,6 +1439,10 @@ static int setup(struct daemon *d)
 		.max_pids = d->cfg.max_processes,
 		.no_multi = d->opts.legacy_links,
 		.system_scope = d->opts.system_scope,
+		.c_sample_bytes = d->opts.sample_bytes,
+		.go_sample_bytes = d->opts.go_sample_bytes,
+		.go_mallocgc = d->opts.go_mallocgc,
+		.kmem = d->opts.kmem,
 	};
 	struct itimerspec its = { .it_interval = { .tv_nsec = TICK_MS * 1000000 },
 				  .it_value = { .tv_nsec = TICK_MS * 1000000 } };

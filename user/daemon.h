@@ -16,6 +16,10 @@ struct daemon_opts {
 	const char *metrics_listen;	/* "host:port" or "off": overrides the config's */
 	bool system_scope;		/* pid -1 probes per library + in-kernel filter */
 	bool legacy_links;
+	uint64_t sample_bytes;		/* sampled mode for C allocations (0: every call) */
+	uint64_t go_sample_bytes;	/* Go sampling mean (0: the runtime's default) */
+	bool go_mallocgc;		/* probe mallocgc instead of the runtime's sampler */
+	bool kmem;			/* count slab allocations per process */
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit status. */

@@ -19,7 +19,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memsightd [--config FILE] [--socket PATH] [--metrics HOST:PORT|off]\n"
-		"                 [--scope process|system] [--legacy-links] [-v]\n"
+		"                 [--scope process|system] [--legacy-links] [--sample-bytes N]\n"
+		"                 [--go-sample-bytes N] [--go-mallocgc] [--kmem] [-v]\n"
 		"\n"
 		"  -c, --config FILE     configuration (default: built-in defaults; the unit uses\n"
 		"                        " MS_CONFIG_DEFAULT_PATH ")\n"
@@ -29,6 +30,11 @@ static void usage(FILE *f)
 		"                        process ever traps); system: one probe set per allocator\n"
 		"                        library for all processes, filtered in the kernel\n"
 		"      --legacy-links    per-function perf-event uprobes instead of uprobe_multi\n"
+		"      --sample-bytes N  sampled mode: one C allocation per N bytes on average\n"
+		"      --go-sample-bytes N  Go sampling rate when memsight turns it on (default 512 KiB)\n"
+		"      --go-mallocgc     probe every runtime.mallocgc call instead of the runtime's\n"
+		"                        own sampler (never writes runtime.MemProfileRate)\n"
+		"      --kmem            also count slab allocations made in watched processes\n"
 		"  -v, --verbose         debug output\n"
 		"\n"
 		"SIGHUP reloads the rules; SIGTERM detaches from everything and exits.\n");
@@ -42,6 +48,10 @@ int main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "scope", required_argument, NULL, 'S' },
 		{ "legacy-links", no_argument, NULL, 'L' },
+		{ "sample-bytes", required_argument, NULL, 'b' },
+		{ "go-sample-bytes", required_argument, NULL, 'g' },
+		{ "go-mallocgc", no_argument, NULL, 'M' },
+		{ "kmem", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -72,6 +82,27 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			o.legacy_links = true;
+			break;
+		case 'b':
+		case 'g': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (*end || !v || optarg[0] == '-') {
+				fprintf(stderr, "memsightd: invalid byte count '%s'\n", optarg);
+				return 2;
+			}
+			if (opt == 'b')
+				o.sample_bytes = v;
+			else
+				o.go_sample_bytes = v;
+			break;
+		}
+		case 'M':
+			o.go_mallocgc = true;
+			break;
+		case 'K':
+			o.kmem = true;
 			break;
 		case 'v':
 			ms_log_level = MS_LOG_DEBUG;
