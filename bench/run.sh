@@ -513,7 +513,7 @@ else
 			fi
 			wrk_rps "$port" >> "$TMP/go$cgo.att"
 			kill -INT "$MP"; wait "$MP"
-			jq -r '"\(.events.allocs) \(.events.frees)"' "$TMP/go$cgo.$r.json" >> "$TMP/go$cgo.ev"
+			jq -r '"\(.events.allocs) \(.events.frees) \(.events.go_samples // 0)"' "$TMP/go$cgo.$r.json" >> "$TMP/go$cgo.ev"
 		done
 		nat=$(median < "$TMP/go$cgo.nat")
 		if [ -n "$na" ]; then
@@ -522,14 +522,15 @@ else
 		else
 			att=$(median < "$TMP/go$cgo.att")
 			chg=$(awk -v a="$att" -v n="$nat" 'BEGIN { printf "%+.1f%%", (a - n) * 100 / n }')
-			ev=$(awk '{ a += $1; f += $2 } END { printf "allocs %d frees %d", a, f }' "$TMP/go$cgo.ev")
+			ev=$(awk '{ a += $1; f += $2; g += $3 } END { printf "allocs %d frees %d go samples %d", a, f, g }' "$TMP/go$cgo.ev")
 			printf '%-28s %10s %19s %10s %19s %8s  %s\n' "$label" "$nat" \
 				"$(minmax < "$TMP/go$cgo.nat")" "$att" "$(minmax < "$TMP/go$cgo.att")" "$chg" "$ev"
 		fi
 		kill "$gp"; wait "$gp" 2>/dev/null
 	done
-	echo "note: memsight probes the C allocator only; Go's runtime.mallocgc is not probed yet, so"
-	echo "  'attached' measures probes on libc, which the Go heap does not use"
+	echo "note: attached = memsight's default for Go: an entry probe on the runtime's own sampler"
+	echo "  (runtime.mProf_Malloc, turned on via runtime.MemProfileRate if off) plus the libc probes;"
+	echo "  'go samples' counts the Go allocations it recorded"
 fi
 
 # ---- the commands behind every figure ------------------------------------

@@ -43,6 +43,7 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.nested = sum[MS_CNT_NESTED],
 		.failed_alloc = sum[MS_CNT_FAILED_ALLOC],
 		.events_lost = sum[MS_CNT_EVENTS_LOST],
+		.go_samples = sum[MS_CNT_GO_SAMPLES],
 	};
 	return 0;
 }

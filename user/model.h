@@ -60,6 +60,7 @@ struct ms_loss {
 	uint64_t nested;
 	uint64_t failed_alloc;
 	uint64_t events_lost;	/* lifecycle events dropped (ring buffer full) */
+	uint64_t go_samples;	/* Go allocations sampled */
 };
 
 #define MS_GO_GROUPS_MAX 20

@@ -266,6 +266,7 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "frees_untracked", l->free_unknown);
 	jw__kv_uint(w, "nested_calls", l->nested);
 	jw__kv_uint(w, "failed_allocs", l->failed_alloc);
+	jw__kv_uint(w, "go_samples", l->go_samples);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
 	jw__kv_uint(w, "live_table_full", l->live_full);
