@@ -134,10 +134,50 @@ out:
 	free(vals);
 }
 
+/* Build IDs of the modules seen while building one profile (pprof mappings). */
+struct buildid_cache {
+	struct { char *path; uint8_t id[MS_BUILD_ID_MAX]; int len; } v[64];
+	int n;
+};
+
+static void frame_build_id(struct buildid_cache *bc, const char *open_path, const char *path,
+			   struct ms_frame *f)
+{
+	struct ms_elf *elf;
+	int i, len;
+
+	for (i = 0; i < bc->n; i++)
+		if (!strcmp(bc->v[i].path, path))
+			goto found;
+	if (bc->n == (int)(sizeof(bc->v) / sizeof(bc->v[0])))
+		return;
+	elf = ms_elf__open(open_path ?: path);
+	if (!elf && open_path)
+		elf = ms_elf__open(path);
+	len = elf ? ms_elf__build_id(elf, bc->v[bc->n].id, MS_BUILD_ID_MAX) : -ENOENT;
+	ms_elf__close(elf);
+	bc->v[bc->n].path = strdup(path);
+	if (!bc->v[bc->n].path)
+		return;
+	bc->v[bc->n].len = len > 0 ? len : 0;
+	i = bc->n++;
+found:
+	if (bc->v[i].len > 0 && bc->v[i].len <= (int)sizeof(f->build_id)) {
+		memcpy(f->build_id, bc->v[i].id, bc->v[i].len);
+		f->build_id_len = bc->v[i].len;
+	}
+}
+
+static void buildid_cache_free(struct buildid_cache *bc)
+{
+	for (int i = 0; i < bc->n; i++)
+		free(bc->v[i].path);
+}
+
 /* exact_ip: addr is where the thread was (an entry probe's leaf frame), not a
  * return address, so it needs no "the call is one byte back" adjustment. */
-static void symbolize_frame(struct symcache *cache, struct ms_target *t, bool alive,
-			    const struct ms_maps *maps, uint64_t addr, bool exact_ip,
+static void symbolize_frame(struct symcache *cache, struct buildid_cache *bc, struct ms_target *t,
+			    bool alive, const struct ms_maps *maps, uint64_t addr, bool exact_ip,
 			    struct ms_frame *f)
 {
 	const struct ms_map *m = ms_maps__find(maps, addr);
@@ -165,6 +205,7 @@ static void symbolize_frame(struct symcache *cache, struct ms_target *t, bool al
 	/* after exit /proc/PID is gone: the host path is our best remaining guess */
 	open_path = alive ? ms_map__open_path(pid, m) : NULL;
 	snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	frame_build_id(bc, open_path, m->path, f);
 	rc = symcache__lookup(cache, open_path ?: m->path, alive ? root : NULL, off, &sym);
 	/* /proc/PID/root of a process being torn down may be gone already */
 	if (rc && open_path)
@@ -328,6 +369,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	struct ms_maps fresh = {};
 	const struct ms_maps *maps = &t->maps;
 	struct aggs a = {};
+	struct buildid_cache bc = { .n = 0 };
 	struct ms_profile *p;
 	struct timespec now;
 	uint32_t gen;
@@ -424,7 +466,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		if (g->k.stack_id >= 0 &&
 		    bpf_map_lookup_elem(ms_session__stacks_fd(s), &g->k.stack_id, ips) == 0) {
 			while (n < MS_MAX_STACK_DEPTH && ips[n]) {
-				symbolize_frame(cache, t, alive, maps, ips[n], g->k.kind == MS_KIND_GO && n == 0,
+				symbolize_frame(cache, &bc, t, alive, maps, ips[n], g->k.kind == MS_KIND_GO && n == 0,
 						&frames[n]);
 				n++;
 			}
@@ -441,6 +483,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	}
 	ms_profile__finalize(p);
 out:
+	buildid_cache_free(&bc);
 	free(a.v);
 	ms_maps__free(&fresh);
 	if (err) {

@@ -35,6 +35,10 @@ check "pprof -top: same top 3 functions and bytes as memsight top" "$got" "$want
 check "pprof: alloc_objects of leak_a" \
 	"$(go tool pprof -top -sample_index=alloc_objects "$TMP/heap.pb.gz" 2>/dev/null | awk '$6 == "leak_a" {print $1}')" 1000
 
+bid=$(readelf -n "$O/tests/targets/leaky" | awk '/Build ID/ {print $3}')
+check "pprof: the leaky mapping carries its build ID" \
+	"$(go tool pprof -raw "$TMP/heap.pb.gz" 2>/dev/null | awk '/^Mappings/ {m = 1} m && /targets\/leaky / {print $3}' | head -1)" "$bid"
+
 # folded and SVG
 "$MS" dump "$LPID" --format folded -o "$TMP/heap.folded"
 check_cmd "folded: main;leak_a;malloc 4096000" grep -qE '(^|;)main;leak_a;malloc 4096000$' "$TMP/heap.folded"
