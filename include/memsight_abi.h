@@ -31,7 +31,8 @@ enum ms_alloc_kind {
 	MS_KIND_VALLOC,
 	MS_KIND_PVALLOC,
 	MS_KIND_MMAP,
-	MS_KIND_GO,		/* runtime.mallocgc: sampled by bytes, freed by the GC */
+	MS_KIND__MAX_C,		/* kinds below are C allocations matched with frees */
+	MS_KIND_GO = MS_KIND__MAX_C,	/* Go allocations: sampled, freed by the GC unseen */
 	MS_KIND_GO_INUSE,	/* user space only: the Go runtime's own in-use profile */
 	MS_KIND_FAULT,		/* user page faults: code that first touches new memory */
 	MS_KIND__MAX,

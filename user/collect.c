@@ -439,7 +439,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		};
 		uint32_t n = 0;
 
-		if (g->k.kind <= MS_KIND_MMAP && ms_session__c_sample_bytes(s)) {
+		if (ms_kind__tracks_inuse(g->k.kind) && ms_session__c_sample_bytes(s)) {
 			/* sampled mode: estimate what the samples stand for, in use and in all */
 			uint64_t c = ms_session__c_sample_bytes(s), ac, ab, ic, ib;
 

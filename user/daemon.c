@@ -548,17 +548,20 @@ static void snapshot(struct daemon *d, uint64_t now)
 				a->v = nv;
 				a->cap = cap;
 			}
-			/* Go samples are allocations only: the GC's frees are unseen */
+			/* Go samples and page faults have no frees to match: not in use */
 			a->v[a->n++] = (struct growth_point){
 				.stack_id = next.stack_id,
 				.kind = next.kind,
-				.inuse_bytes = next.kind == MS_KIND_GO || v.alloc_bytes <= v.free_bytes ?
+				.inuse_bytes = !ms_kind__tracks_inuse(next.kind) ||
+					       v.alloc_bytes <= v.free_bytes ?
 					       0 : v.alloc_bytes - v.free_bytes,
 			};
-			if (next.kind != MS_KIND_GO && v.alloc_count > v.free_count)
+			if (ms_kind__tracks_inuse(next.kind) && v.alloc_count > v.free_count)
 				a->inuse_count += v.alloc_count - v.free_count;
-			a->alloc_bytes += v.alloc_bytes;
-			a->alloc_count += v.alloc_count;
+			if (next.kind != MS_KIND_FAULT) {
+				a->alloc_bytes += v.alloc_bytes;
+				a->alloc_count += v.alloc_count;
+			}
 			break;
 		}
 	}

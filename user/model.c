@@ -156,7 +156,7 @@ void ms_profile__finalize(struct ms_profile *p)
 		s->inuse_count = s->alloc_count > s->free_count ? s->alloc_count - s->free_count : 0;
 		/* Go's GC frees without a call we could see: these are allocation
 		 * profiles only, and what is in use is the runtime's to say */
-		if (s->kind == MS_KIND_GO || s->kind == MS_KIND_FAULT)
+		if (!ms_kind__tracks_inuse(s->kind))
 			s->inuse_bytes = s->inuse_count = 0;
 		p->inuse_bytes += s->inuse_bytes;
 		p->inuse_count += s->inuse_count;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "memsight_abi.h"
 #include "procfs.h"
 
 struct ms_frame {
@@ -154,5 +155,15 @@ void ms_profile__sort_by_growth(struct ms_profile *p);
 void ms_frame__clear(struct ms_frame *f);
 
 const char *ms_kind__name(uint32_t kind);
+
+/*
+ * Whether a kind's records are allocations matched with frees (so alloc -
+ * free is memory in use). Go samples (the GC frees unseen) and page faults
+ * (RSS growth, not allocations) are not.
+ */
+static inline bool ms_kind__tracks_inuse(uint32_t kind)
+{
+	return kind < MS_KIND__MAX_C;
+}
 
 #endif /* MEMSIGHT_MODEL_H */

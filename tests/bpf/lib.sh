@@ -65,6 +65,7 @@ start_target() {
 # and wait until it has attached; sets MPID
 start_memsight() {
 	local out=$1 err=$2; shift 2
+	: > "$err"
 	"$MS" "$@" > "$out" 2> "$err" &
 	MPID=$!
 	PIDS_TO_KILL+=("$MPID")
@@ -145,6 +146,8 @@ stack_field() {
 # MEMSIGHT_SOCKET so the CLI talks to it
 start_daemon() {
 	export MEMSIGHT_SOCKET=$TMP/memsight.sock
+	# truncate first: the previous daemon's "ready" must not be read as this one's
+	: > "$TMP/daemon.log"
 	"$O/memsightd" --socket "$MEMSIGHT_SOCKET" "$@" > "$TMP/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS_TO_KILL+=("$DPID")

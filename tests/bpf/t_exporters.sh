@@ -37,7 +37,7 @@ check "pprof: alloc_objects of leak_a" \
 
 bid=$(readelf -n "$O/tests/targets/leaky" | awk '/Build ID/ {print $3}')
 check "pprof: the leaky mapping carries its build ID" \
-	"$(go tool pprof -raw "$TMP/heap.pb.gz" 2>/dev/null | awk '/^Mappings/ {m = 1} m && /targets\/leaky / {print $3}' | head -1)" "$bid"
+	"$(go tool pprof -raw "$TMP/heap.pb.gz" 2>/dev/null | awk '/^Mappings/ {m = 1} m && /targets\/leaky / {print $4}' | head -1)" "$bid"
 
 # folded and SVG
 "$MS" dump "$LPID" --format folded -o "$TMP/heap.folded"
