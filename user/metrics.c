@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <microhttpd.h>
 
@@ -309,6 +313,28 @@ int metrics__parse_listen(const char *s, char *host, size_t hostlen, uint16_t *r
 	return 0;
 }
 
+int ms_drop_thread_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	/* capabilities are per thread: this one keeps none, the others theirs */
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/*
+ * The HTTP thread parses what anyone on the network sends: it runs with no
+ * capabilities at all, dropped at its first connection, before reading.
+ */
+static __thread bool http_caps_dropped;
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	if (!http_caps_dropped && ms_drop_thread_caps() == 0)
+		http_caps_dropped = true;
+}
+
 struct metrics_server {
 	struct MHD_Daemon *mhd;
 	pthread_mutex_t lock;
@@ -386,6 +412,7 @@ int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
 				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)8,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 				    MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!srv->mhd) {

@@ -61,6 +61,9 @@ int metrics__render(const struct metrics_snapshot *m, FILE *out);
 int metrics__parse_listen(const char *s, char *host, size_t hostlen, uint16_t *ret_port,
 			  bool *ret_enabled);
 
+/* Drop every capability of the calling thread (others keep theirs). */
+int ms_drop_thread_caps(void);
+
 struct metrics_server;
 
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
