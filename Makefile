@@ -44,7 +44,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
 	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static \
-	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped
+	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped \
+	       $(O)/tests/targets/cxxjump
 
 .PHONY: all deps demo test unit integration clean install bench
 .DEFAULT_GOAL := all
@@ -112,6 +113,11 @@ $(O)/tests/targets/%: tests/targets/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TARGET_CFLAGS) $< -o $@ -lpthread
+
+$(O)/tests/targets/%: tests/targets/%.cc
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(TARGET_CFLAGS) $< -o $@
 
 # The same target linked statically: its malloc lives in the executable.
 $(O)/tests/targets/leaky-static: tests/targets/leaky.c
