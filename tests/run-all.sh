@@ -6,12 +6,17 @@ cd "$(dirname "$0")/.." || exit 1
 tests/run-unit.sh "$O" $(find "$O/tests/unit" -maxdepth 1 -type f -name "test_*" ! -name "*.*" | sort)
 tests/bpf/run.sh "$O"
 tests/deploy/check.sh | tee "$O/deploy.log"
+# a short libFuzzer run of every parser of hostile input (long runs: make fuzz)
+tests/fuzz/run.sh "$O" "${FUZZ_SECONDS:-10}" | tee "$O/fuzz.log"
+fp=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$O/fuzz.log")
+ff=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$O/fuzz.log")
+[ -z "$fp" ] && { fp=0; ff=1; }
 dp=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$O/deploy.log")
 df=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$O/deploy.log")
 [ -z "$dp" ] && { dp=0; df=1; }
 read -r up uf < "$O/unit.result"
 read -r ip if is < "$O/integration.result"
-p=$((up + ip + dp)); f=$((uf + if + df))
+p=$((up + ip + dp + fp)); f=$((uf + if + df + ff))
 echo
 echo "total: $p passed, $f failed, $is skipped"
 [ "$f" -eq 0 ]

@@ -1,0 +1,80 @@
+# libFuzzer targets for the parsers that read hostile input (included by the
+# Makefile). Each tests/fuzz/fuzz_<name>.c is linked with the user/ modules in
+# FUZZ_DEPS_<name>, all compiled again with clang, ASan, UBSan and coverage
+# into $(O)/fuzz/ (the normal objects stay untouched).
+#
+#   make fuzz-build                  fuzzers and seed corpora only
+#   make fuzz                        run each fuzzer FUZZ_SECONDS (default 20)
+#   make fuzz FUZZ_SECONDS=600       the long run; corpora grow in $(O)/fuzz/corpus/
+#   tests/fuzz/run.sh $(O) 10        what a quick check runs
+#
+# Crashes land in $(O)/fuzz/crashes/<name>/; replay one with
+#   $(O)/fuzz/fuzz_<name> $(O)/fuzz/crashes/<name>/crash-...
+
+FUZZ_CC ?= $(CLANG)
+FUZZ_SECONDS ?= 20
+FUZZ_DIR := $(O)/fuzz
+FUZZ_NAMES := symbolize goruntime ctl_proto config procfs
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
+	       -Wno-unused-parameter -Wmissing-prototypes -D_GNU_SOURCE -MMD -MP \
+	       -Iinclude -Iuser -I$(O) $(FUZZ_SAN)
+FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c
+
+FUZZ_DEPS_symbolize := symbolize
+FUZZ_DEPS_goruntime := goruntime
+FUZZ_DEPS_ctl_proto := ctl_proto json
+FUZZ_DEPS_config := config rules
+FUZZ_DEPS_procfs := procfs rules
+
+.PHONY: fuzz fuzz-build
+# Built only as prerequisites: keep them, or every build relinks from scratch.
+.SECONDARY: $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(sort $(foreach n,$(FUZZ_NAMES),$(FUZZ_DEPS_$(n)))))
+
+$(FUZZ_DIR)/obj/%.o: user/%.c
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c \
+		$$(addprefix $(FUZZ_DIR)/obj/,$$(addsuffix .o,$$(FUZZ_DEPS_$$*)))
+	$(call msg,FUZZLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) $(FUZZ_LDLIBS) -o $@
+
+# The seed generator is a plain host tool: no sanitizers, no coverage.
+$(FUZZ_DIR)/mkseeds: tests/fuzz/mkseeds.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE $< \
+		-lelf -lz -o $@
+
+# Seeds reuse the symboliser and Go fixtures; rebuilt when any input changes.
+FUZZ_SEED_INPUTS := tests/fuzz/seeds.sh $(FUZZ_DIR)/mkseeds \
+	$(wildcard tests/fuzz/seeds/*/*) deploy/memsightd.conf \
+	$(wildcard tests/fixtures/config/*.conf) \
+	$(SYMFIX)/sym_fixture $(SYMFIX)/sym_fixture_nopie $(SYMFIX)/sym_fixture.debug \
+	$(SYMFIX)/sym_fixture_zdebug $(SYMFIX)/trunc_hdr $(SYMFIX)/trunc_shdr \
+	$(SYMFIX)/bid/sym_fixture $(SYMFIX)/linked/sym_fixture $(SYMFIX)/sym_fixture_otherbid.debug \
+	$(SYMFIX)/crc/sym_fixture_nobid $(SYMFIX)/badcrc/sym_fixture_nobid \
+	$(GORT_OUT)/leaky $(GORT_OUT)/leaky-stripped $(GORT_OUT)/leaky-pie
+$(FUZZ_DIR)/seeds/.stamp: $(FUZZ_SEED_INPUTS)
+	$(call msg,SEEDS,$(FUZZ_DIR)/seeds)
+	$(Q)tests/fuzz/seeds.sh $(O)
+	$(Q)touch $@
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_DIR)/seeds/.stamp
+
+fuzz:
+	$(Q)tests/fuzz/run.sh $(O) $(FUZZ_SECONDS)
+
+# tests/unit/test_limits.c measures other modules' limits (symbolize's caps)
+# and has no user/limits.c, which the Makefile's test_% rule would want:
+# link it here from UNIT_DEPS_limits alone.
+$(O)/tests/unit/test_limits: tests/unit/test_limits.c \
+		$(addprefix $(O)/user/,$(addsuffix .o,$(UNIT_DEPS_limits)))
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(filter %.o,$^) $(LDLIBS) -lcmocka -o $@

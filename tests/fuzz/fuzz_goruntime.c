@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * fuzz_goruntime - the input is an executable memsight checks for Go:
+ * open it, read the toolchain version and module info, then look up the
+ * entry point, a few runtime functions by name and an arbitrary pc in
+ * .gopclntab. Every string handed back must be NUL-terminated, every
+ * lookup must land in [entry, end) of the function it names.
+ */
+#include <limits.h>
+
+#include "fuzz_common.h"
+#include "goruntime.h"
+
+static char path[PATH_MAX];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	snprintf(path, sizeof(path), "%s/gobin", fuzz_scratch_dir());
+	return 0;
+}
+
+static uint64_t elf_entry(const uint8_t *data, size_t size)
+{
+	bool be = size > 5 && data[5] == 2;
+	unsigned int n = size > 4 && data[4] == 1 ? 4 : 8;
+	uint64_t v = fuzz_le(data, size, 24, n);
+
+	if (be)
+		v = n == 4 ? __builtin_bswap32((uint32_t)v) : __builtin_bswap64(v);
+	return v;
+}
+
+static void check_lookup(struct go_binary *b, uint64_t pc, int status)
+{
+	struct go_func_info fi;
+	int r = go_binary__lookup(b, pc, &fi);
+
+	if (status) {
+		FUZZ_CHECK(r == status);
+		return;
+	}
+	FUZZ_CHECK(r == 0 || r == -ENOENT || r == -EINVAL);
+	if (r)
+		return;
+	FUZZ_CHECK(fi.name && strlen(fi.name) < GO_PCLNTAB_MAX);
+	FUZZ_CHECK(fi.entry <= pc && pc < fi.end);
+	if (fi.file)
+		FUZZ_CHECK(strlen(fi.file) < GO_PCLNTAB_MAX);
+	FUZZ_CHECK(fi.line >= 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const names[] = {
+		"runtime.mallocgc", "main.main", "runtime.goexit", "main.leakHandler",
+	};
+	struct go_version v;
+	struct go_binary *b;
+	const char *s;
+	uint64_t entry;
+	size_t i;
+	int r, st;
+
+	fuzz_write_file(path, data, size);
+	b = go_binary__open(path);
+	if (!b) {
+		FUZZ_CHECK(errno == ENOEXEC || errno == EINVAL || errno == ENOMEM);
+		return 0;
+	}
+	r = go_binary__version(b, &v);
+	FUZZ_CHECK(r == 0 || r == -ENOENT);
+	if (!r) {
+		FUZZ_CHECK(v.str && strlen(v.str) < GO_VERSION_MAX && v.str[0]);
+		FUZZ_CHECK(v.major >= 0 && v.minor >= 0 && v.patch >= 0);
+	}
+	s = go_binary__main_path(b);
+	if (s)
+		FUZZ_CHECK(strlen(s) <= GO_MODINFO_MAX);
+	s = go_binary__module_path(b);
+	if (s)
+		FUZZ_CHECK(strlen(s) <= GO_MODINFO_MAX);
+
+	st = go_binary__pclntab_status(b);
+	FUZZ_CHECK(st == 0 || st == -ENOENT || st == -ENOTSUP || st == -EFBIG || st == -EINVAL);
+	check_lookup(b, elf_entry(data, size), st);
+	check_lookup(b, size >= 8 ? fuzz_le(data, size, size - 8, 8) : 0, st);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		r = go_binary__find_func(b, names[i], &entry);
+		if (st) {
+			FUZZ_CHECK(r == st);
+			continue;
+		}
+		FUZZ_CHECK(r == 0 || r == -ENOENT || r == -EINVAL);
+		if (r)
+			continue;
+		check_lookup(b, entry, 0);
+		check_lookup(b, entry + 1, 0);
+		check_lookup(b, entry - 1, 0);
+	}
+	go_binary__close(b);
+	return 0;
+}

@@ -1,0 +1,87 @@
+#!/bin/bash
+# tests/fuzz/seeds.sh BUILD_DIR - (re)make the seed corpora under
+# BUILD_DIR/fuzz/seeds/<target>/ from what the build already has: the tiny
+# ELFs of mkseeds, the symboliser and Go fixtures, system binaries (whole,
+# stripped, compressed, truncated), the committed request lines, the
+# shipped config and real /proc files. Called by fuzz.mk; seeds are inputs
+# only, the fuzzers write what they find to BUILD_DIR/fuzz/corpus/.
+set -eu
+O=$1
+cd "$(dirname "$0")/../.."
+S=$O/fuzz/seeds
+SYMFIX=$O/fixtures/symbolize
+GOFIX=$O/fixtures/goruntime
+rm -rf "$S"
+mkdir -p "$S"/{symbolize,goruntime,ctl_proto,config,procfs}
+
+"$O/fuzz/mkseeds" "$S"
+
+# -- symbolize: the fixture in its shapes, /bin/true in more, cut at header
+# boundaries and in the middle of the section table
+sym=$S/symbolize
+for f in sym_fixture sym_fixture_nopie sym_fixture.debug sym_fixture_zdebug trunc_hdr trunc_shdr; do
+	cp "$SYMFIX/$f" "$sym/fixture-$f"
+done
+cp "$SYMFIX/bid/sym_fixture" "$sym/fixture-stripped"
+cp "$SYMFIX/linked/sym_fixture" "$sym/fixture-debuglink"
+objcopy --compress-debug-sections=zstd "$SYMFIX/sym_fixture" "$sym/fixture-zstd" 2>/dev/null ||
+	rm -f "$sym/fixture-zstd"
+cp /bin/true "$sym/true"
+strip -o "$sym/true-stripped" /bin/true
+objcopy --remove-section=.gnu_debuglink --add-gnu-debuglink="$SYMFIX/sym_fixture.debug" \
+	/bin/true "$sym/true-debuglink" 2>/dev/null || rm -f "$sym/true-debuglink"
+for n in 64 200 1000 4096 20000; do
+	head -c "$n" /bin/true > "$sym/true-head$n"
+done
+size=$(stat -c %s "$SYMFIX/sym_fixture")
+head -c $((size - 100)) "$SYMFIX/sym_fixture" > "$sym/fixture-cut-shdrs"
+# a module and its debug file, joined by the marker fuzz_symbolize splits at
+for pair in bid/sym_fixture:sym_fixture.debug linked/sym_fixture:sym_fixture.debug \
+	    crc/sym_fixture_nobid:sym_fixture_nobid.debug \
+	    badcrc/sym_fixture_nobid:badcrc/sym_fixture_nobid.debug \
+	    bid/sym_fixture:sym_fixture_otherbid.debug; do
+	mod=${pair%%:*} dbg=${pair#*:}
+	{ cat "$SYMFIX/$mod"; printf 'MSDEBUG!'; cat "$SYMFIX/$dbg"; } \
+		> "$sym/pair-$(echo "$mod-$dbg" | tr / _)"
+done
+
+# -- goruntime: tiny crafted binaries, one real stripped Go binary and a PIE,
+# and real headers cut short
+go=$S/goruntime
+cp "$GOFIX/leaky-stripped" "$go/leaky-stripped"
+cp "$GOFIX/leaky-pie" "$go/leaky-pie"
+for n in 64 4096 65536; do
+	head -c "$n" "$GOFIX/leaky" > "$go/leaky-head$n"
+done
+cp "$S/symbolize/tiny-le64" "$go/not-go"
+
+# -- ctl_proto: the committed request lines, one stream of several, one line
+# too long for the reader
+ctl=$S/ctl_proto
+cp tests/fuzz/seeds/ctl_proto/* "$ctl/"
+for f in tests/fuzz/seeds/ctl_proto/*; do cat "$f"; echo; done > "$ctl/stream"
+{ printf 'attach comm='; head -c 4100 /dev/zero | tr '\0' a; printf '\nping\n'; } > "$ctl/too-long"
+printf '{"ok":true,"payload_bytes":18446744073709551615}' > "$ctl/payload-header"
+
+# -- config: the shipped file and the test fixtures
+cp deploy/memsightd.conf "$S/config/memsightd.conf"
+cp tests/fixtures/config/*.conf "$S/config/"
+
+# -- procfs: first byte picks the file (0 maps, 1 status, 2 stat, 3 comm, 4 cgroup)
+p=$S/procfs
+i=0
+for name in maps status stat comm cgroup; do
+	# (a NUL cannot go through a shell variable: print the selector each time)
+	sel="\\$(printf %03o "$i")"
+	{ printf "$sel"; cat "/proc/self/$name"; } > "$p/self-$name"
+	for d in tests/fixtures/procfs/*/*/; do
+		[ -f "$d$name" ] || continue
+		tag=$(basename "$(dirname "$d")")-$(basename "$d")
+		{ printf "$sel"; cat "$d$name"; } > "$p/$tag-$name"
+	done
+	i=$((i + 1))
+done
+for f in tests/fixtures/config/proc/*/cgroup; do
+	[ -f "$f" ] || continue
+	{ printf '\004'; cat "$f"; } > "$p/cgroup-$(basename "$(dirname "$f")")"
+done
