@@ -47,7 +47,7 @@ TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS))
 	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped \
 	       $(O)/tests/targets/cxxjump
 
-.PHONY: all deps demo test unit integration clean install bench
+.PHONY: all deps demo test unit integration clean install bench soak
 .DEFAULT_GOAL := all
 
 all: $(patsubst %,$(O)/%,$(PROGS)) $(TARGET_BINS)
@@ -170,6 +170,10 @@ install: all
 	test -e $(DESTDIR)/etc/memsight/memsightd.conf || \
 		install -D -m 0644 deploy/memsightd.conf $(DESTDIR)/etc/memsight/memsightd.conf
 	@echo "installed; then: systemctl daemon-reload && systemctl enable --now memsightd"
+
+# 10 minutes attached to an allocation-heavy process (SOAK_SECONDS to change).
+soak: all
+	$(Q)bench/soak.sh $(O)
 
 # Overhead figures, side by side in one run (QUICK=1 for a ~1 minute run).
 bench: all

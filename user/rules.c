@@ -109,7 +109,10 @@ int rules__insert(struct ms_rules *rules, size_t index, enum ms_rule_action acti
 		return ms_fail(err, errlen, -EINVAL, "rule index %zu past the end (%zu rules)", index,
 			    rules->n);
 	n = strnlen(pattern, MS_RULE_PATTERN_MAX + 1);
-	r = check_pattern(key, pattern, n, err, errlen);
+	/* check what will be stored: a cgroup's trailing '/' goes, and what
+	 * it leaves (a trailing space, say) must be valid on its own */
+	r = check_pattern(key, pattern, n > MS_RULE_PATTERN_MAX ? n : stored_len(key, pattern, n),
+			  err, errlen);
 	if (r)
 		return r;
 	if (rules->n >= MS_RULES_MAX)

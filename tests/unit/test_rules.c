@@ -439,9 +439,24 @@ static void test_a_cgroup_rule_matches_the_path_read_from_proc(void **state)
 	rules__free(&r);
 }
 
+/* Found by fuzzing: "cgroup=/a /" would have been stored as "/a " (the '/'
+ * dropped, the space kept), which formats back as a different rule. */
+static void test_cgroup_trailing_slash_leaves_valid_pattern(void **state)
+{
+	struct ms_rules r = {};
+	char err[256];
+
+	assert_int_equal(rules__parse_line(&r, "exclude cgroup=/a /", 19, err, sizeof(err)), -EINVAL);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(rules__parse_line(&r, "exclude cgroup=/a/", 18, err, sizeof(err)), 0);
+	assert_string_equal(r.v[0].pattern, "/a");
+	rules__free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cgroup_trailing_slash_leaves_valid_pattern),
 		cmocka_unit_test(test_an_exclude_before_an_include_carves_out_an_exception),
 		cmocka_unit_test(test_the_same_rules_reversed_watch_the_exception_too),
 		cmocka_unit_test(test_a_process_no_rule_matches_is_not_watched),
