@@ -207,7 +207,7 @@ static int expect_char(const char **pp, char c)
  *   start-end perms pgoff major:minor inode [padding path]
  * The path is everything after the padding, spaces included.
  */
-static int parse_maps_line(const char *line, struct ms_map *m)
+int procfs__parse_maps_line(const char *line, struct ms_map *m)
 {
 	const char *p = line;
 	uint64_t major, minor;
@@ -325,7 +325,7 @@ int procfs__read_maps(const char *proc_root, pid_t pid, struct ms_maps *ret)
 			}
 			maps.v = tmp;
 		}
-		err = parse_maps_line(line, &maps.v[maps.n]);
+		err = procfs__parse_maps_line(line, &maps.v[maps.n]);
 		if (err)
 			goto out;
 		if (maps.n && maps.v[maps.n].start < maps.v[maps.n - 1].start)

@@ -34,6 +34,12 @@ struct ms_maps {
 };
 
 int procfs__read_maps(const char *proc_root, pid_t pid, struct ms_maps *ret);
+/*
+ * One maps line ("start-end perms pgoff major:minor inode [path]", no
+ * newline), also the header line of each smaps record. 0, -EINVAL, -ENOMEM;
+ * ret->path is allocated (free it).
+ */
+int procfs__parse_maps_line(const char *line, struct ms_map *ret);
 void ms_maps__free(struct ms_maps *maps);
 /* Mapping that contains addr, or NULL (binary search). */
 const struct ms_map *ms_maps__find(const struct ms_maps *maps, uint64_t addr);

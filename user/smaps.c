@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "smaps.h"
 
 /* vm.max_map_count is 65530 by default; a million is far beyond any real process. */
@@ -24,7 +25,6 @@
 /* Header lines are < 16 KiB even with a PATH_MAX path fully \012-escaped. */
 #define SMAPS_MAX_LINE		(1024 * 1024)
 
-static const char deleted_suffix[] = " (deleted)";
 
 static int smaps_open(const char *root, pid_t pid, FILE **ret)
 {
@@ -55,30 +55,6 @@ static int smaps_open(const char *root, pid_t pid, FILE **ret)
 	return 0;
 }
 
-static int parse_hex(const char **pp, uint64_t *ret)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-	int d;
-
-	for (;; p++) {
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else
-			break;
-		if (v > (UINT64_MAX >> 4))
-			return -EINVAL;
-		v = (v << 4) | d;
-	}
-	if (p == *pp)
-		return -EINVAL;
-	*pp = p;
-	*ret = v;
-	return 0;
-}
-
 static int parse_dec(const char **pp, uint64_t *ret)
 {
 	const char *p = *pp;
@@ -98,50 +74,22 @@ static int parse_dec(const char **pp, uint64_t *ret)
 	return 0;
 }
 
-static int expect(const char **pp, char c)
-{
-	if (**pp != c)
-		return -EINVAL;
-	(*pp)++;
-	return 0;
-}
-
-/* "start-end perms pgoff major:minor inode [padding path]", as in maps. */
+/* The record's header is a maps line: one parser for both. */
 static int parse_header(const char *line, struct ms_smap *m)
 {
-	static const char allowed[4][3] = { "r-", "w-", "x-", "ps" };
-	size_t plen, slen = sizeof(deleted_suffix) - 1;
-	const char *p = line;
-	uint64_t pgoff, major, minor, inode;
-	int i;
+	struct ms_map mm;
+	int err;
 
 	memset(m, 0, sizeof(*m));
-	if (parse_hex(&p, &m->start) || expect(&p, '-') || parse_hex(&p, &m->end) ||
-	    expect(&p, ' ') || m->end <= m->start)
-		return -EINVAL;
-	for (i = 0; i < 4; i++) {
-		if (!p[i] || !memchr(allowed[i], p[i], 2))
-			return -EINVAL;
-		m->perms[i] = p[i];
-	}
-	p += 4;
-	if (expect(&p, ' ') || parse_hex(&p, &pgoff) || expect(&p, ' ') ||
-	    parse_hex(&p, &major) || expect(&p, ':') || parse_hex(&p, &minor) ||
-	    expect(&p, ' ') || parse_dec(&p, &inode))
-		return -EINVAL;
-	if (*p && *p != ' ')
-		return -EINVAL;
-	while (*p == ' ')
-		p++;
-	if (!*p)
-		return 0;
-	plen = strlen(p);
-	if (plen > slen && !memcmp(p + plen - slen, deleted_suffix, slen)) {
-		m->deleted = true;
-		plen -= slen;
-	}
-	m->path = strndup(p, plen);
-	return m->path ? 0 : -ENOMEM;
+	err = procfs__parse_maps_line(line, &mm);
+	if (err)
+		return err;
+	m->start = mm.start;
+	m->end = mm.end;
+	memcpy(m->perms, mm.perms, sizeof(m->perms));
+	m->deleted = mm.deleted;
+	m->path = mm.path;	/* ownership moves */
+	return 0;
 }
 
 enum smaps_key {

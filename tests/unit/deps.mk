@@ -15,6 +15,6 @@ UNIT_DEPS_rules :=
 UNIT_DEPS_goproc := goruntime procfs
 UNIT_DEPS_probesite := symbolize
 UNIT_DEPS_limits := symbolize
-UNIT_DEPS_smaps :=
+UNIT_DEPS_smaps := procfs
 UNIT_DEPS_incidents :=
 UNIT_DEPS_explain := report json model folded
