@@ -132,7 +132,7 @@ struct daemon {
 	uint64_t next_snapshot_ns, next_watchdog_ns, watchdog_ns;
 	/* self statistics */
 	uint64_t attach_errors, exec_events, exit_events, requests, bad_requests;
-	uint64_t refused_clients, dropped_clients, pending_dropped;
+	uint64_t refused_clients, dropped_clients, pending_dropped, exits_missed;
 };
 
 static uint64_t now_ns(void)
@@ -597,6 +597,16 @@ out:
 	for (i = 0; acc && i < n; i++)
 		free(acc[i].v);
 	free(acc);
+	/*
+	 * A process whose exit event was lost (ring buffer full) is found
+	 * here: same PID and start time, or it is gone. Its data goes too.
+	 */
+	for (i = 0; ts && i < n; i++) {
+		if (!ms_target__alive(ts[i])) {
+			d->exits_missed++;
+			unwatch(d, ts[i], "exited (its exit event was lost)");
+		}
+	}
 	free(ts);
 }
 
@@ -1041,6 +1051,7 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "dropped_clients", d->dropped_clients);
 	jw__kv_uint(w, "pending_dropped", d->pending_dropped);
 	jw__kv_uint(w, "incidents_recorded", d->incidents_saved);
+	jw__kv_uint(w, "exits_found_by_snapshot", d->exits_missed);
 	jw__name(w, "maps");
 	jw__start_object(w);
 	jw__kv_uint(w, "live", mu.live);
@@ -1446,6 +1457,7 @@ static int setup(struct daemon *d)
 		.go_sample_bytes = d->opts.go_sample_bytes,
 		.go_mallocgc = d->opts.go_mallocgc,
 		.kmem = d->opts.kmem,
+		.events_bytes = d->opts.events_bytes,
 	};
 	struct itimerspec its = { .it_interval = { .tv_nsec = TICK_MS * 1000000 },
 				  .it_value = { .tv_nsec = TICK_MS * 1000000 } };

@@ -20,6 +20,7 @@ struct daemon_opts {
 	uint64_t go_sample_bytes;	/* Go sampling mean (0: the runtime's default) */
 	bool go_mallocgc;		/* probe mallocgc instead of the runtime's sampler */
 	bool kmem;			/* count slab allocations per process */
+	uint32_t events_bytes;		/* ring buffer size (tests: force overflows) */
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit status. */

@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 		{ "go-sample-bytes", required_argument, NULL, 'g' },
 		{ "go-mallocgc", no_argument, NULL, 'M' },
 		{ "kmem", no_argument, NULL, 'K' },
+		{ "events-ring-bytes", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -104,6 +105,17 @@ int main(int argc, char **argv)
 		case 'K':
 			o.kmem = true;
 			break;
+		case 'E': {
+			/* for tests: a tiny ring buffer overflows on demand */
+			unsigned long v = strtoul(optarg, NULL, 10);
+
+			if (v < 4096 || v > (1ul << 30) || (v & (v - 1))) {
+				fprintf(stderr, "memsightd: --events-ring-bytes: a power of 2 >= 4096\n");
+				return 2;
+			}
+			o.events_bytes = v;
+			break;
+		}
 		case 'v':
 			ms_log_level = MS_LOG_DEBUG;
 			break;

@@ -445,6 +445,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	bpf_map__set_max_entries(s->skel->maps.stacks, o.stack_entries ?: MS_DEF_STACK_ENTRIES);
 	bpf_map__set_max_entries(s->skel->maps.aggs, o.agg_entries ?: MS_DEF_AGG_ENTRIES);
 	bpf_map__set_max_entries(s->skel->maps.pids, o.max_pids ?: MS_DEF_PIDS);
+	if (o.events_bytes)
+		bpf_map__set_max_entries(s->skel->maps.events, o.events_bytes);
 	/* kernels without one of the mm tracepoints still get everything else */
 	disable_missing_tracepoints(s->skel);
 	/* kmem tracepoints fire for every slab allocation on the host: opt-in */

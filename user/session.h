@@ -40,6 +40,7 @@ struct ms_session_opts {
 	bool kmem;			/* also count slab allocations per process */
 	uint64_t c_sample_bytes;	/* sampled mode for C allocations; 0: every call.
 					 * Also the Go sampling mean when set. */
+	uint32_t events_bytes;		/* lifecycle ring buffer; 0: 256 KiB (power of 2, >= 4096) */
 	bool go_mallocgc;		/* Go: probe every mallocgc call instead of the
 					 * runtime's own sampler (never writes the target) */
 };
