@@ -107,4 +107,16 @@ static inline uint64_t fuzz_le(const uint8_t *data, size_t size, size_t off, uns
 	return v;
 }
 
+/* e_entry, in whichever class and byte order the header claims. */
+static inline uint64_t fuzz_elf_entry(const uint8_t *data, size_t size)
+{
+	bool be = size > 5 && data[5] == 2;
+	unsigned int n = size > 4 && data[4] == 1 ? 4 : 8;
+	uint64_t v = fuzz_le(data, size, 24, n);
+
+	if (be)
+		v = n == 4 ? __builtin_bswap32((uint32_t)v) : __builtin_bswap64(v);
+	return v;
+}
+
 #endif /* MEMSIGHT_FUZZ_COMMON_H */

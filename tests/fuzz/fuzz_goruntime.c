@@ -19,16 +19,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static uint64_t elf_entry(const uint8_t *data, size_t size)
-{
-	bool be = size > 5 && data[5] == 2;
-	unsigned int n = size > 4 && data[4] == 1 ? 4 : 8;
-	uint64_t v = fuzz_le(data, size, 24, n);
-
-	if (be)
-		v = n == 4 ? __builtin_bswap32((uint32_t)v) : __builtin_bswap64(v);
-	return v;
-}
 
 static void check_lookup(struct go_binary *b, uint64_t pc, int status)
 {
@@ -82,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	st = go_binary__pclntab_status(b);
 	FUZZ_CHECK(st == 0 || st == -ENOENT || st == -ENOTSUP || st == -EFBIG || st == -EINVAL);
-	check_lookup(b, elf_entry(data, size), st);
+	check_lookup(b, fuzz_elf_entry(data, size), st);
 	check_lookup(b, size >= 8 ? fuzz_le(data, size, size - 8, 8) : 0, st);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		r = go_binary__find_func(b, names[i], &entry);

@@ -57,17 +57,6 @@ static int plant_debug(const uint8_t *bid, int bid_len, const uint8_t *data, siz
 	return n;
 }
 
-/* e_entry, in whichever class and byte order the header claims. */
-static uint64_t elf_entry(const uint8_t *data, size_t size)
-{
-	bool be = size > 5 && data[5] == 2;
-	unsigned int n = size > 4 && data[4] == 1 ? 4 : 8;
-	uint64_t v = fuzz_le(data, size, 24, n);
-
-	if (be)
-		v = n == 4 ? __builtin_bswap32((uint32_t)v) : __builtin_bswap64(v);
-	return v;
-}
 
 /* Returns the build-id's length (or <= 0) in bid. */
 static int poke_elf(const uint8_t *data, size_t size, uint64_t *ret_func_off, uint8_t bid[64])
@@ -104,7 +93,7 @@ static int poke_elf(const uint8_t *data, size_t size, uint64_t *ret_func_off, ui
 		/* Any answer will do on a hostile file; it must just not crash. */
 		ms_elf__offset_to_vaddr(e, off, &back);
 	}
-	va = elf_entry(data, size);
+	va = fuzz_elf_entry(data, size);
 	if (!ms_elf__vaddr_to_offset(e, va, &off))
 		ms_elf__offset_to_vaddr(e, off, &back);
 	r = ms_elf__read_vaddr(e, va, buf, 16);
