@@ -73,7 +73,7 @@ static int missing_file_err(const char *root, pid_t pid)
 	return procfs__pid_exists(root, pid) == -ESRCH ? -ESRCH : -ENOENT;
 }
 
-static int pid_file_open(const char *root, pid_t pid, const char *name)
+int procfs__open_file(const char *root, pid_t pid, const char *name)
 {
 	int dfd, fd, err;
 
@@ -100,7 +100,7 @@ static int read_pid_file(const char *root, pid_t pid, const char *name, size_t m
 	int fd, err = 0;
 	ssize_t n;
 
-	fd = pid_file_open(root, pid, name);
+	fd = procfs__open_file(root, pid, name);
 	if (fd < 0)
 		return fd;
 	buf = malloc(cap);
@@ -175,7 +175,7 @@ static int parse_hex_u64(const char **pp, uint64_t *ret)
 	return 0;
 }
 
-static int parse_dec_u64(const char **pp, uint64_t *ret)
+int procfs__parse_dec(const char **pp, uint64_t *ret)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
@@ -231,7 +231,7 @@ int procfs__parse_maps_line(const char *line, struct ms_map *m)
 	p += 4;
 	if (expect_char(&p, ' ') || parse_hex_u64(&p, &m->pgoff) || expect_char(&p, ' ') ||
 	    parse_hex_u64(&p, &major) || expect_char(&p, ':') || parse_hex_u64(&p, &minor) ||
-	    expect_char(&p, ' ') || parse_dec_u64(&p, &m->inode))
+	    expect_char(&p, ' ') || procfs__parse_dec(&p, &m->inode))
 		return -EINVAL;
 	if (major > UINT32_MAX || minor > UINT32_MAX)
 		return -EINVAL;
@@ -291,7 +291,7 @@ int procfs__read_maps(const char *proc_root, pid_t pid, struct ms_maps *ret)
 		return -EINVAL;
 	ret->v = NULL;
 	ret->n = 0;
-	fd = pid_file_open(proc_root, pid, "maps");
+	fd = procfs__open_file(proc_root, pid, "maps");
 	if (fd < 0)
 		return fd;
 	f = fdopen(fd, "r");
@@ -400,7 +400,7 @@ static int parse_status_num(const char *val, uint64_t max, bool kb, uint64_t *re
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (parse_dec_u64(&p, &v) || v > max)
+	if (procfs__parse_dec(&p, &v) || v > max)
 		return -EINVAL;
 	if (kb && strcmp(p, " kB"))
 		return -EINVAL;
@@ -535,7 +535,7 @@ int procfs__read_start_time(const char *proc_root, pid_t pid, uint64_t *ret_tick
 			goto out;
 		p += strcspn(p, " \n");
 	}
-	if (parse_dec_u64(&p, &ticks) || (*p != ' ' && *p != '\n'))
+	if (procfs__parse_dec(&p, &ticks) || (*p != ' ' && *p != '\n'))
 		goto out;
 	*ret_ticks = ticks;
 	err = 0;

@@ -69,6 +69,12 @@ int procfs__read_comm(const char *proc_root, pid_t pid, char *buf, size_t len);
 /* Target of /proc/PID/exe (" (deleted)" suffix kept as the kernel gives it). */
 int procfs__read_exe(const char *proc_root, pid_t pid, char *buf, size_t len);
 
+/* fd (O_RDONLY) of <root>/<pid>/<name>; -ESRCH when the process is gone. */
+int procfs__open_file(const char *proc_root, pid_t pid, const char *name);
+
+/* An unsigned decimal at *pp; advances *pp. -EINVAL if none or overflow. */
+int procfs__parse_dec(const char **pp, uint64_t *ret);
+
 /* 0 if the process exists (its /proc directory is there), -ESRCH if not. */
 int procfs__pid_exists(const char *proc_root, pid_t pid);
 

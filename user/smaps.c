@@ -28,49 +28,16 @@
 
 static int smaps_open(const char *root, pid_t pid, FILE **ret)
 {
-	char path[PATH_MAX];
-	int dfd, fd, err, n;
+	int fd = procfs__open_file(root, pid, "smaps"), err;
 
-	if (!root || pid < 0)
-		return -EINVAL;
-	n = snprintf(path, sizeof(path), "%s/%d", root, (int)pid);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? -ESRCH : -errno;
-	fd = openat(dfd, "smaps", O_RDONLY | O_CLOEXEC);
-	err = errno;
-	close(dfd);
-	if (fd < 0) {
-		/* The pid directory was there a moment ago: the process exited. */
-		return err == ENOENT ? -ESRCH : -err;
-	}
+	if (fd < 0)
+		return fd;
 	*ret = fdopen(fd, "r");
 	if (!*ret) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
-	return 0;
-}
-
-static int parse_dec(const char **pp, uint64_t *ret)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-	unsigned int d;
-
-	for (; *p >= '0' && *p <= '9'; p++) {
-		d = *p - '0';
-		if (v > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	if (p == *pp)
-		return -EINVAL;
-	*pp = p;
-	*ret = v;
 	return 0;
 }
 
@@ -139,7 +106,7 @@ static int parse_kb(const char *val, uint64_t *ret)
 
 	while (*p == ' ')
 		p++;
-	if (parse_dec(&p, &v) || strcmp(p, " kB") || v > UINT64_MAX / 1024)
+	if (procfs__parse_dec(&p, &v) || strcmp(p, " kB") || v > UINT64_MAX / 1024)
 		return -EINVAL;
 	*ret = v * 1024;
 	return 0;
