@@ -53,18 +53,6 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	return 0;
 }
 
-static __always_inline struct ms_agg_val *agg_get(struct ms_agg_key *k)
-{
-	static const struct ms_agg_val zero;
-	struct ms_agg_val *v = bpf_map_lookup_elem(&aggs, k);
-
-	if (v)
-		return v;
-	/* EEXIST means another CPU created it first, which is fine; E2BIG: full */
-	bpf_map_update_elem(&aggs, k, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&aggs, k);
-}
-
 /* Move a live allocation to the free side of its aggregate. */
 static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 {
@@ -107,13 +95,7 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 		account_free(tgid, cfg->gen, addr);
 
 	if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
-		sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		if (sid == -EEXIST)
-			count(MS_CNT_STACK_COLLISION);
-		else if (sid < 0)
-			count(MS_CNT_STACK_ERR);
-		if (sid < 0)
-			sid = -1;	/* bytes still counted, under "no stack" */
+		sid = user_stack_id(ctx);
 	}
 	ak.stack_id = sid;
 	av = agg_get(&ak);

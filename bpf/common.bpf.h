@@ -139,4 +139,29 @@ static __always_inline bool sample_take(__u32 which, __u64 size)
 	return true;
 }
 
+/* The aggregate for k, created (zeroed) if new; NULL only when the table is full. */
+static __always_inline struct ms_agg_val *agg_get(struct ms_agg_key *k)
+{
+	static const struct ms_agg_val zero;
+	struct ms_agg_val *v = bpf_map_lookup_elem(&aggs, k);
+
+	if (v)
+		return v;
+	/* EEXIST means another CPU created it first, which is fine; E2BIG: full */
+	bpf_map_update_elem(&aggs, k, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&aggs, k);
+}
+
+/* The current user stack's id, or -1 (counted) when it cannot be stored:
+ * the bytes are still counted, under "no stack". */
+static __always_inline __s32 user_stack_id(void *ctx)
+{
+	long sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+
+	if (sid >= 0)
+		return sid;
+	count(sid == -EEXIST ? MS_CNT_STACK_COLLISION : MS_CNT_STACK_ERR);
+	return -1;
+}
+
 #endif /* MEMSIGHT_COMMON_BPF_H */

@@ -24,30 +24,32 @@ static __always_inline int go_record(struct pt_regs *ctx, struct ms_pid_cfg *cfg
 {
 	struct ms_agg_key ak = { .tgid = tgid, .kind = MS_KIND_GO, .gen = cfg->gen };
 	struct ms_agg_val *av;
-	long sid;
 
 	count(MS_CNT_GO_SAMPLES);
-	sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	if (sid == -EEXIST)
-		count(MS_CNT_STACK_COLLISION);
-	else if (sid < 0)
-		count(MS_CNT_STACK_ERR);
-	ak.stack_id = sid < 0 ? -1 : sid;
-	av = bpf_map_lookup_elem(&aggs, &ak);
+	ak.stack_id = user_stack_id(ctx);
+	av = agg_get(&ak);
 	if (!av) {
-		static const struct ms_agg_val z;
-
-		bpf_map_update_elem(&aggs, &ak, &z, BPF_NOEXIST);
-		av = bpf_map_lookup_elem(&aggs, &ak);
-		if (!av) {
-			count(MS_CNT_AGG_FULL);
-			return 0;
-		}
+		count(MS_CNT_AGG_FULL);
+		return 0;
 	}
 	/* raw sample: user space unsamples with the sample period */
 	__sync_fetch_and_add(&av->alloc_bytes, size);
 	__sync_fetch_and_add(&av->alloc_count, 1);
 	return 0;
+}
+
+/*
+ * A uintptr argument: in register reg (Go >= 1.17 register ABI), or in
+ * stack slot n (older stack ABI: slot 0 is the first argument).
+ */
+static __always_inline int go_arg(struct pt_regs *ctx, struct ms_pid_cfg *cfg, __u64 reg,
+				  int n, __u64 *ret)
+{
+	if (!(cfg->flags & MS_PIDF_GO_STACK_ABI)) {
+		*ret = reg;
+		return 0;
+	}
+	return bpf_probe_read_user(ret, sizeof(*ret), (void *)(PT_REGS_SP(ctx) + 8 + 8 * n));
 }
 
 /* Every Go allocation: costs a trap each, even when not sampled. */
@@ -58,15 +60,9 @@ int ms_go_malloc(struct pt_regs *ctx)
 	struct ms_pid_cfg *cfg = watched(tgid);
 	__u64 size;
 
-	if (!cfg)
+	/* mallocgc(size, typ, needzero) */
+	if (!cfg || go_arg(ctx, cfg, ctx->ax, 0, &size))
 		return 0;
-	if (cfg->flags & MS_PIDF_GO_STACK_ABI) {
-		/* Go < 1.17: size is the first stack argument */
-		if (bpf_probe_read_user(&size, sizeof(size), (void *)(PT_REGS_SP(ctx) + 8)))
-			return 0;
-	} else {
-		size = ctx->ax;
-	}
 	if (!sample_take(0, size))
 		return 0;
 	return go_record(ctx, cfg, tgid, size);
@@ -84,13 +80,7 @@ int ms_go_mprof(struct pt_regs *ctx)
 	struct ms_pid_cfg *cfg = watched(tgid);
 	__u64 size;
 
-	if (!cfg)
+	if (!cfg || go_arg(ctx, cfg, ctx->bx, 1, &size))
 		return 0;
-	if (cfg->flags & MS_PIDF_GO_STACK_ABI) {
-		if (bpf_probe_read_user(&size, sizeof(size), (void *)(PT_REGS_SP(ctx) + 16)))
-			return 0;
-	} else {
-		size = ctx->bx;
-	}
 	return go_record(ctx, cfg, tgid, size);
 }

@@ -65,7 +65,6 @@ int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 	struct ms_pid_cfg *cfg;
 	struct ms_agg_val *av;
 	__u32 *left;
-	long sid;
 
 	if (!fault_sample)
 		return 0;
@@ -80,23 +79,12 @@ int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 		return 0;
 	}
 	*left = fault_sample;
-	sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	if (sid < 0) {
-		count(sid == -EEXIST ? MS_CNT_STACK_COLLISION : MS_CNT_STACK_ERR);
-		sid = -1;
-	}
-	ak.stack_id = sid;
+	ak.stack_id = user_stack_id(ctx);
 	ak.gen = cfg->gen;
-	av = bpf_map_lookup_elem(&aggs, &ak);
+	av = agg_get(&ak);
 	if (!av) {
-		static const struct ms_agg_val z;
-
-		bpf_map_update_elem(&aggs, &ak, &z, BPF_NOEXIST);
-		av = bpf_map_lookup_elem(&aggs, &ak);
-		if (!av) {
-			count(MS_CNT_AGG_FULL);
-			return 0;
-		}
+		count(MS_CNT_AGG_FULL);
+		return 0;
 	}
 	/* scaled: each sample stands for fault_sample faults of one page each */
 	__sync_fetch_and_add(&av->alloc_bytes, (__u64)fault_sample * 4096);
