@@ -1626,15 +1626,24 @@ int daemon__run(const struct daemon_opts *opts)
 	if (opts->socket_path)
 		snprintf(d.cfg.socket, sizeof(d.cfg.socket), "%s", opts->socket_path);
 	if (opts->metrics_listen) {
-		ret = metrics__parse_listen(opts->metrics_listen, d.cfg.metrics_host,
-					    sizeof(d.cfg.metrics_host), &d.cfg.metrics_port,
-					    &d.cfg.metrics_enabled);
+		/* the same parser as the config file's "listen =" */
+		struct ms_config o;
+		char snippet[MS_CONFIG_HOST_MAX + 64];
+		int n = snprintf(snippet, sizeof(snippet), "[metrics]\nlisten = %s\n",
+				 opts->metrics_listen);
+
+		ret = n < 0 || (size_t)n >= sizeof(snippet) || strchr(opts->metrics_listen, '\n') ?
+		      -EINVAL : config__parse(snippet, n, "--metrics", &o, err, sizeof(err));
 		if (ret) {
 			pr_err("invalid --metrics address '%s' (host:port or off)\n",
 			       opts->metrics_listen);
 			config__free(&d.cfg);
 			return 2;
 		}
+		d.cfg.metrics_enabled = o.metrics_enabled;
+		memcpy(d.cfg.metrics_host, o.metrics_host, sizeof(d.cfg.metrics_host));
+		d.cfg.metrics_port = o.metrics_port;
+		config__free(&o);
 	}
 	ret = setup(&d);
 	if (ret) {

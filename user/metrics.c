@@ -274,45 +274,6 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-int metrics__parse_listen(const char *s, char *host, size_t hostlen, uint16_t *ret_port,
-			  bool *ret_enabled)
-{
-	const char *colon, *h = s;
-	size_t hl;
-	char *end;
-	unsigned long port;
-
-	if (!strcmp(s, "off")) {
-		*ret_enabled = false;
-		return 0;
-	}
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		h = s + 1;
-		hl = rb - h;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = colon - s;
-	}
-	if (!hl || hl >= hostlen)
-		return -EINVAL;
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || !colon[1] || port == 0 || port > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	*ret_port = port;
-	*ret_enabled = true;
-	return 0;
-}
-
 int ms_drop_thread_caps(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };

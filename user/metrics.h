@@ -57,10 +57,6 @@ struct metrics_snapshot *metrics_snapshot__new(size_t nprocs);
  * invalid UTF-8 replaced, so no process name can break a scrape. */
 int metrics__render(const struct metrics_snapshot *m, FILE *out);
 
-/* "127.0.0.1:9464", "[::1]:9464", "off". */
-int metrics__parse_listen(const char *s, char *host, size_t hostlen, uint16_t *ret_port,
-			  bool *ret_enabled);
-
 /* Drop every capability of the calling thread (others keep theirs). */
 int ms_drop_thread_caps(void);
 
