@@ -18,9 +18,13 @@ s=$("$MS" stats -j)
 lost=$(echo "$s" | jq .events_lost)
 echo "figures: exec events $(echo "$s" | jq .exec_events), exit events $(echo "$s" | jq .exit_events), lost $lost"
 check "overflow counted in stats ($lost)" "$([ "$lost" -gt 0 ] && echo yes)" yes
-sleep 1.5	# the next snapshot publishes the metrics
-check_cmd "overflow counted in /metrics" \
-	bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qE '^memsight_lost_events_total\\{reason=\"ringbuf_full\"\\} [1-9]'"
+# a later snapshot publishes the metrics: wait for it (up to 15 s on a busy machine)
+metric_lost() {
+	curl -sf "http://127.0.0.1:$MPORT/metrics" |
+		grep -qE '^memsight_lost_events_total\{reason="ringbuf_full"\} [1-9]'
+}
+for _ in $(seq 30); do metric_lost && break; sleep 0.5; done
+check_cmd "overflow counted in /metrics" metric_lost
 check_cmd "daemon alive and serving" bash -c "[ \"\$('$MS' ping)\" = '{\"ok\":true}' ]"
 # exits it missed leave processes that are gone: they must not linger as watched
 for _ in $(seq 30); do
