@@ -27,7 +27,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
 	  -Iinclude -Iuser -I$(O)
 LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(O) -Iinclude -Ibpf -MMD -MP
 
 # user/<prog>.c files with a main(); everything else in user/ is the library.

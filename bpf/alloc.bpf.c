@@ -81,6 +81,98 @@ static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 	count(MS_CNT_FREE_EVENTS);
 }
 
+/*
+ * DWARF unwinding: the registers and stack of this allocation go to user
+ * space, which unwinds them with the modules' CFI (see memsight_abi.h).
+ */
+struct ustack_buf {
+	struct ms_ustack_hdr h;
+	__u8 stack[MS_USTACK_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ustack_buf);
+} ustack_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ustack_seq SEC(".maps");
+
+/* sized by user space: tiny unless some process is unwound with DWARF */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MS_DEF_USTACK_RING);
+} ustacks SEC(".maps");
+
+static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	*(__u64 *)data = vma->vm_end;
+	return 0;
+}
+
+/*
+ * Copy the stack and registers of an allocation for user-space unwinding and
+ * return its sample id, with its (new, empty) aggregate created under that
+ * id; or -1 when it cannot be done, counted, and the caller falls back to a
+ * frame-pointer stack: the bytes are still counted exactly, under a shorter
+ * stack.
+ */
+static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_key *ak)
+{
+	static const struct ms_agg_val zero;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 sp = PT_REGS_SP(ctx), end = 0, len, top;
+	__u32 z = 0;
+	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &z);
+	__u64 *seq = bpf_map_lookup_elem(&ustack_seq, &z);
+
+	if (!b || !seq)
+		return -1;
+	/* the copy may not run past the stack's mapping: a failed read copies nothing */
+	if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end <= sp)
+		return -1;
+	/* the main thread's frames all lie below its start (argv, environment above) */
+	top = BPF_CORE_READ(task, mm, start_stack);
+	if (top > sp && top + 64 < end)
+		end = top + 64;
+	len = end - sp;
+	if (len > MS_USTACK_MAX)
+		len = MS_USTACK_MAX;
+	if (bpf_probe_read_user(b->stack, len, (void *)sp))
+		return -1;
+	ak->stack_id = MS_SAMPLE_SID_BASE +
+		       (__s32)(__sync_fetch_and_add(seq, 1) & (MS_SAMPLE_SID_BASE - 1));
+	/* an id that wrapped around onto a sample still in use: never merge the two */
+	if (bpf_map_update_elem(&aggs, ak, &zero, BPF_NOEXIST))
+		return -1;
+	b->h.tgid = ak->tgid;
+	b->h.tid = (__u32)bpf_get_current_pid_tgid();
+	b->h.gen = ak->gen;
+	b->h.sid = ak->stack_id;
+	b->h.kind = ak->kind;
+	b->h.size = len;
+	b->h.regs[MS_UREG_IP] = PT_REGS_IP(ctx);
+	b->h.regs[MS_UREG_SP] = sp;
+	b->h.regs[MS_UREG_BP] = PT_REGS_FP(ctx);
+	b->h.regs[MS_UREG_BX] = ctx->bx;
+	b->h.regs[MS_UREG_R12] = ctx->r12;
+	b->h.regs[MS_UREG_R13] = ctx->r13;
+	b->h.regs[MS_UREG_R14] = ctx->r14;
+	b->h.regs[MS_UREG_R15] = ctx->r15;
+	if (bpf_ringbuf_output(&ustacks, b, sizeof(b->h) + len, 0)) {
+		bpf_map_delete_elem(&aggs, ak);
+		return -1;
+	}
+	count(MS_CNT_USTACK_SAMPLES);
+	return ak->stack_id;
+}
+
 static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
 					  __u32 kind, struct ms_pid_cfg *cfg)
 {
@@ -94,7 +186,13 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 	if (bpf_map_lookup_elem(&live, &lk))
 		account_free(tgid, cfg->gen, addr);
 
-	if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
+	if (cfg->flags & MS_PIDF_DWARF) {
+		sid = ustack_sample(ctx, &ak);
+		if (sid < 0) {
+			count(MS_CNT_USTACK_LOST);
+			sid = user_stack_id(ctx);
+		}
+	} else if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
 		sid = user_stack_id(ctx);
 	}
 	ak.stack_id = sid;

@@ -62,6 +62,9 @@ enum ms_counter {
 	MS_CNT_FAILED_ALLOC,		/* allocator returned NULL / error */
 	MS_CNT_EVENTS_LOST,		/* ring buffer full: lifecycle event dropped */
 	MS_CNT_GO_SAMPLES,		/* Go allocations sampled */
+	MS_CNT_USTACK_SAMPLES,		/* user stacks copied for DWARF unwinding */
+	MS_CNT_USTACK_LOST,		/* ... that could not be (ring full, unreadable
+					 * stack): frame-pointer stack used instead */
 	MS_CNT__MAX,
 };
 
@@ -136,6 +139,52 @@ struct ms_pid_cfg {
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
 #define MS_PIDF_GO_STACK_ABI	(1u << 1)	/* Go < 1.17: mallocgc's size is on the stack */
+#define MS_PIDF_DWARF		(1u << 2)	/* C allocations: copy the user stack for
+						 * DWARF unwinding in user space */
+
+/*
+ * DWARF unwinding. Code without frame pointers (Debian's libc, most distro
+ * C/C++) cannot be walked in the kernel, so for a process flagged
+ * MS_PIDF_DWARF the BPF side copies the registers the unwinder needs and the
+ * stack from sp up (at most MS_USTACK_MAX bytes, never past the stack's
+ * mapping) into the "ustacks" ring buffer; user space unwinds it with the
+ * modules' CFI (.eh_frame / .debug_frame).
+ *
+ * Such an allocation cannot be aggregated by stack in the kernel (its stack
+ * is not known there), so it gets an aggregate of its own under a sample id,
+ * MS_SAMPLE_SID_BASE + a sequence number, in the stack_id field; user space
+ * maps sample ids to unwound stacks and folds them together. Ids below
+ * MS_USTACK_ID_BASE are the kernel stack map's; user space names unwound
+ * stacks MS_USTACK_ID_BASE + n.
+ */
+#define MS_USTACK_MAX		(16 * 1024)
+#define MS_USTACK_ID_BASE	(1 << 29)
+#define MS_SAMPLE_SID_BASE	(1 << 30)
+#define MS_DEF_USTACK_RING	(16 * 1024 * 1024)
+
+/* x86-64 registers an unwinder needs: pc, sp and the callee-saved ones. */
+enum ms_ureg {
+	MS_UREG_IP = 0,
+	MS_UREG_SP,
+	MS_UREG_BP,
+	MS_UREG_BX,
+	MS_UREG_R12,
+	MS_UREG_R13,
+	MS_UREG_R14,
+	MS_UREG_R15,
+	MS_UREG__MAX,
+};
+
+/* One copied stack: this header, then `size` bytes read from regs[MS_UREG_SP]. */
+struct ms_ustack_hdr {
+	__u32 tgid;
+	__u32 tid;
+	__u32 gen;		/* ms_pid_cfg.gen */
+	__s32 sid;		/* the sample id its aggregate is kept under */
+	__u64 regs[MS_UREG__MAX];
+	__u32 size;
+	__u32 kind;		/* enum ms_alloc_kind */
+};
 
 /*
  * Poisson sampling by bytes: the gap to the next sample is exponential with
@@ -215,5 +264,6 @@ MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_rss) == 56, "ms_rss ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_proc_stats) == 40, "ms_proc_stats ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_kptr_val) == 16, "ms_kptr_val ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_ustack_hdr) == 88, "ms_ustack_hdr ABI");
 
 #endif /* MEMSIGHT_ABI_H */

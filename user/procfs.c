@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -592,4 +593,21 @@ int procfs__read_exe(const char *proc_root, pid_t pid, char *buf, size_t len)
 		return -ERANGE;
 	buf[n] = '\0';
 	return 0;
+}
+
+char *ms_map__open_path(pid_t pid, const struct ms_map *m)
+{
+	char *p = NULL;
+	struct stat st;
+
+	if (!m->deleted && asprintf(&p, "/proc/%d/root%s", pid, m->path) >= 0) {
+		if (stat(p, &st) == 0 && st.st_ino == m->inode)
+			return p;
+		free(p);
+		p = NULL;
+	}
+	if (asprintf(&p, "/proc/%d/map_files/%lx-%lx", pid, (unsigned long)m->start,
+		     (unsigned long)m->end) < 0)
+		return NULL;
+	return p;
 }

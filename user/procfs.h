@@ -43,6 +43,12 @@ int procfs__parse_maps_line(const char *line, struct ms_map *ret);
 void ms_maps__free(struct ms_maps *maps);
 /* Mapping that contains addr, or NULL (binary search). */
 const struct ms_map *ms_maps__find(const struct ms_maps *maps, uint64_t addr);
+/*
+ * The path through which we can open the file mapped at m in process pid:
+ * /proc/PID/root/<path>, or /proc/PID/map_files/<range> when the file at
+ * that path is not the mapped one (deleted or replaced). Caller frees.
+ */
+char *ms_map__open_path(pid_t pid, const struct ms_map *m);
 
 struct ms_proc_status {
 	char name[128];		/* "Name:" as the kernel prints it (escaped) */

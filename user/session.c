@@ -742,23 +742,6 @@ bool ms_target__alive(const struct ms_target *t)
 	return ticks == t->start_ticks;
 }
 
-char *ms_map__open_path(pid_t pid, const struct ms_map *m)
-{
-	char *p = NULL;
-	struct stat st;
-
-	if (!m->deleted && asprintf(&p, "/proc/%d/root%s", pid, m->path) >= 0) {
-		if (stat(p, &st) == 0 && st.st_ino == m->inode)
-			return p;
-		free(p);
-		p = NULL;
-	}
-	if (asprintf(&p, "/proc/%d/map_files/%lx-%lx", pid, (unsigned long)m->start,
-		     (unsigned long)m->end) < 0)
-		return NULL;
-	return p;
-}
-
 /* Find the allocator functions of the ELF at open_path. 0 and ps->n == 0: none. */
 static int find_probes(const char *open_path, const char *shown, struct probe_set *ps,
 		       char *errbuf, size_t errlen)

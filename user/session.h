@@ -128,12 +128,6 @@ bool ms_session__multi(const struct ms_session *s);
 /* Ask the BPF side to report every exec (rules need them). */
 void ms_session__notify_exec(struct ms_session *s, bool on);
 
-/*
- * The path through which we can open the file mapped at m in process pid:
- * /proc/PID/root/<path>, or /proc/PID/map_files/<range> when the file at
- * that path is not the mapped one (deleted or replaced). Caller frees.
- */
-char *ms_map__open_path(pid_t pid, const struct ms_map *m);
 
 struct ms_map_usage {
 	uint32_t live, aggs, stacks, pids;		/* entries in use */

@@ -18,3 +18,4 @@ UNIT_DEPS_limits := symbolize
 UNIT_DEPS_smaps := procfs
 UNIT_DEPS_incidents :=
 UNIT_DEPS_explain := report json model folded
+UNIT_DEPS_unwind := procfs symbolize
