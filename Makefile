@@ -45,7 +45,7 @@ TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
 	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static \
 	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped \
-	       $(O)/tests/targets/cxxjump
+	       $(O)/tests/targets/cxxjump $(O)/tests/targets/leaky-musl
 
 .PHONY: all deps demo test unit integration clean install bench soak
 .DEFAULT_GOAL := all
@@ -129,6 +129,15 @@ $(O)/tests/targets/stripped-static: tests/targets/leaky.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TARGET_CFLAGS) -static -s $< -o $@
+# ... and dynamically linked against musl (scripts/deps.sh installs musl-tools):
+# its malloc lives in musl's libc.so, which is also its loader.
+MUSL_CC ?= musl-gcc
+$(O)/tests/targets/leaky-musl: tests/targets/leaky.c
+	$(call msg,MUSLCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)command -v $(MUSL_CC) >/dev/null || \
+		{ echo "$(MUSL_CC) not found: run scripts/deps.sh (package musl-tools)" >&2; exit 1; }
+	$(Q)$(MUSL_CC) $(TARGET_CFLAGS) $< -o $@
 # The Go test target, plain and stripped (-s -w: only .gopclntab left), built
 # offline with caches inside $(O).
 GOSVC_DEPS := tests/targets/goservice/go.mod tests/targets/goservice/main.go

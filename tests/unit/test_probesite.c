@@ -32,6 +32,8 @@
 #include "symbolize.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+/* musl's libc.so, which is also its loader (Debian package musl, via musl-tools) */
+#define MUSL_LIBC "/lib/x86_64-linux-musl/libc.so"
 
 #define RDI PROBESITE_ARG_RDI
 #define RSI PROBESITE_ARG_RSI
@@ -511,14 +513,33 @@ static const struct libc_case libc_cases[] = {
 	{ "mmap", RSI, true, { 0x41, 0x89, 0xca }, 3, 0, false, "uretprobe: at entry" },
 };
 
-static void test_libc_allocators_on_this_machine(void **state)
+/*
+ * musl 1.2.3 (mallocng): free, malloc, realloc and memalign are each one
+ * jmp rel32 to the implementation (or aligned_alloc@plt), emulated right at
+ * entry, so no probe moves; the others start with an emulated push.
+ */
+static const struct libc_case musl_cases[] = {
+	{ "free", RDI, false, { 0xe9 }, 1, 0, true,
+	  "jmp __libc_free at entry is emulated: nothing to walk past" },
+	{ "malloc", RDI, true, { 0xe9 }, 1, 0, true, "jmp to the implementation" },
+	{ "realloc", RDI | RSI, true, { 0xe9 }, 1, 0, true, "jmp to the implementation" },
+	{ "memalign", RDI | RSI, true, { 0xe9 }, 1, 0, true, "jmp aligned_alloc@plt" },
+	{ "calloc", RDI | RSI, true, { 0x41, 0x54 }, 2, 0, true, "push %r12 at entry" },
+	{ "aligned_alloc", RDI | RSI, true, { 0x55 }, 1, 0, true, "push %rbp at entry" },
+	{ "posix_memalign", RDI | RSI | RDX, true, { 0x53 }, 1, 0, true, "push %rbx at entry" },
+	{ "munmap", RDI | RSI, false, { 0x55 }, 1, 0, true, "push %rbp at entry" },
+};
+
+/* Each case's function in the ELF at path starts with its prologue and gets its site. */
+static void check_allocators(const char *path, const struct libc_case *cases, size_t ncases)
 {
-	struct ms_elf *elf = ms_elf__open(LIBC);
+	struct ms_elf *elf = ms_elf__open(path);
 	size_t k;
 
-	assert_non_null(elf);
-	for (k = 0; k < sizeof(libc_cases) / sizeof(libc_cases[0]); k++) {
-		const struct libc_case *c = &libc_cases[k];
+	if (!elf)
+		fail_msg("cannot open %s (scripts/deps.sh installs it): %s", path, strerror(errno));
+	for (k = 0; k < ncases; k++) {
+		const struct libc_case *c = &cases[k];
 		uint8_t code[PROBESITE_MAX_BYTES];
 		uint64_t vaddr, size;
 		struct probesite ps;
@@ -530,7 +551,7 @@ static void test_libc_allocators_on_this_machine(void **state)
 		assert_true(n >= (int)c->prologue_len);
 		if (memcmp(code, c->prologue, c->prologue_len))
 			fail_msg("%s in %s no longer starts as this test was written for; "
-				 "re-read objdump -d and update libc_cases", c->func, LIBC);
+				 "re-read objdump -d and update its cases", c->func, path);
 		ps = choose(code, (size_t)n, c->args, c->at_entry);
 		if (ps.offset != c->offset || ps.emulated != c->emulated)
 			fail_msg("%s (args %#x%s): chose +%u (%s), want +%u: %s (reason: %s)",
@@ -542,6 +563,16 @@ static void test_libc_allocators_on_this_machine(void **state)
 			      ps.emulated ? "emulated" : "single-step", ps.reason);
 	}
 	ms_elf__close(elf);
+}
+
+static void test_libc_allocators_on_this_machine(void **state)
+{
+	check_allocators(LIBC, libc_cases, sizeof(libc_cases) / sizeof(libc_cases[0]));
+}
+
+static void test_musl_allocators_start_with_an_emulated_instruction(void **state)
+{
+	check_allocators(MUSL_LIBC, musl_cases, sizeof(musl_cases) / sizeof(musl_cases[0]));
 }
 
 /* ---- equivalence by execution --------------------------------------- */
@@ -796,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_and_truncation_stay_at_entry),
 		cmocka_unit_test(test_empty_and_invalid_input),
 		cmocka_unit_test(test_libc_allocators_on_this_machine),
+		cmocka_unit_test(test_musl_allocators_start_with_an_emulated_instruction),
 		cmocka_unit_test_setup_teardown(
 			test_compiled_null_check_prologue_is_equivalent_at_the_je,
 			psfix_setup, psfix_teardown),
