@@ -19,3 +19,4 @@ UNIT_DEPS_smaps := procfs
 UNIT_DEPS_incidents :=
 UNIT_DEPS_explain := report json model folded
 UNIT_DEPS_unwind := procfs symbolize
+UNIT_DEPS_ustacks :=
