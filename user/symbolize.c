@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <zlib.h>
 
@@ -30,6 +31,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define NEST_LOOKBACK	8
 #define HASH_BUCKETS	8192
 #define VERSYM_HIDDEN	0x8000
+/* DIEs one inline-frame lookup may look at: bounds the cost of a hostile (or huge) CU. */
+#define SCOPE_VISIT_BUDGET	(1u << 20)
 
 struct ms_elf {
 	int fd;
@@ -626,6 +629,12 @@ struct sc_sym {
 	uint8_t flags;
 };
 
+/* A demangled inlined-function name, keyed by its raw string in libdw's data. */
+struct sc_iname {
+	const char *raw;
+	char *name;	/* NULL: demangling failed, use raw */
+};
+
 struct sc_load {
 	uint64_t off;
 	uint64_t filesz;
@@ -646,6 +655,9 @@ struct sc_module {
 	char **demangled;	/* per symbol, allocated on first C++ name */
 	struct ms_elf *dw_elf;	/* owner of dw's data; its fd is closed */
 	Dwarf *dw;
+	Elf_Data *dw_info;	/* .debug_info as libdw reads it: bounds DW_FORM_string */
+	struct sc_iname *inames;	/* open addressing, inames_cap a power of 2 */
+	size_t ninames, inames_cap;
 };
 
 static void module__free(struct sc_module *m)
@@ -659,6 +671,9 @@ static void module__free(struct sc_module *m)
 			free(m->demangled[i]);
 		free(m->demangled);
 	}
+	for (i = 0; i < m->inames_cap; i++)
+		free(m->inames[i].name);
+	free(m->inames);
 	if (m->dw)
 		dwarf_end(m->dw);
 	ms_elf__close(m->dw_elf);
@@ -918,6 +933,27 @@ static bool dwarf_sane(struct ms_elf *e)
 	return strings_terminated(e, shstrndx);
 }
 
+/* libdw inflated it in place at dwarf_begin_elf, so this is the buffer its DIEs point into. */
+static Elf_Data *debug_info_data(struct ms_elf *e)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(e->elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		const char *name;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return NULL;
+		name = elf_strptr(e->elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".debug_info"))
+			return elf_getdata(scn, NULL);
+	}
+	return NULL;
+}
+
 /* Takes *pe on success. Lines are optional: any failure just leaves m->dw NULL. */
 static void module__open_dwarf(struct sc_module *m, struct ms_elf **pe)
 {
@@ -938,6 +974,7 @@ static void module__open_dwarf(struct sc_module *m, struct ms_elf **pe)
 	e->fd = -1;
 	m->dw = dw;
 	m->dw_elf = e;
+	m->dw_info = debug_info_data(e);
 	*pe = NULL;
 }
 
@@ -1186,21 +1223,30 @@ static int cache_get_module(struct symcache *c, const char *path, const char *ro
 	return 0;
 }
 
+static bool module__vaddr(const struct sc_module *m, uint64_t file_off, uint64_t *ret)
+{
+	size_t i;
+
+	for (i = 0; i < m->nloads; i++) {
+		const struct sc_load *l = &m->loads[i];
+
+		if (file_off >= l->off && file_off - l->off < l->filesz) {
+			*ret = file_off - l->off + l->vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int module__lookup(struct symcache *c, struct sc_module *m, uint64_t file_off,
 			  struct ms_sym *ret)
 {
 	const struct sc_sym *s;
 	Dwarf_Die cudie;
 	Dwarf_Line *line;
-	size_t i;
 
-	for (i = 0; i < m->nloads; i++) {
-		if (file_off >= m->loads[i].off && file_off - m->loads[i].off < m->loads[i].filesz)
-			break;
-	}
-	if (i == m->nloads)
+	if (!module__vaddr(m, file_off, &ret->vaddr))
 		return 0;
-	ret->vaddr = file_off - m->loads[i].off + m->loads[i].vaddr;
 	s = module__find(m, ret->vaddr);
 	if (s) {
 		ret->name = module__name(m, s, c->demangle);
@@ -1216,22 +1262,16 @@ static int module__lookup(struct symcache *c, struct sc_module *m, uint64_t file
 }
 
 /* A frame in an already-seen file costs one stat(), never an open(). */
-int symcache__lookup(struct symcache *c, const char *path, const char *root, uint64_t file_off,
-		     struct ms_sym *ret)
+static int cache_module(struct symcache *c, const char *path, const char *root,
+			struct sc_module **ret)
 {
 	struct sc_module *m = NULL;
 	struct sc_entry *ent;
 	struct stat st;
 	int err;
 
-	if (!ret)
-		return -EINVAL;
-	memset(ret, 0, sizeof(*ret));
-	if (!c || !path)
-		return -EINVAL;
 	c->stats.lookups++;
 	c->tick++;
-	ret->module = path;
 
 	if (stat(path, &st)) {
 		err = -errno;
@@ -1256,7 +1296,8 @@ int symcache__lookup(struct symcache *c, const char *path, const char *root, uin
 			return ent->err;
 		}
 		c->stats.hits++;
-		return module__lookup(c, ent->mod, file_off, ret);
+		*ret = ent->mod;
+		return 0;
 	}
 
 	/* Make room first: eviction must not free the module we are about to use. */
@@ -1279,7 +1320,294 @@ int symcache__lookup(struct symcache *c, const char *path, const char *root, uin
 		c->stats.errors++;
 		return err;
 	}
+	*ret = m;
+	return 0;
+}
+
+int symcache__lookup(struct symcache *c, const char *path, const char *root, uint64_t file_off,
+		     struct ms_sym *ret)
+{
+	struct sc_module *m;
+	int err;
+
+	if (!ret)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	if (!c || !path)
+		return -EINVAL;
+	ret->module = path;
+	err = cache_module(c, path, root, &m);
+	if (err)
+		return err;
 	return module__lookup(c, m, file_off, ret);
+}
+
+/* ---- inline frames -------------------------------------------------- */
+
+static size_t iname_slot(const struct sc_iname *tab, size_t cap, const char *raw)
+{
+	size_t h = (size_t)(((uintptr_t)raw >> 3) * 0x9e3779b97f4a7c15ull) & (cap - 1);
+
+	while (tab[h].raw && tab[h].raw != raw)
+		h = (h + 1) & (cap - 1);
+	return h;
+}
+
+static int module__grow_inames(struct sc_module *m)
+{
+	size_t cap = m->inames_cap ? m->inames_cap * 2 : 64, i;
+	struct sc_iname *tab = calloc(cap, sizeof(*tab));
+
+	if (!tab)
+		return -ENOMEM;
+	for (i = 0; i < m->inames_cap; i++)
+		if (m->inames[i].raw)
+			tab[iname_slot(tab, cap, m->inames[i].raw)] = m->inames[i];
+	free(m->inames);
+	m->inames = tab;
+	m->inames_cap = cap;
+	return 0;
+}
+
+/*
+ * raw demangled once per module, so every lookup returns the same string.
+ * A full table or no memory leaves the name mangled: still a name.
+ */
+static const char *module__inline_name(struct sc_module *m, const char *raw)
+{
+	size_t slot;
+	int status;
+	char *d;
+
+	if (m->inames_cap) {
+		slot = iname_slot(m->inames, m->inames_cap, raw);
+		if (m->inames[slot].raw)
+			return m->inames[slot].name ? m->inames[slot].name : raw;
+	}
+	if (m->ninames >= MS_SYM_MAX_INLINE_NAMES)
+		return raw;
+	if (2 * (m->ninames + 1) > m->inames_cap && module__grow_inames(m))
+		return raw;
+	d = __cxa_demangle(raw, NULL, NULL, &status);
+	if (status) {
+		free(d);
+		d = NULL;
+	}
+	slot = iname_slot(m->inames, m->inames_cap, raw);
+	m->inames[slot] = (struct sc_iname){ raw, d };
+	m->ninames++;
+	return d ? d : raw;
+}
+
+/*
+ * libdw returns a DW_FORM_string as a bare pointer into .debug_info: in a
+ * hostile file it may run off the section's end.
+ */
+static const char *attr_string(const struct sc_module *m, Dwarf_Attribute *attr)
+{
+	const char *s = dwarf_formstring(attr), *start, *end;
+
+	if (!s || dwarf_whatform(attr) != DW_FORM_string)
+		return s;
+	if (!m->dw_info)
+		return NULL;
+	start = m->dw_info->d_buf;
+	end = start + m->dw_info->d_size;
+	if (s < start || s >= end || !memchr(s, '\0', (size_t)(end - s)))
+		return NULL;
+	return s;
+}
+
+/* Through DW_AT_abstract_origin / DW_AT_specification: the linkage name if any, as symbols are. */
+static const char *inline_name(struct symcache *c, struct sc_module *m, Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name;
+
+	if ((dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	     dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr)) &&
+	    (name = attr_string(m, &attr))) {
+		if (c->demangle && name[0] == '_' && name[1] == 'Z')
+			return module__inline_name(m, name);
+		return name;
+	}
+	if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+		return attr_string(m, &attr);
+	return NULL;
+}
+
+/* Where the inlined instance die was called from: file (NULL if unknown) and line (or 0). */
+static void call_site(Dwarf_Die *die, Dwarf_Die *cudie, const char **ret_file, int *ret_line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Files *files;
+	Dwarf_Word v;
+	Dwarf_Die cu;
+	size_t nfiles;
+
+	*ret_file = NULL;
+	*ret_line = 0;
+	if (dwarf_attr(die, DW_AT_call_line, &attr) && !dwarf_formudata(&attr, &v) && v <= INT_MAX)
+		*ret_line = (int)v;
+	if (!dwarf_attr(die, DW_AT_call_file, &attr) || dwarf_formudata(&attr, &v))
+		return;
+	/* the file table is that of the unit holding die, which dwz may have moved */
+	if (!dwarf_diecu(die, &cu, NULL, NULL))
+		cu = *cudie;
+	if (!dwarf_getsrcfiles(&cu, &files, &nfiles) && v < nfiles)
+		*ret_file = dwarf_filesrc(files, v, NULL, NULL);
+}
+
+/* DIEs whose address ranges nest the scopes inside them. */
+static bool scope_has_pc(int tag)
+{
+	switch (tag) {
+	case DW_TAG_subprogram:
+	case DW_TAG_inlined_subroutine:
+	case DW_TAG_lexical_block:
+	case DW_TAG_try_block:
+	case DW_TAG_catch_block:
+	case DW_TAG_with_stmt:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* DIEs without addresses that may hold functions (GCC nests them in namespaces). */
+static bool scope_holds_funcs(int tag)
+{
+	switch (tag) {
+	case DW_TAG_namespace:
+	case DW_TAG_module:
+	case DW_TAG_class_type:
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A DW_AT_sibling pointing backwards would loop for ever. */
+static bool next_sibling(Dwarf_Die *die)
+{
+	Dwarf_Off off = dwarf_dieoffset(die);
+	Dwarf_Die next;
+
+	if (dwarf_siblingof(die, &next) || dwarf_dieoffset(&next) <= off)
+		return false;
+	*die = next;
+	return true;
+}
+
+/*
+ * The DW_TAG_inlined_subroutine instances containing vaddr inside its
+ * innermost subprogram, innermost first, into ret (MS_SYM_MAX_SCOPES).
+ * Our own walk rather than dwarf_getscopes: that recurses once per level
+ * of DIE nesting, and a hostile CU nests as deep as its bytes allow; here
+ * the depth is an array's, the work a budget's. Scopes containing vaddr
+ * never overlap their siblings, so the walk descends into the first one
+ * and never comes back; it only backtracks out of namespaces, classes and
+ * imported (dwz) units that held nothing.
+ */
+static size_t inline_chain(Dwarf_Die *cudie, uint64_t vaddr, Dwarf_Die *ret)
+{
+	Dwarf_Die stack[MS_SYM_MAX_SCOPES], chain[MS_SYM_MAX_SCOPES];
+	unsigned int budget = SCOPE_VISIT_BUDGET;
+	size_t nchain = 0, n = 0, i;
+	int sp = 0;
+
+	if (dwarf_child(cudie, &stack[0]))
+		return 0;
+	while (sp >= 0 && budget--) {
+		Dwarf_Die *d = &stack[sp], unit, *into = NULL;
+		Dwarf_Attribute attr;
+		int tag = dwarf_tag(d);
+
+		if (scope_has_pc(tag) && dwarf_haspc(d, vaddr) > 0) {
+			chain[nchain++] = *d;
+			if (nchain == MS_SYM_MAX_SCOPES || dwarf_child(d, &stack[0]))
+				break;
+			sp = 0;
+			continue;
+		}
+		if (scope_holds_funcs(tag))
+			into = d;
+		else if (tag == DW_TAG_imported_unit && dwarf_attr(d, DW_AT_import, &attr) &&
+			 dwarf_formref_die(&attr, &unit))
+			into = &unit;	/* its children count as d's siblings */
+		if (into && sp + 1 < MS_SYM_MAX_SCOPES && !dwarf_child(into, &stack[sp + 1])) {
+			sp++;
+			continue;
+		}
+		while (sp >= 0 && !next_sibling(&stack[sp]))
+			sp--;
+	}
+	for (i = nchain; i > 0; i--) {
+		int tag = dwarf_tag(&chain[i - 1]);
+
+		if (tag == DW_TAG_subprogram)
+			break;
+		if (tag == DW_TAG_inlined_subroutine)
+			ret[n++] = chain[i - 1];
+	}
+	return n;
+}
+
+static int module__frames(struct symcache *c, struct sc_module *m, uint64_t file_off,
+			  struct ms_sym *ret, size_t max, size_t *ret_n)
+{
+	Dwarf_Die cudie, inl[MS_SYM_MAX_SCOPES];
+	struct ms_sym real = ret[0];
+	size_t n = 0, keep, i;
+	const char *file;
+	uint64_t vaddr;
+	int err, line;
+
+	err = module__lookup(c, m, file_off, &real);
+	if (err)
+		return err;
+	if (m->dw && module__vaddr(m, file_off, &vaddr) && dwarf_addrdie(m->dw, vaddr, &cudie))
+		n = inline_chain(&cudie, vaddr, inl);
+	/* the innermost max - 1 inlined ones, then always the real function */
+	keep = n < max - 1 ? n : max - 1;
+	file = real.file;
+	line = real.line;
+	for (i = 0; i < n; i++) {
+		if (i < keep)
+			ret[i] = (struct ms_sym){ .name = inline_name(c, m, &inl[i]),
+						  .module = real.module, .file = file,
+						  .line = line, .vaddr = real.vaddr };
+		/* where the next one out is */
+		call_site(&inl[i], &cudie, &file, &line);
+	}
+	ret[keep] = real;
+	ret[keep].file = file;
+	ret[keep].line = line;
+	*ret_n = keep + 1;
+	return 0;
+}
+
+int symcache__lookup_frames(struct symcache *c, const char *path, const char *root,
+			    uint64_t file_off, struct ms_sym *ret, size_t max, size_t *ret_n)
+{
+	struct sc_module *m;
+	int err;
+
+	if (!ret_n)
+		return -EINVAL;
+	*ret_n = 0;
+	if (!ret || !max)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	if (!c || !path)
+		return -EINVAL;
+	ret->module = path;
+	err = cache_module(c, path, root, &m);
+	if (err)
+		return err;
+	return module__frames(c, m, file_off, ret, max, ret_n);
 }
 
 struct symcache *symcache__new(const struct symcache_opts *opts)

@@ -90,6 +90,34 @@ void symcache__free(struct symcache *cache);
 int symcache__lookup(struct symcache *cache, const char *path, const char *root,
 		     uint64_t file_off, struct ms_sym *ret);
 
+/* Inline-frame expansion never follows DWARF scopes deeper than this. */
+#define MS_SYM_MAX_SCOPES	64
+/* Demangled inlined-function names kept per module; beyond it they stay mangled. */
+#define MS_SYM_MAX_INLINE_NAMES	(64u << 10)
+
+/*
+ * Like symcache__lookup, but expands the functions inlined at the address:
+ * ret[0] is the innermost (the inlined function whose code is at the
+ * address, with the file:line of the address), ret[1..] its callers
+ * outward, each with the file:line of the call site of the one inside it;
+ * the last is the real (out-of-line) function from the symbol table, named
+ * and offset as symcache__lookup gives it, with the file:line of its call
+ * of the outermost inlined function. Inlined names come from DWARF
+ * (demangled unless no_demangle); their offset is 0, as they have no
+ * symbol of their own. All entries share module and vaddr.
+ *
+ * Without DWARF, or with nothing inlined at the address, *ret_n = 1 and
+ * ret[0] is exactly symcache__lookup's result. At most max entries are
+ * written: when the chain is longer, the innermost max - 1 are kept, then
+ * the real function (so max = 1 gives only the real function, at its call
+ * site of the outermost inlined one). max == 0 is -EINVAL.
+ *
+ * Returns 0 / -errno as symcache__lookup; on error *ret_n = 0. Strings
+ * are owned by the cache, valid as long as symcache__lookup's.
+ */
+int symcache__lookup_frames(struct symcache *cache, const char *path, const char *root,
+			    uint64_t file_off, struct ms_sym *ret, size_t max, size_t *ret_n);
+
 struct symcache_stats {
 	uint64_t modules;
 	uint64_t symbols;

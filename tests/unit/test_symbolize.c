@@ -8,7 +8,9 @@
  * DWARF, and truncated/garbage files. Addresses come from the plain build
  * (ms_elf__find_func) and expected lines from markers in the source text.
  * ELF files with hostile sections are written inline by craft_elf(), so
- * each test shows the bytes it feeds.
+ * each test shows the bytes it feeds. The inline-frame tests use
+ * inl_fixture (-O2, always_inline helpers) and find their addresses by the
+ * calls to marker() in its machine code, not by its DWARF.
  */
 #include <elf.h>
 #include <errno.h>
@@ -30,6 +32,9 @@
 #include "symbolize.h"
 
 #define SRC "tests/fixtures/symbolize/sym_fixture.c"
+#define INL_SRC "tests/fixtures/symbolize/inl_fixture.c"
+#define INL_CXX_SRC "tests/fixtures/symbolize/inl_fixture_cxx.cc"
+#define BUMP_MANGLED "_ZNK6ms_inl3box4bumpEi"
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define TWICE_MANGLED "_ZN6ms_fix5twiceIiEET_S1_"
 #define POKE_MANGLED "_ZNK6ms_fix6widget4pokeEi"
@@ -57,10 +62,10 @@ static const char *tmp(const char *name)
 	return p;
 }
 
-/* 1-based line of the fixture source that holds marker */
-static int source_line(const char *marker)
+/* 1-based line of the fixture source src that holds marker */
+static int source_line_in(const char *src, const char *marker)
 {
-	FILE *f = fopen(SRC, "r");
+	FILE *f = fopen(src, "r");
 	char line[512];
 	int n = 0;
 
@@ -73,8 +78,13 @@ static int source_line(const char *marker)
 		}
 	}
 	fclose(f);
-	fail_msg("marker %s not in %s", marker, SRC);
+	fail_msg("marker %s not in %s", marker, src);
 	return 0;
+}
+
+static int source_line(const char *marker)
+{
+	return source_line_in(SRC, marker);
 }
 
 static const char *base(const char *p)
@@ -127,11 +137,17 @@ struct csym {
 	int bind, type;
 };
 
+struct dwarf_blob {
+	const unsigned char *info, *abbrev, *aranges;
+	size_t info_len, abbrev_len, aranges_len;
+};
+
 struct craft {
 	const struct csym *syms;
 	size_t nsyms;		/* 0: a zero-length .symtab */
 	bool strtab_bomb;	/* .strtab SHF_COMPRESSED, Chdr claims 1 TiB */
 	bool dwarf_bomb;	/* .debug_info likewise, .debug_line plain */
+	const struct dwarf_blob *dwarf;	/* hand-made DWARF sections, .debug_line junk */
 };
 
 #define BOMB_SIZE (1ull << 40)
@@ -171,13 +187,22 @@ static size_t put_bomb(struct obuf *b, size_t *ret_size)
  * ET_DYN x86-64: one PT_LOAD mapping file offset == vaddr over [0, 0x400),
  * .text at 0x100..0x300, then .symtab, .strtab, optional DWARF, .shstrtab.
  */
+static void put_scn(struct obuf *b, Elf64_Shdr *sh, Elf64_Word name, const void *p, size_t len)
+{
+	size_t off = put(b, p, len, 1);
+
+	*sh = (Elf64_Shdr){ .sh_name = name, .sh_type = SHT_PROGBITS, .sh_offset = off,
+			    .sh_size = len, .sh_addralign = 1 };
+}
+
 static void craft_elf(const char *path, const struct craft *c)
 {
 	static const char shstr[] =
-		"\0.text\0.symtab\0.strtab\0.debug_info\0.debug_line\0.shstrtab";
+		"\0.text\0.symtab\0.strtab\0.debug_info\0.debug_line\0.shstrtab"
+		"\0.debug_abbrev\0.debug_aranges";
 	enum { N_TEXT = 1, N_SYMTAB = 7, N_STRTAB = 15, N_DINFO = 23, N_DLINE = 35,
-	       N_SHSTR = 47 };
-	Elf64_Shdr sh[8] = { { 0 } };
+	       N_SHSTR = 47, N_DABBREV = 57, N_DARANGES = 71 };
+	Elf64_Shdr sh[10] = { { 0 } };
 	struct obuf *b = calloc(1, sizeof(*b));
 	Elf64_Ehdr eh = { 0 };
 	Elf64_Phdr ph = { 0 };
@@ -232,6 +257,12 @@ static void craft_elf(const char *path, const struct craft *c)
 		sh[n++] = (Elf64_Shdr){ .sh_name = N_DLINE, .sh_type = SHT_PROGBITS,
 					.sh_offset = off, .sh_size = sizeof(line_junk),
 					.sh_addralign = 1 };
+	}
+	if (c->dwarf) {
+		put_scn(b, &sh[n++], N_DINFO, c->dwarf->info, c->dwarf->info_len);
+		put_scn(b, &sh[n++], N_DABBREV, c->dwarf->abbrev, c->dwarf->abbrev_len);
+		put_scn(b, &sh[n++], N_DARANGES, c->dwarf->aranges, c->dwarf->aranges_len);
+		put_scn(b, &sh[n++], N_DLINE, line_junk, sizeof(line_junk));
 	}
 	off = put(b, shstr, sizeof(shstr), 1);
 	sh[n] = (Elf64_Shdr){ .sh_name = N_SHSTR, .sh_type = SHT_STRTAB, .sh_offset = off,
@@ -881,6 +912,337 @@ static void test_alias_choice_and_extents(void **state)
 	unlink(p);
 }
 
+/* ---- inline frames ---------------------------------------------------- */
+
+/*
+ * File offset of the one "call marker" (e8 rel32) inside func: that
+ * instruction is the inlined helpers' code, whatever the compiler laid out
+ * around it.
+ */
+static uint64_t marker_call(const char *path, const char *func)
+{
+	struct ms_elf *e = ms_elf__open(path);
+	uint64_t va, size, mk, off, found = 0;
+	unsigned char code[512];
+	int got, i, hits = 0;
+
+	assert_non_null(e);
+	assert_int_equal(ms_elf__find_func(e, func, &va, &size), 0);
+	assert_int_equal(ms_elf__find_func(e, "marker", &mk, NULL), 0);
+	assert_true(size >= 5 && size <= sizeof(code));
+	got = ms_elf__read_vaddr(e, va, code, size);
+	assert_int_equal(got, (int)size);
+	for (i = 0; i + 5 <= got; i++) {
+		int32_t rel;
+
+		memcpy(&rel, code + i + 1, sizeof(rel));
+		if (code[i] == 0xe8 && va + i + 5 + (int64_t)rel == mk) {
+			found = va + i;
+			hits++;
+		}
+	}
+	assert_int_equal(hits, 1);
+	assert_int_equal(ms_elf__vaddr_to_offset(e, found, &off), 0);
+	ms_elf__close(e);
+	return off;
+}
+
+static void expect_frame(const struct ms_sym *f, const char *name, const char *file, int line)
+{
+	assert_non_null(f->name);
+	assert_string_equal(f->name, name);
+	assert_non_null(f->file);
+	assert_string_equal(base(f->file), file);
+	assert_int_equal(f->line, line);
+}
+
+/* what symcache__lookup says about the same location, field by field */
+static void expect_same_as_lookup(const struct ms_sym *f, const struct ms_sym *s)
+{
+	assert_ptr_equal(f->name, s->name);
+	assert_int_equal(f->offset, s->offset);
+	assert_ptr_equal(f->module, s->module);
+	assert_ptr_equal(f->file, s->file);
+	assert_int_equal(f->line, s->line);
+	assert_int_equal(f->vaddr, s->vaddr);
+}
+
+/*
+ * marker()'s call in inl_caller is inner_helper's code at its call line,
+ * inlined into outer_helper at its call of inner_helper, inlined into
+ * inl_caller at its call of outer_helper: three frames, innermost first.
+ */
+static void test_frames_inline_chain(void **state)
+{
+	const char *path = fx("inl_fixture");
+	struct symcache *c = cache_with(NO_DEBUG_DIR);
+	uint64_t off = marker_call(path, "inl_caller");
+	struct ms_sym f[8], again[8], s;
+	size_t n, i;
+
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 8, &n), 0);
+	assert_int_equal(n, 3);
+	expect_frame(&f[0], "inner_helper", "inl_fixture.c",
+		     source_line_in(INL_SRC, "LINE:inner_body"));
+	expect_frame(&f[1], "outer_helper", "inl_fixture.c",
+		     source_line_in(INL_SRC, "LINE:outer_call"));
+	expect_frame(&f[2], "inl_caller", "inl_fixture.c",
+		     source_line_in(INL_SRC, "LINE:caller_call"));
+
+	/* the last is symcache__lookup's symbol; the innermost has its file:line */
+	assert_int_equal(symcache__lookup(c, path, NULL, off, &s), 0);
+	assert_ptr_equal(f[2].name, s.name);
+	assert_int_equal(f[2].offset, s.offset);
+	assert_true(s.offset > 0);
+	assert_ptr_equal(f[0].file, s.file);
+	assert_int_equal(f[0].line, s.line);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(f[i].module, path);
+		assert_int_equal(f[i].vaddr, s.vaddr);
+		if (i + 1 < n)
+			assert_int_equal(f[i].offset, 0);	/* no symbol of their own */
+	}
+
+	/* served from the cache, the same strings */
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, again, 8, &n), 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		assert_ptr_equal(again[i].name, f[i].name);
+		assert_ptr_equal(again[i].file, f[i].file);
+	}
+
+	/* "sq" is short enough to be a DW_FORM_string, inside .debug_info itself */
+	off = marker_call(path, "short_caller");
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 8, &n), 0);
+	assert_int_equal(n, 2);
+	expect_frame(&f[0], "sq", "inl_fixture.c", source_line_in(INL_SRC, "LINE:sq_body"));
+	expect_frame(&f[1], "short_caller", "inl_fixture.c",
+		     source_line_in(INL_SRC, "LINE:short_call"));
+	symcache__free(c);
+}
+
+/* an inlined C++ member function is named like a symbol: demangled, or raw when asked */
+static void test_frames_cxx_demangled(void **state)
+{
+	struct symcache_opts raw_opts = { .debug_dir = NO_DEBUG_DIR, .no_demangle = true };
+	struct symcache *c = cache_with(NO_DEBUG_DIR), *raw = symcache__new(&raw_opts);
+	const char *path = fx("inl_fixture");
+	uint64_t off = marker_call(path, "inl_cxx_caller");
+	struct ms_sym f[4], again[4];
+	size_t n;
+
+	assert_non_null(raw);
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 4, &n), 0);
+	assert_int_equal(n, 2);
+	expect_frame(&f[0], "ms_inl::box::bump(int) const", "inl_fixture_cxx.cc",
+		     source_line_in(INL_CXX_SRC, "LINE:cxx_inner"));
+	expect_frame(&f[1], "inl_cxx_caller", "inl_fixture_cxx.cc",
+		     source_line_in(INL_CXX_SRC, "LINE:cxx_call"));
+	/* demangled once: the cache's string, the same pointer the second time */
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, again, 4, &n), 0);
+	assert_ptr_equal(again[0].name, f[0].name);
+
+	assert_int_equal(symcache__lookup_frames(raw, path, NULL, off, f, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(f[0].name, BUMP_MANGLED);
+	symcache__free(c);
+	symcache__free(raw);
+}
+
+/*
+ * max shorter than the chain keeps the innermost max - 1 and then the real
+ * function, at its own call site; nothing is written past max.
+ */
+static void test_frames_truncated(void **state)
+{
+	const char *path = fx("inl_fixture");
+	struct symcache *c = cache_with(NO_DEBUG_DIR);
+	uint64_t off = marker_call(path, "inl_caller");
+	int l_inner = source_line_in(INL_SRC, "LINE:inner_body");
+	int l_caller = source_line_in(INL_SRC, "LINE:caller_call");
+	struct ms_sym f[4], guard;
+	size_t n;
+
+	memset(&guard, 0x5a, sizeof(guard));
+	f[1] = guard;
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 1, &n), 0);
+	assert_int_equal(n, 1);
+	expect_frame(&f[0], "inl_caller", "inl_fixture.c", l_caller);
+	assert_memory_equal(&f[1], &guard, sizeof(guard));
+
+	f[2] = guard;
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 2, &n), 0);
+	assert_int_equal(n, 2);
+	expect_frame(&f[0], "inner_helper", "inl_fixture.c", l_inner);
+	expect_frame(&f[1], "inl_caller", "inl_fixture.c", l_caller);
+	assert_memory_equal(&f[2], &guard, sizeof(guard));
+
+	f[3] = guard;
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 3, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(f[1].name, "outer_helper");
+	assert_memory_equal(&f[3], &guard, sizeof(guard));
+	symcache__free(c);
+}
+
+/* nothing inlined at the address: one frame, exactly symcache__lookup's */
+static void test_frames_no_inlining(void **state)
+{
+	const char *path = fx("inl_fixture");
+	struct symcache *c = cache_with(NO_DEBUG_DIR);
+	uint64_t off = marker_call(path, "plain_func");
+	struct ms_sym f[4], s;
+	size_t n;
+
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 4, &n), 0);
+	assert_int_equal(n, 1);
+	expect_frame(&f[0], "plain_func", "inl_fixture.c",
+		     source_line_in(INL_SRC, "LINE:plain_call"));
+	assert_int_equal(symcache__lookup(c, path, NULL, off, &s), 0);
+	expect_same_as_lookup(&f[0], &s);
+	symcache__free(c);
+}
+
+/*
+ * The inlined address of test_frames_inline_chain in the same binary
+ * without DWARF (its own cache: the build-id is the same), and a DWARF
+ * bomb: one frame, symcache__lookup's.
+ */
+static void test_frames_without_dwarf(void **state)
+{
+	const struct csym syms[] = { { "bomb_func", 0x100, 0x20, STB_GLOBAL, STT_FUNC } };
+	const char *path = fx("inl_fixture_nodwarf"), *bomb = tmp("framebomb");
+	struct symcache *c = cache_with(NO_DEBUG_DIR);
+	uint64_t off = marker_call(path, "inl_caller");
+	struct ms_sym f[4], s;
+	size_t n;
+
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, off, f, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(f[0].name, "inl_caller");
+	assert_null(f[0].file);
+	assert_int_equal(symcache__lookup(c, path, NULL, off, &s), 0);
+	expect_same_as_lookup(&f[0], &s);
+
+	craft_elf(bomb, &(struct craft){ .syms = syms, .nsyms = 1, .dwarf_bomb = true });
+	assert_int_equal(symcache__lookup_frames(c, bomb, NULL, 0x110, f, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(f[0].name, "bomb_func");
+	assert_int_equal(f[0].offset, 0x10);
+	assert_null(f[0].file);
+	symcache__free(c);
+	unlink(bomb);
+}
+
+static size_t put_le(unsigned char *p, uint64_t v, size_t bytes)
+{
+	size_t i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return bytes;
+}
+
+#define DEEP_NEST 400
+
+/*
+ * DWARF 4 by hand: a CU and a subprogram over bomb_func's [0x100, 0x120),
+ * holding DEEP_NEST inlined_subroutines nested in each other over the same
+ * range (no names, call lines 1, 2, ...). The walk stops at
+ * MS_SYM_MAX_SCOPES; max still bounds what is written.
+ */
+static void test_frames_deep_nesting_bounded(void **state)
+{
+	static const unsigned char abbrev[] = {
+		1, 0x11, 1, 0x11, 0x01, 0x12, 0x07, 0, 0,	/* CU: low_pc addr, high_pc data8 */
+		2, 0x2e, 1, 0x11, 0x01, 0x12, 0x07, 0, 0,	/* subprogram, the same */
+		3, 0x1d, 1, 0x11, 0x01, 0x12, 0x07, 0x59, 0x0b, 0, 0,	/* + call_line data1 */
+		0,
+	};
+	const struct csym syms[] = { { "bomb_func", 0x100, 0x20, STB_GLOBAL, STT_FUNC } };
+	static unsigned char info[11 + 17 * 2 + 18 * DEEP_NEST + DEEP_NEST + 2];
+	unsigned char aranges[48] = { 0 };
+	const char *p = tmp("deepdwarf");
+	struct symcache *c = cache_with(NO_DEBUG_DIR);
+	struct ms_sym f[MS_SYM_MAX_SCOPES + 8];
+	size_t len = 11, n, i;
+
+	for (i = 0; i < 2; i++) {	/* CU, subprogram */
+		info[len++] = (unsigned char)(i + 1);
+		len += put_le(info + len, 0x100, 8);
+		len += put_le(info + len, 0x20, 8);
+	}
+	for (i = 0; i < DEEP_NEST; i++) {
+		info[len++] = 3;
+		len += put_le(info + len, 0x100, 8);
+		len += put_le(info + len, 0x20, 8);
+		info[len++] = (unsigned char)(i % 200 + 1);
+	}
+	len += DEEP_NEST + 2;	/* every DIE's children end: zeros */
+	assert_int_equal(len, sizeof(info));
+	put_le(info, len - 4, 4);	/* unit_length */
+	put_le(info + 4, 4, 2);		/* version; abbrev offset 0 */
+	info[10] = 8;			/* address size */
+	put_le(aranges, sizeof(aranges) - 4, 4);
+	put_le(aranges + 4, 2, 2);	/* version; CU offset 0 */
+	aranges[10] = 8;		/* address size; segment size 0, pad to 16 */
+	put_le(aranges + 16, 0x100, 8);
+	put_le(aranges + 24, 0x20, 8);	/* then the (0, 0) terminator */
+
+	craft_elf(p, &(struct craft){ .syms = syms, .nsyms = 1,
+				     .dwarf = &(struct dwarf_blob){ info, abbrev, aranges,
+								    sizeof(info), sizeof(abbrev),
+								    sizeof(aranges) } });
+	assert_int_equal(symcache__lookup_frames(c, p, NULL, 0x110, f, sizeof(f) / sizeof(f[0]),
+						 &n), 0);
+	assert_true(n > 1 && n <= MS_SYM_MAX_SCOPES);	/* the DWARF was read, and cut */
+	assert_string_equal(f[n - 1].name, "bomb_func");
+	assert_int_equal(f[n - 1].offset, 0x10);
+	for (i = 0; i + 1 < n; i++)
+		assert_null(f[i].name);	/* no DW_AT_abstract_origin, no name */
+
+	assert_int_equal(symcache__lookup_frames(c, p, NULL, 0x110, f, 4, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(f[3].name, "bomb_func");
+	symcache__free(c);
+	unlink(p);
+}
+
+/* bad arguments and files: -errno and no frames; unknown addresses: one empty frame */
+static void test_frames_errors(void **state)
+{
+	const char *path = fx("inl_fixture");
+	struct symcache *c = cache_with(NO_DEBUG_DIR);
+	struct symcache_stats st;
+	struct ms_sym f[2];
+	size_t n = 7;
+
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, 0, f, 0, &n), -EINVAL);
+	assert_int_equal(n, 0);
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, 0, f, 2, NULL), -EINVAL);
+	n = 7;
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, 0, NULL, 2, &n), -EINVAL);
+	assert_int_equal(n, 0);
+	assert_int_equal(symcache__lookup_frames(NULL, path, NULL, 0, f, 2, &n), -EINVAL);
+	assert_int_equal(symcache__lookup_frames(c, NULL, NULL, 0, f, 2, &n), -EINVAL);
+	n = 7;
+	assert_int_equal(symcache__lookup_frames(c, fx("no-such-file"), NULL, 0, f, 2, &n),
+			 -ENOENT);
+	assert_int_equal(n, 0);
+	assert_int_equal(symcache__lookup_frames(c, fx("garbage"), NULL, 0, f, 2, &n), -ENOEXEC);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(symcache__lookup_frames(c, path, NULL, 1ull << 40, f, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_null(f[0].name);
+	assert_null(f[0].file);
+	assert_string_equal(f[0].module, path);
+	symcache__stats(c, &st);
+	assert_int_equal(st.lookups, 3);	/* the calls that got past their arguments */
+	assert_int_equal(st.errors, 2);
+	symcache__free(c);
+}
+
 /* ---- the system libc ------------------------------------------------ */
 
 static void test_libc(void **state)
@@ -956,6 +1318,13 @@ int main(void)
 		cmocka_unit_test(test_dwarf_bomb_costs_only_lines),
 		cmocka_unit_test(test_zero_length_symtab),
 		cmocka_unit_test(test_alias_choice_and_extents),
+		cmocka_unit_test(test_frames_inline_chain),
+		cmocka_unit_test(test_frames_cxx_demangled),
+		cmocka_unit_test(test_frames_truncated),
+		cmocka_unit_test(test_frames_no_inlining),
+		cmocka_unit_test(test_frames_without_dwarf),
+		cmocka_unit_test(test_frames_deep_nesting_bounded),
+		cmocka_unit_test(test_frames_errors),
 		cmocka_unit_test(test_libc),
 	};
 
