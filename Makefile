@@ -44,6 +44,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
 	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static \
+	       $(O)/tests/targets/leaky-nofp $(O)/tests/targets/leaky-nocfi \
 	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped \
 	       $(O)/tests/targets/cxxjump $(O)/tests/targets/leaky-musl
 
@@ -118,6 +119,20 @@ $(O)/tests/targets/%: tests/targets/%.cc
 	$(call msg,CXX,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(TARGET_CFLAGS) $< -o $@
+
+# The same target without frame pointers, as distros build (issue "DWARF
+# unwinding"): only CFI can walk its stacks.
+NOFP_CFLAGS := -O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls -Wall -MMD -MP
+$(O)/tests/targets/leaky-nofp: tests/targets/leaky.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
+# Frame pointers but no CFI at all (no .eh_frame): only frame pointers can
+# walk it, so a DWARF walk through it must fall back to them (mixed stacks).
+$(O)/tests/targets/leaky-nocfi: tests/targets/leaky.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TARGET_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables $< -o $@
 
 # The same target linked statically: its malloc lives in the executable.
 $(O)/tests/targets/leaky-static: tests/targets/leaky.c

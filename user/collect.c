@@ -44,6 +44,8 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.failed_alloc = sum[MS_CNT_FAILED_ALLOC],
 		.events_lost = sum[MS_CNT_EVENTS_LOST],
 		.go_samples = sum[MS_CNT_GO_SAMPLES],
+		.ustack_samples = sum[MS_CNT_USTACK_SAMPLES],
+		.ustack_lost = sum[MS_CNT_USTACK_LOST],
 	};
 	return 0;
 }
@@ -59,39 +61,48 @@ struct aggs {
 	size_t n, cap;
 };
 
-static int read_aggs(int fd, uint32_t tgid, uint32_t gen, struct aggs *out)
+/* This process's aggregates, DWARF samples folded into their stacks. */
+static int read_aggs(struct ms_session *s, uint32_t tgid, uint32_t gen, struct aggs *out)
 {
-	struct ms_agg_key key, next;
-	bool have = false;
+	struct ms_aggs all = {};
+	int err = ms_session__read_aggs(s, tgid, &all);
 
-	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
-		key = next;
-		have = true;
-		if (next.tgid != tgid || next.gen != gen)
+	if (err)
+		return err;
+	out->v = calloc(all.n ? all.n : 1, sizeof(*out->v));
+	if (!out->v) {
+		ms_aggs__free(&all);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < all.n; i++) {
+		if (all.v[i].k.gen != gen)
 			continue;
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? out->cap * 2 : 256;
-			struct agg *v = realloc(out->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			out->v = v;
-			out->cap = cap;
-		}
-		out->v[out->n].k = next;
+		out->v[out->n].k = all.v[i].k;
+		out->v[out->n].v = all.v[i].v;
 		out->v[out->n].oldest_ts = 0;
-		if (bpf_map_lookup_elem(fd, &next, &out->v[out->n].v))
-			continue;	/* deleted meanwhile */
 		out->n++;
 	}
+	out->cap = out->n;
+	ms_aggs__free(&all);
 	return 0;
 }
 
+/* read_aggs() sorted them by (tgid, gen, stack_id, kind) */
 static struct agg *find_agg(struct aggs *a, int32_t sid, uint32_t kind)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].k.stack_id == sid && a->v[i].k.kind == kind)
-			return &a->v[i];
+	size_t lo = 0, hi = a->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ms_agg_key *k = &a->v[mid].k;
+
+		if (k->stack_id < sid || (k->stack_id == sid && k->kind < kind))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < a->n && a->v[lo].k.stack_id == sid && a->v[lo].k.kind == kind)
+		return &a->v[lo];
 	return NULL;
 }
 
@@ -99,7 +110,7 @@ static struct agg *find_agg(struct aggs *a, int32_t sid, uint32_t kind)
  * Oldest outstanding allocation per aggregate. Batched reads keep the
  * number of syscalls (slow on this class of VM) at size/4096, not 2*size.
  */
-static void read_ages(int fd, uint32_t tgid, uint32_t gen, struct aggs *a)
+static void read_ages(struct ms_session *s, int fd, uint32_t tgid, uint32_t gen, struct aggs *a)
 {
 	enum { BATCH = 4096 };
 	struct ms_live_key *keys = calloc(BATCH, sizeof(*keys));
@@ -120,7 +131,7 @@ static void read_ages(int fd, uint32_t tgid, uint32_t gen, struct aggs *a)
 
 			if (keys[i].tgid != tgid || keys[i].gen != gen)
 				continue;
-			g = find_agg(a, vals[i].stack_id, vals[i].kind);
+			g = find_agg(a, ms_session__resolve_stack(s, vals[i].stack_id), vals[i].kind);
 			if (g && (!g->oldest_ts || vals[i].ts_ns < g->oldest_ts))
 				g->oldest_ts = vals[i].ts_ns;
 		}
@@ -174,18 +185,27 @@ static void buildid_cache_free(struct buildid_cache *bc)
 		free(bc->v[i].path);
 }
 
-/* exact_ip: addr is where the thread was (an entry probe's leaf frame), not a
- * return address, so it needs no "the call is one byte back" adjustment. */
-static void symbolize_frame(struct symcache *cache, struct buildid_cache *bc, struct ms_target *t,
-			    bool alive, const struct ms_maps *maps, uint64_t addr, bool exact_ip,
-			    struct ms_frame *f)
+/* Frames one address can expand to: itself and the functions inlined there. */
+#define INLINE_MAX 8
+
+/*
+ * Symbolise one address into up to room frames: the functions inlined at it
+ * (innermost first) and the real function last, all for the same address.
+ * exact_ip: addr is where the thread was (an entry probe's leaf frame, a
+ * faulting instruction), not a return address, so it needs no "the call is
+ * one byte back" adjustment. Returns the frames written (>= 1).
+ */
+static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *bc,
+				 struct ms_target *t, bool alive, const struct ms_maps *maps,
+				 uint64_t addr, bool exact_ip, struct ms_frame *f, uint32_t room)
 {
 	const struct ms_map *m = ms_maps__find(maps, addr);
 	pid_t pid = t->pid;
-	struct ms_sym sym = {};
+	struct ms_sym syms[INLINE_MAX];
+	size_t nsyms = 0;
 	int rc;
 	char *open_path, root[64];
-	uint64_t off;
+	uint64_t off, back;
 
 	memset(f, 0, sizeof(*f));
 	f->addr = addr;
@@ -194,32 +214,45 @@ static void symbolize_frame(struct symcache *cache, struct buildid_cache *bc, st
 	if (!m)
 		m = ms_maps__find(&t->maps, addr);
 	if (!m)
-		return;
+		return 1;
 	f->map_start = m->start;
 	f->map_end = m->end;
 	f->map_pgoff = m->pgoff;
 	if (!m->path || m->path[0] != '/')
-		return;
+		return 1;
 	f->module = m->path;	/* borrowed: the profile copies it */
 	off = addr - m->start + m->pgoff;
+	/* a return address: the call, its line and its inline scope are a byte back */
+	back = !exact_ip && off ? 1 : 0;
 	/* after exit /proc/PID is gone: the host path is our best remaining guess */
 	open_path = alive ? ms_map__open_path(pid, m) : NULL;
 	snprintf(root, sizeof(root), "/proc/%d/root", pid);
 	frame_build_id(bc, open_path, m->path, f);
-	rc = symcache__lookup(cache, open_path ?: m->path, alive ? root : NULL, off, &sym);
+	if (room > INLINE_MAX)
+		room = INLINE_MAX;
+	rc = symcache__lookup_frames(cache, open_path ?: m->path, alive ? root : NULL, off - back,
+				     syms, room ? room : 1, &nsyms);
 	/* /proc/PID/root of a process being torn down may be gone already */
 	if (rc && open_path)
-		rc = symcache__lookup(cache, m->path, NULL, off, &sym);
-	if (rc == 0 && sym.name) {
-		f->func = (char *)sym.name;
-		f->func_off = sym.offset;
-		f->file = (char *)sym.file;
-		f->line = sym.line;
+		rc = symcache__lookup_frames(cache, m->path, NULL, off - back, syms,
+					     room ? room : 1, &nsyms);
+	if (rc || !nsyms)
+		nsyms = 0;
+	for (size_t i = 1; i < nsyms; i++)
+		f[i] = f[0];
+	for (size_t i = 0; i < nsyms; i++) {
+		f[i].func = (char *)syms[i].name;
+		/* inlined functions have no symbol of their own: no offset */
+		f[i].func_off = i + 1 == nsyms && syms[i].name ? syms[i].offset + back : 0;
+		f[i].file = (char *)syms[i].file;
+		f[i].line = syms[i].line;
+		f[i].inlined = i + 1 < nsyms;
 	}
 	/* a Go program: .gopclntab names frames of stripped binaries, with lines */
-	if (t->gobin && (!f->func || !f->file) && t->exe && !strncmp(t->exe, m->path, strlen(m->path))) {
+	if (t->gobin && (nsyms <= 1) && (!f->func || !f->file) && t->exe &&
+	    !strncmp(t->exe, m->path, strlen(m->path))) {
 		struct go_func_info gi;
-		uint64_t pc = rc == 0 ? sym.vaddr : addr;
+		uint64_t pc = nsyms ? syms[0].vaddr + back : addr;
 
 		/* a return address: the call is the instruction before it */
 		if (go_binary__lookup(t->gobin, exact_ip || !pc ? pc : pc - 1, &gi) == 0 && gi.name) {
@@ -230,9 +263,12 @@ static void symbolize_frame(struct symcache *cache, struct buildid_cache *bc, st
 		}
 	}
 	free(open_path);
+	return nsyms ? (uint32_t)nsyms : 1;
 }
 
 #define GO_HEAP_STACKS_MAX 200
+/* a stack's frames after inline expansion */
+#define MAX_FRAMES (2 * MS_MAX_STACK_DEPTH)
 
 /*
  * The Go runtime's own in-use heap profile (runtime.mbuckets, sampled at
@@ -364,7 +400,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			const struct ms_collect_opts *opts, struct ms_profile **ret)
 {
 	struct ms_collect_opts o = opts ? *opts : (struct ms_collect_opts){};
-	struct ms_frame frames[MS_MAX_STACK_DEPTH];
+	struct ms_frame frames[MAX_FRAMES];
 	uint64_t ips[MS_MAX_STACK_DEPTH];
 	struct ms_maps fresh = {};
 	const struct ms_maps *maps = &t->maps;
@@ -399,6 +435,8 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
 	p->c_sample_bytes = ms_session__c_sample_bytes(s);
+	p->dwarf = t->dwarf;
+	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;
 	{
 		struct ms_rss r;
 
@@ -420,11 +458,11 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		}
 	}
 
-	err = read_aggs(ms_session__aggs_fd(s), t->pid, t->gen, &a);
+	err = read_aggs(s, t->pid, t->gen, &a);
 	if (err)
 		goto out;
 	if (!o.no_ages)
-		read_ages(ms_session__live_fd(s), t->pid, t->gen, &a);
+		read_ages(s, ms_session__live_fd(s), t->pid, t->gen, &a);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 
 	for (size_t i = 0; i < a.n; i++) {
@@ -437,7 +475,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			.free_bytes = g->v.free_bytes,
 			.free_count = g->v.free_count,
 		};
-		uint32_t n = 0;
+		uint32_t n = 0, nips;
 
 		if (ms_kind__tracks_inuse(g->k.kind) && ms_session__c_sample_bytes(s)) {
 			/* sampled mode: estimate what the samples stand for, in use and in all */
@@ -463,13 +501,12 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 
 			tmpl.oldest_ns = now_ns > g->oldest_ts ? now_ns - g->oldest_ts : 0;
 		}
-		if (g->k.stack_id >= 0 &&
-		    bpf_map_lookup_elem(ms_session__stacks_fd(s), &g->k.stack_id, ips) == 0) {
-			while (n < MS_MAX_STACK_DEPTH && ips[n]) {
-				symbolize_frame(cache, &bc, t, alive, maps, ips[n], g->k.kind == MS_KIND_GO && n == 0,
-						&frames[n]);
-				n++;
-			}
+		nips = ms_session__stack_frames(s, g->k.stack_id, ips, MS_MAX_STACK_DEPTH);
+		for (uint32_t j = 0; j < nips && n < MAX_FRAMES; j++) {
+			bool exact = j == 0 && (g->k.kind == MS_KIND_GO || g->k.kind == MS_KIND_FAULT);
+
+			n += symbolize_frames(cache, &bc, t, alive, maps, ips[j], exact, &frames[n],
+					      MAX_FRAMES - n);
 		}
 		if (!ms_profile__add_stack(p, &tmpl, frames, n)) {
 			err = -ENOMEM;

@@ -63,7 +63,8 @@
 #define REASON_LEN		(MS_RULE_LINE_MAX + 16)
 #define RSS_HISTORY		240	/* snapshots kept per process for incidents */
 
-enum src_type { SRC_SIGNAL, SRC_LISTEN, SRC_CLIENT, SRC_RING, SRC_TIMER, SRC_PENDING };
+enum src_type { SRC_SIGNAL, SRC_LISTEN, SRC_CLIENT, SRC_RING, SRC_TIMER, SRC_PENDING,
+		SRC_USTACK };
 
 struct src {
 	enum src_type type;
@@ -119,7 +120,7 @@ struct daemon {
 	struct incidents *incidents;	/* NULL: flight recorder off (dir not writable) */
 	uint64_t incidents_saved;
 	int ep, sigfd, lfd, tfd, pfd;
-	struct src sig_src, listen_src, ring_src, timer_src, pending_src;
+	struct src sig_src, listen_src, ring_src, timer_src, pending_src, ustack_src;
 	struct ring_buffer *rb;
 	struct client *clients;
 	unsigned int nclients;
@@ -512,14 +513,11 @@ struct snap_acc {
 /* One walk of the aggregate table feeds every watched process's snapshot. */
 static void snapshot(struct daemon *d, uint64_t now)
 {
-	int fd = ms_session__aggs_fd(d->s);
 	uint64_t window = d->cfg.growth_window_s * 1000000000ull;
-	struct ms_agg_key k, next;
-	struct ms_agg_val v;
 	unsigned int n = nwatched(d), i = 0;
+	struct ms_aggs all = {};
 	struct ms_target **ts;
 	struct snap_acc *acc;
-	bool have = false;
 
 	if (!n)
 		return;
@@ -529,16 +527,17 @@ static void snapshot(struct daemon *d, uint64_t now)
 		goto out;
 	for (struct ms_target *t = ms_session__targets(d->s); t && i < n; t = t->next)
 		ts[i++] = t;
-	while (bpf_map_get_next_key(fd, have ? &k : NULL, &next) == 0) {
-		k = next;
-		have = true;
+	if (ms_session__read_aggs(d->s, 0, &all))
+		goto out;
+	for (size_t e = 0; e < all.n; e++) {
+		const struct ms_agg_key *k = &all.v[e].k;
+		const struct ms_agg_val *v = &all.v[e].v;
+
 		for (i = 0; i < n; i++) {
 			struct snap_acc *a = &acc[i];
 
-			if (ts[i]->pid != (pid_t)next.tgid || ts[i]->gen != next.gen)
+			if (ts[i]->pid != (pid_t)k->tgid || ts[i]->gen != k->gen)
 				continue;
-			if (bpf_map_lookup_elem(fd, &next, &v))
-				break;
 			if (a->n == a->cap) {
 				size_t cap = a->cap ? a->cap * 2 : 64;
 				struct growth_point *nv = realloc(a->v, cap * sizeof(*nv));
@@ -550,17 +549,17 @@ static void snapshot(struct daemon *d, uint64_t now)
 			}
 			/* Go samples and page faults have no frees to match: not in use */
 			a->v[a->n++] = (struct growth_point){
-				.stack_id = next.stack_id,
-				.kind = next.kind,
-				.inuse_bytes = !ms_kind__tracks_inuse(next.kind) ||
-					       v.alloc_bytes <= v.free_bytes ?
-					       0 : v.alloc_bytes - v.free_bytes,
+				.stack_id = k->stack_id,
+				.kind = k->kind,
+				.inuse_bytes = !ms_kind__tracks_inuse(k->kind) ||
+					       v->alloc_bytes <= v->free_bytes ?
+					       0 : v->alloc_bytes - v->free_bytes,
 			};
-			if (ms_kind__tracks_inuse(next.kind) && v.alloc_count > v.free_count)
-				a->inuse_count += v.alloc_count - v.free_count;
-			if (next.kind != MS_KIND_FAULT) {
-				a->alloc_bytes += v.alloc_bytes;
-				a->alloc_count += v.alloc_count;
+			if (ms_kind__tracks_inuse(k->kind) && v->alloc_count > v->free_count)
+				a->inuse_count += v->alloc_count - v->free_count;
+			if (k->kind != MS_KIND_FAULT) {
+				a->alloc_bytes += v->alloc_bytes;
+				a->alloc_count += v->alloc_count;
 			}
 			break;
 		}
@@ -594,6 +593,7 @@ static void snapshot(struct daemon *d, uint64_t now)
 		}
 	}
 out:
+	ms_aggs__free(&all);
 	for (i = 0; acc && i < n; i++)
 		free(acc[i].v);
 	free(acc);
@@ -1042,6 +1042,17 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "aggregate_table_full", l.agg_full);
 	jw__kv_uint(w, "inflight_full", l.inflight_full);
 	jw__kv_uint(w, "events_lost", l.events_lost);
+	jw__kv_uint(w, "dwarf_stacks", l.ustack_samples);
+	jw__kv_uint(w, "dwarf_stacks_lost", l.ustack_lost);
+	{
+		struct ms_ustack_stats us;
+
+		ms_session__ustack_stats(d->s, &us);
+		jw__kv_uint(w, "dwarf_frames", us.unwound_frames);
+		jw__kv_uint(w, "dwarf_unwound_stacks", us.stacks);
+		jw__kv_uint(w, "dwarf_live_samples", us.bindings);
+		jw__kv_uint(w, "dwarf_unstored", us.unbound);
+	}
 	jw__kv_uint(w, "exec_events", d->exec_events);
 	jw__kv_uint(w, "exit_events", d->exit_events);
 	jw__kv_uint(w, "attach_errors", d->attach_errors);
@@ -1456,6 +1467,7 @@ static int setup(struct daemon *d)
 		.c_sample_bytes = d->opts.sample_bytes,
 		.go_sample_bytes = d->opts.go_sample_bytes,
 		.go_mallocgc = d->opts.go_mallocgc,
+		.unwind = (enum ms_unwind)d->opts.unwind,
 		.kmem = d->opts.kmem,
 		.events_bytes = d->opts.events_bytes,
 	};
@@ -1493,6 +1505,10 @@ static int setup(struct daemon *d)
 	if (!d->rb)
 		return -errno;
 	ret = ep_add(d, ring_buffer__epoll_fd(d->rb), &d->ring_src, SRC_RING);
+	if (ret)
+		return ret;
+	/* copied stacks are unwound as they come, so their ring never fills */
+	ret = ep_add(d, ms_session__ustack_fd(d->s), &d->ustack_src, SRC_USTACK);
 	if (ret)
 		return ret;
 
@@ -1678,6 +1694,9 @@ int daemon__run(const struct daemon_opts *opts)
 				break;
 			case SRC_RING:
 				ring_buffer__consume(d.rb);
+				break;
+			case SRC_USTACK:
+				ms_session__poll_ustacks(d.s);
 				break;
 			case SRC_TIMER:
 				on_tick(&d);

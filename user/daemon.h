@@ -18,6 +18,7 @@ struct daemon_opts {
 	bool legacy_links;
 	uint64_t sample_bytes;		/* sampled mode for C allocations (0: every call) */
 	uint64_t go_sample_bytes;	/* Go sampling mean (0: the runtime's default) */
+	int unwind;			/* enum ms_unwind */
 	bool go_mallocgc;		/* probe mallocgc instead of the runtime's sampler */
 	bool kmem;			/* count slab allocations per process */
 	uint32_t events_bytes;		/* ring buffer size (tests: force overflows) */

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ struct cli {
 	bool explain;
 	bool kmem;
 	bool go_mallocgc;
+	int unwind;		/* enum ms_unwind */
 	bool have_duration;
 	const char *socket;
 	enum ctl_selector sel;
@@ -165,6 +167,11 @@ static void usage(FILE *f)
 		"                       host runs a filter while this is on)\n"
 		"      --go-sample-bytes N  Go programs: sample runtime.mallocgc every N bytes on\n"
 		"                       average (default 524288, the Go runtime's own rate)\n"
+		"      --unwind MODE    C allocation stacks: auto (default: DWARF unwinding of\n"
+		"                       sampled allocations when a module, such as Debian's libc,\n"
+		"                       has no frame pointers), fp (frame pointers only, in the\n"
+		"                       kernel), dwarf (copy and unwind every recorded stack: full\n"
+		"                       stacks, exact figures, for moderate allocation rates)\n"
 		"      --legacy-links   one perf-event uprobe per function instead of uprobe_multi\n"
 		"                       links (chosen automatically on kernels before 6.6)\n"
 		"\n"
@@ -190,6 +197,7 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 		{ "faults", no_argument, NULL, 'T' },
 		{ "kmem", no_argument, NULL, 'K' },
 		{ "go-mallocgc", no_argument, NULL, 'M' },
+		{ "unwind", required_argument, NULL, 'U' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "comm", required_argument, NULL, 'C' },
 		{ "exe", required_argument, NULL, 'E' },
@@ -261,6 +269,17 @@ static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool n
 			c->kmem = true;
 			c->standalone = true;
 			break;
+		case 'U': {
+			enum ms_unwind u;
+
+			if (ms_unwind__parse(optarg, &u)) {
+				pr_err("invalid --unwind '%s' (auto, fp, dwarf)\n", optarg);
+				return -EINVAL;
+			}
+			c->unwind = u;
+			c->standalone = true;	/* observed here: memsightd has its own setting */
+			break;
+		}
 		case 'T':
 			c->faults = true;
 			c->standalone = true;	/* observed here: needs the fault stream */
@@ -338,10 +357,13 @@ static double now_s(void)
  * exits. SIGINT/SIGTERM are blocked and taken synchronously, so an
  * interrupted run still reports what it collected and detaches cleanly.
  */
-static bool observe(struct ms_target *t, double duration, double *ret_elapsed)
+/* Wait, unwinding copied stacks as they arrive so their ring never fills. */
+static bool observe(struct ms_session *s, struct ms_target *t, double duration,
+		    double *ret_elapsed)
 {
-	struct timespec step = { .tv_nsec = 100 * 1000 * 1000 };
-	double start = now_s();
+	const struct timespec now_ts = { 0 };
+	struct pollfd pfd = { .fd = ms_session__ustack_fd(s), .events = POLLIN };
+	double start = now_s(), last_check = start;
 	sigset_t set;
 	bool exited = false;
 
@@ -349,15 +371,24 @@ static bool observe(struct ms_target *t, double duration, double *ret_elapsed)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	for (;;) {
-		if (duration > 0 && now_s() - start >= duration)
+		double now = now_s();
+
+		if (duration > 0 && now - start >= duration)
 			break;
-		if (sigtimedwait(&set, NULL, &step) > 0)
+		if (sigtimedwait(&set, NULL, &now_ts) > 0)
 			break;
-		if (!ms_target__alive(t)) {
-			exited = true;
-			break;
+		if (now - last_check >= 0.1) {
+			last_check = now;
+			if (!ms_target__alive(t)) {
+				exited = true;
+				break;
+			}
 		}
+		if (poll(&pfd, 1, 50) > 0)
+			ms_session__poll_ustacks(s);
 	}
+	/* what is still in the ring belongs to this observation */
+	ms_session__poll_ustacks(s);
 	*ret_elapsed = now_s() - start;
 	return exited;
 }
@@ -473,7 +504,8 @@ static int run_observation(struct cli *c)
 	struct ms_session_opts so = { .no_multi = c->legacy_links,
 				      .go_sample_bytes = c->go_sample_bytes, .kmem = c->kmem,
 				      .c_sample_bytes = c->sample_bytes,
-				      .go_mallocgc = c->go_mallocgc };
+				      .go_mallocgc = c->go_mallocgc,
+				      .unwind = (enum ms_unwind)c->unwind };
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;
@@ -530,7 +562,10 @@ static int run_observation(struct cli *c)
 	else
 		pr_info("observing until Ctrl-C; allocations made before now are not counted\n");
 
-	exited = observe(t, c->duration, &elapsed);
+	if (t->dwarf)
+		pr_info("attached to PID %d (%s): C allocation stacks unwound with DWARF (%s)\n",
+			t->pid, t->comm, t->dwarf_why ?: "no frame pointers");
+	exited = observe(s, t, c->duration, &elapsed);
 	if (exited)
 		pr_warn("process %d exited after %.1f s; reporting what was collected until then\n",
 			c->pid, elapsed);

@@ -14,13 +14,15 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "session.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memsightd [--config FILE] [--socket PATH] [--metrics HOST:PORT|off]\n"
 		"                 [--scope process|system] [--legacy-links] [--sample-bytes N]\n"
-		"                 [--go-sample-bytes N] [--go-mallocgc] [--kmem] [-v]\n"
+		"                 [--go-sample-bytes N] [--go-mallocgc] [--kmem]\n"
+		"                 [--unwind auto|fp|dwarf] [-v]\n"
 		"\n"
 		"  -c, --config FILE     configuration (default: built-in defaults; the unit uses\n"
 		"                        " MS_CONFIG_DEFAULT_PATH ")\n"
@@ -35,6 +37,10 @@ static void usage(FILE *f)
 		"      --go-mallocgc     probe every runtime.mallocgc call instead of the runtime's\n"
 		"                        own sampler (never writes runtime.MemProfileRate)\n"
 		"      --kmem            also count slab allocations made in watched processes\n"
+		"      --unwind MODE     C allocation stacks: auto (default: DWARF for sampled\n"
+		"                        allocations of processes with code built without frame\n"
+		"                        pointers, such as Debian's libc), fp (kernel frame-pointer\n"
+		"                        walk only), dwarf (copy and unwind every recorded stack)\n"
 		"  -v, --verbose         debug output\n"
 		"\n"
 		"SIGHUP reloads the rules; SIGTERM detaches from everything and exits.\n");
@@ -52,6 +58,7 @@ int main(int argc, char **argv)
 		{ "go-sample-bytes", required_argument, NULL, 'g' },
 		{ "go-mallocgc", no_argument, NULL, 'M' },
 		{ "kmem", no_argument, NULL, 'K' },
+		{ "unwind", required_argument, NULL, 'U' },
 		{ "events-ring-bytes", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -105,6 +112,16 @@ int main(int argc, char **argv)
 		case 'K':
 			o.kmem = true;
 			break;
+		case 'U': {
+			enum ms_unwind u;
+
+			if (ms_unwind__parse(optarg, &u)) {
+				fprintf(stderr, "memsightd: --unwind is auto, fp or dwarf\n");
+				return 2;
+			}
+			o.unwind = u;
+			break;
+		}
 		case 'E': {
 			/* for tests: a tiny ring buffer overflows on demand */
 			unsigned long v = strtoul(optarg, NULL, 10);

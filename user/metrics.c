@@ -257,6 +257,11 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		l->inflight_full);
 	fprintf(f, "memsight_lost_events_total{reason=\"ringbuf_full\"} %" PRIu64 "\n",
 		l->events_lost);
+	fprintf(f, "memsight_lost_events_total{reason=\"dwarf_stack\"} %" PRIu64 "\n",
+		l->ustack_lost);
+	head(f, "memsight_dwarf_stacks_total", "counter",
+	     "Allocation stacks copied for DWARF unwinding in user space.");
+	fprintf(f, "memsight_dwarf_stacks_total %" PRIu64 "\n", l->ustack_samples);
 	head(f, "memsight_map_entries", "gauge", "Entries in use in memsight's BPF maps.");
 	fprintf(f, "memsight_map_entries{map=\"live\"} %u\n", mu->live);
 	fprintf(f, "memsight_map_entries{map=\"aggregates\"} %u\n", mu->aggs);

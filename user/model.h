@@ -24,6 +24,7 @@ struct ms_frame {
 	char *module;		/* path of the mapped file, NULL if none */
 	char *file;		/* source file, NULL if unknown */
 	int line;		/* 0 if unknown */
+	bool inlined;		/* inlined into the next frame (same addr) */
 	/* the mapping containing addr (pprof Mapping) */
 	uint64_t map_start;
 	uint64_t map_end;
@@ -62,6 +63,8 @@ struct ms_loss {
 	uint64_t failed_alloc;
 	uint64_t events_lost;	/* lifecycle events dropped (ring buffer full) */
 	uint64_t go_samples;	/* Go allocations sampled */
+	uint64_t ustack_samples;	/* stacks copied for DWARF unwinding */
+	uint64_t ustack_lost;	/* ... that could not be: frame-pointer stacks instead */
 };
 
 #define MS_GO_GROUPS_MAX 20
@@ -125,6 +128,8 @@ struct ms_profile {
 	int64_t kmem_inuse;
 	uint64_t kmem_allocs, kmem_frees;
 	struct ms_loss loss;		/* global counters at snapshot time */
+	bool dwarf;			/* C allocation stacks unwound with DWARF */
+	char *unwind_reason;		/* why (or NULL) */
 	struct ms_go_info go;
 	size_t nstacks;
 	size_t cap;

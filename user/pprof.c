@@ -451,19 +451,19 @@ static uint64_t function_id(struct builder *b, const char *name, const char *fil
 static uint64_t location_id(struct builder *b, const struct ms_frame *f)
 {
 	uint64_t map = mapping_id(b, f);
+	/* without a name there is no Line: pprof then shows the address */
+	uint64_t fn = f->func ? function_id(b, f->func, f->file) : 0;
 	struct ent *loc;
 	bool fresh;
 
-	loc = ent_get(&b->locs, map, f->addr, &fresh, &b->err);
+	/* functions inlined at one address are locations of their own there */
+	loc = ent_get(&b->locs, map | fn << 32, f->addr, &fresh, &b->err);
 	if (!loc)
 		return 0;
 	if (fresh) {
 		loc->v[0] = map;
-		/* without a name there is no Line: pprof then shows the address */
-		if (f->func) {
-			loc->v[1] = function_id(b, f->func, f->file);
-			loc->v[2] = f->line > 0 ? (uint64_t)f->line : 0;
-		}
+		loc->v[1] = fn;
+		loc->v[2] = fn && f->line > 0 ? (uint64_t)f->line : 0;
 	}
 	return loc - b->locs.e + 1;
 }

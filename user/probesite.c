@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "probesite.h"
+#include "symbolize.h"
 
 enum {
 	R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,
@@ -463,5 +464,56 @@ int probesite__choose(const uint8_t *code, size_t len, const struct probesite_re
 	}
 	snprintf(ret->reason, sizeof(ret->reason),
 		 "no emulated instruction within %zu bytes / %u instructions: entry", off, n);
+	return 0;
+}
+
+bool probesite__fp_prologue(const uint8_t *code, size_t len)
+{
+	if (!code)
+		return false;
+	/*
+	 * Not only at the entry and not only right after push %rbp: gcc
+	 * shrink-wraps (the frame is set up after an early-exit test) and
+	 * schedules other instructions in between. mov %rsp,%rbp (48 89 e5 or
+	 * 48 8b ec) is the frame itself; code without frame pointers has it only
+	 * in the odd function with alloca, and a verdict takes half of a module.
+	 */
+	for (size_t i = 0; i + 3 <= len; i++)
+		if (code[i] == 0x48 && ((code[i + 1] == 0x89 && code[i + 2] == 0xe5) ||
+					(code[i + 1] == 0x8b && code[i + 2] == 0xec)))
+			return true;
+	return false;
+}
+
+bool probesite__fp_verdict(unsigned int with_fp, unsigned int sampled)
+{
+	return sampled >= 8 && with_fp * 2 >= sampled;
+}
+
+int probesite__module_fp(const char *path, bool *ret_fp)
+{
+	enum { SAMPLE = 64 };
+	struct ms_elf *elf = ms_elf__open(path);
+	uint64_t vaddrs[SAMPLE];
+	unsigned int with = 0, sampled = 0;
+	int n;
+
+	if (!elf)
+		return -errno;
+	/* tiny functions (stubs, thunks) have no frame either way */
+	n = ms_elf__sample_funcs(elf, 16, vaddrs, SAMPLE);
+	for (int i = 0; i < n; i++) {
+		uint8_t code[PROBESITE_FP_SCAN];
+		int got = ms_elf__read_vaddr(elf, vaddrs[i], code, sizeof(code));
+
+		if (got <= 0)
+			continue;
+		sampled++;
+		with += probesite__fp_prologue(code, (size_t)got);
+	}
+	ms_elf__close(elf);
+	if (n < 0)
+		return n;
+	*ret_fp = probesite__fp_verdict(with, sampled);
 	return 0;
 }

@@ -98,6 +98,27 @@ int probesite__choose(const uint8_t *code, size_t len, const struct probesite_re
  */
 enum probesite_kind probesite__classify(const uint8_t *code, size_t len, size_t *ret_ilen);
 
+/*
+ * Whether a function whose first bytes these are sets up a frame pointer:
+ * mov %rsp,%rbp (either encoding) anywhere in them, so shrink-wrapped and
+ * scheduled prologues count too. Callers pass PROBESITE_FP_SCAN bytes.
+ */
+#define PROBESITE_FP_SCAN	48
+bool probesite__fp_prologue(const uint8_t *code, size_t len);
+
+/*
+ * A module's verdict from a sample of its functions: with frame pointers
+ * when at least half of those sampled set one up. Too small a sample
+ * (under 8) says nothing: false.
+ */
+bool probesite__fp_verdict(unsigned int with_fp, unsigned int sampled);
+
+/*
+ * Whether the ELF at path was built with frame pointers, judged on up to 64
+ * of its functions (probesite__fp_verdict). 0 / -errno (unreadable, not ELF).
+ */
+int probesite__module_fp(const char *path, bool *ret_fp);
+
 /* "unknown", "single-step", "emulated" */
 const char *probesite__kind_name(enum probesite_kind kind);
 

@@ -34,7 +34,9 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 {
 	char loc[512];
 
-	if (f->func)
+	if (f->func && f->inlined)
+		snprintf(loc, sizeof(loc), "%s (inlined)", f->func);
+	else if (f->func)
 		snprintf(loc, sizeof(loc), "%s+0x%" PRIx64, f->func, f->func_off);
 	else if (f->module)
 		snprintf(loc, sizeof(loc), "0x%" PRIx64, f->addr - f->map_start + f->map_pgoff);
@@ -210,6 +212,12 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			p->total_growth_per_min, p->growth_window_s);
 	else if (o->growth)
 		fprintf(out, "growth: not enough snapshots yet (need two); stacks ranked by bytes in use\n");
+	if (p->dwarf)
+		fprintf(out, "note: C allocation stacks unwound with DWARF (%s)\n",
+			p->unwind_reason ?: "no frame pointers");
+	if (p->dwarf && p->loss.ustack_lost)
+		fprintf(out, "note: %" PRIu64 " stacks could not be copied for unwinding (ring full): "
+			"those have frame-pointer stacks, possibly shorter\n", p->loss.ustack_lost);
 	if (loss_any(&p->loss))
 		fprintf(out, "warning: events were lost (stack errors %" PRIu64 ", stack collisions %"
 			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
@@ -267,6 +275,8 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "nested_calls", l->nested);
 	jw__kv_uint(w, "failed_allocs", l->failed_alloc);
 	jw__kv_uint(w, "go_samples", l->go_samples);
+	jw__kv_uint(w, "dwarf_stacks", l->ustack_samples);
+	jw__kv_uint(w, "dwarf_stacks_lost", l->ustack_lost);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
 	jw__kv_uint(w, "live_table_full", l->live_full);
@@ -306,6 +316,9 @@ void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 	/* the Go runtime's heap profile goes back to the process's start */
 	jw__kv_bool(w, "since_attach_only", !p->go.heap_profile);
 	jw__kv_uint(w, "sample_bytes", p->c_sample_bytes);
+	jw__kv_string(w, "unwind", p->dwarf ? "dwarf" : "frame-pointers");
+	if (p->unwind_reason)
+		jw__kv_string(w, "unwind_reason", p->unwind_reason);
 	jw__end_object(w);
 	if (p->have_status) {
 		jw__name(w, "rss");
@@ -384,6 +397,8 @@ void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 				jw__kv_string(w, "file", f->file);
 				jw__kv_int(w, "line", f->line);
 			}
+			if (f->inlined)
+				jw__kv_bool(w, "inlined", true);
 			jw__end_object(w);
 		}
 		jw__end_array(w);

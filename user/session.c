@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include <linux/capability.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #include "log.h"
 #include "session.h"
 #include "symbolize.h"
+#include "unwind.h"
+#include "ustacks.h"
 
 /* Links owned together: per-function perf links and/or uprobe_multi fds. */
 struct ms_linkset {
@@ -88,6 +91,21 @@ struct ms_session {
 	uint64_t go_sample_bytes;
 	uint64_t c_sample_bytes;
 	bool go_mallocgc;
+	/* DWARF unwinding */
+	enum ms_unwind unwind;
+	struct ring_buffer *ustack_rb;
+	struct ustacks *us;
+	struct ms_ustack_stats ust;
+	struct fp_verdict *fp_cache;
+};
+
+/* Frame pointers or not, per module file: judged once, not per process. */
+struct fp_verdict {
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	int err;
+	bool fp;
+	struct fp_verdict *next;
 };
 
 /* Functions probed in an allocator module, in priority order: when two
@@ -423,6 +441,8 @@ static int fill_sample_gaps(int fd, uint64_t mean)
 	return 0;
 }
 
+static int on_ustack(void *ctx, void *data, size_t size);
+
 int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret,
 		     char *errbuf, size_t errlen)
 {
@@ -447,6 +467,13 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	bpf_map__set_max_entries(s->skel->maps.pids, o.max_pids ?: MS_DEF_PIDS);
 	if (o.events_bytes)
 		bpf_map__set_max_entries(s->skel->maps.events, o.events_bytes);
+	/* copied stacks need room only where some process may be unwound with DWARF */
+	s->unwind = o.unwind;
+	if (o.unwind == MS_UNWIND_DWARF || (o.unwind == MS_UNWIND_AUTO && o.c_sample_bytes))
+		bpf_map__set_max_entries(s->skel->maps.ustacks,
+					 o.ustack_ring_bytes ?: MS_DEF_USTACK_RING);
+	else
+		bpf_map__set_max_entries(s->skel->maps.ustacks, 4096);
 	/* kernels without one of the mm tracepoints still get everything else */
 	disable_missing_tracepoints(s->skel);
 	/* kmem tracepoints fire for every slab allocation on the host: opt-in */
@@ -490,6 +517,13 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		seterr(errbuf, errlen, "cannot set up sampling: %s", strerror(-err));
 		goto fail;
 	}
+	s->us = ustacks__new(0, 0);
+	s->ustack_rb = ring_buffer__new(bpf_map__fd(s->skel->maps.ustacks), on_ustack, s, NULL);
+	if (!s->us || !s->ustack_rb) {
+		err = -errno ?: -ENOMEM;
+		seterr(errbuf, errlen, "cannot set up stack unwinding: %s", strerror(-err));
+		goto fail;
+	}
 	/* exec bumps generations and exit clears the filter: needed in every mode */
 	s->tp_links[0] = bpf_program__attach(s->skel->progs.ms_exec);
 	s->tp_links[1] = bpf_program__attach(s->skel->progs.ms_exit);
@@ -523,6 +557,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 fail:
 	for (size_t i = 0; i < sizeof(s->tp_links) / sizeof(s->tp_links[0]); i++)
 		bpf_link__destroy(s->tp_links[i]);
+	ring_buffer__free(s->ustack_rb);
+	ustacks__free(s->us);
 	memsight_bpf__destroy(s->skel);
 	free(s);
 	return err;
@@ -565,6 +601,8 @@ static void target_free(struct ms_session *s, struct ms_target *t)
 	ms_maps__free(&t->maps);
 	go_binary__close(t->gobin);
 	goproc__close(t->goproc);
+	unwinder__free(t->unw);
+	free(t->dwarf_why);
 	free(t->exe);
 	free(t);
 }
@@ -662,6 +700,7 @@ static void purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t
 	      offsetof(struct ms_live_key, gen), tgid, all, keep_gen);
 	purge(bpf_map__fd(s->skel->maps.aggs), sizeof(struct ms_agg_key),
 	      offsetof(struct ms_agg_key, gen), tgid, all, keep_gen);
+	ustacks__forget(s->us, tgid, all, keep_gen);
 	if (all) {
 		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.rss), &tgid);
 		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.procstats), &tgid);
@@ -705,6 +744,14 @@ void ms_session__close(struct ms_session *s)
 	probe_cache_clear(s);
 	for (size_t i = 0; i < sizeof(s->tp_links) / sizeof(s->tp_links[0]); i++)
 		bpf_link__destroy(s->tp_links[i]);
+	ring_buffer__free(s->ustack_rb);
+	ustacks__free(s->us);
+	while (s->fp_cache) {
+		struct fp_verdict *v = s->fp_cache;
+
+		s->fp_cache = v->next;
+		free(v);
+	}
 	memsight_bpf__destroy(s->skel);
 	free(s);
 }
@@ -1044,6 +1091,341 @@ out:
 	return err;
 }
 
+/* ---- DWARF unwinding ---------------------------------------------- */
+
+int ms_unwind__parse(const char *s, enum ms_unwind *ret)
+{
+	static const char *const names[] = { [MS_UNWIND_AUTO] = "auto", [MS_UNWIND_FP] = "fp",
+					     [MS_UNWIND_DWARF] = "dwarf" };
+
+	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*ret = (enum ms_unwind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static const struct fp_verdict *module_fp(struct ms_session *s, pid_t pid, const struct ms_map *m)
+{
+	struct fp_verdict *v;
+	char *path;
+
+	for (v = s->fp_cache; v; v = v->next)
+		if (v->inode == m->inode && v->dev_major == m->dev_major &&
+		    v->dev_minor == m->dev_minor)
+			return v;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->inode = m->inode;
+	v->dev_major = m->dev_major;
+	v->dev_minor = m->dev_minor;
+	path = ms_map__open_path(pid, m);
+	v->err = path ? probesite__module_fp(path, &v->fp) : -ENOMEM;
+	free(path);
+	v->next = s->fp_cache;
+	s->fp_cache = v;
+	return v;
+}
+
+/*
+ * Copy this process's stacks for DWARF unwinding? --unwind dwarf: yes;
+ * fp: no; auto: when allocations are sampled and some module with code has
+ * no frame pointers (a module we cannot read counts as such: its frames
+ * would cut a frame-pointer walk short just the same).
+ */
+static bool wants_dwarf(struct ms_session *s, struct ms_target *t)
+{
+	if (s->unwind == MS_UNWIND_FP)
+		return false;
+	if (s->unwind == MS_UNWIND_DWARF) {
+		t->dwarf = true;
+		t->dwarf_why = strdup("--unwind dwarf");
+		return true;
+	}
+	if (!s->c_sample_bytes)
+		return false;
+	for (size_t i = 0; i < t->maps.n; i++) {
+		const struct ms_map *m = &t->maps.v[i];
+		const struct fp_verdict *v;
+
+		if (!m->path || m->path[0] != '/' || m->perms[2] != 'x')
+			continue;
+		v = module_fp(s, t->pid, m);
+		if (v && !v->err && v->fp)
+			continue;
+		t->dwarf = true;
+		if (asprintf(&t->dwarf_why, "%s has no frame pointers", m->path) < 0)
+			t->dwarf_why = NULL;
+		return true;
+	}
+	return false;
+}
+
+/* The target a copied stack belongs to, with an unwinder that knows its pc's module. */
+static struct ms_target *ustack_target(struct ms_session *s, const struct ms_ustack_hdr *h)
+{
+	struct ms_target *t = ms_session__find(s, (pid_t)h->tgid);
+	struct ms_maps maps = {};
+	uint64_t now;
+
+	if (!t)
+		return NULL;
+	if (t->unw && unwinder__covers(t->unw, h->regs[MS_UREG_IP]))
+		return t;
+	/* first sample, or a library mapped since (dlopen): at most once a second */
+	now = mono_ns();
+	if (t->unw && now - t->unw_built_ns < 1000000000ull)
+		return t;
+	if (procfs__read_maps("/proc", t->pid, &maps))
+		return t;	/* gone: keep what we have */
+	unwinder__free(t->unw);
+	t->unw = unwinder__new(t->pid, &maps);
+	t->unw_built_ns = now;
+	ms_maps__free(&maps);
+	return t;
+}
+
+static int on_ustack(void *ctx, void *data, size_t size)
+{
+	struct ms_session *s = ctx;
+	const struct ms_ustack_hdr *h = data;
+	struct unwind_sample us;
+	uint64_t ips[MS_MAX_STACK_DEPTH];
+	size_t n = 0;
+	struct ms_target *t;
+
+	s->ust.records++;
+	if (size < sizeof(*h) || h->size > size - sizeof(*h) || h->sid < MS_SAMPLE_SID_BASE) {
+		s->ust.bad_records++;
+		return 0;
+	}
+	t = ustack_target(s, h);
+	if (!t) {
+		/* detached meanwhile: its aggregates went with it */
+		s->ust.bad_records++;
+		return 0;
+	}
+	us = (struct unwind_sample){ .tid = h->tid, .stack = (const uint8_t *)(h + 1),
+				     .size = h->size };
+	memcpy(us.regs, h->regs, sizeof(us.regs));
+	if (!t->unw || unwinder__unwind(t->unw, &us, ips, MS_MAX_STACK_DEPTH, &n)) {
+		ips[0] = h->regs[MS_UREG_IP];
+		n = 1;
+	}
+	s->ust.unwound_frames += n;
+	if (ustacks__bind(s->us, h->tgid, h->gen, h->sid, ips, (uint32_t)n, mono_ns()))
+		s->ust.unbound++;
+	return 0;
+}
+
+int ms_session__ustack_fd(const struct ms_session *s)
+{
+	return ring_buffer__epoll_fd(s->ustack_rb);
+}
+
+int ms_session__poll_ustacks(struct ms_session *s)
+{
+	return ring_buffer__consume(s->ustack_rb);
+}
+
+int32_t ms_session__resolve_stack(const struct ms_session *s, int32_t stack_id)
+{
+	int32_t id;
+
+	if (stack_id < MS_SAMPLE_SID_BASE)
+		return stack_id;
+	return ustacks__resolve(s->us, stack_id, &id, NULL) ? -1 : id;
+}
+
+uint32_t ms_session__stack_frames(const struct ms_session *s, int32_t stack_id, uint64_t *ips,
+				  uint32_t max)
+{
+	uint64_t raw[MS_MAX_STACK_DEPTH];
+	const uint64_t *v;
+	uint32_t n = 0;
+
+	if (stack_id < 0)
+		return 0;
+	if (stack_id >= MS_USTACK_ID_BASE) {
+		if (ustacks__frames(s->us, stack_id, &v, &n))
+			return 0;
+		if (n > max)
+			n = max;
+		memcpy(ips, v, n * sizeof(*ips));
+		return n;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stacks), &stack_id, raw))
+		return 0;
+	while (n < max && n < MS_MAX_STACK_DEPTH && raw[n]) {
+		ips[n] = raw[n];
+		n++;
+	}
+	return n;
+}
+
+static int aggs_push(struct ms_aggs *a, const struct ms_agg_key *k, const struct ms_agg_val *v)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 256;
+		struct ms_agg_entry *nv = realloc(a->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		a->v = nv;
+		a->cap = cap;
+	}
+	a->v[a->n].k = *k;
+	a->v[a->n].v = *v;
+	a->n++;
+	return 0;
+}
+
+struct retired_ctx {
+	struct ms_aggs *a;
+	int err;
+};
+
+static void push_retired(const struct ms_agg_key *k, const struct ms_agg_val *v, void *ctx)
+{
+	struct retired_ctx *rc = ctx;
+
+	if (!rc->err)
+		rc->err = aggs_push(rc->a, k, v);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct ms_agg_key *x = &((const struct ms_agg_entry *)a)->k;
+	const struct ms_agg_key *y = &((const struct ms_agg_entry *)b)->k;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if (x->gen != y->gen)
+		return x->gen < y->gen ? -1 : 1;
+	if (x->stack_id != y->stack_id)
+		return x->stack_id < y->stack_id ? -1 : 1;
+	return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+/* A sample that never got its bytes counted (live table full) after this long is dead. */
+#define EMPTY_SAMPLE_NS (2ull * 1000 * 1000 * 1000)
+
+int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *ret)
+{
+	int fd = bpf_map__fd(s->skel->maps.aggs);
+	struct ms_agg_key key, next, *doomed = NULL;
+	size_t ndoomed = 0, capdoomed = 0, out = 0;
+	struct retired_ctx rc = { .a = ret };
+	uint64_t now = mono_ns();
+	bool have = false;
+	int err = 0;
+
+	ret->n = 0;
+	ms_session__poll_ustacks(s);
+	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
+		struct ms_agg_val v;
+		int32_t id;
+		uint64_t bound;
+
+		key = next;
+		have = true;
+		if (tgid && next.tgid != tgid)
+			continue;
+		if (bpf_map_lookup_elem(fd, &next, &v))
+			continue;	/* deleted meanwhile */
+		if (next.stack_id >= MS_SAMPLE_SID_BASE) {
+			bool dead;
+
+			if (ustacks__resolve(s->us, next.stack_id, &id, &bound)) {
+				/* its stack is still in the ring, or was never stored */
+				next.stack_id = -1;
+				goto push;
+			}
+			/* freed (one allocation per sample), or never counted */
+			dead = v.alloc_count ? v.free_count >= v.alloc_count :
+			       now - bound > EMPTY_SAMPLE_NS;
+			if (dead) {
+				if (ndoomed == capdoomed) {
+					size_t cap = capdoomed ? capdoomed * 2 : 256;
+					struct ms_agg_key *nd = realloc(doomed, cap * sizeof(*nd));
+
+					if (!nd)
+						goto keep;
+					doomed = nd;
+					capdoomed = cap;
+				}
+				doomed[ndoomed++] = key;
+				if (v.alloc_count)
+					ustacks__retire(s->us, next.stack_id, next.kind, &v);
+				else
+					ustacks__unbind(s->us, next.stack_id);
+				continue;
+			}
+keep:
+			next.stack_id = id;
+		}
+push:
+		err = aggs_push(ret, &next, &v);
+		if (err)
+			goto out;
+	}
+	/* deleted after the walk: deleting while walking can restart it */
+	for (size_t i = 0; i < ndoomed; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+	ustacks__for_each_retired(s->us, tgid, push_retired, &rc);
+	err = rc.err;
+	if (err)
+		goto out;
+	/* fold entries that now share a key */
+	qsort(ret->v, ret->n, sizeof(*ret->v), cmp_entry);
+	for (size_t i = 0; i < ret->n; i++) {
+		if (out && !cmp_entry(&ret->v[out - 1], &ret->v[i])) {
+			struct ms_agg_val *d = &ret->v[out - 1].v;
+			const struct ms_agg_val *v = &ret->v[i].v;
+
+			d->alloc_bytes += v->alloc_bytes;
+			d->alloc_count += v->alloc_count;
+			d->free_bytes += v->free_bytes;
+			d->free_count += v->free_count;
+			continue;
+		}
+		ret->v[out++] = ret->v[i];
+	}
+	ret->n = out;
+out:
+	free(doomed);
+	return err;
+}
+
+void ms_aggs__free(struct ms_aggs *a)
+{
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}
+
+void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats *ret)
+{
+	struct ustacks_stats us;
+
+	*ret = s->ust;
+	ustacks__stats(s->us, &us);
+	ret->stacks = us.stacks;
+	ret->bindings = us.bindings;
+	ret->retired = us.retired;
+}
+
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen)
 {
@@ -1091,6 +1473,8 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		err = -EINVAL;
 		goto fail;
 	}
+	if (wants_dwarf(s, t))
+		cfg.flags |= MS_PIDF_DWARF;
 	/* the filter entry first, so no event between two attaches is dropped */
 	t->gen = cfg.gen = s->next_gen++;
 	err = bpf_map_update_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg, BPF_ANY);

@@ -28,6 +28,22 @@
 struct go_binary;
 struct goproc;
 
+/* How C allocation stacks are walked. */
+enum ms_unwind {
+	/*
+	 * DWARF for a process with any module built without frame pointers
+	 * (Debian's libc), when its allocations are sampled (--sample-bytes):
+	 * the sample rate bounds the cost of copying stacks. Frame pointers
+	 * otherwise.
+	 */
+	MS_UNWIND_AUTO = 0,
+	MS_UNWIND_FP,		/* in the kernel, by frame pointers only */
+	MS_UNWIND_DWARF,	/* every recorded allocation, sampled or not */
+};
+
+/* "auto", "fp", "dwarf" -> mode; -EINVAL otherwise. */
+int ms_unwind__parse(const char *s, enum ms_unwind *ret);
+
 struct ms_session_opts {
 	uint32_t live_entries;		/* 0: MS_DEF_LIVE_ENTRIES */
 	uint32_t stack_entries;		/* 0: MS_DEF_STACK_ENTRIES */
@@ -43,6 +59,8 @@ struct ms_session_opts {
 	uint32_t events_bytes;		/* lifecycle ring buffer; 0: 256 KiB (power of 2, >= 4096) */
 	bool go_mallocgc;		/* Go: probe every mallocgc call instead of the
 					 * runtime's own sampler (never writes the target) */
+	enum ms_unwind unwind;
+	uint32_t ustack_ring_bytes;	/* copied stacks in flight; 0: MS_DEF_USTACK_RING */
 };
 
 struct ms_linkset;
@@ -76,6 +94,11 @@ struct ms_target {
 	bool go_rate_set;		/* memsight turned the runtime's sampler on */
 	int64_t go_rate;		/* runtime.MemProfileRate the samples come at */
 	struct goproc *goproc;		/* live runtime reader, opened on first use */
+	/* DWARF unwinding of C allocation stacks (MS_PIDF_DWARF) */
+	bool dwarf;
+	char *dwarf_why;		/* the module that has no frame pointers, or the option */
+	struct unwinder *unw;		/* built on the first copied stack */
+	uint64_t unw_built_ns;
 	void *user;			/* owner's per-target state */
 	struct ms_target *next;
 };
@@ -128,6 +151,54 @@ bool ms_session__multi(const struct ms_session *s);
 /* Ask the BPF side to report every exec (rules need them). */
 void ms_session__notify_exec(struct ms_session *s, bool on);
 
+
+/*
+ * Copied stacks (DWARF unwinding): the ring's epoll fd, and a drain that
+ * unwinds what arrived. Reports drain first themselves; a loop that waits
+ * should drain whenever the fd is readable, so the ring never fills.
+ * Returns records handled or -errno.
+ */
+int ms_session__ustack_fd(const struct ms_session *s);
+int ms_session__poll_ustacks(struct ms_session *s);
+
+/* One (process, stack, kind) aggregate, with sample ids resolved. */
+struct ms_agg_entry {
+	struct ms_agg_key k;
+	struct ms_agg_val v;
+};
+
+struct ms_aggs {
+	struct ms_agg_entry *v;
+	size_t n, cap;
+};
+
+/*
+ * Every aggregate of process tgid (all processes if 0), sorted by (tgid,
+ * gen, stack_id, kind): DWARF samples folded into their unwound stacks,
+ * freed samples' totals included (their BPF entries are retired here to
+ * bound the table). The copied-stack ring is drained first.
+ */
+int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *ret);
+void ms_aggs__free(struct ms_aggs *a);
+
+/* The stack id a live-table entry's stack_id stands for (sample ids resolved;
+ * others unchanged, -1 for an unknown sample). */
+int32_t ms_session__resolve_stack(const struct ms_session *s, int32_t stack_id);
+
+/* Frames (return addresses, innermost first) of a resolved stack id: the
+ * kernel's stack map or an unwound stack. Returns how many (0: none). */
+uint32_t ms_session__stack_frames(const struct ms_session *s, int32_t stack_id, uint64_t *ips,
+				  uint32_t max);
+
+struct ms_ustack_stats {
+	uint64_t records;		/* copied stacks received */
+	uint64_t unwound_frames;	/* frames found in them */
+	uint64_t bad_records;		/* malformed or of no known process */
+	uint64_t unbound;		/* could not be stored (table full) */
+	uint64_t stacks, bindings, retired;	/* held now */
+};
+
+void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats *ret);
 
 struct ms_map_usage {
 	uint32_t live, aggs, stacks, pids;		/* entries in use */

@@ -450,6 +450,34 @@ int ms_elf__offset_to_vaddr(const struct ms_elf *e, uint64_t off, uint64_t *ret_
 	return -ENOENT;
 }
 
+int ms_elf__sample_funcs(struct ms_elf *e, uint64_t min_size, uint64_t *ret_vaddrs, size_t max)
+{
+	Elf_Scn *scn = e->symtab ?: e->dynsym;
+	struct symview v;
+	size_t n = 0, step;
+	int err;
+
+	if (!scn || !max)
+		return 0;
+	err = symview__open(e, scn, scn == e->dynsym, &v);
+	if (err)
+		return err;
+	step = v.n / max > 1 ? v.n / max : 1;
+	for (size_t i = 0; i < v.n && n < max; i++) {
+		GElf_Sym sym;
+		size_t len;
+		unsigned int rank;
+
+		/* spread over the table, but take the next function when one is not */
+		if (i % step && n * step >= i)
+			continue;
+		if (!symview__func(&v, i, &sym, &len, &rank) || sym.st_size < min_size)
+			continue;
+		ret_vaddrs[n++] = sym.st_value;
+	}
+	return (int)n;
+}
+
 int ms_elf__read_vaddr(const struct ms_elf *e, uint64_t vaddr, void *buf, size_t len)
 {
 	size_t i, done = 0;

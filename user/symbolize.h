@@ -51,6 +51,13 @@ int ms_elf__offset_to_vaddr(const struct ms_elf *elf, uint64_t off, uint64_t *re
  */
 int ms_elf__read_vaddr(const struct ms_elf *elf, uint64_t vaddr, void *buf, size_t len);
 
+/*
+ * Up to max function start addresses (vaddr) spread evenly over the symbol
+ * table (.symtab, else .dynsym), skipping functions under min_size bytes:
+ * a sample for telling how the module was compiled. Returns how many, or -errno.
+ */
+int ms_elf__sample_funcs(struct ms_elf *elf, uint64_t min_size, uint64_t *ret_vaddrs, size_t max);
+
 /* ---- the cache: address -> symbol ----------------------------------- */
 
 struct ms_sym {

@@ -575,6 +575,64 @@ static void test_musl_allocators_start_with_an_emulated_instruction(void **state
 	check_allocators(MUSL_LIBC, musl_cases, sizeof(musl_cases) / sizeof(musl_cases[0]));
 }
 
+/* ---- frame pointers ------------------------------------------------- */
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("MS_BUILD");
+
+	return b && *b ? b : "build";
+}
+
+static void test_fp_prologue_patterns(void **state)
+{
+	static const uint8_t plain[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83 };
+	static const uint8_t cet[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x8b, 0xec };
+	static const uint8_t nofp[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x41, 0x57, 0x41, 0x56 };
+	static const uint8_t push_only[] = { 0x55, 0x53, 0x48, 0x83, 0xec, 0x08 };
+
+	assert_true(probesite__fp_prologue(plain, sizeof(plain)));
+	assert_true(probesite__fp_prologue(cet, sizeof(cet)));
+	assert_false(probesite__fp_prologue(nofp, sizeof(nofp)));
+	/* push %rbp alone is a callee-saved register, not a frame */
+	assert_false(probesite__fp_prologue(push_only, sizeof(push_only)));
+	assert_false(probesite__fp_prologue(plain, 3));
+	/* scheduled: push %rbp; mov $3,%eax; mov %rsp,%rbp (gcc -O2) */
+	{
+		static const uint8_t sched[] = { 0x55, 0xb8, 0x03, 0, 0, 0, 0x48, 0x89, 0xe5 };
+
+		assert_true(probesite__fp_prologue(sched, sizeof(sched)));
+	}
+	assert_false(probesite__fp_prologue(cet, 6));
+	assert_false(probesite__fp_prologue(NULL, 8));
+	assert_true(probesite__fp_verdict(8, 8));
+	assert_true(probesite__fp_verdict(32, 64));
+	assert_false(probesite__fp_verdict(31, 64));
+	assert_false(probesite__fp_verdict(7, 7));	/* too few to tell */
+}
+
+/* The same source built both ways gets both verdicts; so do real modules. */
+static void test_module_frame_pointer_verdicts(void **state)
+{
+	char path[512];
+	bool fp = false;
+
+	snprintf(path, sizeof(path), "%s/fixtures/probesite/libfpfix-fp.so", build_dir());
+	assert_int_equal(probesite__module_fp(path, &fp), 0);
+	assert_true(fp);
+	snprintf(path, sizeof(path), "%s/fixtures/probesite/libfpfix-nofp.so", build_dir());
+	assert_int_equal(probesite__module_fp(path, &fp), 0);
+	assert_false(fp);
+	/* this test binary: the Makefile builds user code with -fno-omit-frame-pointer */
+	assert_int_equal(probesite__module_fp("/proc/self/exe", &fp), 0);
+	assert_true(fp);
+	/* Debian's libc has none: the reason memsight unwinds with DWARF */
+	assert_int_equal(probesite__module_fp(LIBC, &fp), 0);
+	assert_false(fp);
+	assert_int_equal(probesite__module_fp("/nonexistent/lib.so", &fp), -ENOENT);
+	assert_int_equal(probesite__module_fp("/proc/self/status", &fp), -ENOEXEC);
+}
+
 /* ---- equivalence by execution --------------------------------------- */
 
 struct hit {
@@ -828,6 +886,8 @@ int main(void)
 		cmocka_unit_test(test_empty_and_invalid_input),
 		cmocka_unit_test(test_libc_allocators_on_this_machine),
 		cmocka_unit_test(test_musl_allocators_start_with_an_emulated_instruction),
+		cmocka_unit_test(test_fp_prologue_patterns),
+		cmocka_unit_test(test_module_frame_pointer_verdicts),
 		cmocka_unit_test_setup_teardown(
 			test_compiled_null_check_prologue_is_equivalent_at_the_je,
 			psfix_setup, psfix_teardown),
