@@ -1181,17 +1181,19 @@ static struct ms_target *ustack_target(struct ms_session *s, const struct ms_ust
 
 	if (!t)
 		return NULL;
-	if (t->unw && unwinder__covers(t->unw, h->regs[MS_UREG_IP]))
+	/* an exec'd process has new modules: rebuild for its new generation */
+	if (t->unw && t->unw_gen == h->gen && unwinder__covers(t->unw, h->regs[MS_UREG_IP]))
 		return t;
 	/* first sample, or a library mapped since (dlopen): at most once a second */
 	now = mono_ns();
-	if (t->unw && now - t->unw_built_ns < 1000000000ull)
+	if (t->unw && t->unw_gen == h->gen && now - t->unw_built_ns < 1000000000ull)
 		return t;
 	if (procfs__read_maps("/proc", t->pid, &maps))
 		return t;	/* gone: keep what we have */
 	unwinder__free(t->unw);
 	t->unw = unwinder__new(t->pid, &maps);
 	t->unw_built_ns = now;
+	t->unw_gen = h->gen;
 	ms_maps__free(&maps);
 	return t;
 }

@@ -99,6 +99,7 @@ struct ms_target {
 	char *dwarf_why;		/* the module that has no frame pointers, or the option */
 	struct unwinder *unw;		/* built on the first copied stack */
 	uint64_t unw_built_ns;
+	uint32_t unw_gen;		/* the generation (image) it was built for */
 	void *user;			/* owner's per-target state */
 	struct ms_target *next;
 };
