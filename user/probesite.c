@@ -514,6 +514,8 @@ int probesite__module_fp(const char *path, bool *ret_fp)
 	ms_elf__close(elf);
 	if (n < 0)
 		return n;
+	if (sampled < 8)
+		return -ENODATA;
 	*ret_fp = probesite__fp_verdict(with, sampled);
 	return 0;
 }

@@ -115,7 +115,8 @@ bool probesite__fp_verdict(unsigned int with_fp, unsigned int sampled);
 
 /*
  * Whether the ELF at path was built with frame pointers, judged on up to 64
- * of its functions (probesite__fp_verdict). 0 / -errno (unreadable, not ELF).
+ * of its functions (probesite__fp_verdict). 0 / -errno (unreadable, not ELF;
+ * -ENODATA: too few functions of 16 bytes or more to tell).
  */
 int probesite__module_fp(const char *path, bool *ret_fp);
 

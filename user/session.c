@@ -463,7 +463,15 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	}
 	bpf_map__set_max_entries(s->skel->maps.live, o.live_entries ?: MS_DEF_LIVE_ENTRIES);
 	bpf_map__set_max_entries(s->skel->maps.stacks, o.stack_entries ?: MS_DEF_STACK_ENTRIES);
-	bpf_map__set_max_entries(s->skel->maps.aggs, o.agg_entries ?: MS_DEF_AGG_ENTRIES);
+	/*
+	 * Each live DWARF-unwound allocation holds an aggregate of its own until
+	 * freed: unwinding every stack needs room for as many as the live table
+	 * (entries cost memory only when used: BPF_F_NO_PREALLOC).
+	 */
+	bpf_map__set_max_entries(s->skel->maps.aggs, o.agg_entries ?:
+				 o.unwind == MS_UNWIND_DWARF ||
+				 (o.unwind == MS_UNWIND_AUTO && o.c_sample_bytes) ?
+				 (o.live_entries ?: MS_DEF_LIVE_ENTRIES) : MS_DEF_AGG_ENTRIES);
 	bpf_map__set_max_entries(s->skel->maps.pids, o.max_pids ?: MS_DEF_PIDS);
 	if (o.events_bytes)
 		bpf_map__set_max_entries(s->skel->maps.events, o.events_bytes);
@@ -1155,19 +1163,31 @@ static bool wants_dwarf(struct ms_session *s, struct ms_target *t)
 	}
 	if (!s->c_sample_bytes)
 		return false;
-	for (size_t i = 0; i < t->maps.n; i++) {
-		const struct ms_map *m = &t->maps.v[i];
-		const struct fp_verdict *v;
+	/* a module known to lack frame pointers is the better reason to give */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->maps.n; i++) {
+			const struct ms_map *m = &t->maps.v[i];
+			const struct fp_verdict *v;
+			int rc;
 
-		if (!m->path || m->path[0] != '/' || m->perms[2] != 'x')
-			continue;
-		v = module_fp(s, t->pid, m);
-		if (v && !v->err && v->fp)
-			continue;
-		t->dwarf = true;
-		if (asprintf(&t->dwarf_why, "%s has no frame pointers", m->path) < 0)
-			t->dwarf_why = NULL;
-		return true;
+			if (!m->path || m->path[0] != '/' || m->perms[2] != 'x')
+				continue;
+			v = module_fp(s, t->pid, m);
+			if (v && !v->err && v->fp)
+				continue;
+			if (pass == 0 && (!v || v->err))
+				continue;
+			t->dwarf = true;
+			if (pass == 0)
+				rc = asprintf(&t->dwarf_why, "%s has no frame pointers", m->path);
+			else
+				rc = asprintf(&t->dwarf_why, "cannot tell whether %s has frame pointers: %s",
+					      m->path, !v ? strerror(ENOMEM) : v->err == -ENODATA ?
+					      "too few functions" : strerror(-v->err));
+			if (rc < 0)
+				t->dwarf_why = NULL;
+			return true;
+		}
 	}
 	return false;
 }

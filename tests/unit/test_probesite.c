@@ -631,6 +631,9 @@ static void test_module_frame_pointer_verdicts(void **state)
 	assert_false(fp);
 	assert_int_equal(probesite__module_fp("/nonexistent/lib.so", &fp), -ENOENT);
 	assert_int_equal(probesite__module_fp("/proc/self/status", &fp), -ENOEXEC);
+	/* a handful of functions says nothing either way */
+	snprintf(path, sizeof(path), "%s/fixtures/probesite/libpsfix.so", build_dir());
+	assert_int_equal(probesite__module_fp(path, &fp), -ENODATA);
 }
 
 /* ---- equivalence by execution --------------------------------------- */
