@@ -12,7 +12,7 @@ O=${1:-build}
 T=${2:-20}
 cd "$(dirname "$0")/../.." || exit 1
 
-targets=${FUZZ_TARGETS:-symbolize goruntime ctl_proto config procfs}
+targets=${FUZZ_TARGETS:-symbolize goruntime ctl_proto config procfs unwind ustacks}
 ntargets=$(echo "$targets" | wc -w)
 
 # Per-target input size bound: a Go binary is ~2 MiB; a procfs file may be

@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{symbolize,goruntime,ctl_proto,config,procfs}
+mkdir -p "$S"/{symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -85,3 +85,9 @@ for f in tests/fixtures/config/proc/*/cgroup; do
 	[ -f "$f" ] || continue
 	{ printf '\004'; cat "$f"; } > "$p/cgroup-$(basename "$(dirname "$f")")"
 done
+# unwind: 8 registers + max + pc mode, then stack bytes (zeros; a counting pattern)
+u=$S/unwind
+head -c 66 /dev/zero > "$u/zero"
+{ head -c 66 /dev/zero; seq 1 400 | tr '\n' ' '; } > "$u/pattern"
+# ustacks: (op, sample, key) triples: bind, bind again, retire, forget, unbind
+printf '\000\001\005\000\002\005\002\001\000\000\003\011\003\002\001\001\003\000' > "$S/ustacks/ops"
