@@ -1328,16 +1328,8 @@ static void push_retired(const struct ms_agg_key *k, const struct ms_agg_val *v,
 
 static int cmp_entry(const void *a, const void *b)
 {
-	const struct ms_agg_key *x = &((const struct ms_agg_entry *)a)->k;
-	const struct ms_agg_key *y = &((const struct ms_agg_entry *)b)->k;
-
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	if (x->gen != y->gen)
-		return x->gen < y->gen ? -1 : 1;
-	if (x->stack_id != y->stack_id)
-		return x->stack_id < y->stack_id ? -1 : 1;
-	return x->kind < y->kind ? -1 : x->kind > y->kind;
+	return ms_agg_key__cmp(&((const struct ms_agg_entry *)a)->k,
+			       &((const struct ms_agg_entry *)b)->k);
 }
 
 /* A sample that never got its bytes counted (live table full) after this long is dead. */

@@ -45,6 +45,7 @@ struct ms_elf {
 	Elf_Scn *dynsym;
 	Elf_Scn *versym;
 	Elf_Scn *debuglink;
+	Elf_Scn *debug_info;	/* .debug_info with contents, if any */
 	bool has_dwarf;
 	uint8_t build_id[BUILD_ID_CAP];
 	size_t build_id_len;
@@ -120,7 +121,7 @@ static void read_build_id(struct ms_elf *e)
 /* Returns 0 or a positive errno (the constructor sets errno from it). */
 static int scan_sections(struct ms_elf *e)
 {
-	bool debug_info = false, debug_line = false;
+	bool debug_line = false;
 	size_t shnum, shstrndx;
 	Elf_Scn *scn = NULL;
 
@@ -155,12 +156,12 @@ static int scan_sections(struct ms_elf *e)
 			continue;
 		if (!strcmp(name, ".gnu_debuglink"))
 			e->debuglink = scn;
-		else if (sh.sh_type != SHT_NOBITS && !strcmp(name, ".debug_info"))
-			debug_info = true;
+		else if (sh.sh_type != SHT_NOBITS && !strcmp(name, ".debug_info") && !e->debug_info)
+			e->debug_info = scn;
 		else if (sh.sh_type != SHT_NOBITS && !strcmp(name, ".debug_line"))
 			debug_line = true;
 	}
-	e->has_dwarf = debug_info && debug_line;
+	e->has_dwarf = e->debug_info && debug_line;
 	return 0;
 }
 
@@ -964,22 +965,7 @@ static bool dwarf_sane(struct ms_elf *e)
 /* libdw inflated it in place at dwarf_begin_elf, so this is the buffer its DIEs point into. */
 static Elf_Data *debug_info_data(struct ms_elf *e)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(e->elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(e->elf, scn))) {
-		const char *name;
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh))
-			return NULL;
-		name = elf_strptr(e->elf, shstrndx, sh.sh_name);
-		if (name && !strcmp(name, ".debug_info"))
-			return elf_getdata(scn, NULL);
-	}
-	return NULL;
+	return e->debug_info ? elf_getdata(e->debug_info, NULL) : NULL;
 }
 
 /* Takes *pe on success. Lines are optional: any failure just leaves m->dw NULL. */

@@ -75,11 +75,8 @@ static int cmp_binding(const void *a, const void *b)
 	return x->sid < y->sid ? -1 : x->sid > y->sid;
 }
 
-static int cmp_retired(const void *a, const void *b)
+int ms_agg_key__cmp(const struct ms_agg_key *x, const struct ms_agg_key *y)
 {
-	const struct ms_agg_key *x = &((const struct retired *)a)->k;
-	const struct ms_agg_key *y = &((const struct retired *)b)->k;
-
 	if (x->tgid != y->tgid)
 		return x->tgid < y->tgid ? -1 : 1;
 	if (x->gen != y->gen)
@@ -87,6 +84,11 @@ static int cmp_retired(const void *a, const void *b)
 	if (x->stack_id != y->stack_id)
 		return x->stack_id < y->stack_id ? -1 : 1;
 	return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+static int cmp_retired(const void *a, const void *b)
+{
+	return ms_agg_key__cmp(&((const struct retired *)a)->k, &((const struct retired *)b)->k);
 }
 
 struct ustacks *ustacks__new(uint32_t max_stacks, uint32_t max_samples)

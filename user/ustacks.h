@@ -31,6 +31,9 @@
 
 struct ustacks;
 
+/* Order of aggregate keys: tgid, gen, stack_id, kind (qsort/tsearch style). */
+int ms_agg_key__cmp(const struct ms_agg_key *x, const struct ms_agg_key *y);
+
 struct ustacks_stats {
 	uint64_t stacks;		/* distinct stacks held */
 	uint64_t bindings;		/* sample ids bound */
