@@ -9,21 +9,38 @@
 #   native            no profiler
 #   memsight full     memsight top -p PID -d 0 -n 0 --json
 #   memsight legacy   ... --legacy-links (one perf-event uprobe per function)
-#   memsight sampled  ... --sample-bytes N (skipped if memsight lacks it)
+#   memsight sampled, fp stacks     ... --sample-bytes N --unwind fp
+#   memsight sampled, dwarf stacks  ... --sample-bytes N --unwind dwarf
+#   memsight full, dwarf stacks     ... --unwind dwarf (every stack copied)
+#                     (the sampled/dwarf columns are skipped if memsight lacks
+#                     --sample-bytes / --unwind)
 #   memleak-equiv     bpftrace bench/memleak.bt PID (what bcc memleak does)
 #   uprobe floor      bpftrace bench/floor.bt PID: the same probes, empty: what
 #                     trapping on every call costs before any BPF work
+#   native, no-FP build / memsight sampled, dwarf stacks, no-FP build: the
+#                     same workload built with -fomit-frame-pointer, where only
+#                     DWARF unwinding gives whole stacks (only these two columns
+#                     run it; every other column runs the frame-pointer build)
 # Each run attaches first, then starts the workload's timed phase; the
 # workload reports ns per malloc+free pair and its exact call counts, which are
 # checked against the events each profiler says it saw.
 # Part 2, a Go net/http service under wrk (loopback only): requests/s native
 # vs with memsight attached, for a CGO_ENABLED=0 and a cgo build.
-# Part 3, memsight's own cost while attached (CPU, peak RSS, report time).
+# Part 1b, DWARF vs frame-pointer stacks in sampled mode, from part 1's runs:
+# the cost difference per pair and per sample, memsight's own CPU per sample
+# (user-space unwinding is billed to memsight), frames per stack, and what
+# full tracking with every stack copied costs and loses.
+# Part 3, memsight's own cost while attached (CPU, peak RSS, report time), and
+# bench/symbench: symboliser lookups/s through user/symbolize.h.
 # Part 4, bench/trapcost: what one uprobe hit costs by the instruction it
 # sits on (a counting perf uprobe, no BPF), i.e. where probes should go.
+# Part 5, memsightd's RSS watching 200 long-lived processes (bench/idler.c),
+# full tracking and sampled mode with DWARF unwinding (an unwinder each).
 #
-# Environment: QUICK=1 (under a minute), REPS, SECS (timed phase per run),
-# SAMPLE_BYTES (sampled column), WRK_SECS, WRK_REPS, WRK_CONNS, BPF_STATS=1
+# Environment: QUICK=1 (a few minutes), REPS, SECS (timed phase per run),
+# SAMPLE_BYTES (sampled columns), SYM_N (symboliser lookups per module and
+# call), DAEMON_PROCS (part 5, default 200), DAEMON_SAMPLE_BYTES (part 5's
+# sampled daemon, default 65536), WRK_SECS, WRK_REPS, WRK_CONNS, BPF_STATS=1
 # (turns kernel.bpf_stats_enabled on for part 1, restored after, to split each
 # profiler's cost into time in its BPF programs and the rest: traps, uretprobe
 # trampolines; off by default because it is a machine-wide setting).
@@ -40,15 +57,18 @@ MS=$O/memsight
 OUT=$O/bench
 LIBDIR=$OUT/lib
 W=$OUT/workload
+W_NOFP=$OUT/workload-nofp
 
 if [ "${QUICK:-0}" = 1 ]; then
 	REPS=${REPS:-3} SECS=${SECS:-0.7} WRK_SECS=${WRK_SECS:-2} WRK_REPS=${WRK_REPS:-1} WARM_SECS=1
-	TRAP_N=30000
+	TRAP_N=30000 SYM_N=${SYM_N:-20000} DAEMON_SETTLE=${DAEMON_SETTLE:-3}
 else
 	REPS=${REPS:-5} SECS=${SECS:-3} WRK_SECS=${WRK_SECS:-3} WRK_REPS=${WRK_REPS:-3} WARM_SECS=2
-	TRAP_N=100000
+	TRAP_N=100000 SYM_N=${SYM_N:-100000} DAEMON_SETTLE=${DAEMON_SETTLE:-10}
 fi
 SAMPLE_BYTES=${SAMPLE_BYTES:-524288}
+DAEMON_PROCS=${DAEMON_PROCS:-200}
+DAEMON_SAMPLE_BYTES=${DAEMON_SAMPLE_BYTES:-65536}
 WRK_CONNS=${WRK_CONNS:-8}
 # whole seconds for timeouts (SECS may be a fraction)
 SECS_INT=$(awk -v s="$SECS" 'BEGIN { printf "%d", s + 0.999 }')
@@ -66,11 +86,12 @@ mkdir -p "$OUT" || exit 1
 exec > >(tee "$OUT/latest.txt") 2>&1
 TMP=$(mktemp -d /tmp/memsight-bench.XXXXXX)
 PIDS=()
+IDLERS=()	# part 5's processes, emptied once reaped
 cleanup() {
 	local p
 	# only what we started, by PID; never a bare wait: tee (our stdout) is a child too
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${IDLERS[@]}" "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${IDLERS[@]}" "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	[ -n "${STATS_WAS:-}" ] && echo "$STATS_WAS" > /proc/sys/kernel/bpf_stats_enabled
 	rm -rf "$TMP"
 }
@@ -86,6 +107,33 @@ if [ ! -x "$W" ] || [ bench/workload.c -nt "$W" ]; then
 	echo "  CC       $W"
 	# shellcheck disable=SC2086
 	gcc $WCFLAGS bench/workload.c -o "$W" || die "cannot build the workload"
+fi
+# The same workload as distros build code: no frame pointers, so only CFI
+# (DWARF unwinding) walks its stacks; still no tail calls, so the call paths
+# are the same functions.
+NOFP_CFLAGS=${WCFLAGS/-fno-omit-frame-pointer/-fomit-frame-pointer}
+if [ ! -x "$W_NOFP" ] || [ bench/workload.c -nt "$W_NOFP" ]; then
+	echo "  CC       $W_NOFP"
+	# shellcheck disable=SC2086
+	gcc $NOFP_CFLAGS bench/workload.c -o "$W_NOFP" || die "cannot build the no-FP workload"
+fi
+IDLER=$OUT/msbench-idler	# its comm is what memsightd's rule matches
+if [ ! -x "$IDLER" ] || [ bench/idler.c -nt "$IDLER" ]; then
+	echo "  CC       $IDLER"
+	# shellcheck disable=SC2086
+	gcc $WCFLAGS bench/idler.c -o "$IDLER" || die "cannot build the idler"
+fi
+# The symboliser benchmark links memsight's own library, as memsight does.
+SYMB=$OUT/symbench
+SYM_CFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Wmissing-prototypes -D_GNU_SOURCE -Iinclude -Iuser -I$O"
+SYM_LDLIBS="-lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread"
+SYM_OK=1
+if [ ! -r "$O/libmemsight.a" ]; then
+	SYM_OK=0
+elif [ ! -x "$SYMB" ] || [ bench/symbench.c -nt "$SYMB" ] || [ "$O/libmemsight.a" -nt "$SYMB" ]; then
+	echo "  CC       $SYMB"
+	# shellcheck disable=SC2086
+	gcc $SYM_CFLAGS bench/symbench.c "$O/libmemsight.a" $SYM_LDLIBS -o "$SYMB" || SYM_OK=0
 fi
 if [ ! -x "$OUT/trapcost" ] || [ bench/trapcost.c -nt "$OUT/trapcost" ]; then
 	echo "  CC       $OUT/trapcost"
@@ -124,9 +172,20 @@ wait_for() {
 	return 1
 }
 
-# cpu_ms PID: user+system CPU time the process used so far
+# cpu_ms PID: CPU time the process (all its threads) used so far, in ms: from
+# /proc/PID/schedstat (ns resolution) where the kernel has it, else
+# utime+stime from /proc/PID/stat (clock ticks, 10 ms: too coarse for a
+# profiler that uses a few ms in a run)
 cpu_ms() {
-	local tck
+	local tck t ns=0 any=0
+	for t in /proc/"$1"/task/*/schedstat; do
+		read -r t _ < "$t" 2>/dev/null || continue
+		ns=$((ns + t)) any=1
+	done
+	if [ $any = 1 ]; then
+		awk -v n="$ns" 'BEGIN { printf "%.3f\n", n / 1e6 }'
+		return
+	fi
 	tck=$(getconf CLK_TCK)
 	awk -v t="$tck" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / t }' "/proc/$1/stat" 2>/dev/null
 }
@@ -178,24 +237,49 @@ minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "
 kv() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
 
 # ---- columns -----------------------------------------------------------
-COLS=(native floor ms_full ms_legacy ms_sampled memleak)
-declare -A NAME CMD NA
+COLS=(native floor ms_full ms_legacy ms_sampled_fp ms_sampled_dwarf ms_full_dwarf memleak
+      native_nofp ms_sampled_dwarf_nofp)
+declare -A NAME CMD NA PROF
 NAME[native]="native"
 NAME[floor]="uprobe floor (empty bpftrace)"
 NAME[ms_full]="memsight full"
 NAME[ms_legacy]="memsight legacy-links"
-NAME[ms_sampled]="memsight sampled"
+NAME[ms_sampled_fp]="memsight sampled, fp stacks"
+NAME[ms_sampled_dwarf]="memsight sampled, dwarf stacks"
+NAME[ms_full_dwarf]="memsight full, dwarf stacks"
 NAME[memleak]="memleak-equiv (bpftrace)"
+NAME[native_nofp]="native, no-FP build"
+NAME[ms_sampled_dwarf_nofp]="sampled, dwarf, no-FP build"
 MSCMD="$MS top -p PID -d 0 -n 0 --json"
+# the profiler's arguments per column (PID is the workload's)
+PROF[ms_full]="$MSCMD"
+PROF[ms_legacy]="$MSCMD --legacy-links"
+PROF[ms_sampled_fp]="$MSCMD --sample-bytes $SAMPLE_BYTES --unwind fp"
+PROF[ms_sampled_dwarf]="$MSCMD --sample-bytes $SAMPLE_BYTES --unwind dwarf"
+PROF[ms_full_dwarf]="$MSCMD --unwind dwarf"
+PROF[ms_sampled_dwarf_nofp]=${PROF[ms_sampled_dwarf]}
 CMD[native]="LD_LIBRARY_PATH=$LIBDIR $W -t $SECS   (timed phase starts on a stdin line)"
-CMD[ms_full]="$MSCMD"
-CMD[ms_legacy]="$MSCMD --legacy-links"
-CMD[ms_sampled]="$MSCMD --sample-bytes $SAMPLE_BYTES"
+CMD[native_nofp]="LD_LIBRARY_PATH=$LIBDIR $W_NOFP -t $SECS   (-fomit-frame-pointer build)"
+for col in ms_full ms_legacy ms_sampled_fp ms_sampled_dwarf ms_full_dwarf; do
+	CMD[$col]=${PROF[$col]}
+done
+CMD[ms_sampled_dwarf_nofp]="${PROF[ms_sampled_dwarf_nofp]}   (PID: $W_NOFP)"
 CMD[floor]="bpftrace $OUT/floor.bt PID   (from bench/floor.bt)"
 CMD[memleak]="BPFTRACE_MAP_KEYS_MAX=$BT_MAP_KEYS bpftrace $OUT/memleak.bt PID   (from bench/memleak.bt)"
+# the column whose ns/pair is each column's "native"
+base_of() { case $1 in *_nofp) echo native_nofp ;; *) echo native ;; esac; }
+is_dwarf() { case $1 in *dwarf*) return 0 ;; *) return 1 ;; esac; }
+is_sampled() { case $1 in ms_sampled*) return 0 ;; *) return 1 ;; esac; }
 
 if ! "$MS" top --help 2>&1 | grep -q -- '--sample-bytes'; then
-	NA[ms_sampled]="not available: 'memsight top --help' does not list --sample-bytes"
+	for col in ms_sampled_fp ms_sampled_dwarf ms_sampled_dwarf_nofp; do
+		NA[$col]="not available: 'memsight top --help' does not list --sample-bytes"
+	done
+fi
+if ! "$MS" top --help 2>&1 | grep -q -- '--unwind'; then
+	for col in ms_sampled_fp ms_sampled_dwarf ms_full_dwarf ms_sampled_dwarf_nofp; do
+		NA[$col]="not available: 'memsight top --help' does not list --unwind"
+	done
 fi
 if ! command -v bpftrace >/dev/null; then
 	NA[memleak]="not available: bpftrace not installed (bench/deps.sh installs it)"
@@ -204,10 +288,11 @@ fi
 
 # run_one COL REP: one workload run under COL; leaves its files in $TMP/COL.REP
 run_one() {
-	local col=$1 d=$TMP/$1.$2 wp pp tp fd t0 t1 c0 c1 line
+	local col=$1 d=$TMP/$1.$2 wp pp tp fd t0 t1 c0 c1 line wbin=$W
 	local -a pcmd=()
+	case $col in *_nofp) wbin=$W_NOFP ;; esac
 	mkdir -p "$d" && mkfifo "$d/in" || return 1
-	LD_LIBRARY_PATH=$LIBDIR "$W" -t "$SECS" < "$d/in" > "$d/w.out" 2>&1 &
+	LD_LIBRARY_PATH=$LIBDIR "$wbin" -t "$SECS" < "$d/in" > "$d/w.out" 2>&1 &
 	wp=$!
 	PIDS+=("$wp")
 	exec {fd}> "$d/in"
@@ -216,9 +301,8 @@ run_one() {
 		exec {fd}>&-; kill "$wp"; return 1
 	fi
 	case $col in
-	ms_full)	pcmd=("$MS" top -p "$wp" -d 0 -n 0 --json) ;;
-	ms_legacy)	pcmd=("$MS" top -p "$wp" -d 0 -n 0 --json --legacy-links) ;;
-	ms_sampled)	pcmd=("$MS" top -p "$wp" -d 0 -n 0 --json --sample-bytes "$SAMPLE_BYTES") ;;
+	ms_*)		# shellcheck disable=SC2206
+			pcmd=(${PROF[$col]//PID/$wp}) ;;
 	memleak)	pcmd=(env "BPFTRACE_MAP_KEYS_MAX=$BT_MAP_KEYS" bpftrace "$OUT/memleak.bt" "$wp") ;;
 	floor)		pcmd=(bpftrace "$OUT/floor.bt" "$wp") ;;
 	esac
@@ -261,7 +345,7 @@ run_one() {
 	fi
 	if [ ${#pcmd[@]} -gt 0 ]; then
 		c1=$(cpu_ms "$pp")
-		awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' > "$d/steady_cpu_ms"
+		awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f\n", b - a }' > "$d/steady_cpu_ms"
 		hwm_kb "$pp" > "$d/hwm_kb"
 		[ "${BPF_STATS:-0}" = 1 ] && bpf_time "$pp" > "$d/bpf"
 		t0=$(now_ms)
@@ -293,7 +377,7 @@ check_events() {
 	frees=$(($(kv "$line" free) + $(kv "$line" realloc)))
 	frees_alt=$(($(kv "$line" free) + $(kv "$line" realloc_moved)))
 	case $col in
-	native) echo "-"; return ;;
+	native*) echo "-"; return ;;
 	floor)	echo "-"; return ;;
 	memleak)
 		sa=$(sed -n 's/^@allocs: //p' "$d/p.out")
@@ -305,15 +389,27 @@ check_events() {
 		sf=$(jq '.events.frees' "$d/p.out")
 		lb=$(jq '.events.lower_bound' "$d/p.out")
 		jq '[.stacks[].frames | length] | add // 0' "$d/p.out" > "$d/frames"
-		jq '.stacks | length' "$d/p.out" > "$d/stacks" ;;
+		jq '.stacks | length' "$d/p.out" > "$d/stacks"
+		awk -v f="$(cat "$d/frames")" -v s="$(cat "$d/stacks")" \
+			'BEGIN { if (s > 0) printf "%.2f\n", f / s }' > "$d/frames_per_stack"
+		echo "$sa" > "$d/samples"
+		jq '.events.dwarf_stacks // 0' "$d/p.out" > "$d/dwarf_stacks"
+		jq '.events.dwarf_stacks_lost // 0' "$d/p.out" > "$d/dwarf_lost"
+		jq -r '.tracked.unwind // "?"' "$d/p.out" > "$d/unwind" ;;
 	esac
-	if [ "$col" = ms_sampled ]; then
-		echo "sampled $sa/$allocs"
+	# the unwinding memsight says it used must be the column's
+	local uw='' want=frame-pointers
+	if [ -s "$d/unwind" ]; then
+		is_dwarf "$col" && want=dwarf
+		[ "$(cat "$d/unwind")" != "$want" ] && uw=" UNWIND=$(cat "$d/unwind") (expected $want)"
+	fi
+	if is_sampled "$col"; then
+		echo "sampled $sa/$allocs$uw"
 	elif [ "${sa:-x}" = "$allocs" ] && { [ "${sf:-x}" = "$frees" ] || [ "${sf:-x}" = "$frees_alt" ]; } &&
 		[ "$lb" = false ]; then
-		echo "exact"
+		echo "exact$uw"
 	else
-		echo "LOST allocs ${sa:-?}/$allocs frees ${sf:-?}/$frees lower_bound=$lb"
+		echo "LOST allocs ${sa:-?}/$allocs frees ${sf:-?}/$frees lower_bound=$lb$uw"
 	fi
 }
 
@@ -349,7 +445,7 @@ for rep in $(seq "$REPS"); do
 		[ -n "${NA[$col]:-}" ] && continue
 		run_one "$col" "$rep"
 		rc=$?
-		if [ $rc -eq 2 ] && [ "$col" = ms_sampled ]; then
+		if [ $rc -eq 2 ] && { is_sampled "$col" || is_dwarf "$col"; }; then
 			NA[$col]="not available: $(head -1 "$TMP/$col.$rep/fail")"
 		elif [ $rc -ne 0 ]; then
 			printf ' %s FAILED (%s)' "$col" "$(head -1 "$TMP/$col.$rep/fail")"
@@ -372,6 +468,7 @@ echo "== C workload: ns per malloc+free pair (median of $REPS; min-max), lower i
 printf '%-30s %12s %21s %10s  %s\n' column ns/pair min-max slowdown "events seen vs calls made"
 native=$(col_values native ns | median)
 declare -A MED
+for col in native native_nofp; do MED[$col]=$(col_values "$col" ns | median); done
 for col in "${COLS[@]}"; do
 	if [ -n "${NA[$col]:-}" ]; then
 		printf '%-30s %s\n' "${NAME[$col]}" "${NA[$col]}"
@@ -379,14 +476,18 @@ for col in "${COLS[@]}"; do
 	fi
 	m=$(col_values "$col" ns | median)
 	MED[$col]=$m
-	if [ "$m" = - ] || [ "$native" = - ]; then slow=-; else
-		slow=$(awk -v a="$m" -v b="$native" 'BEGIN { printf "%.0fx", a / b }'); fi
-	[ "$col" = native ] && slow=1x
+	b=${MED[$(base_of "$col")]:--}
+	if [ "$m" = - ] || [ "$b" = - ]; then slow=-; else
+		slow=$(awk -v a="$m" -v b="$b" 'BEGIN { printf "%.0fx", a / b }'); fi
+	case $col in native*) slow=1x ;; esac
 	checks=-
-	[ "$col" != native ] && [ "$col" != floor ] && checks=$(col_values "$col" check | sort | uniq -c | awk '{ c = $1; $1 = ""; printf "%s%s x%d", s, substr($0, 2), c; s = ", " }')
+	case $col in native*|floor) ;; *)
+		checks=$(col_values "$col" check | sort | uniq -c | awk '{ c = $1; $1 = ""; printf "%s%s x%d", s, substr($0, 2), c; s = ", " }') ;;
+	esac
 	printf '%-30s %12s %21s %10s  %s\n' "${NAME[$col]}" "$m" "$(col_values "$col" ns | minmax)" "$slow" "$checks"
 done
-echo
+echo "  slowdown: against 'native' (the no-FP build's columns: against 'native, no-FP build');"
+echo "  sampled columns: 'sampled S/A' = S allocations recorded of A made"
 ratio() {	# A B: A/B and (A-native)/(B-native)
 	awk -v a="$1" -v b="$2" -v n="$native" 'BEGIN {
 		printf "%.2f (profiler cost alone, minus native: %.2f)", a / b, (a - n) / (b - n) }'
@@ -396,8 +497,13 @@ if [ -n "${MED[ms_full]:-}" ] && [ -n "${MED[memleak]:-}" ] && [ "${MED[memleak]
 	r=$(awk -v a="${MED[ms_full]}" -v b="${MED[memleak]}" 'BEGIN { print a / b }')
 	verdict=$(awk -v r="$r" 'BEGIN { print (r <= 0.33) ? "MET" : "NOT MET" }')
 	echo "ratio memsight-full / memleak-equiv = $(ratio "${MED[ms_full]}" "${MED[memleak]}"); target <= 0.33: $verdict"
-	[ -n "${MED[ms_sampled]:-}" ] && [ "${MED[ms_sampled]}" != - ] &&
-		echo "ratio memsight-sampled / memleak-equiv = $(ratio "${MED[ms_sampled]}" "${MED[memleak]}")"
+	[ -n "${MED[ms_sampled_fp]:-}" ] && [ "${MED[ms_sampled_fp]}" != - ] &&
+		echo "ratio memsight-sampled / memleak-equiv = $(ratio "${MED[ms_sampled_fp]}" "${MED[memleak]}")" &&
+		echo "  (memsight-sampled here is 'memsight sampled, fp stacks', --unwind fp: frame-pointer stacks like memleak's)"
+	[ -n "${MED[ms_sampled_dwarf]:-}" ] && [ "${MED[ms_sampled_dwarf]}" != - ] &&
+		echo "ratio memsight-sampled-dwarf / memleak-equiv = $(ratio "${MED[ms_sampled_dwarf]}" "${MED[memleak]}")"
+	[ -n "${MED[ms_full_dwarf]:-}" ] && [ "${MED[ms_full_dwarf]}" != - ] &&
+		echo "ratio memsight-full-dwarf / memleak-equiv = $(ratio "${MED[ms_full_dwarf]}" "${MED[memleak]}")"
 else
 	echo "ratio memsight-full / memleak-equiv: n/a (a column is missing)"
 fi
@@ -412,9 +518,9 @@ if [ "${BPF_STATS:-0}" = 1 ]; then
 	echo "== where the time goes (kernel.bpf_stats_enabled; median of $REPS): per malloc+free pair"
 	printf '%-30s %14s %12s %13s %12s\n' column above_native bpf_ns/pair bpf_runs/pair ns/bpf_run
 	for col in "${COLS[@]}"; do
-		[ "$col" = native ] && continue
+		case $col in native*) continue ;; esac
 		[ -n "${NA[$col]:-}" ] && continue
-		above=$(awk -v a="${MED[$col]}" -v n="$native" 'BEGIN { printf "%.0f", a - n }')
+		above=$(awk -v a="${MED[$col]}" -v n="${MED[$(base_of "$col")]}" 'BEGIN { printf "%.0f", a - n }')
 		printf '%-30s %14s %12s %13s %12s\n' "${NAME[$col]}" "$above" \
 			"$(cat "$TMP/$col".*/bpf_per_pair 2>/dev/null | awk '{ print $1 }' | median)" \
 			"$(cat "$TMP/$col".*/bpf_per_pair 2>/dev/null | awk '{ print $2 }' | median)" \
@@ -423,17 +529,94 @@ if [ "${BPF_STATS:-0}" = 1 ]; then
 	echo "  the rest of 'above_native' is traps, uretprobe trampolines and cache effects"
 fi
 
+# ---- part 1b (from part 1's runs): DWARF vs frame-pointer stacks -------------
+# run_vals COL: per repetition "ns allocs samples steady_cpu_ms dwarf_stacks dwarf_lost frames/stack"
+run_vals() {
+	local d
+	for d in "$TMP/$1".*; do
+		[ -s "$d/ns" ] && [ -s "$d/samples" ] || continue
+		echo "$(cat "$d/ns") $(cat "$d/allocs") $(cat "$d/samples") $(cat "$d/steady_cpu_ms" 2>/dev/null || echo 0)" \
+			"$(cat "$d/dwarf_stacks") $(cat "$d/dwarf_lost") $(cat "$d/frames_per_stack" 2>/dev/null || echo 0)"
+	done
+}
+# run_med COL AWK_EXPR: median over repetitions of an expression of
+# $1 ns, $2 allocs, $3 samples, $4 cpu_ms, $5 dwarf_stacks, $6 dwarf_lost, $7 frames/stack
+run_med() { run_vals "$1" | awk "{ print $2 }" | median; }
+ok_col() { [ -z "${NA[$1]:-}" ] && [ -n "${MED[$1]:-}" ] && [ "${MED[$1]}" != - ]; }
+# ranges_overlap COL_A COL_B: 0 if the ns/pair min-max ranges of A and B overlap
+ranges_overlap() {
+	awk -v a="$(col_values "$1" ns | minmax)" -v b="$(col_values "$2" ns | minmax)" 'BEGIN {
+		split(a, x, "-"); split(b, y, "-"); exit !(x[1] <= y[2] && y[1] <= x[2]) }'
+}
+DWCOLS=(ms_full ms_sampled_fp ms_sampled_dwarf ms_full_dwarf ms_sampled_dwarf_nofp)
+if ok_col ms_sampled_fp || ok_col ms_sampled_dwarf || ok_col ms_full_dwarf; then
+	echo
+	echo "== DWARF vs frame-pointer stacks (part 1's runs; median of $REPS; sampled: --sample-bytes $SAMPLE_BYTES)"
+	echo "   recorded: allocations memsight recorded (sampled: the samples; full: every one);"
+	echo "   dwarf copied/lost: .events.dwarf_stacks / .dwarf_stacks_lost (lost ones fall back to FP stacks);"
+	echo "   memsight CPU: steady_cpu_ms of part 3 (unwinding copied stacks happens in memsight's user"
+	echo "   space and is billed to it), per recorded allocation"
+	printf '%-30s %9s %9s %9s %11s %10s %8s %11s %9s %12s\n' column ns/pair +native recorded \
+		pairs/rec dwarf_copy dw_lost frames/stk cpu_ms cpu_us/rec
+	for col in "${DWCOLS[@]}"; do
+		ok_col "$col" || continue
+		printf '%-30s %9s %9s %9s %11s %10s %8s %11s %9s %12s\n' "${NAME[$col]}" "${MED[$col]}" \
+			"$(awk -v a="${MED[$col]}" -v n="${MED[$(base_of "$col")]}" 'BEGIN { printf "%.0f", a - n }')" \
+			"$(run_med "$col" '$3')" \
+			"$(run_med "$col" '$3 ? sprintf("%.1f", $2 / $3) : "-"')" \
+			"$(run_med "$col" '$5')" "$(run_med "$col" '$6')" "$(run_med "$col" '$7')" \
+			"$(run_med "$col" '$4')" \
+			"$(run_med "$col" '$3 ? sprintf("%.1f", $4 * 1000 / $3) : "-"')"
+	done
+	if ok_col ms_sampled_fp && ok_col ms_sampled_dwarf; then
+		dns=$(awk -v a="${MED[ms_sampled_dwarf]}" -v b="${MED[ms_sampled_fp]}" 'BEGIN { printf "%.1f", a - b }')
+		pps=$(run_med ms_sampled_dwarf '$3 ? $2 / $3 : 0')
+		per=$(awk -v d="$dns" -v p="$pps" 'BEGIN { printf "%.1f", d * p / 1000 }')
+		noise="outside the spread of the runs"
+		ranges_overlap ms_sampled_fp ms_sampled_dwarf &&
+			noise="WITHIN NOISE: the two columns' min-max ranges overlap; more REPS/SECS or a lower SAMPLE_BYTES to resolve it"
+		echo "sampled, dwarf minus fp stacks: $dns ns/pair (fp ${MED[ms_sampled_fp]} [$(col_values ms_sampled_fp ns | minmax)]," \
+			"dwarf ${MED[ms_sampled_dwarf]} [$(col_values ms_sampled_dwarf ns | minmax)]): $noise"
+		echo "  x $(printf '%.1f' "$pps") pairs per sample (dwarf column, median) = $per us per DWARF sample minus"
+		echo "  per FP sample, paid by the workload (BPF stack copy into the ring instead of the kernel FP walk),"
+		echo "  if all of the difference were per sample"
+		if ok_col ms_full && ok_col ms_full_dwarf; then
+			copy=$(awk -v a="${MED[ms_full_dwarf]}" -v b="${MED[ms_full]}" 'BEGIN { printf "%.1f", a - b }')
+			echo "  cross-check: full tracking pays $copy ns/pair more with every stack copied (full dwarf -"
+			echo "  full), i.e. $(awk -v c="$copy" 'BEGIN { printf "%.1f", c / 1000 }') us per copied stack; at that price the samples" \
+				"would cost $(awk -v c="$copy" -v p="$pps" 'BEGIN { printf "%.1f", p ? c / p : 0 }') ns/pair, so"
+			echo "  the rest of the sampled difference is not the copies (noise, or a cost paid on other calls)"
+		fi
+		cfp=$(run_med ms_sampled_fp '$3 ? $4 * 1000 / $3 : 0')
+		cdw=$(run_med ms_sampled_dwarf '$3 ? $4 * 1000 / $3 : 0')
+		echo "  memsight's own CPU per sample: fp $(printf '%.1f' "$cfp") us, dwarf $(printf '%.1f' "$cdw") us:" \
+			"$(awk -v a="$cdw" -v b="$cfp" 'BEGIN { printf "%+.1f", a - b }') us per sample for draining and unwinding in user space"
+		echo "  frames per stack: fp $(run_med ms_sampled_fp '$7'), dwarf $(run_med ms_sampled_dwarf '$7')" \
+			"(frame-pointer build)$(ok_col ms_sampled_dwarf_nofp &&
+			echo ", dwarf $(run_med ms_sampled_dwarf_nofp '$7') (no-FP build)")"
+	fi
+	if ok_col ms_full_dwarf; then
+		cmp=""
+		ok_col ms_full && cmp=" = $(awk -v a="${MED[ms_full_dwarf]}" -v b="${MED[ms_full]}" 'BEGIN { printf "%.2f", a / b }')x memsight full (${MED[ms_full]})"
+		echo "full tracking, every stack copied (--unwind dwarf): ${MED[ms_full_dwarf]} ns/pair$cmp;"
+		echo "  stacks copied $(run_med ms_full_dwarf '$5'), lost $(run_med ms_full_dwarf '$6') (median per run; lost ones" \
+			"fall back to FP stacks); alloc/free counts: $(col_values ms_full_dwarf check | sort | uniq -c |
+			awk '{ c = $1; $1 = ""; printf "%s%s x%d", s, substr($0, 2), c; s = ", " }')"
+	fi
+fi
+
 # ---- part 3 (printed here, measured in part 1): profiler self-cost ----------
 echo
 echo "== profiler self-cost while attached to the workload (median of $REPS)"
-echo "   steady CPU: utime+stime from /proc/PID/stat between attach and the end of the timed phase"
+echo "   steady CPU: time on CPU of all the profiler's threads (/proc/PID/task/*/schedstat, ns resolution)"
+echo "   between attach and the end of the timed phase"
 echo "   (BPF programs run in the workload's context and are billed to it, not here);"
 echo "   VmHWM at the end of the timed phase; total CPU and max RSS over the whole run (GNU time);"
 echo "   report: SIGINT to exit (read maps, symbolise, write JSON)"
-printf '%-30s %9s %13s %9s %12s %12s %10s %7s %7s\n' column attach_ms steady_cpu_ms cpu_% \
-	VmHWM_KiB maxRSS_KiB report_ms stacks frames
+printf '%-30s %9s %13s %9s %12s %12s %10s %7s %7s %10s\n' column attach_ms steady_cpu_ms cpu_% \
+	VmHWM_KiB maxRSS_KiB report_ms stacks frames frames/stk
 for col in "${COLS[@]}"; do
-	[ "$col" = native ] && continue
+	case $col in native*) continue ;; esac
 	[ -n "${NA[$col]:-}" ] && continue
 	a=$(col_values "$col" attach_ms | median)
 	s=$(col_values "$col" steady_cpu_ms | median)
@@ -443,11 +626,40 @@ for col in "${COLS[@]}"; do
 	r=$(col_values "$col" report_ms | median)
 	st=$(col_values "$col" stacks | median)
 	fr=$(col_values "$col" frames | median)
-	printf '%-30s %9s %13s %9s %12s %12s %10s %7s %7s\n' "${NAME[$col]}" "$a" "$s" "$pct" "$h" "$tot" \
-		"$r" "$st" "$fr"
+	fps=$(col_values "$col" frames_per_stack | median)
+	[ -z "$(col_values "$col" frames_per_stack)" ] && fps=-
+	printf '%-30s %9s %13s %9s %12s %12s %10s %7s %7s %10s\n' "${NAME[$col]}" "$a" "$s" "$pct" "$h" "$tot" \
+		"$r" "$st" "$fr" "$fps"
 done
-echo "symboliser lookups/s: TODO: the CLI exposes no symboliser counter; 'report_ms' above bounds"
-echo "  the whole report path (frames/report_ms) but is dominated by opening ELF files, not lookups"
+echo "  stacks/frames: in the JSON report (inline frames included); frames/stk: frames per stack"
+
+echo
+echo "== symboliser lookups/s (bench/symbench.c: user/symbolize.h, a fresh cache per module and call)"
+echo "   cold: the first call (stat, open, symbols, debug file by build-id, DWARF);"
+echo "   then $SYM_N calls at random file offsets in the executable PT_LOAD segment(s), twice"
+echo "   (1st: libdw parses line tables and the cache demangles names on demand; warm: again);"
+echo "   lookup = symcache__lookup (symbol + file:line), lookup_frames = symcache__lookup_frames"
+echo "   (inline expansion from DWARF); named/file:ln: share of lookups that found a symbol/line"
+SYM_MODS=()
+for m in /lib/x86_64-linux-gnu/libc.so.6 "$MS" /usr/lib/x86_64-linux-gnu/libstdc++.so.6 \
+	/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1; do
+	[ -r "$m" ] && SYM_MODS+=("$(realpath "$m")")
+done
+SYMCMD="$SYMB -n $SYM_N ${SYM_MODS[*]}"
+if [ "$SYM_OK" != 1 ]; then
+	echo "   skipped: bench/symbench.c did not build against $O/libmemsight.a (see above)"
+else
+	"$SYMB" -n "$SYM_N" "${SYM_MODS[@]}" 2>&1 | sed 's/^/   /'
+	for m in "${SYM_MODS[@]}"; do
+		bid=$(readelf -n "$m" 2>/dev/null | awk '/Build ID/ { print $3 }')
+		dbg=/usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug
+		if [ -n "$bid" ] && [ -r "$dbg" ]; then src="debug file $dbg"
+		elif readelf -SW "$m" 2>/dev/null | grep -q '\.debug_info'; then src="its own DWARF"
+		elif readelf -SW "$m" 2>/dev/null | grep -q ' \.symtab'; then src=".symtab, no DWARF"
+		else src=".dynsym only (no debug file installed)"; fi
+		printf '   %-22s %s\n' "$(basename "$m"):" "$src"
+	done
+fi
 
 # ---- part 4: trap cost by instruction -------------------------------------
 echo
@@ -533,6 +745,97 @@ else
 	echo "  'go samples' counts the Go allocations it recorded"
 fi
 
+# ---- part 5: memsightd's RSS watching many processes ------------------------
+echo
+echo "== memsightd watching $DAEMON_PROCS long-lived processes: daemon memory (target: RSS <= 30 MiB)"
+echo "   each process: bench/idler.c (64 x 4 KiB live, 16 replaced every 0.5 s), on the private libc;"
+echo "   watched through a rule (memsight attach --comm msbench-idler); figures read ${DAEMON_SETTLE}s after"
+echo "   the last one is watched. sampled: one allocation per $DAEMON_SAMPLE_BYTES B, DWARF stacks"
+echo "   (auto: libc has no frame pointers), so each process gets an unwinder of its own"
+DCONF=$TMP/memsightd.conf
+mkdir -p "$TMP/dstate/incidents"
+printf '[daemon]\nstate_dir = %s\n[incidents]\ndir = %s\n' "$TMP/dstate" "$TMP/dstate/incidents" > "$DCONF"
+DSOCK=$TMP/ms.sock
+# dstatus PID KEY: a /proc/PID/status value in KiB
+dstatus() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# daemon_run LABEL [MEMSIGHTD ARGS...]: one daemon, DAEMON_PROCS idlers, one result line
+daemon_run() {
+	local label=$1 dp n=0 t0 t1 rss0 rss hwm st srss c0 c1 i end verdict
+	shift
+	: > "$TMP/d.log"
+	"$O/memsightd" --config "$DCONF" --socket "$DSOCK" --metrics off "$@" > "$TMP/d.log" 2>&1 &
+	dp=$!
+	PIDS+=("$dp")
+	if ! wait_for "$TMP/d.log" 'ready: control socket|error' 20 || ! kill -0 "$dp" 2>/dev/null; then
+		printf '   %-10s memsightd did not start: %s\n' "$label" "$(grep -m1 -i error "$TMP/d.log")"
+		kill "$dp" 2>/dev/null; wait "$dp" 2>/dev/null
+		return 1
+	fi
+	rss0=$(dstatus "$dp" VmRSS)
+	MEMSIGHT_SOCKET=$DSOCK "$MS" attach --comm msbench-idler > /dev/null 2> "$TMP/d.attach" ||
+		printf '   %-10s attach --comm failed: %s\n' "$label" "$(head -1 "$TMP/d.attach")"
+	t0=$(now_ms)
+	for ((i = 0; i < DAEMON_PROCS; i++)); do
+		LD_LIBRARY_PATH=$LIBDIR "$IDLER" -t 600 &
+		IDLERS+=($!)
+	done
+	end=$((SECONDS + 60 + DAEMON_PROCS / 4))
+	while [ $SECONDS -lt $end ]; do
+		n=$(MEMSIGHT_SOCKET=$DSOCK "$MS" ps -j 2>/dev/null | jq '.processes | length' 2>/dev/null)
+		[ "${n:-0}" -ge "$DAEMON_PROCS" ] && break
+		sleep 0.5
+	done
+	t1=$(now_ms)
+	c0=$(cpu_ms "$dp")
+	sleep "$DAEMON_SETTLE"
+	c1=$(cpu_ms "$dp")
+	n=$(MEMSIGHT_SOCKET=$DSOCK "$MS" ps -j 2>/dev/null | jq '.processes | length' 2>/dev/null)
+	rss=$(dstatus "$dp" VmRSS)
+	hwm=$(dstatus "$dp" VmHWM)
+	st=$(MEMSIGHT_SOCKET=$DSOCK "$MS" stats -j 2>/dev/null)
+	srss=$(jq '.rss_bytes // 0' <<< "$st" 2>/dev/null)
+	verdict=$(awk -v r="${rss:-0}" -v h="${hwm:-0}" 'BEGIN {
+		if (!r) print "n/a"; else if (r <= 30 * 1024) print (h <= 30 * 1024) ? "MET" : "MET (but VmHWM above)"
+		else print "NOT MET" }')
+	[ "${n:-0}" -lt "$DAEMON_PROCS" ] && verdict="$verdict (only ${n:-0} of $DAEMON_PROCS watched)"
+	printf '   %-10s memsightd watching %s processes: RSS %s MiB (target <= 30 MiB): %s\n' "$label" "${n:-0}" \
+		"$(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$verdict"
+	printf '   %-10s   VmHWM %s MiB, stats rss_bytes %s MiB, RSS before any process %s MiB;' "" \
+		"$(awk -v k="${hwm:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v b="${srss:-0}" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+		"$(awk -v k="${rss0:-0}" 'BEGIN { printf "%.1f", k / 1024 }')"
+	printf ' all watched in %.1f s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1000 }')"
+	# what the RSS is made of: file-backed pages (module mappings, BPF ring buffers mapped by
+	# the consumer) count once per mapping in RSS; Pss shares them out
+	printf '   %-10s   RssAnon %s MiB, RssFile %s MiB, Pss %s MiB; largest: %s\n' "" \
+		"$(awk -v k="$(dstatus "$dp" RssAnon)" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v k="$(dstatus "$dp" RssFile)" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk '$1 == "Pss:" { printf "%.1f", $2 / 1024 }' "/proc/$dp/smaps_rollup" 2>/dev/null)" \
+		"$(awk '/^[0-9a-f]+-[0-9a-f]+ / { n = ($6 == "") ? "[anon]" : $6 } $1 == "Rss:" { r[n] += $2; c[n]++ }
+			END { for (k in r) printf "%d %s\n", r[k], k " x" c[k] }' "/proc/$dp/smaps" 2>/dev/null |
+			sort -rn | head -3 | awk '{ printf "%s%s %.1f MiB", s, $2 " " $3, $1 / 1024; s = ", " }')"
+	printf '   %-10s   daemon CPU %s ms over %ss; ' "" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.0f", b - a }')" \
+		"$DAEMON_SETTLE"
+	jq -r '"allocs \(.allocs) frees \(.frees) dwarf_stacks \(.dwarf_stacks) lost \(.dwarf_stacks_lost)" +
+		" unwound \(.dwarf_unwound_stacks) attach_errors \(.attach_errors) events_lost \(.events_lost)"' \
+		<<< "$st" 2>/dev/null || echo "(no stats)"
+	# reap the idlers first, then the daemon (SIGTERM: it detaches and exits)
+	for i in "${IDLERS[@]}"; do kill "$i" 2>/dev/null; done
+	for i in "${IDLERS[@]}"; do wait "$i" 2>/dev/null; done
+	IDLERS=()
+	kill -TERM "$dp" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do kill -0 "$dp" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$dp" 2>/dev/null
+	wait "$dp" 2>/dev/null
+	return 0
+}
+if [ ! -x "$O/memsightd" ]; then
+	echo "   skipped: $O/memsightd not built"
+else
+	daemon_run full
+	daemon_run sampled --sample-bytes "$DAEMON_SAMPLE_BYTES"
+fi
+
 # ---- the commands behind every figure ------------------------------------
 echo
 echo "== commands (PID = the workload's PID; each profiler is attached before the timed phase"
@@ -544,6 +847,15 @@ echo "go services:                   LD_LIBRARY_PATH=$LIBDIR $OUT/goserver-cgo{0
 echo "                               wrk -t1 -c$WRK_CONNS -d${WRK_SECS}s http://127.0.0.1:PORT/?n=8"
 echo "                               $MS top -p PID -d 0 -n 0 --json   (attached cells)"
 echo "trap cost:                     $TRAPCMD"
-echo "self-cost:                     /usr/bin/time -f '%U %S %M' PROFILER..., /proc/PID/stat, /proc/PID/status"
+echo "symboliser:                    $SYMCMD"
+echo "                               (built: gcc $SYM_CFLAGS bench/symbench.c $O/libmemsight.a $SYM_LDLIBS)"
+echo "no-FP workload:                gcc $NOFP_CFLAGS bench/workload.c -o $W_NOFP"
+echo "daemon RSS:                    $O/memsightd --config $DCONF --socket $DSOCK --metrics off [--sample-bytes $DAEMON_SAMPLE_BYTES]"
+echo "                               (config: state_dir and incidents dir under the run's temp dir)"
+echo "                               MEMSIGHT_SOCKET=$DSOCK $MS attach --comm msbench-idler"
+echo "                               $DAEMON_PROCS x LD_LIBRARY_PATH=$LIBDIR $IDLER -t 600"
+echo "                               MEMSIGHT_SOCKET=$DSOCK $MS ps -j | jq '.processes | length'"
+echo "                               /proc/DAEMON_PID/status VmRSS, VmHWM; $MS stats -j (.rss_bytes, .dwarf_stacks, ...)"
+echo "self-cost:                     /usr/bin/time -f '%U %S %M' PROFILER..., /proc/PID/task/*/schedstat, /proc/PID/status"
 echo
 echo "bench: done in $(($(date +%s) - T_START)) s; this report is in $OUT/latest.txt"
