@@ -160,7 +160,13 @@ struct ms_pid_cfg {
 #define MS_USTACK_MAX		(16 * 1024)
 #define MS_USTACK_ID_BASE	(1 << 29)
 #define MS_SAMPLE_SID_BASE	(1 << 30)
-#define MS_DEF_USTACK_RING	(16 * 1024 * 1024)
+/*
+ * Ring for copied stacks. Its pages are mapped twice into the consumer (for
+ * records that wrap), so it costs up to twice its size in RSS: 8 MiB when
+ * every stack is copied (--unwind dwarf), 2 MiB for samples.
+ */
+#define MS_DEF_USTACK_RING	(8 * 1024 * 1024)
+#define MS_DEF_USTACK_RING_SAMPLED	(2 * 1024 * 1024)
 
 /* x86-64 registers an unwinder needs: pc, sp and the callee-saved ones. */
 enum ms_ureg {

@@ -95,6 +95,7 @@ struct ms_session {
 	enum ms_unwind unwind;
 	struct ring_buffer *ustack_rb;
 	struct ustacks *us;
+	struct unwind_files *ufiles;	/* module files shared by every process's unwinder */
 	struct ms_ustack_stats ust;
 	struct fp_verdict *fp_cache;
 };
@@ -477,9 +478,12 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		bpf_map__set_max_entries(s->skel->maps.events, o.events_bytes);
 	/* copied stacks need room only where some process may be unwound with DWARF */
 	s->unwind = o.unwind;
-	if (o.unwind == MS_UNWIND_DWARF || (o.unwind == MS_UNWIND_AUTO && o.c_sample_bytes))
+	if (o.unwind == MS_UNWIND_DWARF && !o.c_sample_bytes)
 		bpf_map__set_max_entries(s->skel->maps.ustacks,
 					 o.ustack_ring_bytes ?: MS_DEF_USTACK_RING);
+	else if (o.unwind != MS_UNWIND_FP && o.c_sample_bytes)
+		bpf_map__set_max_entries(s->skel->maps.ustacks,
+					 o.ustack_ring_bytes ?: MS_DEF_USTACK_RING_SAMPLED);
 	else
 		bpf_map__set_max_entries(s->skel->maps.ustacks, 4096);
 	/* kernels without one of the mm tracepoints still get everything else */
@@ -526,8 +530,9 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		goto fail;
 	}
 	s->us = ustacks__new(0, 0);
+	s->ufiles = unwind_files__new();
 	s->ustack_rb = ring_buffer__new(bpf_map__fd(s->skel->maps.ustacks), on_ustack, s, NULL);
-	if (!s->us || !s->ustack_rb) {
+	if (!s->us || !s->ufiles || !s->ustack_rb) {
 		err = -errno ?: -ENOMEM;
 		seterr(errbuf, errlen, "cannot set up stack unwinding: %s", strerror(-err));
 		goto fail;
@@ -567,6 +572,7 @@ fail:
 		bpf_link__destroy(s->tp_links[i]);
 	ring_buffer__free(s->ustack_rb);
 	ustacks__free(s->us);
+	unwind_files__free(s->ufiles);
 	memsight_bpf__destroy(s->skel);
 	free(s);
 	return err;
@@ -754,6 +760,8 @@ void ms_session__close(struct ms_session *s)
 		bpf_link__destroy(s->tp_links[i]);
 	ring_buffer__free(s->ustack_rb);
 	ustacks__free(s->us);
+	/* after every target (and its unwinder) is gone */
+	unwind_files__free(s->ufiles);
 	while (s->fp_cache) {
 		struct fp_verdict *v = s->fp_cache;
 
@@ -1211,7 +1219,7 @@ static struct ms_target *ustack_target(struct ms_session *s, const struct ms_ust
 	if (procfs__read_maps("/proc", t->pid, &maps))
 		return t;	/* gone: keep what we have */
 	unwinder__free(t->unw);
-	t->unw = unwinder__new(t->pid, &maps);
+	t->unw = unwinder__new(t->pid, &maps, s->ufiles);
 	t->unw_built_ns = now;
 	t->unw_gen = h->gen;
 	ms_maps__free(&maps);
@@ -1435,6 +1443,7 @@ void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats
 
 	*ret = s->ust;
 	ustacks__stats(s->us, &us);
+	ret->files = unwind_files__count(s->ufiles);
 	ret->stacks = us.stacks;
 	ret->bindings = us.bindings;
 	ret->retired = us.retired;

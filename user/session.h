@@ -60,7 +60,8 @@ struct ms_session_opts {
 	bool go_mallocgc;		/* Go: probe every mallocgc call instead of the
 					 * runtime's own sampler (never writes the target) */
 	enum ms_unwind unwind;
-	uint32_t ustack_ring_bytes;	/* copied stacks in flight; 0: MS_DEF_USTACK_RING */
+	uint32_t ustack_ring_bytes;	/* copied stacks in flight; 0: MS_DEF_USTACK_RING,
+					 * or ..._SAMPLED in sampled mode */
 };
 
 struct ms_linkset;
@@ -197,6 +198,7 @@ struct ms_ustack_stats {
 	uint64_t bad_records;		/* malformed or of no known process */
 	uint64_t unbound;		/* could not be stored (table full) */
 	uint64_t stacks, bindings, retired;	/* held now */
+	uint64_t files;			/* module files open for unwinding */
 };
 
 void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats *ret);

@@ -687,7 +687,23 @@ struct sc_module {
 	Elf_Data *dw_info;	/* .debug_info as libdw reads it: bounds DW_FORM_string */
 	struct sc_iname *inames;	/* open addressing, inames_cap a power of 2 */
 	size_t ninames, inames_cap;
+	struct sc_chain *chains;	/* inline chains already walked, by file offset */
+	size_t nchains, chains_cap;
 };
+
+/*
+ * One address's inline chain as module__frames found it: n inlined
+ * functions (innermost first), then the real function; .module unset.
+ * Walking a CU's DIEs costs ~30 us, a report asks for the same return
+ * addresses again and again.
+ */
+struct sc_chain {
+	uint64_t off;
+	struct ms_sym *v;	/* NULL: free slot */
+	uint32_t n;
+};
+
+#define CHAINS_MAX	(1u << 16)
 
 static void module__free(struct sc_module *m)
 {
@@ -703,6 +719,9 @@ static void module__free(struct sc_module *m)
 	for (i = 0; i < m->inames_cap; i++)
 		free(m->inames[i].name);
 	free(m->inames);
+	for (i = 0; i < m->chains_cap; i++)
+		free(m->chains[i].v);
+	free(m->chains);
 	if (m->dw)
 		dwarf_end(m->dw);
 	ms_elf__close(m->dw_elf);
@@ -1569,12 +1588,50 @@ static size_t inline_chain(Dwarf_Die *cudie, uint64_t vaddr, Dwarf_Die *ret)
 	return n;
 }
 
-static int module__frames(struct symcache *c, struct sc_module *m, uint64_t file_off,
-			  struct ms_sym *ret, size_t max, size_t *ret_n)
+static struct sc_chain *chain_slot(struct sc_module *m, uint64_t off)
+{
+	size_t mask = m->chains_cap - 1, i = (size_t)(off * 0x9e3779b97f4a7c15ull) & mask;
+
+	while (m->chains[i].v && m->chains[i].off != off)
+		i = (i + 1) & mask;
+	return &m->chains[i];
+}
+
+/* Remember a chain (owned by the table from now on); false: not kept. */
+static bool chain_put(struct sc_module *m, uint64_t off, struct ms_sym *v, uint32_t n)
+{
+	struct sc_chain *slot;
+
+	if ((m->nchains + 1) * 4 > m->chains_cap * 3) {
+		size_t cap = m->chains_cap ? m->chains_cap * 2 : 256;
+		struct sc_chain *old = m->chains, *nv;
+		size_t old_cap = m->chains_cap;
+
+		if (cap > CHAINS_MAX)
+			return false;	/* full: later addresses are walked each time */
+		nv = calloc(cap, sizeof(*nv));
+		if (!nv)
+			return false;
+		m->chains = nv;
+		m->chains_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].v)
+				*chain_slot(m, old[i].off) = old[i];
+		free(old);
+	}
+	slot = chain_slot(m, off);
+	*slot = (struct sc_chain){ .off = off, .v = v, .n = n };
+	m->nchains++;
+	return true;
+}
+
+/* The whole chain at file_off into v[0..n] (n inlined, then the real function). */
+static int module__chain(struct symcache *c, struct sc_module *m, uint64_t file_off,
+			 struct ms_sym *v, uint32_t *ret_n)
 {
 	Dwarf_Die cudie, inl[MS_SYM_MAX_SCOPES];
-	struct ms_sym real = ret[0];
-	size_t n = 0, keep, i;
+	struct ms_sym real = v[0];
+	size_t n = 0, i;
 	const char *file;
 	uint64_t vaddr;
 	int err, line;
@@ -1584,21 +1641,57 @@ static int module__frames(struct symcache *c, struct sc_module *m, uint64_t file
 		return err;
 	if (m->dw && module__vaddr(m, file_off, &vaddr) && dwarf_addrdie(m->dw, vaddr, &cudie))
 		n = inline_chain(&cudie, vaddr, inl);
-	/* the innermost max - 1 inlined ones, then always the real function */
-	keep = n < max - 1 ? n : max - 1;
 	file = real.file;
 	line = real.line;
 	for (i = 0; i < n; i++) {
-		if (i < keep)
-			ret[i] = (struct ms_sym){ .name = inline_name(c, m, &inl[i]),
-						  .module = real.module, .file = file,
-						  .line = line, .vaddr = real.vaddr };
+		v[i] = (struct ms_sym){ .name = inline_name(c, m, &inl[i]), .file = file,
+					.line = line, .vaddr = real.vaddr };
 		/* where the next one out is */
 		call_site(&inl[i], &cudie, &file, &line);
 	}
-	ret[keep] = real;
-	ret[keep].file = file;
-	ret[keep].line = line;
+	v[n] = real;
+	v[n].file = file;
+	v[n].line = line;
+	*ret_n = (uint32_t)n;
+	return 0;
+}
+
+static int module__frames(struct symcache *c, struct sc_module *m, uint64_t file_off,
+			  struct ms_sym *ret, size_t max, size_t *ret_n)
+{
+	struct ms_sym chain[MS_SYM_MAX_SCOPES + 1], *v = chain;
+	const char *module = ret[0].module;
+	struct sc_chain *hit = m->chains_cap ? chain_slot(m, file_off) : NULL;
+	uint32_t n;
+	size_t keep;
+	int err;
+
+	if (hit && hit->v) {
+		v = hit->v;
+		n = hit->n;
+	} else {
+		chain[0] = ret[0];
+		err = module__chain(c, m, file_off, chain, &n);
+		if (err)
+			return err;
+		/* only DWARF modules pay for walking: the others are as fast as the cache */
+		if (m->dw) {
+			struct ms_sym *copy = malloc((n + 1) * sizeof(*copy));
+
+			if (copy) {
+				memcpy(copy, chain, (n + 1) * sizeof(*copy));
+				if (!chain_put(m, file_off, copy, n))
+					free(copy);
+			}
+		}
+	}
+	/* the innermost max - 1 inlined ones, then always the real function */
+	keep = n < max - 1 ? n : max - 1;
+	for (size_t i = 0; i < keep; i++)
+		ret[i] = v[i];
+	ret[keep] = v[n];
+	for (size_t i = 0; i <= keep; i++)
+		ret[i].module = module;
 	*ret_n = keep + 1;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
@@ -15,6 +16,21 @@
 #include "unwind.h"
 
 #define UNWIND_MAX_MODULES 4096
+#define UNWIND_MAX_FILES 1024
+
+struct ufile {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	int fd;
+	Elf *elf;	/* one reference is the table's */
+};
+
+struct unwind_files {
+	struct ufile *v;
+	size_t n, cap;
+};
 
 /* x86-64 DWARF register numbers (System V psABI, figure 3.36) */
 enum { DW_RBX = 3, DW_RBP = 6, DW_RSP = 7, DW_R12 = 12 };
@@ -23,10 +39,12 @@ struct umod {
 	char *path;		/* as mapped */
 	char *open_path;	/* how we open it */
 	uint64_t low, high;
+	struct unwind_files *files;
 };
 
 struct unwinder {
 	pid_t pid;
+	struct unwind_files *files;
 	Dwfl *dwfl;
 	struct umod *mods;
 	size_t nmods;
@@ -36,6 +54,74 @@ struct unwinder {
 	uint64_t *ips;
 	size_t max, n;
 };
+
+struct unwind_files *unwind_files__new(void)
+{
+	return calloc(1, sizeof(struct unwind_files));
+}
+
+void unwind_files__free(struct unwind_files *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		elf_end(f->v[i].elf);
+		close(f->v[i].fd);
+	}
+	free(f->v);
+	free(f);
+}
+
+size_t unwind_files__count(const struct unwind_files *f)
+{
+	return f ? f->n : 0;
+}
+
+/*
+ * A new reference to the shared Elf of the file open at fd (which is then
+ * closed or kept), or NULL: the caller hands fd to libdwfl as usual. Read,
+ * not mmap'ed: a file truncated under us must not SIGBUS, and 200 mappings
+ * of one libc would count 200 times in our RSS.
+ */
+static Elf *shared_elf(struct unwind_files *f, int fd)
+{
+	struct ufile *u;
+	struct stat st;
+	Elf *elf;
+
+	if (!f || fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return NULL;
+	for (size_t i = 0; i < f->n; i++) {
+		u = &f->v[i];
+		if (u->dev == st.st_dev && u->ino == st.st_ino && u->size == st.st_size &&
+		    u->mtime.tv_sec == st.st_mtim.tv_sec && u->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			goto found;
+	}
+	if (f->n == UNWIND_MAX_FILES)
+		return NULL;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct ufile *v = realloc(f->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		f->v = v;
+		f->cap = cap;
+	}
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return NULL;
+	}
+	u = &f->v[f->n++];
+	*u = (struct ufile){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+			     .mtime = st.st_mtim, .fd = fd, .elf = elf };
+	/* the table keeps this fd: libelf reads sections through it lazily */
+	return elf_begin(u->fd, ELF_C_READ, u->elf);
+found:
+	close(fd);
+	return elf_begin(u->fd, ELF_C_READ, u->elf);
+}
 
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
@@ -50,7 +136,9 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 	if (fd < 0)
 		return -1;
 	*file_name = strdup(um->open_path);
-	return fd;
+	*elfp = shared_elf(um->files, fd);
+	/* shared: libdwfl ends its reference, the fd stays with the table */
+	return *elfp ? -1 : fd;
 }
 
 /* CFI is in the file itself (.eh_frame); separate debug files are the symboliser's business. */
@@ -158,6 +246,7 @@ static int report_modules(struct unwinder *u, const struct ms_maps *maps)
 			for (size_t k = i; k < j; k++)
 				if (maps->v[k].perms[2] == 'x')
 					x = &maps->v[k];
+			um->files = u->files;
 			um->path = strdup(first->path);
 			um->open_path = ms_map__open_path(u->pid, x);
 			if (!um->path || !um->open_path) {
@@ -178,7 +267,7 @@ static int report_modules(struct unwinder *u, const struct ms_maps *maps)
 	return 0;
 }
 
-struct unwinder *unwinder__new(pid_t pid, const struct ms_maps *maps)
+struct unwinder *unwinder__new(pid_t pid, const struct ms_maps *maps, struct unwind_files *files)
 {
 	struct unwinder *u;
 	int err;
@@ -191,6 +280,7 @@ struct unwinder *unwinder__new(pid_t pid, const struct ms_maps *maps)
 	if (!u)
 		return NULL;
 	u->pid = pid;
+	u->files = files;
 	u->dwfl = dwfl_begin(&dwfl_callbacks);
 	if (!u->dwfl) {
 		free(u);

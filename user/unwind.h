@@ -33,12 +33,25 @@ struct unwind_sample {
 struct unwinder;
 
 /*
+ * Module files shared by the unwinders of many processes (the same libc in
+ * 200 processes is opened and read once). Optional; not thread-safe: the
+ * unwinders sharing one must be used from one thread.
+ */
+struct unwind_files;
+
+struct unwind_files *unwind_files__new(void);
+/* After every unwinder that used it is freed. */
+void unwind_files__free(struct unwind_files *f);
+/* Files held open. */
+size_t unwind_files__count(const struct unwind_files *f);
+
+/*
  * Modules of process pid as in maps (file-backed executable mappings),
  * opened through /proc/PID/root or /proc/PID/map_files (ms_map__open_path),
  * so a process in another mount namespace or running a replaced binary
  * unwinds with its own files. Files are opened lazily, on first use.
  */
-struct unwinder *unwinder__new(pid_t pid, const struct ms_maps *maps);
+struct unwinder *unwinder__new(pid_t pid, const struct ms_maps *maps, struct unwind_files *files);
 void unwinder__free(struct unwinder *u);
 
 /*

@@ -93,7 +93,7 @@ check "inline: its line is in make_node, the caller's at the call" \
 	"deep.c:$(grep -n 'void \*p = malloc(n);' tests/targets/deep.c | cut -d: -f1) deep.c:$(grep -n 'nodes\[i\] = make_node' tests/targets/deep.c | cut -d: -f1)"
 
 # auto: sampled allocations of a process without frame pointers get DWARF by themselves
-run_top "$O/tests/targets/leaky-nofp" auto --sample-bytes 4096
+run_top "$O/tests/targets/leaky-nofp" auto --sample-bytes 65536
 A=$TMP/auto.json
 check "auto+sampled: DWARF chosen" "$(jq -r .tracked.unwind "$A")" dwarf
 check "auto+sampled: the reason names a module without frame pointers" \
@@ -105,7 +105,7 @@ run_top "$O/tests/targets/leaky-nofp" auto-full
 check "auto, full tracking: frame pointers (cheap) unless asked" "$(jq -r .tracked.unwind "$TMP/auto-full.json")" frame-pointers
 
 # memsightd: the same choice, copied stacks drained by its event loop
-start_daemon --sample-bytes 2048 --metrics off || { fail "daemon did not start"; exit 0; }
+start_daemon --sample-bytes 65536 --metrics off || { fail "daemon did not start"; exit 0; }
 start_target "$O/tests/targets/leaky-nofp" "$TMP/d.out"
 "$MS" attach "$TPID" > /dev/null || fail "daemon: attach failed"
 kill -USR1 "$TPID"

@@ -30,7 +30,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		code_len[ncode++] = maps.v[i].end - maps.v[i].start;
 	}
 	verbose = getenv("FUZZ_UNWIND_VERBOSE") != NULL;
-	u = unwinder__new(getpid(), &maps);
+	/* shared files, as in the daemon */
+	u = unwinder__new(getpid(), &maps, unwind_files__new());
 	ms_maps__free(&maps);
 	if (!u || !ncode)
 		abort();

@@ -115,16 +115,21 @@ static void name_all(const uint64_t *ips, size_t n, struct named *out)
 	symcache__free(cache);
 }
 
-static struct unwinder *self_unwinder(void)
+static struct unwinder *self_unwinder_with(struct unwind_files *files)
 {
 	struct ms_maps maps = {};
 	struct unwinder *u;
 
 	assert_int_equal(procfs__read_maps("/proc", getpid(), &maps), 0);
-	u = unwinder__new(getpid(), &maps);
+	u = unwinder__new(getpid(), &maps, files);
 	ms_maps__free(&maps);
 	assert_non_null(u);
 	return u;
+}
+
+static struct unwinder *self_unwinder(void)
+{
+	return self_unwinder_with(NULL);
 }
 
 static size_t find(const struct named *nm, const char *name)
@@ -268,6 +273,47 @@ static void test_unknown_pc_is_one_frame(void **state)
 	unwinder__free(u);
 }
 
+/*
+ * Two unwinders (two processes using the same files, in the daemon) share
+ * each module file: opened once, the same walk from both, and either can go
+ * first without breaking the other (libelf reference counts).
+ */
+static void test_shared_files(void **state)
+{
+	static struct cap c;
+	struct unwind_files *files = unwind_files__new();
+	struct unwinder *a, *b;
+	uint64_t ia[64], ib[64], ref[64];
+	size_t na = 0, nb = 0, nref = 0, opened;
+
+	assert_non_null(files);
+	a = self_unwinder_with(files);
+	b = self_unwinder_with(files);
+	level1(&c);
+	{
+		struct unwinder *plain = self_unwinder();
+
+		assert_int_equal(unwinder__unwind(plain, &c.s, ref, 64, &nref), 0);
+		unwinder__free(plain);
+	}
+	assert_int_equal(unwind_files__count(files), 0);	/* opened lazily */
+	assert_int_equal(unwinder__unwind(a, &c.s, ia, 64, &na), 0);
+	opened = unwind_files__count(files);
+	assert_true(opened >= 2);	/* this test binary and libc at least */
+	assert_int_equal(unwinder__unwind(b, &c.s, ib, 64, &nb), 0);
+	assert_int_equal(unwind_files__count(files), opened);
+	assert_int_equal(na, nref);
+	assert_int_equal(nb, nref);
+	assert_memory_equal(ia, ref, nref * sizeof(ref[0]));
+	assert_memory_equal(ib, ref, nref * sizeof(ref[0]));
+	unwinder__free(a);
+	nb = 0;
+	assert_int_equal(unwinder__unwind(b, &c.s, ib, 64, &nb), 0);
+	assert_int_equal(nb, nref);
+	unwinder__free(b);
+	unwind_files__free(files);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct ms_maps maps = {};
@@ -276,7 +322,7 @@ static void test_bad_arguments(void **state)
 	size_t n;
 
 	errno = 0;
-	assert_null(unwinder__new(0, &maps));
+	assert_null(unwinder__new(0, &maps, NULL));
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(unwinder__unwind(NULL, &s, ips, 4, &n), -EINVAL);
 	unwinder__free(NULL);
@@ -291,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_short_copy_stops_early),
 		cmocka_unit_test(test_garbage_stacks_are_bounded),
 		cmocka_unit_test(test_unknown_pc_is_one_frame),
+		cmocka_unit_test(test_shared_files),
 		cmocka_unit_test(test_bad_arguments),
 	};
 
