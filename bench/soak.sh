@@ -19,7 +19,9 @@ check() { if [ "$2" == "$3" ]; then echo "PASS soak: $1 ($2)"; pass=$((pass + 1)
 mkdir -p "$O/bench"
 cc -O2 -g -fno-omit-frame-pointer -o "$O/bench/workload" bench/workload.c || exit 1
 export MEMSIGHT_SOCKET=$TMP/sock
-"$O/memsightd" --socket "$MEMSIGHT_SOCKET" --metrics off > "$TMP/d.log" 2>&1 &
+# SOAK_DAEMON_ARGS: e.g. "--unwind dwarf" or "--sample-bytes 65536" (DWARF samples)
+# shellcheck disable=SC2086
+"$O/memsightd" --socket "$MEMSIGHT_SOCKET" --metrics off ${SOAK_DAEMON_ARGS:-} > "$TMP/d.log" 2>&1 &
 DPID=$!
 for _ in $(seq 100); do grep -q 'ready:' "$TMP/d.log" && break; sleep 0.1; done
 mkfifo "$TMP/in"
@@ -44,7 +46,8 @@ seen_a=$(( $(e allocs) + $(e live_table_full) + $(e aggregate_table_full) + $(e 
 seen_f=$(( $(e frees) + $(e frees_untracked) ))
 echo "soak: $line"
 echo "soak: memsight allocs $(e allocs) frees $(e frees) untracked frees $(e frees_untracked)" \
-     "live_full $(e live_table_full) agg_full $(e aggregate_table_full) inflight_full $(e inflight_full)"
+     "live_full $(e live_table_full) agg_full $(e aggregate_table_full) inflight_full $(e inflight_full)" \
+     "dwarf_stacks $(e dwarf_stacks) dwarf_stacks_lost $(e dwarf_stacks_lost) ($(jq -r .tracked.unwind "$TMP/w.json"))"
 check "allocations: recorded + lost == the workload's calls" "$seen_a" "$calls"
 # realloc frees its old block unless it grew in place (then the same
 # address is freed and re-recorded): either count is exact

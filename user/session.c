@@ -1343,22 +1343,46 @@ static int cmp_entry(const void *a, const void *b)
 /* A sample that never got its bytes counted (live table full) after this long is dead. */
 #define EMPTY_SAMPLE_NS (2ull * 1000 * 1000 * 1000)
 
-int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *ret)
+/*
+ * Every entry of the aggregate table (of tgid, or all): batched reads keep
+ * the syscalls (slow on this class of VM) at size/4096, not 2 * size, which
+ * matters when every live DWARF sample is an entry. Kernels without batch
+ * operations on hash maps get the walk.
+ */
+static int read_raw_aggs(int fd, uint32_t tgid, struct ms_aggs *out)
 {
-	int fd = bpf_map__fd(s->skel->maps.aggs);
-	struct ms_agg_key key, next, *doomed = NULL;
-	size_t ndoomed = 0, capdoomed = 0, out = 0;
-	struct retired_ctx rc = { .a = ret };
-	uint64_t now = mono_ns();
-	bool have = false;
+	enum { BATCH = 4096 };
+	struct ms_agg_key *keys = calloc(BATCH, sizeof(*keys)), key, next;
+	struct ms_agg_val *vals = calloc(BATCH, sizeof(*vals));
+	uint8_t in[16], tok[16];
+	bool first = true, have = false;
 	int err = 0;
 
-	ret->n = 0;
-	ms_session__poll_ustacks(s);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 count = BATCH;
+		int rc = bpf_map_lookup_batch(fd, first ? NULL : in, tok, keys, vals, &count, NULL);
+
+		if (rc && errno != ENOENT) {
+			if (first && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP))
+				goto walk;
+			err = -errno;
+			goto out;
+		}
+		for (__u32 i = 0; i < count && !err; i++)
+			if (!tgid || keys[i].tgid == tgid)
+				err = aggs_push(out, &keys[i], &vals[i]);
+		if (rc || err)
+			goto out;	/* ENOENT: that was the last batch */
+		memcpy(in, tok, sizeof(in));
+		first = false;
+	}
+walk:
 	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
 		struct ms_agg_val v;
-		int32_t id;
-		uint64_t bound;
 
 		key = next;
 		have = true;
@@ -1366,16 +1390,46 @@ int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *r
 			continue;
 		if (bpf_map_lookup_elem(fd, &next, &v))
 			continue;	/* deleted meanwhile */
-		if (next.stack_id >= MS_SAMPLE_SID_BASE) {
-			bool dead;
+		err = aggs_push(out, &next, &v);
+		if (err)
+			break;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
 
-			if (ustacks__resolve(s->us, next.stack_id, &id, &bound)) {
+int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *ret)
+{
+	int fd = bpf_map__fd(s->skel->maps.aggs);
+	struct ms_agg_key *doomed = NULL;
+	size_t ndoomed = 0, capdoomed = 0, out = 0, keep = 0;
+	struct retired_ctx rc = { .a = ret };
+	uint64_t now = mono_ns();
+	int err;
+
+	ret->n = 0;
+	ms_session__poll_ustacks(s);
+	err = read_raw_aggs(fd, tgid, ret);
+	if (err)
+		goto out;
+	/* resolve sample ids in place; retire the freed ones */
+	for (size_t i = 0; i < ret->n; i++) {
+		struct ms_agg_key k = ret->v[i].k;
+		const struct ms_agg_val *v = &ret->v[i].v;
+		int32_t id;
+		uint64_t bound;
+		bool dead;
+
+		if (k.stack_id >= MS_SAMPLE_SID_BASE) {
+			if (ustacks__resolve(s->us, k.stack_id, &id, &bound)) {
 				/* its stack is still in the ring, or was never stored */
-				next.stack_id = -1;
-				goto push;
+				ret->v[i].k.stack_id = -1;
+				goto keep;
 			}
 			/* freed (one allocation per sample), or never counted */
-			dead = v.alloc_count ? v.free_count >= v.alloc_count :
+			dead = v->alloc_count ? v->free_count >= v->alloc_count :
 			       now - bound > EMPTY_SAMPLE_NS;
 			if (dead) {
 				if (ndoomed == capdoomed) {
@@ -1383,26 +1437,24 @@ int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *r
 					struct ms_agg_key *nd = realloc(doomed, cap * sizeof(*nd));
 
 					if (!nd)
-						goto keep;
+						goto resolved;	/* retired at a later read */
 					doomed = nd;
 					capdoomed = cap;
 				}
-				doomed[ndoomed++] = key;
-				if (v.alloc_count)
-					ustacks__retire(s->us, next.stack_id, next.kind, &v);
+				doomed[ndoomed++] = k;
+				if (v->alloc_count)
+					ustacks__retire(s->us, k.stack_id, k.kind, v);
 				else
-					ustacks__unbind(s->us, next.stack_id);
+					ustacks__unbind(s->us, k.stack_id);
 				continue;
 			}
-keep:
-			next.stack_id = id;
+resolved:
+			ret->v[i].k.stack_id = id;
 		}
-push:
-		err = aggs_push(ret, &next, &v);
-		if (err)
-			goto out;
+keep:
+		ret->v[keep++] = ret->v[i];
 	}
-	/* deleted after the walk: deleting while walking can restart it */
+	ret->n = keep;
 	for (size_t i = 0; i < ndoomed; i++)
 		bpf_map_delete_elem(fd, &doomed[i]);
 	ustacks__for_each_retired(s->us, tgid, push_retired, &rc);
