@@ -1209,15 +1209,21 @@ static struct ms_target *ustack_target(struct ms_session *s, const struct ms_ust
 
 	if (!t)
 		return NULL;
-	/* an exec'd process has new modules: rebuild for its new generation */
-	if (t->unw && t->unw_gen == h->gen && unwinder__covers(t->unw, h->regs[MS_UREG_IP]))
+	/*
+	 * An exec'd process has new modules: rebuild for its newer generation.
+	 * A late record of the image before (purged soon anyway) is unwound
+	 * with what there is rather than rebuilding back and forth.
+	 */
+	if (t->unw && h->gen <= t->unw_gen && unwinder__covers(t->unw, h->regs[MS_UREG_IP]))
 		return t;
 	/* first sample, or a library mapped since (dlopen): at most once a second */
 	now = mono_ns();
-	if (t->unw && t->unw_gen == h->gen && now - t->unw_built_ns < 1000000000ull)
-		return t;
-	if (procfs__read_maps("/proc", t->pid, &maps))
+	if (t->unw_built_ns && h->gen <= t->unw_gen && now - t->unw_built_ns < 1000000000ull)
+		return t;	/* also when building failed: not for every record */
+	if (procfs__read_maps("/proc", t->pid, &maps)) {
+		t->unw_built_ns = now;
 		return t;	/* gone: keep what we have */
+	}
 	unwinder__free(t->unw);
 	t->unw = unwinder__new(t->pid, &maps, s->ufiles);
 	t->unw_built_ns = now;
