@@ -38,6 +38,9 @@ LIB_OBJS := $(patsubst user/%.c,$(O)/user/%.o,$(LIB_SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL := $(O)/memsight.skel.h
+# bpf/session/: programs that need a newer kernel than the rest, in objects of
+# their own, so that an older kernel still loads the main one
+SESSION_SKEL := $(O)/memsight_session.skel.h
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
@@ -75,6 +78,14 @@ $(SKEL): $(O)/memsight.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name memsight_bpf > $@.tmp && mv $@.tmp $@
 
+$(O)/memsight_session.bpf.o: $(O)/bpf/session/alloc.bpf.o
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SESSION_SKEL): $(O)/memsight_session.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name memsight_session_bpf > $@.tmp && mv $@.tmp $@
+
 # ---- user space ------------------------------------------------------
 $(O)/user/%.o: user/%.c
 	$(call msg,CC,$@)
@@ -91,7 +102,7 @@ $(O)/%: $(O)/user/%.o $(O)/libmemsight.a
 
 # Only the modules that include the skeleton wait for the BPF build.
 SKEL_USERS := $(patsubst user/%.c,$(O)/user/%.o,$(shell grep -l 'memsight.skel.h' user/*.c 2>/dev/null))
-$(SKEL_USERS): $(SKEL)
+$(SKEL_USERS): $(SKEL) $(SESSION_SKEL)
 
 # ---- tests -------------------------------------------------------------
 # tests/unit/test_foo.c links user/foo.o plus the modules named in

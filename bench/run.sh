@@ -237,7 +237,7 @@ minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "
 kv() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
 
 # ---- columns -----------------------------------------------------------
-COLS=(native floor ms_full ms_legacy ms_sampled_fp ms_sampled_dwarf ms_full_dwarf memleak
+COLS=(native floor ms_full ms_legacy ms_sampled_fp ms_sampled_fp_nosess ms_sampled_dwarf ms_full_dwarf memleak
       native_nofp ms_sampled_dwarf_nofp)
 declare -A NAME CMD NA PROF
 NAME[native]="native"
@@ -245,6 +245,7 @@ NAME[floor]="uprobe floor (empty bpftrace)"
 NAME[ms_full]="memsight full"
 NAME[ms_legacy]="memsight legacy-links"
 NAME[ms_sampled_fp]="memsight sampled, fp stacks"
+NAME[ms_sampled_fp_nosess]="  ... without uprobe sessions"
 NAME[ms_sampled_dwarf]="memsight sampled, dwarf stacks"
 NAME[ms_full_dwarf]="memsight full, dwarf stacks"
 NAME[memleak]="memleak-equiv (bpftrace)"
@@ -255,6 +256,7 @@ MSCMD="$MS top -p PID -d 0 -n 0 --json"
 PROF[ms_full]="$MSCMD"
 PROF[ms_legacy]="$MSCMD --legacy-links"
 PROF[ms_sampled_fp]="$MSCMD --sample-bytes $SAMPLE_BYTES --unwind fp"
+PROF[ms_sampled_fp_nosess]=${PROF[ms_sampled_fp]}
 PROF[ms_sampled_dwarf]="$MSCMD --sample-bytes $SAMPLE_BYTES --unwind dwarf"
 PROF[ms_full_dwarf]="$MSCMD --unwind dwarf"
 PROF[ms_sampled_dwarf_nofp]=${PROF[ms_sampled_dwarf]}
@@ -263,6 +265,8 @@ CMD[native_nofp]="LD_LIBRARY_PATH=$LIBDIR $W_NOFP -t $SECS   (-fomit-frame-point
 for col in ms_full ms_legacy ms_sampled_fp ms_sampled_dwarf ms_full_dwarf; do
 	CMD[$col]=${PROF[$col]}
 done
+# kernels before 6.12 (no uprobe sessions) get a return trap on every allocating call
+CMD[ms_sampled_fp_nosess]="MEMSIGHT_NO_SESSION=1 ${PROF[ms_sampled_fp_nosess]}"
 CMD[ms_sampled_dwarf_nofp]="${PROF[ms_sampled_dwarf_nofp]}   (PID: $W_NOFP)"
 CMD[floor]="bpftrace $OUT/floor.bt PID   (from bench/floor.bt)"
 CMD[memleak]="BPFTRACE_MAP_KEYS_MAX=$BT_MAP_KEYS bpftrace $OUT/memleak.bt PID   (from bench/memleak.bt)"
@@ -272,12 +276,12 @@ is_dwarf() { case $1 in *dwarf*) return 0 ;; *) return 1 ;; esac; }
 is_sampled() { case $1 in ms_sampled*) return 0 ;; *) return 1 ;; esac; }
 
 if ! "$MS" top --help 2>&1 | grep -q -- '--sample-bytes'; then
-	for col in ms_sampled_fp ms_sampled_dwarf ms_sampled_dwarf_nofp; do
+	for col in ms_sampled_fp ms_sampled_fp_nosess ms_sampled_dwarf ms_sampled_dwarf_nofp; do
 		NA[$col]="not available: 'memsight top --help' does not list --sample-bytes"
 	done
 fi
 if ! "$MS" top --help 2>&1 | grep -q -- '--unwind'; then
-	for col in ms_sampled_fp ms_sampled_dwarf ms_full_dwarf ms_sampled_dwarf_nofp; do
+	for col in ms_sampled_fp ms_sampled_fp_nosess ms_sampled_dwarf ms_full_dwarf ms_sampled_dwarf_nofp; do
 		NA[$col]="not available: 'memsight top --help' does not list --unwind"
 	done
 fi
@@ -309,7 +313,11 @@ run_one() {
 	if [ ${#pcmd[@]} -gt 0 ]; then
 		t0=$(now_ms)
 		# GNU time waits for its child through SIGINT: it reports total CPU and peak RSS
-		/usr/bin/time -f '%U %S %M' -o "$d/time" "${pcmd[@]}" > "$d/p.out" 2> "$d/p.err" &
+		local nosess=
+		[ "$col" = ms_sampled_fp_nosess ] && nosess=1
+		# env execs time in place: the PID below stays time's
+		env ${nosess:+MEMSIGHT_NO_SESSION=1} /usr/bin/time -f '%U %S %M' -o "$d/time" \
+			"${pcmd[@]}" > "$d/p.out" 2> "$d/p.err" &
 		tp=$!
 		PIDS+=("$tp")
 		for _ in $(seq 100); do
@@ -506,6 +514,16 @@ if [ -n "${MED[ms_full]:-}" ] && [ -n "${MED[memleak]:-}" ] && [ "${MED[memleak]
 		echo "ratio memsight-full-dwarf / memleak-equiv = $(ratio "${MED[ms_full_dwarf]}" "${MED[memleak]}")"
 else
 	echo "ratio memsight-full / memleak-equiv: n/a (a column is missing)"
+fi
+# which link kind each memsight column really had (its attach message says)
+sess_of() { grep -l 'as uprobe sessions' "$TMP/$1".*/p.err 2>/dev/null | wc -l; }
+if [ -n "${MED[ms_sampled_fp]:-}" ] && [ "${MED[ms_sampled_fp]}" != - ] &&
+	[ -n "${MED[ms_sampled_fp_nosess]:-}" ] && [ "${MED[ms_sampled_fp_nosess]}" != - ]; then
+	echo "uprobe sessions (allocating functions as one session link: the return traps only when"
+	echo "  needed): runs using them: sampled fp $(sess_of ms_sampled_fp)/$REPS, without-sessions column" \
+	     "$(sess_of ms_sampled_fp_nosess)/$REPS;"
+	echo "  sampled fp with / without sessions = $(awk -v a="${MED[ms_sampled_fp]}" \
+		-v b="${MED[ms_sampled_fp_nosess]}" 'BEGIN { printf "%.2f", a / b }')"
 fi
 if [ -n "${MED[floor]:-}" ] && [ -n "${MED[memleak]:-}" ] && [ "${MED[floor]}" != - ] &&
 	[ "${MED[memleak]}" != - ]; then

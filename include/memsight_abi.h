@@ -117,12 +117,20 @@ struct ms_inflight {
 	__u64 out_ptr;		/* posix_memalign: where the result is stored */
 	__u64 sp;		/* stack pointer at entry */
 	__u64 ts_ns;		/* entry time, to expire stale state */
+	__u64 ret_addr;		/* MS_INF_NORET: the return address at sp on entry */
 	__u32 kind;		/* enum ms_alloc_kind */
 	__u32 flags;		/* MS_INF_* */
 };
 
 #define MS_INF_IGNORE		(1u << 0)	/* tracked for nesting only (file mmap, unsampled) */
 #define MS_INF_FREE_ONLY	(1u << 1)	/* unsampled realloc: only free the old block */
+/*
+ * Uprobe session: this call's return is not probed (its state is left
+ * behind). It is still running exactly while its return address is still
+ * at its entry sp: once it returned, the next call from its caller pushed
+ * another over it, so a deeper call later is not taken for a nested one.
+ */
+#define MS_INF_NORET		(1u << 2)
 #define MS_INFLIGHT_STALE_NS	(2ull * 1000 * 1000 * 1000)
 
 /* Per-process settings; presence in the pid filter map means "watched". */
@@ -264,7 +272,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_key) == 16, "ms_live_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 24, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 48, "ms_inflight ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 8, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_rss) == 56, "ms_rss ABI");

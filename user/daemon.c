@@ -1032,6 +1032,7 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "clients", d->nclients);
 	jw__kv_uint(w, "rss_bytes", self_rss_kb() * 1024);
 	jw__kv_bool(w, "uprobe_multi", ms_session__multi(d->s));
+	jw__kv_bool(w, "uprobe_sessions", ms_session__sessions(d->s));
 	jw__kv_string(w, "scope", d->opts.system_scope ? "system" : "process");
 	jw__kv_uint(w, "allocs", l.alloc_events);
 	jw__kv_uint(w, "frees", l.free_events);
@@ -1670,7 +1671,7 @@ int daemon__run(const struct daemon_opts *opts)
 	}
 	pr_info("ready: control socket %s, %s scope, %s\n", d.cfg.socket,
 		opts->system_scope ? "system" : "process",
-		ms_session__multi(d.s) ? "uprobe_multi links" : "per-function links");
+		ms_session__link_kind(d.s));
 	sdnotify__send("READY=1");
 
 	while (!d.stop) {

@@ -545,7 +545,7 @@ static int run_observation(struct cli *c)
 	for (size_t i = 0; i < t->nmodules; i++)
 		pr_info("attached to PID %d (%s): %u probes in %s (%s)\n", t->pid, t->comm,
 			t->modules[i].nprobes, t->modules[i].path,
-			ms_session__multi(s) ? "uprobe_multi links" : "per-function links");
+			ms_session__link_kind(s));
 	if (t->go_probed && t->go_mprof)
 		pr_info("attached to PID %d (%s): runtime.mProf_Malloc in %s (%s; the runtime's own "
 			"sampler, one per %lld bytes%s; entry probe only)\n", t->pid, t->comm, t->exe,

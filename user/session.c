@@ -23,6 +23,7 @@
 #include "probesite.h"
 #include "goruntime.h"
 #include "memsight.skel.h"
+#include "memsight_session.skel.h"
 #include "log.h"
 #include "session.h"
 #include "symbolize.h"
@@ -87,6 +88,8 @@ struct ms_session {
 	bool kmem;
 	uint32_t next_gen;
 	bool multi;		/* uprobe_multi links (kernel >= 6.6) */
+	/* uprobe sessions (kernel >= 6.12): entry decides whether the return traps */
+	struct memsight_session_bpf *sess;
 	bool system_scope;
 	uint64_t go_sample_bytes;
 	uint64_t c_sample_bytes;
@@ -276,6 +279,7 @@ static void reaper_stop(struct ms_session *s)
 }
 
 #define MS_TRACE_UPROBE_MULTI	48	/* enum bpf_attach_type, kernel >= 6.6 */
+#define MS_TRACE_UPROBE_SESSION	57	/* ... kernel >= 6.12 */
 #define MS_F_UPROBE_MULTI_RETURN	1
 
 /* BPF_LINK_CREATE for uprobe_multi; libbpf 1.1 and the 6.1 UAPI headers predate it. */
@@ -294,12 +298,13 @@ struct ms_uprobe_multi_attr {
 	__u32 __pad;
 };
 
-static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets,
-			     const uint64_t *cookies, uint32_t cnt, bool retprobe, pid_t pid)
+static int uprobe_link(int prog_fd, uint32_t attach_type, const char *path,
+		       const uint64_t *offsets, const uint64_t *cookies, uint32_t cnt, bool retprobe,
+		       pid_t pid)
 {
 	struct ms_uprobe_multi_attr attr = {
 		.prog_fd = prog_fd,
-		.attach_type = MS_TRACE_UPROBE_MULTI,
+		.attach_type = attach_type,
 		.path = (uintptr_t)path,
 		.offsets = (uintptr_t)offsets,
 		.cookies = (uintptr_t)cookies,
@@ -312,29 +317,84 @@ static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offs
 	return fd < 0 ? -errno : fd;
 }
 
+static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets,
+			     const uint64_t *cookies, uint32_t cnt, bool retprobe, pid_t pid)
+{
+	return uprobe_link(prog_fd, MS_TRACE_UPROBE_MULTI, path, offsets, cookies, cnt, retprobe,
+			   pid);
+}
+
 /*
  * Does the kernel have uprobe_multi links? Load a trivial program of that
  * attach type and ask for a link on "/": a kernel that knows the link type
  * rejects the path with EBADF before touching anything (libbpf's own probe).
  */
-static bool probe_uprobe_multi(void)
+static bool probe_uprobe_link(uint32_t attach_type)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = MS_TRACE_UPROBE_MULTI);
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = attach_type);
 	uint64_t off = 0;
 	int prog, link;
 
 	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &po);
 	if (prog < 0)
 		return false;
-	link = uprobe_multi_link(prog, "/", &off, NULL, 1, false, 0);
+	link = uprobe_link(prog, attach_type, "/", &off, NULL, 1, false, 0);
 	if (link >= 0)
 		close(link);
 	close(prog);
 	return link == -EBADF;
+}
+
+static bool probe_uprobe_multi(void)
+{
+	return probe_uprobe_link(MS_TRACE_UPROBE_MULTI);
+}
+
+/*
+ * The session object shares every map of the main one; on any failure
+ * (kernel before 6.12: no session links, no bpf_session_is_return) memsight
+ * goes on with separate entry and return probes.
+ */
+static void open_sessions(struct ms_session *s)
+{
+	struct memsight_session_bpf *sk;
+	struct bpf_map *m;
+	int err;
+
+	if (getenv("MEMSIGHT_NO_SESSION") || !probe_uprobe_link(MS_TRACE_UPROBE_SESSION)) {
+		pr_debug("uprobe sessions: not used\n");
+		return;
+	}
+	sk = memsight_session_bpf__open();
+	if (!sk)
+		return;
+	bpf_object__for_each_map(m, sk->obj) {
+		const struct bpf_map *mine;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		mine = bpf_object__find_map_by_name(s->skel->obj, bpf_map__name(m));
+		err = mine ? bpf_map__reuse_fd(m, bpf_map__fd(mine)) : -ENOENT;
+		if (err) {
+			pr_debug("uprobe sessions: map %s: %s\n", bpf_map__name(m), strerror(-err));
+			goto fail;
+		}
+	}
+	sk->rodata->c_sample_bytes = s->c_sample_bytes;
+	bpf_program__set_expected_attach_type(sk->progs.ms_alloc_session, MS_TRACE_UPROBE_SESSION);
+	err = memsight_session_bpf__load(sk);
+	if (err) {
+		pr_debug("uprobe sessions: cannot load: %s\n", strerror(-err));
+		goto fail;
+	}
+	s->sess = sk;
+	return;
+fail:
+	memsight_session_bpf__destroy(sk);
 }
 
 struct probe_set {
@@ -375,6 +435,37 @@ static int attach_set(struct ms_session *s, struct ms_linkset *ls, pid_t pid, co
 	const char *what = "entry";
 	int err = 0, fd;
 
+	if (s->sess) {
+		/* allocating functions: one session; free and munmap: entry only */
+		uint64_t aoffs[NPROBE_FNS], acookies[NPROBE_FNS], eoffs[NPROBE_FNS], ecookies[NPROBE_FNS];
+		uint32_t na = 0, ne = 0;
+
+		for (uint32_t i = 0; i < ps->n; i++) {
+			if (ps->cookies[i] < MS_PROBE_FREE) {
+				aoffs[na] = ps->offs[i];
+				acookies[na++] = ps->cookies[i];
+			} else {
+				eoffs[ne] = ps->offs[i];
+				ecookies[ne++] = ps->cookies[i];
+			}
+		}
+		if (ne) {
+			fd = uprobe_multi_link(bpf_program__fd(entry), path, eoffs, ecookies, ne, false,
+					       pid);
+			if (fd < 0 || (err = linkset_add_fd(ls, fd))) {
+				err = fd < 0 ? fd : err;
+				goto fail;
+			}
+		}
+		what = "session";
+		fd = uprobe_link(bpf_program__fd(s->sess->progs.ms_alloc_session),
+				 MS_TRACE_UPROBE_SESSION, path, aoffs, acookies, na, false, pid);
+		if (fd < 0 || (err = linkset_add_fd(ls, fd))) {
+			err = fd < 0 ? fd : err;
+			goto fail;
+		}
+		return 0;
+	}
 	if (s->multi) {
 		fd = uprobe_multi_link(bpf_program__fd(entry), path, ps->offs, ps->cookies, ps->n,
 				       false, pid);
@@ -529,6 +620,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		seterr(errbuf, errlen, "cannot set up sampling: %s", strerror(-err));
 		goto fail;
 	}
+	if (s->multi)
+		open_sessions(s);
 	s->us = ustacks__new(0, 0);
 	s->ufiles = unwind_files__new();
 	s->ustack_rb = ring_buffer__new(bpf_map__fd(s->skel->maps.ustacks), on_ustack, s, NULL);
@@ -573,6 +666,7 @@ fail:
 	ring_buffer__free(s->ustack_rb);
 	ustacks__free(s->us);
 	unwind_files__free(s->ufiles);
+	memsight_session_bpf__destroy(s->sess);
 	memsight_bpf__destroy(s->skel);
 	free(s);
 	return err;
@@ -768,6 +862,7 @@ void ms_session__close(struct ms_session *s)
 		s->fp_cache = v->next;
 		free(v);
 	}
+	memsight_session_bpf__destroy(s->sess);
 	memsight_bpf__destroy(s->skel);
 	free(s);
 }
@@ -1628,6 +1723,17 @@ uint64_t ms_session__go_sample_bytes(const struct ms_session *s)
 bool ms_session__multi(const struct ms_session *s)
 {
 	return s->multi;
+}
+
+bool ms_session__sessions(const struct ms_session *s)
+{
+	return s->sess != NULL;
+}
+
+const char *ms_session__link_kind(const struct ms_session *s)
+{
+	return s->sess ? "uprobe_multi links, allocators as uprobe sessions" :
+	       s->multi ? "uprobe_multi links" : "per-function links";
 }
 
 void ms_session__notify_exec(struct ms_session *s, bool on)

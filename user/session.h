@@ -150,6 +150,10 @@ uint64_t ms_session__go_sample_bytes(const struct ms_session *s);
 
 /* True when probes are attached as uprobe_multi links. */
 bool ms_session__multi(const struct ms_session *s);
+/* ... and the allocating functions as uprobe sessions (a return traps only when needed). */
+bool ms_session__sessions(const struct ms_session *s);
+/* How probes are attached, for messages. */
+const char *ms_session__link_kind(const struct ms_session *s);
 /* Ask the BPF side to report every exec (rules need them). */
 void ms_session__notify_exec(struct ms_session *s, bool on);
 

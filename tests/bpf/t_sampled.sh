@@ -22,3 +22,28 @@ check "churn: nothing in use" "$(jq '[.stacks[] | select(.kind != "fault" and an
 ev=$(jq .events.allocs "$J")
 check "only a sample recorded: < 10% of the 9523 calls ($ev)" "$([ "$ev" -lt 952 ] && [ "$ev" -gt 0 ] && echo yes)" yes
 check "sample period reported" "$(jq .tracked.sample_bytes "$J")" 16384
+
+# Uprobe sessions: an unsampled call has nothing to do at its return, so its
+# return does not trap at all. The session program runs at every entry and
+# only at sampled returns: counted by the kernel (bpf_stats, restored after),
+# leaky's 9523 allocating calls cost ~9523 + samples runs, not 2 x 9523.
+stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled)
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
+start_target "$O/tests/targets/leaky" "$TMP/t2.out"
+start_memsight "$TMP/s2.json" "$TMP/s2.err" top -p "$TPID" -d 0 -n 0 --json --sample-bytes 16384
+kill -USR1 "$TPID"
+wait_for "$TMP/t2.out" '^done' 30
+runs=0
+for id in $OUR_IDS; do
+	r=$(bpftool prog show id "$id" -j 2>/dev/null | jq -r 'select(.name == "ms_alloc_session") | .run_cnt // 0')
+	[ -n "$r" ] && runs=$((runs + r))
+done
+kill -INT "$MPID"; wait "$MPID"
+echo "$stats_was" > /proc/sys/kernel/bpf_stats_enabled
+samples=$(jq .events.allocs "$TMP/s2.json")
+echo "figures: session program runs $runs, samples $samples, allocating calls 9523"
+check "sessions: the program ran at every entry and at sampled returns only ($runs)" \
+	"$([ "$runs" -ge 9523 ] && [ "$runs" -le $((9523 + samples * 2 + 200)) ] && echo yes)" yes
+check "sessions: estimates still within 25% ($(jq '[.stacks[] | select(.kind == "malloc" and .frames[0].func == "leak_a") | .inuse_bytes] | add' "$TMP/s2.json"))" \
+	"$(within "$(jq '[.stacks[] | select(.kind == "malloc" and .frames[0].func == "leak_a") | .inuse_bytes] | add' "$TMP/s2.json")" 4096000 25)" yes
+check "sessions: churn holds nothing" "$(jq '[.stacks[] | select(.kind != "fault" and any(.frames[]; .func == "churn")) | .inuse_bytes] | add' "$TMP/s2.json")" 0

@@ -7,15 +7,25 @@
 # target is unaffected and no program of ours stays loaded.
 . "$(dirname "$0")/lib.sh"
 
-for variant in leaky leaky-static leaky+legacy-links; do
+# leaky+no-sessions: uprobe_multi entry and return links, as kernels 6.6-6.11 get
+for variant in leaky leaky-static leaky+legacy-links leaky+no-sessions; do
 	bin=$O/tests/targets/${variant%+*}
 	extra=()
 	[[ $variant == *+legacy-links ]] && extra=(--legacy-links)
+	if [[ $variant == *+no-sessions ]]; then export MEMSIGHT_NO_SESSION=1; else unset MEMSIGHT_NO_SESSION; fi
 	start_target "$bin" "$TMP/$variant.out" || { fail "$variant did not start"; continue; }
 	start_memsight "$TMP/$variant.json" "$TMP/$variant.err" top -p "$TPID" -d 3 -n 0 --json "${extra[@]}" ||
 		{ fail "$variant: memsight did not attach"; continue; }
 	[ ${#extra[@]} -gt 0 ] && { grep -q 'per-function links' "$TMP/$variant.err" &&
 		pass "$variant: per-function links in use" || fail "$variant: not per-function links"; }
+	case $variant in
+	leaky|leaky-static)
+		check "$variant: allocating functions probed as one uprobe session" \
+			"$(grep -c 'allocators as uprobe sessions' "$TMP/$variant.err")" 1 ;;
+	*+no-sessions)
+		check "$variant: entry and return links" \
+			"$(grep -c '(uprobe_multi links)' "$TMP/$variant.err")" 1 ;;
+	esac
 	grep -q 'allocations made before now are not counted' "$TMP/$variant.err" &&
 		pass "$variant: says pre-attach allocations are not counted" ||
 		fail "$variant: no pre-attach warning"

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * alloc.bpf.h - the C allocator probes' logic, shared by alloc.bpf.c (entry
+ * and return programs, every kernel with uprobes) and session/alloc.bpf.c
+ * (one uprobe-session program, kernel >= 6.12, built as an object of its own
+ * so a kernel without sessions still loads everything else).
+ *
+ * Entry probes remember the request per thread; return probes (only where
+ * the returned pointer is needed) record the allocation in "live" (ptr ->
+ * size, stack, time) and add it to the per (process, stack, kind) aggregate.
+ * free/munmap are entry-only: they look the pointer up and move its bytes
+ * to the aggregate's free side. Nothing is sent to user space per event:
+ * user space reads the aggregates when it wants a report.
+ */
+#ifndef MEMSIGHT_ALLOC_BPF_H
+#define MEMSIGHT_ALLOC_BPF_H
+
+#include "common.bpf.h"
+
+#define MAP_ANONYMOUS 0x20
+
+/* Sampled mode for C allocations: 0 records every call (set before load). */
+const volatile __u64 c_sample_bytes = 0;
+
+/* What an entry tells a uprobe session (the plain entry program ignores it). */
+#define ENTER_NEED_RETURN	0
+#define ENTER_SKIP_RETURN	1
+
+/* Is the outer call st still running? (see MS_INF_NORET) */
+static __always_inline bool outer_running(const struct ms_inflight *st)
+{
+	__u64 v;
+
+	if (!(st->flags & MS_INF_NORET))
+		return true;	/* its return probe clears it when it returns */
+	return !bpf_probe_read_user(&v, sizeof(v), (void *)st->sp) && v == st->ret_addr;
+}
+
+/*
+ * session: the return probe of this call runs only if this returns
+ * ENTER_NEED_RETURN (uprobe session links); otherwise it always runs.
+ */
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_addr,
+				 __u64 out_ptr, __u32 flags, bool session)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+	__u64 now = bpf_ktime_get_ns();
+	struct ms_inflight *st, n = {};
+	struct ms_pid_cfg *cfg = watched(id >> 32);
+
+	if (!cfg)
+		return ENTER_SKIP_RETURN;
+	st = bpf_map_lookup_elem(&inflight, &id);
+	if (st && sp < st->sp && now - st->ts_ns < MS_INFLIGHT_STALE_NS && outer_running(st)) {
+		/* called from inside another tracked call: the outer one accounts */
+		count(MS_CNT_NESTED);
+		return ENTER_SKIP_RETURN;
+	}
+	/*
+	 * Sampled mode: an unsampled call still leaves its state (flagged), so
+	 * calls nested in it stay nested; a realloc of a pointer we hold must
+	 * still free it. No stack walk, no table update for either.
+	 */
+	if (c_sample_bytes && !(flags & MS_INF_IGNORE) && !sample_take(1, size)) {
+		struct ms_live_key lk = { .tgid = id >> 32, .gen = cfg->gen, .addr = old_addr };
+
+		flags |= old_addr && bpf_map_lookup_elem(&live, &lk) ? MS_INF_FREE_ONLY :
+			 MS_INF_IGNORE;
+	}
+	n.size = size;
+	n.old_addr = old_addr;
+	n.out_ptr = out_ptr;
+	n.sp = sp;
+	n.ts_ns = now;
+	n.kind = kind;
+	/* nothing to do at its return: in a session, do not even trap there */
+	if (session && (flags & MS_INF_IGNORE) &&
+	    !bpf_probe_read_user(&n.ret_addr, sizeof(n.ret_addr), (void *)sp))
+		flags |= MS_INF_NORET;
+	n.flags = flags;
+	if (bpf_map_update_elem(&inflight, &id, &n, BPF_ANY)) {
+		count(MS_CNT_INFLIGHT_FULL);
+		return ENTER_NEED_RETURN;
+	}
+	return flags & MS_INF_NORET ? ENTER_SKIP_RETURN : ENTER_NEED_RETURN;
+}
+
+/* The entry of an allocating function (cookie: its kind) as enter() wants it. */
+static __always_inline int alloc_entry(struct pt_regs *ctx, __u64 kind, bool session)
+{
+	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+
+	switch (kind) {
+	case MS_KIND_MALLOC:
+		return enter(ctx, MS_KIND_MALLOC, a1, 0, 0, 0, session);
+	case MS_KIND_CALLOC:
+		return enter(ctx, MS_KIND_CALLOC, a1 * a2, 0, 0, 0, session);
+	case MS_KIND_REALLOC:
+		return enter(ctx, MS_KIND_REALLOC, a2, a1, 0, 0, session);
+	case MS_KIND_REALLOCARRAY:
+		return enter(ctx, MS_KIND_REALLOCARRAY, a2 * a3, a1, 0, 0, session);
+	case MS_KIND_POSIX_MEMALIGN:
+		return enter(ctx, MS_KIND_POSIX_MEMALIGN, a3, 0, a1, 0, session);
+	case MS_KIND_ALIGNED_ALLOC:
+		return enter(ctx, MS_KIND_ALIGNED_ALLOC, a2, 0, 0, 0, session);
+	case MS_KIND_MEMALIGN:
+		return enter(ctx, MS_KIND_MEMALIGN, a2, 0, 0, 0, session);
+	case MS_KIND_VALLOC:
+		return enter(ctx, MS_KIND_VALLOC, a1, 0, 0, 0, session);
+	case MS_KIND_PVALLOC:
+		return enter(ctx, MS_KIND_PVALLOC, a1, 0, 0, 0, session);
+	case MS_KIND_MMAP:
+		/* file mappings are not heap, but are still entered for nesting */
+		return enter(ctx, MS_KIND_MMAP, a2, 0, 0,
+			     (PT_REGS_PARM4(ctx) & MAP_ANONYMOUS) ? 0 : MS_INF_IGNORE, session);
+	}
+	return ENTER_NEED_RETURN;
+}
+
+/* Move a live allocation to the free side of its aggregate. */
+static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
+{
+	struct ms_live_key lk = { .tgid = tgid, .gen = gen, .addr = addr };
+	struct ms_live_val *lv;
+	struct ms_agg_key ak = { .tgid = tgid, .gen = gen };
+	struct ms_agg_val *av;
+	__u64 size;
+
+	lv = bpf_map_lookup_elem(&live, &lk);
+	if (!lv) {
+		count(MS_CNT_FREE_UNKNOWN);
+		return;
+	}
+	size = lv->size;
+	ak.stack_id = lv->stack_id;
+	ak.kind = lv->kind;
+	/* only the CPU whose delete succeeds accounts: no double free counts */
+	if (bpf_map_delete_elem(&live, &lk))
+		return;
+	av = bpf_map_lookup_elem(&aggs, &ak);
+	if (av) {
+		__sync_fetch_and_add(&av->free_bytes, size);
+		__sync_fetch_and_add(&av->free_count, 1);
+	}
+	count(MS_CNT_FREE_EVENTS);
+}
+
+/*
+ * DWARF unwinding: the registers and stack of this allocation go to user
+ * space, which unwinds them with the modules' CFI (see memsight_abi.h).
+ */
+struct ustack_buf {
+	struct ms_ustack_hdr h;
+	__u8 stack[MS_USTACK_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ustack_buf);
+} ustack_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ustack_seq SEC(".maps");
+
+/* sized by user space: tiny unless some process is unwound with DWARF */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MS_DEF_USTACK_RING);
+} ustacks SEC(".maps");
+
+static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	*(__u64 *)data = vma->vm_end;
+	return 0;
+}
+
+/*
+ * Copy the stack and registers of an allocation for user-space unwinding and
+ * return its sample id, with its (new, empty) aggregate created under that
+ * id; or -1 when it cannot be done, counted, and the caller falls back to a
+ * frame-pointer stack: the bytes are still counted exactly, under a shorter
+ * stack.
+ */
+static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_key *ak)
+{
+	static const struct ms_agg_val zero;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 sp = PT_REGS_SP(ctx), end = 0, len, top;
+	__u32 z = 0;
+	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &z);
+	__u64 *seq = bpf_map_lookup_elem(&ustack_seq, &z);
+
+	if (!b || !seq)
+		return -1;
+	/* the copy may not run past the stack's mapping: a failed read copies nothing */
+	if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end <= sp)
+		return -1;
+	/* the main thread's frames all lie below its start (argv, environment above) */
+	top = BPF_CORE_READ(task, mm, start_stack);
+	if (top > sp && top + 64 < end)
+		end = top + 64;
+	len = end - sp;
+	if (len > MS_USTACK_MAX)
+		len = MS_USTACK_MAX;
+	if (bpf_probe_read_user(b->stack, len, (void *)sp))
+		return -1;
+	ak->stack_id = MS_SAMPLE_SID_BASE +
+		       (__s32)(__sync_fetch_and_add(seq, 1) & (MS_SAMPLE_SID_BASE - 1));
+	/* an id that wrapped around onto a sample still in use: never merge the two */
+	if (bpf_map_update_elem(&aggs, ak, &zero, BPF_NOEXIST))
+		return -1;
+	b->h.tgid = ak->tgid;
+	b->h.tid = (__u32)bpf_get_current_pid_tgid();
+	b->h.gen = ak->gen;
+	b->h.sid = ak->stack_id;
+	b->h.kind = ak->kind;
+	b->h.size = len;
+	b->h.regs[MS_UREG_IP] = PT_REGS_IP(ctx);
+	b->h.regs[MS_UREG_SP] = sp;
+	b->h.regs[MS_UREG_BP] = PT_REGS_FP(ctx);
+	b->h.regs[MS_UREG_BX] = ctx->bx;
+	b->h.regs[MS_UREG_R12] = ctx->r12;
+	b->h.regs[MS_UREG_R13] = ctx->r13;
+	b->h.regs[MS_UREG_R14] = ctx->r14;
+	b->h.regs[MS_UREG_R15] = ctx->r15;
+	if (bpf_ringbuf_output(&ustacks, b, sizeof(b->h) + len, 0)) {
+		bpf_map_delete_elem(&aggs, ak);
+		return -1;
+	}
+	count(MS_CNT_USTACK_SAMPLES);
+	return ak->stack_id;
+}
+
+static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
+					  __u32 kind, struct ms_pid_cfg *cfg)
+{
+	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
+	struct ms_live_val lv = {};
+	struct ms_agg_key ak = { .tgid = tgid, .kind = kind, .gen = cfg->gen };
+	struct ms_agg_val *av;
+	long sid = -1;
+
+	/* the address is live again: its previous free went unseen */
+	if (bpf_map_lookup_elem(&live, &lk))
+		account_free(tgid, cfg->gen, addr);
+
+	if (cfg->flags & MS_PIDF_DWARF) {
+		sid = ustack_sample(ctx, &ak);
+		if (sid < 0) {
+			count(MS_CNT_USTACK_LOST);
+			sid = user_stack_id(ctx);
+		}
+	} else if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
+		sid = user_stack_id(ctx);
+	}
+	ak.stack_id = sid;
+	av = agg_get(&ak);
+	if (!av) {
+		count(MS_CNT_AGG_FULL);
+		return;
+	}
+	lv.size = size;
+	lv.ts_ns = bpf_ktime_get_ns();
+	lv.stack_id = sid;
+	lv.kind = kind;
+	/* an allocation we cannot see freed is not counted at all: in-use stays exact */
+	if (bpf_map_update_elem(&live, &lk, &lv, BPF_ANY)) {
+		count(MS_CNT_LIVE_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&av->alloc_bytes, size);
+	__sync_fetch_and_add(&av->alloc_count, 1);
+	count(MS_CNT_ALLOC_EVENTS);
+}
+
+static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct ms_inflight *st, s;
+	struct ms_pid_cfg *cfg;
+	__u64 addr = ret;
+
+	st = bpf_map_lookup_elem(&inflight, &id);
+	if (!st) {
+		count(MS_CNT_INFLIGHT_MISS);
+		return 0;
+	}
+	/* a nested call returning: its sp is at or below the outer entry sp */
+	if (PT_REGS_SP(ctx) <= st->sp)
+		return 0;
+	s = *st;
+	bpf_map_delete_elem(&inflight, &id);
+	if (s.flags & MS_INF_IGNORE)
+		return 0;
+	cfg = watched(tgid);
+	if (!cfg)
+		return 0;
+	if (s.flags & MS_INF_FREE_ONLY) {
+		/* unsampled realloc: the old block (if sampled) is gone, unless it failed */
+		if (s.old_addr && (addr || s.size == 0))
+			account_free(tgid, cfg->gen, s.old_addr);
+		return 0;
+	}
+
+	switch (s.kind) {
+	case MS_KIND_POSIX_MEMALIGN:
+		addr = 0;
+		if ((int)ret == 0 && bpf_probe_read_user(&addr, sizeof(addr), (void *)s.out_ptr))
+			addr = 0;
+		break;
+	case MS_KIND_MMAP:
+		if ((long)ret == -1)	/* MAP_FAILED */
+			addr = 0;
+		break;
+	case MS_KIND_REALLOC:
+	case MS_KIND_REALLOCARRAY:
+		/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
+		if (s.old_addr && (addr || s.size == 0))
+			account_free(tgid, cfg->gen, s.old_addr);
+		if (!addr && s.size == 0)
+			return 0;
+		break;
+	}
+	if (!addr) {
+		count(MS_CNT_FAILED_ALLOC);
+		return 0;
+	}
+	account_alloc(ctx, tgid, addr, s.size, s.kind, cfg);
+	return 0;
+}
+
+static __always_inline int on_free(__u64 ptr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_pid_cfg *cfg;
+
+	if (!ptr)
+		return 0;
+	cfg = watched(tgid);
+	if (cfg)
+		account_free(tgid, cfg->gen, ptr);
+	return 0;
+}
+
+static __always_inline int on_munmap(__u64 addr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_live_key lk = { .tgid = tgid, .addr = addr };
+	struct ms_pid_cfg *cfg = watched(tgid);
+
+	if (!cfg)
+		return 0;
+	lk.gen = cfg->gen;
+	/* only whole mappings we saw created; a malloc chunk never starts a mapping */
+	if (bpf_map_lookup_elem(&live, &lk))
+		account_free(tgid, cfg->gen, addr);
+	return 0;
+}
+
+#endif /* MEMSIGHT_ALLOC_BPF_H */
