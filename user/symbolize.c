@@ -1357,22 +1357,26 @@ static int cache_module(struct symcache *c, const char *path, const char *root,
 	return 0;
 }
 
-int symcache__lookup(struct symcache *c, const char *path, const char *root, uint64_t file_off,
-		     struct ms_sym *ret)
+/* Both lookups start alike: ret cleared and naming the module, the module cached. */
+static int lookup_start(struct symcache *c, const char *path, const char *root,
+			struct ms_sym *ret, struct sc_module **ret_m)
 {
-	struct sc_module *m;
-	int err;
-
 	if (!ret)
 		return -EINVAL;
 	memset(ret, 0, sizeof(*ret));
 	if (!c || !path)
 		return -EINVAL;
 	ret->module = path;
-	err = cache_module(c, path, root, &m);
-	if (err)
-		return err;
-	return module__lookup(c, m, file_off, ret);
+	return cache_module(c, path, root, ret_m);
+}
+
+int symcache__lookup(struct symcache *c, const char *path, const char *root, uint64_t file_off,
+		     struct ms_sym *ret)
+{
+	struct sc_module *m;
+	int err = lookup_start(c, path, root, ret, &m);
+
+	return err ? err : module__lookup(c, m, file_off, ret);
 }
 
 /* ---- inline frames -------------------------------------------------- */
@@ -1705,16 +1709,10 @@ int symcache__lookup_frames(struct symcache *c, const char *path, const char *ro
 	if (!ret_n)
 		return -EINVAL;
 	*ret_n = 0;
-	if (!ret || !max)
+	if (!max)
 		return -EINVAL;
-	memset(ret, 0, sizeof(*ret));
-	if (!c || !path)
-		return -EINVAL;
-	ret->module = path;
-	err = cache_module(c, path, root, &m);
-	if (err)
-		return err;
-	return module__frames(c, m, file_off, ret, max, ret_n);
+	err = lookup_start(c, path, root, ret, &m);
+	return err ? err : module__frames(c, m, file_off, ret, max, ret_n);
 }
 
 struct symcache *symcache__new(const struct symcache_opts *opts)
