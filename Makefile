@@ -48,6 +48,7 @@ TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
 	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static \
 	       $(O)/tests/targets/leaky-nofp $(O)/tests/targets/leaky-nocfi \
+	       $(O)/tests/targets/threads-nofp \
 	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped \
 	       $(O)/tests/targets/cxxjump $(O)/tests/targets/leaky-musl
 
@@ -138,6 +139,10 @@ $(O)/tests/targets/leaky-nofp: tests/targets/leaky.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@
+$(O)/tests/targets/threads-nofp: tests/targets/threads.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(NOFP_CFLAGS) $< -o $@ -lpthread
 # Frame pointers but no CFI at all (no .eh_frame): only frame pointers can
 # walk it, so a DWARF walk through it must fall back to them (mixed stacks).
 $(O)/tests/targets/leaky-nocfi: tests/targets/leaky.c

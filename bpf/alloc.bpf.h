@@ -200,8 +200,33 @@ static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_ke
 	if (!b || !seq)
 		return -1;
 	/* the copy may not run past the stack's mapping: a failed read copies nothing */
-	if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end <= sp)
+	if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end <= sp) {
+		/*
+		 * find_vma only try-locks the mm: another thread mapping memory
+		 * (creating a thread, a malloc arena) makes it fail. A mapping
+		 * ends at a page boundary, so one of the page-aligned ends within
+		 * reach is its end: the largest that reads is the exact copy.
+		 */
+		__u32 d = (__u32)(-sp) & 4095;	/* sp up to its page's end */
+
+		len = MS_USTACK_MAX;
+		if (!bpf_probe_read_user(b->stack, MS_USTACK_MAX, (void *)sp))
+			goto copied;
+		/* written out: the verifier sees each length bounded by the buffer */
+		len = d + 3 * 4096;
+		if (!bpf_probe_read_user(b->stack, d + 3 * 4096, (void *)sp))
+			goto copied;
+		len = d + 2 * 4096;
+		if (!bpf_probe_read_user(b->stack, d + 2 * 4096, (void *)sp))
+			goto copied;
+		len = d + 4096;
+		if (!bpf_probe_read_user(b->stack, d + 4096, (void *)sp))
+			goto copied;
+		len = d;
+		if (!bpf_probe_read_user(b->stack, d, (void *)sp))
+			goto copied;
 		return -1;
+	}
 	/* the main thread's frames all lie below its start (argv, environment above) */
 	top = BPF_CORE_READ(task, mm, start_stack);
 	if (top > sp && top + 64 < end)
@@ -211,6 +236,7 @@ static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_ke
 		len = MS_USTACK_MAX;
 	if (bpf_probe_read_user(b->stack, len, (void *)sp))
 		return -1;
+copied:
 	ak->stack_id = MS_SAMPLE_SID_BASE +
 		       (__s32)(__sync_fetch_and_add(seq, 1) & (MS_SAMPLE_SID_BASE - 1));
 	/* an id that wrapped around onto a sample still in use: never merge the two */

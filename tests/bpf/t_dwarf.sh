@@ -10,6 +10,8 @@
 #    the functions inlined there;
 #  - mixed stacks: a target with frame pointers but no CFI at all unwinds
 #    through libc by CFI and through itself by frame pointers;
+#  - thread stacks (mappings of their own) are copied whole even while other
+#    threads map memory (the stack's mapping found without the mm lock);
 #  - auto mode picks DWARF by itself for sampled allocations of a process
 #    whose modules lack frame pointers, and says why; memsightd does too.
 . "$(dirname "$0")/lib.sh"
@@ -91,6 +93,16 @@ check "inline: make_node is a frame of its own, inlined into build_list" \
 check "inline: its line is in make_node, the caller's at the call" \
 	"$(jq -r '[.stacks[] | select(.frames[0].func == "make_node")][0].frames[0:2] | map("\(.file | split("/") | last):\(.line)") | join(" ")' "$D")" \
 	"deep.c:$(grep -n 'void \*p = malloc(n);' tests/targets/deep.c | cut -d: -f1) deep.c:$(grep -n 'nodes\[i\] = make_node' tests/targets/deep.c | cut -d: -f1)"
+
+# threads: their stacks are mappings of their own, found while other threads map memory
+run_top "$O/tests/targets/threads-nofp" threads --unwind dwarf
+T=$TMP/threads.json
+check "threads: 4 x 100 x 1000 B in use under thread_alloc" "$(stack_field "$T" thread_alloc inuse_bytes)" 400000
+check "threads: every one with its whole stack" \
+	"$(jq '[.stacks[] | select(.frames[0].func == "thread_alloc") | select([.frames[].func] | index("start_thread")) | .alloc_count] | add' "$T")" 400
+check "threads: worker's stack down to start_thread" \
+	"$(jq -r '[.stacks[] | select(.frames[0].func == "thread_alloc")][0].frames[0:3] | map(.func) | join("<")' "$T")" "thread_alloc<worker<start_thread"
+check "threads: no copied stack lost" "$(jq .events.dwarf_stacks_lost "$T")" 0
 
 # auto: sampled allocations of a process without frame pointers get DWARF by themselves
 run_top "$O/tests/targets/leaky-nofp" auto --sample-bytes 65536
