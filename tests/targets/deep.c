@@ -15,20 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "target.h"
+
 #define NODES		100
 #define NODE_SIZE	256
 
 static FILE *logf_;
 static void *nodes[NODES];
-static volatile sig_atomic_t got_usr1, got_term;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		got_usr1 = 1;
-	else
-		got_term = 1;
-}
 
 __attribute__((noinline)) void open_log(void)
 {
@@ -56,25 +49,11 @@ __attribute__((noinline)) void build_list(void)
 
 int main(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigset_t block, old;
-
-	setvbuf(stdout, NULL, _IONBF, 0);
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	printf("ready %d\n", getpid());
-	while (!got_term) {
-		sigsuspend(&old);
-		if (got_usr1) {
-			got_usr1 = 0;
-			open_log();
-			build_list();
-			printf("done\n");
-		}
+	target_ready();
+	while (target_next_round()) {
+		open_log();
+		build_list();
+		printf("done\n");
 	}
 	fflush(logf_);
 	return 0;

@@ -13,20 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "target.h"
+
 #define THREADS		4
 #define PER_THREAD	100
 #define SIZE		1000
 
 static void *kept[THREADS][PER_THREAD];
-static volatile sig_atomic_t got_usr1, got_term;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		got_usr1 = 1;
-	else
-		got_term = 1;
-}
 
 __attribute__((noinline)) void *thread_alloc(size_t n)
 {
@@ -49,29 +42,16 @@ __attribute__((noinline)) void *worker(void *arg)
 
 int main(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigset_t block, old;
 	pthread_t th[THREADS];
 
-	setvbuf(stdout, NULL, _IONBF, 0);
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	printf("ready %d\n", getpid());
-	while (!got_term) {
-		sigsuspend(&old);
-		if (got_usr1) {
-			got_usr1 = 0;
-			for (long t = 0; t < THREADS; t++)
-				if (pthread_create(&th[t], NULL, worker, (void *)t))
-					abort();
-			for (int t = 0; t < THREADS; t++)
-				pthread_join(th[t], NULL);
-			printf("done\n");
-		}
+	target_ready();
+	while (target_next_round()) {
+		for (long t = 0; t < THREADS; t++)
+			if (pthread_create(&th[t], NULL, worker, (void *)t))
+				abort();
+		for (int t = 0; t < THREADS; t++)
+			pthread_join(th[t], NULL);
+		printf("done\n");
 	}
 	return 0;
 }
