@@ -106,43 +106,33 @@ static struct agg *find_agg(struct aggs *a, int32_t sid, uint32_t kind)
 	return NULL;
 }
 
-/*
- * Oldest outstanding allocation per aggregate. Batched reads keep the
- * number of syscalls (slow on this class of VM) at size/4096, not 2*size.
- */
+struct ages_ctx {
+	struct ms_session *s;
+	uint32_t tgid, gen;
+	struct aggs *a;
+};
+
+static int note_age(const void *key, const void *val, void *ctx)
+{
+	const struct ms_live_key *k = key;
+	const struct ms_live_val *v = val;
+	struct ages_ctx *c = ctx;
+	struct agg *g;
+
+	if (k->tgid != c->tgid || k->gen != c->gen)
+		return 0;
+	g = find_agg(c->a, ms_session__resolve_stack(c->s, v->stack_id), v->kind);
+	if (g && (!g->oldest_ts || v->ts_ns < g->oldest_ts))
+		g->oldest_ts = v->ts_ns;
+	return 0;
+}
+
+/* Oldest outstanding allocation per aggregate (what cannot be read stays 0). */
 static void read_ages(struct ms_session *s, int fd, uint32_t tgid, uint32_t gen, struct aggs *a)
 {
-	enum { BATCH = 4096 };
-	struct ms_live_key *keys = calloc(BATCH, sizeof(*keys));
-	struct ms_live_val *vals = calloc(BATCH, sizeof(*vals));
-	uint8_t in[16], out[16];
-	bool first = true;
+	struct ages_ctx c = { .s = s, .tgid = tgid, .gen = gen, .a = a };
 
-	if (!keys || !vals)
-		goto out;
-	for (;;) {
-		__u32 count = BATCH;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals, &count, NULL);
-
-		if (err && errno != ENOENT)
-			break;
-		for (__u32 i = 0; i < count; i++) {
-			struct agg *g;
-
-			if (keys[i].tgid != tgid || keys[i].gen != gen)
-				continue;
-			g = find_agg(a, ms_session__resolve_stack(s, vals[i].stack_id), vals[i].kind);
-			if (g && (!g->oldest_ts || vals[i].ts_ns < g->oldest_ts))
-				g->oldest_ts = vals[i].ts_ns;
-		}
-		if (err)
-			break;	/* ENOENT: that was the last batch */
-		memcpy(in, out, sizeof(in));
-		first = false;
-	}
-out:
-	free(keys);
-	free(vals);
+	ms_map__for_each(fd, sizeof(struct ms_live_key), sizeof(struct ms_live_val), note_age, &c);
 }
 
 /* Build IDs of the modules seen while building one profile (pprof mappings). */
@@ -193,7 +183,7 @@ static void buildid_cache_free(struct buildid_cache *bc)
  * (innermost first) and the real function last, all for the same address.
  * exact_ip: addr is where the thread was (an entry probe's leaf frame, a
  * faulting instruction), not a return address, so it needs no "the call is
- * one byte back" adjustment. Returns the frames written (>= 1).
+ * one byte back" adjustment. room >= 1. Returns the frames written (>= 1).
  */
 static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *bc,
 				 struct ms_target *t, bool alive, const struct ms_maps *maps,
@@ -231,11 +221,10 @@ static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *b
 	if (room > INLINE_MAX)
 		room = INLINE_MAX;
 	rc = symcache__lookup_frames(cache, open_path ?: m->path, alive ? root : NULL, off - back,
-				     syms, room ? room : 1, &nsyms);
+				     syms, room, &nsyms);
 	/* /proc/PID/root of a process being torn down may be gone already */
 	if (rc && open_path)
-		rc = symcache__lookup_frames(cache, m->path, NULL, off - back, syms,
-					     room ? room : 1, &nsyms);
+		rc = symcache__lookup_frames(cache, m->path, NULL, off - back, syms, room, &nsyms);
 	if (rc || !nsyms)
 		nsyms = 0;
 	for (size_t i = 1; i < nsyms; i++)

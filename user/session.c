@@ -1444,22 +1444,17 @@ static int cmp_entry(const void *a, const void *b)
 /* A sample that never got its bytes counted (live table full) after this long is dead. */
 #define EMPTY_SAMPLE_NS (2ull * 1000 * 1000 * 1000)
 
-/*
- * Every entry of the aggregate table (of tgid, or all): batched reads keep
- * the syscalls (slow on this class of VM) at size/4096, not 2 * size, which
- * matters when every live DWARF sample is an entry. Kernels without batch
- * operations on hash maps get the walk.
- */
-static int read_raw_aggs(int fd, uint32_t tgid, struct ms_aggs *out)
+int ms_map__for_each(int fd, size_t key_size, size_t val_size,
+		     int (*fn)(const void *key, const void *val, void *ctx), void *ctx)
 {
 	enum { BATCH = 4096 };
-	struct ms_agg_key *keys = calloc(BATCH, sizeof(*keys)), key, next;
-	struct ms_agg_val *vals = calloc(BATCH, sizeof(*vals));
+	char *keys = calloc(BATCH, key_size), *vals = calloc(BATCH, val_size);
+	char *key = malloc(key_size), *next = malloc(key_size);
 	uint8_t in[16], tok[16];
 	bool first = true, have = false;
 	int err = 0;
 
-	if (!keys || !vals) {
+	if (!keys || !vals || !key || !next) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1474,31 +1469,39 @@ static int read_raw_aggs(int fd, uint32_t tgid, struct ms_aggs *out)
 			goto out;
 		}
 		for (__u32 i = 0; i < count && !err; i++)
-			if (!tgid || keys[i].tgid == tgid)
-				err = aggs_push(out, &keys[i], &vals[i]);
+			err = fn(keys + i * key_size, vals + i * val_size, ctx);
 		if (rc || err)
 			goto out;	/* ENOENT: that was the last batch */
 		memcpy(in, tok, sizeof(in));
 		first = false;
 	}
 walk:
-	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
-		struct ms_agg_val v;
-
-		key = next;
+	while (!err && bpf_map_get_next_key(fd, have ? key : NULL, next) == 0) {
+		memcpy(key, next, key_size);
 		have = true;
-		if (tgid && next.tgid != tgid)
-			continue;
-		if (bpf_map_lookup_elem(fd, &next, &v))
-			continue;	/* deleted meanwhile */
-		err = aggs_push(out, &next, &v);
-		if (err)
-			break;
+		/* deleted meanwhile: skipped */
+		if (bpf_map_lookup_elem(fd, next, vals) == 0)
+			err = fn(next, vals, ctx);
 	}
 out:
 	free(keys);
 	free(vals);
+	free(key);
+	free(next);
 	return err;
+}
+
+struct raw_aggs_ctx {
+	uint32_t tgid;
+	struct ms_aggs *out;
+};
+
+static int push_raw_agg(const void *key, const void *val, void *ctx)
+{
+	const struct ms_agg_key *k = key;
+	struct raw_aggs_ctx *rc = ctx;
+
+	return rc->tgid && k->tgid != rc->tgid ? 0 : aggs_push(rc->out, k, val);
 }
 
 int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *ret)
@@ -1512,7 +1515,8 @@ int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *r
 
 	ret->n = 0;
 	ms_session__poll_ustacks(s);
-	err = read_raw_aggs(fd, tgid, ret);
+	err = ms_map__for_each(fd, sizeof(struct ms_agg_key), sizeof(struct ms_agg_val), push_raw_agg,
+			       &(struct raw_aggs_ctx){ .tgid = tgid, .out = ret });
 	if (err)
 		goto out;
 	/* resolve sample ids in place; retire the freed ones */

@@ -167,6 +167,15 @@ void ms_session__notify_exec(struct ms_session *s, bool on);
 int ms_session__ustack_fd(const struct ms_session *s);
 int ms_session__poll_ustacks(struct ms_session *s);
 
+/*
+ * Call fn for every (key, value) of the BPF hash map fd, read in batches of
+ * 4096 (the syscalls are slow on this class of VM: size/4096 of them, not
+ * 2 * size), or walked on kernels without batch operations. fn returns 0 to
+ * go on, or -errno to stop, which is returned.
+ */
+int ms_map__for_each(int fd, size_t key_size, size_t val_size,
+		     int (*fn)(const void *key, const void *val, void *ctx), void *ctx);
+
 /* One (process, stack, kind) aggregate, with sample ids resolved. */
 struct ms_agg_entry {
 	struct ms_agg_key k;
