@@ -356,8 +356,8 @@ static double now_s(void)
  * Wait until the duration is over, a signal asks us to stop, or the target
  * exits. SIGINT/SIGTERM are blocked and taken synchronously, so an
  * interrupted run still reports what it collected and detaches cleanly.
+ * Copied stacks are unwound as they arrive, so their ring never fills.
  */
-/* Wait, unwinding copied stacks as they arrive so their ring never fills. */
 static bool observe(struct ms_session *s, struct ms_target *t, double duration,
 		    double *ret_elapsed)
 {

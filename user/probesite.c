@@ -487,7 +487,7 @@ bool probesite__fp_prologue(const uint8_t *code, size_t len)
 
 bool probesite__fp_verdict(unsigned int with_fp, unsigned int sampled)
 {
-	return sampled >= 8 && with_fp * 2 >= sampled;
+	return sampled >= PROBESITE_FP_MIN_SAMPLE && with_fp * 2 >= sampled;
 }
 
 int probesite__module_fp(const char *path, bool *ret_fp)
@@ -514,7 +514,7 @@ int probesite__module_fp(const char *path, bool *ret_fp)
 	ms_elf__close(elf);
 	if (n < 0)
 		return n;
-	if (sampled < 8)
+	if (sampled < PROBESITE_FP_MIN_SAMPLE)
 		return -ENODATA;
 	*ret_fp = probesite__fp_verdict(with, sampled);
 	return 0;

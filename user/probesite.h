@@ -109,8 +109,9 @@ bool probesite__fp_prologue(const uint8_t *code, size_t len);
 /*
  * A module's verdict from a sample of its functions: with frame pointers
  * when at least half of those sampled set one up. Too small a sample
- * (under 8) says nothing: false.
+ * (under PROBESITE_FP_MIN_SAMPLE) says nothing: false.
  */
+#define PROBESITE_FP_MIN_SAMPLE	8
 bool probesite__fp_verdict(unsigned int with_fp, unsigned int sampled);
 
 /*

@@ -216,8 +216,8 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 		fprintf(out, "note: C allocation stacks unwound with DWARF (%s)\n",
 			p->unwind_reason ?: "no frame pointers");
 	if (p->dwarf && p->loss.ustack_lost)
-		fprintf(out, "note: %" PRIu64 " stacks could not be copied for unwinding (ring full): "
-			"those have frame-pointer stacks, possibly shorter\n", p->loss.ustack_lost);
+		fprintf(out, "note: %" PRIu64 " stacks could not be copied for unwinding (ring full, stack "
+			"unreadable): those have frame-pointer stacks, possibly shorter\n", p->loss.ustack_lost);
 	if (loss_any(&p->loss))
 		fprintf(out, "warning: events were lost (stack errors %" PRIu64 ", stack collisions %"
 			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
