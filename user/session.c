@@ -1504,11 +1504,56 @@ static int push_raw_agg(const void *key, const void *val, void *ctx)
 	return rc->tgid && k->tgid != rc->tgid ? 0 : aggs_push(rc->out, k, val);
 }
 
+struct doomed_keys {
+	struct ms_agg_key *v;
+	size_t n, cap;
+};
+
+/*
+ * A sample's aggregate: its stack id put in place of the sample id (-1
+ * while its stack is still in the ring, or was never stored), or, once
+ * freed or never counted, its figures retired and its key queued for
+ * deletion: false, drop it from the list.
+ */
+static bool resolve_sample(struct ms_session *s, struct ms_agg_entry *e, uint64_t now,
+			   struct doomed_keys *d)
+{
+	const struct ms_agg_val *v = &e->v;
+	int32_t id;
+	uint64_t bound;
+
+	if (ustacks__resolve(s->us, e->k.stack_id, &id, &bound)) {
+		e->k.stack_id = -1;
+		return true;
+	}
+	/* freed (one allocation per sample), or never counted */
+	if (v->alloc_count ? v->free_count >= v->alloc_count : now - bound > EMPTY_SAMPLE_NS) {
+		if (d->n == d->cap) {
+			size_t cap = d->cap ? d->cap * 2 : 256;
+			struct ms_agg_key *nv = realloc(d->v, cap * sizeof(*nv));
+
+			if (!nv)
+				goto keep;	/* retired at a later read */
+			d->v = nv;
+			d->cap = cap;
+		}
+		d->v[d->n++] = e->k;
+		if (v->alloc_count)
+			ustacks__retire(s->us, e->k.stack_id, e->k.kind, v);
+		else
+			ustacks__unbind(s->us, e->k.stack_id);
+		return false;
+	}
+keep:
+	e->k.stack_id = id;
+	return true;
+}
+
 int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *ret)
 {
 	int fd = bpf_map__fd(s->skel->maps.aggs);
-	struct ms_agg_key *doomed = NULL;
-	size_t ndoomed = 0, capdoomed = 0, out = 0, keep = 0;
+	struct doomed_keys doomed = {};
+	size_t out = 0, keep = 0;
 	struct retired_ctx rc = { .a = ret };
 	uint64_t now = mono_ns();
 	int err;
@@ -1521,47 +1566,15 @@ int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *r
 		goto out;
 	/* resolve sample ids in place; retire the freed ones */
 	for (size_t i = 0; i < ret->n; i++) {
-		struct ms_agg_key k = ret->v[i].k;
-		const struct ms_agg_val *v = &ret->v[i].v;
-		int32_t id;
-		uint64_t bound;
-		bool dead;
+		struct ms_agg_entry *e = &ret->v[i];
 
-		if (k.stack_id >= MS_SAMPLE_SID_BASE) {
-			if (ustacks__resolve(s->us, k.stack_id, &id, &bound)) {
-				/* its stack is still in the ring, or was never stored */
-				ret->v[i].k.stack_id = -1;
-				goto keep;
-			}
-			/* freed (one allocation per sample), or never counted */
-			dead = v->alloc_count ? v->free_count >= v->alloc_count :
-			       now - bound > EMPTY_SAMPLE_NS;
-			if (dead) {
-				if (ndoomed == capdoomed) {
-					size_t cap = capdoomed ? capdoomed * 2 : 256;
-					struct ms_agg_key *nd = realloc(doomed, cap * sizeof(*nd));
-
-					if (!nd)
-						goto resolved;	/* retired at a later read */
-					doomed = nd;
-					capdoomed = cap;
-				}
-				doomed[ndoomed++] = k;
-				if (v->alloc_count)
-					ustacks__retire(s->us, k.stack_id, k.kind, v);
-				else
-					ustacks__unbind(s->us, k.stack_id);
-				continue;
-			}
-resolved:
-			ret->v[i].k.stack_id = id;
-		}
-keep:
-		ret->v[keep++] = ret->v[i];
+		if (e->k.stack_id >= MS_SAMPLE_SID_BASE && !resolve_sample(s, e, now, &doomed))
+			continue;
+		ret->v[keep++] = *e;
 	}
 	ret->n = keep;
-	for (size_t i = 0; i < ndoomed; i++)
-		bpf_map_delete_elem(fd, &doomed[i]);
+	for (size_t i = 0; i < doomed.n; i++)
+		bpf_map_delete_elem(fd, &doomed.v[i]);
 	ustacks__for_each_retired(s->us, tgid, push_retired, &rc);
 	err = rc.err;
 	if (err)
@@ -1570,20 +1583,14 @@ keep:
 	qsort(ret->v, ret->n, sizeof(*ret->v), cmp_entry);
 	for (size_t i = 0; i < ret->n; i++) {
 		if (out && !cmp_entry(&ret->v[out - 1], &ret->v[i])) {
-			struct ms_agg_val *d = &ret->v[out - 1].v;
-			const struct ms_agg_val *v = &ret->v[i].v;
-
-			d->alloc_bytes += v->alloc_bytes;
-			d->alloc_count += v->alloc_count;
-			d->free_bytes += v->free_bytes;
-			d->free_count += v->free_count;
+			ms_agg_val__add(&ret->v[out - 1].v, &ret->v[i].v);
 			continue;
 		}
 		ret->v[out++] = ret->v[i];
 	}
 	ret->n = out;
 out:
-	free(doomed);
+	free(doomed.v);
 	return err;
 }
 

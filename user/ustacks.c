@@ -313,10 +313,7 @@ int ustacks__retire(struct ustacks *us, int32_t sid, uint32_t kind,
 		us->slots[b->slot].refs++;
 		us->nretired++;
 	}
-	r->v.alloc_bytes += v->alloc_bytes;
-	r->v.alloc_count += v->alloc_count;
-	r->v.free_bytes += v->free_bytes;
-	r->v.free_count += v->free_count;
+	ms_agg_val__add(&r->v, v);
 	drop_binding(us, b);
 	return 0;
 }

@@ -34,6 +34,15 @@ struct ustacks;
 /* Order of aggregate keys: tgid, gen, stack_id, kind (qsort/tsearch style). */
 int ms_agg_key__cmp(const struct ms_agg_key *x, const struct ms_agg_key *y);
 
+/* dst += src, field by field. */
+static inline void ms_agg_val__add(struct ms_agg_val *dst, const struct ms_agg_val *src)
+{
+	dst->alloc_bytes += src->alloc_bytes;
+	dst->alloc_count += src->alloc_count;
+	dst->free_bytes += src->free_bytes;
+	dst->free_count += src->free_count;
+}
+
 struct ustacks_stats {
 	uint64_t stacks;		/* distinct stacks held */
 	uint64_t bindings;		/* sample ids bound */
