@@ -16,6 +16,11 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CC ?= gcc
+# Go toolchains are named, never whichever `go` is first in PATH. Debian's
+# golang-go (scripts/deps.sh) is Go 1.19, the old end of the Go matrix, and
+# builds the Go test targets and fixtures.
+GO_1_19 ?= /usr/lib/go-1.19/bin/go
+GO ?= $(GO_1_19)
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
@@ -177,11 +182,12 @@ GOSVC_ENV = GOFLAGS='-mod=mod -buildvcs=false' GOPROXY=off GOCACHE=$(abspath $(O
 $(O)/tests/targets/goservice: $(GOSVC_DEPS)
 	$(call msg,GO,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)cd tests/targets/goservice && $(GOSVC_ENV) go build -o $(abspath $@) .
+	$(Q)cd tests/targets/goservice && $(GOSVC_ENV) $(GO) build -o $(abspath $@) . && \
+		$(GOSVC_ENV) $(GO) env GOVERSION > $(abspath $@).goversion
 $(O)/tests/targets/goservice-stripped: $(GOSVC_DEPS)
 	$(call msg,GO,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)cd tests/targets/goservice && $(GOSVC_ENV) go build -ldflags='-s -w' -o $(abspath $@) .
+	$(Q)cd tests/targets/goservice && $(GOSVC_ENV) $(GO) build -ldflags='-s -w' -o $(abspath $@) .
 
 deps:
 	$(Q)scripts/deps.sh
@@ -218,7 +224,7 @@ soak: all
 # Overhead figures, side by side in one run (QUICK=1 for a ~1 minute run).
 bench: all
 	$(Q)bench/deps.sh
-	$(Q)bench/run.sh $(O)
+	$(Q)GO=$(GO) bench/run.sh $(O)
 
 clean:
 	$(call msg,CLEAN,$(O))

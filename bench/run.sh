@@ -147,9 +147,9 @@ for cgo in 0 1; do
 	g=$OUT/goserver-cgo$cgo
 	[ -x "$g" ] && [ "$g" -nt bench/goserver/main.go ] && [ "$g" -nt bench/goserver/go.mod ] &&
 		continue
-	command -v go >/dev/null || { GO_OK=0; break; }
+	[ -x "${GO:-}" ] || { GO_OK=0; break; }
 	echo "  GO       $g"
-	(cd bench/goserver && env "${GOENV[@]}" CGO_ENABLED=$cgo go build -o "$(realpath -m "../../$g")" .) ||
+	(cd bench/goserver && env "${GOENV[@]}" CGO_ENABLED=$cgo "$GO" build -o "$(realpath -m "../../$g")" .) ||
 		{ GO_OK=0; break; }
 done
 

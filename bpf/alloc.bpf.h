@@ -199,14 +199,32 @@ static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_ke
 
 	if (!b || !seq)
 		return -1;
-	/* the copy may not run past the stack's mapping: a failed read copies nothing */
-	if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end <= sp) {
-		/*
-		 * find_vma only try-locks the mm: another thread mapping memory
-		 * (creating a thread, a malloc arena) makes it fail. A mapping
-		 * ends at a page boundary, so one of the page-aligned ends within
-		 * reach is its end: the largest that reads is the exact copy.
-		 */
+	/*
+	 * The copy may not run past the stack's mapping: a failed read copies
+	 * nothing. Kernels before 5.17 have no bpf_find_vma: the branch is
+	 * decided at load (CO-RE enum check) and the call never reaches them.
+	 */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) &&
+	    !bpf_find_vma(task, sp, stack_vma_end, &end, 0) && end > sp) {
+		/* the main thread's frames all lie below its start (argv, environment above) */
+		top = BPF_CORE_READ(task, mm, start_stack);
+		if (top > sp && top + 64 < end)
+			end = top + 64;
+		len = end - sp;
+		if (len > MS_USTACK_MAX)
+			len = MS_USTACK_MAX;
+		if (!bpf_probe_read_user(b->stack, len, (void *)sp))
+			goto copied;
+	}
+	/*
+	 * find_vma only try-locks the mm: another thread mapping memory
+	 * (creating a thread, a malloc arena) makes it fail. And a page of the
+	 * mapping above sp may never have been touched (a read here cannot
+	 * fault it in). A mapping ends at a page boundary, so one of the
+	 * page-aligned ends within reach is its end or the first hole: the
+	 * largest that reads is the copy.
+	 */
+	{
 		__u32 d = (__u32)(-sp) & 4095;	/* sp up to its page's end */
 
 		len = MS_USTACK_MAX;
@@ -227,15 +245,6 @@ static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_ke
 			goto copied;
 		return -1;
 	}
-	/* the main thread's frames all lie below its start (argv, environment above) */
-	top = BPF_CORE_READ(task, mm, start_stack);
-	if (top > sp && top + 64 < end)
-		end = top + 64;
-	len = end - sp;
-	if (len > MS_USTACK_MAX)
-		len = MS_USTACK_MAX;
-	if (bpf_probe_read_user(b->stack, len, (void *)sp))
-		return -1;
 copied:
 	ak->stack_id = MS_SAMPLE_SID_BASE +
 		       (__s32)(__sync_fetch_and_add(seq, 1) & (MS_SAMPLE_SID_BASE - 1));
@@ -257,6 +266,7 @@ copied:
 	b->h.regs[MS_UREG_R14] = ctx->r14;
 	b->h.regs[MS_UREG_R15] = ctx->r15;
 	if (bpf_ringbuf_output(&ustacks, b, sizeof(b->h) + len, 0)) {
+		count(MS_CNT_USTACK_RING_FULL);
 		bpf_map_delete_elem(&aggs, ak);
 		return -1;
 	}

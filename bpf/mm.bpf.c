@@ -29,6 +29,37 @@ struct {
 	__type(value, __u32);
 } fault_left SEC(".maps");
 
+/*
+ * The mm's RSS counters changed layout in Linux 6.2: one atomic_long_t per
+ * member in struct mm_rss_stat before (6.1 and older), a percpu_counter per
+ * member since. Both flavours are compiled in; CO-RE keeps the one the
+ * running kernel has (field existence is decided at load, the other branch is
+ * dead code to the verifier). On kernels before 6.2 a thread also batches up
+ * to 64 of its own changes (SPLIT_RSS_COUNTING) before they reach the mm and
+ * fire this tracepoint: the figures are the mm's, as /proc shows them.
+ */
+struct mm_rss_stat___v61 {
+	atomic_long_t count[MS_RSS__MAX];
+};
+
+struct mm_struct___v61 {
+	struct mm_rss_stat___v61 rss_stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline void read_rss(struct mm_struct *mm, __s64 *pages)
+{
+	struct mm_struct___v61 *old = (void *)mm;
+
+	if (bpf_core_field_exists(old->rss_stat.count)) {
+		for (int i = 0; i < MS_RSS__MAX; i++)
+			pages[i] = BPF_CORE_READ(old, rss_stat.count[i].counter);
+	} else {
+		for (int i = 0; i < MS_RSS__MAX; i++)
+			pages[i] = BPF_CORE_READ(mm, rss_stat[i].count);
+	}
+}
+
+/* 6.1 passes the new count as a third argument; the first two are the same */
 SEC("tp_btf/rss_stat")
 int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
 {
@@ -47,8 +78,7 @@ int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
 		if (!r)
 			return 0;
 	}
-	for (int i = 0; i < MS_RSS__MAX; i++)
-		r->pages[i] = BPF_CORE_READ(mm, rss_stat[i].count);
+	read_rss(mm, r->pages);
 	total = r->pages[MS_RSS_FILE] + r->pages[MS_RSS_ANON] + r->pages[MS_RSS_SHMEM];
 	if (total > r->peak_pages)
 		r->peak_pages = total;
@@ -92,26 +122,46 @@ int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 	return 0;
 }
 
-SEC("tp_btf/mark_victim")
-int BPF_PROG(ms_oom_victim, struct task_struct *task, uid_t uid)
+static __always_inline struct ms_event *oom_victim_event(__u32 tgid)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct ms_event *e;
 
 	if (!watched(tgid))
-		return 0;
+		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(MS_CNT_EVENTS_LOST);
-		return 0;
+		return NULL;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = MS_EV_OOM_VICTIM;
 	e->pid = tgid;
 	e->flags = MS_EVF_WATCHED;
+	return e;
+}
+
+/* Linux 6.8+: the victim's task (and uid) */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(ms_oom_victim, struct task_struct *task, uid_t uid)
+{
+	struct ms_event *e = oom_victim_event(BPF_CORE_READ(task, tgid));
+
+	if (!e)
+		return 0;
 	e->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* before 6.8 the tracepoint gives the victim's pid alone; user space picks the flavour */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(ms_oom_victim_pid, int pid)
+{
+	struct ms_event *e = oom_victim_event(pid);
+
+	if (e)
+		bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
@@ -119,7 +169,9 @@ int BPF_PROG(ms_oom_victim, struct task_struct *task, uid_t uid)
  * Optional (off by default): slab allocations made in a watched process's
  * context. These fire for every kmalloc on the host, so they load only when
  * asked for. Frees happen anywhere (RCU callbacks, other tasks): the pointer
- * says whose allocation it was.
+ * says whose allocation it was. Raw tracepoints: kernels before 6.3 refuse a
+ * tp_btf program that reads a `void *` argument (the pointer here), and the
+ * arguments these read have kept their order from 6.1 to now.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -165,7 +217,7 @@ static __always_inline void kmem_free(const void *ptr)
 	}
 }
 
-SEC("tp_btf/kmalloc")
+SEC("raw_tp/kmalloc")
 int BPF_PROG(ms_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp, int node)
 {
@@ -173,7 +225,7 @@ int BPF_PROG(ms_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_
 	return 0;
 }
 
-SEC("tp_btf/kmem_cache_alloc")
+SEC("raw_tp/kmem_cache_alloc")
 int BPF_PROG(ms_kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
 	     gfp_t gfp, int node)
 {
@@ -181,14 +233,14 @@ int BPF_PROG(ms_kmem_cache_alloc, unsigned long call_site, const void *ptr, stru
 	return 0;
 }
 
-SEC("tp_btf/kfree")
+SEC("raw_tp/kfree")
 int BPF_PROG(ms_kfree, unsigned long call_site, const void *ptr)
 {
 	kmem_free(ptr);
 	return 0;
 }
 
-SEC("tp_btf/kmem_cache_free")
+SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(ms_kmem_cache_free, unsigned long call_site, const void *ptr,
 	     const struct kmem_cache *s)
 {

@@ -65,6 +65,7 @@ enum ms_counter {
 	MS_CNT_USTACK_SAMPLES,		/* user stacks copied for DWARF unwinding */
 	MS_CNT_USTACK_LOST,		/* ... that could not be (ring full, unreadable
 					 * stack): frame-pointer stack used instead */
+	MS_CNT_USTACK_RING_FULL,	/* ... of those, because the ring was full */
 	MS_CNT__MAX,
 };
 

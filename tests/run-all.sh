@@ -5,6 +5,8 @@ O=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 tests/run-unit.sh "$O" $(find "$O/tests/unit" -maxdepth 1 -type f -name "test_*" ! -name "*.*" | sort)
 tests/bpf/run.sh "$O"
+# the smoke suite again on the kernels our users run, booted under qemu
+tests/kernels/run.sh "$O"
 tests/deploy/check.sh | tee "$O/deploy.log"
 # a short libFuzzer run of every parser of hostile input (long runs: make fuzz)
 tests/fuzz/run.sh "$O" "${FUZZ_SECONDS:-10}" | tee "$O/fuzz.log"
@@ -16,7 +18,8 @@ df=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$O/deploy.l
 [ -z "$dp" ] && { dp=0; df=1; }
 read -r up uf < "$O/unit.result"
 read -r ip if is < "$O/integration.result"
-p=$((up + ip + dp + fp)); f=$((uf + if + df + ff))
+read -r kp kf ks < "$O/kernels.result" 2>/dev/null || { kp=0; kf=1; ks=0; }
+p=$((up + ip + kp + dp + fp)); f=$((uf + if + kf + df + ff)); s=$((is + ks))
 echo
-echo "total: $p passed, $f failed, $is skipped"
+echo "total: $p passed, $f failed, $s skipped"
 [ "$f" -eq 0 ]

@@ -11,6 +11,7 @@
 #include "folded.h"
 #include "goproc.h"
 #include "goruntime.h"
+#include "kernel.h"
 #include "memsight_abi.h"
 
 int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
@@ -46,6 +47,7 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.go_samples = sum[MS_CNT_GO_SAMPLES],
 		.ustack_samples = sum[MS_CNT_USTACK_SAMPLES],
 		.ustack_lost = sum[MS_CNT_USTACK_LOST],
+		.ustack_ring_full = sum[MS_CNT_USTACK_RING_FULL],
 	};
 	return 0;
 }
@@ -440,10 +442,12 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			p->kmem_allocs = ps.kmem_allocs;
 			p->kmem_frees = ps.kmem_frees;
 		}
+		p->thp = ms_thp_mode("/sys");
 		if (ms_session__rss(s, t->pid, &r) == 0) {
 			p->have_rss_events = true;
 			p->rss_peak_bytes = (uint64_t)(r.peak_pages > 0 ? r.peak_pages : 0) * 4096;
 			p->rss_updates = r.updates;
+			p->rss_batched = !ms_kfeatures()->has[MS_KF_RSS_PERCPU];
 		}
 	}
 

@@ -44,6 +44,7 @@
 #include "growth.h"
 #include "incidents.h"
 #include "json.h"
+#include "kernel.h"
 #include "log.h"
 #include "metrics.h"
 #include "pprof.h"
@@ -1033,6 +1034,13 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "rss_bytes", self_rss_kb() * 1024);
 	jw__kv_bool(w, "uprobe_multi", ms_session__multi(d->s));
 	jw__kv_bool(w, "uprobe_sessions", ms_session__sessions(d->s));
+	{
+		char miss[512];
+
+		/* what this kernel lacks (memsight version says what each costs) */
+		ms_kfeatures__summary(ms_kfeatures(), miss, sizeof(miss));
+		jw__kv_string(w, "kernel_lacks", miss);
+	}
 	jw__kv_string(w, "scope", d->opts.system_scope ? "system" : "process");
 	jw__kv_uint(w, "allocs", l.alloc_events);
 	jw__kv_uint(w, "frees", l.free_events);
@@ -1045,6 +1053,7 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "events_lost", l.events_lost);
 	jw__kv_uint(w, "dwarf_stacks", l.ustack_samples);
 	jw__kv_uint(w, "dwarf_stacks_lost", l.ustack_lost);
+	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l.ustack_ring_full);
 	{
 		struct ms_ustack_stats us;
 

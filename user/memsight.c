@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -33,6 +34,7 @@
 #include "folded.h"
 #include "flamegraph.h"
 #include "json.h"
+#include "kernel.h"
 #include "log.h"
 #include "pprof.h"
 #include "procfs.h"
@@ -556,6 +558,13 @@ static int run_observation(struct cli *c)
 			"sampled every %llu bytes on average; every Go allocation traps)\n", t->pid,
 			t->comm, t->exe, t->go_version,
 			(unsigned long long)ms_session__go_sample_bytes(s));
+	{
+		char miss[512];
+
+		ms_kfeatures__summary(ms_kfeatures(), miss, sizeof(miss));
+		if (miss[0])
+			pr_info("this kernel has %s (what each costs: memsight version)\n", miss);
+	}
 	if (c->duration > 0)
 		pr_info("observing for %g s (Ctrl-C to stop early); allocations made before now "
 			"are not counted\n", c->duration);
@@ -947,9 +956,15 @@ static int cmd_explain(int argc, char **argv)
 	return run_observation(&c);
 }
 
+/* The version, and what the running kernel offers (probed, as every session does). */
 static int cmd_version(int argc, char **argv)
 {
+	struct utsname u;
+
 	printf("memsight %s\n", MEMSIGHT_VERSION);
+	if (uname(&u) == 0)
+		printf("kernel %s\n", u.release);
+	ms_kfeatures__print(ms_kfeatures(), stdout);
 	return 0;
 }
 

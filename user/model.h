@@ -65,6 +65,7 @@ struct ms_loss {
 	uint64_t go_samples;	/* Go allocations sampled */
 	uint64_t ustack_samples;	/* stacks copied for DWARF unwinding */
 	uint64_t ustack_lost;	/* ... that could not be: frame-pointer stacks instead */
+	uint64_t ustack_ring_full;	/* ... of those, because the copy ring was full */
 };
 
 #define MS_GO_GROUPS_MAX 20
@@ -121,6 +122,12 @@ struct ms_profile {
 	bool have_rss_events;		/* from the rss_stat tracepoint */
 	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
 	uint64_t rss_updates;		/* RSS changes seen */
+	bool rss_batched;		/* the kernel batches each thread's changes (<= 6.1) */
+	/*
+	 * Transparent huge pages (enum ms_thp) where the process runs: unless
+	 * "never", a fault may map 2 MiB while the fault view counts 4 KiB.
+	 */
+	int thp;
 	bool have_procstats;		/* threads (and kmem) counted by BPF */
 	int64_t threads;
 	uint64_t threads_created;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "memsight_abi.h"
+#include "kernel.h"
 #include "report.h"
 
 const char *report__human_bytes(uint64_t bytes, char *buf, size_t len)
@@ -164,6 +165,12 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 	jw__end_object(w);
 }
 
+/* the fault view counts a page a fault: a huge page fault maps 512 of them */
+static bool fault_bytes_lower_bound(const struct ms_profile *p)
+{
+	return p->thp != MS_THP_NEVER;
+}
+
 static bool loss_any(const struct ms_loss *l)
 {
 	return l->stack_errors || l->stack_collisions || l->live_full || l->agg_full ||
@@ -190,8 +197,10 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			report__human_bytes(p->status.vm_hwm_kb * 1024, e, sizeof(e)),
 			p->status.threads);
 		if (p->have_rss_events)
-			fprintf(out, "RSS peak since attach %s (%" PRIu64 " changes seen by rss_stat)\n",
-				report__human_bytes(p->rss_peak_bytes, a, sizeof(a)), p->rss_updates);
+			fprintf(out, "RSS peak since attach %s (%" PRIu64 " changes seen by rss_stat%s)\n",
+				report__human_bytes(p->rss_peak_bytes, a, sizeof(a)), p->rss_updates,
+				p->rss_batched ? "; this kernel batches up to 64 of a thread's "
+				"changes" : "");
 		if (p->kmem)
 			fprintf(out, "kernel (slab) memory allocated in its context, still in use: %s "
 				"(%" PRIu64 " allocations, %" PRIu64 " frees since attach)\n",
@@ -216,8 +225,10 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 		fprintf(out, "note: C allocation stacks unwound with DWARF (%s)\n",
 			p->unwind_reason ?: "no frame pointers");
 	if (p->dwarf && p->loss.ustack_lost)
-		fprintf(out, "note: %" PRIu64 " stacks could not be copied for unwinding (ring full, stack "
-			"unreadable): those have frame-pointer stacks, possibly shorter\n", p->loss.ustack_lost);
+		fprintf(out, "note: %" PRIu64 " stacks could not be copied for unwinding (%" PRIu64
+			" with the ring full, %" PRIu64 " unreadable): those have frame-pointer "
+			"stacks, possibly shorter\n", p->loss.ustack_lost, p->loss.ustack_ring_full,
+			p->loss.ustack_lost - p->loss.ustack_ring_full);
 	if (loss_any(&p->loss))
 		fprintf(out, "warning: events were lost (stack errors %" PRIu64 ", stack collisions %"
 			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
@@ -226,7 +237,9 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 
 	if (o->faults)
 		fprintf(out, "page faults by stack: the code that first touched new memory "
-			"(sampled, scaled)\n");
+			"(sampled, scaled: 4 KiB a fault%s)\n", fault_bytes_lower_bound(p) ?
+			"; transparent huge pages are on here, a fault may map 2 MiB: bytes are "
+			"lower bounds" : "");
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const struct ms_stack *s = &p->stacks[i];
 		unsigned int nf = s->nframes;
@@ -277,6 +290,7 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "go_samples", l->go_samples);
 	jw__kv_uint(w, "dwarf_stacks", l->ustack_samples);
 	jw__kv_uint(w, "dwarf_stacks_lost", l->ustack_lost);
+	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l->ustack_ring_full);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
 	jw__kv_uint(w, "live_table_full", l->live_full);
@@ -332,6 +346,11 @@ void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 		if (p->have_rss_events) {
 			jw__kv_uint(w, "peak_since_attach_bytes", p->rss_peak_bytes);
 			jw__kv_uint(w, "changes_seen", p->rss_updates);
+			jw__kv_bool(w, "changes_batched_per_thread", p->rss_batched);
+		}
+		{
+			jw__kv_string(w, "transparent_hugepages", ms_thp__name(p->thp));
+			jw__kv_bool(w, "fault_bytes_lower_bound", fault_bytes_lower_bound(p));
 		}
 		jw__end_object(w);
 		jw__kv_uint(w, "threads", p->status.threads);

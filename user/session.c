@@ -22,6 +22,7 @@
 #include "goproc.h"
 #include "probesite.h"
 #include "goruntime.h"
+#include "kernel.h"
 #include "memsight.skel.h"
 #include "memsight_session.skel.h"
 #include "log.h"
@@ -278,80 +279,11 @@ static void reaper_stop(struct ms_session *s)
 	s->reaper = NULL;
 }
 
-#define MS_TRACE_UPROBE_MULTI	48	/* enum bpf_attach_type, kernel >= 6.6 */
-#define MS_TRACE_UPROBE_SESSION	57	/* ... kernel >= 6.12 */
-#define MS_F_UPROBE_MULTI_RETURN	1
-
-/* BPF_LINK_CREATE for uprobe_multi; libbpf 1.1 and the 6.1 UAPI headers predate it. */
-struct ms_uprobe_multi_attr {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 flags;
-	__u64 path;
-	__u64 offsets;
-	__u64 ref_ctr_offsets;
-	__u64 cookies;
-	__u32 cnt;
-	__u32 multi_flags;
-	__u32 pid;		/* 0: every process */
-	__u32 __pad;
-};
-
-static int uprobe_link(int prog_fd, uint32_t attach_type, const char *path,
-		       const uint64_t *offsets, const uint64_t *cookies, uint32_t cnt, bool retprobe,
-		       pid_t pid)
-{
-	struct ms_uprobe_multi_attr attr = {
-		.prog_fd = prog_fd,
-		.attach_type = attach_type,
-		.path = (uintptr_t)path,
-		.offsets = (uintptr_t)offsets,
-		.cookies = (uintptr_t)cookies,
-		.cnt = cnt,
-		.multi_flags = retprobe ? MS_F_UPROBE_MULTI_RETURN : 0,
-		.pid = pid > 0 ? pid : 0,
-	};
-	int fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-
-	return fd < 0 ? -errno : fd;
-}
-
 static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets,
 			     const uint64_t *cookies, uint32_t cnt, bool retprobe, pid_t pid)
 {
-	return uprobe_link(prog_fd, MS_TRACE_UPROBE_MULTI, path, offsets, cookies, cnt, retprobe,
-			   pid);
-}
-
-/*
- * Does the kernel have uprobe_multi links? Load a trivial program of that
- * attach type and ask for a link on "/": a kernel that knows the link type
- * rejects the path with EBADF before touching anything (libbpf's own probe).
- */
-static bool probe_uprobe_link(uint32_t attach_type)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = attach_type);
-	uint64_t off = 0;
-	int prog, link;
-
-	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &po);
-	if (prog < 0)
-		return false;
-	link = uprobe_link(prog, attach_type, "/", &off, NULL, 1, false, 0);
-	if (link >= 0)
-		close(link);
-	close(prog);
-	return link == -EBADF;
-}
-
-static bool probe_uprobe_multi(void)
-{
-	return probe_uprobe_link(MS_TRACE_UPROBE_MULTI);
+	return ms_uprobe_link(prog_fd, MS_TRACE_UPROBE_MULTI, path, offsets, cookies, cnt,
+			      retprobe, pid);
 }
 
 /*
@@ -365,7 +297,7 @@ static void open_sessions(struct ms_session *s)
 	struct bpf_map *m;
 	int err;
 
-	if (getenv("MEMSIGHT_NO_SESSION") || !probe_uprobe_link(MS_TRACE_UPROBE_SESSION)) {
+	if (getenv("MEMSIGHT_NO_SESSION") || !ms_kfeatures()->has[MS_KF_UPROBE_SESSION]) {
 		pr_debug("uprobe sessions: not used\n");
 		return;
 	}
@@ -458,7 +390,7 @@ static int attach_set(struct ms_session *s, struct ms_linkset *ls, pid_t pid, co
 			}
 		}
 		what = "session";
-		fd = uprobe_link(bpf_program__fd(s->sess->progs.ms_alloc_session),
+		fd = ms_uprobe_link(bpf_program__fd(s->sess->progs.ms_alloc_session),
 				 MS_TRACE_UPROBE_SESSION, path, aoffs, acookies, na, false, pid);
 		if (fd < 0 || (err = linkset_add_fd(ls, fd))) {
 			err = fd < 0 ? fd : err;
@@ -502,22 +434,17 @@ fail:
 
 /* ---- session ---------------------------------------------------------- */
 
+/* Load only the tracepoint programs (and flavours) the running kernel has. */
 static void disable_missing_tracepoints(struct memsight_bpf *skel)
 {
-	static const struct { const char *tp; size_t off; } tps[] = {
-		{ "btf_trace_rss_stat", offsetof(struct memsight_bpf, progs.ms_rss_stat) },
-		{ "btf_trace_page_fault_user", offsetof(struct memsight_bpf, progs.ms_fault) },
-		{ "btf_trace_mark_victim", offsetof(struct memsight_bpf, progs.ms_oom_victim) },
-	};
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	const struct ms_kfeatures *kf = ms_kfeatures();
+	bool victim_task = kf->has[MS_KF_MARK_VICTIM] && kf->has[MS_KF_MARK_VICTIM_TASK];
 
-	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		struct bpf_program *p = *(struct bpf_program **)((char *)skel + tps[i].off);
-
-		if (!vmlinux || btf__find_by_name_kind(vmlinux, tps[i].tp, BTF_KIND_TYPEDEF) < 0)
-			bpf_program__set_autoload(p, false);
-	}
-	btf__free(vmlinux);
+	bpf_program__set_autoload(skel->progs.ms_rss_stat, kf->has[MS_KF_RSS_STAT]);
+	bpf_program__set_autoload(skel->progs.ms_fault, kf->has[MS_KF_PAGE_FAULT_USER]);
+	bpf_program__set_autoload(skel->progs.ms_oom_victim, victim_task);
+	bpf_program__set_autoload(skel->progs.ms_oom_victim_pid,
+				  kf->has[MS_KF_MARK_VICTIM] && !victim_task);
 }
 
 /* Exponential gaps with the given mean: entry i is -ln((i + 0.5) / N) * mean. */
@@ -542,6 +469,15 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	struct ms_session *s;
 	int err;
 
+	/* what memsight cannot do without, said before the verifier says it less clearly */
+	for (int f = MS_KF_BTF; f <= MS_KF_RINGBUF; f++)
+		if (!ms_kfeatures()->has[f] && (f == MS_KF_BTF || ms_kfeatures()->probed)) {
+			seterr(errbuf, errlen, "this kernel has no %s: %s", ms_kfeature__name(f),
+			       f == MS_KF_BTF ? "memsight needs BTF (/sys/kernel/btf/vmlinux, "
+			       "CONFIG_DEBUG_INFO_BTF)" : "memsight needs the BPF ring buffer "
+			       "(Linux 5.8+)");
+			return -EOPNOTSUPP;
+		}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -592,7 +528,7 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	s->c_sample_bytes = o.c_sample_bytes;
 	s->go_mallocgc = o.go_mallocgc;
 	s->skel->rodata->c_sample_bytes = o.c_sample_bytes;
-	s->multi = !o.no_multi && probe_uprobe_multi();
+	s->multi = !o.no_multi && ms_kfeatures()->has[MS_KF_UPROBE_MULTI];
 	if (s->multi) {
 		bpf_program__set_expected_attach_type(s->skel->progs.ms_go_malloc,
 						      MS_TRACE_UPROBE_MULTI);
@@ -639,6 +575,8 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		s->tp_links[3] = bpf_program__attach(s->skel->progs.ms_fault);
 	if (bpf_program__autoload(s->skel->progs.ms_oom_victim))
 		s->tp_links[4] = bpf_program__attach(s->skel->progs.ms_oom_victim);
+	else if (bpf_program__autoload(s->skel->progs.ms_oom_victim_pid))
+		s->tp_links[4] = bpf_program__attach(s->skel->progs.ms_oom_victim_pid);
 	s->tp_links[5] = bpf_program__attach(s->skel->progs.ms_newtask);
 	if (s->kmem) {
 		s->tp_links[6] = bpf_program__attach(s->skel->progs.ms_kmalloc);

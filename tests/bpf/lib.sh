@@ -90,19 +90,20 @@ our_progs() {
 
 # kill9_and_watch PID: SIGKILL PID and check that its remembered programs and
 # links are gone within 1 s of the kill (not of the reaping), as the kernel
-# tears fd-owned links down
+# tears fd-owned links down. MS_TIME_SCALE stretches time bounds in a guest
+# under software emulation (tests/kernels/run.sh), where all runs slower.
 kill9_and_watch() {
 	local t0 gone=no ms
 	t0=$(date +%s%N)
 	kill -9 "$1"
-	while [ $(( $(date +%s%N) - t0 )) -lt 1000000000 ]; do
+	while [ $(( $(date +%s%N) - t0 )) -lt $((1000000000 * ${MS_TIME_SCALE:-1})) ]; do
 		if [ "$(our_progs)" -eq 0 ]; then gone=yes; break; fi
 		sleep 0.05
 	done
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	echo "programs gone $ms ms after SIGKILL"
 	wait "$1" 2>/dev/null
-	check "SIGKILL: no program of ours within 1 s" "$gone" yes
+	check "SIGKILL: no program of ours within ${MS_TIME_SCALE:-1} s" "$gone" yes
 	check "SIGKILL: no link of ours" "$(for id in $OUR_IDS; do bpftool link show | grep -c "prog $id\$"; done | awk '{s+=$1} END {print s+0}')" 0
 }
 
@@ -174,4 +175,22 @@ wait_watched() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# kfeature NAME: yes or no, as `memsight version` reports the running kernel
+# (tests/bpf/t_kernel.sh checks those reports against the kernel matrix)
+kfeature() {
+	[ -s "$TMP/.kfeatures" ] || "$MS" version > "$TMP/.kfeatures" 2>/dev/null
+	awk -v f="$1" '$1 == f { print $2 }' "$TMP/.kfeatures"
+}
+
+# link_kind: the words memsight's attach line uses for its allocator links here
+link_kind() {
+	if [ "$(kfeature uprobe_multi)" != yes ] || [ -n "${MEMSIGHT_LEGACY:-}" ]; then
+		echo "per-function links"
+	elif [ "$(kfeature uprobe_session)" = yes ] && [ -z "${MEMSIGHT_NO_SESSION:-}" ]; then
+		echo "uprobe_multi links, allocators as uprobe sessions"
+	else
+		echo "uprobe_multi links"
+	fi
 }

@@ -17,16 +17,19 @@
 export HOME=$TMP GOCACHE=$TMP/gocache
 
 N=300
-GOVERSION=$(cd tests/targets/goservice && go env GOVERSION)
+GOVERSION=$(cat "$O/tests/targets/goservice.goversion")
 GOLINE=$(grep -n 'GOSERVICE-GO-STATEMENT' tests/targets/goservice/main.go | cut -d: -f1)
 
-# uprobe links memsight (PID $1) holds: "prog-name path" per link
+# uprobe links memsight (PID $1) holds: "prog-name path" per link; a kernel
+# without uprobe_multi has perf-event links, whose fdinfo names no path
+# (checked then from the attach line)
 uprobe_links() {
-	local f id
+	local f id path
 	for f in /proc/"$1"/fdinfo/*; do
-		grep -q '^link_type:.*uprobe' "$f" 2>/dev/null || continue
+		grep -qE '^link_type:.*(uprobe|perf)' "$f" 2>/dev/null || continue
 		id=$(awk '/^prog_id:/ {print $2}' "$f")
-		echo "$(bpftool prog show id "$id" | sed -n 's/.* name \([a-z_]*\) .*/\1/p') $(awk '/^path:/ {print $2}' "$f")"
+		path=$(awk '/^path:/ {print $2}' "$f")
+		echo "$(bpftool prog show id "$id" | sed -n 's/.* name \([a-z_]*\) .*/\1/p') ${path:-$2}"
 	done
 }
 
@@ -40,7 +43,8 @@ for variant in goservice goservice-stripped goservice+mallocgc; do
 	wait_for "$TMP/$variant.out" '^ready' 10 || { fail "$variant did not start"; continue; }
 	start_memsight "$TMP/$variant.json" "$TMP/$variant.err" top -p "$GPID" -d 0 -n 0 --json \
 		--go-sample-bytes 16384 "${extra[@]}" || { fail "$variant: memsight did not attach"; continue; }
-	uprobe_links "$MPID" > "$TMP/$variant.links"
+	uprobe_links "$MPID" "$(sed -n 's/.*: runtime\.[a-zA-Z_]* in \([^ ]*\) (.*/\1/p' "$TMP/$variant.err")" \
+		> "$TMP/$variant.links"
 	want=ms_go_malloc
 	[ "$variant" = goservice ] && want=ms_go_mprof
 	check "$variant: one uprobe link, an entry probe ($want)" \

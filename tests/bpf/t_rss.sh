@@ -14,16 +14,36 @@ wait_for "$TMP/t.out" '^done' 30
 kill -INT "$MPID"; wait "$MPID"
 J=$TMP/top.json
 anon=$(jq .rss.anon_bytes "$J")
-check "anon RSS ~200 MiB ($anon B)" "$([ "$anon" -ge $((200 * MIB)) ] && [ "$anon" -le $((210 * MIB)) ] && echo yes)" yes
+# a kernel that batches RSS changes (<= 6.1) shows the mm's count, up to 64 pages behind
+lag=0
+[ "$(kfeature rss_percpu)" = yes ] || lag=$((64 * 4096))
+check "anon RSS ~200 MiB ($anon B)" "$([ "$anon" -ge $((200 * MIB - lag)) ] && [ "$anon" -le $((210 * MIB)) ] && echo yes)" yes
 peak=$(jq .rss.peak_since_attach_bytes "$J")
 check "peak since attach from rss_stat >= 200 MiB ($peak B)" "$([ "$peak" -ge $((200 * MIB)) ] && echo yes)" yes
-check "rss_stat saw each page come in (>= 51200 changes)" "$(jq '.rss.changes_seen >= 51200' "$J")" true
+# a kernel that batches a thread's changes (<= 6.1) passes them on in batches
+if [ "$(kfeature rss_percpu)" = yes ]; then
+	check "rss_stat saw each page come in (>= 51200 changes)" "$(jq '.rss.changes_seen >= 51200' "$J")" true
+else
+	# a thread syncs its counts to the mm once its 65th event is passed: about
+	# 51200 / 66 = 775 syncs (778 seen on Debian 12's 6.1); at least 90% of that
+	check "rss_stat saw the batches come in (>= 700 changes: $(jq .rss.changes_seen "$J"))" \
+		"$(jq '.rss.changes_seen >= 700' "$J")" true
+	check "JSON says the changes are batched" "$(jq .rss.changes_batched_per_thread "$J")" true
+fi
 check "page-fault view: touch_pages faulted in 200 MiB" \
 	"$(jq '[.stacks[] | select(.kind == "fault" and .frames[0].func == "touch_pages") | .alloc_bytes] | add' "$J")" $((200 * MIB))
 check "the mapping itself: one 200 MiB mmap from map_it" \
 	"$(jq -r '[.stacks[] | select(.kind == "mmap" and .frames[0].func == "map_it") | "\(.inuse_bytes) \(.inuse_count)"] | .[0]' "$J")" "$((200 * MIB)) 1"
 "$MS" top -p "$TPID" -d 0.5 --faults > "$TMP/faults.txt" 2>/dev/null
 check_cmd "text fault view says what it shows" grep -q 'page faults by stack' "$TMP/faults.txt"
+# the toucher asks for small pages; elsewhere a fault may map a 2 MiB huge page
+thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+check "JSON names the THP mode" "$(jq -r .rss.transparent_hugepages "$J")" "${thp:-unknown}"
+check "fault bytes are lower bounds unless THP is never" \
+	"$(jq .rss.fault_bytes_lower_bound "$J")" "$([ "$thp" = never ] && echo false || echo true)"
+if [ "$thp" != never ]; then
+	check_cmd "text fault view says bytes are lower bounds" grep -q 'bytes are lower bounds' "$TMP/faults.txt"
+fi
 "$MS" explain -p "$TPID" -d 0.5 --json > "$TMP/explain.json" 2>/dev/null
 oa=$(jq .bytes.other_anonymous "$TMP/explain.json")
 check "explain: ~200 MiB under other anonymous mappings ($oa B)" \

@@ -24,7 +24,12 @@ static void on_signal(int sig)
 
 __attribute__((noinline)) char *map_it(void)
 {
-	return mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	/* small pages, one fault each, whatever the kernel's THP default (Debian's: always) */
+	if (p != MAP_FAILED)
+		madvise(p, SIZE, MADV_NOHUGEPAGE);
+	return p;
 }
 
 __attribute__((noinline)) void touch_pages(char *p)
