@@ -8,6 +8,12 @@ tests/bpf/run.sh "$O"
 # the smoke suite again on the kernels our users run, booted under qemu
 tests/kernels/run.sh "$O"
 tests/deploy/check.sh | tee "$O/deploy.log"
+# the built-in Go layouts are what the Go matrix's DWARF says (its fixtures are built)
+if O="$O" scripts/go-layouts.sh --check; then
+	echo "PASS go-layouts: user/go_layouts.h matches the Go matrix"; gp=1 gf=0
+else
+	echo "FAIL go-layouts: user/go_layouts.h differs (O=$O scripts/go-layouts.sh)"; gp=0 gf=1
+fi
 # a short libFuzzer run of every parser of hostile input (long runs: make fuzz)
 tests/fuzz/run.sh "$O" "${FUZZ_SECONDS:-10}" | tee "$O/fuzz.log"
 fp=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$O/fuzz.log")
@@ -19,7 +25,7 @@ df=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$O/deploy.l
 read -r up uf < "$O/unit.result"
 read -r ip if is < "$O/integration.result"
 read -r kp kf ks < "$O/kernels.result" 2>/dev/null || { kp=0; kf=1; ks=0; }
-p=$((up + ip + kp + dp + fp)); f=$((uf + if + kf + df + ff)); s=$((is + ks))
+p=$((up + ip + kp + dp + fp + gp)); f=$((uf + if + kf + df + ff + gf)); s=$((is + ks))
 echo
 echo "total: $p passed, $f failed, $s skipped"
 [ "$f" -eq 0 ]

@@ -372,8 +372,12 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 			g->ngroups++;
 		}
 		goproc_goroutines__free(gr);
+	} else {
+		g->goroutines_reason = strdup(goproc__reason(t->goproc));
 	}
-	if (goproc__heap(t->goproc, &h) == 0) {
+	if (goproc__heap(t->goproc, &h) != 0) {
+		g->heap_reason = strdup(goproc__reason(t->goproc));
+	} else {
 		g->have_heap = true;
 		g->heap_alloc = h.heap_alloc;
 		g->heap_inuse = h.heap_inuse;

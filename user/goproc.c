@@ -13,7 +13,8 @@
  * The runtime's own accounting is mirrored, not guessed: the goroutine
  * counts follow gcount()/isSystemGoroutine(), the heap numbers follow
  * readmemstats_m() over memstats.heapStats, and the heap profile follows
- * MemProfile() over runtime.mbuckets (Go 1.17-1.22 layouts by name).
+ * MemProfile() over runtime.mbuckets (layouts by name, with the alternatives
+ * later releases use: see field_defs[]).
  */
 #include <dwarf.h>
 #include <elf.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "goproc.h"
+#include "govars.h"
 #include "procfs.h"
 
 /* Go g statuses (runtime2.go), stable from 1.17 to 1.22. */
@@ -90,7 +92,7 @@ static const char *const type_names[T_NR] = {
 
 enum gp_field_id {
 	F_G_STATUS, F_G_WAITREASON, F_G_GOPC, F_G_STARTPC,
-	F_SCHED_NGSYS, F_SCHED_GFREE_N,
+	F_SCHED_NGSYS, F_SCHED_GFREE_N, F_SCHED_GFREE_NOSTACK,
 	F_P_GFREE_N, F_P_MCACHE,
 	F_MC_ALLOC, F_MC_TINYALLOCS,
 	F_SP_ALLOCCOUNT, F_SP_ALLOCCOUNT_BC, F_SP_ELEMSIZE, F_SP_NELEMS,
@@ -118,14 +120,18 @@ struct field_def {
 	uint8_t type;
 	uint8_t need;
 	const char *path;
+	const char *alt;	/* tried when path does not resolve (a later release's name) */
 };
 
 /*
- * Paths are member names of the Go 1.17-1.22 runtime. Fields a release lacks
- * are optional (need 0): mspan.allocCountBeforeCache (1.18+; 1.17 counts a
- * cached span as fully allocated), mstats.next_gc (<= 1.17),
- * gcControllerState.heapGoal (1.18), .gcPercentHeapGoal and the memory limit
- * (1.19+).
+ * Paths are member names of the Go 1.17-1.22 runtime, alt those of a later
+ * release that renamed the field. Fields a release lacks are optional (need
+ * 0): mspan.allocCountBeforeCache (1.18+; 1.17 counts a cached span as fully
+ * allocated), mstats.next_gc (<= 1.17), gcControllerState.heapGoal (1.18),
+ * .gcPercentHeapGoal and the memory limit (1.19+), heapStatsDelta.
+ * inPtrScalarBits (<= 1.24), schedt.gFree.noStack.size (1.25+: the free g
+ * count is split over two lists), memRecordCycle's byte counts (<= 1.26;
+ * 1.27 derives them from the bucket's size).
  */
 static const struct field_def field_defs[F_NR] = {
 	[F_G_STATUS] = { T_G, NEED_G, "atomicstatus" },
@@ -133,8 +139,9 @@ static const struct field_def field_defs[F_NR] = {
 	[F_G_GOPC] = { T_G, NEED_G, "gopc" },
 	[F_G_STARTPC] = { T_G, NEED_G, "startpc" },
 	[F_SCHED_NGSYS] = { T_SCHEDT, 0, "ngsys" },
-	[F_SCHED_GFREE_N] = { T_SCHEDT, 0, "gFree.n" },
-	[F_P_GFREE_N] = { T_P, 0, "gFree.n" },
+	[F_SCHED_GFREE_N] = { T_SCHEDT, 0, "gFree.n", "gFree.stack.size" },
+	[F_SCHED_GFREE_NOSTACK] = { T_SCHEDT, 0, "gFree.noStack.size" },
+	[F_P_GFREE_N] = { T_P, 0, "gFree.n", "gFree.size" },
 	[F_P_MCACHE] = { T_P, 0, "mcache" },
 	[F_MC_ALLOC] = { T_MCACHE, NEED_ARRAY, "alloc" },
 	[F_MC_TINYALLOCS] = { T_MCACHE, 0, "tinyAllocs" },
@@ -180,8 +187,8 @@ static const struct field_def field_defs[F_NR] = {
 	[F_MR_FUTURE] = { T_MEMREC, NEED_PROF | NEED_ARRAY | NEED_BIG, "future" },
 	[F_MRC_ALLOCS] = { T_MRCYCLE, NEED_PROF, "allocs" },
 	[F_MRC_FREES] = { T_MRCYCLE, NEED_PROF, "frees" },
-	[F_MRC_ALLOC_BYTES] = { T_MRCYCLE, NEED_PROF, "alloc_bytes" },
-	[F_MRC_FREE_BYTES] = { T_MRCYCLE, NEED_PROF, "free_bytes" },
+	[F_MRC_ALLOC_BYTES] = { T_MRCYCLE, 0, "alloc_bytes" },
+	[F_MRC_FREE_BYTES] = { T_MRCYCLE, 0, "free_bytes" },
 };
 
 struct gp_field {
@@ -189,64 +196,19 @@ struct gp_field {
 	uint32_t off, size, count, stride;
 };
 
-/*
- * Built-in layout of go1.19 on amd64, for binaries built with -ldflags=-w.
- * Generated from the DWARF of a go1.19.8 binary; tests/unit/test_goproc.c
- * checks it against the DWARF of the fixture built by the local toolchain.
- */
-static const struct gp_field go119_amd64[F_NR] = {
-	[F_G_STATUS] = { true, 144, 4, 0, 0 },
-	[F_G_WAITREASON] = { true, 176, 1, 0, 0 },
-	[F_G_GOPC] = { true, 296, 8, 0, 0 },
-	[F_G_STARTPC] = { true, 312, 8, 0, 0 },
-	[F_SCHED_NGSYS] = { true, 72, 4, 0, 0 },
-	[F_SCHED_GFREE_N] = { true, 176, 4, 0, 0 },
-	[F_P_GFREE_N] = { true, 2472, 4, 0, 0 },
-	[F_P_MCACHE] = { true, 64, 8, 0, 0 },
-	[F_MC_ALLOC] = { true, 40, 8, 136, 8 },
-	[F_MC_TINYALLOCS] = { true, 32, 8, 0, 0 },
-	[F_SP_ALLOCCOUNT] = { true, 96, 2, 0, 0 },
-	[F_SP_ALLOCCOUNT_BC] = { true, 102, 2, 0, 0 },
-	[F_SP_ELEMSIZE] = { true, 104, 8, 0, 0 },
-	[F_SP_NELEMS] = { true, 56, 8, 0, 0 },
-	[F_MS_HEAPSTATS] = { true, 0, 1176, 3, 1176 },
-	[F_MS_NUMGC] = { true, 7704, 4, 0, 0 },
-	[F_MS_STACKS_SYS] = { true, 3544, 8, 0, 0 },
-	[F_MS_MSPAN_SYS] = { true, 3552, 8, 0, 0 },
-	[F_MS_MCACHE_SYS] = { true, 3560, 8, 0, 0 },
-	[F_MS_BUCKHASH_SYS] = { true, 3568, 8, 0, 0 },
-	[F_MS_GCMISC_SYS] = { true, 3576, 8, 0, 0 },
-	[F_MS_OTHER_SYS] = { true, 3584, 8, 0, 0 },
-	[F_HSD_COMMITTED] = { true, 0, 8, 0, 0 },
-	[F_HSD_RELEASED] = { true, 8, 8, 0, 0 },
-	[F_HSD_INHEAP] = { true, 16, 8, 0, 0 },
-	[F_HSD_INSTACKS] = { true, 24, 8, 0, 0 },
-	[F_HSD_INWORKBUFS] = { true, 32, 8, 0, 0 },
-	[F_HSD_INPTRSCALARBITS] = { true, 40, 8, 0, 0 },
-	[F_HSD_TINYALLOCCOUNT] = { true, 48, 8, 0, 0 },
-	[F_HSD_LARGEALLOC] = { true, 56, 8, 0, 0 },
-	[F_HSD_LARGEALLOCCOUNT] = { true, 64, 8, 0, 0 },
-	[F_HSD_SMALLALLOCCOUNT] = { true, 72, 8, 68, 8 },
-	[F_HSD_LARGEFREE] = { true, 616, 8, 0, 0 },
-	[F_HSD_LARGEFREECOUNT] = { true, 624, 8, 0, 0 },
-	[F_HSD_SMALLFREECOUNT] = { true, 632, 8, 68, 8 },
-	[F_GCC_GCPERCENTHEAPGOAL] = { true, 104, 8, 0, 0 },
-	[F_GCC_MEMORYLIMIT] = { true, 8, 8, 0, 0 },
-	[F_GCC_SWEEPDISTMINTRIGGER] = { true, 112, 8, 0, 0 },
-	[F_GCC_TRIGGERED] = { true, 120, 8, 0, 0 },
-	[F_GCC_HEAPMARKED] = { true, 184, 8, 0, 0 },
-	[F_BK_HDR] = { true, 0, 48, 0, 0 },
-	[F_BK_ALLNEXT] = { true, 8, 8, 0, 0 },
-	[F_BK_TYP] = { true, 16, 8, 0, 0 },
-	[F_BK_SIZE] = { true, 32, 8, 0, 0 },
-	[F_BK_NSTK] = { true, 40, 8, 0, 0 },
-	[F_MR_ACTIVE] = { true, 0, 32, 0, 0 },
-	[F_MR_FUTURE] = { true, 32, 32, 3, 32 },
-	[F_MRC_ALLOCS] = { true, 0, 8, 0, 0 },
-	[F_MRC_FREES] = { true, 8, 8, 0, 0 },
-	[F_MRC_ALLOC_BYTES] = { true, 16, 8, 0, 0 },
-	[F_MRC_FREE_BYTES] = { true, 24, 8, 0, 0 },
+/* A built-in table: the layout of Go 1.<minor>. */
+struct gp_layout {
+	int minor;
+	const struct gp_field *f;
 };
+
+/*
+ * goXY_amd64[] and go_layouts_amd64[], generated from the DWARF of binaries
+ * built with each release by scripts/go-layouts.sh, for binaries built with
+ * -ldflags=-w. tests/unit/test_goproc.c checks the table of the local
+ * toolchain against its DWARF.
+ */
+#include "go_layouts.h"
 
 enum gp_sym {
 	S_ALLGS, S_ALLGLEN, S_ALLP, S_SCHED, S_MEMSTATS, S_GCCONTROLLER, S_CLASS_TO_SIZE,
@@ -272,6 +234,11 @@ static const char *const sym_names[S_NR] = {
 	[S_DISABLEMEMPROF] = "runtime.disableMemoryProfiling",
 };
 
+/* A later release's name of a global, tried as well. */
+static const char *const sym_alt_names[S_NR] = {
+	[S_CLASS_TO_SIZE] = "internal/runtime/gc.SizeClassToSize",	/* 1.25+ */
+};
+
 struct gp_symbol {
 	bool ok;
 	uint64_t addr;		/* link-time */
@@ -279,6 +246,7 @@ struct gp_symbol {
 };
 
 struct goproc {
+	bool no_symtab;		/* globals located from code (govars.c) */
 	pid_t pid;
 	struct go_binary *bin;
 	struct go_version ver;
@@ -579,6 +547,23 @@ static bool field_resolve(Dwarf_Die *st, const char *path, struct gp_field *ret)
 	return true;
 }
 
+/* The first of def's paths that resolves; *ret untouched if none does. */
+static bool field_resolve_def(Dwarf_Die *st, const struct field_def *def, struct gp_field *ret)
+{
+	const char *paths[2] = { def->path, def->alt };
+	struct gp_field f;
+	unsigned i;
+
+	for (i = 0; i < 2 && paths[i]; i++) {
+		memset(&f, 0, sizeof(f));
+		if (field_resolve(st, paths[i], &f)) {
+			*ret = f;
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * 0 if DWARF was found and every type we need is in it (fields may still be
  * missing: optional ones, or required ones reported by the query that needs
@@ -630,7 +615,7 @@ static int layout_from_dwarf(struct goproc *gp, Elf *elf)
 
 		memset(f, 0, sizeof(*f));
 		if (!have[field_defs[i].type] ||
-		    !field_resolve(&types[field_defs[i].type], field_defs[i].path, f))
+		    !field_resolve_def(&types[field_defs[i].type], &field_defs[i], f))
 			continue;
 		/*
 		 * We read scalars of at most 8 bytes, and the few structs marked
@@ -644,10 +629,16 @@ static int layout_from_dwarf(struct goproc *gp, Elf *elf)
 	return 0;
 }
 
+/* Only the releases tables were generated for: a newer one may have moved anything. */
 static const struct gp_field *builtin_table(int major, int minor, int machine)
 {
-	if (major == 1 && minor == 19 && machine == EM_X86_64)
-		return go119_amd64;
+	size_t i;
+
+	if (major != 1 || machine != EM_X86_64)
+		return NULL;
+	for (i = 0; i < sizeof(go_layouts_amd64) / sizeof(go_layouts_amd64[0]); i++)
+		if (go_layouts_amd64[i].minor == minor)
+			return go_layouts_amd64[i].f;
 	return NULL;
 }
 
@@ -678,10 +669,11 @@ static int symtab_load(struct goproc *gp, Elf *elf)
 			if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT)
 				continue;
 			name = elf_strptr(elf, sh.sh_link, s.st_name);
-			if (!name || strncmp(name, "runtime.", 8))
+			if (!name)
 				continue;
 			for (k = 0; k < S_NR; k++) {
-				if (!gp->sym[k].ok && !strcmp(name, sym_names[k])) {
+				if (!gp->sym[k].ok && (!strcmp(name, sym_names[k]) ||
+				    (sym_alt_names[k] && !strcmp(name, sym_alt_names[k])))) {
 					gp->sym[k].ok = true;
 					gp->sym[k].addr = s.st_value;
 					gp->sym[k].size = s.st_size;
@@ -691,6 +683,37 @@ static int symtab_load(struct goproc *gp, Elf *elf)
 		break;
 	}
 	return have_symtab ? 0 : -ENOENT;
+}
+
+/*
+ * No .symtab (-ldflags=-s): the globals the code-based rules of govars.c
+ * find. 0 if the goroutine walk's are there (the rest is checked per query,
+ * whose reason then names what is missing), else -ENOENT with the reason.
+ */
+static int syms_from_code(struct goproc *gp, const char *exe)
+{
+	static const struct { enum govar v; enum gp_sym s; } located[] = {
+		{ GOVAR_ALLGS, S_ALLGS },
+		{ GOVAR_ALLGLEN, S_ALLGLEN },
+		{ GOVAR_MEMPROFILERATE, S_MEMPROFILERATE },
+		{ GOVAR_MBUCKETS, S_MBUCKETS },
+		{ GOVAR_MPROFCYCLE, S_MPROFCYCLE },
+		{ GOVAR_WAITREASONS, S_WAITREASONS },
+	};
+	char why[GOVARS_REASON_LEN];
+	int err = 0;
+
+	gp->no_symtab = true;
+	for (size_t i = 0; i < sizeof(located) / sizeof(located[0]); i++) {
+		struct gp_symbol *sym = &gp->sym[located[i].s];
+		int e = govars__locate(exe, gp->bin, located[i].v, &sym->addr, &sym->size, why,
+				       sizeof(why));
+
+		sym->ok = e == 0;
+		if (e && !err && (located[i].s == S_ALLGS || located[i].s == S_ALLGLEN))
+			err = set_reason(gp, -ENOENT, "no .symtab (stripped with -s?) and %s", why);
+	}
+	return err;
 }
 
 /*
@@ -769,7 +792,8 @@ static int check_ready(struct goproc *gp, unsigned need)
 	else
 		ms = missing_sym(gp, prof_syms, 2);
 	if (ms)
-		return set_reason(gp, -ENOENT, "%s is not in .symtab", ms);
+		return set_reason(gp, -ENOENT, gp->no_symtab ? "no .symtab (stripped with -s?), and "
+				  "%s is not found from code yet" : "%s is not in .symtab", ms);
 	for (i = 0; i < F_NR; i++) {
 		const struct gp_field *f = &gp->f[i];
 
@@ -790,19 +814,16 @@ static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 	const char *ms;
 	int err;
 
-	if (symerr == -ENOENT) {
-		gp->status = set_reason(gp, -ENOENT,
-				"no .symtab (stripped with -s?): %s has no address, and .gopclntab "
-				"names functions only", sym_names[S_ALLGS]);
+	if (symerr) {
+		if (!gp->no_symtab)
+			set_reason(gp, symerr, ".symtab does not read: %s", strerror(-symerr));
+		gp->status = symerr;
 		return;
 	}
 	ms = missing_sym(gp, g_syms, 2);
-	if (!ms)
+	/* located from code: the heap's globals are checked by the queries that need them */
+	if (!ms && !gp->no_symtab)
 		ms = missing_sym(gp, heap_syms, 2);
-	if (symerr) {
-		gp->status = set_reason(gp, symerr, ".symtab does not read: %s", strerror(-symerr));
-		return;
-	}
 	if (ms) {
 		gp->status = set_reason(gp, -ENOENT, "%s is not in .symtab", ms);
 		return;
@@ -881,6 +902,8 @@ struct goproc *goproc__open(pid_t pid)
 	}
 	if (!gp->status) {
 		symerr = symtab_load(gp, elf);
+		if (symerr == -ENOENT)
+			symerr = syms_from_code(gp, exe);
 		open_checks(gp, elf, symerr);
 	}
 	elf_end(elf);
@@ -958,6 +981,34 @@ int goproc__field(const struct goproc *gp, unsigned i, struct goproc_field *ret)
 	return 0;
 }
 
+int goproc__dwarf_layout_of(const char *path, struct goproc_field *ret, unsigned n)
+{
+	struct goproc *gp;
+	Elf *elf = NULL;
+	unsigned i;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	gp = calloc(1, sizeof(*gp));
+	elf_version(EV_CURRENT);
+	if (gp)
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!gp)
+		err = -ENOMEM;
+	else if (!elf || elf_kind(elf) != ELF_K_ELF)
+		err = -EINVAL;
+	else
+		err = layout_from_dwarf(gp, elf);
+	for (i = 0; !err && i < n && i < F_NR; i++)
+		field_export(&gp->f[i], i, &ret[i]);
+	elf_end(elf);	/* NULL-safe */
+	close(fd);
+	free(gp);
+	return err;
+}
+
 int goproc__builtin_field(int go_major, int go_minor, int elf_machine, unsigned i,
 			  struct goproc_field *ret)
 {
@@ -1019,7 +1070,9 @@ static int gcount_read(struct goproc *gp, uint64_t allglen, int64_t *ret)
 	err = sym_read(gp, S_SCHED, &sched, &slen);
 	if (err)
 		return err;
+	/* 1.25+ counts the free g's in two lists: gFree.stack and gFree.noStack */
 	n = (int64_t)allglen - (int32_t)fld_i(gp, F_SCHED_GFREE_N, sched, slen) -
+	    (int32_t)fld_i(gp, F_SCHED_GFREE_NOSTACK, sched, slen) -
 	    (int32_t)fld_u(gp, F_SCHED_NGSYS, sched, slen);
 	err = allp_read(gp, &ps, &np);
 	if (err)
@@ -1924,7 +1977,7 @@ int goproc__set_mem_profile_rate(struct goproc *gp, int64_t rate)
 		return err;
 	if (!s->ok || (s->size != 4 && s->size != 8))
 		return set_reason(gp, -ENOENT, "runtime.MemProfileRate not found (no symbols)");
-	if (rate <= 0)
+	if (rate < 0)
 		return -EINVAL;
 	/* little-endian, as every target we read (amd64) */
 	for (unsigned int i = 0; i < 8; i++)
@@ -1958,12 +2011,16 @@ static bool prof_cycle(struct goproc *gp, uint32_t *ret_cycle, uint32_t *ret_raw
 	return true;
 }
 
-static void mcyc_get(const struct goproc *gp, const uint8_t *p, size_t len, struct mcyc *ret)
+/* 1.27+ keeps no byte counts: every object of a bucket has the bucket's size. */
+static void mcyc_get(const struct goproc *gp, const uint8_t *p, size_t len, uint64_t obj_size,
+		     struct mcyc *ret)
 {
 	ret->allocs = fld_u(gp, F_MRC_ALLOCS, p, len);
 	ret->frees = fld_u(gp, F_MRC_FREES, p, len);
-	ret->alloc_bytes = fld_u(gp, F_MRC_ALLOC_BYTES, p, len);
-	ret->free_bytes = fld_u(gp, F_MRC_FREE_BYTES, p, len);
+	ret->alloc_bytes = gp->f[F_MRC_ALLOC_BYTES].ok ? fld_u(gp, F_MRC_ALLOC_BYTES, p, len) :
+			   ret->allocs * obj_size;
+	ret->free_bytes = gp->f[F_MRC_FREE_BYTES].ok ? fld_u(gp, F_MRC_FREE_BYTES, p, len) :
+			  ret->frees * obj_size;
 }
 
 static void mcyc_add(struct mcyc *a, const struct mcyc *b)
@@ -2139,11 +2196,12 @@ static int prof_walk(struct goproc *gp, const struct prof_layout *lay, uint64_t 
 		for (k = 0; k < nstk; k++)
 			w->pcs[w->npcs++] = get_uint(buf + hl + k * 8, 8);
 		mr = buf + hl + nstk * 8;
-		mcyc_get(gp, mr + gp->f[F_MR_ACTIVE].off, gp->f[F_MR_ACTIVE].size, &r->pub);
+		mcyc_get(gp, mr + gp->f[F_MR_ACTIVE].off, gp->f[F_MR_ACTIVE].size, r->size,
+			 &r->pub);
 		r->all = r->pub;
 		for (k = 0; k < lay->nfuture; k++) {
 			mcyc_get(gp, mr + gp->f[F_MR_FUTURE].off + k * gp->f[F_MR_FUTURE].stride,
-				 gp->f[F_MR_FUTURE].size, &c);
+				 gp->f[F_MR_FUTURE].size, r->size, &c);
 			mcyc_add(&r->all, &c);
 			/*
 			 * MemProfile first flushes the cycle it reads into active: a

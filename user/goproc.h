@@ -8,10 +8,10 @@
  * How: process_vm_readv() on the target's memory (no probes, no ptrace stop,
  * the target keeps running). Data symbols (runtime.allgs, runtime.memstats,
  * ...) come from the executable's .symtab; struct field offsets from its
- * DWARF, or from a built-in table (go1.19, amd64) when DWARF was stripped
- * with -ldflags=-w. A fully stripped binary (-s -w) has no data symbols
- * (.gopclntab names functions only): it opens, but every query returns
- * -ENOENT and goproc__reason() says so.
+ * DWARF, or from a built-in table (go1.19 to go1.27, amd64: user/go_layouts.h)
+ * when DWARF was stripped with -ldflags=-w. A fully stripped binary (-s -w)
+ * has no data symbols (.gopclntab names functions only): it opens, but every
+ * query returns -ENOENT and goproc__reason() says so.
  *
  * The target is hostile input and keeps running while we read it: every
  * pointer, length and count read from it is validated and capped, a
@@ -107,8 +107,9 @@ int goproc__version(const struct goproc *gp, struct go_version *ret);
  * The runtime fields goproc reads, for diagnosis and for checking a
  * built-in table against a binary's DWARF. type is the DWARF struct name
  * ("runtime.g"), path the member path ("gFree.n"; atomic wrappers are
- * looked through; "" is the struct itself: offset 0, size its sizeof).
- * count/stride describe arrays (count 0 for scalars).
+ * looked through; "" is the struct itself: offset 0, size its sizeof), as the
+ * 1.17-1.22 runtime names it also where a later release's name resolved
+ * ("gFree.size" in 1.25+). count/stride describe arrays (count 0 for scalars).
  */
 struct goproc_field {
 	const char *type;
@@ -124,6 +125,14 @@ struct goproc_field {
 unsigned goproc__nr_fields(void);
 /* Field i of gp's layout; -ERANGE past the end, -ENOTSUP if gp has none. */
 int goproc__field(const struct goproc *gp, unsigned i, struct goproc_field *ret);
+/*
+ * The DWARF layout of the Go executable at path, without a process: fields
+ * 0 .. min(n, goproc__nr_fields()) into ret (what goproc__field() reports for
+ * a process running it). 0, or -ENOENT (no DWARF), -ENOTSUP (DWARF lacks a
+ * runtime type goproc needs), -EINVAL (not ELF), -ENOMEM, open(2)'s -errno.
+ * For scripts/go-layouts.sh, which generates the built-in tables.
+ */
+int goproc__dwarf_layout_of(const char *path, struct goproc_field *ret, unsigned n);
 /*
  * Field i of the built-in table for Go major.minor on ELF machine
  * (EM_X86_64...); -ENOTSUP if there is no table for that combination.
@@ -165,7 +174,8 @@ struct goproc_group {
  * runtime.main (runfinq, the finalizer goroutine, counts as system, as it
  * does in sched.ngsys). So user = live - system is what NumGoroutine()
  * counts, and gcount is NumGoroutine's own formula on the runtime's counters:
- *   allglen - sched.gFree.n - sched.ngsys - sum(allp[i].gFree.n), at least 1.
+ *   allglen - sched.gFree.n - sched.ngsys - sum(allp[i].gFree.n), at least 1
+ * (1.25+: sched.gFree.stack.size + .noStack.size, allp[i].gFree.size).
  * At rest the two agree; they differ while goroutines start or exit during
  * the walk, since neither is read atomically with the other.
  */
@@ -343,8 +353,8 @@ void goproc_heap_profile__free(struct goproc_heap_profile *p);
 int goproc__mem_profile_rate(struct goproc *gp, int64_t *ret);
 /*
  * Set runtime.MemProfileRate, the runtime's public knob for its own
- * allocation sampler (what a program importing net/http/pprof keeps on).
- * The only write memsight ever makes into a target.
+ * allocation sampler (what a program importing net/http/pprof keeps on);
+ * 0 turns it off again. The only write memsight ever makes into a target.
  */
 int goproc__set_mem_profile_rate(struct goproc *gp, int64_t rate);
 

@@ -67,6 +67,8 @@ void ms_profile__free(struct ms_profile *p)
 		free(p->go.groups[i].wait_reason);
 	}
 	free(p->go.runtime_reason);
+	free(p->go.goroutines_reason);
+	free(p->go.heap_reason);
 	free(p->go.heap_profile_reason);
 	free(p);
 }

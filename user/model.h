@@ -90,6 +90,9 @@ struct ms_go_info {
 	uint64_t sample_bytes;		/* mean bytes between samples */
 	int runtime_err;		/* 0, or why goroutines/heap are missing */
 	char *runtime_reason;
+	/* readable runtime, but one part not (a stripped binary's heap globals...) */
+	char *goroutines_reason;	/* why no goroutines, when have_goroutines is false */
+	char *heap_reason;		/* why no Go heap, when have_heap is false */
 	bool have_goroutines;
 	uint64_t goroutines;		/* user goroutines, as runtime.NumGoroutine */
 	uint64_t by_state[4];		/* running, runnable, waiting, syscall */

@@ -63,6 +63,11 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 		fprintf(out, "Go %s: %" PRIu64 " goroutines (running %" PRIu64 ", runnable %" PRIu64
 			", waiting %" PRIu64 ", in syscalls %" PRIu64 ")\n", g->version, g->goroutines,
 			g->by_state[0], g->by_state[1], g->by_state[2], g->by_state[3]);
+	if (!g->runtime_err && !g->have_goroutines)
+		fprintf(out, "Go %s: goroutines unavailable: %s\n", g->version,
+			g->goroutines_reason ?: "unknown reason");
+	if (!g->runtime_err && !g->have_heap)
+		fprintf(out, "Go heap unavailable: %s\n", g->heap_reason ?: "unknown reason");
 	if (g->have_heap)
 		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s, next GC at %s, "
 			"%u GC cycles; goroutine stacks %s\n",
@@ -120,6 +125,10 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 		jw__kv_string(w, "heap_profile_unavailable", g->heap_profile_reason);
 	if (g->runtime_err)
 		jw__kv_string(w, "unavailable", g->runtime_reason);
+	if (!g->runtime_err && !g->have_goroutines)
+		jw__kv_string(w, "goroutines_unavailable", g->goroutines_reason ?: "unknown reason");
+	if (!g->runtime_err && !g->have_heap)
+		jw__kv_string(w, "heap_unavailable", g->heap_reason ?: "unknown reason");
 	if (g->have_goroutines) {
 		jw__kv_uint(w, "goroutines", g->goroutines);
 		jw__name(w, "goroutines_by_state");

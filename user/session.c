@@ -638,6 +638,17 @@ static void target_free(struct ms_session *s, struct ms_target *t)
 	if (!t)
 		return;
 	linkset_dispose(s, t->links);
+	/*
+	 * The runtime's sampler was off before memsight turned it on: off again,
+	 * if the word still holds our rate (not after an exec, nor if the
+	 * program set its own since).
+	 */
+	if (t->go_rate_set && t->goproc) {
+		int64_t now = 0;
+
+		if (goproc__mem_profile_rate(t->goproc, &now) == 0 && now == t->go_rate)
+			goproc__set_mem_profile_rate(t->goproc, 0);
+	}
 	for (size_t i = 0; i < t->nmodules; i++) {
 		lib_unref(s, t->modules[i].lib);
 		free(t->modules[i].path);

@@ -1,11 +1,13 @@
 #!/bin/bash
-# Claim: kill -9 of memsightd leaves, within 1 s, none of its programs or
-# links, and the processes it watched run on unaffected.
+# Claim: a process attached through memsightd is listed by `ps`; kill -9 of
+# memsightd leaves, within 1 s, none of its programs or links, and the
+# processes it watched run on unaffected.
 . "$(dirname "$0")/lib.sh"
 
 start_daemon --metrics off || { fail "daemon did not start"; exit 0; }
 start_target "$O/tests/targets/leaky" "$TMP/t.out"
 "$MS" attach "$TPID" > /dev/null
+check_cmd "ps lists the attached process" wait_watched "$TPID" yes
 remember_progs "$DPID"
 check "daemon holds programs" "$([ "$(our_progs)" -ge 4 ] && echo yes)" yes
 kill9_and_watch "$DPID"

@@ -21,10 +21,10 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
 	       -Wno-unused-parameter -Wmissing-prototypes -D_GNU_SOURCE -MMD -MP \
 	       -Iinclude -Iuser -I$(O) $(FUZZ_SAN)
-FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c
+FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c -lcapstone
 
 FUZZ_DEPS_symbolize := symbolize
-FUZZ_DEPS_goruntime := goruntime
+FUZZ_DEPS_goruntime := goruntime govars
 FUZZ_DEPS_ctl_proto := ctl_proto json
 FUZZ_DEPS_config := config rules
 FUZZ_DEPS_procfs := procfs rules

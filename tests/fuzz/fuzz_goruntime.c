@@ -4,12 +4,14 @@
  * open it, read the toolchain version and module info, then look up the
  * entry point, a few runtime functions by name and an arbitrary pc in
  * .gopclntab. Every string handed back must be NUL-terminated, every
- * lookup must land in [entry, end) of the function it names.
+ * lookup must land in [entry, end) of the function it names; and the
+ * runtime variables are located from its code (govars.c) or refused.
  */
 #include <limits.h>
 
 #include "fuzz_common.h"
 #include "goruntime.h"
+#include "govars.h"
 
 static char path[PATH_MAX];
 
@@ -86,6 +88,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_lookup(b, entry, 0);
 		check_lookup(b, entry + 1, 0);
 		check_lookup(b, entry - 1, 0);
+	}
+	for (int v = 0; v < GOVAR_NR; v++) {
+		char why[GOVARS_REASON_LEN];
+		uint64_t addr, vsize;
+
+		r = govars__locate(path, b, v, &addr, &vsize, why, sizeof(why));
+		FUZZ_CHECK(r == 0 || r == -ENOENT || r == -ENOTSUP || r == -EINVAL ||
+			   r == -ENOMEM);
+		FUZZ_CHECK(strlen(why) < sizeof(why));
+		if (!r)
+			FUZZ_CHECK(addr != 0 && vsize <= 256 * 16);
 	}
 	go_binary__close(b);
 	return 0;

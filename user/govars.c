@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <capstone/capstone.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include "errmsg.h"
+#include "goruntime.h"
+#include "govars.h"
+
+#define FUNC_MAX	(64u << 10)	/* bytes of one anchor function we decode */
+#define REFS_MAX	512		/* RIP-relative operands kept per function */
+
+/* One instruction with a RIP-relative memory operand, or a comparison with an immediate. */
+struct rip_ref {
+	uint64_t insn;		/* the instruction's address */
+	uint64_t target;	/* what the operand addresses; 0: no RIP-relative operand */
+	unsigned int id;	/* x86_insn */
+	unsigned int next_id;	/* the instruction right after it */
+	uint8_t size;		/* operand size in bytes */
+	bool write;		/* the instruction writes the operand */
+	bool has_imm;
+	int64_t imm;		/* the instruction's immediate, if any */
+};
+
+static const char *const names[GOVAR_NR] = {
+	[GOVAR_ALLGS] = "runtime.allgs",
+	[GOVAR_ALLGLEN] = "runtime.allglen",
+	[GOVAR_MEMPROFILERATE] = "runtime.MemProfileRate",
+	[GOVAR_MBUCKETS] = "runtime.mbuckets",
+	[GOVAR_MPROFCYCLE] = "runtime.mProfCycle",
+	[GOVAR_WAITREASONS] = "runtime.waitReasonStrings",
+};
+
+const char *govar__name(enum govar v)
+{
+	return v < GOVAR_NR ? names[v] : "?";
+}
+
+/* The bytes of [addr, addr + len) from the executable section that holds them. */
+static int read_code(const char *path, uint64_t addr, size_t len, uint8_t *buf)
+{
+	Elf_Scn *scn = NULL;
+	int fd, err = -ENOENT;
+	GElf_Ehdr eh;
+	Elf *elf;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || !gelf_getehdr(elf, &eh)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (eh.e_machine != EM_X86_64) {
+		err = -ENOTSUP;
+		goto out;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || addr < sh.sh_addr ||
+		    addr - sh.sh_addr > sh.sh_size || len > sh.sh_size - (addr - sh.sh_addr))
+			continue;
+		err = pread(fd, buf, len, (off_t)(sh.sh_offset + (addr - sh.sh_addr))) == (ssize_t)len ?
+		      0 : -EINVAL;
+		break;
+	}
+out:
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+/* Every RIP-relative memory operand in code (at addr), in instruction order. */
+static int rip_refs(const uint8_t *code, size_t len, uint64_t addr, struct rip_ref *refs,
+		    size_t max, size_t *ret_n)
+{
+	const uint8_t *p = code;
+	uint64_t at = addr;
+	size_t n = 0, left = len;
+	cs_insn *insn;
+	csh cs;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return -ENOMEM;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	if (!insn) {
+		cs_close(&cs);
+		return -ENOMEM;
+	}
+	/* Go pads functions with int3: decoding stops at the first byte it cannot read */
+	while (left && cs_disasm_iter(cs, &p, &left, &at, insn)) {
+		const cs_x86 *x = &insn->detail->x86;
+		struct rip_ref r = { .insn = insn->address, .id = insn->id };
+		bool mem = false;
+
+		if (n && !refs[n - 1].next_id)
+			refs[n - 1].next_id = insn->id;
+
+		for (int i = 0; i < x->op_count; i++) {
+			const cs_x86_op *op = &x->operands[i];
+
+			if (op->type == X86_OP_IMM) {
+				r.has_imm = true;
+				r.imm = op->imm;
+			} else if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP &&
+				   op->mem.index == X86_REG_INVALID) {
+				r.target = insn->address + insn->size + (uint64_t)op->mem.disp;
+				r.size = op->size;
+				r.write = op->access & CS_AC_WRITE;
+				mem = true;
+			}
+		}
+		if ((mem || (insn->id == X86_INS_CMP && r.has_imm)) && n < max)
+			refs[n++] = r;
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	*ret_n = n;
+	return 0;
+}
+
+static bool referenced(const struct rip_ref *refs, size_t n, uint64_t target)
+{
+	for (size_t i = 0; i < n; i++)
+		if (refs[i].target == target)
+			return true;
+	return false;
+}
+
+/* allgadd appends to allgs: the slice header is the lowest T read with T+8 (its len) */
+static int rule_slice_header(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	uint64_t best = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (refs[i].target && referenced(refs, n, refs[i].target + 8) &&
+		    (!best || refs[i].target < best))
+			best = refs[i].target;
+	if (!best)
+		return -ENOTSUP;
+	*ret = best;
+	*size = 24;
+	return 0;
+}
+
+/*
+ * allgadd ends with atomic.Storeuintptr(&allglen, ...): the address goes to
+ * a register (LEA) and an XCHG stores through it; the last such pair
+ */
+static int rule_last_xchg(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	for (size_t i = n; i-- > 0; )
+		if (refs[i].id == X86_INS_LEA && refs[i].next_id == X86_INS_XCHG) {
+			*ret = refs[i].target;
+			*size = 8;
+			return 0;
+		}
+	return -ENOTSUP;
+}
+
+/*
+ * profilealloc (nextSample inlined, 1.19-1.27) loads two words: mcache0
+ * (getMCache without a P), then MemProfileRate
+ */
+static int rule_last_load(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	uint64_t first = 0;
+
+	for (size_t i = n; i-- > 0; ) {
+		if (!refs[i].target || refs[i].id != X86_INS_MOV || refs[i].size != 8 || refs[i].write)
+			continue;
+		if (!first)
+			first = refs[i].target;
+		else if (refs[i].target != first) {
+			*ret = first;
+			*size = 8;
+			return 0;
+		}
+	}
+	return -ENOTSUP;
+}
+
+/* The one data word of `bytes` bytes the function loads (any other: not the rule). */
+static int only_load(const struct rip_ref *refs, size_t n, unsigned int bytes, uint64_t *ret)
+{
+	uint64_t found = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!refs[i].target || refs[i].id != X86_INS_MOV || refs[i].write ||
+		    refs[i].size != bytes)
+			continue;
+		if (found && found != refs[i].target)
+			return -ENOTSUP;
+		found = refs[i].target;
+	}
+	if (!found)
+		return -ENOTSUP;
+	*ret = found;
+	return 0;
+}
+
+/* mProf_FlushLocked walks `for b := mbuckets; ...`: its only data load (1.19-1.27) */
+static int rule_only_load8(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	*size = 8;
+	return only_load(refs, n, 8, ret);
+}
+
+/* mProf_Flush reads mProfCycle, its only 4-byte load (the locks are LEAs) */
+static int rule_only_load4(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	*size = 4;
+	return only_load(refs, n, 4, ret);
+}
+
+/*
+ * waitReason.String: `if w >= len(waitReasonStrings)` against a constant,
+ * then the array's address (a LEA: the one before it is the "unknown wait
+ * reason" string). 16 bytes a string header.
+ */
+static int rule_bounded_array(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	int64_t bound = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (refs[i].id == X86_INS_CMP && !refs[i].target && bound < 0)
+			bound = refs[i].imm;
+	}
+	for (size_t i = n; i-- > 0; ) {
+		if (refs[i].target && refs[i].id == X86_INS_LEA) {
+			if (bound <= 0 || bound > 256)
+				return -ENOTSUP;
+			*ret = refs[i].target;
+			*size = (uint64_t)bound * 16;
+			return 0;
+		}
+	}
+	return -ENOTSUP;
+}
+
+static const struct rule {
+	const char *anchor;	/* a runtime function that references the variable */
+	int (*pick)(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size);
+	const char *what;	/* the rule, for messages */
+} rules[GOVAR_NR] = {
+	[GOVAR_ALLGS] = { "runtime.allgadd", rule_slice_header, "the slice it appends to" },
+	[GOVAR_ALLGLEN] = { "runtime.allgadd", rule_last_xchg, "its last atomic store" },
+	[GOVAR_MEMPROFILERATE] = { "runtime.profilealloc", rule_last_load,
+				   "the last of the two words it loads" },
+	[GOVAR_MBUCKETS] = { "runtime.mProf_FlushLocked", rule_only_load8,
+			     "the one word it loads" },
+	[GOVAR_MPROFCYCLE] = { "runtime.mProf_Flush", rule_only_load4,
+			       "the one 32-bit word it loads" },
+	[GOVAR_WAITREASONS] = { "runtime.waitReason.String", rule_bounded_array,
+				"the array it indexes and its bound" },
+};
+
+int govars__locate(const char *path, struct go_binary *b, enum govar v, uint64_t *ret_addr,
+		   uint64_t *ret_size, char *why, size_t whylen)
+{
+	struct rip_ref *refs = NULL;
+	struct go_func_info fi;
+	const struct rule *r;
+	uint8_t *code = NULL;
+	uint64_t entry;
+	size_t n = 0, len;
+	int err;
+
+	*ret_addr = 0;
+	*ret_size = 0;
+	if (v >= GOVAR_NR)
+		return -EINVAL;
+	r = &rules[v];
+	err = go_binary__find_func(b, r->anchor, &entry);
+	if (err)
+		return ms_fail(why, whylen, -ENOENT, "%s: no %s in .gopclntab", names[v], r->anchor);
+	err = go_binary__lookup(b, entry, &fi);
+	if (err || fi.end <= entry)
+		return ms_fail(why, whylen, -EINVAL, "%s: %s has no extent", names[v], r->anchor);
+	len = fi.end - entry;
+	if (len > FUNC_MAX)
+		len = FUNC_MAX;
+	code = malloc(len);
+	refs = calloc(REFS_MAX, sizeof(*refs));
+	if (!code || !refs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = read_code(path, entry, len, code);
+	if (!err)
+		err = rip_refs(code, len, entry, refs, REFS_MAX, &n);
+	if (err) {
+		ms_fail(why, whylen, err, "%s: cannot read the code of %s: %s", names[v], r->anchor,
+			strerror(-err));
+		goto out;
+	}
+	err = r->pick(refs, n, ret_addr, ret_size);
+	if (err)
+		ms_fail(why, whylen, err, "%s: %s's code does not show %s", names[v], r->anchor,
+			r->what);
+out:
+	free(code);
+	free(refs);
+	return err;
+}
