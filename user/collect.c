@@ -387,6 +387,8 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 		g->stack_inuse = h.stack_inuse;
 		g->sys = h.sys;
 		g->next_gc = h.next_gc;
+		g->have_sys = h.valid & GOPROC_HEAP_SYS;
+		g->have_next_gc = h.valid & GOPROC_HEAP_NEXT_GC;
 		g->num_gc = h.num_gc;
 	}
 }

@@ -698,6 +698,7 @@ static void publish_metrics(struct daemon *d)
 		p->go_heap_idle = w->go_heap.heap_idle;
 		p->go_heap_released = w->go_heap.heap_released;
 		p->go_next_gc = w->go_heap.next_gc;
+		p->have_go_next_gc = w->go_heap.valid & GOPROC_HEAP_NEXT_GC;
 		p->go_num_gc = w->go_heap.num_gc;
 		top_stacks(d, t, p);
 	}

@@ -699,6 +699,9 @@ static int syms_from_code(struct goproc *gp, const char *exe)
 		{ GOVAR_MBUCKETS, S_MBUCKETS },
 		{ GOVAR_MPROFCYCLE, S_MPROFCYCLE },
 		{ GOVAR_WAITREASONS, S_WAITREASONS },
+		{ GOVAR_MEMSTATS, S_MEMSTATS },
+		{ GOVAR_CLASS_TO_SIZE, S_CLASS_TO_SIZE },
+		{ GOVAR_ALLP, S_ALLP },
 	};
 	char why[GOVARS_REASON_LEN];
 	int err = 0;
@@ -808,6 +811,30 @@ static int check_ready(struct goproc *gp, unsigned need)
 	return 0;
 }
 
+/*
+ * Globals located from code have no .symtab size: memstats is read up to the
+ * end of the last field the layout names, the size class table has one
+ * uint16 per size class.
+ */
+static void sizes_from_layout(struct goproc *gp)
+{
+	struct gp_symbol *ms = &gp->sym[S_MEMSTATS], *cs = &gp->sym[S_CLASS_TO_SIZE];
+
+	if (!gp->no_symtab)
+		return;
+	if (ms->ok && !ms->size) {
+		for (unsigned i = 0; i < F_NR; i++) {
+			const struct gp_field *f = &gp->f[i];
+			uint64_t end = f->off + (f->count ? (uint64_t)f->count * f->stride : f->size);
+
+			if (f->ok && field_defs[i].type == T_MSTATS && end > ms->size)
+				ms->size = end;
+		}
+	}
+	if (cs->ok && !cs->size)
+		cs->size = (uint64_t)gp->f[F_HSD_SMALLALLOCCOUNT].count * 2;
+}
+
 static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 {
 	const struct gp_field *tab;
@@ -831,6 +858,7 @@ static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 	err = layout_from_dwarf(gp, elf);
 	if (!err) {
 		gp->layout = GOPROC_LAYOUT_DWARF;
+		sizes_from_layout(gp);
 		return;
 	}
 	/* DWARF without the runtime's types (partly stripped): the table may still do */
@@ -839,6 +867,7 @@ static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 		memcpy(gp->f, tab, sizeof(gp->f));
 		gp->layout = GOPROC_LAYOUT_BUILTIN;
 		gp->reason[0] = '\0';
+		sizes_from_layout(gp);
 		return;
 	}
 	if (err == -ENOENT)

@@ -37,6 +37,9 @@ static const char *const names[GOVAR_NR] = {
 	[GOVAR_MBUCKETS] = "runtime.mbuckets",
 	[GOVAR_MPROFCYCLE] = "runtime.mProfCycle",
 	[GOVAR_WAITREASONS] = "runtime.waitReasonStrings",
+	[GOVAR_MEMSTATS] = "runtime.memstats",
+	[GOVAR_CLASS_TO_SIZE] = "runtime.class_to_size",
+	[GOVAR_ALLP] = "runtime.allp",
 };
 
 const char *govar__name(enum govar v)
@@ -44,8 +47,26 @@ const char *govar__name(enum govar v)
 	return v < GOVAR_NR ? names[v] : "?";
 }
 
-/* The bytes of [addr, addr + len) from the executable section that holds them. */
-static int read_code(const char *path, uint64_t addr, size_t len, uint8_t *buf)
+/* The executable's writable data sections: where runtime variables live. */
+struct data_ranges {
+	uint64_t start[16], end[16];
+	unsigned int n;
+};
+
+static bool in_data(const struct data_ranges *d, uint64_t addr)
+{
+	for (unsigned int i = 0; i < d->n; i++)
+		if (addr >= d->start[i] && addr < d->end[i])
+			return true;
+	return false;
+}
+
+/*
+ * The bytes of [addr, addr + len) from the executable section that holds
+ * them, and the writable data sections.
+ */
+static int read_code(const char *path, uint64_t addr, size_t len, uint8_t *buf,
+		     struct data_ranges *data)
 {
 	Elf_Scn *scn = NULL;
 	int fd, err = -ENOENT;
@@ -65,16 +86,23 @@ static int read_code(const char *path, uint64_t addr, size_t len, uint8_t *buf)
 		err = -ENOTSUP;
 		goto out;
 	}
+	data->n = 0;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if ((sh.sh_flags & (SHF_ALLOC | SHF_WRITE)) == (SHF_ALLOC | SHF_WRITE) &&
+		    data->n < 16) {
+			data->start[data->n] = sh.sh_addr;
+			data->end[data->n++] = sh.sh_addr + sh.sh_size;
+		}
+		if (err != -ENOENT || sh.sh_type != SHT_PROGBITS ||
 		    !(sh.sh_flags & SHF_EXECINSTR) || addr < sh.sh_addr ||
 		    addr - sh.sh_addr > sh.sh_size || len > sh.sh_size - (addr - sh.sh_addr))
 			continue;
 		err = pread(fd, buf, len, (off_t)(sh.sh_offset + (addr - sh.sh_addr))) == (ssize_t)len ?
 		      0 : -EINVAL;
-		break;
 	}
 out:
 	elf_end(elf);
@@ -251,6 +279,41 @@ static int rule_bounded_array(const struct rip_ref *refs, size_t n, uint64_t *re
 	return -ENOTSUP;
 }
 
+/* The k-th distinct address the function takes with a LEA (0-based), size unknown. */
+static int lea_nth(const struct rip_ref *refs, size_t n, unsigned int k, uint64_t *ret)
+{
+	uint64_t seen[8];
+	unsigned int nseen = 0;
+
+	for (size_t i = 0; i < n && nseen < 8; i++) {
+		bool dup = false;
+
+		if (!refs[i].target || refs[i].id != X86_INS_LEA)
+			continue;
+		for (unsigned int j = 0; j < nseen; j++)
+			dup |= seen[j] == refs[i].target;
+		if (dup)
+			continue;
+		if (nseen == k) {
+			*ret = refs[i].target;
+			return 0;
+		}
+		seen[nseen++] = refs[i].target;
+	}
+	return -ENOTSUP;
+}
+
+/* readmemstats_m starts `stats := &memstats`, then indexes the size class table (1.19-1.27) */
+static int rule_first_lea(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	return lea_nth(refs, n, 0, ret);
+}
+
+static int rule_second_lea(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size)
+{
+	return lea_nth(refs, n, 1, ret);
+}
+
 static const struct rule {
 	const char *anchor;	/* a runtime function that references the variable */
 	int (*pick)(const struct rip_ref *refs, size_t n, uint64_t *ret, uint64_t *size);
@@ -266,12 +329,18 @@ static const struct rule {
 			       "the one 32-bit word it loads" },
 	[GOVAR_WAITREASONS] = { "runtime.waitReason.String", rule_bounded_array,
 				"the array it indexes and its bound" },
+	[GOVAR_MEMSTATS] = { "runtime.readmemstats_m", rule_first_lea,
+			     "the first address it takes" },
+	[GOVAR_CLASS_TO_SIZE] = { "runtime.readmemstats_m", rule_second_lea,
+				  "the second address it takes" },
+	[GOVAR_ALLP] = { "runtime.flushmcache", rule_slice_header, "the slice it walks" },
 };
 
 int govars__locate(const char *path, struct go_binary *b, enum govar v, uint64_t *ret_addr,
 		   uint64_t *ret_size, char *why, size_t whylen)
 {
 	struct rip_ref *refs = NULL;
+	struct data_ranges data = { .n = 0 };
 	struct go_func_info fi;
 	const struct rule *r;
 	uint8_t *code = NULL;
@@ -299,9 +368,18 @@ int govars__locate(const char *path, struct go_binary *b, enum govar v, uint64_t
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_code(path, entry, len, code);
+	err = read_code(path, entry, len, code, &data);
 	if (!err)
 		err = rip_refs(code, len, entry, refs, REFS_MAX, &n);
+	/* only operands in writable data are variables (not strings, tables of code) */
+	if (!err) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!refs[i].target || in_data(&data, refs[i].target))
+				refs[k++] = refs[i];
+		n = k;
+	}
 	if (err) {
 		ms_fail(why, whylen, err, "%s: cannot read the code of %s: %s", names[v], r->anchor,
 			strerror(-err));

@@ -25,6 +25,9 @@ enum govar {
 	GOVAR_MBUCKETS,		/* runtime.mbuckets: *bucket, the heap profile's buckets */
 	GOVAR_MPROFCYCLE,	/* runtime.mProfCycle: uint32 (1.19+) */
 	GOVAR_WAITREASONS,	/* runtime.waitReasonStrings: [N]string */
+	GOVAR_MEMSTATS,		/* runtime.memstats (size: from the layout) */
+	GOVAR_CLASS_TO_SIZE,	/* the size class table (1.25+: internal/runtime/gc.SizeClassToSize) */
+	GOVAR_ALLP,		/* runtime.allp: []*p */
 	GOVAR_NR
 };
 

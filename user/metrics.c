@@ -196,7 +196,9 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		for (size_t k = 0; k < sizeof(gh) / sizeof(gh[0]); k++) {
 			head(f, gh[k].name, "gauge", gh[k].help);
 			for (size_t i = 0; i < m->nprocs; i++) {
-				if (!m->procs[i].have_go_heap)
+				if (!m->procs[i].have_go_heap ||
+				    (gh[k].off == offsetof(struct metrics_proc, go_next_gc) &&
+				     !m->procs[i].have_go_next_gc))
 					continue;
 				fputs(gh[k].name, f);
 				proc_labels(f, &m->procs[i]);

@@ -37,6 +37,7 @@ struct metrics_proc {
 	bool have_goroutines, have_go_heap;
 	uint64_t goroutines;
 	uint64_t go_heap_inuse, go_heap_idle, go_heap_released, go_next_gc;
+	bool have_go_next_gc;	/* the heap goal was read (not in a stripped binary yet) */
 	uint32_t go_num_gc;
 	uint32_t nstacks;
 	struct metrics_stack stacks[METRICS_TOP_MAX];

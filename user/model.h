@@ -104,6 +104,7 @@ struct ms_go_info {
 	bool have_heap;
 	uint64_t heap_alloc, heap_inuse, heap_idle, heap_released, heap_sys;
 	uint64_t stack_inuse, sys, next_gc;
+	bool have_sys, have_next_gc;	/* their globals read (gcController: not in a stripped binary) */
 	uint32_t num_gc;
 };
 

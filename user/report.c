@@ -49,6 +49,9 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 	fputc('\n', out);
 }
 
+#define NEXT_GC_UNAVAILABLE "the heap goal could not be read: in a stripped binary, " \
+	"runtime.gcController is not located yet"
+
 static void go_text(const struct ms_go_info *g, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], e[32], f[32];
@@ -75,7 +78,8 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			report__human_bytes(g->heap_idle, b, sizeof(b)),
 			report__human_bytes(g->heap_released, c, sizeof(c)),
 			report__human_bytes(g->heap_alloc, d, sizeof(d)),
-			report__human_bytes(g->next_gc, e, sizeof(e)), g->num_gc,
+			g->have_next_gc ? report__human_bytes(g->next_gc, e, sizeof(e)) :
+			"? (" NEXT_GC_UNAVAILABLE ")", g->num_gc,
 			report__human_bytes(g->stack_inuse, f, sizeof(f)));
 	if (g->ngroups) {
 		fprintf(out, "goroutines by creation site:\n");
@@ -166,8 +170,12 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 		jw__kv_uint(w, "released_bytes", g->heap_released);
 		jw__kv_uint(w, "sys_bytes", g->heap_sys);
 		jw__kv_uint(w, "stack_inuse_bytes", g->stack_inuse);
-		jw__kv_uint(w, "total_sys_bytes", g->sys);
-		jw__kv_uint(w, "next_gc_bytes", g->next_gc);
+		if (g->have_sys)
+			jw__kv_uint(w, "total_sys_bytes", g->sys);
+		if (g->have_next_gc)
+			jw__kv_uint(w, "next_gc_bytes", g->next_gc);
+		else
+			jw__kv_string(w, "next_gc_unavailable", NEXT_GC_UNAVAILABLE);
 		jw__kv_uint(w, "num_gc", g->num_gc);
 		jw__end_object(w);
 	}

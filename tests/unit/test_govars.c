@@ -147,6 +147,11 @@ static void test_stripped_finds_what_symtab_says_in_every_release(void **state)
 		for (int v = 0; v < GOVAR_NR; v++) {
 			uint64_t size = 0, truth_size = 0, plain_size = 0, want;
 			uint64_t truth = symtab_sym(plain, govar__name(v), &truth_size);
+
+			/* 1.25 moved the size class table into internal/runtime/gc */
+			if (!truth && v == GOVAR_CLASS_TO_SIZE)
+				truth = symtab_sym(plain, "internal/runtime/gc.SizeClassToSize",
+						   &truth_size);
 			uint64_t found = located(stripped, v, &size);
 			char sec[64] = "";
 
@@ -162,9 +167,14 @@ static void test_stripped_finds_what_symtab_says_in_every_release(void **state)
 			       (unsigned long)want, (unsigned long)found, (unsigned long)size);
 			assert_true(truth != 0);
 			assert_int_equal(located(plain, v, &plain_size), truth);
-			assert_int_equal(plain_size, truth_size);
 			assert_int_equal(found, want);
-			assert_int_equal(size, truth_size);
+			/* memstats' and the size classes' sizes come from the layout (goproc) */
+			if (v == GOVAR_MEMSTATS || v == GOVAR_CLASS_TO_SIZE) {
+				assert_int_equal(size, 0);
+			} else {
+				assert_int_equal(plain_size, truth_size);
+				assert_int_equal(size, truth_size);
+			}
 		}
 		free(releases[i]);
 	}
