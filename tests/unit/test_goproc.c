@@ -384,11 +384,35 @@ static void check_profile(struct goproc *gp, const struct target *t, unsigned pc
  * exactly N_LEAKERS goroutines, all waiting on "chan receive"; the heap
  * numbers are within 5% of ReadMemStats and NumGC is exact.
  */
+/* The heap as the target's ReadMemStats says, within 5%; the heap goal too if with_goal. */
+static void check_heap(struct goproc *gp, const struct target *t, const struct report *r,
+		       bool with_goal)
+{
+	struct goproc_heap h;
+	int err;
+
+	err = goproc__heap(gp, &h);
+	if (err)
+		fail_msg("heap of %s: %s (%s)", t->name, strerror(-err), goproc__reason(gp));
+	assert_int_equal(h.valid & (GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC),
+			 GOPROC_HEAP_SYS | (with_goal ? GOPROC_HEAP_NEXT_GC : 0));
+	assert_int_equal(h.num_gc, r->num_gc);
+	assert_within_5pct(h.heap_alloc, r->heap_alloc);
+	assert_within_5pct(h.heap_inuse, r->heap_inuse);
+	assert_within_5pct(h.heap_sys, r->heap_sys);
+	if (with_goal)
+		assert_within_5pct(h.next_gc, r->next_gc);
+	assert_within_5pct(h.sys, r->sys);
+	/* the global really holds HOLD_MB MiB */
+	assert_true(h.heap_alloc >= (uint64_t)HOLD_MB << 20);
+	assert_true(h.heap_released <= h.heap_idle);
+	assert_int_equal(h.heap_objects, h.mallocs - h.frees);
+}
+
 static void check_target(struct goproc *gp, const struct target *t, int n_leakers)
 {
 	struct goproc_goroutines *gs = NULL;
 	const struct goproc_group *site, *start;
-	struct goproc_heap h;
 	struct report r;
 	size_t i;
 	int err;
@@ -435,22 +459,7 @@ static void check_target(struct goproc *gp, const struct target *t, int n_leaker
 	assert_int_equal(start->count, n_leakers);
 	goproc_goroutines__free(gs);
 
-	err = goproc__heap(gp, &h);
-	if (err)
-		fail_msg("heap of %s: %s (%s)", t->name, strerror(-err), goproc__reason(gp));
-	assert_int_equal(h.valid & (GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC),
-			 GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC);
-	assert_int_equal(h.num_gc, r.num_gc);
-	assert_within_5pct(h.heap_alloc, r.heap_alloc);
-	assert_within_5pct(h.heap_inuse, r.heap_inuse);
-	assert_within_5pct(h.heap_sys, r.heap_sys);
-	assert_within_5pct(h.next_gc, r.next_gc);
-	assert_within_5pct(h.sys, r.sys);
-	/* the global really holds HOLD_MB MiB */
-	assert_true(h.heap_alloc >= (uint64_t)HOLD_MB << 20);
-	assert_true(h.heap_released <= h.heap_idle);
-	assert_int_equal(h.heap_objects, h.mallocs - h.frees);
-
+	check_heap(gp, t, &r, true);
 	if (r.prof_true_bytes)
 		check_profile(gp, t, 10);
 }
@@ -537,7 +546,6 @@ static void test_stripped_build_reads_goroutines_and_heap(void **state)
 	struct goproc_goroutines *gs = NULL;
 	const struct goproc_group *site;
 	struct target *t = &g_t;
-	struct goproc_heap h;
 	struct goproc *gp;
 	struct report r;
 
@@ -561,15 +569,7 @@ static void test_stripped_build_reads_goroutines_and_heap(void **state)
 	assert_non_null(site->top_wait_reason_str);
 	assert_string_equal(site->top_wait_reason_str, "chan receive");
 	goproc_goroutines__free(gs);
-	if (goproc__heap(gp, &h))
-		fail_msg("heap of the stripped build: %s", goproc__reason(gp));
-	assert_int_equal(h.valid & (GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC), GOPROC_HEAP_SYS);
-	assert_int_equal(h.num_gc, r.num_gc);
-	assert_within_5pct(h.heap_alloc, r.heap_alloc);
-	assert_within_5pct(h.heap_inuse, r.heap_inuse);
-	assert_within_5pct(h.heap_sys, r.heap_sys);
-	assert_within_5pct(h.sys, r.sys);
-	assert_true(h.heap_alloc >= (uint64_t)HOLD_MB << 20);
+	check_heap(gp, t, &r, false);
 }
 
 /* The fallback table is what this toolchain's DWARF says, field by field. */
