@@ -45,6 +45,18 @@ const char *ms_kfeature__name(enum ms_kfeature f)
 	return f < MS_KF__MAX ? names[f] : "?";
 }
 
+/* memsight cannot load without these */
+static bool required(int f)
+{
+	return f == MS_KF_BTF || f == MS_KF_RINGBUF;
+}
+
+/* probed by loading a program: unknown without privileges */
+static bool privileged(int f)
+{
+	return f == MS_KF_RINGBUF || f == MS_KF_UPROBE_MULTI || f == MS_KF_UPROBE_SESSION;
+}
+
 static const struct btf_type *btf_type_skip_typedefs(const struct btf *btf, __u32 id)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
@@ -226,10 +238,7 @@ const struct ms_kfeatures *ms_kfeatures(void)
 void ms_kfeatures__print(const struct ms_kfeatures *kf, FILE *out)
 {
 	for (int f = 0; f < MS_KF__MAX; f++) {
-		bool privileged = f == MS_KF_RINGBUF || f == MS_KF_UPROBE_MULTI ||
-				  f == MS_KF_UPROBE_SESSION;
-
-		if (privileged && !kf->probed)
+		if (privileged(f) && !kf->probed)
 			fprintf(out, "  %-20s unknown (probing needs root or CAP_BPF)\n", names[f]);
 		else if (kf->has[f])
 			fprintf(out, "  %-20s yes\n", names[f]);
@@ -244,11 +253,18 @@ void ms_kfeatures__summary(const struct ms_kfeatures *kf, char *buf, size_t len)
 
 	buf[0] = 0;
 	for (int f = 0; f < MS_KF__MAX && n < len; f++) {
-		if (kf->has[f] || f == MS_KF_BTF || f == MS_KF_RINGBUF ||
-		    ((f == MS_KF_UPROBE_MULTI || f == MS_KF_UPROBE_SESSION) && !kf->probed))
+		if (kf->has[f] || required(f) || (privileged(f) && !kf->probed))
 			continue;
 		n += snprintf(buf + n, len - n, "%sno %s", n ? ", " : "", names[f]);
 	}
+}
+
+const char *ms_kfeatures__unusable(const struct ms_kfeatures *kf)
+{
+	for (int f = 0; f < MS_KF__MAX; f++)
+		if (required(f) && !kf->has[f] && (!privileged(f) || kf->probed))
+			return without[f];
+	return NULL;
 }
 
 enum ms_thp ms_thp_mode(const char *sys_root)

@@ -51,6 +51,9 @@ void ms_kfeatures__print(const struct ms_kfeatures *kf, FILE *out);
 /* The absent features that change what the user sees, joined: "" when none. */
 void ms_kfeatures__summary(const struct ms_kfeatures *kf, char *buf, size_t len);
 
+/* Why memsight cannot load on this kernel (a required feature is absent), or NULL. */
+const char *ms_kfeatures__unusable(const struct ms_kfeatures *kf);
+
 /* Transparent huge pages, as /sys/kernel/mm/transparent_hugepage/enabled says. */
 enum ms_thp { MS_THP_UNKNOWN, MS_THP_NEVER, MS_THP_MADVISE, MS_THP_ALWAYS };
 

@@ -49,6 +49,7 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 	fputc('\n', out);
 }
 
+/* with the heap read, only a stripped binary's gcController (no address yet) hides the goal */
 #define NEXT_GC_UNAVAILABLE "the heap goal could not be read: in a stripped binary, " \
 	"runtime.gcController is not located yet"
 
@@ -365,10 +366,8 @@ void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 			jw__kv_uint(w, "changes_seen", p->rss_updates);
 			jw__kv_bool(w, "changes_batched_per_thread", p->rss_batched);
 		}
-		{
-			jw__kv_string(w, "transparent_hugepages", ms_thp__name(p->thp));
-			jw__kv_bool(w, "fault_bytes_lower_bound", fault_bytes_lower_bound(p));
-		}
+		jw__kv_string(w, "transparent_hugepages", ms_thp__name(p->thp));
+		jw__kv_bool(w, "fault_bytes_lower_bound", fault_bytes_lower_bound(p));
 		jw__end_object(w);
 		jw__kv_uint(w, "threads", p->status.threads);
 	}

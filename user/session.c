@@ -438,13 +438,13 @@ fail:
 static void disable_missing_tracepoints(struct memsight_bpf *skel)
 {
 	const struct ms_kfeatures *kf = ms_kfeatures();
-	bool victim_task = kf->has[MS_KF_MARK_VICTIM] && kf->has[MS_KF_MARK_VICTIM_TASK];
 
 	bpf_program__set_autoload(skel->progs.ms_rss_stat, kf->has[MS_KF_RSS_STAT]);
 	bpf_program__set_autoload(skel->progs.ms_fault, kf->has[MS_KF_PAGE_FAULT_USER]);
-	bpf_program__set_autoload(skel->progs.ms_oom_victim, victim_task);
+	/* the task flavour is only ever found on a kernel that has the tracepoint */
+	bpf_program__set_autoload(skel->progs.ms_oom_victim, kf->has[MS_KF_MARK_VICTIM_TASK]);
 	bpf_program__set_autoload(skel->progs.ms_oom_victim_pid,
-				  kf->has[MS_KF_MARK_VICTIM] && !victim_task);
+				  kf->has[MS_KF_MARK_VICTIM] && !kf->has[MS_KF_MARK_VICTIM_TASK]);
 }
 
 /* Exponential gaps with the given mean: entry i is -ln((i + 0.5) / N) * mean. */
@@ -466,18 +466,16 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		     char *errbuf, size_t errlen)
 {
 	struct ms_session_opts o = opts ? *opts : (struct ms_session_opts){};
+	const char *unusable;
 	struct ms_session *s;
 	int err;
 
 	/* what memsight cannot do without, said before the verifier says it less clearly */
-	for (int f = MS_KF_BTF; f <= MS_KF_RINGBUF; f++)
-		if (!ms_kfeatures()->has[f] && (f == MS_KF_BTF || ms_kfeatures()->probed)) {
-			seterr(errbuf, errlen, "this kernel has no %s: %s", ms_kfeature__name(f),
-			       f == MS_KF_BTF ? "memsight needs BTF (/sys/kernel/btf/vmlinux, "
-			       "CONFIG_DEBUG_INFO_BTF)" : "memsight needs the BPF ring buffer "
-			       "(Linux 5.8+)");
-			return -EOPNOTSUPP;
-		}
+	unusable = ms_kfeatures__unusable(ms_kfeatures());
+	if (unusable) {
+		seterr(errbuf, errlen, "%s", unusable);
+		return -EOPNOTSUPP;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

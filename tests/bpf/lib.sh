@@ -186,7 +186,7 @@ kfeature() {
 
 # link_kind: the words memsight's attach line uses for its allocator links here
 link_kind() {
-	if [ "$(kfeature uprobe_multi)" != yes ] || [ -n "${MEMSIGHT_LEGACY:-}" ]; then
+	if [ "$(kfeature uprobe_multi)" != yes ]; then
 		echo "per-function links"
 	elif [ "$(kfeature uprobe_session)" = yes ] && [ -z "${MEMSIGHT_NO_SESSION:-}" ]; then
 		echo "uprobe_multi links, allocators as uprobe sessions"

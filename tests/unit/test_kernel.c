@@ -250,6 +250,25 @@ static void test_thp_mode_is_the_bracketed_word(void **state)
 	}
 }
 
+/* BTF and the ring buffer are required: their absence is the reason not to load */
+static void test_unusable_names_the_missing_requirement(void **state)
+{
+	struct ms_kfeatures kf = { .probed = true };
+
+	for (int i = 0; i < MS_KF__MAX; i++)
+		kf.has[i] = true;
+	assert_null(ms_kfeatures__unusable(&kf));
+	kf.has[MS_KF_UPROBE_MULTI] = kf.has[MS_KF_RSS_STAT] = false;
+	assert_null(ms_kfeatures__unusable(&kf));
+	kf.has[MS_KF_RINGBUF] = false;
+	assert_non_null(strstr(ms_kfeatures__unusable(&kf), "ring buffer"));
+	/* unprivileged, the ring buffer could not be probed: not a reason */
+	kf.probed = false;
+	assert_null(ms_kfeatures__unusable(&kf));
+	kf.has[MS_KF_BTF] = false;
+	assert_non_null(strstr(ms_kfeatures__unusable(&kf), "BTF"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_missing_tracepoints_and_helpers_are_absent),
 		cmocka_unit_test(test_summary_and_report_name_what_is_missing),
 		cmocka_unit_test(test_thp_mode_is_the_bracketed_word),
+		cmocka_unit_test(test_unusable_names_the_missing_requirement),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
