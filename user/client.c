@@ -216,11 +216,12 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		return -EINVAL;
 	}
 	n = json_object_array_length(procs);
-	fprintf(out, "%8s %-16s %12s %12s %12s %12s %7s %10s %14s  %s\n", "PID", "COMM", "HEAP INUSE",
-		"GO HEAP", "RSS", "PEAK RSS", "THREADS", "GOROUTINES", "GROWTH/MIN", "WATCHED BECAUSE");
+	fprintf(out, "%8s %-16s %12s %12s %12s %12s %7s %10s %14s %14s  %s\n", "PID", "COMM",
+		"HEAP INUSE", "GO HEAP", "RSS", "PEAK RSS", "THREADS", "GOROUTINES", "GOROUTINES/MIN",
+		"GROWTH/MIN", "WATCHED BECAUSE");
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *p = json_object_array_get_idx(procs, i), *v;
-		char g[32] = "-", gh[32] = "-";
+		struct json_object *p = json_object_array_get_idx(procs, i), *v, *site;
+		char g[32] = "-", gh[32] = "-", gr[32] = "-";
 		double growth = 0;
 
 		if (json_object_object_get_ex(p, "growth_bytes_per_min", &v))
@@ -228,14 +229,28 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		if (json_object_object_get_ex(p, "goroutines", &v) &&
 		    !json_object_is_type(v, json_type_null))
 			snprintf(g, sizeof(g), "%" PRId64, json_object_get_int64(v));
+		else if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
+			snprintf(g, sizeof(g), "?");
+		/* a Go process: its goroutine growth, or "?" until it is known */
+		if (json_object_object_get_ex(p, "goroutines_growth_per_min", &v))
+			snprintf(gr, sizeof(gr), json_object_is_type(v, json_type_null) ? "?" : "%+.1f",
+				 json_object_get_double(v));
 		if (json_object_object_get_ex(p, "go_heap_inuse_bytes", &v))
 			report__human_bytes(json_object_get_int64(v), gh, sizeof(gh));
-		fprintf(out, "%8" PRIu64 " %-16s %12s %12s %12s %12s %7" PRIu64 " %10s %+11.0f B  %s\n",
-			u64(p, "pid"), str(p, "comm"),
+		fprintf(out, "%8" PRIu64 " %-16s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+11.0f B  "
+			"%s\n", u64(p, "pid"), str(p, "comm"),
 			report__human_bytes(u64(p, "heap_inuse_bytes"), a, sizeof(a)), gh,
 			report__human_bytes(u64(p, "rss_bytes"), b, sizeof(b)),
 			report__human_bytes(u64(p, "peak_rss_bytes"), c, sizeof(c)),
-			u64(p, "threads"), g, growth, str(p, "reason"));
+			u64(p, "threads"), g, gr, growth, str(p, "reason"));
+		/* what does not fit a column: on a line of its own under the process */
+		if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
+			fprintf(out, "%8s goroutines unavailable: %s\n", "", json_object_get_string(v));
+		if (json_object_object_get_ex(p, "goroutines_top_growing_site", &site) &&
+		    json_object_is_type(site, json_type_object) &&
+		    json_object_object_get_ex(site, "growth_per_min", &v))
+			fprintf(out, "%8s goroutines grow fastest at %s: %+.1f/min, %" PRIu64 " now\n", "",
+				str(site, "site"), json_object_get_double(v), u64(site, "count"));
 	}
 	if (!n)
 		fprintf(out, "(no process is watched: memsight attach PID | --comm NAME)\n");

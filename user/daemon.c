@@ -41,6 +41,7 @@
 #include "flamegraph.h"
 #include "folded.h"
 #include "goproc.h"
+#include "gosites.h"
 #include "growth.h"
 #include "incidents.h"
 #include "json.h"
@@ -63,6 +64,9 @@
 #define PENDING_TRIES		13	/* retries 2 ms, 4 ms, ... ~8 s in total */
 #define REASON_LEN		(MS_RULE_LINE_MAX + 16)
 #define RSS_HISTORY		240	/* snapshots kept per process for incidents */
+#define GO_SITE_GROUPS		1024	/* creation sites a goroutine walk groups; the rest
+					 * count in gosites' "other" bucket */
+#define GO_SITES_TEXT		10	/* creation sites `top --growth` prints */
 
 enum src_type { SRC_SIGNAL, SRC_LISTEN, SRC_CLIENT, SRC_RING, SRC_TIMER, SRC_PENDING,
 		SRC_USTACK };
@@ -95,6 +99,8 @@ struct watched {
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
 	bool have_goroutines;
 	uint64_t goroutines;
+	char go_reason[GOPROC_REASON_LEN + 64];	/* a Go process: why no goroutines */
+	struct gosites gosites;		/* goroutines by creation site over time */
 	bool have_go_heap;
 	struct goproc_heap go_heap;
 	/* RSS history for the flight recorder: one point per snapshot */
@@ -187,6 +193,7 @@ static int watch(struct daemon *d, pid_t pid, const char *reason, char *err, siz
 	snprintf(w->reason, sizeof(w->reason), "%s", reason);
 	w->attached_ns = now_ns();
 	growth__init(&w->growth);
+	gosites__init(&w->gosites);
 	t->user = w;
 	pr_info("watching PID %d (%s) [%s]\n", pid, t->comm, reason);
 	return 0;
@@ -200,6 +207,7 @@ static void unwatch(struct daemon *d, struct ms_target *t, const char *why)
 	ms_session__detach(d->s, t);
 	if (w) {
 		growth__free(&w->growth);
+		gosites__free(&w->gosites);
 		free(w);
 	}
 }
@@ -487,21 +495,66 @@ static int on_event(void *ctx, void *data, size_t size)
 
 /* ---- snapshots ------------------------------------------------------------- */
 
-/* Goroutines and Go heap for ps and /metrics: reads, no probes. */
-static void go_snapshot(struct ms_target *t, struct watched *w)
+/* Why a Go process has no goroutine figures (the sample not taken yet, or why it failed). */
+static const char *go_unavailable(const struct watched *w)
 {
-	struct goproc_opts o = { .max_groups = 1 };
-	struct goproc_goroutines *gr = NULL;
+	return w->go_reason[0] ? w->go_reason : "not sampled yet (the first snapshot is pending)";
+}
 
+/* One sample of goroutines by creation site into w->gosites. */
+static void go_sites_sample(pid_t pid, struct watched *w, const struct goproc_goroutines *gr,
+			    uint64_t now, uint64_t window)
+{
+	struct gosite_sample *v = calloc(gr->nr_by_creator ?: 1, sizeof(*v));
+	size_t n = 0;
+
+	/* without the groups, every goroutine is in "other": counted, not dropped */
+	for (size_t i = 0; v && i < gr->nr_by_creator; i++) {
+		const struct goproc_group *g = &gr->by_creator[i];
+
+		if (g->count <= g->system)
+			continue;	/* the runtime's own goroutines */
+		v[n++] = (struct gosite_sample){ .pc = g->pc, .func = g->func, .file = g->file,
+						 .line = g->line, .count = g->count - g->system };
+	}
+	if (gosites__add(&w->gosites, now, window, v, n, gr->user))
+		pr_debug("PID %d: a sample of goroutines by site was not recorded\n", pid);
+	free(v);
+}
+
+/*
+ * Goroutines (by creation site) and Go heap for ps, top and /metrics: reads,
+ * no probes. What cannot be read is said in w->go_reason, never left stale.
+ */
+static void go_snapshot(struct ms_target *t, struct watched *w, uint64_t now, uint64_t window)
+{
+	struct goproc_opts o = { .max_groups = GO_SITE_GROUPS };
+	struct goproc_goroutines *gr = NULL;
+	int err;
+
+	w->have_goroutines = false;
+	w->have_go_heap = false;
 	if (!t->goproc)
 		t->goproc = goproc__open(t->pid);
-	if (!t->goproc || goproc__status(t->goproc))
+	if (!t->goproc) {
+		snprintf(w->go_reason, sizeof(w->go_reason), "cannot read the Go runtime: %s",
+			 strerror(errno));
 		return;
-	w->have_goroutines = goproc__goroutines(t->goproc, &o, &gr) == 0;
-	if (w->have_goroutines) {
-		w->goroutines = gr->user;
-		goproc_goroutines__free(gr);
 	}
+	err = goproc__status(t->goproc);
+	if (!err)
+		err = goproc__goroutines(t->goproc, &o, &gr);
+	if (err) {
+		const char *why = goproc__reason(t->goproc);
+
+		snprintf(w->go_reason, sizeof(w->go_reason), "%s", *why ? why : strerror(-err));
+		return;
+	}
+	w->have_goroutines = true;
+	w->goroutines = gr->user;
+	w->go_reason[0] = 0;
+	go_sites_sample(t->pid, w, gr, now, window);
+	goproc_goroutines__free(gr);
 	w->have_go_heap = goproc__heap(t->goproc, &w->go_heap) == 0;
 }
 
@@ -579,7 +632,7 @@ static void snapshot(struct daemon *d, uint64_t now)
 		growth__trim(&w->growth, now, window);
 		w->have_status = procfs__read_status("/proc", ts[i]->pid, &w->status) == 0;
 		if (ts[i]->gobin)
-			go_snapshot(ts[i], w);
+			go_snapshot(ts[i], w, now, window);
 		if (w->have_status) {
 			uint32_t k = (w->hist_head + w->hist_n) % RSS_HISTORY;
 
@@ -659,6 +712,40 @@ static void top_stacks(struct daemon *d, struct ms_target *t, struct metrics_pro
 	ms_profile__free(p);
 }
 
+/* The sites with the most goroutines get series of their own; the rest are "other". */
+static void go_sites_metrics(const struct watched *w, uint64_t window, struct metrics_proc *mp)
+{
+	struct gosite_rank rank[GOSITES_MAX + 1];
+	struct metrics_go_site *other = NULL;
+	size_t n;
+
+	if (!w->have_goroutines) {
+		snprintf(mp->go_unavailable, sizeof(mp->go_unavailable), "%s", go_unavailable(w));
+		return;
+	}
+	mp->have_go_growth = gosites__total_rate(&w->gosites, window, &mp->go_growth_per_min);
+	n = gosites__rank(&w->gosites, window, GOSITES_BY_COUNT, rank);
+	for (size_t i = 0; i < n; i++) {
+		struct metrics_go_site *ms;
+
+		if (rank[i].site && mp->ngo_sites < METRICS_GO_SITES) {
+			ms = &mp->go_sites[mp->ngo_sites++];
+			gosites__label(rank[i].site, ms->site, sizeof(ms->site));
+			ms->count = rank[i].count;
+			ms->have_rate = rank[i].have_rate;
+			ms->per_min = rank[i].per_min;
+			continue;
+		}
+		if (!other) {
+			other = &mp->go_sites[METRICS_GO_SITES];
+			gosites__label(NULL, other->site, sizeof(other->site));
+		}
+		other->count += rank[i].count;
+	}
+	if (other)
+		mp->go_sites[mp->ngo_sites++] = *other;
+}
+
 static void publish_metrics(struct daemon *d)
 {
 	struct ms_loss loss = {};
@@ -700,6 +787,9 @@ static void publish_metrics(struct daemon *d)
 		p->go_next_gc = w->go_heap.next_gc;
 		p->have_go_next_gc = w->go_heap.valid & GOPROC_HEAP_NEXT_GC;
 		p->go_num_gc = w->go_heap.num_gc;
+		p->is_go = t->gobin;
+		if (p->is_go)
+			go_sites_metrics(w, window, p);
 		top_stacks(d, t, p);
 	}
 	m->nprocs = i;
@@ -846,6 +936,77 @@ static void req_detach(struct daemon *d, const struct ctl_request *q, struct rep
 	}
 }
 
+static void go_site_json(const struct gosite_rank *r, const struct gosites *gs,
+			 struct json_writer *w)
+{
+	char label[GOSITES_LABEL_MAX];
+
+	gosites__label(r->site, label, sizeof(label));
+	jw__start_object(w);
+	jw__kv_string(w, "site", label);
+	if (r->site) {
+		jw__kv_string(w, "func", r->site->func);
+		jw__kv_string(w, "file", r->site->file);
+		jw__kv_int(w, "line", r->site->line);
+	} else {
+		jw__kv_bool(w, "other", true);
+		jw__kv_uint(w, "sites", gs->other_sites);
+	}
+	jw__kv_uint(w, "count", r->count);
+	jw__name(w, "growth_per_min");
+	if (r->have_rate)
+		jw__double(w, r->per_min);
+	else
+		jw__null(w);
+	jw__name(w, "growth_span_s");
+	jw__double(w, r->span_s);
+	jw__end_object(w);
+}
+
+/*
+ * Goroutine growth of a Go process as JSON members: the whole process's, and
+ * either the top growing site (ps) or every site ranked by growth (top).
+ */
+static void go_growth_json(const struct watched *ww, uint64_t window, bool all_sites,
+			   struct json_writer *w)
+{
+	const struct gosites *gs = &ww->gosites;
+	struct gosite_rank rank[GOSITES_MAX + 1];
+	size_t n;
+	double rate;
+
+	if (!ww->have_goroutines) {
+		jw__kv_string(w, "goroutines_unavailable", go_unavailable(ww));
+		return;
+	}
+	jw__name(w, "goroutines_growth_per_min");
+	if (gosites__total_rate(gs, window, &rate)) {
+		jw__double(w, rate);
+	} else {
+		jw__null(w);
+		jw__kv_string(w, "goroutines_growth_unavailable",
+			      "fewer than two samples in the growth window yet");
+	}
+	n = gosites__rank(gs, window, GOSITES_BY_GROWTH, rank);
+	if (!all_sites) {
+		jw__name(w, "goroutines_top_growing_site");
+		if (n && rank[0].have_rate && rank[0].per_min > 0)
+			go_site_json(&rank[0], gs, w);
+		else
+			jw__null(w);
+		return;
+	}
+	jw__name(w, "goroutine_sites_window_s");
+	jw__double(w, growth__span_s(&gs->growth, gs->last_ns, window));
+	jw__kv_uint(w, "goroutine_sites_tracked_max", GOSITES_MAX);
+	jw__kv_uint(w, "goroutine_sites_replaced", gs->replaced);
+	jw__name(w, "goroutine_sites");
+	jw__start_array(w);
+	for (size_t i = 0; i < n; i++)
+		go_site_json(&rank[i], gs, w);
+	jw__end_array(w);
+}
+
 static void req_ps(struct daemon *d, struct reply *r)
 {
 	uint64_t now = now_ns(), window = d->cfg.growth_window_s * 1000000000ull;
@@ -884,8 +1045,10 @@ static void req_ps(struct daemon *d, struct reply *r)
 			jw__uint(w, ww->goroutines);
 		else
 			jw__null(w);
-		if (t->gobin)
+		if (t->gobin) {
 			jw__kv_string(w, "go_version", t->go_version);
+			go_growth_json(ww, window, false, w);
+		}
 		if (ww->have_go_heap) {
 			jw__kv_uint(w, "go_heap_inuse_bytes", ww->go_heap.heap_inuse);
 			jw__kv_uint(w, "go_heap_idle_bytes", ww->go_heap.heap_idle);
@@ -924,6 +1087,93 @@ static struct ms_profile *profile_of(struct daemon *d, struct ms_target *t, bool
 	return p;
 }
 
+/* `top --growth` of a Go process, text: its creation sites ranked by growth. */
+static void go_sites_text(const struct watched *ww, uint64_t window, FILE *f)
+{
+	const struct gosites *gs = &ww->gosites;
+	struct gosite_rank rank[GOSITES_MAX + 1];
+	char label[GOSITES_LABEL_MAX];
+	size_t n;
+	double rate;
+
+	if (!ww->have_goroutines) {
+		fprintf(f, "\ngoroutines by creation site: unavailable: %s\n", go_unavailable(ww));
+		return;
+	}
+	if (gosites__total_rate(gs, window, &rate))
+		fprintf(f, "\ngoroutines: %" PRIu64 " now, %+.1f/min over the last %.0f s; creation "
+			"sites ranked by growth:\n", gs->total, rate,
+			growth__span_s(&gs->growth, gs->last_ns, window));
+	else
+		fprintf(f, "\ngoroutines: %" PRIu64 " now, growth not known yet (needs two samples); "
+			"creation sites by count:\n", gs->total);
+	n = gosites__rank(gs, window, GOSITES_BY_GROWTH, rank);
+	fprintf(f, "  %14s %10s  %s\n", "GOROUTINES/MIN", "NOW", "CREATED AT");
+	for (size_t i = 0; i < n && i < GO_SITES_TEXT; i++) {
+		char r[32] = "?";
+
+		if (rank[i].have_rate)
+			snprintf(r, sizeof(r), "%+.1f", rank[i].per_min);
+		gosites__label(rank[i].site, label, sizeof(label));
+		fprintf(f, "  %14s %10" PRIu64 "  %s", r, rank[i].count, label);
+		if (!rank[i].site)
+			fprintf(f, " (%u sites not tracked one by one: over %u per process)",
+				gs->other_sites, GOSITES_MAX);
+		fputc('\n', f);
+	}
+	if (n > GO_SITES_TEXT)
+		fprintf(f, "  ... %zu more sites (--json lists all)\n", n - GO_SITES_TEXT);
+}
+
+/*
+ * `top --growth` of a Go process, JSON: report.c writes the profile as one
+ * object; its goroutine sites are more members of that object, written with
+ * a writer of our own and joined in before its closing brace.
+ */
+static int go_sites_json_join(const struct watched *ww, uint64_t window, char **buf, size_t *len)
+{
+	struct json_writer *w;
+	char *m = NULL, *end, *open, *nb;
+	size_t mlen = 0, head, tail;
+	FILE *f = open_memstream(&m, &mlen);
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	w = jw__new(f);
+	if (!w) {
+		err = -ENOMEM;
+	} else {
+		jw__start_object(w);
+		go_growth_json(ww, window, true, w);
+		jw__end_object(w);
+		err = jw__finish(w);
+		jw__free(w);
+	}
+	if (fclose(f) && !err)
+		err = -EIO;
+	/* theirs: {...}\n; ours: {members...}\n, never empty */
+	end = *len ? memrchr(*buf, '}', *len) : NULL;
+	open = mlen ? memchr(m, '{', mlen) : NULL;
+	if (!err && (!end || !open || end == *buf))
+		err = -EINVAL;
+	if (!err) {
+		head = end - *buf;
+		tail = mlen - (open + 1 - m);
+		nb = realloc(*buf, head + 1 + tail);
+		if (!nb) {
+			err = -ENOMEM;
+		} else {
+			nb[head] = ',';
+			memcpy(nb + head + 1, open + 1, tail);
+			*buf = nb;
+			*len = head + 1 + tail;
+		}
+	}
+	free(m);
+	return err;
+}
+
 /* top and dump: render a profile into a payload. */
 static void req_report(struct daemon *d, const struct ctl_request *q, struct reply *r)
 {
@@ -931,6 +1181,8 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 	enum folded_value fv = (enum folded_value)q->value;
 	enum ctl_format fmt = q->format;
 	struct ms_target *t = ms_session__find(d->s, q->pid);
+	uint64_t window = d->cfg.growth_window_s * 1000000000ull;
+	bool go_sites = t && q->verb == CTL_TOP && q->growth && t->gobin;
 	struct ms_profile *p;
 	char *buf = NULL, title[128];
 	size_t len = 0;
@@ -959,6 +1211,8 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 	switch (fmt) {
 	case CTL_FMT_TEXT:
 		report__text(p, &ro, f);
+		if (go_sites)
+			go_sites_text(W(t), window, f);
 		break;
 	case CTL_FMT_JSON: {
 		struct json_writer *w = jw__new(f);
@@ -984,6 +1238,8 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 	ms_profile__free(p);
 	if (fclose(f) && !err)
 		err = -EIO;
+	if (!err && go_sites && fmt == CTL_FMT_JSON)
+		err = go_sites_json_join(W(t), window, &buf, &len);
 	if (err) {
 		reply_error(r, "cannot render the report: %s", strerror(-err));
 	} else {

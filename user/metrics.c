@@ -113,6 +113,69 @@ static void proc_u64(FILE *f, const struct metrics_snapshot *m, const char *name
 	}
 }
 
+/*
+ * Goroutine growth and goroutines by creation site: bounded (METRICS_GO_SITES
+ * sites and "other" per process), and for a Go process whose goroutines
+ * cannot be read, a series saying why instead of a 0.
+ */
+static void go_goroutine_series(const struct metrics_snapshot *m, FILE *f)
+{
+	char help[256];
+
+	head(f, "memsight_go_goroutines_unavailable", "gauge",
+	     "1 for a Go process whose goroutines cannot be read; reason says why.");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		if (!p->is_go || p->have_goroutines)
+			continue;
+		fputs("memsight_go_goroutines_unavailable", f);
+		proc_labels(f, p);
+		fputs(",reason=", f);
+		put_label(f, p->go_unavailable);
+		fputs("} 1\n", f);
+	}
+	head(f, "memsight_go_goroutines_growth_per_minute", "gauge",
+	     "Slope of the goroutine count over the growth window, goroutines per minute.");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (!m->procs[i].have_go_growth)
+			continue;
+		fputs("memsight_go_goroutines_growth_per_minute", f);
+		proc_labels(f, &m->procs[i]);
+		fprintf(f, "} %.3f\n", m->procs[i].go_growth_per_min);
+	}
+	snprintf(help, sizeof(help), "Goroutines by creation site (the go statement): the %d sites "
+		 "with the most per process, the rest summed in site=\"other\".", METRICS_GO_SITES);
+	head(f, "memsight_go_goroutines_by_site", "gauge", help);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		for (uint32_t k = 0; k < p->ngo_sites; k++) {
+			fputs("memsight_go_goroutines_by_site", f);
+			proc_labels(f, p);
+			fputs(",site=", f);
+			put_label(f, p->go_sites[k].site);
+			fprintf(f, "} %" PRIu64 "\n", p->go_sites[k].count);
+		}
+	}
+	head(f, "memsight_go_goroutines_by_site_growth_per_minute", "gauge",
+	     "Slope of a creation site's goroutine count over the growth window (per minute); "
+	     "not for site=\"other\".");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		for (uint32_t k = 0; k < p->ngo_sites; k++) {
+			if (!p->go_sites[k].have_rate)
+				continue;
+			fputs("memsight_go_goroutines_by_site_growth_per_minute", f);
+			proc_labels(f, p);
+			fputs(",site=", f);
+			put_label(f, p->go_sites[k].site);
+			fprintf(f, "} %.3f\n", p->go_sites[k].per_min);
+		}
+	}
+}
+
 int metrics__render(const struct metrics_snapshot *m, FILE *f)
 {
 	static const struct { const char *type; size_t off; } rss[] = {
@@ -181,6 +244,7 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		proc_labels(f, &m->procs[i]);
 		fprintf(f, "} %" PRIu64 "\n", m->procs[i].goroutines);
 	}
+	go_goroutine_series(m, f);
 	{
 		static const struct { const char *name, *help; size_t off; } gh[] = {
 			{ "memsight_go_heap_inuse_bytes", "Go heap spans in use (HeapInuse).",

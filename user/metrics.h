@@ -20,11 +20,21 @@
 
 #define METRICS_TOP_MAX		100
 #define METRICS_FRAME_MAX	256	/* bytes of a frame label value */
+#define METRICS_GO_SITES	5	/* goroutine creation sites per process with series
+					 * of their own (the most goroutines); the rest: "other" */
+#define METRICS_REASON_MAX	320	/* bytes of a reason label value */
 
 struct metrics_stack {
 	char frame[METRICS_FRAME_MAX];
 	uint64_t inuse_bytes;
 	double growth_per_min;
+};
+
+struct metrics_go_site {
+	char site[METRICS_FRAME_MAX];	/* "func file:line", or "other" */
+	uint64_t count;
+	bool have_rate;			/* never for "other": it merges sites of different spans */
+	double per_min;
 };
 
 struct metrics_proc {
@@ -39,6 +49,13 @@ struct metrics_proc {
 	uint64_t go_heap_inuse, go_heap_idle, go_heap_released, go_next_gc;
 	bool have_go_next_gc;	/* the heap goal was read (not in a stripped binary yet) */
 	uint32_t go_num_gc;
+	bool is_go;
+	char go_unavailable[METRICS_REASON_MAX];	/* is_go && !have_goroutines: why */
+	bool have_go_growth;
+	double go_growth_per_min;	/* all goroutines, over the growth window */
+	uint32_t ngo_sites;
+	struct metrics_go_site go_sites[METRICS_GO_SITES + 1];	/* most goroutines first,
+								 * then "other" if any */
 	uint32_t nstacks;
 	struct metrics_stack stacks[METRICS_TOP_MAX];
 };

@@ -22,3 +22,5 @@ UNIT_DEPS_unwind := procfs symbolize
 UNIT_DEPS_ustacks :=
 UNIT_DEPS_kernel :=
 UNIT_DEPS_govars := goruntime
+UNIT_DEPS_gosites := growth
+UNIT_DEPS_metrics :=

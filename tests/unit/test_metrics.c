@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "metrics.h"
+
+static bool is_name_char(char c, bool first)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+/*
+ * One sample line of the text format 0.0.4: name{label="value",...} number,
+ * with only \\, \" and \n escaped inside values. Returns 0 if it is one.
+ */
+static int check_sample_line(const char *s)
+{
+	char *end;
+
+	if (!is_name_char(*s, true))
+		return -1;
+	while (is_name_char(*s, false))
+		s++;
+	if (*s == '{') {
+		s++;
+		while (*s != '}') {
+			if (!is_name_char(*s, true))
+				return -2;
+			while (is_name_char(*s, false))
+				s++;
+			if (*s++ != '=' || *s++ != '"')
+				return -3;
+			while (*s != '"') {
+				if (!*s || *s == '\n')
+					return -4;
+				if (*s == '\\') {
+					s++;
+					if (*s != '\\' && *s != '"' && *s != 'n')
+						return -5;
+				}
+				s++;
+			}
+			s++;
+			if (*s == ',')
+				s++;
+			else if (*s != '}')
+				return -6;
+		}
+		s++;
+	}
+	if (*s++ != ' ')
+		return -7;
+	strtod(s, &end);
+	if (end == s || *end)
+		return -8;
+	return 0;
+}
+
+static char *render(const struct metrics_snapshot *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(metrics__render(m, f), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* Every line of the exposition is a comment or a well-formed sample. */
+static void assert_exposition_valid(char *text)
+{
+	char *save = NULL, *copy = strdup(text);
+
+	assert_non_null(copy);
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (l[0] == '#')
+			continue;
+		if (check_sample_line(l)) {
+			fprintf(stderr, "bad sample line: %s\n", l);
+			fail();
+		}
+	}
+	free(copy);
+}
+
+static struct metrics_snapshot *two_go_processes(void)
+{
+	struct metrics_snapshot *m = metrics_snapshot__new(2);
+	struct metrics_proc *p;
+
+	assert_non_null(m);
+	m->nprocs = 2;
+	p = &m->procs[0];
+	p->pid = 41;
+	snprintf(p->comm, sizeof(p->comm), "svc");
+	p->is_go = true;
+	p->have_goroutines = true;
+	p->goroutines = 312;
+	p->have_go_growth = true;
+	p->go_growth_per_min = 600;
+	p->ngo_sites = 3;
+	snprintf(p->go_sites[0].site, sizeof(p->go_sites[0].site), "main.leakHandler main.go:35");
+	p->go_sites[0].count = 300;
+	p->go_sites[0].have_rate = true;
+	p->go_sites[0].per_min = 600;
+	/* a function name a hostile binary could carry: quotes, newline, brace, bad UTF-8 */
+	snprintf(p->go_sites[1].site, sizeof(p->go_sites[1].site),
+		 "main.\"evil\"}\n1 fake_metric{a=\"b\\ \xff x.go:1");
+	p->go_sites[1].count = 10;
+	p->go_sites[1].have_rate = true;
+	p->go_sites[1].per_min = -1.5;
+	snprintf(p->go_sites[2].site, sizeof(p->go_sites[2].site), "other");
+	p->go_sites[2].count = 2;
+	p = &m->procs[1];
+	p->pid = 42;
+	snprintf(p->comm, sizeof(p->comm), "stripped");
+	p->is_go = true;
+	snprintf(p->go_unavailable, sizeof(p->go_unavailable),
+		 "no .symtab: \"runtime.allgs\"\nhas no address");
+	return m;
+}
+
+/*
+ * Per-site series are escaped so a hostile function name stays one label
+ * value; "other" holds the rest and has no growth series; a process whose
+ * goroutines cannot be read has a series saying why and no goroutine series.
+ */
+static void test_goroutine_sites_are_escaped_bounded_and_said_unavailable(void **state)
+{
+	struct metrics_snapshot *m = two_go_processes();
+	char *text = render(m);
+
+	assert_exposition_valid(text);
+	assert_non_null(strstr(text, "memsight_go_goroutines{pid=\"41\",comm=\"svc\"} 312\n"));
+	assert_non_null(strstr(text, "memsight_go_goroutines_by_site{pid=\"41\",comm=\"svc\","
+			       "site=\"main.leakHandler main.go:35\"} 300\n"));
+	assert_non_null(strstr(text, "memsight_go_goroutines_by_site{pid=\"41\",comm=\"svc\","
+			       "site=\"main.\\\"evil\\\"}\\n1 fake_metric{a=\\\"b\\\\ \xef\xbf\xbd x.go:1\"} 10\n"));
+	assert_non_null(strstr(text, "memsight_go_goroutines_by_site{pid=\"41\",comm=\"svc\","
+			       "site=\"other\"} 2\n"));
+	assert_non_null(strstr(text, "memsight_go_goroutines_by_site_growth_per_minute{pid=\"41\","
+			       "comm=\"svc\",site=\"main.leakHandler main.go:35\"} 600.000\n"));
+	assert_non_null(strstr(text, "site=\"main.\\\"evil\\\"}\\n1 fake_metric{a=\\\"b\\\\ \xef\xbf\xbd "
+			       "x.go:1\"} -1.500\n"));
+	assert_null(strstr(text, "memsight_go_goroutines_by_site_growth_per_minute{pid=\"41\","
+			   "comm=\"svc\",site=\"other\"}"));
+	assert_null(strstr(text, "\nfake_metric"));
+	assert_non_null(strstr(text, "memsight_go_goroutines_growth_per_minute{pid=\"41\","
+			       "comm=\"svc\"} 600.000\n"));
+	/* the unreadable one: why, and no made-up 0 */
+	assert_non_null(strstr(text, "memsight_go_goroutines_unavailable{pid=\"42\",comm=\"stripped\","
+			       "reason=\"no .symtab: \\\"runtime.allgs\\\"\\nhas no address\"} 1\n"));
+	assert_null(strstr(text, "memsight_go_goroutines{pid=\"42\""));
+	assert_null(strstr(text, "memsight_go_goroutines_growth_per_minute{pid=\"42\""));
+	assert_null(strstr(text, "memsight_go_goroutines_by_site{pid=\"42\""));
+	assert_null(strstr(text, "memsight_go_goroutines_unavailable{pid=\"41\""));
+	/* the cap is said where the series are described */
+	assert_non_null(strstr(text, "# HELP memsight_go_goroutines_by_site Goroutines by creation "
+			       "site (the go statement): the 5 sites"));
+	free(text);
+	free(m);
+}
+
+/* A C process has no Go series at all, not even "unavailable". */
+static void test_a_c_process_has_no_go_series(void **state)
+{
+	struct metrics_snapshot *m = metrics_snapshot__new(1);
+	char *text;
+
+	assert_non_null(m);
+	m->nprocs = 1;
+	m->procs[0].pid = 7;
+	snprintf(m->procs[0].comm, sizeof(m->procs[0].comm), "leaky");
+	text = render(m);
+	assert_exposition_valid(text);
+	for (const char *p = text; (p = strstr(p, "\nmemsight_go_")); p++)
+		fail_msg("unexpected Go series: %.60s", p + 1);
+	free(text);
+	free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_goroutine_sites_are_escaped_bounded_and_said_unavailable),
+		cmocka_unit_test(test_a_c_process_has_no_go_series),
+	};
+
+	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+}
