@@ -49,8 +49,9 @@ static struct gosite *find(struct gosites *gs, uint64_t pc)
 static int site_set(struct gosites *gs, struct gosite *s, const struct gosite_sample *v,
 		    uint64_t since_ns, uint64_t now_ns)
 {
-	char *func = v->func ? strdup(v->func) : NULL;
-	char *file = v->file ? strdup(v->file) : NULL;
+	/* names come from the target's pclntab: bounded, whatever it holds */
+	char *func = v->func ? strndup(v->func, GOSITES_NAME_MAX) : NULL;
+	char *file = v->file ? strndup(v->file, GOSITES_NAME_MAX) : NULL;
 
 	if ((v->func && !func) || (v->file && !file)) {
 		free(func);

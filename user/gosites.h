@@ -33,6 +33,7 @@
 #define GOSITES_MAX		32	/* creation sites tracked per process */
 #define GOSITES_OTHER_ID	(-1)	/* the growth key of the "other" bucket */
 #define GOSITES_LABEL_MAX	256	/* "func file:line", truncated */
+#define GOSITES_NAME_MAX	4096	/* bytes kept of a function or file name */
 
 /* One creation site as a sample reports it (strings are copied). */
 struct gosite_sample {

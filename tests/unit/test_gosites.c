@@ -226,6 +226,17 @@ static void test_labels(void **state)
 	assert_int_equal(r[0].site->pc, 3);
 	gosites__label(r[0].site, label, sizeof(label));
 	assert_int_equal(strlen(label), GOSITES_LABEL_MAX - 1);
+	/* a name longer than any function's is kept only up to GOSITES_NAME_MAX */
+	{
+		static char huge[GOSITES_NAME_MAX * 2];
+
+		memset(huge, 'y', sizeof(huge) - 1);
+		v[0].func = huge;
+		v[0].pc = 4;
+		assert_int_equal(gosites__add(&gs, 3 * SEC, WINDOW, v, 1, 1), 0);
+		assert_int_equal(gosites__rank(&gs, WINDOW, GOSITES_BY_COUNT, r), 1);
+		assert_int_equal(strlen(r[0].site->func), GOSITES_NAME_MAX);
+	}
 	gosites__free(&gs);
 }
 
