@@ -1116,9 +1116,12 @@ static void go_sites_text(const struct watched *ww, uint64_t window, FILE *f)
 			snprintf(r, sizeof(r), "%+.1f", rank[i].per_min);
 		gosites__label(rank[i].site, label, sizeof(label));
 		fprintf(f, "  %14s %10" PRIu64 "  %s", r, rank[i].count, label);
-		if (!rank[i].site)
-			fprintf(f, " (%u sites not tracked one by one: over %u per process)",
+		if (!rank[i].site && gs->other_sites)
+			fprintf(f, " (%u sites: beyond the %u tracked one by one per process)",
 				gs->other_sites, GOSITES_MAX);
+		else if (!rank[i].site)
+			fprintf(f, " (not grouped by site: beyond the %u sites a sample groups)",
+				GO_SITE_GROUPS);
 		fputc('\n', f);
 	}
 	if (n > GO_SITES_TEXT)
