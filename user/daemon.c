@@ -715,8 +715,8 @@ static void top_stacks(struct daemon *d, struct ms_target *t, struct metrics_pro
 /* The sites with the most goroutines get series of their own; the rest are "other". */
 static void go_sites_metrics(const struct watched *w, uint64_t window, struct metrics_proc *mp)
 {
-	struct gosite_rank rank[GOSITES_MAX + 1];
-	struct metrics_go_site *other = NULL;
+	struct gosite_rank top[METRICS_GO_SITES];
+	uint64_t rest;
 	size_t n;
 
 	if (!w->have_goroutines) {
@@ -724,26 +724,21 @@ static void go_sites_metrics(const struct watched *w, uint64_t window, struct me
 		return;
 	}
 	mp->have_go_growth = gosites__total_rate(&w->gosites, window, &mp->go_growth_per_min);
-	n = gosites__rank(&w->gosites, window, GOSITES_BY_COUNT, rank);
+	n = gosites__top(&w->gosites, window, METRICS_GO_SITES, top, &rest);
 	for (size_t i = 0; i < n; i++) {
-		struct metrics_go_site *ms;
+		struct metrics_go_site *ms = &mp->go_sites[mp->ngo_sites++];
 
-		if (rank[i].site && mp->ngo_sites < METRICS_GO_SITES) {
-			ms = &mp->go_sites[mp->ngo_sites++];
-			gosites__label(rank[i].site, ms->site, sizeof(ms->site));
-			ms->count = rank[i].count;
-			ms->have_rate = rank[i].have_rate;
-			ms->per_min = rank[i].per_min;
-			continue;
-		}
-		if (!other) {
-			other = &mp->go_sites[METRICS_GO_SITES];
-			gosites__label(NULL, other->site, sizeof(other->site));
-		}
-		other->count += rank[i].count;
+		gosites__label(top[i].site, ms->site, sizeof(ms->site));
+		ms->count = top[i].count;
+		ms->have_rate = top[i].have_rate;
+		ms->per_min = top[i].per_min;
 	}
-	if (other)
-		mp->go_sites[mp->ngo_sites++] = *other;
+	if (rest) {
+		struct metrics_go_site *ms = &mp->go_sites[mp->ngo_sites++];
+
+		gosites__label(NULL, ms->site, sizeof(ms->site));
+		ms->count = rest;
+	}
 }
 
 static void publish_metrics(struct daemon *d)

@@ -242,6 +242,22 @@ size_t gosites__rank(const struct gosites *gs, uint64_t window_ns, enum gosites_
 	return n;
 }
 
+size_t gosites__top(const struct gosites *gs, uint64_t window_ns, size_t k,
+		    struct gosite_rank *ret, uint64_t *ret_rest)
+{
+	struct gosite_rank all[GOSITES_MAX + 1];
+	size_t n = gosites__rank(gs, window_ns, GOSITES_BY_COUNT, all), kept = 0;
+
+	*ret_rest = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].site && kept < k)
+			ret[kept++] = all[i];
+		else
+			*ret_rest += all[i].count;
+	}
+	return kept;
+}
+
 bool gosites__total_rate(const struct gosites *gs, uint64_t window_ns, double *ret_per_min)
 {
 	if (!gs->samples || growth__span_s(&gs->growth, gs->last_ns, window_ns) <= 0) {

@@ -104,6 +104,15 @@ enum gosites_order {
 size_t gosites__rank(const struct gosites *gs, uint64_t window_ns, enum gosites_order order,
 		     struct gosite_rank *ret);
 
+/*
+ * The k sites with the most goroutines (never "other"), by count, into
+ * ret[0..k); *ret_rest gets every other goroutine: "other" and the sites
+ * past k, so the k counts plus *ret_rest are all the goroutines. Returns how
+ * many sites ret holds. For bounded exports such as /metrics.
+ */
+size_t gosites__top(const struct gosites *gs, uint64_t window_ns, size_t k,
+		    struct gosite_rank *ret, uint64_t *ret_rest);
+
 /* Growth of all the process's goroutines, per minute; false with < 2 samples. */
 bool gosites__total_rate(const struct gosites *gs, uint64_t window_ns, double *ret_per_min);
 

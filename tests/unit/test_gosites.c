@@ -137,6 +137,20 @@ static void test_sites_over_the_cap_fold_into_other_and_nothing_is_dropped(void 
 	/* the biggest folded site is not tracked; the smallest tracked one is */
 	assert_null(find_rank(r, n, "main.f9"));
 	assert_non_null(find_rank(r, n, "main.f10"));
+	/* a bounded export: the 5 biggest, and all the rest in one figure */
+	{
+		struct gosite_rank top[5];
+		uint64_t rest = 0;
+
+		assert_int_equal(gosites__top(&gs, WINDOW, 5, top, &rest), 5);
+		assert_string_equal(top[0].site->func, "main.f41");
+		assert_string_equal(top[4].site->func, "main.f37");
+		assert_int_equal(top[0].count, 141);
+		assert_int_equal(rest, total + 3 - (141 + 140 + 139 + 138 + 137));
+		/* fewer sites than asked: all of them, and "other" alone in the rest */
+		assert_int_equal(gosites__top(&gs, WINDOW, 100, r, &rest), GOSITES_MAX);
+		assert_int_equal(rest, 1048);
+	}
 	gosites__free(&gs);
 }
 
