@@ -76,8 +76,9 @@ void gosites__free(struct gosites *gs);
  * Record one sample taken at now_ns: v[0..n) in any order (entries with a
  * zero count are ignored), total = all user goroutines, which may be more
  * than the sum of v (goroutines the reader could not group go to "other").
- * Samples older than window_ns are dropped. 0, -EINVAL (time went back),
- * -ENOMEM (the sample is not recorded; the previous state stays valid).
+ * Samples older than window_ns are dropped. 0, -EINVAL (time went back:
+ * nothing changes), -ENOMEM (the sample is not added to the history, though
+ * the sites' current counts may be partly updated; the next sample mends them).
  */
 int gosites__add(struct gosites *gs, uint64_t now_ns, uint64_t window_ns,
 		 const struct gosite_sample *v, size_t n, uint64_t total);
