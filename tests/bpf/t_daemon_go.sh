@@ -10,12 +10,15 @@
 #   requests, and the other sites plus "other" add up to the goroutines;
 # - `ps` shows the process's goroutine growth and that site as the fastest
 #   growing one (JSON and text);
-# - /metrics has the site's count and growth series, and passes promtool.
+# - /metrics has the site's count and growth series, and passes promtool;
+# - the same service stripped (-s -w, as shipped), leaking at half the rate
+#   beside it: its site ranked first too, by name and line, its count exact.
 . "$(dirname "$0")/lib.sh"
 
 GOLINE=$(grep -n 'GOSERVICE-GO-STATEMENT' tests/targets/goservice/main.go | cut -d: -f1)
 SITE="main.leakHandler main.go:$GOLINE"
 PORT=$((25000 + RANDOM % 5000))
+PORT2=$((PORT + 1))
 MPORT=$((30000 + RANDOM % 5000))
 cat > "$TMP/memsightd.conf" <<CONF
 [daemon]
@@ -28,9 +31,14 @@ CONF
 "$O/tests/targets/goservice" "127.0.0.1:$PORT" > "$TMP/g.out" 2>&1 &
 GPID=$!; PIDS_TO_KILL+=("$GPID")
 wait_for "$TMP/g.out" '^ready' 10 || { fail "goservice did not start"; exit 0; }
+"$O/tests/targets/goservice-stripped" "127.0.0.1:$PORT2" > "$TMP/s.out" 2>&1 &
+SPID=$!; PIDS_TO_KILL+=("$SPID")
+wait_for "$TMP/s.out" '^ready' 10 || { fail "goservice-stripped did not start"; exit 0; }
 start_daemon --config "$TMP/memsightd.conf" || { fail "daemon did not start"; exit 0; }
 "$MS" attach "$GPID" > /dev/null
+"$MS" attach "$SPID" > /dev/null
 check "goservice watched" "$(wait_watched "$GPID" yes 10 && echo yes)" yes
+check "goservice-stripped watched" "$(wait_watched "$SPID" yes 10 && echo yes)" yes
 sleep 1.5	# a first sample before the leak
 
 # the leak: 10 requests every half second (one curl, URL ranges), for 8 s
@@ -38,6 +46,7 @@ BURSTS=16
 t0=$(date +%s%N)
 for ((b = 0; b < BURSTS; b++)); do
 	curl -sf "http://127.0.0.1:$PORT/leak?r=[1-10]" > /dev/null || break
+	curl -sf "http://127.0.0.1:$PORT2/leak?r=[1-5]" > /dev/null || break
 	sleep 0.5
 done
 t1=$(date +%s%N)
@@ -105,4 +114,12 @@ check "metrics: by-site series add up to memsight_go_goroutines" \
 check "metrics: no unavailable series for a readable process" \
 	"$(grep -c "^memsight_go_goroutines_unavailable{$L" "$TMP/metrics.txt")" 0
 check_cmd "metrics: promtool check metrics passes" bash -c "promtool check metrics < '$TMP/metrics.txt'"
-kill "$GPID"
+
+# stripped: names and lines from .gopclntab, runtime globals located from code
+"$MS" top "$SPID" --growth -n 1 -j > "$TMP/stripped.json"
+NS=$(curl -sf "http://127.0.0.1:$PORT2/stats" | jq .leaked)
+check "stripped: all requests served" "$NS" $((BURSTS * 5))
+check "stripped: top --growth ranks the leaking site first, growing, with its exact count" \
+	"$(jq -r '.goroutine_sites[0] | "\(.site) \(.growth_per_min > 0) \(.count)"' "$TMP/stripped.json")" \
+	"$SITE true $NS"
+kill "$GPID" "$SPID"
