@@ -1123,55 +1123,6 @@ static void go_sites_text(const struct watched *ww, uint64_t window, FILE *f)
 		fprintf(f, "  ... %zu more sites (--json lists all)\n", n - GO_SITES_TEXT);
 }
 
-/*
- * `top --growth` of a Go process, JSON: report.c writes the profile as one
- * object; its goroutine sites are more members of that object, written with
- * a writer of our own and joined in before its closing brace.
- */
-static int go_sites_json_join(const struct watched *ww, uint64_t window, char **buf, size_t *len)
-{
-	struct json_writer *w;
-	char *m = NULL, *end, *open, *nb;
-	size_t mlen = 0, head, tail;
-	FILE *f = open_memstream(&m, &mlen);
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	w = jw__new(f);
-	if (!w) {
-		err = -ENOMEM;
-	} else {
-		jw__start_object(w);
-		go_growth_json(ww, window, true, w);
-		jw__end_object(w);
-		err = jw__finish(w);
-		jw__free(w);
-	}
-	if (fclose(f) && !err)
-		err = -EIO;
-	/* theirs: {...}\n; ours: {members...}\n, never empty */
-	end = *len ? memrchr(*buf, '}', *len) : NULL;
-	open = mlen ? memchr(m, '{', mlen) : NULL;
-	if (!err && (!end || !open || end == *buf))
-		err = -EINVAL;
-	if (!err) {
-		head = end - *buf;
-		tail = mlen - (open + 1 - m);
-		nb = realloc(*buf, head + 1 + tail);
-		if (!nb) {
-			err = -ENOMEM;
-		} else {
-			nb[head] = ',';
-			memcpy(nb + head + 1, open + 1, tail);
-			*buf = nb;
-			*len = head + 1 + tail;
-		}
-	}
-	free(m);
-	return err;
-}
-
 /* top and dump: render a profile into a payload. */
 static void req_report(struct daemon *d, const struct ctl_request *q, struct reply *r)
 {
@@ -1215,7 +1166,16 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 	case CTL_FMT_JSON: {
 		struct json_writer *w = jw__new(f);
 
-		err = w ? report__json(p, &ro, w) : -ENOMEM;
+		if (!w) {
+			err = -ENOMEM;
+			break;
+		}
+		jw__start_object(w);
+		report__json_members(p, &ro, w);
+		if (go_sites)
+			go_growth_json(W(t), window, true, w);
+		jw__end_object(w);
+		err = jw__finish(w);
 		jw__free(w);
 		break;
 	}
@@ -1236,8 +1196,6 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 	ms_profile__free(p);
 	if (fclose(f) && !err)
 		err = -EIO;
-	if (!err && go_sites && fmt == CTL_FMT_JSON)
-		err = go_sites_json_join(W(t), window, &buf, &len);
 	if (err) {
 		reply_error(r, "cannot render the report: %s", strerror(-err));
 	} else {

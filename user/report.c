@@ -328,10 +328,17 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 			struct json_writer *w)
 {
+	jw__start_object(w);
+	report__json_members(p, o, w);
+	jw__end_object(w);
+}
+
+void report__json_members(const struct ms_profile *p, const struct report_opts *o,
+			  struct json_writer *w)
+{
 	unsigned int shown = 0;
 	char hex[32];
 
-	jw__start_object(w);
 	jw__kv_int(w, "pid", p->pid);
 	jw__kv_string(w, "comm", p->comm);
 	jw__kv_string(w, "exe", p->exe);
@@ -440,5 +447,4 @@ void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 		jw__end_object(w);
 	}
 	jw__end_array(w);
-	jw__end_object(w);
 }

@@ -21,6 +21,9 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 /* The same object as a value inside a document the caller is writing. */
 void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 			struct json_writer *w);
+/* Its members only, inside an object the caller opened (to add members of its own). */
+void report__json_members(const struct ms_profile *p, const struct report_opts *o,
+			  struct json_writer *w);
 
 /* "4.00 MiB" style, for humans; JSON always carries exact bytes. */
 const char *report__human_bytes(uint64_t bytes, char *buf, size_t len);
