@@ -43,6 +43,15 @@ first_app_frame_sum() {
 		.[$v]] | add // 0' "$4"
 }
 
+# site_at LINE JSON: the creation-site groups at main.go:LINE, as
+# "func file:line count wait-reason"
+site_at() {
+	jq -r --argjson l "$1" '[.go.goroutines_by_creation_site[] |
+		select(.line == $l and (.file | endswith("/main.go")))] |
+		map("\(.func) \(.file | split("/") | last):\(.line) \(.count) \(.wait_reason)") |
+		join(", ")' "$2"
+}
+
 for b in $BUILDS; do
 	bin=$O/tests/targets/gin/$b
 	[ -x "$bin" ] || { fail "$b: not built"; continue; }
@@ -66,6 +75,7 @@ for b in $BUILDS; do
 	after_rate=$(curl -sf "$url/stats" | jq .profile_rate)
 	kill "$GPID"; wait "$GPID" 2>/dev/null
 	J=$TMP/$b.json S=$TMP/$b.stats
+	PAYLOAD=$(jq .payload_bytes "$S")
 	check "$b: memsight exit status" "$rc" 0
 	check "$b: service served N of each leak" \
 		"$(jq -r '"\(.spawned) \(.kept) \(.ticked) \(.cached)"' "$S")" "$N $N $N $N"
@@ -73,13 +83,9 @@ for b in $BUILDS; do
 
 	g=$(jq .go.goroutines "$J") sg=$(jq .goroutines "$S")
 	check "$b: goroutines within 5% of runtime.NumGoroutine ($g vs $sg)" "$(within 5 "$g" "$sg")" yes
-	check "$b: the per-request goroutines by creation site" \
-		"$(jq -r --argjson l "$SPAWN_LINE" '[.go.goroutines_by_creation_site[] | select(.line == $l)] |
-			map("\(.func) \(.file | split("/") | last):\(.line) \(.count) \(.wait_reason)") | join(", ")' "$J")" \
+	check "$b: the per-request goroutines by creation site" "$(site_at "$SPAWN_LINE" "$J")" \
 		"main.spawnHandler main.go:$SPAWN_LINE $N chan receive"
-	check "$b: the timer loop's goroutine by creation site" \
-		"$(jq -r --argjson l "$TIMER_LINE" '[.go.goroutines_by_creation_site[] | select(.line == $l)] |
-			map("\(.func) \(.file | split("/") | last):\(.line) \(.count) \(.wait_reason)") | join(", ")' "$J")" \
+	check "$b: the timer loop's goroutine by creation site" "$(site_at "$TIMER_LINE" "$J")" \
 		"main.main main.go:$TIMER_LINE 1 select"
 
 	for k in inuse_bytes:heap_inuse alloc_bytes:heap_alloc idle_bytes:heap_idle; do
@@ -90,12 +96,12 @@ for b in $BUILDS; do
 	ours=$(jq .go.heap.alloc_bytes "$J") live=$(jq .live_heap "$TMP/$b.gc")
 	check "$b: Go heap alloc_bytes within 15% of the live heap after a forced GC ($ours vs $live)" \
 		"$(within 15 "$ours" "$live")" yes
-	PAYLOAD=$(jq .payload_bytes "$S")
 	check "$b: GC cycles" "$(jq .go.heap.num_gc "$J")" "$(jq .num_gc "$S")"
 
-	check "$b: the runtime's sampler, MemProfileRate $RATE while attached" \
-		"$(jq -r '"\(.go.sampler) \(.go.sample_bytes)"' "$J") $(jq .profile_rate "$S")" \
-		"runtime (mProf_Malloc) $RATE $RATE"
+	# the linker turned the sampler off (no pprof in the service): memsight turns it on
+	got=$(jq -r '"\(.go.sampler) \(.go.sampler_turned_on_by_memsight) \(.go.sample_bytes)"' "$J")
+	check "$b: the runtime's sampler, turned on by memsight, MemProfileRate $RATE while attached" \
+		"$old_rate $got $(jq .profile_rate "$S")" "0 runtime (mProf_Malloc) true $RATE $RATE"
 	check "$b: MemProfileRate back to its old value after detach" "$after_rate" "$old_rate"
 	# by stack, as the runtime's own in-use profile (runtime.mbuckets) has it
 	# after the two GCs: N payloads held under each of the two heap leaks
