@@ -38,7 +38,7 @@ median() {
 minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi }'; }
 
 # private_libc BINARY DIR: copy the libc BINARY links against into DIR (once)
-# and print the copy's path. Uprobes live on an inode: a profiled process run
+# and print "ORIGINAL COPY" (their paths). Uprobes live on an inode: a profiled process run
 # with LD_LIBRARY_PATH=DIR is then the only one that traps.
 private_libc() {
 	local libc
@@ -46,5 +46,5 @@ private_libc() {
 	[ -r "$libc" ] || return 1
 	mkdir -p "$2" || return 1
 	cmp -s "$libc" "$2/libc.so.6" || cp "$libc" "$2/libc.so.6" || return 1
-	realpath "$2/libc.so.6"
+	echo "$libc $(realpath "$2/libc.so.6")"
 }

@@ -143,7 +143,8 @@ if [ ! -x "$OUT/trapcost" ] || [ bench/trapcost.c -nt "$OUT/trapcost" ]; then
 	gcc $WCFLAGS bench/trapcost.c -o "$OUT/trapcost" || die "cannot build trapcost"
 fi
 
-PLIBC=$(private_libc "$W" "$LIBDIR") || die "cannot copy the workload's libc (ldd $W) into $LIBDIR"
+read -r LIBC PLIBC < <(private_libc "$W" "$LIBDIR")
+[ -n "${PLIBC:-}" ] || die "cannot copy the workload's libc (ldd $W) into $LIBDIR"
 sed "s|@LIBC@|$PLIBC|g" bench/memleak.bt > "$OUT/memleak.bt"
 sed "s|@LIBC@|$PLIBC|g" bench/floor.bt > "$OUT/floor.bt"
 
@@ -375,7 +376,7 @@ check_events() {
 # ---- part 1: the workload ----------------------------------------------
 echo "memsight overhead benchmark: $(uname -r), $(nproc) CPUs, $(date -u '+%F %T UTC')"
 echo "settings: REPS=$REPS SECS=$SECS (timed phase per run) SAMPLE_BYTES=$SAMPLE_BYTES QUICK=${QUICK:-0}"
-echo "libc: private copy of $libc at $PLIBC"
+echo "libc: private copy of $LIBC at $PLIBC"
 echo
 
 # The bpftrace column only stands if bpftrace can attach here at all.
