@@ -1,7 +1,7 @@
-// ginservice - a Gin service with the leaks our users write about
-// (/work/shared/USERS.md), each behind an endpoint of its own so that a test
-// drives exactly N of each, and a test-only endpoint with the runtime's own
-// figures to compare memsight against.
+// ginservice - a Gin service with the leaks in our users' incident write-ups
+// (Gin and net/http services), each behind an endpoint of its own so that a
+// test drives exactly N of each, and a test-only endpoint with the runtime's
+// own figures to compare memsight against.
 //
 //	ginservice ADDR      serve; prints "ready PID PORT" once listening
 //
