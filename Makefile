@@ -232,3 +232,4 @@ clean:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 -include tests/fuzz/fuzz.mk
+include tests/targets/gin.mk

@@ -24,8 +24,9 @@
 # Each run attaches first, then starts the workload's timed phase; the
 # workload reports ns per malloc+free pair and its exact call counts, which are
 # checked against the events each profiler says it saw.
-# Part 2, a Go net/http service under wrk (loopback only): requests/s native
-# vs with memsight attached, for a CGO_ENABLED=0 and a cgo build.
+# Part 2 (bench/go.sh, which also runs alone), a Go net/http service under wrk
+# (loopback only): requests/s native vs with memsight attached, for a
+# CGO_ENABLED=0 and a cgo build, each plain and stripped (-s -w) side by side.
 # Part 1b, DWARF vs frame-pointer stacks in sampled mode, from part 1's runs:
 # the cost difference per pair and per sample, memsight's own CPU per sample
 # (user-space unwinding is billed to memsight), frames per stack, and what
@@ -52,6 +53,7 @@
 # process on the machine. With a private copy only the workload traps.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 O=${1:-build}
 MS=$O/memsight
 OUT=$O/bench
@@ -140,55 +142,13 @@ if [ ! -x "$OUT/trapcost" ] || [ bench/trapcost.c -nt "$OUT/trapcost" ]; then
 	# shellcheck disable=SC2086
 	gcc $WCFLAGS bench/trapcost.c -o "$OUT/trapcost" || die "cannot build trapcost"
 fi
-GOENV=(GOFLAGS='-mod=mod -buildvcs=false' GOPROXY=off GOCACHE="$(realpath "$O")/gocache"
-       HOME="$(realpath "$O")/gohome")
-GO_OK=1
-for cgo in 0 1; do
-	g=$OUT/goserver-cgo$cgo
-	[ -x "$g" ] && [ "$g" -nt bench/goserver/main.go ] && [ "$g" -nt bench/goserver/go.mod ] &&
-		continue
-	[ -x "${GO:-}" ] || { GO_OK=0; break; }
-	echo "  GO       $g"
-	(cd bench/goserver && env "${GOENV[@]}" CGO_ENABLED=$cgo "$GO" build -o "$(realpath -m "../../$g")" .) ||
-		{ GO_OK=0; break; }
-done
 
-libc=$(ldd "$W" | awk '$1 == "libc.so.6" { print $3 }')
-[ -r "$libc" ] || die "cannot find the workload's libc (ldd $W)"
-mkdir -p "$LIBDIR"
-cmp -s "$libc" "$LIBDIR/libc.so.6" || cp "$libc" "$LIBDIR/libc.so.6" || die "cannot copy $libc"
-PLIBC=$(realpath "$LIBDIR/libc.so.6")
+read -r LIBC PLIBC < <(private_libc "$W" "$LIBDIR")
+[ -n "${PLIBC:-}" ] || die "cannot copy the workload's libc (ldd $W) into $LIBDIR"
 sed "s|@LIBC@|$PLIBC|g" bench/memleak.bt > "$OUT/memleak.bt"
 sed "s|@LIBC@|$PLIBC|g" bench/floor.bt > "$OUT/floor.bt"
 
 # ---- helpers -----------------------------------------------------------
-# wait_for FILE REGEX SECONDS
-wait_for() {
-	local end=$((SECONDS + $3))
-	while [ $SECONDS -lt $end ]; do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# cpu_ms PID: CPU time the process (all its threads) used so far, in ms: from
-# /proc/PID/schedstat (ns resolution) where the kernel has it, else
-# utime+stime from /proc/PID/stat (clock ticks, 10 ms: too coarse for a
-# profiler that uses a few ms in a run)
-cpu_ms() {
-	local tck t ns=0 any=0
-	for t in /proc/"$1"/task/*/schedstat; do
-		read -r t _ < "$t" 2>/dev/null || continue
-		ns=$((ns + t)) any=1
-	done
-	if [ $any = 1 ]; then
-		awk -v n="$ns" 'BEGIN { printf "%.3f\n", n / 1e6 }'
-		return
-	fi
-	tck=$(getconf CLK_TCK)
-	awk -v t="$tck" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / t }' "/proc/$1/stat" 2>/dev/null
-}
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # perf_fds PID: perf-event fds held (bpftrace: one per attached probe)
@@ -224,14 +184,6 @@ bpf_time() {
 }
 
 now_ms() { date +%s%3N; }
-
-# median of the numbers on stdin (one per line); "-" if none
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (!NR) { print "-"; exit }
-		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi }'; }
 
 # kv LINE KEY: value of KEY=VALUE in a workload result line
 kv() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
@@ -424,7 +376,7 @@ check_events() {
 # ---- part 1: the workload ----------------------------------------------
 echo "memsight overhead benchmark: $(uname -r), $(nproc) CPUs, $(date -u '+%F %T UTC')"
 echo "settings: REPS=$REPS SECS=$SECS (timed phase per run) SAMPLE_BYTES=$SAMPLE_BYTES QUICK=${QUICK:-0}"
-echo "libc: private copy of $libc at $PLIBC"
+echo "libc: private copy of $LIBC at $PLIBC"
 echo
 
 # The bpftrace column only stands if bpftrace can attach here at all.
@@ -688,80 +640,10 @@ TRAPCMD="LD_LIBRARY_PATH=$LIBDIR $OUT/trapcost -n $TRAP_N free+0 free+3 free+9 m
 LD_LIBRARY_PATH=$LIBDIR "$OUT/trapcost" -n "$TRAP_N" free+0 free+3 free+9 malloc+0 malloc+4 2>&1 |
 	sed 's/^/   /'
 
-# ---- part 2: Go net/http under wrk -------------------------------------
+# ---- part 2: Go services under wrk (bench/go.sh) ---------------------------
 echo
-echo "== Go net/http service under wrk: requests/s (127.0.0.1 only, ${WRK_SECS}s x $WRK_REPS per cell, median), higher is better"
-# wrk_rps PORT [SECS]: requests/s of one bounded wrk run against the loopback service
-wrk_rps() {
-	local t=${2:-$WRK_SECS}
-	timeout $((t + 30)) wrk -t1 -c"$WRK_CONNS" -d"${t}s" "http://127.0.0.1:$1/?n=8" 2>&1 |
-		awk '/^Requests\/sec:/ { print $2 }'
-}
-# go_attach PID OUT ERR: start memsight on the Go service; sets MP, 0 once attached
-go_attach() {
-	"$MS" top -p "$1" -d 0 -n 0 --json > "$2" 2> "$3" &
-	MP=$!
-	PIDS+=("$MP")
-	wait_for "$3" 'attached to PID|error' 30
-	kill -0 "$MP" 2>/dev/null && ! grep -q error "$3" && return 0
-	kill -INT "$MP" 2>/dev/null; wait "$MP" 2>/dev/null
-	return 1
-}
-if ! command -v wrk >/dev/null; then
-	echo "skipped: wrk not installed (bench/deps.sh installs it)"
-elif [ "$GO_OK" != 1 ]; then
-	echo "skipped: the Go service did not build (go missing or build failed, see above)"
-else
-	echo "   native and attached alternate, one wrk run each per round, so load from elsewhere hits both"
-	printf '%-28s %10s %19s %10s %19s %8s  %s\n' binary native min-max attached min-max change \
-		"memsight events (all rounds)"
-	for cgo in 0 1; do
-		g=$OUT/goserver-cgo$cgo
-		label="goserver CGO_ENABLED=$cgo"
-		LD_LIBRARY_PATH=$LIBDIR "$g" 0 > "$TMP/go$cgo.out" 2>&1 &
-		gp=$!
-		PIDS+=("$gp")
-		if ! wait_for "$TMP/go$cgo.out" '^ready' 10; then
-			printf '%-28s failed to start: %s\n' "$label" "$(head -c 200 "$TMP/go$cgo.out")"
-			kill "$gp"; continue
-		fi
-		port=$(awk '/^ready/ { print $3 }' "$TMP/go$cgo.out")
-		wrk_rps "$port" "$WARM_SECS" > /dev/null	# warm-up: heap growth, page cache
-		: > "$TMP/go$cgo.nat"; : > "$TMP/go$cgo.att"; : > "$TMP/go$cgo.ev"
-		na=
-		for r in $(seq "$WRK_REPS"); do
-			wrk_rps "$port" >> "$TMP/go$cgo.nat"
-			[ -n "$na" ] && continue
-			if ! go_attach "$gp" "$TMP/go$cgo.$r.json" "$TMP/go$cgo.err"; then
-				why=$(grep -m1 error "$TMP/go$cgo.err")
-				if grep -q 'no allocator found' "$TMP/go$cgo.err"; then
-					na="n/a: no C allocator in this Go binary"
-				else
-					na="n/a: memsight did not attach"
-				fi
-				continue
-			fi
-			wrk_rps "$port" >> "$TMP/go$cgo.att"
-			kill -INT "$MP"; wait "$MP"
-			jq -r '"\(.events.allocs) \(.events.frees) \(.events.go_samples // 0)"' "$TMP/go$cgo.$r.json" >> "$TMP/go$cgo.ev"
-		done
-		nat=$(median < "$TMP/go$cgo.nat")
-		if [ -n "$na" ]; then
-			printf '%-28s %10s %19s %s\n%28s (%s)\n' "$label" "$nat" "$(minmax < "$TMP/go$cgo.nat")" \
-				"$na" "" "$why"
-		else
-			att=$(median < "$TMP/go$cgo.att")
-			chg=$(awk -v a="$att" -v n="$nat" 'BEGIN { printf "%+.1f%%", (a - n) * 100 / n }')
-			ev=$(awk '{ a += $1; f += $2; g += $3 } END { printf "allocs %d frees %d go samples %d", a, f, g }' "$TMP/go$cgo.ev")
-			printf '%-28s %10s %19s %10s %19s %8s  %s\n' "$label" "$nat" \
-				"$(minmax < "$TMP/go$cgo.nat")" "$att" "$(minmax < "$TMP/go$cgo.att")" "$chg" "$ev"
-		fi
-		kill "$gp"; wait "$gp" 2>/dev/null
-	done
-	echo "note: attached = memsight's default for Go: an entry probe on the runtime's own sampler"
-	echo "  (runtime.mProf_Malloc, turned on via runtime.MemProfileRate if off) plus the libc probes;"
-	echo "  'go samples' counts the Go allocations it recorded"
-fi
+WRK_SECS=$WRK_SECS WRK_REPS=$WRK_REPS WRK_CONNS=$WRK_CONNS WARM_SECS=$WARM_SECS LIBDIR=$LIBDIR \
+	bash bench/go.sh "$O"
 
 # ---- part 5: memsightd's RSS watching many processes ------------------------
 echo
@@ -861,9 +743,7 @@ echo "   starts and stopped with SIGINT after the workload prints its result lin
 for col in "${COLS[@]}"; do
 	printf '%-30s %s\n' "${NAME[$col]}" "${CMD[$col]}"
 done
-echo "go services:                   LD_LIBRARY_PATH=$LIBDIR $OUT/goserver-cgo{0,1} 0"
-echo "                               wrk -t1 -c$WRK_CONNS -d${WRK_SECS}s http://127.0.0.1:PORT/?n=8"
-echo "                               $MS top -p PID -d 0 -n 0 --json   (attached cells)"
+echo "go services:                   (printed by bench/go.sh above)"
 echo "trap cost:                     $TRAPCMD"
 echo "symboliser:                    $SYMCMD"
 echo "                               (built: gcc $SYM_CFLAGS bench/symbench.c $O/libmemsight.a $SYM_LDLIBS)"
