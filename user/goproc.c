@@ -37,7 +37,12 @@
 #include "govars.h"
 #include "procfs.h"
 
-/* Go g statuses (runtime2.go), stable from 1.17 to 1.22. */
+/*
+ * Go g statuses (runtime2.go): 0-9 unchanged since 1.17; 1.26 added
+ * _Gleaked (a _Gwaiting goroutine the GC found unreachable, i.e. blocked
+ * forever: still waiting, its wait reason kept) and _Gdeadextra (a _Gdead g
+ * parked on an extra M for cgo callbacks).
+ */
 #define G_IDLE		0
 #define G_RUNNABLE	1
 #define G_RUNNING	2
@@ -45,6 +50,9 @@
 #define G_WAITING	4
 #define G_DEAD		6
 #define G_MAXSTATUS	9
+#define G_LEAKED	10	/* 1.26+ */
+#define G_DEADEXTRA	11	/* 1.26+ */
+#define G_MAXSTATUS_126	11
 #define G_SCANBIT	0x1000
 
 /* Sizes of what we read in one piece; anything larger is not a Go runtime. */
@@ -63,6 +71,7 @@
 #define MEMREC_MAX	1024		/* sizeof(runtime.memRecord) is 128 */
 #define FUTURE_MAX	8		/* len(memRecord.future) is 3 */
 #define PROF_RETRIES	3
+#define WIN_STACK	32		/* PCs read with the header: most stacks are shorter */
 
 /* ---- what we read: runtime types, fields and globals ---- */
 
@@ -255,6 +264,8 @@ struct goproc {
 	uint64_t bias;
 	int status;
 	enum goproc_layout layout;
+	uint32_t max_gstatus;	/* the highest g status this release has */
+	uint32_t prof_max_stack;	/* the most PCs a heap profile bucket holds */
 	struct gp_field f[F_NR];
 	struct gp_symbol sym[S_NR];
 	/* lazily read from the target, see wait_reasons_load() */
@@ -916,6 +927,16 @@ struct goproc *goproc__open(pid_t pid)
 		goto fail;
 	}
 	gp->have_ver = go_binary__version(gp->bin, &gp->ver) == 0;
+	/* an unknown release may be a new one: its statuses are allowed */
+	gp->max_gstatus = gp->have_ver && gp->ver.major == 1 && gp->ver.minor < 26 ?
+			  G_MAXSTATUS : G_MAXSTATUS_126;
+	/*
+	 * Up to 1.22 a bucket holds at most maxStack (32) PCs; 1.23 made the
+	 * depth debug.profstackdepth (default 128, +2 for the skipped frames),
+	 * capped by maxProfStackDepth (1024): what bucket.stk() throws beyond.
+	 */
+	gp->prof_max_stack = gp->have_ver && gp->ver.major == 1 && gp->ver.minor <= 22 ?
+			     GOPROC_PROF_MAX_STACK_122 : GOPROC_PROF_MAX_STACK;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
@@ -1279,6 +1300,7 @@ static int state_of(uint32_t st)
 	case G_RUNNABLE:
 		return GOPROC_G_RUNNABLE;
 	case G_WAITING:
+	case G_LEAKED:
 		return GOPROC_G_WAITING;
 	case G_SYSCALL:
 		return GOPROC_G_SYSCALL;
@@ -1313,11 +1335,11 @@ static int walk_one(struct goproc *gp, struct walk *wk, const uint8_t *w,
 	bool sys, isnew;
 	int state, err;
 
-	if (st > G_MAXSTATUS) {
+	if (st > gp->max_gstatus) {
 		res->unreadable++;
 		return 0;
 	}
-	if (st == G_DEAD || st == G_IDLE) {
+	if (st == G_DEAD || st == G_IDLE || st == G_DEADEXTRA) {
 		res->dead++;
 		return 0;
 	}
@@ -1889,7 +1911,9 @@ struct prof_layout {
 	uint32_t hdr;		/* sizeof(runtime.bucket): the PCs start here */
 	uint32_t mr_len;	/* bytes of memRecord read after the PCs */
 	uint32_t nfuture;	/* len(memRecord.future) */
-	uint32_t win;		/* hdr + a full stack + mr_len: one read per bucket */
+	uint32_t max_stack;	/* PCs a bucket may hold in this release */
+	uint32_t win;		/* hdr + WIN_STACK PCs + mr_len: one read for most buckets */
+	uint32_t buf_len;	/* hdr + max_stack PCs + mr_len: the deepest bucket */
 };
 
 /* One memRecordCycle. */
@@ -1947,7 +1971,10 @@ static int prof_layout(struct goproc *gp, struct prof_layout *ret)
 		goto bad;
 	ret->hdr = hdr;
 	ret->nfuture = fut->count;
-	ret->win = hdr + GOPROC_PROF_MAX_STACK * 8 + ret->mr_len;
+	ret->max_stack = gp->prof_max_stack;
+	ret->win = hdr + (ret->max_stack < WIN_STACK ? ret->max_stack : WIN_STACK) * 8 +
+		   ret->mr_len;
+	ret->buf_len = hdr + ret->max_stack * 8 + ret->mr_len;
 	return 0;
 bad:
 	return set_reason(gp, -ENOTSUP, "%s layout of runtime.bucket/memRecord is not one we read",
@@ -2061,10 +2088,11 @@ static void mcyc_add(struct mcyc *a, const struct mcyc *b)
 }
 
 /*
- * Read the bucket at addr into buf (lay->win bytes). One read covers a full
- * stack; a bucket near the end of its mapping makes that read fault, so
- * then read the header and exactly what its nstk says. -EINVAL: nstk is
- * more than the runtime ever records.
+ * Read the bucket at addr into buf (lay->buf_len bytes). One read covers
+ * the header, WIN_STACK PCs and a memRecord: all of most buckets. A deeper
+ * stack, or a bucket near the end of its mapping (that read faults), gets
+ * a second read of exactly what its nstk says. -EINVAL: nstk is more than
+ * this release ever records.
  */
 static int bucket_read(struct goproc *gp, const struct prof_layout *lay, uint64_t addr,
 		       uint8_t *buf, uint32_t *ret_nstk)
@@ -2083,8 +2111,10 @@ static int bucket_read(struct goproc *gp, const struct prof_layout *lay, uint64_
 			return err;
 	}
 	nstk = fld_u(gp, F_BK_NSTK, buf, lay->hdr);
-	if (nstk > GOPROC_PROF_MAX_STACK)
+	if (nstk > lay->max_stack)
 		return -EINVAL;
+	if (lay->hdr + nstk * 8 + lay->mr_len > lay->win)
+		whole = false;
 	if (!whole) {
 		err = mem_read(gp, addr + lay->hdr, buf + lay->hdr, nstk * 8 + lay->mr_len);
 		if (err)
@@ -2094,7 +2124,7 @@ static int bucket_read(struct goproc *gp, const struct prof_layout *lay, uint64_
 	return 0;
 }
 
-static int pwalk_push(struct pwalk *w, uint64_t max)
+static int pwalk_push(struct pwalk *w, uint64_t max, uint32_t max_stack)
 {
 	if (w->n == w->cap) {
 		size_t ncap = w->cap ? w->cap * 2 : 256;
@@ -2108,8 +2138,11 @@ static int pwalk_push(struct pwalk *w, uint64_t max)
 		w->v = nv;
 		w->cap = ncap;
 	}
-	if (w->pcs_cap - w->npcs < GOPROC_PROF_MAX_STACK) {
+	if (w->pcs_cap - w->npcs < max_stack) {
 		size_t ncap = w->pcs_cap ? w->pcs_cap * 2 : 4096;
+
+		while (ncap - w->npcs < max_stack)
+			ncap *= 2;
 		uint64_t *np = realloc(w->pcs, ncap * sizeof(*np));
 
 		if (!np)
@@ -2158,7 +2191,7 @@ static void pwalk_cut_loop(struct pwalk *w, uint64_t cur, size_t lam)
 static int prof_walk(struct goproc *gp, const struct prof_layout *lay, uint64_t max,
 		     bool have_cycle, uint32_t cycle, struct pwalk *w)
 {
-	uint8_t buf[WINDOW_MAX], hb[8];
+	uint8_t *buf, hb[8];
 	uint64_t b, tortoise;
 	size_t power = 1, lam = 1;
 	int err;
@@ -2166,6 +2199,9 @@ static int prof_walk(struct goproc *gp, const struct prof_layout *lay, uint64_t 
 	err = mem_read(gp, sym_addr(gp, S_MBUCKETS), hb, 8);
 	if (err)
 		return set_reason(gp, err, "cannot read runtime.mbuckets: %s", strerror(-err));
+	buf = malloc(lay->buf_len);
+	if (!buf)
+		return -ENOMEM;
 	b = tortoise = get_uint(hb, 8);
 	while (b) {
 		const uint8_t *mr;
@@ -2197,14 +2233,21 @@ static int prof_walk(struct goproc *gp, const struct prof_layout *lay, uint64_t 
 		}
 		err = bucket_read(gp, lay, b, buf, &nstk);
 		if (err == -EFAULT || err == -EINVAL) {
-			w->stop_err = set_reason(gp, err, "heap profile bucket #%zu at %#llx %s",
-						 w->n, (unsigned long long)b, err == -EFAULT ?
-						 "does not read" : "has more than 32 PCs");
+			if (err == -EFAULT)
+				w->stop_err = set_reason(gp, err, "heap profile bucket #%zu at "
+							 "%#llx does not read", w->n,
+							 (unsigned long long)b);
+			else
+				w->stop_err = set_reason(gp, err, "heap profile bucket #%zu at "
+							 "%#llx has more than %u PCs", w->n,
+							 (unsigned long long)b, lay->max_stack);
 			break;
 		}
-		if (err)
-			return set_reason(gp, err, "cannot read the heap profile: %s",
-					  strerror(-err));
+		if (err) {
+			err = set_reason(gp, err, "cannot read the heap profile: %s",
+					 strerror(-err));
+			goto out;
+		}
 		w->walked++;
 		if (fld_u(gp, F_BK_TYP, buf, hl) != MEM_PROFILE) {
 			w->stop_err = set_reason(gp, -EINVAL, "heap profile bucket #%zu at %#llx "
@@ -2213,9 +2256,9 @@ static int prof_walk(struct goproc *gp, const struct prof_layout *lay, uint64_t 
 						 (unsigned long long)fld_u(gp, F_BK_TYP, buf, hl));
 			break;
 		}
-		err = pwalk_push(w, max);
+		err = pwalk_push(w, max, lay->max_stack);
 		if (err)
-			return err;
+			goto out;
 		r = &w->v[w->n];
 		memset(r, 0, sizeof(*r));
 		r->addr = b;
@@ -2243,7 +2286,10 @@ static int prof_walk(struct goproc *gp, const struct prof_layout *lay, uint64_t 
 		w->n++;
 		b = fld_u(gp, F_BK_ALLNEXT, buf, hl);
 	}
-	return 0;
+	err = 0;
+out:
+	free(buf);
+	return err;
 }
 
 void goproc__heap_unsample(const struct goproc_heap_counts *s, int64_t rate,
@@ -2345,6 +2391,29 @@ static int frames_fill(struct goproc *gp, struct goproc_frame *fr, size_t n)
 	return 0;
 }
 
+/* A function runtime/pprof hides at the top of a heap profile stack. */
+static bool func_is_runtime(const char *name)
+{
+	return name && (!strncmp(name, "runtime.", 8) || !strncmp(name, "internal/runtime/", 17));
+}
+
+/*
+ * runtime/pprof's writeHeapProto shows a heap stack from its first frame
+ * outside the runtime (1.26 records mallocgc's size-class helpers above
+ * the caller), or whole if every frame is the runtime's.
+ */
+static void frames_hide_runtime(struct goproc_heap_bucket *b)
+{
+	uint32_t k = 0;
+
+	while (k < b->nr_frames && func_is_runtime(b->frames[k].func))
+		k++;
+	if (k == b->nr_frames)
+		return;
+	b->frames += k;
+	b->nr_frames -= k;
+}
+
 /* MemProfile's rules on the raw buckets, into the public profile. */
 static int prof_export(struct goproc *gp, const struct pwalk *w, bool inuse_only,
 		       struct goproc_heap_profile *ret)
@@ -2401,6 +2470,7 @@ static int prof_export(struct goproc *gp, const struct pwalk *w, bool inuse_only
 	for (i = 0; i < nb; i++) {
 		struct goproc_heap_counts u;
 
+		frames_hide_runtime(&v[i]);
 		goproc__heap_unsample(&v[i].sampled, ret->rate, &u);
 		counts_add(&ret->total_sampled, &v[i].sampled);
 		counts_add(&ret->total_unsampled, &u);
@@ -2414,7 +2484,7 @@ int goproc__heap_profile(struct goproc *gp, const struct goproc_heap_profile_opt
 {
 	uint64_t max = o && o->max_buckets ? o->max_buckets : GOPROC_MAX_BUCKETS;
 	uint32_t cycle = 0, raw0 = 0, raw1 = 0, c1;
-	struct prof_layout lay;
+	struct prof_layout lay = { 0 };
 	struct pwalk w = { 0 };
 	bool have_cycle = false;
 	int err, tries;

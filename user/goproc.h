@@ -45,7 +45,8 @@
 #define GOPROC_WAIT_REASON_LEN	48u		/* bytes of one wait reason string, incl. NUL */
 #define GOPROC_REASON_LEN	256u		/* goproc__reason() buffer */
 #define GOPROC_MAX_BUCKETS	(1u << 20)	/* heap profile buckets walked by default */
-#define GOPROC_PROF_MAX_STACK	32u		/* the runtime's maxStack: PCs per bucket */
+#define GOPROC_PROF_MAX_STACK	1024u		/* PCs per bucket: maxProfStackDepth (1.23+) */
+#define GOPROC_PROF_MAX_STACK_122 32u		/* PCs per bucket up to 1.22: maxStack */
 
 struct goproc;
 
@@ -60,7 +61,7 @@ enum goproc_layout {
 enum goproc_gstate {
 	GOPROC_G_RUNNING,	/* _Grunning */
 	GOPROC_G_RUNNABLE,	/* _Grunnable */
-	GOPROC_G_WAITING,	/* _Gwaiting */
+	GOPROC_G_WAITING,	/* _Gwaiting, and 1.26's _Gleaked (waiting forever) */
 	GOPROC_G_SYSCALL,	/* _Gsyscall */
 	GOPROC_G_OTHER,		/* _Gcopystack, _Gpreempted, _Gmoribund, ... */
 	GOPROC_G_NR
@@ -188,7 +189,8 @@ struct goproc_goroutines {
 	uint64_t live;
 	uint64_t user;
 	uint64_t system;
-	uint64_t dead;		/* _Gdead or _Gidle (free-list g's) */
+	uint64_t dead;		/* _Gdead, _Gidle (free-list g's) or 1.26's
+				 * _Gdeadextra (parked on a cgo extra M) */
 	uint64_t by_state[GOPROC_G_NR];	/* of the live */
 	int64_t gcount;
 	int gcount_err;		/* 0, or -errno if gcount could not be computed */
@@ -284,16 +286,22 @@ struct goproc_heap_bucket {
 	uint64_t addr;		/* of the runtime's bucket in the target */
 	uint64_t size;		/* bucket.size: the size of every object sampled here */
 	struct goproc_heap_counts sampled;
-	uint32_t nr_frames;	/* bucket.nstk, at most GOPROC_PROF_MAX_STACK */
+	uint32_t nr_frames;	/* bucket.nstk (at most GOPROC_PROF_MAX_STACK, 32
+				 * up to 1.22), less the runtime's leading frames */
 	struct goproc_frame *frames;	/* [0] is the leaf: the function that
-					 * allocated (below the runtime's own
-					 * allocation frames, which it skips) */
+					 * allocated. Like runtime/pprof, the
+					 * leading frames of package runtime and
+					 * internal/runtime/... (1.26 records
+					 * mallocgc's helpers) are dropped unless
+					 * every frame is the runtime's */
 };
 
 /*
- * Memory: up to about 1.4 KiB per bucket walked (32 frames of 32 bytes, the
- * raw PCs, the bucket), so the default limit bounds a hostile target's cost
- * near 1.4 GiB; real programs have thousands of buckets of ~10-20 frames.
+ * Memory: about 40 bytes per frame and 100 per bucket walked. Up to 1.22 a
+ * bucket has at most 32 frames (1.4 KiB); since 1.23 up to 1024 (the
+ * default records 128), so a hostile target could make a bucket cost 40
+ * KiB: lower max_buckets for such targets. Real programs have thousands of
+ * buckets of ~10-30 frames.
  */
 struct goproc_heap_profile_opts {
 	uint64_t max_buckets;	/* 0: GOPROC_MAX_BUCKETS; at most 1 << 24 */
@@ -316,7 +324,8 @@ struct goproc_heap_profile {
 				 * says where): 0 the list ended (or truncated,
 				 * looped); -EFAULT a bucket did not read; -EINVAL
 				 * a bucket that is not a memory-profile bucket
-				 * (type, nstk > GOPROC_PROF_MAX_STACK, misaligned) */
+				 * (type, more PCs than the release records,
+				 * misaligned) */
 	uint64_t skipped_zero;	/* buckets dropped by opts.inuse_only */
 	struct goproc_heap_counts total_sampled;	/* sum over buckets */
 	struct goproc_heap_counts total_unsampled;	/* sum of each bucket unsampled */
