@@ -926,7 +926,8 @@ struct goproc *goproc__open(pid_t pid)
 		err = -errno;
 		goto fail;
 	}
-	gp->have_ver = go_binary__version(gp->bin, &gp->ver) == 0;
+	/* the layout table is chosen by it: also without .go.buildinfo */
+	gp->have_ver = govars__version(exe, gp->bin, &gp->ver) == 0;
 	/* an unknown release may be a new one: its statuses are allowed */
 	gp->max_gstatus = gp->have_ver && gp->ver.major == 1 && gp->ver.minor < 26 ?
 			  G_MAXSTATUS : G_MAXSTATUS_126;

@@ -101,7 +101,7 @@ enum goproc_layout goproc__layout(const struct goproc *gp);
 /* Load bias subtracted from runtime addresses before pclntab lookups (PIE). */
 uint64_t goproc__load_bias(const struct goproc *gp);
 
-/* Toolchain version of the target (see go_binary__version()). */
+/* Toolchain version of the target (see govars__version(): also without .go.buildinfo). */
 int goproc__version(const struct goproc *gp, struct go_version *ret);
 
 /*

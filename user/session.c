@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "goproc.h"
+#include "govars.h"
 #include "probesite.h"
 #include "goruntime.h"
 #include "kernel.h"
@@ -1082,7 +1083,7 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 	t->gobin = go_binary__open(path);
 	if (!t->gobin)
 		goto out;	/* not Go: nothing to do */
-	if (go_binary__version(t->gobin, &v) == 0)
+	if (govars__version(path, t->gobin, &v) == 0)
 		snprintf(t->go_version, sizeof(t->go_version), "%s", v.str);
 	else
 		snprintf(t->go_version, sizeof(t->go_version), "go (version unknown)");

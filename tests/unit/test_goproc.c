@@ -11,7 +11,7 @@
  *
  * Then the same claims again for every release of the Go matrix
  * (tests/fixtures/gomatrix.mk: $(O)/fixtures/gomatrix/<release>/, plain and
- * -s -w), one cmocka group per release. MS_GOPROC_FIXTURES=DIR runs only
+ * -s -w, and -s -w without .go.buildinfo), one cmocka group per release. MS_GOPROC_FIXTURES=DIR runs only
  * that group, on the fixtures in DIR (e.g. build/fixtures/gomatrix/go1.26.11).
  *
  * Reading another process's memory needs privileges: without root the tests
@@ -286,7 +286,7 @@ static int fixtures_present(const char *const *names, size_t n)
 /* A release of the Go matrix: its plain and -s -w builds. */
 static int matrix_setup(void **state)
 {
-	static const char *const names[] = { "target", "target-stripped" };
+	static const char *const names[] = { "target", "target-stripped", "target-nobuildinfo" };
 
 	return fixtures_present(names, sizeof(names) / sizeof(names[0]));
 }
@@ -637,6 +637,35 @@ static void test_stripped_build_reads_goroutines_and_heap(void **state)
 	assert_string_equal(site->top_wait_reason_str, "chan receive");
 	goproc_goroutines__free(gs);
 	check_heap(gp, t, &r, false);
+}
+
+/*
+ * -s -w and no .go.buildinfo either (objcopy removed it, as some release
+ * binaries ship): the version comes from runtime.buildVersion, located from
+ * code, and still picks the built-in table: goroutines as the runtime
+ * counts them.
+ */
+static void test_stripped_without_buildinfo_knows_its_version(void **state)
+{
+	struct goproc_goroutines *gs = NULL;
+	struct target *t = &g_t;
+	struct go_version v;
+	struct goproc *gp;
+	struct report r;
+
+	skip_unless_root();
+	assert_int_equal(target_start(t, "target-nobuildinfo", N_LEAKERS), 0);
+	gp = g_gp = goproc__open(t->pid);
+	assert_non_null(gp);
+	assert_int_equal(goproc__version(gp, &v), 0);
+	assert_string_equal(v.str, g_goversion);
+	assert_int_equal(goproc__status(gp), 0);
+	assert_int_equal(goproc__layout(gp), GOPROC_LAYOUT_BUILTIN);
+	report_parse(t, &r);
+	assert_int_equal(goproc__goroutines(gp, NULL, &gs), 0);
+	assert_int_equal(gs->unreadable, 0);
+	assert_int_equal(gs->user, r.num_goroutine);
+	goproc_goroutines__free(gs);
 }
 
 /* The fallback table is what this toolchain's DWARF says, field by field. */
@@ -1554,6 +1583,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_plain_build_matches_numgoroutine_and_memstats,
 					  test_teardown),
 		cmocka_unit_test_teardown(test_stripped_build_reads_goroutines_and_heap,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_stripped_without_buildinfo_knows_its_version,
 					  test_teardown),
 		cmocka_unit_test_teardown(test_builtin_table_equals_dwarf_of_toolchain,
 					  test_teardown),
