@@ -390,6 +390,10 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 		g->next_gc = h.next_gc;
 		g->have_sys = h.valid & GOPROC_HEAP_SYS;
 		g->have_next_gc = h.valid & GOPROC_HEAP_NEXT_GC;
+		g->next_gc_reason = h.next_gc_why;
+		g->live_after_last_gc = h.live_after_last_gc;
+		g->have_live_after_last_gc = h.valid & GOPROC_HEAP_LIVE;
+		g->live_after_last_gc_reason = h.live_why;
 		g->num_gc = h.num_gc;
 	}
 }

@@ -713,6 +713,7 @@ static int syms_from_code(struct goproc *gp, const char *exe)
 		{ GOVAR_MEMSTATS, S_MEMSTATS },
 		{ GOVAR_CLASS_TO_SIZE, S_CLASS_TO_SIZE },
 		{ GOVAR_ALLP, S_ALLP },
+		{ GOVAR_GCCONTROLLER, S_GCCONTROLLER },
 	};
 	char why[GOVARS_REASON_LEN];
 	int err = 0;
@@ -822,26 +823,37 @@ static int check_ready(struct goproc *gp, unsigned need)
 	return 0;
 }
 
+/* The end of the last field of type t the layout names. */
+static uint64_t layout_end(const struct goproc *gp, enum gp_type t)
+{
+	uint64_t size = 0;
+
+	for (unsigned i = 0; i < F_NR; i++) {
+		const struct gp_field *f = &gp->f[i];
+		uint64_t end = f->off + (f->count ? (uint64_t)f->count * f->stride : f->size);
+
+		if (f->ok && field_defs[i].type == t && end > size)
+			size = end;
+	}
+	return size;
+}
+
 /*
- * Globals located from code have no .symtab size: memstats is read up to the
- * end of the last field the layout names, the size class table has one
- * uint16 per size class.
+ * Globals located from code have no .symtab size: memstats and gcController
+ * are read up to the end of the last field the layout names, the size class
+ * table has one uint16 per size class.
  */
 static void sizes_from_layout(struct goproc *gp)
 {
 	struct gp_symbol *ms = &gp->sym[S_MEMSTATS], *cs = &gp->sym[S_CLASS_TO_SIZE];
+	struct gp_symbol *gc = &gp->sym[S_GCCONTROLLER];
 
 	if (!gp->no_symtab)
 		return;
-	if (ms->ok && !ms->size) {
-		for (unsigned i = 0; i < F_NR; i++) {
-			const struct gp_field *f = &gp->f[i];
-			uint64_t end = f->off + (f->count ? (uint64_t)f->count * f->stride : f->size);
-
-			if (f->ok && field_defs[i].type == T_MSTATS && end > ms->size)
-				ms->size = end;
-		}
-	}
+	if (ms->ok && !ms->size)
+		ms->size = layout_end(gp, T_MSTATS);
+	if (gc->ok && !gc->size)
+		gc->size = layout_end(gp, T_GCC);
 	if (cs->ok && !cs->size)
 		cs->size = (uint64_t)gp->f[F_HSD_SMALLALLOCCOUNT].count * 2;
 }
@@ -1723,27 +1735,29 @@ out:
  * lowered to the memory-limit goal, raised to the sweep-distance trigger and
  * to 64 KiB past the trigger of a running cycle.
  */
-static int next_gc(struct goproc *gp, const uint8_t *ms, size_t mslen, uint64_t heap_free,
-		   uint64_t heap_alloc, bool have_mapped, uint64_t mapped_ready, uint64_t *ret)
+static int next_gc(struct goproc *gp, const uint8_t *ms, size_t mslen, const uint8_t *gc,
+		   size_t gclen, uint64_t heap_free, uint64_t heap_alloc, bool have_mapped,
+		   uint64_t mapped_ready, uint64_t *ret, const char **ret_why)
 {
 	const uint64_t min_runway = 64 << 10, min_headroom = 1 << 20;
 	uint64_t goal, limit, marked, nonheap, overage, lgoal, headroom, trig;
-	uint8_t *gc = NULL;
-	size_t gclen;
-	int err;
 
 	if (gp->f[F_MS_NEXT_GC].ok) {
 		*ret = fld_u(gp, F_MS_NEXT_GC, ms, mslen);
 		return 0;
 	}
-	if (!gp->f[F_GCC_HEAPGOAL].ok && !gp->f[F_GCC_GCPERCENTHEAPGOAL].ok)
+	if (!gp->f[F_GCC_HEAPGOAL].ok && !gp->f[F_GCC_GCPERCENTHEAPGOAL].ok) {
+		*ret_why = "the layout has no heap goal field";
 		return -ENOTSUP;
-	err = sym_read(gp, S_GCCONTROLLER, &gc, &gclen);
-	if (err)
-		return err;
+	}
+	if (!gc) {
+		*ret_why = gp->no_symtab ? "runtime.gcController is not found from code" :
+			   "runtime.gcController does not read";
+		return -ENOENT;
+	}
 	if (gp->f[F_GCC_HEAPGOAL].ok) {
 		*ret = fld_u(gp, F_GCC_HEAPGOAL, gc, gclen);
-		goto out;
+		return 0;
 	}
 	goal = fld_u(gp, F_GCC_GCPERCENTHEAPGOAL, gc, gclen);
 	marked = fld_u(gp, F_GCC_HEAPMARKED, gc, gclen);
@@ -1752,7 +1766,8 @@ static int next_gc(struct goproc *gp, const uint8_t *ms, size_t mslen, uint64_t 
 
 		/* the limit goal needs every mapped byte; without them, no answer */
 		if (!have_mapped) {
-			free(gc);
+			*ret_why = "the memory limit goal needs the runtime's total (Sys), "
+				   "which is unavailable";
 			return -ENOTSUP;
 		}
 		l = fld_i(gp, F_GCC_MEMORYLIMIT, gc, gclen);
@@ -1779,7 +1794,7 @@ static int next_gc(struct goproc *gp, const uint8_t *ms, size_t mslen, uint64_t 
 		}
 		if (lgoal < goal) {
 			*ret = lgoal;
-			goto out;
+			return 0;
 		}
 	}
 	if (gp->f[F_GCC_SWEEPDISTMINTRIGGER].ok) {
@@ -1794,17 +1809,43 @@ static int next_gc(struct goproc *gp, const uint8_t *ms, size_t mslen, uint64_t 
 			goal = trig + min_runway;
 	}
 	*ret = goal;
-out:
-	free(gc);
 	return 0;
 }
+
+/*
+ * The heap the last GC marked live: gcController.heapMarked, set at mark
+ * termination (work.bytesMarked, what gctrace prints third in X->Y->Z MB
+ * and runtime/metrics as /gc/heap/live:bytes). 0 before the first GC:
+ * then there is no such figure.
+ */
+static int live_after_gc(const struct goproc *gp, const uint8_t *gc, size_t gclen,
+			 uint32_t num_gc, uint64_t *ret, const char **ret_why)
+{
+	if (!gp->f[F_GCC_HEAPMARKED].ok) {
+		*ret_why = "the layout has no gcControllerState.heapMarked";
+		return -ENOTSUP;
+	}
+	if (!gc) {
+		*ret_why = gp->no_symtab ? "runtime.gcController is not found from code" :
+			   "runtime.gcController does not read";
+		return -ENOENT;
+	}
+	if (!num_gc) {
+		*ret_why = "no GC has finished yet";
+		return -ENODATA;
+	}
+	*ret = fld_u(gp, F_GCC_HEAPMARKED, gc, gclen);
+	return 0;
+}
+
+
 
 /* One snapshot; -EAGAIN if it contradicts itself (the target moved under us). */
 static int heap_once(struct goproc *gp, const uint16_t *class_size, uint32_t nclass,
 		     struct goproc_heap *ret)
 {
-	uint8_t *ms = NULL;
-	size_t mslen;
+	uint8_t *ms = NULL, *gc = NULL;
+	size_t mslen, gclen = 0;
 	struct hstats h;
 	uint64_t total_alloc = 0, total_free = 0, nmalloc, nfree, retained, heap_free, c;
 	int64_t mc_bytes = 0;
@@ -1866,10 +1907,18 @@ static int heap_once(struct goproc *gp, const uint16_t *class_size, uint32_t ncl
 			   (uint64_t)(h.in_stacks + h.in_workbufs + h.in_ptrbits);
 		ret->valid |= GOPROC_HEAP_SYS;
 	}
+	/* best effort: without gcController only the goal and the live heap are missing */
+	if (sym_read(gp, S_GCCONTROLLER, &gc, &gclen))
+		gc = NULL;
 	/* mappedReady is what the runtime keeps equal to Sys - HeapReleased */
-	if (!next_gc(gp, ms, mslen, heap_free, ret->heap_alloc, ret->valid & GOPROC_HEAP_SYS,
-		     ret->sys - ret->heap_released, &ret->next_gc))
+	if (!next_gc(gp, ms, mslen, gc, gclen, heap_free, ret->heap_alloc,
+		     ret->valid & GOPROC_HEAP_SYS, ret->sys - ret->heap_released, &ret->next_gc,
+		     &ret->next_gc_why))
 		ret->valid |= GOPROC_HEAP_NEXT_GC;
+	if (!live_after_gc(gp, gc, gclen, ret->num_gc, &ret->live_after_last_gc,
+			   &ret->live_why))
+		ret->valid |= GOPROC_HEAP_LIVE;
+	free(gc);
 	free(ms);
 	return 0;
 }

@@ -10,8 +10,9 @@
  * ...) come from the executable's .symtab; struct field offsets from its
  * DWARF, or from a built-in table (go1.19 to go1.27, amd64: user/go_layouts.h)
  * when DWARF was stripped with -ldflags=-w. A fully stripped binary (-s -w)
- * has no data symbols (.gopclntab names functions only): it opens, but every
- * query returns -ENOENT and goproc__reason() says so.
+ * has no data symbols (.gopclntab names functions only): its globals are
+ * located from code (govars.h); one that is not found makes the queries that
+ * need it return -ENOENT, and goproc__reason() says so.
  *
  * The target is hostile input and keeps running while we read it: every
  * pointer, length and count read from it is validated and capped, a
@@ -218,6 +219,7 @@ void goproc_goroutines__free(struct goproc_goroutines *g);
 #define GOPROC_HEAP_SYS		(1u << 0)	/* sys */
 #define GOPROC_HEAP_NEXT_GC	(1u << 1)	/* next_gc */
 #define GOPROC_HEAP_MCACHE	(1u << 2)	/* mcache_unflushed was computed */
+#define GOPROC_HEAP_LIVE	(1u << 3)	/* live_after_last_gc */
 
 /*
  * Same meaning as the runtime.MemStats fields of the same names. The
@@ -240,8 +242,18 @@ struct goproc_heap {
 	uint64_t sys;
 	uint64_t next_gc;
 	uint32_t num_gc;
+	/*
+	 * The heap the last finished GC marked live (gcController.heapMarked:
+	 * gctrace's third figure in "X->Y->Z MB", runtime/metrics'
+	 * /gc/heap/live:bytes). What the program really holds, without the
+	 * garbage heap_alloc still counts until the next GC.
+	 */
+	uint64_t live_after_last_gc;
 	uint64_t mcache_unflushed;	/* bytes in heap_alloc that came from P caches */
 	unsigned valid;			/* GOPROC_HEAP_* */
+	/* why next_gc / live_after_last_gc is not valid: static strings, or NULL */
+	const char *next_gc_why;
+	const char *live_why;
 };
 
 /*

@@ -73,6 +73,8 @@ struct report {
 		 prof_inuse_bytes, prof_true_bytes;
 	/* runtime.Callers' depth at main.deep's allocation (0: not made) */
 	uint64_t deep_frames;
+	/* the heap the last GC marked: /gc/heap/live:bytes (1.21+), HeapAlloc just after it */
+	uint64_t has_gc_heap_live, gc_heap_live, heap_alloc_after_gc;
 };
 
 static int toolchain_minor(void);
@@ -159,6 +161,9 @@ static void report_parse(const struct target *t, struct report *r)
 	assert_true(json_u64(t->line, "prof_inuse_bytes", &r->prof_inuse_bytes));
 	assert_true(json_u64(t->line, "prof_true_bytes", &r->prof_true_bytes));
 	assert_true(json_u64(t->line, "deep_frames", &r->deep_frames));
+	assert_true(json_u64(t->line, "has_gc_heap_live", &r->has_gc_heap_live));
+	assert_true(json_u64(t->line, "gc_heap_live", &r->gc_heap_live));
+	assert_true(json_u64(t->line, "heap_alloc_after_gc", &r->heap_alloc_after_gc));
 	assert_int_equal(r->pid, t->pid);
 }
 
@@ -451,9 +456,12 @@ static void check_profile(struct goproc *gp, const struct target *t, unsigned pc
  * exactly N_LEAKERS goroutines, all waiting on "chan receive"; the heap
  * numbers are within 5% of ReadMemStats and NumGC is exact.
  */
-/* The heap as the target's ReadMemStats says, within 5%; the heap goal too if with_goal. */
-static void check_heap(struct goproc *gp, const struct target *t, const struct report *r,
-		       bool with_goal)
+/*
+ * The heap as the target's ReadMemStats says, within 5%, and the heap goal;
+ * the heap the last GC marked live exactly as runtime/metrics says it
+ * (1.21+), else within 5% of HeapAlloc read right after that GC.
+ */
+static void check_heap(struct goproc *gp, const struct target *t, const struct report *r)
 {
 	struct goproc_heap h;
 	int err;
@@ -461,15 +469,25 @@ static void check_heap(struct goproc *gp, const struct target *t, const struct r
 	err = goproc__heap(gp, &h);
 	if (err)
 		fail_msg("heap of %s: %s (%s)", t->name, strerror(-err), goproc__reason(gp));
-	assert_int_equal(h.valid & (GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC),
-			 GOPROC_HEAP_SYS | (with_goal ? GOPROC_HEAP_NEXT_GC : 0));
+	if (!(h.valid & GOPROC_HEAP_NEXT_GC))
+		fail_msg("no heap goal in %s: %s", t->name, h.next_gc_why ?: "(no reason)");
+	if (!(h.valid & GOPROC_HEAP_LIVE))
+		fail_msg("no live heap in %s: %s", t->name, h.live_why ?: "(no reason)");
+	assert_true(h.valid & GOPROC_HEAP_SYS);
+	assert_null(h.next_gc_why);
+	assert_null(h.live_why);
 	assert_int_equal(h.num_gc, r->num_gc);
+	if (r->has_gc_heap_live)
+		assert_int_equal(h.live_after_last_gc, r->gc_heap_live);
+	else
+		assert_within_5pct(h.live_after_last_gc, r->heap_alloc_after_gc);
+	/* the global really holds HOLD_MB MiB, live through both GCs */
+	assert_true(h.live_after_last_gc >= (uint64_t)HOLD_MB << 20);
 	assert_within_5pct(h.heap_alloc, r->heap_alloc);
 	assert_within_5pct(h.heap_inuse, r->heap_inuse);
 	assert_within_5pct(h.heap_sys, r->heap_sys);
-	if (with_goal)
-		assert_within_5pct(h.next_gc, r->next_gc);
 	assert_within_5pct(h.sys, r->sys);
+	assert_within_5pct(h.next_gc, r->next_gc);
 	/* the global really holds HOLD_MB MiB */
 	assert_true(h.heap_alloc >= (uint64_t)HOLD_MB << 20);
 	assert_true(h.heap_released <= h.heap_idle);
@@ -526,7 +544,7 @@ static void check_target(struct goproc *gp, const struct target *t, int n_leaker
 	assert_int_equal(start->count, n_leakers);
 	goproc_goroutines__free(gs);
 
-	check_heap(gp, t, &r, true);
+	check_heap(gp, t, &r);
 	if (r.prof_true_bytes)
 		check_profile(gp, t, 10);
 }
@@ -605,8 +623,8 @@ static void test_pie_build_translates_load_bias(void **state)
 /*
  * -s -w: no .symtab, so the runtime's globals are located from code
  * (govars.c) and the built-in table gives the layout: goroutines exactly as
- * the runtime counts them, the heap as ReadMemStats says within 5%; the heap
- * goal (gcController, not located yet) is marked invalid, not 0.
+ * the runtime counts them, the heap as ReadMemStats says within 5%, the heap
+ * goal and the live heap from gcController (located from code too).
  */
 static void test_stripped_build_reads_goroutines_and_heap(void **state)
 {
@@ -636,7 +654,7 @@ static void test_stripped_build_reads_goroutines_and_heap(void **state)
 	assert_non_null(site->top_wait_reason_str);
 	assert_string_equal(site->top_wait_reason_str, "chan receive");
 	goproc_goroutines__free(gs);
-	check_heap(gp, t, &r, false);
+	check_heap(gp, t, &r);
 }
 
 /*
@@ -1176,7 +1194,8 @@ static void test_heap_sums_generations_and_p_caches(void **state)
 	poke_f(mc, "runtime.mcache", "alloc", 14, 0x10);
 
 	assert_int_equal(goproc__heap(g_gp, &h), 0);
-	assert_int_equal(h.valid, GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC | GOPROC_HEAP_MCACHE);
+	assert_int_equal(h.valid, GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC | GOPROC_HEAP_MCACHE |
+				  GOPROC_HEAP_LIVE);
 	retained = committed - in_stacks - in_wb;
 	alloc = la + (sa + 3) * cls5 - sf * cls5;
 	mallocs = lan + sa + 3 + tiny + 4;
@@ -1195,6 +1214,16 @@ static void test_heap_sums_generations_and_p_caches(void **state)
 	assert_int_equal(h.num_gc, 7);
 	/* no memory limit, no cycle running: the GOGC goal */
 	assert_int_equal(h.next_gc, 8 << 20);
+	/* what the last GC marked */
+	assert_int_equal(h.live_after_last_gc, 4 << 20);
+
+	/* before the first GC heapMarked is 0: no figure, a reason */
+	poke_f(im.memstats, "runtime.mstats", "numgc", 0, 0);
+	assert_int_equal(goproc__heap(g_gp, &h), 0);
+	assert_false(h.valid & GOPROC_HEAP_LIVE);
+	assert_int_equal(h.live_after_last_gc, 0);
+	assert_non_null(h.live_why);
+	assert_non_null(strstr(h.live_why, "no GC"));
 }
 
 /* Counters that contradict each other are not reported as numbers. */
