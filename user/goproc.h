@@ -25,9 +25,10 @@
  * or CAP_SYS_PTRACE): otherwise queries return -EPERM.
  *
  * Library-like: 0 / -errno (constructors NULL + errno), never logs.
- * Designed for the Go 1.17-1.22 runtimes (field names are looked up in
- * DWARF, with the alternatives those releases use); tested on go1.19 (the
- * heap profile reads 1.17/1.18's runtime.mProf cycle counter untested).
+ * Field names are looked up in DWARF, with the alternatives later releases
+ * use; tested on every release of the Go matrix, 1.19 to 1.27, plain and
+ * stripped (tests/unit/test_goproc.c; 1.17/1.18's runtime.mProf cycle
+ * counter is read untested).
  */
 #ifndef MEMSIGHT_GOPROC_H
 #define MEMSIGHT_GOPROC_H
