@@ -104,10 +104,12 @@ for variant in goservice goservice-stripped goservice+mallocgc goservice-newest;
 		"main.leakHandler main.go:$GOLINE true chan receive"
 	# the Go heap: also stripped (gcController located from code)
 	keys="heap_inuse:inuse_bytes heap_alloc:alloc_bytes heap_idle:idle_bytes next_gc:next_gc_bytes"
+	# the service's /stats and memsight's last read are moments apart (the
+	# handler itself allocates): 5%, or 16 pages of an idle heap of ~1 MiB
 	for k in $keys; do
 		ours=$(jq ".go.heap.${k#*:}" "$J"); theirs=$(jq ".${k%%:*}" "$S")
-		check "$variant: ${k%%:*} within 5% ($ours vs $theirs)" \
-			"$(awk -v a="$ours" -v b="$theirs" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 0.05 * b) ? "yes" : "no" }')" yes
+		check "$variant: ${k%%:*} within 5% or 128 KiB ($ours vs $theirs)" \
+			"$(awk -v a="$ours" -v b="$theirs" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 0.05 * b || d <= 131072) ? "yes" : "no" }')" yes
 	done
 	check "$variant: GC cycles" "$(jq .go.heap.num_gc "$J")" "$(jq .num_gc "$S")"
 	# the heap the last GC marked (test_goproc checks it exactly): there after
