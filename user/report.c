@@ -51,7 +51,7 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 
 static void go_text(const struct ms_go_info *g, FILE *out)
 {
-	char a[32], b[32], c[32], d[32], e[32], f[32], l[32];
+	char a[32], b[32], c[32], d[32], f[32], l[32];
 
 	if (!g->present)
 		return;
@@ -68,23 +68,27 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			g->goroutines_reason ?: "unknown reason");
 	if (!g->runtime_err && !g->have_heap)
 		fprintf(out, "Go heap unavailable: %s\n", g->heap_reason ?: "unknown reason");
-	if (g->have_heap)
-		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s "
-			"(%s%s%s after the last GC), next GC at %s%s%s%s, %u GC cycles; "
-			"goroutine stacks %s\n",
+	if (g->have_heap) {
+		char live[160], goal[160];
+
+		if (g->have_live_after_last_gc)
+			snprintf(live, sizeof(live), "%s after the last GC",
+				 report__human_bytes(g->live_after_last_gc, l, sizeof(l)));
+		else
+			snprintf(live, sizeof(live), "after the last GC: unavailable, %s",
+				 g->live_after_last_gc_reason ?: "unknown reason");
+		if (g->have_next_gc)
+			report__human_bytes(g->next_gc, goal, sizeof(goal));
+		else
+			snprintf(goal, sizeof(goal), "? (%s)", g->next_gc_reason ?: "unknown reason");
+		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s (%s), "
+			"next GC at %s, %u GC cycles; goroutine stacks %s\n",
 			report__human_bytes(g->heap_inuse, a, sizeof(a)),
 			report__human_bytes(g->heap_idle, b, sizeof(b)),
 			report__human_bytes(g->heap_released, c, sizeof(c)),
-			report__human_bytes(g->heap_alloc, d, sizeof(d)),
-			g->have_live_after_last_gc ?
-			report__human_bytes(g->live_after_last_gc, l, sizeof(l)) : "?",
-			g->have_live_after_last_gc ? "" : ": ",
-			g->have_live_after_last_gc ? "" : g->live_after_last_gc_reason ?: "unknown",
-			g->have_next_gc ? report__human_bytes(g->next_gc, e, sizeof(e)) : "?",
-			g->have_next_gc ? "" : " (",
-			g->have_next_gc ? "" : g->next_gc_reason ?: "unknown reason",
-			g->have_next_gc ? "" : ")", g->num_gc,
+			report__human_bytes(g->heap_alloc, d, sizeof(d)), live, goal, g->num_gc,
 			report__human_bytes(g->stack_inuse, f, sizeof(f)));
+	}
 	if (g->ngroups) {
 		fprintf(out, "goroutines by creation site:\n");
 		for (size_t i = 0; i < g->ngroups && i < 5; i++) {
