@@ -69,9 +69,10 @@ int ms_go_malloc(struct pt_regs *ctx)
 }
 
 /*
- * runtime.mProf_Malloc(p, size): the runtime's own sampler already chose
- * this allocation (one per runtime.MemProfileRate bytes), so the probe traps
- * only that often: the cheap way to profile a busy Go service.
+ * runtime.mProf_Malloc(p, size), since 1.23 mProf_Malloc(mp, p, size): the
+ * runtime's own sampler already chose this allocation (one per
+ * runtime.MemProfileRate bytes), so the probe traps only that often: the
+ * cheap way to profile a busy Go service.
  */
 SEC("uprobe")
 int ms_go_mprof(struct pt_regs *ctx)
@@ -79,8 +80,15 @@ int ms_go_mprof(struct pt_regs *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct ms_pid_cfg *cfg = watched(tgid);
 	__u64 size;
+	int err;
 
-	if (!cfg || go_arg(ctx, cfg, ctx->bx, 1, &size))
+	if (!cfg)
+		return 0;
+	if (cfg->flags & MS_PIDF_GO_MPROF_MP)
+		err = go_arg(ctx, cfg, ctx->cx, 2, &size);
+	else
+		err = go_arg(ctx, cfg, ctx->bx, 1, &size);
+	if (err)
 		return 0;
 	return go_record(ctx, cfg, tgid, size);
 }

@@ -150,6 +150,8 @@ struct ms_pid_cfg {
 #define MS_PIDF_GO_STACK_ABI	(1u << 1)	/* Go < 1.17: mallocgc's size is on the stack */
 #define MS_PIDF_DWARF		(1u << 2)	/* C allocations: copy the user stack for
 						 * DWARF unwinding in user space */
+#define MS_PIDF_GO_MPROF_MP	(1u << 3)	/* Go >= 1.23: mProf_Malloc(mp, p, size):
+						 * size is the third argument */
 
 /*
  * DWARF unwinding. Code without frame pointers (Debian's libc, most distro

@@ -14,9 +14,10 @@
 # never typed by hand. `make test` builds the same fixtures (the module proxy
 # serves the toolchains) and test_goproc checks the local toolchain's table.
 #
-# goproc.c includes the header this writes, and the dumper links goproc.o:
-# after renaming or removing a field id, first drop that id's lines from
-# user/go_layouts.h so that goproc.c compiles, then regenerate.
+# goproc.c includes the header this writes (the field ids are in
+# goproc_int.h), and the dumper links goproc.o: after renaming or removing a
+# field id, first drop that id's lines from user/go_layouts.h so that
+# goproc.c compiles, then regenerate.
 set -euo pipefail
 export LC_ALL=C
 
@@ -52,7 +53,7 @@ ldlibs=$(make -s --no-print-directory O="$O" --eval='go-layouts-ldlibs: ; @echo 
 "$CC" -O2 -g -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iuser \
 	scripts/go-layouts-dump.c "$O/libmemsight.a" $ldlibs -o "$W/go-layouts-dump"
 
-# ---- goproc's field ids in enum order, with their paths in field_defs[] ----
+# ---- goproc's field ids in enum order (goproc_int.h), paths in gp_field_defs[] ----
 ids=$W/field-ids.tsv
 awk '/^enum gp_field_id \{/ { e = 1; next }
      e { gsub(/[ \t,]+/, " ")
@@ -60,9 +61,10 @@ awk '/^enum gp_field_id \{/ { e = 1; next }
 		if ($i == "F_NR") e = 0; else if ($i ~ /^F_/) id[n++] = $i }
      /^\t\[F_[A-Z0-9_]+\] = \{ T_/ { f = $0; sub(/^\t\[/, "", f); sub(/\].*/, "", f)
 				       p = $0; sub(/^[^"]*"/, "", p); sub(/".*/, "", p); dp[f] = p }
-     END { for (i = 0; i < n; i++) print i "\t" id[i] "\t" dp[id[i]] }' user/goproc.c > "$ids"
+     END { for (i = 0; i < n; i++) print i "\t" id[i] "\t" dp[id[i]] }' \
+	user/goproc_int.h user/goproc.c > "$ids"
 nr_ids=$(wc -l < "$ids")
-[ "$nr_ids" -gt 0 ] || die "no enum gp_field_id in user/goproc.c"
+[ "$nr_ids" -gt 0 ] || die "no enum gp_field_id in user/goproc_int.h"
 
 # ---- build (gomatrix.mk's plain fixtures) and dump ----
 make -s O="$O" $(for v in $VERSIONS; do echo "$O/fixtures/gomatrix/$v/target"; done) >&2 ||

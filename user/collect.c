@@ -270,7 +270,8 @@ static void collect_go_heap(struct ms_target *t, const struct ms_maps *maps, str
 {
 	struct goproc_heap_profile_opts o = { .max_buckets = 100000, .inuse_only = true };
 	struct goproc_heap_profile hp = {};
-	struct ms_frame frames[GOPROC_PROF_MAX_STACK];
+	/* as deep as the stacks the probes record; a deeper bucket is cut there */
+	struct ms_frame frames[MS_MAX_STACK_DEPTH];
 
 	int err = goproc__heap_profile(t->goproc, &o, &hp);
 
@@ -291,7 +292,7 @@ static void collect_go_heap(struct ms_target *t, const struct ms_maps *maps, str
 		goproc__heap_unsample(&b->sampled, hp.rate, &est);
 		tmpl.inuse_bytes = est.inuse_bytes > 0 ? est.inuse_bytes : 0;
 		tmpl.inuse_count = est.inuse_objects > 0 ? est.inuse_objects : 0;
-		for (; n < b->nr_frames && n < GOPROC_PROF_MAX_STACK; n++) {
+		for (; n < b->nr_frames && n < MS_MAX_STACK_DEPTH; n++) {
 			const struct goproc_frame *gf = &b->frames[n];
 			const struct ms_map *m = ms_maps__find(maps, gf->pc);
 
@@ -389,6 +390,10 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 		g->next_gc = h.next_gc;
 		g->have_sys = h.valid & GOPROC_HEAP_SYS;
 		g->have_next_gc = h.valid & GOPROC_HEAP_NEXT_GC;
+		g->next_gc_reason = h.next_gc_why;
+		g->live_after_last_gc = h.live_after_last_gc;
+		g->have_live_after_last_gc = h.valid & GOPROC_HEAP_LIVE;
+		g->live_after_last_gc_reason = h.live_why;
 		g->num_gc = h.num_gc;
 	}
 }

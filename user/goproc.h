@@ -10,8 +10,9 @@
  * ...) come from the executable's .symtab; struct field offsets from its
  * DWARF, or from a built-in table (go1.19 to go1.27, amd64: user/go_layouts.h)
  * when DWARF was stripped with -ldflags=-w. A fully stripped binary (-s -w)
- * has no data symbols (.gopclntab names functions only): it opens, but every
- * query returns -ENOENT and goproc__reason() says so.
+ * has no data symbols (.gopclntab names functions only): its globals are
+ * located from code (govars.h); one that is not found makes the queries that
+ * need it return -ENOENT, and goproc__reason() says so.
  *
  * The target is hostile input and keeps running while we read it: every
  * pointer, length and count read from it is validated and capped, a
@@ -24,9 +25,10 @@
  * or CAP_SYS_PTRACE): otherwise queries return -EPERM.
  *
  * Library-like: 0 / -errno (constructors NULL + errno), never logs.
- * Designed for the Go 1.17-1.22 runtimes (field names are looked up in
- * DWARF, with the alternatives those releases use); tested on go1.19 (the
- * heap profile reads 1.17/1.18's runtime.mProf cycle counter untested).
+ * Field names are looked up in DWARF, with the alternatives later releases
+ * use; tested on every release of the Go matrix, 1.19 to 1.27, plain and
+ * stripped (tests/unit/test_goproc.c; 1.17/1.18's runtime.mProf cycle
+ * counter is read untested).
  */
 #ifndef MEMSIGHT_GOPROC_H
 #define MEMSIGHT_GOPROC_H
@@ -45,7 +47,8 @@
 #define GOPROC_WAIT_REASON_LEN	48u		/* bytes of one wait reason string, incl. NUL */
 #define GOPROC_REASON_LEN	256u		/* goproc__reason() buffer */
 #define GOPROC_MAX_BUCKETS	(1u << 20)	/* heap profile buckets walked by default */
-#define GOPROC_PROF_MAX_STACK	32u		/* the runtime's maxStack: PCs per bucket */
+#define GOPROC_PROF_MAX_STACK	1024u		/* PCs per bucket: maxProfStackDepth (1.23+) */
+#define GOPROC_PROF_MAX_STACK_122 32u		/* PCs per bucket up to 1.22: maxStack */
 
 struct goproc;
 
@@ -60,7 +63,7 @@ enum goproc_layout {
 enum goproc_gstate {
 	GOPROC_G_RUNNING,	/* _Grunning */
 	GOPROC_G_RUNNABLE,	/* _Grunnable */
-	GOPROC_G_WAITING,	/* _Gwaiting */
+	GOPROC_G_WAITING,	/* _Gwaiting, and 1.26's _Gleaked (waiting forever) */
 	GOPROC_G_SYSCALL,	/* _Gsyscall */
 	GOPROC_G_OTHER,		/* _Gcopystack, _Gpreempted, _Gmoribund, ... */
 	GOPROC_G_NR
@@ -100,7 +103,7 @@ enum goproc_layout goproc__layout(const struct goproc *gp);
 /* Load bias subtracted from runtime addresses before pclntab lookups (PIE). */
 uint64_t goproc__load_bias(const struct goproc *gp);
 
-/* Toolchain version of the target (see go_binary__version()). */
+/* Toolchain version of the target (see govars__version(): also without .go.buildinfo). */
 int goproc__version(const struct goproc *gp, struct go_version *ret);
 
 /*
@@ -188,7 +191,8 @@ struct goproc_goroutines {
 	uint64_t live;
 	uint64_t user;
 	uint64_t system;
-	uint64_t dead;		/* _Gdead or _Gidle (free-list g's) */
+	uint64_t dead;		/* _Gdead, _Gidle (free-list g's) or 1.26's
+				 * _Gdeadextra (parked on a cgo extra M) */
 	uint64_t by_state[GOPROC_G_NR];	/* of the live */
 	int64_t gcount;
 	int gcount_err;		/* 0, or -errno if gcount could not be computed */
@@ -216,6 +220,7 @@ void goproc_goroutines__free(struct goproc_goroutines *g);
 #define GOPROC_HEAP_SYS		(1u << 0)	/* sys */
 #define GOPROC_HEAP_NEXT_GC	(1u << 1)	/* next_gc */
 #define GOPROC_HEAP_MCACHE	(1u << 2)	/* mcache_unflushed was computed */
+#define GOPROC_HEAP_LIVE	(1u << 3)	/* live_after_last_gc */
 
 /*
  * Same meaning as the runtime.MemStats fields of the same names. The
@@ -238,8 +243,18 @@ struct goproc_heap {
 	uint64_t sys;
 	uint64_t next_gc;
 	uint32_t num_gc;
+	/*
+	 * The heap the last finished GC marked live (gcController.heapMarked:
+	 * gctrace's third figure in "X->Y->Z MB", runtime/metrics'
+	 * /gc/heap/live:bytes). What the program really holds, without the
+	 * garbage heap_alloc still counts until the next GC.
+	 */
+	uint64_t live_after_last_gc;
 	uint64_t mcache_unflushed;	/* bytes in heap_alloc that came from P caches */
 	unsigned valid;			/* GOPROC_HEAP_* */
+	/* why next_gc / live_after_last_gc is not valid: static strings, or NULL */
+	const char *next_gc_why;
+	const char *live_why;
 };
 
 /*
@@ -284,16 +299,22 @@ struct goproc_heap_bucket {
 	uint64_t addr;		/* of the runtime's bucket in the target */
 	uint64_t size;		/* bucket.size: the size of every object sampled here */
 	struct goproc_heap_counts sampled;
-	uint32_t nr_frames;	/* bucket.nstk, at most GOPROC_PROF_MAX_STACK */
+	uint32_t nr_frames;	/* bucket.nstk (at most GOPROC_PROF_MAX_STACK, 32
+				 * up to 1.22), less the runtime's leading frames */
 	struct goproc_frame *frames;	/* [0] is the leaf: the function that
-					 * allocated (below the runtime's own
-					 * allocation frames, which it skips) */
+					 * allocated. Like runtime/pprof, the
+					 * leading frames of package runtime and
+					 * internal/runtime/... (1.26 records
+					 * mallocgc's helpers) are dropped unless
+					 * every frame is the runtime's */
 };
 
 /*
- * Memory: up to about 1.4 KiB per bucket walked (32 frames of 32 bytes, the
- * raw PCs, the bucket), so the default limit bounds a hostile target's cost
- * near 1.4 GiB; real programs have thousands of buckets of ~10-20 frames.
+ * Memory: about 40 bytes per frame and 100 per bucket walked. Up to 1.22 a
+ * bucket has at most 32 frames (1.4 KiB); since 1.23 up to 1024 (the
+ * default records 128), so a hostile target could make a bucket cost 40
+ * KiB: lower max_buckets for such targets. Real programs have thousands of
+ * buckets of ~10-30 frames.
  */
 struct goproc_heap_profile_opts {
 	uint64_t max_buckets;	/* 0: GOPROC_MAX_BUCKETS; at most 1 << 24 */
@@ -316,7 +337,8 @@ struct goproc_heap_profile {
 				 * says where): 0 the list ended (or truncated,
 				 * looped); -EFAULT a bucket did not read; -EINVAL
 				 * a bucket that is not a memory-profile bucket
-				 * (type, nstk > GOPROC_PROF_MAX_STACK, misaligned) */
+				 * (type, more PCs than the release records,
+				 * misaligned) */
 	uint64_t skipped_zero;	/* buckets dropped by opts.inuse_only */
 	struct goproc_heap_counts total_sampled;	/* sum over buckets */
 	struct goproc_heap_counts total_unsampled;	/* sum of each bucket unsampled */

@@ -779,6 +779,13 @@ int go_binary__version(const struct go_binary *b, struct go_version *ret)
 	return 0;
 }
 
+int go_binary__set_version(struct go_binary *b, const char *s, size_t len)
+{
+	if (b->version[0])
+		return -EEXIST;
+	return set_version(b, s, len) ? 0 : -EINVAL;
+}
+
 void go_binary__close(struct go_binary *b)
 {
 	if (!b)

@@ -14,6 +14,7 @@
 #ifndef MEMSIGHT_GORUNTIME_H
 #define MEMSIGHT_GORUNTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Limits that protect us from hostile or absurd inputs. */
@@ -69,6 +70,14 @@ void go_binary__close(struct go_binary *b);
  * one; major/minor/patch are 0 if the string does not parse as goMAJ.MIN[.PATCH].
  */
 int go_binary__version(const struct go_binary *b, struct go_version *ret);
+
+/*
+ * Record the version found by other means when the file says none (a
+ * stripped binary without .go.buildinfo: govars__version() reads
+ * runtime.buildVersion from code). 0; -EEXIST if a version is known
+ * already (it stays); -EINVAL if s is not a printable string that fits.
+ */
+int go_binary__set_version(struct go_binary *b, const char *s, size_t len);
 
 /*
  * From the module info in the buildinfo blob ("path" and "mod" lines), or NULL:

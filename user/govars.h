@@ -28,6 +28,8 @@ enum govar {
 	GOVAR_MEMSTATS,		/* runtime.memstats (size: from the layout) */
 	GOVAR_CLASS_TO_SIZE,	/* the size class table (1.25+: internal/runtime/gc.SizeClassToSize) */
 	GOVAR_ALLP,		/* runtime.allp: []*p */
+	GOVAR_BUILDVERSION,	/* runtime.buildVersion: string, the toolchain's version */
+	GOVAR_GCCONTROLLER,	/* runtime.gcController (size: from the layout) */
 	GOVAR_NR
 };
 
@@ -45,5 +47,15 @@ const char *govar__name(enum govar v);
  */
 int govars__locate(const char *path, struct go_binary *b, enum govar v, uint64_t *ret_addr,
 		   uint64_t *ret_size, char *why, size_t whylen);
+
+/*
+ * The toolchain's version of the executable at path: go_binary__version()'s
+ * (.go.buildinfo, or runtime.buildVersion in .symtab), else, for a stripped
+ * binary whose .go.buildinfo is gone too, the initial value of
+ * runtime.buildVersion located from code (recorded in b, so later
+ * go_binary__version() calls say it too). 0 or -ENOENT.
+ */
+struct go_version;
+int govars__version(const char *path, struct go_binary *b, struct go_version *ret);
 
 #endif

@@ -104,7 +104,11 @@ struct ms_go_info {
 	bool have_heap;
 	uint64_t heap_alloc, heap_inuse, heap_idle, heap_released, heap_sys;
 	uint64_t stack_inuse, sys, next_gc;
-	bool have_sys, have_next_gc;	/* their globals read (gcController: not in a stripped binary) */
+	bool have_sys, have_next_gc;	/* their globals read */
+	const char *next_gc_reason;	/* why not have_next_gc (static string) */
+	uint64_t live_after_last_gc;	/* marked live by the last GC (gctrace's third figure) */
+	bool have_live_after_last_gc;
+	const char *live_after_last_gc_reason;	/* why not (static string) */
 	uint32_t num_gc;
 };
 

@@ -49,13 +49,9 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 	fputc('\n', out);
 }
 
-/* with the heap read, only a stripped binary's gcController (no address yet) hides the goal */
-#define NEXT_GC_UNAVAILABLE "the heap goal could not be read: in a stripped binary, " \
-	"runtime.gcController is not located yet"
-
 static void go_text(const struct ms_go_info *g, FILE *out)
 {
-	char a[32], b[32], c[32], d[32], e[32], f[32];
+	char a[32], b[32], c[32], d[32], f[32], l[32];
 
 	if (!g->present)
 		return;
@@ -72,16 +68,27 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			g->goroutines_reason ?: "unknown reason");
 	if (!g->runtime_err && !g->have_heap)
 		fprintf(out, "Go heap unavailable: %s\n", g->heap_reason ?: "unknown reason");
-	if (g->have_heap)
-		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s, next GC at %s, "
-			"%u GC cycles; goroutine stacks %s\n",
+	if (g->have_heap) {
+		char live[160], goal[160];
+
+		if (g->have_live_after_last_gc)
+			snprintf(live, sizeof(live), "%s after the last GC",
+				 report__human_bytes(g->live_after_last_gc, l, sizeof(l)));
+		else
+			snprintf(live, sizeof(live), "after the last GC: unavailable, %s",
+				 g->live_after_last_gc_reason ?: "unknown reason");
+		if (g->have_next_gc)
+			report__human_bytes(g->next_gc, goal, sizeof(goal));
+		else
+			snprintf(goal, sizeof(goal), "? (%s)", g->next_gc_reason ?: "unknown reason");
+		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s (%s), "
+			"next GC at %s, %u GC cycles; goroutine stacks %s\n",
 			report__human_bytes(g->heap_inuse, a, sizeof(a)),
 			report__human_bytes(g->heap_idle, b, sizeof(b)),
 			report__human_bytes(g->heap_released, c, sizeof(c)),
-			report__human_bytes(g->heap_alloc, d, sizeof(d)),
-			g->have_next_gc ? report__human_bytes(g->next_gc, e, sizeof(e)) :
-			"? (" NEXT_GC_UNAVAILABLE ")", g->num_gc,
+			report__human_bytes(g->heap_alloc, d, sizeof(d)), live, goal, g->num_gc,
 			report__human_bytes(g->stack_inuse, f, sizeof(f)));
+	}
 	if (g->ngroups) {
 		fprintf(out, "goroutines by creation site:\n");
 		for (size_t i = 0; i < g->ngroups && i < 5; i++) {
@@ -176,7 +183,13 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 		if (g->have_next_gc)
 			jw__kv_uint(w, "next_gc_bytes", g->next_gc);
 		else
-			jw__kv_string(w, "next_gc_unavailable", NEXT_GC_UNAVAILABLE);
+			jw__kv_string(w, "next_gc_unavailable", g->next_gc_reason ?: "unknown reason");
+		/* what gctrace prints third in "X->Y->Z MB" */
+		if (g->have_live_after_last_gc)
+			jw__kv_uint(w, "live_after_last_gc_bytes", g->live_after_last_gc);
+		else
+			jw__kv_string(w, "live_after_last_gc_unavailable",
+				      g->live_after_last_gc_reason ?: "unknown reason");
 		jw__kv_uint(w, "num_gc", g->num_gc);
 		jw__end_object(w);
 	}

@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "goproc.h"
+#include "govars.h"
 #include "probesite.h"
 #include "goruntime.h"
 #include "kernel.h"
@@ -1082,7 +1083,7 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 	t->gobin = go_binary__open(path);
 	if (!t->gobin)
 		goto out;	/* not Go: nothing to do */
-	if (go_binary__version(t->gobin, &v) == 0)
+	if (govars__version(path, t->gobin, &v) == 0)
 		snprintf(t->go_version, sizeof(t->go_version), "%s", v.str);
 	else
 		snprintf(t->go_version, sizeof(t->go_version), "go (version unknown)");
@@ -1093,7 +1094,12 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 	 * sampler is off (the linker turns it off in programs without pprof),
 	 * turn it on through its public knob, runtime.MemProfileRate.
 	 */
-	if (!s->go_mallocgc && (t->goproc = goproc__open(t->pid)) != NULL) {
+	/*
+	 * Which argument of mProf_Malloc is the size depends on the release
+	 * (1.23 added mp first): no version, no probe on it.
+	 */
+	if (!s->go_mallocgc && v.major == 1 && v.minor > 0 &&
+	    (t->goproc = goproc__open(t->pid)) != NULL) {
 		int64_t rate = 0;
 		int rc = goproc__mem_profile_rate(t->goproc, &rate);
 
@@ -1122,9 +1128,10 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 		err = -ENOEXEC;
 		goto out;
 	}
-	if (v.major == 1 && v.minor > 0 && v.minor < 17 &&
+	if (((v.major == 1 && v.minor > 0 && v.minor < 17) ||
+	     (t->go_mprof && v.major == 1 && v.minor >= 23)) &&
 	    bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg) == 0) {
-		cfg.flags |= MS_PIDF_GO_STACK_ABI;
+		cfg.flags |= v.minor < 17 ? MS_PIDF_GO_STACK_ABI : MS_PIDF_GO_MPROF_MP;
 		bpf_map_update_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg, BPF_ANY);
 	}
 	if (s->multi) {

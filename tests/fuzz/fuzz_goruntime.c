@@ -100,6 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!r)
 			FUZZ_CHECK(addr != 0 && vsize <= 256 * 16);
 	}
+	/* the version, from the file's own data when .go.buildinfo says none */
+	r = govars__version(path, b, &v);
+	FUZZ_CHECK(r == 0 || r == -ENOENT);
+	if (!r)
+		FUZZ_CHECK(v.str && strlen(v.str) < GO_VERSION_MAX);
 	go_binary__close(b);
 	return 0;
 }

@@ -73,6 +73,14 @@ for b in "$O"/tests/targets/*; do
 done
 cp "$O"/tests/targets/*.goversion "$W/$O/tests/targets/"
 [ -x "$O/fixtures/goproc/target" ] && cp "$O/fixtures/goproc/target" "$W/$O/fixtures/goproc/"
+# t_go's service built with the Go matrix's newest release
+if [ -r "$O/fixtures/gomatrix/releases" ]; then
+	nv=$(tail -1 "$O/fixtures/gomatrix/releases")
+	mkdir -p "$W/$O/fixtures/gomatrix/$nv"
+	cp "$O/fixtures/gomatrix/releases" "$W/$O/fixtures/gomatrix/"
+	cp "$O/fixtures/gomatrix/$nv/goservice-stripped" "$O/fixtures/gomatrix/$nv/goversion" \
+	   "$W/$O/fixtures/gomatrix/$nv/"
+fi
 cp -r tests "$W/tests"
 rm -rf "$W/tests/fixtures"
 # a musl program's loader lives at its own path

@@ -5,8 +5,14 @@
  * runs one, waits for the JSON line in which the target reports its own
  * runtime.NumGoroutine(), runtime.ReadMemStats() and runtime.MemProfile(),
  * then reads the same process with goproc and compares. Expected values come from the target at
- * run time and from $(O)/fixtures/goproc/expect.h (the line of the `go
- * leaker` statement, the toolchain version), never from this file.
+ * run time, from $(O)/fixtures/goproc/expect.h (the line of the `go leaker`
+ * statement) and from the fixture folder's goversion (the toolchain), never
+ * from this file.
+ *
+ * Then the same claims again for every release of the Go matrix
+ * (tests/fixtures/gomatrix.mk: $(O)/fixtures/gomatrix/<release>/, plain and
+ * -s -w, and -s -w without .go.buildinfo), one cmocka group per release. MS_GOPROC_FIXTURES=DIR runs only
+ * that group, on the fixtures in DIR (e.g. build/fixtures/gomatrix/go1.26.11).
  *
  * Reading another process's memory needs privileges: without root the tests
  * that do so are skipped, loudly.
@@ -65,9 +71,18 @@ struct report {
 	/* the runtime's heap profile summed over records whose leaf is PROF_FUNC */
 	uint64_t rate, prof_records, prof_alloc_objects, prof_alloc_bytes, prof_inuse_objects,
 		 prof_inuse_bytes, prof_true_bytes;
+	/* runtime.Callers' depth at main.deep's allocation (0: not made) */
+	uint64_t deep_frames;
+	/* the heap the last GC marked: /gc/heap/live:bytes (1.21+), HeapAlloc just after it */
+	uint64_t has_gc_heap_live, gc_heap_live, heap_alloc_after_gc;
 };
 
+static int toolchain_minor(void);
+
 static bool g_root;
+/* the fixture folder of the group running, and its toolchain's version */
+static char g_dir[256];
+static char g_goversion[64];
 /*
  * The running target and its reader: globals, so that the per-test teardown
  * stops and frees them even when an assertion jumped out of the test.
@@ -77,9 +92,28 @@ static struct goproc *g_gp;
 
 static void fixture_path(char *buf, size_t len, const char *name)
 {
-	const char *o = getenv("MS_BUILD");
+	snprintf(buf, len, "%s/%s", g_dir, name);
+}
 
-	snprintf(buf, len, "%s/fixtures/goproc/%s", o && *o ? o : "build", name);
+/* Use the fixtures in dir: 0, or -1 if its goversion does not read. */
+static int fixture_dir_set(const char *dir)
+{
+	char p[600];
+	FILE *f;
+
+	snprintf(g_dir, sizeof(g_dir), "%s", dir);
+	snprintf(p, sizeof(p), "%s/goversion", dir);
+	f = fopen(p, "r");
+	g_goversion[0] = '\0';
+	if (!f || !fgets(g_goversion, sizeof(g_goversion), f)) {
+		fprintf(stderr, "goproc: %s does not read (set MS_BUILD)\n", p);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	g_goversion[strcspn(g_goversion, "\n")] = '\0';
+	return strncmp(g_goversion, "go1.", 4) ? -1 : 0;
 }
 
 static void skip_unless_root(void)
@@ -126,6 +160,10 @@ static void report_parse(const struct target *t, struct report *r)
 	assert_true(json_u64(t->line, "prof_inuse_objects", &r->prof_inuse_objects));
 	assert_true(json_u64(t->line, "prof_inuse_bytes", &r->prof_inuse_bytes));
 	assert_true(json_u64(t->line, "prof_true_bytes", &r->prof_true_bytes));
+	assert_true(json_u64(t->line, "deep_frames", &r->deep_frames));
+	assert_true(json_u64(t->line, "has_gc_heap_live", &r->has_gc_heap_live));
+	assert_true(json_u64(t->line, "gc_heap_live", &r->gc_heap_live));
+	assert_true(json_u64(t->line, "heap_alloc_after_gc", &r->heap_alloc_after_gc));
 	assert_int_equal(r->pid, t->pid);
 }
 
@@ -234,14 +272,12 @@ static int test_teardown(void **state)
 	return 0;
 }
 
-static int group_setup(void **state)
+static int fixtures_present(const char *const *names, size_t n)
 {
-	const char *names[] = { "target", "target-nodwarf", "target-stripped", "target-pie",
-				"impostor" };
-	char p[512];
+	char p[600];
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < n; i++) {
 		fixture_path(p, sizeof(p), names[i]);
 		if (access(p, X_OK)) {
 			fprintf(stderr, "goproc fixture %s missing (set MS_BUILD)\n", p);
@@ -249,6 +285,24 @@ static int group_setup(void **state)
 		}
 	}
 	g_root = geteuid() == 0;
+	return 0;
+}
+
+/* A release of the Go matrix: its plain and -s -w builds. */
+static int matrix_setup(void **state)
+{
+	static const char *const names[] = { "target", "target-stripped", "target-nobuildinfo" };
+
+	return fixtures_present(names, sizeof(names) / sizeof(names[0]));
+}
+
+static int group_setup(void **state)
+{
+	static const char *const names[] = { "target", "target-nodwarf", "target-stripped",
+					     "target-pie", "impostor" };
+
+	if (fixtures_present(names, sizeof(names) / sizeof(names[0])))
+		return -1;
 	if (!g_root)
 		fprintf(stderr, "SKIP goproc: not root: the tests that read a live Go process "
 			"will be skipped\n");
@@ -318,7 +372,9 @@ static bool leaf_is(const struct goproc_heap_bucket *b, const char *func)
 static void check_profile(struct goproc *gp, const struct target *t, unsigned pct)
 {
 	struct goproc_heap_counts sum = { 0 }, est = { 0 }, u;
-	const struct goproc_heap_bucket *site = NULL;
+	const struct goproc_heap_bucket *site = NULL, *deep = NULL;
+	uint32_t max_stack = toolchain_minor() <= 22 ? GOPROC_PROF_MAX_STACK_122 :
+			     GOPROC_PROF_MAX_STACK;
 	struct goproc_heap_profile p;
 	struct report r;
 	size_t i, n = 0;
@@ -340,9 +396,11 @@ static void check_profile(struct goproc *gp, const struct target *t, unsigned pc
 	for (i = 0; i < p.nr_buckets; i++) {
 		const struct goproc_heap_bucket *b = &p.buckets[i];
 
-		assert_true(b->nr_frames <= GOPROC_PROF_MAX_STACK);
+		assert_true(b->nr_frames <= max_stack);
 		if (i)
 			assert_true(b->sampled.inuse_bytes <= p.buckets[i - 1].sampled.inuse_bytes);
+		if (leaf_is(b, "main.deep") && (!deep || b->nr_frames > deep->nr_frames))
+			deep = b;
 		if (!leaf_is(b, PROF_FUNC))
 			continue;
 		n++;
@@ -369,6 +427,20 @@ static void check_profile(struct goproc *gp, const struct target *t, unsigned pc
 	assert_non_null(site->frames[1].func);
 	assert_string_equal(site->frames[1].func, "main.main");
 
+	/*
+	 * The 60-deep allocation: up to 1.22 the runtime kept 32 PCs of it;
+	 * since 1.23 all of them (its default depth is 128), as
+	 * runtime.Callers counts from main.deep down to runtime.goexit.
+	 */
+	assert_true(r.deep_frames > 60 && r.deep_frames < 100);
+	assert_non_null(deep);
+	assert_int_equal(deep->size, 16 << 20);
+	if (max_stack == GOPROC_PROF_MAX_STACK_122)
+		assert_int_equal(deep->nr_frames, GOPROC_PROF_MAX_STACK_122);
+	else if (deep->nr_frames != r.deep_frames)
+		fail_msg("the 60-deep bucket has %u frames, runtime.Callers saw %llu",
+			 deep->nr_frames, (unsigned long long)r.deep_frames);
+
 	assert_within_pct(est.inuse_bytes, r.prof_true_bytes, pct);
 	assert_within_pct(est.inuse_objects, r.prof_true_bytes / PROF_OBJ_SIZE, pct);
 	/* a quarter as much again was allocated and dropped */
@@ -384,9 +456,12 @@ static void check_profile(struct goproc *gp, const struct target *t, unsigned pc
  * exactly N_LEAKERS goroutines, all waiting on "chan receive"; the heap
  * numbers are within 5% of ReadMemStats and NumGC is exact.
  */
-/* The heap as the target's ReadMemStats says, within 5%; the heap goal too if with_goal. */
-static void check_heap(struct goproc *gp, const struct target *t, const struct report *r,
-		       bool with_goal)
+/*
+ * The heap as the target's ReadMemStats says, within 5%, and the heap goal;
+ * the heap the last GC marked live exactly as runtime/metrics says it
+ * (1.21+), else within 5% of HeapAlloc read right after that GC.
+ */
+static void check_heap(struct goproc *gp, const struct target *t, const struct report *r)
 {
 	struct goproc_heap h;
 	int err;
@@ -394,15 +469,25 @@ static void check_heap(struct goproc *gp, const struct target *t, const struct r
 	err = goproc__heap(gp, &h);
 	if (err)
 		fail_msg("heap of %s: %s (%s)", t->name, strerror(-err), goproc__reason(gp));
-	assert_int_equal(h.valid & (GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC),
-			 GOPROC_HEAP_SYS | (with_goal ? GOPROC_HEAP_NEXT_GC : 0));
+	if (!(h.valid & GOPROC_HEAP_NEXT_GC))
+		fail_msg("no heap goal in %s: %s", t->name, h.next_gc_why ?: "(no reason)");
+	if (!(h.valid & GOPROC_HEAP_LIVE))
+		fail_msg("no live heap in %s: %s", t->name, h.live_why ?: "(no reason)");
+	assert_true(h.valid & GOPROC_HEAP_SYS);
+	assert_null(h.next_gc_why);
+	assert_null(h.live_why);
 	assert_int_equal(h.num_gc, r->num_gc);
+	if (r->has_gc_heap_live)
+		assert_int_equal(h.live_after_last_gc, r->gc_heap_live);
+	else
+		assert_within_5pct(h.live_after_last_gc, r->heap_alloc_after_gc);
+	/* the global really holds HOLD_MB MiB, live through both GCs */
+	assert_true(h.live_after_last_gc >= (uint64_t)HOLD_MB << 20);
 	assert_within_5pct(h.heap_alloc, r->heap_alloc);
 	assert_within_5pct(h.heap_inuse, r->heap_inuse);
 	assert_within_5pct(h.heap_sys, r->heap_sys);
-	if (with_goal)
-		assert_within_5pct(h.next_gc, r->next_gc);
 	assert_within_5pct(h.sys, r->sys);
+	assert_within_5pct(h.next_gc, r->next_gc);
 	/* the global really holds HOLD_MB MiB */
 	assert_true(h.heap_alloc >= (uint64_t)HOLD_MB << 20);
 	assert_true(h.heap_released <= h.heap_idle);
@@ -459,7 +544,7 @@ static void check_target(struct goproc *gp, const struct target *t, int n_leaker
 	assert_int_equal(start->count, n_leakers);
 	goproc_goroutines__free(gs);
 
-	check_heap(gp, t, &r, true);
+	check_heap(gp, t, &r);
 	if (r.prof_true_bytes)
 		check_profile(gp, t, 10);
 }
@@ -485,7 +570,7 @@ static int toolchain_minor(void)
 {
 	int minor;
 
-	return sscanf(GOPROC_GOVERSION, "go1.%d", &minor) == 1 ? minor : -1;
+	return sscanf(g_goversion, "go1.%d", &minor) == 1 ? minor : -1;
 }
 
 static bool toolchain_has_builtin(void)
@@ -538,8 +623,8 @@ static void test_pie_build_translates_load_bias(void **state)
 /*
  * -s -w: no .symtab, so the runtime's globals are located from code
  * (govars.c) and the built-in table gives the layout: goroutines exactly as
- * the runtime counts them, the heap as ReadMemStats says within 5%; the heap
- * goal (gcController, not located yet) is marked invalid, not 0.
+ * the runtime counts them, the heap as ReadMemStats says within 5%, the heap
+ * goal and the live heap from gcController (located from code too).
  */
 static void test_stripped_build_reads_goroutines_and_heap(void **state)
 {
@@ -569,11 +654,40 @@ static void test_stripped_build_reads_goroutines_and_heap(void **state)
 	assert_non_null(site->top_wait_reason_str);
 	assert_string_equal(site->top_wait_reason_str, "chan receive");
 	goproc_goroutines__free(gs);
-	check_heap(gp, t, &r, false);
+	check_heap(gp, t, &r);
+}
+
+/*
+ * -s -w and no .go.buildinfo either (objcopy removed it, as some release
+ * binaries ship): the version comes from runtime.buildVersion, located from
+ * code, and still picks the built-in table: goroutines as the runtime
+ * counts them.
+ */
+static void test_stripped_without_buildinfo_knows_its_version(void **state)
+{
+	struct goproc_goroutines *gs = NULL;
+	struct target *t = &g_t;
+	struct go_version v;
+	struct goproc *gp;
+	struct report r;
+
+	skip_unless_root();
+	assert_int_equal(target_start(t, "target-nobuildinfo", N_LEAKERS), 0);
+	gp = g_gp = goproc__open(t->pid);
+	assert_non_null(gp);
+	assert_int_equal(goproc__version(gp, &v), 0);
+	assert_string_equal(v.str, g_goversion);
+	assert_int_equal(goproc__status(gp), 0);
+	assert_int_equal(goproc__layout(gp), GOPROC_LAYOUT_BUILTIN);
+	report_parse(t, &r);
+	assert_int_equal(goproc__goroutines(gp, NULL, &gs), 0);
+	assert_int_equal(gs->unreadable, 0);
+	assert_int_equal(gs->user, r.num_goroutine);
+	goproc_goroutines__free(gs);
 }
 
 /* The fallback table is what this toolchain's DWARF says, field by field. */
-static void test_builtin_table_equals_dwarf_of_go119(void **state)
+static void test_builtin_table_equals_dwarf_of_toolchain(void **state)
 {
 	struct goproc_field d, b;
 	struct target *t = &g_t;
@@ -582,7 +696,7 @@ static void test_builtin_table_equals_dwarf_of_go119(void **state)
 
 	if (!toolchain_has_builtin()) {
 		fprintf(stderr, "SKIP goproc: toolchain %s has no built-in table to check\n",
-			GOPROC_GOVERSION);
+			g_goversion);
 		skip();
 	}
 	skip_unless_root();
@@ -1080,7 +1194,8 @@ static void test_heap_sums_generations_and_p_caches(void **state)
 	poke_f(mc, "runtime.mcache", "alloc", 14, 0x10);
 
 	assert_int_equal(goproc__heap(g_gp, &h), 0);
-	assert_int_equal(h.valid, GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC | GOPROC_HEAP_MCACHE);
+	assert_int_equal(h.valid, GOPROC_HEAP_SYS | GOPROC_HEAP_NEXT_GC | GOPROC_HEAP_MCACHE |
+				  GOPROC_HEAP_LIVE);
 	retained = committed - in_stacks - in_wb;
 	alloc = la + (sa + 3) * cls5 - sf * cls5;
 	mallocs = lan + sa + 3 + tiny + 4;
@@ -1099,6 +1214,16 @@ static void test_heap_sums_generations_and_p_caches(void **state)
 	assert_int_equal(h.num_gc, 7);
 	/* no memory limit, no cycle running: the GOGC goal */
 	assert_int_equal(h.next_gc, 8 << 20);
+	/* what the last GC marked */
+	assert_int_equal(h.live_after_last_gc, 4 << 20);
+
+	/* before the first GC heapMarked is 0: no figure, a reason */
+	poke_f(im.memstats, "runtime.mstats", "numgc", 0, 0);
+	assert_int_equal(goproc__heap(g_gp, &h), 0);
+	assert_false(h.valid & GOPROC_HEAP_LIVE);
+	assert_int_equal(h.live_after_last_gc, 0);
+	assert_non_null(h.live_why);
+	assert_non_null(strstr(h.live_why, "no GC"));
 }
 
 /* Counters that contradict each other are not reported as numbers. */
@@ -1123,7 +1248,7 @@ enum { C_ALLOCS, C_FREES, C_ALLOC_BYTES, C_FREE_BYTES, C_NR };
 
 struct fake_bucket {
 	uint64_t typ, size, nstk;
-	uint64_t pcs[GOPROC_PROF_MAX_STACK];
+	uint64_t pcs[GOPROC_PROF_MAX_STACK_122];
 	uint64_t active[C_NR];
 	uint64_t future[3][C_NR];
 };
@@ -1151,9 +1276,9 @@ static void poke_bucket(uint64_t at, uint64_t next, const struct fake_bucket *fb
 	poke_f(at, "runtime.bucket", "typ", 0, fb->typ);
 	poke_f(at, "runtime.bucket", "size", 0, fb->size);
 	poke_f(at, "runtime.bucket", "nstk", 0, fb->nstk);
-	for (k = 0; k < fb->nstk && k < GOPROC_PROF_MAX_STACK; k++)
+	for (k = 0; k < fb->nstk && k < GOPROC_PROF_MAX_STACK_122; k++)
 		poke(at + hdr.size + k * 8, fb->pcs[k], 8);
-	if (fb->nstk > GOPROC_PROF_MAX_STACK)
+	if (fb->nstk > GOPROC_PROF_MAX_STACK_122)
 		return;
 	for (c = 0; c < C_NR; c++) {
 		poke_f(mr + act.offset, "runtime.memRecordCycle", cf[c], 0, fb->active[c]);
@@ -1215,10 +1340,10 @@ static void fake_three(const struct impostor *im, struct fake_bucket fb[3])
 		.future = { { 100, 0, 6400, 0 }, { 2, 1, 128, 64 }, { 50, 0, 3200, 0 } },
 	};
 	fb[1] = (struct fake_bucket){
-		.typ = 1, .size = 1 << 20, .nstk = GOPROC_PROF_MAX_STACK,
+		.typ = 1, .size = 1 << 20, .nstk = GOPROC_PROF_MAX_STACK_122,
 		.active = { 3, 0, 3 << 20, 0 },
 	};
-	for (k = 0; k < GOPROC_PROF_MAX_STACK; k++)
+	for (k = 0; k < GOPROC_PROF_MAX_STACK_122; k++)
 		fb[1].pcs[k] = 0x500000 + k * 0x10;
 	fb[2] = (struct fake_bucket){ .typ = 1, .size = 16, .nstk = 0, .active = { 5, 5, 80, 80 } };
 	poke_bucket(BUCKET(im, 0), BUCKET(im, 1), &fb[0]);
@@ -1372,7 +1497,7 @@ static void test_hostile_bucket_lists_stop_cleanly(void **state)
 
 	fake_three(&im, fb);
 	/* deeper than the runtime's maxStack */
-	fb[1].nstk = GOPROC_PROF_MAX_STACK + 1;
+	fb[1].nstk = GOPROC_PROF_MAX_STACK_122 + 1;
 	poke_bucket(BUCKET(&im, 1), BUCKET(&im, 2), &fb[1]);
 	profile_ok(NULL, &p);
 	assert_int_equal(p.stop_err, -EINVAL);
@@ -1461,7 +1586,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_pie_build_translates_load_bias, test_teardown),
 		cmocka_unit_test_teardown(test_stripped_build_reads_goroutines_and_heap,
 					  test_teardown),
-		cmocka_unit_test_teardown(test_builtin_table_equals_dwarf_of_go119, test_teardown),
+		cmocka_unit_test_teardown(test_builtin_table_equals_dwarf_of_toolchain,
+					  test_teardown),
 		cmocka_unit_test_teardown(test_limits_truncate_and_count, test_teardown),
 		cmocka_unit_test_teardown(test_exited_target_is_esrch, test_teardown),
 		cmocka_unit_test_teardown(test_open_refuses_non_go_and_missing, test_teardown),
@@ -1481,7 +1607,58 @@ int main(void)
 		cmocka_unit_test_teardown(test_impostor_profiling_off_says_why, test_teardown),
 	};
 
+	/* What every release of the Go matrix must meet, plain and stripped. */
+	const struct CMUnitTest matrix[] = {
+		cmocka_unit_test_teardown(test_plain_build_matches_numgoroutine_and_memstats,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_stripped_build_reads_goroutines_and_heap,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_stripped_without_buildinfo_knows_its_version,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_builtin_table_equals_dwarf_of_toolchain,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_memory_limit_lowers_next_gc_like_the_runtime,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_default_rate_profile_matches_memprofile,
+					  test_teardown),
+	};
+	const char *o = getenv("MS_BUILD"), *only = getenv("MS_GOPROC_FIXTURES");
+	char dir[512], name[96], line[64];
+	int failed = 0;
+	FILE *f;
+
 	/* a target we failed to stop must not kill us through a broken pipe */
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests_name("goproc", tests, group_setup, NULL);
+	o = o && *o ? o : "build";
+	if (only && *only) {
+		if (fixture_dir_set(only))
+			return 1;
+		snprintf(name, sizeof(name), "goproc %s", g_goversion);
+		return cmocka_run_group_tests_name(name, matrix, matrix_setup, NULL);
+	}
+	snprintf(dir, sizeof(dir), "%s/fixtures/goproc", o);
+	if (fixture_dir_set(dir))
+		return 1;
+	failed += cmocka_run_group_tests_name("goproc", tests, group_setup, NULL);
+
+	snprintf(dir, sizeof(dir), "%s/fixtures/gomatrix/releases", o);
+	f = fopen(dir, "r");
+	if (!f) {
+		fprintf(stderr, "goproc: %s does not read (set MS_BUILD)\n", dir);
+		return failed + 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0])
+			continue;
+		snprintf(dir, sizeof(dir), "%s/fixtures/gomatrix/%s", o, line);
+		if (fixture_dir_set(dir)) {
+			failed++;
+			continue;
+		}
+		snprintf(name, sizeof(name), "goproc %s", g_goversion);
+		failed += cmocka_run_group_tests_name(name, matrix, matrix_setup, NULL);
+	}
+	fclose(f);
+	return failed;
 }

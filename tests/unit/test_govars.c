@@ -168,8 +168,9 @@ static void test_stripped_finds_what_symtab_says_in_every_release(void **state)
 			assert_true(truth != 0);
 			assert_int_equal(located(plain, v, &plain_size), truth);
 			assert_int_equal(found, want);
-			/* memstats' and the size classes' sizes come from the layout (goproc) */
-			if (v == GOVAR_MEMSTATS || v == GOVAR_CLASS_TO_SIZE) {
+			/* memstats', gcController's, the size classes' sizes: from the layout */
+			if (v == GOVAR_MEMSTATS || v == GOVAR_CLASS_TO_SIZE ||
+			    v == GOVAR_GCCONTROLLER) {
 				assert_int_equal(size, 0);
 			} else {
 				assert_int_equal(plain_size, truth_size);
@@ -178,6 +179,61 @@ static void test_stripped_finds_what_symtab_says_in_every_release(void **state)
 		}
 		free(releases[i]);
 	}
+}
+
+/*
+ * Without .go.buildinfo (objcopy removed it, as some release binaries ship)
+ * the file says no version, and govars__version() reads the one the
+ * toolchain gave runtime.buildVersion: what `go env GOVERSION` says, for
+ * every release; with buildinfo both agree.
+ */
+static void test_version_without_buildinfo_is_runtime_buildversion(void **state)
+{
+	const char *o = getenv("MS_BUILD") ?: "build";
+	char path[PATH_MAX + 64], want[64], line[64];
+	struct go_version v;
+	struct go_binary *b;
+	FILE *f, *rf;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/fixtures/gomatrix/releases", o);
+	rf = fopen(path, "r");
+	assert_non_null(rf);
+	while (fgets(line, sizeof(line), rf)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!line[0])
+			continue;
+		snprintf(path, sizeof(path), "%s/fixtures/gomatrix/%s/goversion", o, line);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		assert_non_null(fgets(want, sizeof(want), f));
+		fclose(f);
+		want[strcspn(want, "\n")] = 0;
+
+		snprintf(path, sizeof(path), "%s/fixtures/gomatrix/%s/target-nobuildinfo", o, line);
+		b = go_binary__open(path);
+		assert_non_null(b);
+		assert_int_equal(go_binary__version(b, &v), -ENOENT);
+		assert_int_equal(govars__version(path, b, &v), 0);
+		printf("%-10s without .go.buildinfo: %s (go env GOVERSION: %s)\n", line, v.str,
+		       want);
+		assert_string_equal(v.str, want);
+		assert_int_equal(v.major, 1);
+		/* recorded: the file's reader says it from now on */
+		assert_int_equal(go_binary__version(b, &v), 0);
+		assert_string_equal(v.str, want);
+		go_binary__close(b);
+
+		snprintf(path, sizeof(path), "%s/fixtures/gomatrix/%s/target-stripped", o, line);
+		b = go_binary__open(path);
+		assert_non_null(b);
+		assert_int_equal(govars__version(path, b, &v), 0);
+		assert_string_equal(v.str, want);
+		go_binary__close(b);
+		n++;
+	}
+	fclose(rf);
+	assert_int_equal(n, 9);
 }
 
 /* a binary whose anchor function is missing, or that is not Go code at all */
@@ -204,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stripped_finds_what_symtab_says_in_every_release),
+		cmocka_unit_test(test_version_without_buildinfo_is_runtime_buildversion),
 		cmocka_unit_test(test_missing_anchor_and_foreign_code_are_refused),
 	};
 
