@@ -34,12 +34,13 @@ gorel_bin() {
 	awk -v n="$1" '$1 == n { print $2, $3, $4 }' "$GOREL_LIST"
 }
 
-# free_port: a loopback TCP port nothing listens on now
+# free_port: a TCP port nothing listens on now (state 0A in /proc/net/tcp*)
 free_port() {
 	local p i
 	for ((i = 0; i < 50; i++)); do
 		p=$((20000 + RANDOM % 30000))
-		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
+		awk -v p="$(printf '%04X' "$p")" '$4 == "0A" && $2 ~ (":" p "$") { f = 1 } END { exit f }' \
+			/proc/net/tcp /proc/net/tcp6 && { echo "$p"; return 0; }
 	done
 	return 1
 }
@@ -78,8 +79,7 @@ close_conns() {
 
 # gctrace_last FILE: "N Z" of the last gctrace line (GC number, MiB live after it)
 gctrace_last() {
-	grep -a '^gc [0-9]* @' "$1" | tail -1 |
-		sed -n 's/^gc \([0-9]*\) @.* [0-9]*->[0-9]*->\([0-9]*\) MB.*/\1 \2/p'
+	sed -n 's/^gc \([0-9]*\) @.* [0-9]*->[0-9]*->\([0-9]*\) MB.*/\1 \2/p' "$1" | tail -1
 }
 
 # dump_counts FILE: "USER ALL SERVE" from a SIGQUIT goroutine dump: goroutines
@@ -122,7 +122,7 @@ gorel_measure() {
 	fi
 	# the report must see the GC of the last gctrace line: retry if one ran between
 	for ((i = 0; i < 3; i++)); do
-		if ! timeout 60 "$MS" top -p "$pid" -d 1 -n 0 --json > "$J" 2> "$TMP/$name.mserr"; then
+		if ! timeout 20 "$MS" top -p "$pid" -d 1 -n 0 --json > "$J" 2> "$TMP/$name.mserr"; then
 			cat "$TMP/$name.mserr" >&2
 			: > "$J"
 			break
@@ -192,5 +192,7 @@ gorel_table() {
 	{
 		echo "binary go(truth) go(memsight) - goroutines(dump) memsight - Serve(dump) memsight - live(gctrace) live(memsight) - sampler own_/metrics(memsight)"
 		cat "$GOREL_TABLE"
-	} | column -t
+	} | awk '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }
+		n[NR] = NF }
+		END { for (r = 1; r <= NR; r++) { for (i = 1; i <= n[r]; i++) printf "%-*s ", w[i], c[r, i]; print "" } }'
 }

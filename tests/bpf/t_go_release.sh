@@ -57,7 +57,9 @@ run_pushgateway() {
 	done
 	hold_conns "$port" /-/healthy || { fail "$name: cannot hold connections"; return; }
 	sleep 0.5
-	gorel_measure "$name" "$truth" "$pid" "$TMP/$name.err" "http://127.0.0.1:$port/metrics"
+	# not against its own /metrics: serving it renders every pushed series,
+	# which moves the heap more than the 15% a comparison could allow
+	gorel_measure "$name" "$truth" "$pid" "$TMP/$name.err"
 }
 
 t0=$(date +%s)
