@@ -111,17 +111,29 @@ within() {
 	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= p / 100 * b) }'
 }
 
-# gorel_measure NAME TRUTH PID ERRFILE [METRICS_URL]
+# metric FILE NAME: a sample's value from a Prometheus text exposition
+metric() {
+	awk -v n="$2" '$1 == n { printf "%d", $2 }' "$1"
+}
+
+# gorel_measure NAME TRUTH PID ERRFILE [METRICS_URL [ASSERTED]]
 # PID runs with GODEBUG=gctrace=1 GOTRACEBACK=all, stderr to ERRFILE, and holds
 # GOREL_CONNS idle HTTP connections; it is SIGQUIT'ed (and so ends) here.
+# With METRICS_URL, its own /metrics is scraped just before memsight's
+# report, and the go_memstats_* figures named in ASSERTED (heap_alloc,
+# heap_inuse) are checked within 15%: the scrape and the report must then
+# fall in one GC cycle too (go_gc_duration_seconds_count, NumGC). Its
+# go_goroutines is shown, not checked: it is counted while the scrape runs,
+# with the scrape's connection and client_golang's gathering goroutines.
 gorel_measure() {
-	local name=$1 truth=$2 pid=$3 err=$4 murl=${5:-} J=$TMP/$1.json i gc ngc z
-	local v g live sampler srv dg dall dsrv mg ma mi cell_g cell_h cell_l row
-	if [ -n "$murl" ]; then
-		curl -sf --max-time 5 "$murl" > "$TMP/$name.metrics" || : > "$TMP/$name.metrics"
-	fi
-	# the report must see the GC of the last gctrace line: retry if one ran between
-	for ((i = 0; i < 3; i++)); do
+	local name=$1 truth=$2 pid=$3 err=$4 murl=${5:-} asserted=${6:-} J=$TMP/$1.json M=$TMP/$1.metrics
+	local i gc ngc mgc z v g live sampler srv dg dall dsrv cell_g cell_h cell_l row k ours theirs
+	# one GC cycle for the gctrace line, memsight's report (and the scrape):
+	# retry if a GC ran between them
+	for ((i = 0; i < 4; i++)); do
+		if [ -n "$murl" ]; then
+			curl -sf --max-time 5 "$murl" > "$M" || : > "$M"
+		fi
 		if ! timeout 20 "$MS" top -p "$pid" -d 1 -n 0 --json > "$J" 2> "$TMP/$name.mserr"; then
 			cat "$TMP/$name.mserr" >&2
 			: > "$J"
@@ -129,7 +141,9 @@ gorel_measure() {
 		fi
 		read -r gc z <<< "$(gctrace_last "$err")"
 		ngc=$(jq '.go.heap.num_gc // -1' "$J")
-		[ "$ngc" = "${gc:--2}" ] && break
+		mgc=$ngc
+		[ -n "$murl" ] && mgc=$(metric "$M" go_gc_duration_seconds_count)
+		[ "$ngc" = "${gc:--2}" ] && [ "$mgc" = "$ngc" ] && break
 	done
 	kill -QUIT "$pid"
 	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -165,32 +179,26 @@ gorel_measure() {
 	row="$name $truth ${v// /_} $( [ "$v" = "$truth" ] && echo ok || echo FAIL)"
 	row="$row $dg $g $cell_g $dsrv $srv $cell_h ${z:-none}MiB $live $cell_l"
 	row="$row $( [ "$sampler" = "runtime (mProf_Malloc)" ] && echo runtime || echo "${sampler// /_}")"
-	if [ -s "$TMP/$name.metrics" ]; then
-		mg=$(awk '$1 == "go_goroutines" { printf "%d", $2 }' "$TMP/$name.metrics")
-		ma=$(awk '$1 == "go_memstats_heap_alloc_bytes" { printf "%d", $2 }' "$TMP/$name.metrics")
-		mi=$(awk '$1 == "go_memstats_heap_inuse_bytes" { printf "%d", $2 }' "$TMP/$name.metrics")
-		gorel_metrics_checks "$name" "$J" "$mi"
-		row="$row go_goroutines=$mg,heap_alloc=$ma($(jq -r '.go.heap.alloc_bytes // "none"' "$J")),heap_inuse=$mi"
+	if [ -n "$murl" ]; then
+		check "$name: its /metrics scraped in the GC cycle of memsight's report (${mgc:-none} vs ${ngc:-none})" \
+			"${mgc:-none}" "${ngc:-none}"
+		row="$row go_goroutines=$(metric "$M" go_goroutines)($g)"
+		for k in heap_alloc:alloc_bytes heap_inuse:inuse_bytes; do
+			theirs=$(metric "$M" "go_memstats_${k%%:*}_bytes")
+			ours=$(jq -r ".go.heap.${k#*:} // \"none\"" "$J")
+			row="$row,${k%%:*}=$theirs($ours)"
+			[[ " $asserted " == *" ${k%%:*} "* ]] || continue
+			check "$name: ${k%%:*} within 15% of its go_memstats_${k%%:*}_bytes ($ours vs $theirs)" \
+				"$([ -n "$theirs" ] && [ "$ours" != none ] && within "$ours" "$theirs" 15 && echo yes)" yes
+		done
 	fi
 	echo "$row" >> "$GOREL_TABLE"
-}
-
-# the program's own /metrics, scraped just before memsight's report: its
-# heap in use, which moves little on an idle server, within 15%; its
-# go_goroutines is taken while the scrape runs, which adds the scrape's
-# connection and client_golang's gathering goroutines, and heap_alloc grows
-# with every allocation until the next GC: both are shown, not asserted
-gorel_metrics_checks() {
-	local name=$1 J=$2 mi=$3 hi
-	hi=$(jq -r '.go.heap.inuse_bytes // 0' "$J")
-	check "$name: heap in use within 15% of its go_memstats_heap_inuse_bytes ($hi vs $mi)" \
-		"$([ -n "$mi" ] && within "$hi" "$mi" 15 && echo yes)" yes
 }
 
 gorel_table() {
 	echo "== Go programs not built here: memsight against the programs' own figures"
 	{
-		echo "binary go(truth) go(memsight) - goroutines(dump) memsight - Serve(dump) memsight - live(gctrace) live(memsight) - sampler own_/metrics(memsight)"
+		echo "binary go(truth) go(memsight) - goroutines(dump) memsight - Serve(dump) memsight - live(gctrace) live(memsight) - sampler own_/metrics(memsight's)"
 		cat "$GOREL_TABLE"
 	} | awk '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }
 		n[NR] = NF }
