@@ -11,8 +11,8 @@
 #             the runtime's own (NumGoroutine's count: the outermost frame is
 #             not in package runtime, or is runtime.main)
 #   http      a creation-site group net/http.(*Server).Serve, as many as the
-#             dump's goroutines created there, and at least the connections
-#             held open
+#             dump's goroutines created there, in their state (IO wait), and
+#             at least the connections held open
 #   live      go.heap.live_after_last_gc_bytes within 15% of the last gctrace
 #             line's "X->Y->Z MB" Z, which is whole MiB rounded down: the truth
 #             is [Z, Z+1) MiB, and the check allows 15% beyond either end;
@@ -82,9 +82,10 @@ gctrace_last() {
 	sed -n 's/^gc \([0-9]*\) @.* [0-9]*->[0-9]*->\([0-9]*\) MB.*/\1 \2/p' "$1" | tail -1
 }
 
-# dump_counts FILE: "USER ALL SERVE" from a SIGQUIT goroutine dump: goroutines
-# not the runtime's own, all of them (goroutine 0 is the signal's g0, none),
-# those created by net/http.(*Server).Serve
+# dump_counts FILE: "USER ALL SERVE STATE" from a SIGQUIT goroutine dump:
+# goroutines not the runtime's own, all of them (goroutine 0 is the signal's
+# g0, none), those created by net/http.(*Server).Serve and their state
+# ("IO_wait"; "mixed" when they differ)
 dump_counts() {
 	awk '
 	function flush() {
@@ -92,18 +93,29 @@ dump_counts() {
 			all++
 			if (last !~ /^runtime\./ || last ~ /^runtime\.main\(/)
 				user++
-			if (serve)
+			if (serve) {
 				srv++
+				sstate = (sstate == "" || sstate == state) ? state : "mixed"
+			}
 		}
 		inblk = 0; last = ""; serve = 0; created = 0
 	}
-	/^goroutine [0-9]+ .*\[.*\]:$/ { flush(); if ($2 != "0") inblk = 1; next }
+	/^goroutine [0-9]+ .*\[.*\]:$/ {
+		flush()
+		if ($2 != "0")
+			inblk = 1
+		# "[IO wait]:", "[IO wait, 2 minutes]:"
+		state = $0
+		sub(/^[^[]*\[/, "", state); sub(/(, [0-9]+ minutes)?\]:$/, "", state)
+		gsub(/ /, "_", state)
+		next
+	}
 	!inblk { next }
 	/^$/ { flush(); next }
 	/^created by / { created = 1; if ($3 == "net/http.(*Server).Serve") serve = 1; next }
 	/^runtime\.goexit\(/ { next }
 	/^[^\t.]/ && !created { last = $0 }
-	END { flush(); print user + 0, all + 0, srv + 0 }' "$1"
+	END { flush(); print user + 0, all + 0, srv + 0, (sstate == "" ? "none" : sstate) }' "$1"
 }
 
 # within A B PCT: |A - B| <= PCT% of B
@@ -127,7 +139,7 @@ metric() {
 # with the scrape's connection and client_golang's gathering goroutines.
 gorel_measure() {
 	local name=$1 truth=$2 pid=$3 err=$4 murl=${5:-} asserted=${6:-} J=$TMP/$1.json M=$TMP/$1.metrics
-	local i gc ngc mgc z v g live sampler srv dg dall dsrv cell_g cell_h cell_l row k ours theirs
+	local i gc ngc mgc z v g live sampler srv swait dg dall dsrv dstate cell_g cell_h cell_l row k ours theirs
 	# one GC cycle for the gctrace line, memsight's report (and the scrape):
 	# retry if a GC ran between them
 	for ((i = 0; i < 4; i++)); do
@@ -149,12 +161,15 @@ gorel_measure() {
 	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$pid" 2>/dev/null && fail "$name: still running 10 s after SIGQUIT"
 	close_conns
-	read -r dg dall dsrv <<< "$(dump_counts "$err")"
+	read -r dg dall dsrv dstate <<< "$(dump_counts "$err")"
 
 	v=$(jq -r '.go.version // "none"' "$J")
 	g=$(jq -r '.go.goroutines // "none"' "$J")
 	srv=$(jq -r '[.go.goroutines_by_creation_site[]? |
 		select(.func == "net/http.(*Server).Serve") | .count] | add // 0' "$J")
+	swait=$(jq -r '[.go.goroutines_by_creation_site[]? | select(.func == "net/http.(*Server).Serve") |
+		.wait_reason // "none"] | unique | if length == 0 then "none" elif length == 1 then .[0] else "mixed" end' "$J")
+	swait=${swait// /_}
 	live=$(jq -r '.go.heap.live_after_last_gc_bytes // "none"' "$J")
 	sampler=$(jq -r '.go.sampler // "none"' "$J")
 
@@ -162,8 +177,12 @@ gorel_measure() {
 	check "$name: the SIGQUIT dump has goroutines" "$([ "${dg:-0}" -gt 0 ] && echo yes)" yes
 	if [ "$g" != none ] && within "$g" "$dg" 5; then cell_g=ok; else cell_g=FAIL; fi
 	check "$name: goroutines within 5% of the dump ($g vs $dg of $dall)" "$cell_g" ok
-	if [ "$srv" -ge "$GOREL_CONNS" ] && [ "$srv" -eq "$dsrv" ]; then cell_h=ok; else cell_h=FAIL; fi
-	check "$name: net/http.(*Server).Serve group ($srv vs $dsrv in the dump, $GOREL_CONNS held)" \
+	if [ "$srv" -ge "$GOREL_CONNS" ] && [ "$srv" -eq "$dsrv" ] && [ "$swait" = "$dstate" ]; then
+		cell_h=ok
+	else
+		cell_h=FAIL
+	fi
+	check "$name: net/http.(*Server).Serve group ($srv $swait vs $dsrv $dstate in the dump, $GOREL_CONNS held)" \
 		"$cell_h" ok
 	check "$name: GC counted = the last gctrace line's (${ngc:-none} vs gc ${gc:-none})" \
 		"${ngc:-none}" "${gc:-none}"
@@ -177,7 +196,7 @@ gorel_measure() {
 	check "$name: the runtime's sampler" "$sampler" "runtime (mProf_Malloc)"
 
 	row="$name $truth ${v// /_} $( [ "$v" = "$truth" ] && echo ok || echo FAIL)"
-	row="$row $dg $g $cell_g $dsrv $srv $cell_h ${z:-none}MiB $live $cell_l"
+	row="$row $dg $g $cell_g $dsrv:$dstate $srv:$swait $cell_h ${z:-none}MiB $live $cell_l"
 	row="$row $( [ "$sampler" = "runtime (mProf_Malloc)" ] && echo runtime || echo "${sampler// /_}")"
 	if [ -n "$murl" ]; then
 		check "$name: its /metrics scraped in the GC cycle of memsight's report (${mgc:-none} vs ${ngc:-none})" \
