@@ -23,15 +23,11 @@ GOREL_LIST=$O/fixtures/gorelease/list
 GOREL_TABLE=$TMP/table
 GOREL_CONNS=3
 
+# gorel_list: the fixture list, fetched now if `make test` has not yet
 gorel_list() {
 	if [ ! -s "$GOREL_LIST" ]; then
-		make -s "$GOREL_LIST" > "$TMP/fetch.log" 2>&1 || { cat "$TMP/fetch.log" >&2; return 1; }
+		make -s O="$O" "$GOREL_LIST" > "$TMP/fetch.log" 2>&1 || { cat "$TMP/fetch.log" >&2; return 1; }
 	fi
-}
-
-# gorel_bin NAME -> "KIND GO-VERSION PATH" from the fixture list
-gorel_bin() {
-	awk -v n="$1" '$1 == n { print $2, $3, $4 }' "$GOREL_LIST"
 }
 
 # free_port: a TCP port nothing listens on now (state 0A in /proc/net/tcp*)
