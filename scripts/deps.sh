@@ -5,12 +5,15 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 libcmocka-dev libmicrohttpd-dev libjson-c-dev g++ libclang-rt-14-dev libxml2-utils pkg-config jq prometheus systemd python3-yaml golang-go binutils procps psmisc musl-tools libc6-dbg \
-qemu-system-x86 busybox-static cpio file curl libcapstone-dev"
+qemu-system-x86 busybox-static cpio file curl libcapstone-dev etcd-server"
 
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# npm fetches esbuild's release binaries (tests/fixtures/gorelease.sh); a
+# Node.js from elsewhere may bring its own npm, which serves as well
+command -v npm > /dev/null 2>&1 || missing="$missing npm"
 if [ -z "$missing" ]; then
 	exit 0
 fi
@@ -21,5 +24,14 @@ fi
 echo "memsight: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# prometheus and etcd-server are test subjects, started by the tests on
+# loopback ports of their own: keep apt from starting them as services on
+# their default ports (a policy-rc.d already in place is left as it is)
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
