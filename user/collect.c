@@ -350,10 +350,11 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 	if (goproc__goroutines(t->goproc, NULL, &gr) == 0) {
 		g->have_goroutines = true;
 		g->goroutines = gr->user;
-		g->by_state[0] = gr->by_state[GOPROC_G_RUNNING];
-		g->by_state[1] = gr->by_state[GOPROC_G_RUNNABLE];
-		g->by_state[2] = gr->by_state[GOPROC_G_WAITING];
-		g->by_state[3] = gr->by_state[GOPROC_G_SYSCALL];
+		g->by_state[0] = gr->user_by_state[GOPROC_G_RUNNING];
+		g->by_state[1] = gr->user_by_state[GOPROC_G_RUNNABLE];
+		g->by_state[2] = gr->user_by_state[GOPROC_G_WAITING];
+		g->by_state[3] = gr->user_by_state[GOPROC_G_SYSCALL];
+		g->by_state[4] = gr->user_by_state[GOPROC_G_OTHER];
 		for (size_t i = 0; i < gr->nr_by_creator && g->ngroups < MS_GO_GROUPS_MAX; i++) {
 			const struct goproc_group *src = &gr->by_creator[i];
 			struct ms_go_group *dst = &g->groups[g->ngroups];
@@ -364,10 +365,10 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 			dst->file = src->file ? strdup(src->file) : NULL;
 			dst->line = src->line;
 			dst->count = src->count - src->system;
-			dst->running = src->by_state[GOPROC_G_RUNNING];
-			dst->runnable = src->by_state[GOPROC_G_RUNNABLE];
-			dst->waiting = src->by_state[GOPROC_G_WAITING];
-			dst->syscall = src->by_state[GOPROC_G_SYSCALL];
+			dst->running = src->user_by_state[GOPROC_G_RUNNING];
+			dst->runnable = src->user_by_state[GOPROC_G_RUNNABLE];
+			dst->waiting = src->user_by_state[GOPROC_G_WAITING];
+			dst->syscall = src->user_by_state[GOPROC_G_SYSCALL];
 			dst->wait_reason = src->top_wait_reason_str ? strdup(src->top_wait_reason_str) :
 					   NULL;
 			g->ngroups++;

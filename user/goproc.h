@@ -164,6 +164,7 @@ struct goproc_group {
 	uint64_t count;		/* live goroutines */
 	uint64_t system;	/* of which system goroutines (see below) */
 	uint64_t by_state[GOPROC_G_NR];
+	uint64_t user_by_state[GOPROC_G_NR];	/* of the non-system ones */
 	int top_wait_reason;	/* most common g.waitreason among the waiting, -1 if none */
 	const char *top_wait_reason_str;	/* its text from the target's
 						 * runtime.waitReasonStrings, NULL if unknown */
@@ -194,6 +195,7 @@ struct goproc_goroutines {
 	uint64_t dead;		/* _Gdead, _Gidle (free-list g's) or 1.26's
 				 * _Gdeadextra (parked on a cgo extra M) */
 	uint64_t by_state[GOPROC_G_NR];	/* of the live */
+	uint64_t user_by_state[GOPROC_G_NR];	/* of the user ones: they add up to user */
 	int64_t gcount;
 	int gcount_err;		/* 0, or -errno if gcount could not be computed */
 	uint64_t ungrouped;	/* live g's not grouped because max_groups was hit */

@@ -72,6 +72,7 @@ struct ggroup {
 	uint64_t pc;
 	uint64_t count, system;
 	uint64_t by_state[GOPROC_G_NR];
+	uint64_t user_by_state[GOPROC_G_NR];
 	uint32_t wr[GOPROC_MAX_WAIT_REASONS];
 	bool is_system;		/* by start function (start table only) */
 };
@@ -224,6 +225,8 @@ static void group_add(struct ggroup *grp, int state, bool sys, unsigned wr)
 	grp->count++;
 	grp->system += sys;
 	grp->by_state[state]++;
+	if (!sys)
+		grp->user_by_state[state]++;
 	if (state == GOPROC_G_WAITING && wr < GOPROC_MAX_WAIT_REASONS)
 		grp->wr[wr]++;
 }
@@ -271,10 +274,12 @@ static int walk_one(struct goproc *gp, struct walk *wk, const uint8_t *w,
 
 	res->live++;
 	res->by_state[state]++;
-	if (sys)
+	if (sys) {
 		res->system++;
-	else
+	} else {
 		res->user++;
+		res->user_by_state[state]++;
+	}
 	if (sg)
 		group_add(sg, state, sys, wr);
 	if (cg)
@@ -314,6 +319,7 @@ static int groups_export(struct goproc *gp, const struct gtab *t, bool creator,
 		o->count = g->count;
 		o->system = g->system;
 		memcpy(o->by_state, g->by_state, sizeof(o->by_state));
+		memcpy(o->user_by_state, g->user_by_state, sizeof(o->user_by_state));
 		if (creator && pc)
 			pc--;
 		if (pc >= gp->bias && !go_binary__lookup(gp->bin, pc - gp->bias, &fi)) {

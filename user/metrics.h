@@ -47,7 +47,7 @@ struct metrics_proc {
 	bool have_goroutines, have_go_heap;
 	uint64_t goroutines;
 	uint64_t go_heap_inuse, go_heap_idle, go_heap_released, go_next_gc;
-	bool have_go_next_gc;	/* the heap goal was read (not in a stripped binary yet) */
+	bool have_go_next_gc;	/* the heap goal was read (it was located and is set) */
 	uint32_t go_num_gc;
 	bool is_go;
 	char go_unavailable[METRICS_REASON_MAX];	/* is_go && !have_goroutines: why */

@@ -95,7 +95,9 @@ struct ms_go_info {
 	char *heap_reason;		/* why no Go heap, when have_heap is false */
 	bool have_goroutines;
 	uint64_t goroutines;		/* user goroutines, as runtime.NumGoroutine */
-	uint64_t by_state[4];		/* running, runnable, waiting, syscall */
+	uint64_t by_state[5];		/* running, runnable, waiting, syscall, other
+				 * (preempted, copying its stack, ...): they add
+				 * up to goroutines */
 	size_t ngroups;
 	struct ms_go_group groups[MS_GO_GROUPS_MAX];	/* by creation site, biggest first */
 	bool heap_profile;		/* go-heap stacks from the runtime's profile */

@@ -49,9 +49,18 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 	fputc('\n', out);
 }
 
+/* ", other N" when goroutines are in none of the four states named */
+static const char *other_state(const struct ms_go_info *g, char *buf, size_t len)
+{
+	if (!g->by_state[4])
+		return "";
+	snprintf(buf, len, ", other %" PRIu64, g->by_state[4]);
+	return buf;
+}
+
 static void go_text(const struct ms_go_info *g, FILE *out)
 {
-	char a[32], b[32], c[32], d[32], f[32], l[32];
+	char a[32], b[32], c[32], d[32], f[32], l[32], other[40];
 
 	if (!g->present)
 		return;
@@ -61,8 +70,9 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 	}
 	if (g->have_goroutines)
 		fprintf(out, "Go %s: %" PRIu64 " goroutines (running %" PRIu64 ", runnable %" PRIu64
-			", waiting %" PRIu64 ", in syscalls %" PRIu64 ")\n", g->version, g->goroutines,
-			g->by_state[0], g->by_state[1], g->by_state[2], g->by_state[3]);
+			", waiting %" PRIu64 ", in syscalls %" PRIu64 "%s)\n", g->version, g->goroutines,
+			g->by_state[0], g->by_state[1], g->by_state[2], g->by_state[3],
+			other_state(g, other, sizeof(other)));
 	if (!g->runtime_err && !g->have_goroutines)
 		fprintf(out, "Go %s: goroutines unavailable: %s\n", g->version,
 			g->goroutines_reason ?: "unknown reason");
@@ -149,6 +159,7 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 		jw__kv_uint(w, "runnable", g->by_state[1]);
 		jw__kv_uint(w, "waiting", g->by_state[2]);
 		jw__kv_uint(w, "syscall", g->by_state[3]);
+		jw__kv_uint(w, "other", g->by_state[4]);
 		jw__end_object(w);
 		jw__name(w, "goroutines_by_creation_site");
 		jw__start_array(w);

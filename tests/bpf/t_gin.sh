@@ -83,6 +83,8 @@ for b in $BUILDS; do
 
 	g=$(jq .go.goroutines "$J") sg=$(jq .goroutines "$S")
 	check "$b: goroutines within 5% of runtime.NumGoroutine ($g vs $sg)" "$(within 5 "$g" "$sg")" yes
+	check "$b: goroutines by state add up to the goroutines" \
+		"$(jq '[.go.goroutines_by_state[]] | add' "$J")" "$g"
 	check "$b: the per-request goroutines by creation site" "$(site_at "$SPAWN_LINE" "$J")" \
 		"main.spawnHandler main.go:$SPAWN_LINE $N chan receive"
 	check "$b: the timer loop's goroutine by creation site" "$(site_at "$TIMER_LINE" "$J")" \
@@ -110,11 +112,8 @@ for b in $BUILDS; do
 		check "$b: Go heap in use under $f ~ $N x $PAYLOAD B within 15% ($got)" \
 			"$(within 15 "$got" $((N * PAYLOAD)))" yes
 	done
-	# by stack, as memsight's probe on the sampler saw them since attach.
-	# Known failure left out (see the report of branch h-gin): from go1.23 on
-	# runtime.mProf_Malloc(mp, p, size) has size third, and bpf/go.bpf.c reads
-	# the second argument, so every sample weighs a heap address (~0xc0000xxxxx).
-	case $b in go1.19-*) ;; *) continue ;; esac
+	# by stack, as memsight's probe on the sampler saw them since attach
+	# (from go1.23 on runtime.mProf_Malloc(mp, p, size) has the size third)
 	coll=$(jq .events.stack_collisions "$J")
 	for f in main.keepContext main.cacheHandler; do
 		got=$(first_app_frame_sum go alloc_bytes "$f" "$J")
