@@ -100,6 +100,7 @@ struct watched {
 	bool have_goroutines;
 	uint64_t goroutines;
 	char go_reason[GOPROC_REASON_LEN + 64];	/* a Go process: why no goroutines */
+	char go_heap_reason[GOPROC_REASON_LEN + 64];	/* ... and why no heap figures */
 	struct gosites gosites;		/* goroutines by creation site over time */
 	bool have_go_heap;
 	struct goproc_heap go_heap;
@@ -501,6 +502,12 @@ static const char *go_unavailable(const struct watched *w)
 	return w->go_reason[0] ? w->go_reason : "not sampled yet (the first snapshot is pending)";
 }
 
+static const char *go_heap_unavailable(const struct watched *w)
+{
+	return w->go_heap_reason[0] ? w->go_heap_reason :
+	       "not sampled yet (the first snapshot is pending)";
+}
+
 /* One sample of goroutines by creation site into w->gosites. */
 static void go_sites_sample(pid_t pid, struct watched *w, const struct goproc_goroutines *gr,
 			    uint64_t now, uint64_t window)
@@ -526,6 +533,14 @@ static void go_sites_sample(pid_t pid, struct watched *w, const struct goproc_go
  * Goroutines (by creation site) and Go heap for ps, top and /metrics: reads,
  * no probes. What cannot be read is said in w->go_reason, never left stale.
  */
+/* why a goproc query that returned err failed ("" if it did not) */
+static void go_reason_of(struct goproc *gp, int err, char *buf, size_t len)
+{
+	const char *why = err ? goproc__reason(gp) : "";
+
+	snprintf(buf, len, "%s", !err ? "" : *why ? why : strerror(-err));
+}
+
 static void go_snapshot(struct ms_target *t, struct watched *w, uint64_t now, uint64_t window)
 {
 	struct goproc_opts o = { .max_groups = GO_SITE_GROUPS };
@@ -534,28 +549,32 @@ static void go_snapshot(struct ms_target *t, struct watched *w, uint64_t now, ui
 
 	w->have_goroutines = false;
 	w->have_go_heap = false;
+	w->go_heap_reason[0] = 0;
 	if (!t->goproc)
 		t->goproc = goproc__open(t->pid);
 	if (!t->goproc) {
 		snprintf(w->go_reason, sizeof(w->go_reason), "cannot read the Go runtime: %s",
 			 strerror(errno));
+		snprintf(w->go_heap_reason, sizeof(w->go_heap_reason), "%s", w->go_reason);
 		return;
 	}
 	err = goproc__status(t->goproc);
-	if (!err)
+	if (!err) {
+		err = goproc__heap(t->goproc, &w->go_heap);
+		w->have_go_heap = !err;
+		go_reason_of(t->goproc, err, w->go_heap_reason, sizeof(w->go_heap_reason));
 		err = goproc__goroutines(t->goproc, &o, &gr);
+	}
+	go_reason_of(t->goproc, err, w->go_reason, sizeof(w->go_reason));
 	if (err) {
-		const char *why = goproc__reason(t->goproc);
-
-		snprintf(w->go_reason, sizeof(w->go_reason), "%s", *why ? why : strerror(-err));
+		if (!w->have_go_heap && !w->go_heap_reason[0])
+			snprintf(w->go_heap_reason, sizeof(w->go_heap_reason), "%s", w->go_reason);
 		return;
 	}
 	w->have_goroutines = true;
 	w->goroutines = gr->user;
-	w->go_reason[0] = 0;
 	go_sites_sample(t->pid, w, gr, now, window);
 	goproc_goroutines__free(gr);
-	w->have_go_heap = goproc__heap(t->goproc, &w->go_heap) == 0;
 }
 
 struct snap_acc {
@@ -776,6 +795,12 @@ static void publish_metrics(struct daemon *d)
 		p->have_goroutines = w->have_goroutines;
 		p->goroutines = w->goroutines;
 		p->have_go_heap = w->have_go_heap;
+		p->go_heap_alloc = w->go_heap.heap_alloc;
+		p->go_heap_live = w->go_heap.live_after_last_gc;
+		p->have_go_heap_live = w->go_heap.valid & GOPROC_HEAP_LIVE;
+		if (!w->have_go_heap)
+			snprintf(p->go_heap_unavailable, sizeof(p->go_heap_unavailable), "%s",
+				 go_heap_unavailable(w));
 		p->go_heap_inuse = w->go_heap.heap_inuse;
 		p->go_heap_idle = w->go_heap.heap_idle;
 		p->go_heap_released = w->go_heap.heap_released;
@@ -1045,9 +1070,18 @@ static void req_ps(struct daemon *d, struct reply *r)
 			go_growth_json(ww, window, false, w);
 		}
 		if (ww->have_go_heap) {
+			jw__kv_uint(w, "go_heap_alloc_bytes", ww->go_heap.heap_alloc);
 			jw__kv_uint(w, "go_heap_inuse_bytes", ww->go_heap.heap_inuse);
 			jw__kv_uint(w, "go_heap_idle_bytes", ww->go_heap.heap_idle);
 			jw__kv_uint(w, "go_heap_released_bytes", ww->go_heap.heap_released);
+			if (ww->go_heap.valid & GOPROC_HEAP_LIVE)
+				jw__kv_uint(w, "go_heap_live_after_last_gc_bytes",
+					    ww->go_heap.live_after_last_gc);
+			else
+				jw__kv_string(w, "go_heap_live_after_last_gc_unavailable",
+					      ww->go_heap.live_why ?: "unknown reason");
+		} else if (t->gobin) {
+			jw__kv_string(w, "go_heap_unavailable", go_heap_unavailable(ww));
 		}
 		jw__name(w, "growth_bytes_per_min");
 		jw__double(w, growth__total_slope(&ww->growth, now, window));

@@ -245,29 +245,52 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		fprintf(f, "} %" PRIu64 "\n", m->procs[i].goroutines);
 	}
 	go_goroutine_series(m, f);
+	head(f, "memsight_go_heap_unavailable", "gauge",
+	     "1 for a Go process whose heap figures cannot be read; reason says why.");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		if (!p->is_go || p->have_go_heap)
+			continue;
+		fputs("memsight_go_heap_unavailable", f);
+		proc_labels(f, p);
+		fputs(",reason=", f);
+		put_label(f, p->go_heap_unavailable);
+		fputs("} 1\n", f);
+	}
 	{
-		static const struct { const char *name, *help; size_t off; } gh[] = {
+		/* have: the offset of a bool that must be true too, or 0 for none */
+		static const struct { const char *name, *help; size_t off, have; } gh[] = {
+			{ "memsight_go_heap_alloc_bytes", "Go heap bytes of allocated objects, "
+			  "live or not yet collected (HeapAlloc).",
+			  offsetof(struct metrics_proc, go_heap_alloc), 0 },
+			{ "memsight_go_heap_live_bytes", "Go heap bytes the last GC marked live "
+			  "(gctrace's third figure); absent before the first GC.",
+			  offsetof(struct metrics_proc, go_heap_live),
+			  offsetof(struct metrics_proc, have_go_heap_live) },
 			{ "memsight_go_heap_inuse_bytes", "Go heap spans in use (HeapInuse).",
-			  offsetof(struct metrics_proc, go_heap_inuse) },
+			  offsetof(struct metrics_proc, go_heap_inuse), 0 },
 			{ "memsight_go_heap_idle_bytes", "Go heap spans idle (HeapIdle).",
-			  offsetof(struct metrics_proc, go_heap_idle) },
+			  offsetof(struct metrics_proc, go_heap_idle), 0 },
 			{ "memsight_go_heap_released_bytes", "Go heap returned to the OS (HeapReleased).",
-			  offsetof(struct metrics_proc, go_heap_released) },
+			  offsetof(struct metrics_proc, go_heap_released), 0 },
 			{ "memsight_go_next_gc_bytes", "Heap size of the next Go GC (NextGC).",
-			  offsetof(struct metrics_proc, go_next_gc) },
+			  offsetof(struct metrics_proc, go_next_gc),
+			  offsetof(struct metrics_proc, have_go_next_gc) },
 		};
 
 		for (size_t k = 0; k < sizeof(gh) / sizeof(gh[0]); k++) {
 			head(f, gh[k].name, "gauge", gh[k].help);
 			for (size_t i = 0; i < m->nprocs; i++) {
+				const char *p = (const char *)&m->procs[i];
+
 				if (!m->procs[i].have_go_heap ||
-				    (gh[k].off == offsetof(struct metrics_proc, go_next_gc) &&
-				     !m->procs[i].have_go_next_gc))
+				    (gh[k].have && !*(const bool *)(p + gh[k].have)))
 					continue;
 				fputs(gh[k].name, f);
 				proc_labels(f, &m->procs[i]);
 				fprintf(f, "} %" PRIu64 "\n",
-					*(const uint64_t *)((const char *)&m->procs[i] + gh[k].off));
+					*(const uint64_t *)(p + gh[k].off));
 			}
 		}
 	}

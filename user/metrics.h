@@ -46,8 +46,11 @@ struct metrics_proc {
 	double growth_per_min;
 	bool have_goroutines, have_go_heap;
 	uint64_t goroutines;
-	uint64_t go_heap_inuse, go_heap_idle, go_heap_released, go_next_gc;
+	uint64_t go_heap_alloc, go_heap_inuse, go_heap_idle, go_heap_released, go_next_gc;
 	bool have_go_next_gc;	/* the heap goal was read (it was located and is set) */
+	uint64_t go_heap_live;	/* marked live by the last GC */
+	bool have_go_heap_live;	/* ... and a GC has finished, and it was located */
+	char go_heap_unavailable[METRICS_REASON_MAX];	/* is_go && !have_go_heap: why */
 	uint32_t go_num_gc;
 	bool is_go;
 	char go_unavailable[METRICS_REASON_MAX];	/* is_go && !have_goroutines: why */

@@ -114,11 +114,6 @@ dump_counts() {
 	END { flush(); print user + 0, all + 0, srv + 0, (sstate == "" ? "none" : sstate) }' "$1"
 }
 
-# within A B PCT: |A - B| <= PCT% of B
-within() {
-	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= p / 100 * b) }'
-}
-
 # metric FILE NAME: a sample's value from a Prometheus text exposition
 metric() {
 	awk -v n="$2" '$1 == n { printf "%d", $2 }' "$1"
@@ -171,7 +166,7 @@ gorel_measure() {
 
 	check "$name: Go version" "$v" "$truth"
 	check "$name: the SIGQUIT dump has goroutines" "$([ "${dg:-0}" -gt 0 ] && echo yes)" yes
-	if [ "$g" != none ] && within "$g" "$dg" 5; then cell_g=ok; else cell_g=FAIL; fi
+	if [ "$(within 5 "$g" "$dg")" = yes ]; then cell_g=ok; else cell_g=FAIL; fi
 	check "$name: goroutines within 5% of the dump ($g vs $dg of $dall)" "$cell_g" ok
 	if [ "$srv" -ge "$GOREL_CONNS" ] && [ "$srv" -eq "$dsrv" ] && [ "$swait" = "$dstate" ]; then
 		cell_h=ok
@@ -204,7 +199,7 @@ gorel_measure() {
 			row="$row,${k%%:*}=$theirs($ours)"
 			[[ " $asserted " == *" ${k%%:*} "* ]] || continue
 			check "$name: ${k%%:*} within 15% of its go_memstats_${k%%:*}_bytes ($ours vs $theirs)" \
-				"$([ -n "$theirs" ] && [ "$ours" != none ] && within "$ours" "$theirs" 15 && echo yes)" yes
+				"$(within 15 "$ours" "$theirs")" yes
 		done
 	fi
 	echo "$row" >> "$GOREL_TABLE"

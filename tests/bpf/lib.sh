@@ -194,3 +194,13 @@ link_kind() {
 		echo "uprobe_multi links"
 	fi
 }
+
+# within PCT A B: "yes" when |A - B| <= PCT% of B, "no" otherwise or when
+# either is missing ("", null, none)
+within() {
+	awk -v p="$1" -v a="$2" -v b="$3" 'BEGIN {
+		if (a == "" || a == "null" || a == "none" || b == "" || b == "null" || b == "none") {
+			print "no"; exit
+		}
+		d = a - b; if (d < 0) d = -d; print (d <= p / 100 * b) ? "yes" : "no" }'
+}

@@ -99,6 +99,15 @@ check "ps: the fastest growing site" \
 check_cmd "ps text: the fastest growing site under the process" \
 	grep -qE "^ +goroutines grow fastest at $SITE: \\+[0-9.]+/min, $N now\$" "$TMP/ps.txt"
 
+# the Go heap: /stats collects, then reads HeapAlloc, which is then the live
+# heap; the service is idle, so the next snapshots see that GC's figure
+H=$(curl -sf "http://127.0.0.1:$PORT/stats" | jq .heap_alloc)
+sleep 2.5
+"$MS" ps -j > "$TMP/ps2.json"
+live=$(jq --argjson p "$GPID" '.processes[] | select(.pid == $p) | .go_heap_live_after_last_gc_bytes' "$TMP/ps2.json")
+check "ps: the live heap after the last GC within 15% of the runtime's ($live vs $H)" \
+	"$(within 15 "$live" "$H")" yes
+
 # /metrics
 curl -sf "http://127.0.0.1:$MPORT/metrics" > "$TMP/metrics.txt"
 L="pid=\"$GPID\",comm=\"goservice\""
@@ -113,6 +122,10 @@ check "metrics: by-site series add up to memsight_go_goroutines" \
 	"$(grep -F "memsight_go_goroutines{$L}" "$TMP/metrics.txt" | awk '{print $NF}')"
 check "metrics: no unavailable series for a readable process" \
 	"$(grep -c "^memsight_go_goroutines_unavailable{$L" "$TMP/metrics.txt")" 0
+live=$(grep -F "memsight_go_heap_live_bytes{$L} " "$TMP/metrics.txt" | awk '{print $NF}')
+check "metrics: the live heap within 15% of the runtime's ($live vs $H)" "$(within 15 "$live" "$H")" yes
+check "metrics: heap alloc present, no heap-unavailable series for a readable process" \
+	"$(grep -c "^memsight_go_heap_alloc_bytes{$L}" "$TMP/metrics.txt") $(grep -c "^memsight_go_heap_unavailable{$L" "$TMP/metrics.txt")" "1 0"
 check_cmd "metrics: promtool check metrics passes" bash -c "promtool check metrics < '$TMP/metrics.txt'"
 
 # stripped: names and lines from .gopclntab, runtime globals located from code

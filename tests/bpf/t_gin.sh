@@ -28,13 +28,6 @@ TIMER_LINE=$(grep -n 'GIN-TIMER-GO-STATEMENT' "$SRC" | cut -d: -f1)
 BUILDS=$(cat "$O/tests/targets/gin/builds" 2>/dev/null)
 [ -n "$BUILDS" ] || fail "no Gin builds listed in $O/tests/targets/gin/builds (make all)"
 
-# within PCT A B: yes when |A - B| <= PCT% of B
-within() {
-	awk -v p="$1" -v a="$2" -v b="$3" 'BEGIN {
-		if (a == "" || a == "null" || b == "" || b == "null") { print "no"; exit }
-		d = a - b; if (d < 0) d = -d; print (d <= p / 100 * b) ? "yes" : "no" }'
-}
-
 # first_app_frame_sum KIND FIELD FUNC JSON: FIELD summed over the KIND stacks
 # whose first frame outside the runtime is FUNC
 first_app_frame_sum() {

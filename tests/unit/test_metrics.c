@@ -170,6 +170,42 @@ static void test_goroutine_sites_are_escaped_bounded_and_said_unavailable(void *
 	free(m);
 }
 
+/*
+ * Go heap: what was read has series; the live heap only after a GC marked it
+ * (absent, not 0, before); a heap that cannot be read has a series saying why.
+ */
+static void test_go_heap_series_absent_when_unknown_and_said_why(void **state)
+{
+	struct metrics_snapshot *m = two_go_processes();
+	struct metrics_proc *p = &m->procs[0];
+	char *text;
+
+	p->have_go_heap = true;
+	p->go_heap_alloc = 8133064;
+	p->go_heap_inuse = 10010624;
+	p->go_num_gc = 0;
+	snprintf(m->procs[1].go_heap_unavailable, sizeof(m->procs[1].go_heap_unavailable),
+		 "no built-in layout for \"go1.99\"");
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_non_null(strstr(text, "memsight_go_heap_alloc_bytes{pid=\"41\",comm=\"svc\"} 8133064\n"));
+	assert_non_null(strstr(text, "memsight_go_heap_inuse_bytes{pid=\"41\",comm=\"svc\"} 10010624\n"));
+	assert_null(strstr(text, "memsight_go_heap_live_bytes{"));
+	assert_null(strstr(text, "memsight_go_next_gc_bytes{"));
+	assert_non_null(strstr(text, "memsight_go_heap_unavailable{pid=\"42\",comm=\"stripped\","
+			       "reason=\"no built-in layout for \\\"go1.99\\\"\"} 1\n"));
+	assert_null(strstr(text, "memsight_go_heap_unavailable{pid=\"41\""));
+	assert_null(strstr(text, "memsight_go_heap_alloc_bytes{pid=\"42\""));
+	free(text);
+
+	p->have_go_heap_live = true;
+	p->go_heap_live = 8127048;
+	text = render(m);
+	assert_non_null(strstr(text, "memsight_go_heap_live_bytes{pid=\"41\",comm=\"svc\"} 8127048\n"));
+	free(text);
+	free(m);
+}
+
 /* A C process has no Go series at all, not even "unavailable". */
 static void test_a_c_process_has_no_go_series(void **state)
 {
@@ -192,6 +228,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_goroutine_sites_are_escaped_bounded_and_said_unavailable),
+		cmocka_unit_test(test_go_heap_series_absent_when_unknown_and_said_why),
 		cmocka_unit_test(test_a_c_process_has_no_go_series),
 	};
 
