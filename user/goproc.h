@@ -154,6 +154,8 @@ struct goproc_opts {
  * Live goroutines sharing one site. Strings point into gp's symbol tables and
  * stay valid until goproc__close().
  */
+#define GOPROC_MAIN_GOROUTINE_PC	(~0ull)	/* the main goroutine's group's pc */
+
 struct goproc_group {
 	uint64_t pc;		/* runtime address: g.gopc (return PC of the `go`
 				 * statement's call) or g.startpc */
@@ -162,6 +164,9 @@ struct goproc_group {
 	const char *file;	/* NULL if unknown */
 	int line;		/* of the `go` statement / of the function entry; 0 */
 	uint64_t count;		/* live goroutines */
+	bool main_goroutine;	/* by_creator only: the main goroutine, which the
+				 * runtime starts (func "runtime.main", no file,
+				 * pc GOPROC_MAIN_GOROUTINE_PC) */
 	uint64_t system;	/* of which system goroutines (see below) */
 	uint64_t by_state[GOPROC_G_NR];
 	uint64_t user_by_state[GOPROC_G_NR];	/* of the non-system ones */

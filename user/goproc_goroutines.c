@@ -75,6 +75,7 @@ struct ggroup {
 	uint64_t user_by_state[GOPROC_G_NR];
 	uint32_t wr[GOPROC_MAX_WAIT_REASONS];
 	bool is_system;		/* by start function (start table only) */
+	bool is_main;		/* starts in runtime.main (start table only) */
 };
 
 /* Open-addressing pc -> group table, growing up to max entries. */
@@ -159,15 +160,20 @@ static void gtab_free(struct gtab *t)
 	free(t->slot);
 }
 
-/* isSystemGoroutine(g, false) by the name of the start function. */
-static bool start_is_system(struct goproc *gp, uint64_t startpc)
+/*
+ * isSystemGoroutine(g, false) by the name of the start function; *is_main:
+ * it is runtime.main, i.e. g is the main goroutine.
+ */
+static bool start_is_system(struct goproc *gp, uint64_t startpc, bool *is_main)
 {
 	struct go_func_info fi;
 
+	*is_main = false;
 	if (startpc < gp->bias || go_binary__lookup(gp->bin, startpc - gp->bias, &fi) ||
 	    !fi.name)
 		return false;
-	return !strncmp(fi.name, "runtime.", 8) && strcmp(fi.name, "runtime.main") &&
+	*is_main = !strcmp(fi.name, "runtime.main");
+	return !strncmp(fi.name, "runtime.", 8) && !*is_main &&
 	       strcmp(fi.name, "runtime.handleAsyncEvent");
 }
 
@@ -245,7 +251,7 @@ static int walk_one(struct goproc *gp, struct walk *wk, const uint8_t *w,
 	uint64_t gopc, startpc;
 	struct ggroup *cg, *sg;
 	unsigned wr;
-	bool sys, isnew;
+	bool sys, isnew, is_main;
 	int state, err;
 
 	if (st > gp->max_gstatus) {
@@ -266,8 +272,17 @@ static int walk_one(struct goproc *gp, struct walk *wk, const uint8_t *w,
 	if (err)
 		return err;
 	if (sg && isnew)
-		sg->is_system = start_is_system(gp, startpc);
-	sys = sg ? sg->is_system : start_is_system(gp, startpc);
+		sg->is_system = start_is_system(gp, startpc, &sg->is_main);
+	sys = sg ? sg->is_system : start_is_system(gp, startpc, &is_main);
+	if (sg)
+		is_main = sg->is_main;
+	/*
+	 * The runtime starts the main goroutine (no `go` statement: its gopc is
+	 * in the assembly that calls newproc): a group of its own, as the
+	 * runtime's traceback prints no "created by" for it.
+	 */
+	if (is_main)
+		gopc = GOPROC_MAIN_GOROUTINE_PC;
 	cg = gtab_get(&wk->creators, gopc, &isnew, &err);
 	if (err)
 		return err;
@@ -320,9 +335,13 @@ static int groups_export(struct goproc *gp, const struct gtab *t, bool creator,
 		o->system = g->system;
 		memcpy(o->by_state, g->by_state, sizeof(o->by_state));
 		memcpy(o->user_by_state, g->user_by_state, sizeof(o->user_by_state));
-		if (creator && pc)
+		if (creator && pc == GOPROC_MAIN_GOROUTINE_PC) {
+			o->main_goroutine = true;
+			o->func = "runtime.main";
+		} else if (creator) {
 			pc--;
-		if (pc >= gp->bias && !go_binary__lookup(gp->bin, pc - gp->bias, &fi)) {
+		}
+		if (!o->main_goroutine && pc >= gp->bias && !go_binary__lookup(gp->bin, pc - gp->bias, &fi)) {
 			o->func = fi.name;
 			o->file = fi.file;
 			o->line = fi.line;

@@ -276,6 +276,10 @@ void gosites__label(const struct gosite *s, char *buf, size_t len)
 		snprintf(buf, len, "other");
 		return;
 	}
+	if (!s->file && s->func && !s->line) {
+		snprintf(buf, len, "%s", s->func);	/* the main goroutine */
+		return;
+	}
 	file = s->file ?: "?";
 	slash = strrchr(file, '/');
 	snprintf(buf, len, "%s %s:%d", s->func ?: "?", slash ? slash + 1 : file, s->line);

@@ -75,6 +75,7 @@ struct ms_go_group {
 	char *func;		/* function containing the go statement */
 	char *file;
 	int line;
+	bool main_goroutine;	/* the main goroutine: func "runtime.main", no file */
 	uint64_t count;
 	uint64_t running, runnable, waiting, syscall;
 	char *wait_reason;	/* most common, among the waiting */

@@ -104,8 +104,12 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 		for (size_t i = 0; i < g->ngroups && i < 5; i++) {
 			const struct ms_go_group *gg = &g->groups[i];
 
-			fprintf(out, "  %8" PRIu64 "  %s at %s:%d", gg->count, gg->func ?: "?",
-				base_name(gg->file) ?: "?", gg->line);
+			if (gg->main_goroutine)
+				fprintf(out, "  %8" PRIu64 "  the main goroutine (runtime.main)",
+					gg->count);
+			else
+				fprintf(out, "  %8" PRIu64 "  %s at %s:%d", gg->count,
+					gg->func ?: "?", base_name(gg->file) ?: "?", gg->line);
 			if (gg->wait_reason)
 				fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting, gg->wait_reason);
 			fputc('\n', out);
@@ -168,6 +172,8 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 
 			jw__start_object(w);
 			jw__kv_string(w, "func", gg->func);
+			if (gg->main_goroutine)
+				jw__kv_bool(w, "main_goroutine", true);
 			jw__kv_string(w, "file", gg->file);
 			jw__kv_int(w, "line", gg->line);
 			jw__kv_uint(w, "count", gg->count);

@@ -497,7 +497,7 @@ static void check_heap(struct goproc *gp, const struct target *t, const struct r
 static void check_target(struct goproc *gp, const struct target *t, int n_leakers)
 {
 	struct goproc_goroutines *gs = NULL;
-	const struct goproc_group *site, *start;
+	const struct goproc_group *site, *start, *main_g;
 	struct report r;
 	size_t i;
 	int err;
@@ -532,6 +532,18 @@ static void check_target(struct goproc *gp, const struct target *t, int n_leaker
 	assert_string_equal(site->top_wait_reason_str, "chan receive");
 	/* it is the biggest group, so it sorts first */
 	assert_ptr_equal(site, &gs->by_creator[0]);
+	/* the main goroutine, which no go statement started: a group of its own */
+	for (i = 0, main_g = NULL; i < gs->nr_by_creator; i++) {
+		if (!gs->by_creator[i].main_goroutine)
+			continue;
+		assert_null(main_g);
+		main_g = &gs->by_creator[i];
+	}
+	assert_non_null(main_g);
+	assert_int_equal(main_g->count, 1);
+	assert_int_equal(main_g->system, 0);
+	assert_string_equal(main_g->func, "runtime.main");
+	assert_null(main_g->file);
 	/*
 	 * Since 1.17 `go f(x)` starts a wrapper closure (main.main.func1) whose
 	 * entry line is the go statement; older releases start main.leaker.
