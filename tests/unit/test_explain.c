@@ -3,6 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "explain.h"
@@ -79,12 +82,67 @@ static void test_go_and_clamping(void **state)
 	assert_int_equal(sum(&e), e.rss);
 }
 
+static char *render(const struct explain *e, const struct ms_profile *p, bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	if (json) {
+		struct json_writer *w = jw__new(f);
+
+		assert_non_null(w);
+		explain__json(e, p, w);
+		jw__free(w);
+	} else {
+		explain__text(e, p, f);
+	}
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/*
+ * A Go process whose heap could not be read: its Go lines say so with the
+ * reason, in text and JSON, and are never a 0.
+ */
+static void test_go_heap_unavailable_is_said(void **state)
+{
+	struct explain_in in = { .smaps = { .rss = 30 * MIB, .anon = 24 * MIB, .file = 6 * MIB } };
+	struct ms_profile p = { .pid = 7, .comm = "svc" };
+	struct explain e;
+	char *t;
+
+	p.go.present = true;
+	p.go.have_heap = false;
+	p.go.heap_reason = "no built-in layout for go1.99";
+	explain__compute(&in, &e);
+	t = render(&e, &p, false);
+	assert_non_null(strstr(t, "Go heap in use: unavailable (no built-in layout for go1.99)"));
+	assert_non_null(strstr(t, "Go heap idle, not yet released: unavailable (no built-in"));
+	assert_null(strstr(t, "0 B    0.0%  Go heap"));
+	free(t);
+	t = render(&e, &p, true);
+	assert_null(strstr(t, "\"go_heap_inuse\""));
+	assert_null(strstr(t, "\"go_heap_idle_unreleased\""));
+	assert_non_null(strstr(t, "\"go_heap_unavailable\":\"no built-in layout for go1.99\""));
+	free(t);
+
+	/* read: the figures, and no unavailable key */
+	p.go.have_heap = true;
+	t = render(&e, &p, true);
+	assert_non_null(strstr(t, "\"go_heap_inuse\":0"));
+	assert_null(strstr(t, "go_heap_unavailable"));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mmap_toucher),
 		cmocka_unit_test(test_malloc_heap_then_anon),
 		cmocka_unit_test(test_go_and_clamping),
+		cmocka_unit_test(test_go_heap_unavailable_is_said),
 	};
 
 	return cmocka_run_group_tests_name("explain", tests, NULL, NULL);
