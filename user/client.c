@@ -237,6 +237,8 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 				 json_object_get_double(v));
 		if (json_object_object_get_ex(p, "go_heap_inuse_bytes", &v))
 			report__human_bytes(json_object_get_int64(v), gh, sizeof(gh));
+		else if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
+			snprintf(gh, sizeof(gh), "?");
 		fprintf(out, "%8" PRIu64 " %-16s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+11.0f B  "
 			"%s\n", u64(p, "pid"), str(p, "comm"),
 			report__human_bytes(u64(p, "heap_inuse_bytes"), a, sizeof(a)), gh,
@@ -246,6 +248,8 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		/* what does not fit a column: on a line of its own under the process */
 		if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
 			fprintf(out, "%8s goroutines unavailable: %s\n", "", json_object_get_string(v));
+		if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
+			fprintf(out, "%8s Go heap unavailable: %s\n", "", json_object_get_string(v));
 		if (json_object_object_get_ex(p, "goroutines_top_growing_site", &site) &&
 		    json_object_is_type(site, json_type_object) &&
 		    json_object_object_get_ex(site, "growth_per_min", &v))

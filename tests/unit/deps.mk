@@ -24,3 +24,4 @@ UNIT_DEPS_kernel :=
 UNIT_DEPS_govars := goruntime
 UNIT_DEPS_gosites := growth
 UNIT_DEPS_metrics :=
+UNIT_DEPS_client := report json model folded kernel ctl_proto
