@@ -21,6 +21,14 @@
  *  cuOffset. pcfile/pcln are offsets into pctab of pc-value tables: pairs of
  *  uvarints (zig-zag value delta, pc delta / minLC) starting from value -1 at the
  *  entry, ended by a zero value delta (except on the first step).
+ *
+ *  Inlined calls (runtime/symtabinl.go, cmd/link/internal/ld/pcln.go): after
+ *  cuOffset (and 1.20's startLine) a u32 {funcID, flag, _, nfuncdata}, then
+ *  pcdata[npcdata] (pctab offsets) and funcdata[nfuncdata] (1.18+: u32 offsets
+ *  from moduledata.gofunc). pcdata[2] maps a PC to a node of the inline tree
+ *  at funcdata[3] (-1: not inlined); a node names the inlined function and
+ *  the call site in the real function (parentPc from entry), where the walk
+ *  continues with the caller's position and node.
  */
 #include <errno.h>
 #include <fcntl.h>

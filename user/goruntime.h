@@ -40,7 +40,7 @@ struct go_version {
  * go_binary__close(). Inline-unaware: name is the outermost (physical)
  * function that contains pc, while file:line come from the pcfile/pcln tables,
  * which record the innermost position, so for an inlined call they name the
- * callee's source line.
+ * callee's source line. Frames for people: go_binary__lookup_frames().
  */
 struct go_func_info {
 	const char *name;	/* "main.leakHandler" (pclntab form, see find_func) */

@@ -496,6 +496,22 @@ static void test_pie_lookup_matches_its_symtab(void **state)
 	assert_int_equal(go_binary__find_func(b, "runtime.mallocgc", &found), 0);
 	assert_true(symtab_lookup(g_pie, "runtime.mallocgc", &entry, &size));
 	assert_int_equal(found, entry);
+
+	/*
+	 * The PIE's moduledata is found too (the file holds link-time addresses):
+	 * every PC of mallocgc expands, ending in mallocgc, and some are inlined.
+	 */
+	assert_int_equal(go_binary__inline_status(b), 0);
+	found = 0;
+	for (uint64_t pc = entry; pc < entry + size; pc++) {
+		struct go_frame fr[GO_INLINE_MAX];
+		size_t n = 0;
+
+		assert_int_equal(go_binary__lookup_frames(b, pc, fr, GO_INLINE_MAX, &n, NULL), 0);
+		assert_string_equal(fr[n - 1].name, "runtime.mallocgc");
+		found += n > 1;
+	}
+	assert_true(found > 0);
 	go_binary__close(b);
 }
 
