@@ -1214,7 +1214,7 @@ static void test_damaged_inline_data(void **state)
 	struct go_func_info fi;
 	uint64_t md, pc, seed = 0x2545f4914f6cdd1dull;
 	struct section pcln;
-	size_t n = 0, ok = 0, bad = 0;
+	size_t n = 0, ok = 0;
 
 	goinline_path(path, sizeof(path), "go1.19/target-stripped");
 	pc = truth_pc("go1.19/target-stripped", "main.inner") - 1;
@@ -1265,12 +1265,10 @@ static void test_damaged_inline_data(void **state)
 			for (size_t j = 0; j < n; j++)
 				assert_true(strlen(fr[j].name) < pcln.size);
 		}
-		bad += r != 0;
 		go_binary__close(b);
 	}
 	free(f.data);
 	assert_true(ok > 0);
-	(void)bad;
 }
 
 int main(void)
