@@ -239,18 +239,29 @@ static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *b
 		f[i].line = syms[i].line;
 		f[i].inlined = i + 1 < nsyms;
 	}
-	/* a Go program: .gopclntab names frames of stripped binaries, with lines */
+	/* a Go program: .gopclntab names frames of stripped binaries, with lines,
+	 * one per inlined call like pprof */
 	if (t->gobin && (nsyms <= 1) && (!f->func || !f->file) && t->exe &&
 	    !strncmp(t->exe, m->path, strlen(m->path))) {
+		struct go_frame gf[INLINE_MAX];
 		struct go_func_info gi;
 		uint64_t pc = nsyms ? syms[0].vaddr + back : addr;
+		size_t ng = 0;
 
 		/* a return address: the call is the instruction before it */
-		if (go_binary__lookup(t->gobin, exact_ip || !pc ? pc : pc - 1, &gi) == 0 && gi.name) {
-			f->func = (char *)gi.name;
-			f->func_off = pc - gi.entry;
-			f->file = (char *)gi.file;
-			f->line = gi.line;
+		if (go_binary__lookup_frames(t->gobin, exact_ip || !pc ? pc : pc - 1, gf, room, &ng,
+					     &gi) == 0) {
+			for (size_t i = 1; i < ng; i++)
+				f[i] = f[0];
+			for (size_t i = 0; i < ng; i++) {
+				f[i].func = (char *)gf[i].name;
+				/* inlined functions have no symbol of their own: no offset */
+				f[i].func_off = i + 1 == ng ? pc - gi.entry : 0;
+				f[i].file = (char *)gf[i].file;
+				f[i].line = gf[i].line;
+				f[i].inlined = gf[i].inlined;
+			}
+			nsyms = ng;
 		}
 	}
 	free(open_path);
@@ -301,6 +312,7 @@ static void collect_go_heap(struct ms_target *t, const struct ms_maps *maps, str
 			frames[n].func = (char *)gf->func;
 			frames[n].file = (char *)gf->file;
 			frames[n].line = gf->line;
+			frames[n].inlined = gf->inlined;
 			if (m) {
 				frames[n].map_start = m->start;
 				frames[n].map_end = m->end;

@@ -287,11 +287,12 @@ int goproc__heap(struct goproc *gp, struct goproc_heap *ret);
 /* One frame of a bucket's stack. */
 struct goproc_frame {
 	uint64_t pc;		/* as recorded: a return address (runtime address) */
-	const char *func;	/* function containing pc - 1 (the call), NULL if
-				 * pclntab knows none; inline-unaware: an inlined
-				 * call is named after the function it was inlined into */
+	const char *func;	/* innermost function at pc - 1 (the call), NULL if
+				 * pclntab knows none: the runtime records one PC per
+				 * inlined call, so each is one frame, as in pprof */
 	const char *file;	/* of pc - 1, NULL if unknown */
 	int line;		/* of pc - 1, 0 if unknown */
+	bool inlined;		/* func is inlined into the next frame's function */
 };
 
 /* Counts as runtime.MemProfileRecord has them: in-use = allocated - freed. */

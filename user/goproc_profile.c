@@ -473,11 +473,13 @@ static int bucket_cmp(const void *a, const void *b)
  * Name every distinct PC once (stacks share most of theirs), then each
  * frame by binary search. Like runtime.CallersFrames, the call is looked up
  * at pc - 1: every PC of a heap profile stack is a return address, the
- * leaf's too (it returns from the runtime's allocation entry point).
+ * leaf's too (it returns from the runtime's allocation entry point). The
+ * runtime records one PC per inlined call (its call site + 1 for the outer
+ * ones), so each PC is one frame: the innermost function there.
  */
 static int frames_fill(struct goproc *gp, struct goproc_frame *fr, size_t n)
 {
-	struct go_func_info *info = NULL;
+	struct goproc_frame *info = NULL;
 	uint64_t *u;
 	size_t i, nu = 0;
 
@@ -495,16 +497,27 @@ static int frames_fill(struct goproc *gp, struct goproc_frame *fr, size_t n)
 		free(u);
 		return -ENOMEM;
 	}
-	for (i = 0; i < nu; i++)
-		if (u[i] <= gp->bias || go_binary__lookup(gp->bin, u[i] - 1 - gp->bias, &info[i]))
-			memset(&info[i], 0, sizeof(info[i]));
+	for (i = 0; i < nu; i++) {
+		/* the innermost frame and the real function: max 2 keeps both */
+		struct go_frame gf[2];
+		size_t ng = 0;
+
+		if (u[i] <= gp->bias ||
+		    go_binary__lookup_frames(gp->bin, u[i] - 1 - gp->bias, gf, 2, &ng, NULL))
+			continue;
+		info[i].func = gf[0].name;
+		info[i].file = gf[0].file;
+		info[i].line = gf[0].line;
+		info[i].inlined = gf[0].inlined;
+	}
 	for (i = 0; i < n; i++) {
 		const uint64_t *hit = bsearch(&fr[i].pc, u, nu, sizeof(*u), u64_cmp);
-		const struct go_func_info *fi = &info[hit - u];
+		const struct goproc_frame *fi = &info[hit - u];
 
-		fr[i].func = fi->name;
+		fr[i].func = fi->func;
 		fr[i].file = fi->file;
 		fr[i].line = fi->line;
+		fr[i].inlined = fi->inlined;
 	}
 	free(u);
 	free(info);

@@ -21,6 +21,14 @@
  *  cuOffset. pcfile/pcln are offsets into pctab of pc-value tables: pairs of
  *  uvarints (zig-zag value delta, pc delta / minLC) starting from value -1 at the
  *  entry, ended by a zero value delta (except on the first step).
+ *
+ *  Inlined calls (runtime/symtabinl.go, cmd/link/internal/ld/pcln.go): after
+ *  cuOffset (and 1.20's startLine) a u32 {funcID, flag, _, nfuncdata}, then
+ *  pcdata[npcdata] (pctab offsets) and funcdata[nfuncdata] (1.18+: u32 offsets
+ *  from moduledata.gofunc). pcdata[2] maps a PC to a node of the inline tree
+ *  at funcdata[3] (-1: not inlined); a node names the inlined function and
+ *  the call site in the real function (parentPc from entry), where the walk
+ *  continues with the caller's position and node.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +57,21 @@
 #define FUNC_PCLN	6
 #define FUNC_CUOFF	8
 #define FUNC_NFIELDS	8
+/* the u32 holding funcID and nfuncdata (low byte first in memory): 9, 1.20+ 10 (startLine) */
+#define FUNC_IDWORD_118	9
+#define FUNC_IDWORD_120	10
+
+/* runtime's _PCDATA_InlTreeIndex and _FUNCDATA_InlTree (1.12 to now) */
+#define PCDATA_INLTREE	2
+#define FUNCDATA_INLTREE	3
+/* runtime.inlinedCall: 1.18/1.19 {parent i16, funcID, _, file, line, func_, parentPc}; 1.20+
+ * {funcID, _[3], nameOff, parentPc, startLine} */
+#define INLCALL_SIZE_118	20
+#define INLCALL_SIZE_120	16
+
+/* runtime.moduledata: words before text (pcHeader, six slices, findfunctab, minpc, maxpc) */
+#define MD_TEXT		22
+#define MD_WORDS	45	/* up to 1.27's epclntab */
 
 struct go_binary {
 	char version[GO_VERSION_MAX];	/* "" if unknown */
@@ -59,15 +82,28 @@ struct go_binary {
 	/* .gopclntab, copied */
 	uint8_t *pcln;
 	uint64_t pcln_size;
+	uint64_t pcln_addr;		/* link-time address of .gopclntab */
 	int pcln_err;
 	bool pcln_be;
 	bool pcln_rel;			/* 1.18+: functab entries are offsets from text_start */
+	bool pcln_120;			/* 1.20+ _func and inlinedCall layouts */
 	unsigned ptrsize;
 	unsigned quantum;
 	unsigned fieldsz;		/* size of one functab field */
 	uint64_t nfunc;
 	uint64_t text_start;
 	uint64_t funcname_off, cu_off, filetab_off, pctab_off, functab_off;
+
+	/*
+	 * moduledata.gofunc (go:func.*), which 1.18+ funcdata offsets are
+	 * relative to: gofunc_size bytes from that address, a copy (gofunc_own)
+	 * or, from 1.26 on where the linker puts it inside .gopclntab, a view
+	 * into pcln. inl_err: why inlined calls cannot be expanded (0: they can).
+	 */
+	const uint8_t *gofunc;
+	uint64_t gofunc_size;
+	bool gofunc_own;
+	int inl_err;
 };
 
 /* What open() needs while the file is open; dropped before it returns. */
@@ -496,6 +532,7 @@ static int pcln_parse(struct go_binary *b, uint64_t text_addr)
 		return -EINVAL;
 	}
 	b->pcln_rel = magic != PCLN_MAGIC_116;
+	b->pcln_120 = magic == PCLN_MAGIC_120;
 	b->quantum = b->pcln[6];
 	b->ptrsize = b->pcln[7];
 	if (b->pcln[4] || b->pcln[5] || (b->quantum != 1 && b->quantum != 2 && b->quantum != 4) ||
@@ -559,6 +596,7 @@ static int load_pclntab(struct go_binary *b, const struct elf_ctx *c)
 		return -ENOMEM;
 	memcpy(b->pcln, d->d_buf, d->d_size);
 	b->pcln_size = d->d_size;
+	b->pcln_addr = sh.sh_addr;
 
 	if (c->text) {
 		GElf_Shdr tsh;
@@ -567,6 +605,130 @@ static int load_pclntab(struct go_binary *b, const struct elf_ctx *c)
 			text_addr = tsh.sh_addr;
 	}
 	return pcln_parse(b, text_addr);
+}
+
+/* ---- moduledata.gofunc ---------------------------------------------- */
+
+/*
+ * Word indexes in runtime.moduledata: rodata, gofunc and (1.27+) epclntab.
+ * 1.20 added covctrs/ecovctrs before end; 1.27 typedesclen after types and
+ * itaboffset/itabsize before rodata, and epclntab after gofunc.
+ */
+struct md_layout {
+	unsigned rodata, gofunc, epclntab;
+};
+
+static const struct md_layout md_118 = { 37, 38, 0 };
+static const struct md_layout md_120 = { 39, 40, 0 };
+static const struct md_layout md_127 = { 42, 43, 44 };
+
+/*
+ * Is w[] (MD_WORDS words) the moduledata of this pclntab? Its pcHeader,
+ * funcnametab and text must be ours. Then its gofunc, by layout.
+ */
+static bool md_match(const struct go_binary *b, const uint64_t *w, uint64_t *ret_gofunc)
+{
+	const struct md_layout *l;
+
+	if (w[0] != b->pcln_addr || w[1] != b->pcln_addr + b->funcname_off ||
+	    w[MD_TEXT] != b->text_start)
+		return false;
+	if (!b->pcln_120)
+		l = &md_118;
+	else if (w[md_127.epclntab] == b->pcln_addr + b->pcln_size)
+		l = &md_127;
+	else
+		l = &md_120;
+	if (w[l->gofunc] < w[l->rodata] || !w[l->gofunc])
+		return false;
+	*ret_gofunc = w[l->gofunc];
+	return true;
+}
+
+/* Find the moduledata in the file-backed writable segments: it points at .gopclntab. */
+static int find_gofunc(const struct go_binary *b, const struct elf_ctx *c, uint64_t *ret)
+{
+	unsigned ps = b->ptrsize;
+	size_t i;
+
+	for (i = 0; i < c->nload; i++) {
+		const GElf_Phdr *p = &c->load[i];
+		uint64_t n = p->p_filesz, off, w[MD_WORDS];
+		uint8_t *buf;
+		ssize_t r;
+
+		if (!(p->p_flags & PF_W) || n < MD_WORDS * ps || n > GO_PCLNTAB_MAX)
+			continue;
+		buf = malloc(n);
+		if (!buf)
+			return -ENOMEM;
+		r = ctx_read_vaddr(c, p->p_vaddr, buf, n);
+		for (off = 0; r == (ssize_t)n && off + MD_WORDS * ps <= n; off += ps) {
+			unsigned k;
+
+			if (rd_uint(buf + off, ps, b->pcln_be) != b->pcln_addr)
+				continue;
+			for (k = 0; k < MD_WORDS; k++)
+				w[k] = rd_uint(buf + off + k * ps, ps, b->pcln_be);
+			if (md_match(b, w, ret)) {
+				free(buf);
+				return 0;
+			}
+		}
+		free(buf);
+	}
+	return -ENOENT;
+}
+
+/*
+ * Make the bytes at gofunc readable: inside .gopclntab (1.26+) a view of
+ * pcln; else a copy up to the end of its segment's file data, or to
+ * .gopclntab if that follows in the same segment (go:func.* ends rodata).
+ */
+static int load_gofunc(struct go_binary *b, const struct elf_ctx *c)
+{
+	uint64_t g, n = 0;
+	uint8_t *buf;
+	size_t i;
+	ssize_t r;
+	int err;
+
+	if (b->pcln_err)
+		return b->pcln_err;
+	if (!b->pcln_rel)
+		return -ENOTSUP;	/* 1.16/1.17: funcdata are absolute pointers */
+	err = find_gofunc(b, c, &g);
+	if (err)
+		return err;
+	if (g >= b->pcln_addr && g - b->pcln_addr < b->pcln_size) {
+		b->gofunc = b->pcln + (g - b->pcln_addr);
+		b->gofunc_size = b->pcln_size - (g - b->pcln_addr);
+		return 0;
+	}
+	for (i = 0; i < c->nload; i++) {
+		const GElf_Phdr *p = &c->load[i];
+
+		if (g >= p->p_vaddr && g - p->p_vaddr < p->p_filesz)
+			n = p->p_filesz - (g - p->p_vaddr);
+	}
+	if (b->pcln_addr > g && b->pcln_addr - g < n)
+		n = b->pcln_addr - g;
+	if (n == 0)
+		return -ENOENT;
+	if (n > GO_PCLNTAB_MAX)
+		return -EFBIG;
+	buf = malloc(n);
+	if (!buf)
+		return -ENOMEM;
+	r = ctx_read_vaddr(c, g, buf, n);
+	if (r != (ssize_t)n) {
+		free(buf);
+		return r < 0 ? (int)r : -EINVAL;
+	}
+	b->gofunc = buf;
+	b->gofunc_size = n;
+	b->gofunc_own = true;
+	return 0;
 }
 
 int go_binary__pclntab_status(const struct go_binary *b)
@@ -583,6 +745,8 @@ static uint64_t ft_pc(const struct go_binary *b, uint64_t i)
 
 struct func_rec {
 	uint32_t f[FUNC_NFIELDS + 1];	/* indexed by FUNC_* */
+	uint64_t off;			/* of the record in pcln */
+	uint64_t avail;			/* bytes from off to the end of pcln */
 };
 
 /* Read function i's _func record, checking it lies inside the table and agrees on entry. */
@@ -604,6 +768,8 @@ static int func_rec(const struct go_binary *b, uint64_t i, struct func_rec *ret)
 		return -EINVAL;
 	for (n = 1; n <= FUNC_NFIELDS; n++)
 		ret->f[n] = (uint32_t)pcln_u(b, off + sz0 + 4 * (n - 1), 4);
+	ret->off = off;
+	ret->avail = b->pcln_size - off;
 	return 0;
 }
 
@@ -677,12 +843,11 @@ static int pcvalue(const struct go_binary *b, uint32_t tab, uint64_t entry, uint
 	}
 }
 
-int go_binary__lookup(struct go_binary *b, uint64_t pc, struct go_func_info *ret)
+/* Index of the function containing pc and its record. */
+static int find_func_at(const struct go_binary *b, uint64_t pc, uint64_t *ret_i,
+			struct func_rec *ret_rec)
 {
-	uint64_t lo, hi, i;
-	struct func_rec rec;
-	int32_t fno, line;
-	int err;
+	uint64_t lo, hi;
 
 	if (b->pcln_err)
 		return b->pcln_err;
@@ -699,38 +864,184 @@ int go_binary__lookup(struct go_binary *b, uint64_t pc, struct go_func_info *ret
 		else
 			hi = mid;
 	}
-	i = lo;
-	err = func_rec(b, i, &rec);
+	*ret_i = lo;
+	return func_rec(b, lo, ret_rec);
+}
+
+/* Source position of pc in the function of rec (entry): file NULL and line 0 if unknown. */
+static int func_pos(const struct go_binary *b, const struct func_rec *rec, uint64_t entry,
+		    uint64_t pc, const char **ret_file, int *ret_line)
+{
+	int32_t fno, line;
+	int err;
+
+	*ret_file = NULL;
+	*ret_line = 0;
+	err = pcvalue(b, rec->f[FUNC_PCFILE], entry, pc, &fno);
 	if (err)
 		return err;
+	if (fno >= 0) {
+		uint64_t idx = (uint64_t)rec->f[FUNC_CUOFF] + (uint32_t)fno, foff;
 
+		if (b->cu_off > b->pcln_size || idx >= (b->pcln_size - b->cu_off) / 4)
+			return -EINVAL;
+		foff = pcln_u(b, b->cu_off + idx * 4, 4);
+		if (foff != UINT32_MAX) {
+			*ret_file = pcln_str(b, b->filetab_off, foff);
+			if (!*ret_file)
+				return -EINVAL;
+		}
+	}
+	err = pcvalue(b, rec->f[FUNC_PCLN], entry, pc, &line);
+	if (err)
+		return err;
+	*ret_line = line > 0 ? line : 0;
+	return 0;
+}
+
+int go_binary__lookup(struct go_binary *b, uint64_t pc, struct go_func_info *ret)
+{
+	struct func_rec rec;
+	uint64_t i;
+	int err;
+
+	err = find_func_at(b, pc, &i, &rec);
+	if (err)
+		return err;
 	memset(ret, 0, sizeof(*ret));
 	ret->entry = ft_pc(b, i);
 	ret->end = ft_pc(b, i + 1);
 	ret->name = pcln_str(b, b->funcname_off, rec.f[FUNC_NAMEOFF]);
 	if (!ret->name)
 		return -EINVAL;
+	return func_pos(b, &rec, ret->entry, pc, &ret->file, &ret->line);
+}
 
-	err = pcvalue(b, rec.f[FUNC_PCFILE], ret->entry, pc, &fno);
-	if (err)
-		return err;
-	if (fno >= 0) {
-		uint64_t idx = (uint64_t)rec.f[FUNC_CUOFF] + (uint32_t)fno, foff;
+int go_binary__inline_status(const struct go_binary *b)
+{
+	return b->pcln_err ? b->pcln_err : b->inl_err;
+}
 
-		if (b->cu_off > b->pcln_size || idx >= (b->pcln_size - b->cu_off) / 4)
-			return -EINVAL;
-		foff = pcln_u(b, b->cu_off + idx * 4, 4);
-		if (foff != UINT32_MAX) {
-			ret->file = pcln_str(b, b->filetab_off, foff);
-			if (!ret->file)
-				return -EINVAL;
-		}
+/*
+ * The function's inline tree: the pcdata table that maps a PC to a node
+ * (*ret_tab, 0 if none) and the nodes (*ret_tree, *ret_nnodes; NULL if the
+ * function inlines nothing). Layout after the fixed fields: a u32 with funcID
+ * and, in its last byte, nfuncdata; pcdata[npcdata] u32; funcdata[nfuncdata]
+ * u32 offsets from gofunc (~0: none).
+ */
+static int inline_tree(const struct go_binary *b, const struct func_rec *rec, uint32_t *ret_tab,
+		       const uint8_t **ret_tree, uint64_t *ret_nnodes)
+{
+	unsigned idword = b->pcln_120 ? FUNC_IDWORD_120 : FUNC_IDWORD_118;
+	unsigned nodesz = b->pcln_120 ? INLCALL_SIZE_120 : INLCALL_SIZE_118;
+	uint64_t base = (b->pcln_rel ? 4 : b->ptrsize) + 4ull * (idword - 1);
+	uint64_t npcdata = rec->f[7], nfuncdata, need, toff;
+
+	*ret_tab = 0;
+	*ret_tree = NULL;
+	*ret_nnodes = 0;
+	if (rec->avail < base + 4)
+		return -EINVAL;
+	nfuncdata = b->pcln[rec->off + base + 3];
+	/* pcdata and funcdata must fit in the section */
+	need = base + 4 + 4 * npcdata + 4 * nfuncdata;
+	if (npcdata > rec->avail / 4 || rec->avail < need)
+		return -EINVAL;
+	if (npcdata <= PCDATA_INLTREE || nfuncdata <= FUNCDATA_INLTREE)
+		return 0;
+	*ret_tab = (uint32_t)pcln_u(b, rec->off + base + 4 + 4 * PCDATA_INLTREE, 4);
+	toff = pcln_u(b, rec->off + base + 4 + 4 * npcdata + 4 * FUNCDATA_INLTREE, 4);
+	if (toff == UINT32_MAX || *ret_tab == 0)
+		return 0;
+	if (toff >= b->gofunc_size)
+		return -EINVAL;
+	*ret_tree = b->gofunc + toff;
+	*ret_nnodes = (b->gofunc_size - toff) / nodesz;
+	return 0;
+}
+
+/* Node idx of the tree: the inlined function's name offset and its call site (from entry). */
+static int inline_node(const struct go_binary *b, const uint8_t *tree, uint64_t nnodes,
+		       int32_t idx, uint32_t *ret_nameoff, int32_t *ret_parentpc)
+{
+	const uint8_t *n;
+
+	if (idx < 0 || (uint64_t)idx >= nnodes)
+		return -EINVAL;
+	if (b->pcln_120) {
+		n = tree + (uint64_t)idx * INLCALL_SIZE_120;
+		*ret_nameoff = (uint32_t)rd_uint(n + 4, 4, b->pcln_be);
+		*ret_parentpc = (int32_t)rd_uint(n + 8, 4, b->pcln_be);
+	} else {
+		n = tree + (uint64_t)idx * INLCALL_SIZE_118;
+		*ret_nameoff = (uint32_t)rd_uint(n + 12, 4, b->pcln_be);
+		*ret_parentpc = (int32_t)rd_uint(n + 16, 4, b->pcln_be);
 	}
+	return 0;
+}
 
-	err = pcvalue(b, rec.f[FUNC_PCLN], ret->entry, pc, &line);
+int go_binary__lookup_frames(struct go_binary *b, uint64_t pc, struct go_frame *ret, size_t max,
+			     size_t *ret_n, struct go_func_info *ret_func)
+{
+	const uint8_t *tree = NULL;
+	uint64_t i, nnodes = 0, entry, end, cur = pc;
+	struct func_rec rec;
+	const char *fname;
+	uint32_t tab = 0;
+	size_t n = 0, depth;
+	int32_t idx = -1;
+	int err;
+
+	if (max == 0)
+		return -EINVAL;
+	err = find_func_at(b, pc, &i, &rec);
 	if (err)
 		return err;
-	ret->line = line > 0 ? line : 0;
+	entry = ft_pc(b, i);
+	end = ft_pc(b, i + 1);
+	fname = pcln_str(b, b->funcname_off, rec.f[FUNC_NAMEOFF]);
+	if (!fname)
+		return -EINVAL;
+	if (!b->inl_err) {
+		err = inline_tree(b, &rec, &tab, &tree, &nnodes);
+		if (!err && tree)
+			err = pcvalue(b, tab, entry, cur, &idx);
+		if (err)
+			return err;
+	}
+	/* each inlined call: the callee at cur, then its call site in the parent */
+	for (depth = 0; idx >= 0; depth++) {
+		struct go_frame fr = { .inlined = true, .pc = cur };
+		uint32_t nameoff;
+		int32_t ppc;
+
+		if (depth >= GO_INLINE_MAX)
+			return -ELOOP;
+		err = inline_node(b, tree, nnodes, idx, &nameoff, &ppc);
+		if (err)
+			return err;
+		fr.name = pcln_str(b, b->funcname_off, nameoff);
+		if (!fr.name || ppc < 0 || (uint64_t)ppc >= end - entry)
+			return -EINVAL;
+		err = func_pos(b, &rec, entry, cur, &fr.file, &fr.line);
+		if (err)
+			return err;
+		/* the innermost max - 1, like symcache__lookup_frames */
+		if (n + 1 < max)
+			ret[n++] = fr;
+		cur = entry + (uint64_t)ppc;
+		err = pcvalue(b, tab, entry, cur, &idx);
+		if (err)
+			return err;
+	}
+	ret[n] = (struct go_frame){ .name = fname, .pc = cur };
+	err = func_pos(b, &rec, entry, cur, &ret[n].file, &ret[n].line);
+	if (err)
+		return err;
+	*ret_n = n + 1;
+	if (ret_func)
+		*ret_func = (struct go_func_info){ .name = fname, .entry = entry, .end = end,
+						   .file = ret[n].file, .line = ret[n].line };
 	return 0;
 }
 
@@ -790,6 +1101,8 @@ void go_binary__close(struct go_binary *b)
 {
 	if (!b)
 		return;
+	if (b->gofunc_own)
+		free((void *)b->gofunc);
 	free(b->pcln);
 	free(b->main_path);
 	free(b->mod_path);
@@ -862,6 +1175,11 @@ struct go_binary *go_binary__open(const char *path)
 	}
 	b->pcln_err = load_pclntab(b, c);
 	if (b->pcln_err == -ENOMEM) {
+		err = -ENOMEM;
+		goto out;
+	}
+	b->inl_err = load_gofunc(b, c);
+	if (b->inl_err == -ENOMEM) {
 		err = -ENOMEM;
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #ifndef MEMSIGHT_GORUNTIME_H
 #define MEMSIGHT_GORUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@
 #define GO_MODINFO_MAX		(1u << 20)	/* bytes of module info (old pointer format) */
 #define GO_VERSION_MAX		128		/* bytes of "go1.19.8" incl. NUL */
 #define GO_MAX_PHDRS		256		/* program headers considered */
+#define GO_INLINE_MAX		64		/* inlined calls at one PC (else -ELOOP) */
 
 struct go_binary;
 
@@ -38,7 +40,7 @@ struct go_version {
  * go_binary__close(). Inline-unaware: name is the outermost (physical)
  * function that contains pc, while file:line come from the pcfile/pcln tables,
  * which record the innermost position, so for an inlined call they name the
- * callee's source line.
+ * callee's source line. Frames for people: go_binary__lookup_frames().
  */
 struct go_func_info {
 	const char *name;	/* "main.leakHandler" (pclntab form, see find_func) */
@@ -104,6 +106,45 @@ int go_binary__pclntab_status(const struct go_binary *b);
  * bounds.
  */
 int go_binary__lookup(struct go_binary *b, uint64_t pc, struct go_func_info *ret);
+
+/*
+ * One frame of a PC's inline expansion (go_binary__lookup_frames), as
+ * runtime.CallersFrames and pprof show it. Strings point into the go_binary.
+ */
+struct go_frame {
+	const char *name;	/* the inlined function, or the real one (last frame) */
+	const char *file;	/* NULL if the table has none */
+	int line;		/* 0 if the table has none */
+	bool inlined;		/* inlined into the next frame */
+	uint64_t pc;		/* where file:line are from: pc itself for [0], else the
+				 * call site of the inlined call before, in the real
+				 * function; runtime.Callers records pc + 1 for it */
+};
+
+/*
+ * 0 if go_binary__lookup_frames() expands inlined calls; else why not:
+ * any go_binary__pclntab_status() error, -ENOTSUP for Go 1.16/1.17 (their
+ * funcdata are absolute pointers; not read), -ENOENT if runtime.moduledata
+ * (which locates go:func.*, where the inline trees are) was not found in the
+ * file's writable data, -EFBIG if go:func.* is absurdly large.
+ */
+int go_binary__inline_status(const struct go_binary *b);
+
+/*
+ * Symbolise pc with its inlined calls expanded, from the inline tree
+ * (FUNCDATA_InlTree and PCDATA_InlTreeIndex): ret[0] is the innermost
+ * function at pc, each next one its caller, the last the real function
+ * (inlined == false), file:line of each at its own pc. *ret_n >= 1; if the
+ * chain is longer than max, the innermost max - 1 inlined calls and the real
+ * function are kept. Without inline data (go_binary__inline_status() != 0)
+ * or at a PC outside inlined code, one frame, as go_binary__lookup(). ret_func
+ * (may be NULL): the real function, with its entry/end and its own position.
+ * -EINVAL if max == 0 or the inline tree is out of bounds (or names a call
+ * site outside the function); -ELOOP if deeper than GO_INLINE_MAX (a cycle);
+ * the errors of go_binary__lookup().
+ */
+int go_binary__lookup_frames(struct go_binary *b, uint64_t pc, struct go_frame *ret, size_t max,
+			     size_t *ret_n, struct go_func_info *ret_func);
 
 /*
  * Entry address of the function called exactly name (e.g. "runtime.mallocgc")

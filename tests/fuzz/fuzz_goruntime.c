@@ -5,7 +5,8 @@
  * entry point, a few runtime functions by name and an arbitrary pc in
  * .gopclntab. Every string handed back must be NUL-terminated, every
  * lookup must land in [entry, end) of the function it names; and the
- * runtime variables are located from its code (govars.c) or refused.
+ * runtime variables are located from its code (govars.c) or refused. Each
+ * pc is also expanded into its inlined frames (go_binary__lookup_frames).
  */
 #include <limits.h>
 
@@ -21,6 +22,31 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * The inline expansion of pc: frames innermost first, the last one the real
+ * function that go_binary__lookup() names, all strings readable, each
+ * frame's pc inside that function.
+ */
+static void check_frames(struct go_binary *b, uint64_t pc)
+{
+	struct go_frame fr[8];
+	struct go_func_info fi, li;
+	size_t n = 0, i;
+	int r = go_binary__lookup_frames(b, pc, fr, 8, &n, &fi);
+
+	FUZZ_CHECK(r == 0 || r == -ENOENT || r == -EINVAL || r == -ELOOP || r == -ENOTSUP);
+	if (r)
+		return;
+	FUZZ_CHECK(n >= 1 && n <= 8);
+	FUZZ_CHECK(go_binary__lookup(b, pc, &li) == 0 && li.entry == fi.entry);
+	FUZZ_CHECK(!strcmp(fr[n - 1].name, li.name) && !fr[n - 1].inlined);
+	for (i = 0; i < n; i++) {
+		FUZZ_CHECK(fr[i].name && strlen(fr[i].name) < GO_PCLNTAB_MAX);
+		FUZZ_CHECK(!fr[i].file || strlen(fr[i].file) < GO_PCLNTAB_MAX);
+		FUZZ_CHECK(fr[i].line >= 0 && fi.entry <= fr[i].pc && fr[i].pc < fi.end);
+		FUZZ_CHECK(fr[i].inlined == (i + 1 < n));
+	}
+}
 
 static void check_lookup(struct go_binary *b, uint64_t pc, int status)
 {
@@ -32,6 +58,7 @@ static void check_lookup(struct go_binary *b, uint64_t pc, int status)
 		return;
 	}
 	FUZZ_CHECK(r == 0 || r == -ENOENT || r == -EINVAL);
+	check_frames(b, pc);
 	if (r)
 		return;
 	FUZZ_CHECK(fi.name && strlen(fi.name) < GO_PCLNTAB_MAX);
@@ -74,6 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	st = go_binary__pclntab_status(b);
 	FUZZ_CHECK(st == 0 || st == -ENOENT || st == -ENOTSUP || st == -EFBIG || st == -EINVAL);
+	r = go_binary__inline_status(b);
+	FUZZ_CHECK(st ? r == st : (r == 0 || r == -ENOENT || r == -ENOTSUP || r == -EFBIG ||
+				   r == -EINVAL));
 	check_lookup(b, fuzz_elf_entry(data, size), st);
 	check_lookup(b, size >= 8 ? fuzz_le(data, size, size - 8, 8) : 0, st);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -88,6 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_lookup(b, entry, 0);
 		check_lookup(b, entry + 1, 0);
 		check_lookup(b, entry - 1, 0);
+		/* inside the body, where calls are inlined */
+		check_lookup(b, entry + 8 + size % 512, 0);
 	}
 	for (int v = 0; v < GOVAR_NR; v++) {
 		char why[GOVARS_REASON_LEN];

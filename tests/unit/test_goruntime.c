@@ -496,6 +496,22 @@ static void test_pie_lookup_matches_its_symtab(void **state)
 	assert_int_equal(go_binary__find_func(b, "runtime.mallocgc", &found), 0);
 	assert_true(symtab_lookup(g_pie, "runtime.mallocgc", &entry, &size));
 	assert_int_equal(found, entry);
+
+	/*
+	 * The PIE's moduledata is found too (the file holds link-time addresses):
+	 * every PC of mallocgc expands, ending in mallocgc, and some are inlined.
+	 */
+	assert_int_equal(go_binary__inline_status(b), 0);
+	found = 0;
+	for (uint64_t pc = entry; pc < entry + size; pc++) {
+		struct go_frame fr[GO_INLINE_MAX];
+		size_t n = 0;
+
+		assert_int_equal(go_binary__lookup_frames(b, pc, fr, GO_INLINE_MAX, &n, NULL), 0);
+		assert_string_equal(fr[n - 1].name, "runtime.mallocgc");
+		found += n > 1;
+	}
+	assert_true(found > 0);
 	go_binary__close(b);
 }
 
@@ -970,6 +986,291 @@ static void test_random_pclntab_damage_never_crashes(void **state)
 	assert_true(einval > 0);
 }
 
+/* ---- inline expansion against runtime.CallersFrames --------------------- */
+
+#define INL_MAX_PCS 64
+
+/* One runtime.Callers stack of the goinline fixture and what CallersFrames said. */
+struct inl_stack {
+	size_t n;
+	uint64_t pc[INL_MAX_PCS];
+	char func[INL_MAX_PCS][128];
+	char file[INL_MAX_PCS][256];
+	int line[INL_MAX_PCS];
+};
+
+static void goinline_path(char *buf, size_t len, const char *rel)
+{
+	const char *o = getenv("MS_BUILD");
+
+	snprintf(buf, len, "%s/fixtures/goinline/%s", o && *o ? o : "build", rel);
+}
+
+/* Parse a .frames file: stacks separated by blank lines. Returns the count. */
+static size_t read_frames(const char *path, struct inl_stack *st, size_t max)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	size_t n = 0;
+
+	assert_non_null(f);
+	memset(st, 0, max * sizeof(*st));
+	while (fgets(line, sizeof(line), f)) {
+		struct inl_stack *s = &st[n];
+		unsigned long long pc;
+
+		if (line[0] == '\n') {
+			if (s->n)
+				n++;
+			assert_true(n < max);
+			continue;
+		}
+		assert_true(s->n < INL_MAX_PCS);
+		assert_int_equal(sscanf(line, "%llx\t%127[^\t]\t%255[^\t]\t%d", &pc,
+					s->func[s->n], s->file[s->n], &s->line[s->n]), 4);
+		s->pc[s->n++] = pc;
+	}
+	fclose(f);
+	if (st[n].n)
+		n++;
+	return n;
+}
+
+/*
+ * Walk one stack as memsight does: expand the physical PC at i (the call is
+ * at pc - 1) into its inlined frames, which must be the next CallersFrames
+ * frames, each outer one at the PC runtime.Callers recorded for it (its call
+ * site + 1); then continue after them. Returns the deepest expansion seen.
+ */
+static size_t check_stack(struct go_binary *b, const struct inl_stack *s, const char *what)
+{
+	size_t i = 0, deepest = 0;
+
+	while (i < s->n) {
+		struct go_frame fr[16];
+		struct go_func_info fi;
+		size_t n = 0, j;
+		int r = go_binary__lookup_frames(b, s->pc[i] - 1, fr, 16, &n, &fi);
+
+		if (r)
+			fail_msg("%s: pc %#lx: %d", what, (unsigned long)s->pc[i], r);
+		assert_true(n >= 1 && i + n <= s->n);
+		for (j = 0; j < n; j++) {
+			if (strcmp(fr[j].name, s->func[i + j]) || !fr[j].file ||
+			    strcmp(fr[j].file, s->file[i + j]) || fr[j].line != s->line[i + j])
+				fail_msg("%s: pc %#lx frame %zu: %s %s:%d, CallersFrames: %s %s:%d",
+					 what, (unsigned long)s->pc[i], j, fr[j].name,
+					 fr[j].file ?: "?", fr[j].line, s->func[i + j],
+					 s->file[i + j], s->line[i + j]);
+			assert_int_equal(fr[j].inlined, j + 1 < n);
+			if (j > 0)
+				assert_int_equal(fr[j].pc + 1, s->pc[i + j]);
+		}
+		assert_string_equal(fi.name, fr[n - 1].name);
+		assert_true(fi.entry <= s->pc[i] - 1 && s->pc[i] - 1 < fi.end);
+		deepest = n > deepest ? n : deepest;
+		i += n;
+	}
+	return deepest;
+}
+
+/*
+ * For every release of the matrix, plain and stripped: the frames our reader
+ * expands from .gopclntab are exactly runtime.CallersFrames' for the same
+ * PCs, in the program that recorded them. inner/middle/outer give four
+ * frames at one PC, the method chain and the closure three.
+ */
+static void test_inline_frames_match_callersframes(void **state)
+{
+	static const char *const kinds[] = { "target", "target-stripped" };
+	static const size_t want_depth[] = { 4, 3, 3 };
+	char rel[64], path[512];
+	FILE *f;
+	size_t nrel = 0;
+
+	goinline_path(path, sizeof(path), "releases");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(rel, sizeof(rel), f)) {
+		rel[strcspn(rel, "\n")] = '\0';
+		for (size_t k = 0; k < 2; k++) {
+			static struct inl_stack st[4];
+			char bin[256], what[256];
+			struct go_binary *b;
+			size_t n;
+
+			snprintf(bin, sizeof(bin), "%s/%s", rel, kinds[k]);
+			snprintf(what, sizeof(what), "%s", bin);
+			goinline_path(path, sizeof(path), bin);
+			b = go_binary__open(path);
+			assert_non_null(b);
+			assert_int_equal(go_binary__inline_status(b), 0);
+			strcat(path, ".frames");
+			n = read_frames(path, st, 4);
+			assert_int_equal(n, 3);
+			for (size_t i = 0; i < n; i++) {
+				size_t d = check_stack(b, &st[i], what);
+
+				if (d != want_depth[i])
+					fail_msg("%s: stack %zu: deepest expansion %zu, want %zu",
+						 what, i, d, want_depth[i]);
+			}
+			go_binary__close(b);
+		}
+		nrel++;
+	}
+	fclose(f);
+	assert_true(nrel >= 2);
+}
+
+/* The line of the .frames file that names func (first stack), its PC. */
+static uint64_t truth_pc(const char *rel_bin, const char *func)
+{
+	static struct inl_stack st[4];
+	char path[512];
+	size_t n, i, j;
+
+	goinline_path(path, sizeof(path), rel_bin);
+	strcat(path, ".frames");
+	n = read_frames(path, st, 4);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < st[i].n; j++)
+			if (!strcmp(st[i].func[j], func))
+				return st[i].pc[j];
+	fail_msg("%s not in %s", func, path);
+	return 0;
+}
+
+/* A PC outside inlined code is one frame, the real function, as go_binary__lookup has it. */
+static void test_pc_outside_inlined_code_is_one_frame(void **state)
+{
+	char path[512];
+	struct go_binary *b;
+	struct go_func_info fi, li;
+	struct go_frame fr[8];
+	uint64_t pc = truth_pc("go1.27.4/target-stripped", "main.main") - 1;
+	size_t n = 0;
+
+	goinline_path(path, sizeof(path), "go1.27.4/target-stripped");
+	b = go_binary__open(path);
+	assert_non_null(b);
+	assert_int_equal(go_binary__lookup_frames(b, pc, fr, 8, &n, &fi), 0);
+	assert_int_equal(n, 1);
+	assert_false(fr[0].inlined);
+	assert_int_equal(go_binary__lookup(b, pc, &li), 0);
+	assert_string_equal(fr[0].name, "main.main");
+	assert_string_equal(fr[0].name, li.name);
+	assert_string_equal(fr[0].file, li.file);
+	assert_int_equal(fr[0].line, li.line);
+	/* max 1: only the real function; max 0: -EINVAL */
+	pc = truth_pc("go1.27.4/target-stripped", "main.inner") - 1;
+	assert_int_equal(go_binary__lookup_frames(b, pc, fr, 1, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(fr[0].name, "main.viaFuncs");
+	assert_int_equal(go_binary__lookup_frames(b, pc, fr, 0, &n, NULL), -EINVAL);
+	go_binary__close(b);
+}
+
+/* File offset of runtime.moduledata in a stripped 64-bit binary: the word holding .gopclntab's address. */
+static uint64_t moduledata_off(const struct file_buf *f, const char *path)
+{
+	struct section pcln, nd;
+	uint64_t off;
+
+	assert_true(section_find(path, ".gopclntab", &pcln));
+	assert_true(section_find(path, ".noptrdata", &nd));
+	for (off = nd.offset; off + 8 <= nd.offset + nd.size; off += 8)
+		if (get_le(f->data + off, 8) == pcln.addr &&
+		    get_le(f->data + off + 8, 8) > pcln.addr)
+			return off;
+	fail_msg("no moduledata in %s", path);
+	return 0;
+}
+
+static struct go_binary *open_patched_file(const struct file_buf *f)
+{
+	char p[128];
+	struct go_binary *b;
+
+	tmp_path(p, sizeof(p), "patched");
+	file_write(p, f->data, f->size);
+	b = go_binary__open(p);
+	assert_non_null(b);
+	return b;
+}
+
+/*
+ * Damaged inline data: moduledata not found (inline expansion is unavailable
+ * with -ENOENT, lookups still give the real function), go:func.* cut short
+ * (the inline tree is out of bounds: -EINVAL), random bytes in .gopclntab
+ * where 1.27 keeps go:func.* (only documented errors; never a crash).
+ */
+static void test_damaged_inline_data(void **state)
+{
+	char path[512];
+	struct file_buf f;
+	struct go_binary *b;
+	struct go_frame fr[8];
+	struct go_func_info fi;
+	uint64_t md, pc, seed = 0x2545f4914f6cdd1dull;
+	struct section pcln;
+	size_t n = 0, ok = 0;
+
+	goinline_path(path, sizeof(path), "go1.19/target-stripped");
+	pc = truth_pc("go1.19/target-stripped", "main.inner") - 1;
+	file_read(path, &f);
+	md = moduledata_off(&f, path);
+	assert_true(section_find(path, ".gopclntab", &pcln));
+
+	put_le(f.data + md, 0, 8);	/* pcHeader: this is no longer our moduledata */
+	b = open_patched_file(&f);
+	assert_int_equal(go_binary__inline_status(b), -ENOENT);
+	assert_int_equal(go_binary__lookup_frames(b, pc, fr, 8, &n, &fi), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(fr[0].name, "main.viaFuncs");
+	go_binary__close(b);
+	put_le(f.data + md, pcln.addr, 8);
+
+	/* 1.19: gofunc is word 38; 16 bytes before .gopclntab leave no room for any tree */
+	put_le(f.data + md + 38 * 8, pcln.addr - 16, 8);
+	b = open_patched_file(&f);
+	assert_int_equal(go_binary__inline_status(b), 0);
+	assert_int_equal(go_binary__lookup_frames(b, pc, fr, 8, &n, &fi), -EINVAL);
+	assert_int_equal(go_binary__lookup(b, pc, &fi), 0);
+	go_binary__close(b);
+	free(f.data);
+
+	goinline_path(path, sizeof(path), "go1.27.4/target-stripped");
+	pc = truth_pc("go1.27.4/target-stripped", "main.inner") - 1;
+	file_read(path, &f);
+	assert_true(section_find(path, ".gopclntab", &pcln));
+	for (int round = 0; round < 40; round++) {
+		uint64_t where[16];
+		uint8_t saved[16];
+		int i, r;
+
+		for (i = 0; i < 16; i++) {
+			where[i] = pcln.offset + 72 + xorshift(&seed) % (pcln.size - 72);
+			saved[i] = f.data[where[i]];
+			f.data[where[i]] = (uint8_t)xorshift(&seed);
+		}
+		b = open_patched_file(&f);
+		for (i = 16; i-- > 0;)
+			f.data[where[i]] = saved[i];
+		r = go_binary__lookup_frames(b, pc, fr, 8, &n, &fi);
+		assert_true(r == 0 || r == -ENOENT || r == -EINVAL || r == -ELOOP);
+		if (r == 0) {
+			ok++;
+			assert_true(n >= 1 && n <= 8);
+			for (size_t j = 0; j < n; j++)
+				assert_true(strlen(fr[j].name) < pcln.size);
+		}
+		go_binary__close(b);
+	}
+	free(f.data);
+	assert_true(ok > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -989,6 +1290,9 @@ int main(void)
 		cmocka_unit_test(test_pclntab_cut_short_is_einval),
 		cmocka_unit_test(test_go116_layout_reads_like_go118),
 		cmocka_unit_test(test_random_pclntab_damage_never_crashes),
+		cmocka_unit_test(test_inline_frames_match_callersframes),
+		cmocka_unit_test(test_pc_outside_inlined_code_is_one_frame),
+		cmocka_unit_test(test_damaged_inline_data),
 	};
 
 	return cmocka_run_group_tests_name("goruntime", tests, group_setup, group_teardown);
