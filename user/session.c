@@ -764,11 +764,6 @@ static void purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t
 	gc_stacks(s);
 }
 
-void ms_session__purge_old(struct ms_session *s, struct ms_target *t)
-{
-	purge_target(s, t->pid, false, t->gen);
-}
-
 void ms_session__detach(struct ms_session *s, struct ms_target *t)
 {
 	struct ms_target **pp;
@@ -1735,16 +1730,6 @@ int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
 	return 0;
 }
 
-int ms_session__aggs_fd(const struct ms_session *s)
-{
-	return bpf_map__fd(s->skel->maps.aggs);
-}
-
-int ms_session__stacks_fd(const struct ms_session *s)
-{
-	return bpf_map__fd(s->skel->maps.stacks);
-}
-
 int ms_session__live_fd(const struct ms_session *s)
 {
 	return bpf_map__fd(s->skel->maps.live);
@@ -1753,11 +1738,6 @@ int ms_session__live_fd(const struct ms_session *s)
 int ms_session__counters_fd(const struct ms_session *s)
 {
 	return bpf_map__fd(s->skel->maps.counters);
-}
-
-int ms_session__pids_fd(const struct ms_session *s)
-{
-	return bpf_map__fd(s->skel->maps.pids);
 }
 
 int ms_session__procstats(const struct ms_session *s, pid_t pid, struct ms_proc_stats *ret)

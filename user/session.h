@@ -126,9 +126,6 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
  * this process's map entries. */
 void ms_session__detach(struct ms_session *s, struct ms_target *t);
 
-/* Drop map entries of t's earlier generations (after an exec). */
-void ms_session__purge_old(struct ms_session *s, struct ms_target *t);
-
 /* The process's current generation from the pids map; false if not there
  * (it exited). */
 bool ms_session__current_gen(struct ms_session *s, const struct ms_target *t, uint32_t *ret);
@@ -224,11 +221,8 @@ struct ms_map_usage {
 /* Count map entries (walks the maps: not for hot paths). */
 int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret);
 
-int ms_session__aggs_fd(const struct ms_session *s);
-int ms_session__stacks_fd(const struct ms_session *s);
 int ms_session__live_fd(const struct ms_session *s);
 int ms_session__counters_fd(const struct ms_session *s);
-int ms_session__pids_fd(const struct ms_session *s);
 int ms_session__events_fd(const struct ms_session *s);
 /* RSS as the rss_stat tracepoint saw it (-ENOENT before its first change). */
 int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret);
