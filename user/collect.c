@@ -8,7 +8,6 @@
 #include <bpf/libbpf.h>
 
 #include "collect.h"
-#include "folded.h"
 #include "goproc.h"
 #include "goruntime.h"
 #include "kernel.h"
@@ -50,6 +49,14 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.ustack_ring_full = sum[MS_CNT_USTACK_RING_FULL],
 	};
 	return 0;
+}
+
+void ms_collect__sampling(struct ms_session *s, const struct ms_target *t,
+			  struct ms_sampling *ret)
+{
+	ret->c_bytes = ms_session__c_sample_bytes(s);
+	/* Go samples come at the runtime's rate when it samples, else at ours */
+	ret->go_bytes = t->go_mprof ? (uint64_t)t->go_rate : ms_session__go_sample_bytes(s);
 }
 
 struct agg {
@@ -328,7 +335,8 @@ out:
 }
 
 /* Goroutines and heap statistics of a Go target, from its memory. */
-static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, struct ms_go_info *g)
+static void collect_go(struct ms_session *s, struct ms_target *t, const struct ms_sampling *smp,
+		       bool alive, struct ms_go_info *g)
 {
 	struct goproc_goroutines *gr = NULL;
 	struct goproc_heap h = {};
@@ -339,7 +347,7 @@ static void collect_go(struct ms_session *s, struct ms_target *t, bool alive, st
 	g->probed = t->go_probed;
 	g->runtime_sampler = t->go_mprof;
 	g->rate_set = t->go_rate_set;
-	g->sample_bytes = t->go_mprof ? (uint64_t)t->go_rate : ms_session__go_sample_bytes(s);
+	g->sample_bytes = smp->go_bytes;
 	if (!alive) {
 		g->runtime_err = -ESRCH;
 		g->runtime_reason = strdup("the process has exited");
@@ -423,11 +431,13 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	struct aggs a = {};
 	struct buildid_cache bc = { .n = 0 };
 	struct ms_profile *p;
+	struct ms_sampling smp;
 	struct timespec now;
 	uint32_t gen;
 	bool alive;
 	int err;
 
+	ms_collect__sampling(s, t, &smp);
 	p = ms_profile__new(t->pid);
 	if (!p)
 		return -ENOMEM;
@@ -450,7 +460,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
-	p->c_sample_bytes = ms_session__c_sample_bytes(s);
+	p->c_sample_bytes = smp.c_bytes;
 	p->dwarf = t->dwarf;
 	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;
 	{
@@ -485,35 +495,15 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 
 	for (size_t i = 0; i < a.n; i++) {
 		struct agg *g = &a.v[i];
-		struct ms_stack tmpl = {
-			.kind = g->k.kind,
-			.stack_id = g->k.stack_id,
-			.alloc_bytes = g->v.alloc_bytes,
-			.alloc_count = g->v.alloc_count,
-			.free_bytes = g->v.free_bytes,
-			.free_count = g->v.free_count,
-		};
+		struct ms_figures f;
+		struct ms_stack tmpl = { .kind = g->k.kind, .stack_id = g->k.stack_id };
 		uint32_t n = 0, nips;
 
-		if (ms_kind__tracks_inuse(g->k.kind) && ms_session__c_sample_bytes(s)) {
-			/* sampled mode: estimate what the samples stand for, in use and in all */
-			uint64_t c = ms_session__c_sample_bytes(s), ac, ab, ic, ib;
-
-			folded__unsample(tmpl.alloc_count, tmpl.alloc_bytes, c, &ac, &ab);
-			folded__unsample(tmpl.alloc_count - tmpl.free_count,
-					 tmpl.alloc_bytes - tmpl.free_bytes, c, &ic, &ib);
-			tmpl.alloc_count = ac;
-			tmpl.alloc_bytes = ab;
-			tmpl.free_count = ac > ic ? ac - ic : 0;
-			tmpl.free_bytes = ab > ib ? ab - ib : 0;
-		}
-		if (g->k.kind == MS_KIND_GO) {
-			/* raw samples: estimate what they stand for, as pprof does */
-			folded__unsample(tmpl.alloc_count, tmpl.alloc_bytes,
-					 t->go_mprof ? (uint64_t)t->go_rate :
-					 ms_session__go_sample_bytes(s),
-					 &tmpl.alloc_count, &tmpl.alloc_bytes);
-		}
+		ms_figures__of_agg(g->k.kind, &g->v, &smp, &f);
+		tmpl.alloc_bytes = f.alloc_bytes;
+		tmpl.alloc_count = f.alloc_count;
+		tmpl.free_bytes = f.free_bytes;
+		tmpl.free_count = f.free_count;
 		if (g->oldest_ts) {
 			uint64_t now_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
 
@@ -532,7 +522,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		}
 	}
 	if (t->gobin) {
-		collect_go(s, t, alive, &p->go);
+		collect_go(s, t, &smp, alive, &p->go);
 		if (t->goproc && !p->go.runtime_err)
 			collect_go_heap(t, maps, p);
 	}

@@ -16,6 +16,10 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			const struct ms_collect_opts *opts, struct ms_profile **ret);
 
 /* Sum the per-CPU counters into loss. */
+/* How the target's records were sampled (what ms_figures__of_agg() undoes). */
+void ms_collect__sampling(struct ms_session *s, const struct ms_target *t,
+			  struct ms_sampling *ret);
+
 int ms_collect__counters(struct ms_session *s, struct ms_loss *ret);
 
 #endif

@@ -580,7 +580,8 @@ static void go_snapshot(struct ms_target *t, struct watched *w, uint64_t now, ui
 struct snap_acc {
 	struct growth_point *v;
 	size_t n, cap;
-	uint64_t inuse_count, alloc_bytes, alloc_count;
+	struct ms_sampling smp;
+	struct ms_figures total;
 };
 
 /* One walk of the aggregate table feeds every watched process's snapshot. */
@@ -598,8 +599,10 @@ static void snapshot(struct daemon *d, uint64_t now)
 	acc = calloc(n, sizeof(*acc));
 	if (!ts || !acc)
 		goto out;
-	for (struct ms_target *t = ms_session__targets(d->s); t && i < n; t = t->next)
+	for (struct ms_target *t = ms_session__targets(d->s); t && i < n; t = t->next) {
+		ms_collect__sampling(d->s, t, &acc[i].smp);
 		ts[i++] = t;
+	}
 	if (ms_session__read_aggs(d->s, 0, &all))
 		goto out;
 	for (size_t e = 0; e < all.n; e++) {
@@ -608,6 +611,7 @@ static void snapshot(struct daemon *d, uint64_t now)
 
 		for (i = 0; i < n; i++) {
 			struct snap_acc *a = &acc[i];
+			struct ms_figures f;
 
 			if (ts[i]->pid != (pid_t)k->tgid || ts[i]->gen != k->gen)
 				continue;
@@ -620,33 +624,24 @@ static void snapshot(struct daemon *d, uint64_t now)
 				a->v = nv;
 				a->cap = cap;
 			}
-			/* Go samples and page faults have no frees to match: not in use */
+			ms_figures__of_agg(k->kind, v, &a->smp, &f);
 			a->v[a->n++] = (struct growth_point){
 				.stack_id = k->stack_id,
 				.kind = k->kind,
-				.inuse_bytes = !ms_kind__tracks_inuse(k->kind) ||
-					       v->alloc_bytes <= v->free_bytes ?
-					       0 : v->alloc_bytes - v->free_bytes,
+				.inuse_bytes = f.inuse_bytes,
 			};
-			if (ms_kind__tracks_inuse(k->kind) && v->alloc_count > v->free_count)
-				a->inuse_count += v->alloc_count - v->free_count;
-			if (k->kind != MS_KIND_FAULT) {
-				a->alloc_bytes += v->alloc_bytes;
-				a->alloc_count += v->alloc_count;
-			}
+			ms_figures__add(&a->total, k->kind, &f);
 			break;
 		}
 	}
 	for (i = 0; i < n; i++) {
 		struct watched *w = W(ts[i]);
-		uint64_t total = 0;
+		uint64_t total = acc[i].total.inuse_bytes;
 
-		for (size_t j = 0; j < acc[i].n; j++)
-			total += acc[i].v[j].inuse_bytes;
 		w->inuse_bytes = total;
-		w->inuse_count = acc[i].inuse_count;
-		w->alloc_bytes = acc[i].alloc_bytes;
-		w->alloc_count = acc[i].alloc_count;
+		w->inuse_count = acc[i].total.inuse_count;
+		w->alloc_bytes = acc[i].total.alloc_bytes;
+		w->alloc_count = acc[i].total.alloc_count;
 		growth__add(&w->growth, now, acc[i].v, acc[i].n);
 		growth__trim(&w->growth, now, window);
 		w->have_status = procfs__read_status("/proc", ts[i]->pid, &w->status) == 0;

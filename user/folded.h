@@ -36,16 +36,6 @@ const char *folded__value_name(enum folded_value v);
 /* true when v counts bytes, false when it counts allocations. */
 bool folded__value_is_bytes(enum folded_value v);
 
-/*
- * Undo Poisson sampling by bytes with the given mean period, the way pprof
- * does for heap profiles: both numbers are multiplied by
- * 1 / (1 - exp(-(bytes / count) / period)), truncated. A period of 0 ("every
- * allocation recorded") or 1 returns the inputs unchanged; a zero count or
- * byte total gives 0, 0.
- */
-void folded__unsample(uint64_t count, uint64_t bytes, uint64_t period,
-		      uint64_t *ret_count, uint64_t *ret_bytes);
-
 /* One of the four values of s, unsampled with p->sample_period. */
 uint64_t folded__stack_value(const struct ms_profile *p, const struct ms_stack *s,
 			     enum folded_value v);

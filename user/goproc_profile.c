@@ -4,13 +4,14 @@
  * MemProfile() reports it, and runtime.MemProfileRate, its sampling rate.
  */
 #include <errno.h>
-#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #include "goproc.h"
 #include "goproc_int.h"
+#include "unsample.h"
 
 #define BUCKETS_HARD_MAX (1u << 24)	/* whatever opts.max_buckets says */
 #define MEM_PROFILE	1		/* bucketType memProfile */
@@ -412,35 +413,27 @@ out:
 	return err;
 }
 
+/* a negative count (frees read ahead of their allocations) holds nothing */
+static void unsample_pair(int64_t count, int64_t size, int64_t rate, int64_t *ret_count,
+			  int64_t *ret_size)
+{
+	uint64_t c, b;
+
+	ms_unsample(count > 0 ? (uint64_t)count : 0, size > 0 ? (uint64_t)size : 0,
+		    rate > 0 ? (uint64_t)rate : 0, &c, &b);
+	*ret_count = c > INT64_MAX ? INT64_MAX : (int64_t)c;
+	*ret_size = b > INT64_MAX ? INT64_MAX : (int64_t)b;
+}
+
 void goproc__heap_unsample(const struct goproc_heap_counts *s, int64_t rate,
 			   struct goproc_heap_counts *ret)
 {
-	const int64_t in[2][2] = { { s->alloc_objects, s->alloc_bytes },
-				   { s->inuse_objects, s->inuse_bytes } };
-	int64_t out[2][2];
-	int i;
+	struct goproc_heap_counts in = *s;
 
-	for (i = 0; i < 2; i++) {
-		int64_t count = in[i][0], size = in[i][1];
-		double scale;
-
-		if (!count || !size) {
-			out[i][0] = out[i][1] = 0;
-			continue;
-		}
-		if (rate <= 1) {
-			out[i][0] = count;
-			out[i][1] = size;
-			continue;
-		}
-		scale = 1.0 / (1.0 - exp(-((double)size / (double)count) / (double)rate));
-		out[i][0] = (int64_t)((double)count * scale);
-		out[i][1] = (int64_t)((double)size * scale);
-	}
-	ret->alloc_objects = out[0][0];
-	ret->alloc_bytes = out[0][1];
-	ret->inuse_objects = out[1][0];
-	ret->inuse_bytes = out[1][1];
+	unsample_pair(in.alloc_objects, in.alloc_bytes, rate, &ret->alloc_objects,
+		      &ret->alloc_bytes);
+	unsample_pair(in.inuse_objects, in.inuse_bytes, rate, &ret->inuse_objects,
+		      &ret->inuse_bytes);
 }
 
 static void counts_add(struct goproc_heap_counts *a, const struct goproc_heap_counts *b)

@@ -5,6 +5,7 @@
 
 #include "memsight_abi.h"
 #include "model.h"
+#include "unsample.h"
 
 static const char *const kind_names[MS_KIND__MAX] = {
 	[MS_KIND_MALLOC] = "malloc",
@@ -142,33 +143,82 @@ static int cmp_stack(const void *a, const void *b)
 	return (int)x->kind - (int)y->kind;
 }
 
+void ms_figures__derive_inuse(uint32_t kind, struct ms_figures *f)
+{
+	/* frees are matched to allocations seen, so free <= alloc; clamp anyway */
+	f->inuse_bytes = f->alloc_bytes > f->free_bytes ? f->alloc_bytes - f->free_bytes : 0;
+	f->inuse_count = f->alloc_count > f->free_count ? f->alloc_count - f->free_count : 0;
+	/* Go's GC frees without a call we could see: these are allocation
+	 * profiles only, and what is in use is the runtime's to say */
+	if (!ms_kind__tracks_inuse(kind))
+		f->inuse_bytes = f->inuse_count = 0;
+}
+
+void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
+			struct ms_figures *ret)
+{
+	*ret = (struct ms_figures){
+		.alloc_bytes = v->alloc_bytes,
+		.alloc_count = v->alloc_count,
+		.free_bytes = v->free_bytes,
+		.free_count = v->free_count,
+	};
+	ms_figures__derive_inuse(kind, ret);
+	if (ms_kind__tracks_inuse(kind) && smp->c_bytes) {
+		/* sampled mode: estimate what the samples stand for, in use and in all */
+		uint64_t ac, ab, ic, ib;
+
+		ms_unsample(ret->alloc_count, ret->alloc_bytes, smp->c_bytes, &ac, &ab);
+		ms_unsample(ret->inuse_count, ret->inuse_bytes, smp->c_bytes, &ic, &ib);
+		ret->alloc_count = ac;
+		ret->alloc_bytes = ab;
+		ret->free_count = ac > ic ? ac - ic : 0;
+		ret->free_bytes = ab > ib ? ab - ib : 0;
+	} else if (kind == MS_KIND_GO) {
+		/* raw samples: estimate what they stand for, as pprof does */
+		ms_unsample(ret->alloc_count, ret->alloc_bytes, smp->go_bytes, &ret->alloc_count,
+			    &ret->alloc_bytes);
+	}
+	ms_figures__derive_inuse(kind, ret);
+}
+
+void ms_figures__add(struct ms_figures *total, uint32_t kind, const struct ms_figures *f)
+{
+	total->inuse_bytes += f->inuse_bytes;
+	total->inuse_count += f->inuse_count;
+	/* the go-heap view is in use as the Go runtime reports it; page faults
+	 * are RSS growth, not allocations */
+	if (kind == MS_KIND_GO_INUSE || kind == MS_KIND_FAULT)
+		return;
+	total->alloc_bytes += f->alloc_bytes;
+	total->alloc_count += f->alloc_count;
+	total->free_bytes += f->free_bytes;
+	total->free_count += f->free_count;
+}
+
 void ms_profile__finalize(struct ms_profile *p)
 {
-	p->inuse_bytes = p->inuse_count = p->alloc_bytes = p->alloc_count = 0;
+	struct ms_figures total = {};
+
 	for (size_t i = 0; i < p->nstacks; i++) {
 		struct ms_stack *s = &p->stacks[i];
+		struct ms_figures f = {
+			.alloc_bytes = s->alloc_bytes, .alloc_count = s->alloc_count,
+			.free_bytes = s->free_bytes, .free_count = s->free_count,
+			.inuse_bytes = s->inuse_bytes, .inuse_count = s->inuse_count,
+		};
 
-		if (s->kind == MS_KIND_GO_INUSE) {
-			/* in use as the Go runtime reports it (since start, not attach) */
-			p->inuse_bytes += s->inuse_bytes;
-			p->inuse_count += s->inuse_count;
-			continue;
-		}
-		/* frees are matched to allocations seen, so free <= alloc; clamp anyway */
-		s->inuse_bytes = s->alloc_bytes > s->free_bytes ? s->alloc_bytes - s->free_bytes : 0;
-		s->inuse_count = s->alloc_count > s->free_count ? s->alloc_count - s->free_count : 0;
-		/* Go's GC frees without a call we could see: these are allocation
-		 * profiles only, and what is in use is the runtime's to say */
-		if (!ms_kind__tracks_inuse(s->kind))
-			s->inuse_bytes = s->inuse_count = 0;
-		p->inuse_bytes += s->inuse_bytes;
-		p->inuse_count += s->inuse_count;
-		/* page faults are RSS growth, not allocations */
-		if (s->kind != MS_KIND_FAULT) {
-			p->alloc_bytes += s->alloc_bytes;
-			p->alloc_count += s->alloc_count;
-		}
+		/* in use as the Go runtime reports it (since start, not attach) */
+		if (s->kind != MS_KIND_GO_INUSE)
+			ms_figures__derive_inuse(s->kind, &f);
+		s->inuse_bytes = f.inuse_bytes;
+		s->inuse_count = f.inuse_count;
+		ms_figures__add(&total, s->kind, &f);
 	}
+	p->inuse_bytes = total.inuse_bytes;
+	p->inuse_count = total.inuse_count;
+	p->alloc_bytes = total.alloc_bytes;
+	p->alloc_count = total.alloc_count;
 	if (p->nstacks > 1)
 		qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_stack);
 }

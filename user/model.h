@@ -159,6 +159,42 @@ struct ms_profile {
 	uint64_t alloc_count;
 };
 
+/*
+ * Aggregates to figures: the one place what BPF counted becomes the bytes
+ * and counts memsight reports (`top`, `dump`, `ps`, /metrics, growth).
+ */
+
+/* How the records were sampled: mean bytes between samples, 0 = every one. */
+struct ms_sampling {
+	uint64_t c_bytes;	/* C allocations (--sample-bytes) */
+	uint64_t go_bytes;	/* Go samples (the runtime's rate or memsight's) */
+};
+
+struct ms_figures {
+	uint64_t alloc_bytes, alloc_count;
+	uint64_t free_bytes, free_count;
+	/* alloc - free, clamped at 0; 0 for kinds whose frees are not seen */
+	uint64_t inuse_bytes, inuse_count;
+};
+
+/*
+ * One aggregate's figures, unsampled where its kind was sampled: sampled C
+ * allocations are estimated in use and in all (frees are what separates the
+ * two estimates, so in use never exceeds allocated), Go samples in all.
+ */
+void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
+			struct ms_figures *ret);
+
+/* Fill in inuse_* from alloc_* and free_* (the rule of_agg() follows too). */
+void ms_figures__derive_inuse(uint32_t kind, struct ms_figures *f);
+
+/*
+ * Add one stack's figures to a process's totals: in use as derived, and
+ * allocations except page faults (RSS growth, not allocations). A go-heap
+ * stack (MS_KIND_GO_INUSE) adds its in-use figures only.
+ */
+void ms_figures__add(struct ms_figures *total, uint32_t kind, const struct ms_figures *f);
+
 struct ms_profile *ms_profile__new(pid_t pid);
 void ms_profile__free(struct ms_profile *p);
 

@@ -133,31 +133,6 @@ static void test_frame_names(void **state)
 	free(big);
 }
 
-/* pprof's heap unsampling: x / (1 - exp(-avg/period)); period 0 or 1 leaves values alone */
-static void test_unsample(void **state)
-{
-	uint64_t c, b;
-	double scale = 1.0 / (1.0 - exp(-4096.0 / 524288.0));
-
-	folded__unsample(1000, 4096000, 0, &c, &b);
-	assert_int_equal(c, 1000);
-	assert_int_equal(b, 4096000);
-	folded__unsample(1000, 4096000, 1, &c, &b);
-	assert_int_equal(c, 1000);
-	folded__unsample(1000, 4096000, 524288, &c, &b);
-	/* 4 KiB objects sampled every 512 KiB on average: each seen one stands for ~128.5 */
-	assert_true(scale > 128 && scale < 129);
-	assert_int_equal(c, (uint64_t)(1000 * scale));
-	assert_int_equal(b, (uint64_t)(4096000 * scale));
-	/* objects far above the period are always sampled: no scaling */
-	folded__unsample(10, 10ull << 30, 524288, &c, &b);
-	assert_int_equal(c, 10);
-	assert_int_equal(b, 10ull << 30);
-	folded__unsample(0, 100, 524288, &c, &b);
-	assert_int_equal(c, 0);
-	assert_int_equal(b, 0);
-}
-
 /* a sampled profile's folded values are the unsampled ones pprof would show */
 static void test_sampled_profile_is_scaled(void **state)
 {
@@ -218,7 +193,6 @@ int main(void)
 		cmocka_unit_test(test_alloc_and_inuse_counts),
 		cmocka_unit_test(test_identical_lines_merge),
 		cmocka_unit_test(test_frame_names),
-		cmocka_unit_test(test_unsample),
 		cmocka_unit_test(test_sampled_profile_is_scaled),
 		cmocka_unit_test(test_parse_value),
 		cmocka_unit_test(test_empty_and_write_error),

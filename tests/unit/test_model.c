@@ -8,6 +8,7 @@
 
 #include "memsight_abi.h"
 #include "model.h"
+#include "unsample.h"
 
 static void add(struct ms_profile *p, int id, uint64_t ab, uint64_t ac, uint64_t fb, uint64_t fc,
 		const char *fn)
@@ -63,12 +64,166 @@ static void test_kind_names(void **state)
 	assert_string_equal(ms_kind__name(9999), "unknown");
 }
 
+static const struct ms_sampling every_call = { 0 };
+
+/* every allocation recorded: the aggregate as it is, in use = alloc - free */
+static void test_figures_exact(void **state)
+{
+	struct ms_agg_val v = { .alloc_bytes = 1000, .alloc_count = 10, .free_bytes = 400,
+				.free_count = 4 };
+	struct ms_figures f;
+
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &every_call, &f);
+	assert_int_equal(f.alloc_bytes, 1000);
+	assert_int_equal(f.alloc_count, 10);
+	assert_int_equal(f.free_bytes, 400);
+	assert_int_equal(f.free_count, 4);
+	assert_int_equal(f.inuse_bytes, 600);
+	assert_int_equal(f.inuse_count, 6);
+}
+
+/*
+ * --sample-bytes 16384: in use and allocated are each pprof's estimate
+ * (runtime/pprof's scaleHeapSample of 3609 and 7218 4 KiB samples gives
+ * 16315 / 66828735 and 32631 / 133657471), frees what separates them.
+ */
+static void test_figures_sampled_c(void **state)
+{
+	const struct ms_sampling smp = { .c_bytes = 16384, .go_bytes = 524288 };
+	struct ms_agg_val v = { .alloc_bytes = 7218 * 4096ull, .alloc_count = 7218,
+				.free_bytes = 3609 * 4096ull, .free_count = 3609 };
+	struct ms_figures f;
+
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &smp, &f);
+	assert_int_equal(f.inuse_count, 16315);
+	assert_int_equal(f.inuse_bytes, 66828735);
+	assert_int_equal(f.alloc_count, 32631);
+	assert_int_equal(f.alloc_bytes, 133657471);
+	assert_int_equal(f.alloc_count - f.free_count, f.inuse_count);
+	assert_int_equal(f.alloc_bytes - f.free_bytes, f.inuse_bytes);
+}
+
+/* sixteen-byte blocks kept, one 1 MiB block freed: the in-use count's
+ * estimate (1024500) would exceed the allocated one's; in use never does */
+static void test_figures_sampled_inuse_within_alloc(void **state)
+{
+	const struct ms_sampling smp = { .c_bytes = 16384 };
+	struct ms_agg_val v = { .alloc_bytes = 16000 + 1048576, .alloc_count = 1001,
+				.free_bytes = 1048576, .free_count = 1 };
+	struct ms_figures f;
+
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &smp, &f);
+	assert_int_equal(f.alloc_count, 15926);
+	assert_int_equal(f.alloc_bytes, 16938430);
+	assert_int_equal(f.inuse_count, 15926);
+	assert_int_equal(f.inuse_bytes, 16392001);
+}
+
+/* more freed than allocated (cannot happen, but the maps are not ours to
+ * trust): nothing in use, never a wrapped-around estimate */
+static void test_figures_sampled_clamped(void **state)
+{
+	const struct ms_sampling smp = { .c_bytes = 16384 };
+	struct ms_agg_val v = { .alloc_bytes = 100, .alloc_count = 1, .free_bytes = 200,
+				.free_count = 2 };
+	struct ms_figures f;
+
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &smp, &f);
+	assert_int_equal(f.inuse_bytes, 0);
+	assert_int_equal(f.inuse_count, 0);
+	assert_true(f.alloc_bytes >= 100 && f.alloc_bytes < 200000);
+}
+
+/* Go samples are estimated at the Go rate, C sampling or not; nothing in
+ * use (the GC's frees are unseen); page faults are never scaled */
+static void test_figures_go_and_faults(void **state)
+{
+	const struct ms_sampling smp = { .c_bytes = 16384, .go_bytes = 524288 };
+	struct ms_agg_val go = { .alloc_bytes = 134 * 4096ull, .alloc_count = 134 };
+	struct ms_agg_val flt = { .alloc_bytes = 40960, .alloc_count = 10 };
+	struct ms_figures f;
+
+	ms_figures__of_agg(MS_KIND_GO, &go, &smp, &f);
+	assert_int_equal(f.alloc_count, 17219);
+	assert_int_equal(f.alloc_bytes, 70529381);
+	assert_int_equal(f.inuse_bytes, 0);
+	assert_int_equal(f.inuse_count, 0);
+	ms_figures__of_agg(MS_KIND_GO, &go, &every_call, &f);
+	assert_int_equal(f.alloc_count, 134);
+	ms_figures__of_agg(MS_KIND_FAULT, &flt, &smp, &f);
+	assert_int_equal(f.alloc_bytes, 40960);
+	assert_int_equal(f.alloc_count, 10);
+	assert_int_equal(f.inuse_bytes, 0);
+}
+
+/*
+ * A process's totals are the same whether summed from the aggregates (the
+ * daemon's snapshot: `ps`, /metrics) or from a profile's stacks (`top`,
+ * `dump`): faults out of allocations, go-heap in use only.
+ */
+static void test_figures_totals_agree(void **state)
+{
+	const struct ms_sampling smp = { .c_bytes = 16384, .go_bytes = 524288 };
+	static const struct {
+		uint32_t kind;
+		struct ms_agg_val v;
+	} aggs[] = {
+		{ MS_KIND_MALLOC, { .alloc_bytes = 7218 * 4096ull, .alloc_count = 7218,
+				    .free_bytes = 3609 * 4096ull, .free_count = 3609 } },
+		{ MS_KIND_CALLOC, { .alloc_bytes = 50000, .alloc_count = 1000 } },
+		{ MS_KIND_MMAP, { .alloc_bytes = 1 << 20, .alloc_count = 1,
+				  .free_bytes = 1 << 20, .free_count = 1 } },
+		{ MS_KIND_GO, { .alloc_bytes = 134 * 4096ull, .alloc_count = 134 } },
+		{ MS_KIND_FAULT, { .alloc_bytes = 40960, .alloc_count = 10 } },
+	};
+	struct ms_profile *p = ms_profile__new(7);
+	struct ms_figures total = {}, f;
+	struct ms_stack gh = { .kind = MS_KIND_GO_INUSE, .stack_id = -1, .inuse_bytes = 8192,
+			       .inuse_count = 2 };
+
+	assert_non_null(p);
+	for (size_t i = 0; i < sizeof(aggs) / sizeof(aggs[0]); i++) {
+		struct ms_stack t = { .kind = aggs[i].kind, .stack_id = (int32_t)i };
+
+		ms_figures__of_agg(aggs[i].kind, &aggs[i].v, &smp, &f);
+		ms_figures__add(&total, aggs[i].kind, &f);
+		t.alloc_bytes = f.alloc_bytes;
+		t.alloc_count = f.alloc_count;
+		t.free_bytes = f.free_bytes;
+		t.free_count = f.free_count;
+		assert_non_null(ms_profile__add_stack(p, &t, NULL, 0));
+	}
+	ms_profile__finalize(p);
+	assert_int_equal(p->inuse_bytes, total.inuse_bytes);
+	assert_int_equal(p->inuse_count, total.inuse_count);
+	assert_int_equal(p->alloc_bytes, total.alloc_bytes);
+	assert_int_equal(p->alloc_count, total.alloc_count);
+	/* the sampled malloc's estimate plus calloc's 1000 blocks' one */
+	ms_unsample(1000, 50000, 16384, &f.inuse_count, &f.inuse_bytes);
+	assert_int_equal(total.inuse_bytes, 66828735 + f.inuse_bytes);
+	assert_int_equal(total.alloc_bytes, 133657471 + f.inuse_bytes + (1 << 20) + 70529381);
+	/* go-heap: in use as the runtime says, no allocations */
+	ms_figures__add(&total, MS_KIND_GO_INUSE, &(struct ms_figures){ .inuse_bytes = 8192,
+		.inuse_count = 2, .alloc_bytes = 1, .alloc_count = 1 });
+	assert_non_null(ms_profile__add_stack(p, &gh, NULL, 0));
+	ms_profile__finalize(p);
+	assert_int_equal(p->inuse_bytes, total.inuse_bytes);
+	assert_int_equal(p->alloc_bytes, total.alloc_bytes);
+	ms_profile__free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_finalize_orders_by_inuse),
 		cmocka_unit_test(test_add_copies_strings),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_figures_exact),
+		cmocka_unit_test(test_figures_sampled_c),
+		cmocka_unit_test(test_figures_sampled_inuse_within_alloc),
+		cmocka_unit_test(test_figures_sampled_clamped),
+		cmocka_unit_test(test_figures_go_and_faults),
+		cmocka_unit_test(test_figures_totals_agree),
 	};
 
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
