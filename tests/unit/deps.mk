@@ -25,3 +25,4 @@ UNIT_DEPS_govars := goruntime
 UNIT_DEPS_gosites := growth
 UNIT_DEPS_metrics :=
 UNIT_DEPS_client := report json model folded kernel ctl_proto
+UNIT_DEPS_options :=
