@@ -168,11 +168,14 @@ out:
 	return rc;
 }
 
-bool client__reply_ok(const struct ms_reply *r, char *err, size_t errlen)
+bool client__reply_ok(const struct ms_reply *r, enum ctl_errcode *ret_code, char *err,
+		      size_t errlen)
 {
 	struct json_object *o = json_tokener_parse(r->line), *v;
 	bool ok = false;
 
+	if (ret_code)
+		*ret_code = CTL_E_UNKNOWN;
 	if (!o) {
 		snprintf(err, errlen, "memsightd sent something that is not JSON");
 		return false;
@@ -180,6 +183,9 @@ bool client__reply_ok(const struct ms_reply *r, char *err, size_t errlen)
 	if (json_object_object_get_ex(o, "ok", &v))
 		ok = json_object_get_boolean(v);
 	if (!ok) {
+		if (ret_code && json_object_object_get_ex(o, "code", &v) &&
+		    json_object_is_type(v, json_type_string))
+			*ret_code = ctl__errcode_from_name(json_object_get_string(v));
 		if (json_object_object_get_ex(o, "error", &v))
 			snprintf(err, errlen, "%s", json_object_get_string(v));
 		else

@@ -30,8 +30,12 @@ int client__call(const char *sock, const struct ctl_request *req, struct ms_repl
 		 char *err, size_t errlen);
 void ms_reply__free(struct ms_reply *r);
 
-/* The "ok" member of a reply line, and its "error" text when not ok. */
-bool client__reply_ok(const struct ms_reply *r, char *err, size_t errlen);
+/*
+ * The "ok" member of a reply line; when not ok, its "code" (CTL_E_UNKNOWN
+ * when absent or not known here; ret_code may be NULL) and "error" text.
+ */
+bool client__reply_ok(const struct ms_reply *r, enum ctl_errcode *ret_code, char *err,
+		      size_t errlen);
 
 /* Human renderings of JSON replies. */
 int client__print_ps(const struct ms_reply *r, FILE *out);

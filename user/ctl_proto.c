@@ -658,15 +658,44 @@ int ctl__write_ok(FILE *f)
 	return r ? r : ctl__ok_end(w);
 }
 
-int ctl__write_error(FILE *f, const char *msg)
+static const char *const errcode_names[CTL_E_COUNT] = {
+	[CTL_E_UNKNOWN] = "unknown",
+	[CTL_E_BAD_REQUEST] = "bad_request",
+	[CTL_E_DENIED] = "denied",
+	[CTL_E_NOT_WATCHED] = "not_watched",
+	[CTL_E_NO_RULE] = "no_rule",
+	[CTL_E_ATTACH_FAILED] = "attach_failed",
+	[CTL_E_FAILED] = "failed",
+	[CTL_E_UNSUPPORTED] = "unsupported",
+};
+
+const char *ctl__errcode_name(enum ctl_errcode code)
 {
-	struct json_writer *w = jw__new(f);
+	return (unsigned int)code < CTL_E_COUNT ? errcode_names[code] : NULL;
+}
+
+enum ctl_errcode ctl__errcode_from_name(const char *s)
+{
+	for (unsigned int i = 0; s && i < CTL_E_COUNT; i++)
+		if (!strcmp(s, errcode_names[i]))
+			return (enum ctl_errcode)i;
+	return CTL_E_UNKNOWN;
+}
+
+int ctl__write_error(FILE *f, enum ctl_errcode code, const char *msg)
+{
+	const char *name = ctl__errcode_name(code);
+	struct json_writer *w;
 	int r;
 
+	if (!name)
+		return -EINVAL;
+	w = jw__new(f);
 	if (!w)
 		return -errno;
 	jw__start_object(w);
 	jw__kv_bool(w, "ok", false);
+	jw__kv_string(w, "code", name);
 	jw__kv_string(w, "error", msg);
 	jw__end_object(w);
 	r = jw__finish(w);

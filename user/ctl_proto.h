@@ -184,11 +184,33 @@ int ctl_linebuf__next(struct ctl_linebuf *lb, const char **ret_line, size_t *ret
 size_t ctl_linebuf__pending(const struct ctl_linebuf *lb);
 
 /*
+ * What went wrong, for a client to decide on; the "error" text beside it is
+ * for humans and may change. On the wire as "code":"not_watched" etc.
+ */
+enum ctl_errcode {
+	CTL_E_UNKNOWN,		/* no code, or one this client does not know */
+	CTL_E_BAD_REQUEST,	/* the line did not parse, or lacks what the verb needs */
+	CTL_E_DENIED,		/* the peer may not use the socket */
+	CTL_E_NOT_WATCHED,	/* the PID is not watched */
+	CTL_E_NO_RULE,		/* detach: no such rule */
+	CTL_E_ATTACH_FAILED,	/* attach: the process or the rule was refused */
+	CTL_E_FAILED,		/* the daemon could not do it (memory, reading, rendering) */
+	CTL_E_UNSUPPORTED,	/* a verb this daemon does not serve */
+	CTL_E_COUNT
+};
+
+/* Wire name of a code ("unknown" for CTL_E_UNKNOWN); NULL out of range. */
+const char *ctl__errcode_name(enum ctl_errcode code);
+/* Wire name -> code; CTL_E_UNKNOWN for NULL or a name not known here. */
+enum ctl_errcode ctl__errcode_from_name(const char *s);
+
+/*
  * Responses: one JSON object on one line. Each returns 0 or the writer's
  * -errno and flushes f.
  */
 int ctl__write_ok(FILE *f);				/* {"ok":true} */
-int ctl__write_error(FILE *f, const char *msg);		/* {"ok":false,"error":msg} */
+/* {"ok":false,"code":name,"error":msg}; -EINVAL for a code out of range */
+int ctl__write_error(FILE *f, enum ctl_errcode code, const char *msg);
 /* {"ok":true,"payload_bytes":n}; the caller then writes exactly n bytes. */
 int ctl__write_payload_header(FILE *f, uint64_t n);
 /*

@@ -828,8 +828,9 @@ static int reply_open(struct reply *r)
 	return r->f ? 0 : -errno;
 }
 
-static void reply_error(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void reply_error(struct reply *r, const char *fmt, ...)
+static void reply_error(struct reply *r, enum ctl_errcode code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reply_error(struct reply *r, enum ctl_errcode code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -837,7 +838,7 @@ static void reply_error(struct reply *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ctl__write_error(r->f, msg);
+	ctl__write_error(r->f, code, msg);
 }
 
 static const char *sel_key(enum ctl_selector sel, enum ms_rule_key *ret)
@@ -868,7 +869,7 @@ static void req_attach(struct daemon *d, const struct ctl_request *q, struct rep
 		ret = watch(d, q->pid, "pid", err, sizeof(err));
 		if (ret) {
 			d->attach_errors++;
-			reply_error(r, "%s", err);
+			reply_error(r, CTL_E_ATTACH_FAILED, "%s", err);
 			return;
 		}
 		if (ctl__ok_begin(r->f, &w) == 0) {
@@ -881,13 +882,13 @@ static void req_attach(struct daemon *d, const struct ctl_request *q, struct rep
 		return;
 	}
 	if (!sel_key(q->sel, &key)) {
-		reply_error(r, "attach needs pid=, comm=, exe= or cgroup=");
+		reply_error(r, CTL_E_BAD_REQUEST, "attach needs pid=, comm=, exe= or cgroup=");
 		return;
 	}
 	/* an explicit request goes before the configured rules: it wins */
 	ret = rules__insert(&d->cfg.rules, 0, MS_RULE_INCLUDE, key, q->sel_value, err, sizeof(err));
 	if (ret) {
-		reply_error(r, "%s", err);
+		reply_error(r, CTL_E_ATTACH_FAILED, "%s", err);
 		return;
 	}
 	update_notify_exec(d);
@@ -918,7 +919,7 @@ static void req_detach(struct daemon *d, const struct ctl_request *q, struct rep
 	if (q->sel == CTL_SEL_PID) {
 		t = ms_session__find(d->s, q->pid);
 		if (!t) {
-			reply_error(r, "PID %d is not watched", q->pid);
+			reply_error(r, CTL_E_NOT_WATCHED, "PID %d is not watched", q->pid);
 			return;
 		}
 		unwatch(d, t, "detach requested");
@@ -926,14 +927,14 @@ static void req_detach(struct daemon *d, const struct ctl_request *q, struct rep
 		return;
 	}
 	if (!sel_key(q->sel, &key)) {
-		reply_error(r, "detach needs pid=, comm=, exe= or cgroup=");
+		reply_error(r, CTL_E_BAD_REQUEST, "detach needs pid=, comm=, exe= or cgroup=");
 		return;
 	}
 	rule = (struct ms_rule){ .action = MS_RULE_INCLUDE, .key = key,
 				 .pattern = (char *)q->sel_value };
 	rules__format(&rule, line, sizeof(line));
 	if (rules__remove(&d->cfg.rules, MS_RULE_INCLUDE, key, q->sel_value) < 0) {
-		reply_error(r, "no rule '%s'", line);
+		reply_error(r, CTL_E_NO_RULE, "no rule '%s'", line);
 		return;
 	}
 	update_notify_exec(d);
@@ -1168,7 +1169,8 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 	int err = 0;
 
 	if (!t) {
-		reply_error(r, "PID %d is not watched (memsight attach %d)", q->pid, q->pid);
+		reply_error(r, CTL_E_NOT_WATCHED, "PID %d is not watched (memsight attach %d)",
+			    q->pid, q->pid);
 		return;
 	}
 	if (q->verb == CTL_TOP && fmt == CTL_FMT_NONE)
@@ -1177,13 +1179,13 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 		ro.top_n = 0;
 	p = profile_of(d, t, q->growth, false);
 	if (!p) {
-		reply_error(r, "cannot read the data of PID %d", q->pid);
+		reply_error(r, CTL_E_FAILED, "cannot read the data of PID %d", q->pid);
 		return;
 	}
 	f = open_memstream(&buf, &len);
 	if (!f) {
 		ms_profile__free(p);
-		reply_error(r, "out of memory");
+		reply_error(r, CTL_E_FAILED, "out of memory");
 		return;
 	}
 	switch (fmt) {
@@ -1226,7 +1228,7 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 	if (fclose(f) && !err)
 		err = -EIO;
 	if (err) {
-		reply_error(r, "cannot render the report: %s", strerror(-err));
+		reply_error(r, CTL_E_FAILED, "cannot render the report: %s", strerror(-err));
 	} else {
 		ctl__write_payload_header(r->f, len);
 		fwrite(buf, 1, len, r->f);
@@ -1368,11 +1370,12 @@ static void handle_request(struct daemon *d, struct client *c, const char *line,
 	if (reply_open(&r))
 		goto oom;
 	if (c->refused) {
-		reply_error(&r, "permission denied: memsightd serves root and the socket's group only");
+		reply_error(&r, CTL_E_DENIED,
+			    "permission denied: memsightd serves root and the socket's group only");
 		c->closing = true;
 	} else if (ctl__parse_request(line, len, &q, err, sizeof(err))) {
 		d->bad_requests++;
-		reply_error(&r, "bad request: %s", err);
+		reply_error(&r, CTL_E_BAD_REQUEST, "bad request: %s", err);
 	} else {
 		switch (q.verb) {
 		case CTL_PING:
@@ -1401,13 +1404,13 @@ static void handle_request(struct daemon *d, struct client *c, const char *line,
 			char e[512];
 
 			if (reload_rules(d, e, sizeof(e)))
-				reply_error(&r, "reload failed, old rules kept: %s", e);
+				reply_error(&r, CTL_E_FAILED, "reload failed, old rules kept: %s", e);
 			else
 				ctl__write_ok(r.f);
 			break;
 		}
 		default:
-			reply_error(&r, "unsupported request");
+			reply_error(&r, CTL_E_UNSUPPORTED, "unsupported request");
 		}
 	}
 	if (fclose(r.f)) {
@@ -1523,7 +1526,8 @@ static void client_input(struct daemon *d, struct client *c)
 
 				d->bad_requests++;
 				if (reply_open(&rep) == 0) {
-					ctl__write_error(rep.f, "request line too long (max 4096 bytes)");
+					ctl__write_error(rep.f, CTL_E_BAD_REQUEST,
+							 "request line too long (max 4096 bytes)");
 					fclose(rep.f);
 					free(c->out);
 					c->out = rep.buf;

@@ -15,7 +15,6 @@
  * observation (the report up to its exit is still printed).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <limits.h>
 #include <signal.h>
@@ -36,6 +35,7 @@
 #include "json.h"
 #include "kernel.h"
 #include "log.h"
+#include "options.h"
 #include "pprof.h"
 #include "procfs.h"
 #include "report.h"
@@ -49,78 +49,10 @@
 #define MEMSIGHT_VERSION "0.1.0"
 #endif
 
-enum out_format { FMT_TEXT, FMT_JSON, FMT_PPROF, FMT_FOLDED, FMT_SVG };
-
-struct cli {
-	pid_t pid;
-	double duration;
-	unsigned int top_n;
-	unsigned int max_frames;
-	enum out_format fmt;
-	const char *out_path;
-	bool pretty;
-	bool legacy_links;
-	uint64_t go_sample_bytes;
-	uint64_t sample_bytes;
-	bool standalone;	/* -p given: observe here, not through memsightd */
-	bool growth;
-	bool faults;
-	bool explain;
-	bool kmem;
-	bool go_mallocgc;
-	int unwind;		/* enum ms_unwind */
-	bool have_duration;
-	const char *socket;
-	enum ctl_selector sel;
-	const char *sel_value;
-};
-
-static int parse_pid(const char *s, pid_t *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v <= 0 || v > INT_MAX)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-static int parse_uint(const char *s, unsigned int *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v > UINT_MAX || s[0] == '-')
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-static int parse_format(const char *s, enum out_format *ret)
-{
-	static const struct { const char *name; enum out_format f; } fmts[] = {
-		{ "text", FMT_TEXT }, { "json", FMT_JSON }, { "pprof", FMT_PPROF },
-		{ "folded", FMT_FOLDED }, { "svg", FMT_SVG },
-	};
-
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-		if (!strcmp(s, fmts[i].name)) {
-			*ret = fmts[i].f;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memsight [-v] COMMAND [OPTIONS]\n"
+		"usage: memsight [-v] [--socket PATH] COMMAND [OPTIONS]\n"
 		"\n"
 		"commands:\n"
 		"  top  -p PID [-d SECONDS] [-n N] [--json]\n"
@@ -148,7 +80,7 @@ static void usage(FILE *f)
 		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
 		"ask memsightd and observe here only when it does not watch that PID.\n"
 		"\n"
-		"options:\n"
+		"options (each command takes those that apply to it, and refuses the others):\n"
 		"  -p, --pid PID        process to attach to (also accepted as the first argument)\n"
 		"  -d, --duration SECS  observation time (fractions allowed)\n"
 		"  -n, --top N          stacks shown (default 10, 0 = all)\n"
@@ -181,171 +113,6 @@ static void usage(FILE *f)
 		"\n"
 		"Only allocations made after memsight attaches are counted.\n"
 		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation.\n");
-}
-
-static int parse_args(int argc, char **argv, struct cli *c, bool is_dump, bool need_pid)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "top", required_argument, NULL, 'n' },
-		{ "frames", required_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "pretty", no_argument, NULL, 'P' },
-		{ "legacy-links", no_argument, NULL, 'L' },
-		{ "go-sample-bytes", required_argument, NULL, 'g' },
-		{ "sample-bytes", required_argument, NULL, 'b' },
-		{ "growth", no_argument, NULL, 'G' },
-		{ "faults", no_argument, NULL, 'T' },
-		{ "kmem", no_argument, NULL, 'K' },
-		{ "go-mallocgc", no_argument, NULL, 'M' },
-		{ "unwind", required_argument, NULL, 'U' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "comm", required_argument, NULL, 'C' },
-		{ "exe", required_argument, NULL, 'E' },
-		{ "cgroup", required_argument, NULL, 'R' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	char *end;
-	int opt;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:d:n:jf:o:vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			c->standalone = true;
-			if (parse_pid(optarg, &c->pid)) {
-				pr_err("invalid PID '%s': expected a positive number\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'd':
-			c->have_duration = true;
-			errno = 0;
-			c->duration = strtod(optarg, &end);
-			if (errno || *end || end == optarg || c->duration < 0 || c->duration > 1e7) {
-				pr_err("invalid duration '%s': expected seconds >= 0\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'n':
-			if (parse_uint(optarg, &c->top_n)) {
-				pr_err("invalid count '%s'\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'F':
-			if (parse_uint(optarg, &c->max_frames)) {
-				pr_err("invalid frame count '%s'\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'j':
-			c->fmt = FMT_JSON;
-			break;
-		case 'f':
-			if (parse_format(optarg, &c->fmt)) {
-				pr_err("unknown format '%s' (text, json, pprof, folded, svg)\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'o':
-			c->out_path = optarg;
-			break;
-		case 'P':
-			c->pretty = true;
-			break;
-		case 'L':
-			c->legacy_links = true;
-			break;
-		case 'G':
-			c->growth = true;
-			break;
-		case 'M':
-			c->go_mallocgc = true;
-			c->standalone = true;
-			break;
-		case 'K':
-			c->kmem = true;
-			c->standalone = true;
-			break;
-		case 'U': {
-			enum ms_unwind u;
-
-			if (ms_unwind__parse(optarg, &u)) {
-				pr_err("invalid --unwind '%s' (auto, fp, dwarf)\n", optarg);
-				return -EINVAL;
-			}
-			c->unwind = u;
-			c->standalone = true;	/* observed here: memsightd has its own setting */
-			break;
-		}
-		case 'T':
-			c->faults = true;
-			c->standalone = true;	/* observed here: needs the fault stream */
-			break;
-		case 'g':
-		case 'b': {
-			unsigned int v;
-
-			if (parse_uint(optarg, &v) || v == 0) {
-				pr_err("invalid %s '%s'\n", opt == 'g' ? "--go-sample-bytes" :
-				       "--sample-bytes", optarg);
-				return -EINVAL;
-			}
-			if (opt == 'g')
-				c->go_sample_bytes = v;
-			else
-				c->sample_bytes = v;
-			break;
-		}
-		case 'S':
-			c->socket = optarg;
-			break;
-		case 'C':
-		case 'E':
-		case 'R':
-			if (c->sel != CTL_SEL_NONE) {
-				pr_err("give one of PID, --comm, --exe, --cgroup\n");
-				return -EINVAL;
-			}
-			c->sel = opt == 'C' ? CTL_SEL_COMM : opt == 'E' ? CTL_SEL_EXE : CTL_SEL_CGROUP;
-			c->sel_value = optarg;
-			break;
-		case 'v':
-			ms_log_level = MS_LOG_DEBUG;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind < argc && !c->pid) {
-		if (parse_pid(argv[optind], &c->pid)) {
-			pr_err("invalid PID '%s': expected a positive number\n", argv[optind]);
-			return -EINVAL;
-		}
-		optind++;
-	}
-	if (optind < argc) {
-		pr_err("unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	if (need_pid && !c->pid) {
-		pr_err("no process given: use -p PID\n");
-		return -EINVAL;
-	}
-	if (is_dump && c->fmt == FMT_PPROF && !c->out_path && isatty(STDOUT_FILENO)) {
-		pr_err("pprof output is binary: give -o FILE or redirect stdout\n");
-		return -EINVAL;
-	}
-	return 0;
 }
 
 static double now_s(void)
@@ -398,7 +165,7 @@ static bool observe(struct ms_session *s, struct ms_target *t, double duration,
 }
 
 /* memsight explain: RSS reconciled with what was tracked and the Go runtime. */
-static int write_explain(const struct cli *c, const struct ms_profile *p, FILE *out)
+static int write_explain(const struct cli_args *c, const struct ms_profile *p, FILE *out)
 {
 	struct explain_in in = {};
 	struct ms_smaps sm = {};
@@ -430,7 +197,7 @@ static int write_explain(const struct cli *c, const struct ms_profile *p, FILE *
 		in.go_stack_inuse = p->go.stack_inuse;
 	}
 	explain__compute(&in, &e);
-	if (c->fmt == FMT_JSON) {
+	if (c->fmt == MS_FMT_JSON) {
 		struct json_writer *w = jw__new(out);
 
 		if (!w)
@@ -444,7 +211,7 @@ static int write_explain(const struct cli *c, const struct ms_profile *p, FILE *
 	return 0;
 }
 
-static int write_output(const struct cli *c, const struct ms_profile *p)
+static int write_output(const struct cli_args *c, const struct ms_profile *p)
 {
 	struct report_opts ro = { .top_n = c->top_n, .max_frames = c->max_frames,
 				  .faults = c->faults };
@@ -459,15 +226,15 @@ static int write_output(const struct cli *c, const struct ms_profile *p)
 			return err;
 		}
 	}
-	if (c->explain) {
+	if (c->cmd == MS_CMD_EXPLAIN) {
 		err = write_explain(c, p, out);
 		goto done;
 	}
 	switch (c->fmt) {
-	case FMT_TEXT:
+	case MS_FMT_TEXT:
 		report__text(p, &ro, out);
 		break;
-	case FMT_JSON: {
+	case MS_FMT_JSON: {
 		struct json_writer *w = jw__new(out);
 
 		if (!w) {
@@ -479,13 +246,13 @@ static int write_output(const struct cli *c, const struct ms_profile *p)
 		jw__free(w);
 		break;
 	}
-	case FMT_PPROF:
+	case MS_FMT_PPROF:
 		err = pprof__write(p, out);
 		break;
-	case FMT_FOLDED:
+	case MS_FMT_FOLDED:
 		err = folded__write(p, FOLDED_INUSE_BYTES, out);
 		break;
-	case FMT_SVG: {
+	case MS_FMT_SVG: {
 		char title[128];
 
 		snprintf(title, sizeof(title), "memsight: heap in use, PID %d (%s)", p->pid, p->comm);
@@ -503,13 +270,12 @@ done:
 	return err;
 }
 
-static int run_observation(struct cli *c)
+static int run_observation(struct cli_args *c)
 {
-	struct ms_session_opts so = { .no_multi = c->legacy_links,
-				      .go_sample_bytes = c->go_sample_bytes, .kmem = c->kmem,
-				      .c_sample_bytes = c->sample_bytes,
-				      .go_mallocgc = c->go_mallocgc,
-				      .unwind = (enum ms_unwind)c->unwind };
+	struct ms_session_opts so = { .no_multi = c->sess.legacy_links,
+				      .go_sample_bytes = c->sess.go_sample_bytes,
+				      .kmem = c->sess.kmem, .c_sample_bytes = c->sess.sample_bytes,
+				      .go_mallocgc = c->sess.go_mallocgc, .unwind = c->sess.unwind };
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;
@@ -597,7 +363,7 @@ out:
 }
 
 /* Print a reply's payload to -o FILE or stdout. */
-static int write_payload(const struct cli *c, const struct ms_reply *r)
+static int write_payload(const struct cli_args *c, const struct ms_reply *r)
 {
 	FILE *out = stdout;
 	int err = 0;
@@ -621,46 +387,58 @@ static int write_payload(const struct cli *c, const struct ms_reply *r)
 }
 
 /*
- * One request to memsightd. *ret_nodaemon is set when nobody listens, so
- * top and dump can fall back to observing on their own.
+ * One request to memsightd. Errors are printed here; *ret_code says what
+ * the daemon refused (CTL_E_UNKNOWN when it did not answer).
  */
-static int call_daemon(const struct cli *c, const struct ctl_request *q, struct ms_reply *r,
-		       bool quiet_if_absent, bool *ret_nodaemon)
+static int call_daemon(const struct cli_args *c, const struct ctl_request *q, struct ms_reply *r,
+		       bool quiet_if_absent, enum ctl_errcode *ret_code)
 {
 	char err[1024];
 	int rc;
 
+	if (ret_code)
+		*ret_code = CTL_E_UNKNOWN;
 	rc = client__call(client__socket_path(c->socket), q, r, err, sizeof(err));
-	if (ret_nodaemon)
-		*ret_nodaemon = rc == -ENOENT || rc == -ECONNREFUSED;
 	if (rc) {
-		if (!(quiet_if_absent && (rc == -ENOENT || rc == -ECONNREFUSED)))
-			pr_err("%s%s\n", err, (rc == -ENOENT || rc == -ECONNREFUSED) ?
-			       " (is memsightd running?)" : "");
-		return 1;
+		bool absent = rc == -ENOENT || rc == -ECONNREFUSED;
+
+		if (!(quiet_if_absent && absent))
+			pr_err("%s%s\n", err, absent ? " (is memsightd running?)" : "");
+		return rc;
 	}
-	if (!client__reply_ok(r, err, sizeof(err))) {
-		pr_err("%s\n", err);
+	if (!client__reply_ok(r, ret_code, err, sizeof(err))) {
 		ms_reply__free(r);
-		return 1;
+		if (!(quiet_if_absent && ret_code && *ret_code == CTL_E_NOT_WATCHED))
+			pr_err("%s\n", err);
+		return -EPERM;
 	}
 	return 0;
+}
+
+/* Session options given that only an observation here honours. */
+static const char *local_only_option(const struct cli_args *c)
+{
+	for (unsigned int o = 0; o < MS_OPT_SESSION_COUNT; o++)
+		if (c->sess.given & MS_OPT_BIT(o))
+			return options__name(o);
+	return NULL;
 }
 
 /*
  * top/dump PID: memsightd's data when it watches PID (since it attached),
  * otherwise observe here for -d seconds. -p PID always observes here.
  */
-static int observe_or_ask(struct cli *c, bool is_dump)
+static int observe_or_ask(struct cli_args *c, bool is_dump)
 {
 	static const enum ctl_format fmts[] = {
-		[FMT_TEXT] = CTL_FMT_TEXT, [FMT_JSON] = CTL_FMT_JSON, [FMT_PPROF] = CTL_FMT_PPROF,
-		[FMT_FOLDED] = CTL_FMT_FOLDED, [FMT_SVG] = CTL_FMT_SVG,
+		[MS_FMT_TEXT] = CTL_FMT_TEXT, [MS_FMT_JSON] = CTL_FMT_JSON,
+		[MS_FMT_PPROF] = CTL_FMT_PPROF, [MS_FMT_FOLDED] = CTL_FMT_FOLDED,
+		[MS_FMT_SVG] = CTL_FMT_SVG,
 	};
+	enum ctl_errcode code;
 	struct ctl_request q;
 	struct ms_reply r;
-	bool nodaemon = false;
-	char err[1024];
+	const char *opt;
 	int rc;
 
 	if (c->standalone)
@@ -679,135 +457,97 @@ static int observe_or_ask(struct cli *c, bool is_dump)
 			q.growth = true;
 		}
 	}
-	rc = client__call(client__socket_path(c->socket), &q, &r, err, sizeof(err));
-	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		nodaemon = true;
-	} else if (rc) {
-		pr_err("%s\n", err);
-		return 1;
-	} else if (!client__reply_ok(&r, err, sizeof(err))) {
-		ms_reply__free(&r);
-		if (!strstr(err, "is not watched")) {
-			pr_err("%s\n", err);
-			return 1;
+	rc = call_daemon(c, &q, &r, true, &code);
+	if (!rc) {
+		/* the daemon's data was sampled its own way: never pass it off as ours */
+		opt = local_only_option(c);
+		if (opt) {
+			ms_reply__free(&r);
+			pr_err("memsightd watches PID %d with its own settings: --%s applies to an "
+			       "observation here (use -p %d)\n", c->pid, opt, c->pid);
+			return EXIT_USAGE;
 		}
-		pr_info("PID %d is not watched by memsightd; observing it here instead\n", c->pid);
-		return run_observation(c);
-	} else {
 		rc = r.has_payload ? write_payload(c, &r) : 0;
 		ms_reply__free(&r);
 		return rc;
 	}
-	(void)nodaemon;
-	if (c->growth) {
+	if (code == CTL_E_NOT_WATCHED) {
+		pr_info("PID %d is not watched by memsightd; observing it here instead\n", c->pid);
+	} else if (rc != -ENOENT && rc != -ECONNREFUSED) {
+		return 1;
+	} else if (c->growth) {
 		pr_err("--growth needs memsightd (its snapshots over time)\n");
 		return 1;
 	}
 	return run_observation(c);
 }
 
-static int selector_request(struct cli *c, enum ctl_verb verb, struct ctl_request *q)
+static void selector_request(const struct cli_args *c, enum ctl_verb verb,
+			     struct ctl_request *q)
 {
 	ctl__request_init(q, verb);
 	if (c->pid) {
 		q->sel = CTL_SEL_PID;
 		q->pid = c->pid;
 		q->keys |= CTL_KEY_PID;
-		return 0;
+		return;
 	}
-	if (c->sel == CTL_SEL_NONE) {
-		pr_err("give a PID, --comm NAME, --exe PATH or --cgroup PATH\n");
-		return -EINVAL;
-	}
-	if (strlen(c->sel_value) > CTL_VALUE_MAX) {
-		pr_err("selector longer than %d bytes\n", CTL_VALUE_MAX);
-		return -EINVAL;
-	}
+	/* options__parse_cli() saw to one selector of at most CTL_VALUE_MAX bytes */
 	q->sel = c->sel;
 	snprintf(q->sel_value, sizeof(q->sel_value), "%s", c->sel_value);
 	q->keys |= c->sel == CTL_SEL_COMM ? CTL_KEY_COMM : c->sel == CTL_SEL_EXE ? CTL_KEY_EXE :
 		   CTL_KEY_CGROUP;
-	return 0;
 }
 
-static int cmd_attach_detach(int argc, char **argv, enum ctl_verb verb)
+static int cmd_attach_detach(struct cli_args *c)
 {
-	struct cli c = {};
+	enum ctl_verb verb = c->cmd == MS_CMD_ATTACH ? CTL_ATTACH : CTL_DETACH;
 	struct ctl_request q;
 	struct ms_reply r;
 
-	if (parse_args(argc, argv, &c, false, false) || selector_request(&c, verb, &q))
-		return EXIT_USAGE;
-	if (call_daemon(&c, &q, &r, false, NULL))
+	selector_request(c, verb, &q);
+	if (call_daemon(c, &q, &r, false, NULL))
 		return 1;
-	if (c.fmt == FMT_JSON)
+	if (c->fmt == MS_FMT_JSON)
 		printf("%s\n", r.line);
-	else if (verb == CTL_ATTACH && c.pid)
-		printf("memsightd now watches PID %d\n", c.pid);
+	else if (verb == CTL_ATTACH && c->pid)
+		printf("memsightd now watches PID %d\n", c->pid);
 	else if (verb == CTL_ATTACH)
 		printf("memsightd now watches processes matching %s=%s (%s)\n",
-		       c.sel == CTL_SEL_COMM ? "comm" : c.sel == CTL_SEL_EXE ? "exe" : "cgroup",
-		       c.sel_value, r.line);
+		       c->sel == CTL_SEL_COMM ? "comm" : c->sel == CTL_SEL_EXE ? "exe" : "cgroup",
+		       c->sel_value, r.line);
 	else
 		printf("memsightd detached: %s\n", r.line);
 	ms_reply__free(&r);
 	return 0;
 }
 
-static int cmd_attach(int argc, char **argv)
+/* ps, rules, stats, reload, ping: one request, its reply printed */
+static int cmd_simple(struct cli_args *c)
 {
-	return cmd_attach_detach(argc, argv, CTL_ATTACH);
-}
-
-static int cmd_detach(int argc, char **argv)
-{
-	return cmd_attach_detach(argc, argv, CTL_DETACH);
-}
-
-static int cmd_simple(int argc, char **argv, enum ctl_verb verb,
-		      int (*print)(const struct ms_reply *, FILE *))
-{
-	struct cli c = {};
+	static const struct {
+		enum ctl_verb verb;
+		int (*print)(const struct ms_reply *, FILE *);
+	} simple[MS_CMD_COUNT] = {
+		[MS_CMD_PS] = { CTL_PS, client__print_ps },
+		[MS_CMD_RULES] = { CTL_RULES, client__print_rules },
+		[MS_CMD_STATS] = { CTL_STATS, client__print_stats },
+		[MS_CMD_RELOAD] = { CTL_RELOAD, NULL },
+		[MS_CMD_PING] = { CTL_PING, NULL },
+	};
 	struct ctl_request q;
 	struct ms_reply r;
 	int rc = 0;
 
-	if (parse_args(argc, argv, &c, false, false))
-		return EXIT_USAGE;
-	ctl__request_init(&q, verb);
-	if (call_daemon(&c, &q, &r, false, NULL))
+	ctl__request_init(&q, simple[c->cmd].verb);
+	if (call_daemon(c, &q, &r, false, NULL))
 		return 1;
-	if (c.fmt == FMT_JSON || !print)
+	if (c->fmt == MS_FMT_JSON || !simple[c->cmd].print)
 		printf("%s\n", r.line);
-	else if (print(&r, stdout))
+	else if (simple[c->cmd].print(&r, stdout))
 		rc = 1;
 	ms_reply__free(&r);
 	return rc;
-}
-
-static int cmd_ps(int argc, char **argv)
-{
-	return cmd_simple(argc, argv, CTL_PS, client__print_ps);
-}
-
-static int cmd_rules(int argc, char **argv)
-{
-	return cmd_simple(argc, argv, CTL_RULES, client__print_rules);
-}
-
-static int cmd_stats(int argc, char **argv)
-{
-	return cmd_simple(argc, argv, CTL_STATS, client__print_stats);
-}
-
-static int cmd_reload(int argc, char **argv)
-{
-	return cmd_simple(argc, argv, CTL_RELOAD, NULL);
-}
-
-static int cmd_ping(int argc, char **argv)
-{
-	return cmd_simple(argc, argv, CTL_PING, NULL);
 }
 
 /* Where incidents are: --dir, $MEMSIGHT_INCIDENTS, the config's, the default. */
@@ -841,41 +581,27 @@ static int print_incident(const char *json, size_t len, FILE *out)
  * memsight incidents show ID [--dir DIR] [-j]  one of them
  * Read from the directory itself: no daemon needed, and records outlive it.
  */
-static int cmd_incidents(int argc, char **argv)
+static int cmd_incidents(struct cli_args *c)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'D' },
-		{ "json", no_argument, NULL, 'j' },
-		{}
-	};
-	const char *dir_opt = NULL, *show = NULL;
+	const char *show = NULL;
 	struct incident_info *list = NULL;
 	struct incidents *st;
 	char dir[PATH_MAX];
-	bool json = false;
+	bool json = c->fmt == MS_FMT_JSON;
 	size_t n = 0;
-	int opt, err;
+	int err;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
-		if (opt == 'D')
-			dir_opt = optarg;
-		else if (opt == 'j')
-			json = true;
-		else
-			return EXIT_USAGE;
-	}
-	if (optind < argc && !strcmp(argv[optind], "show")) {
-		if (optind + 1 >= argc) {
-			pr_err("incidents show needs an ID (see memsight incidents)\n");
-			return EXIT_USAGE;
-		}
-		show = argv[optind + 1];
-	} else if (optind < argc) {
-		pr_err("unexpected argument '%s'\n", argv[optind]);
+	if (c->nargs && strcmp(c->args[0], "show")) {
+		pr_err("unexpected argument '%s'\n", c->args[0]);
 		return EXIT_USAGE;
 	}
-	incidents_dir(dir_opt, dir, sizeof(dir));
+	if (c->nargs == 1) {
+		pr_err("incidents show needs an ID (see memsight incidents)\n");
+		return EXIT_USAGE;
+	}
+	if (c->nargs == 2)
+		show = c->args[1];
+	incidents_dir(c->dir, dir, sizeof(dir));
 	/* reading only: the limits matter to the writer */
 	err = incidents__open(dir, 1000000, UINT64_MAX / 2, &st);
 	if (err) {
@@ -930,38 +656,32 @@ static int cmd_incidents(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_top(int argc, char **argv)
+static int cmd_top(struct cli_args *c)
 {
-	struct cli c = { .duration = 10, .top_n = 10 };
-
-	if (parse_args(argc, argv, &c, false, true))
-		return EXIT_USAGE;
-	return observe_or_ask(&c, false);
+	return observe_or_ask(c, false);
 }
 
-static int cmd_dump(int argc, char **argv)
+static int cmd_dump(struct cli_args *c)
 {
-	struct cli c = { .duration = 10, .fmt = FMT_PPROF };
-
-	if (parse_args(argc, argv, &c, true, true))
+	if (c->fmt == MS_FMT_PPROF && !c->out_path && isatty(STDOUT_FILENO)) {
+		pr_err("pprof output is binary: give -o FILE or redirect stdout\n");
 		return EXIT_USAGE;
-	return observe_or_ask(&c, true);
+	}
+	return observe_or_ask(c, true);
 }
 
-static int cmd_explain(int argc, char **argv)
+static int cmd_explain(struct cli_args *c)
 {
-	struct cli c = { .duration = 2, .explain = true };
-
-	if (parse_args(argc, argv, &c, false, true))
-		return EXIT_USAGE;
-	c.standalone = true;
-	return run_observation(&c);
+	c->standalone = true;
+	return run_observation(c);
 }
 
 /* The version, and what the running kernel offers (probed, as every session does). */
-static int cmd_version(int argc, char **argv)
+static int cmd_version(struct cli_args *c)
 {
 	struct utsname u;
+
+	(void)c;
 
 	printf("memsight %s\n", MEMSIGHT_VERSION);
 	if (uname(&u) == 0)
@@ -970,42 +690,41 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-static const struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} cmds[] = {
-	{ "top", cmd_top },
-	{ "dump", cmd_dump },
-	{ "attach", cmd_attach },
-	{ "detach", cmd_detach },
-	{ "ps", cmd_ps },
-	{ "rules", cmd_rules },
-	{ "stats", cmd_stats },
-	{ "reload", cmd_reload },
-	{ "ping", cmd_ping },
-	{ "incidents", cmd_incidents },
-	{ "explain", cmd_explain },
-	{ "version", cmd_version },
+static int (*const cmds[MS_CMD_COUNT])(struct cli_args *c) = {
+	[MS_CMD_TOP] = cmd_top,
+	[MS_CMD_DUMP] = cmd_dump,
+	[MS_CMD_EXPLAIN] = cmd_explain,
+	[MS_CMD_ATTACH] = cmd_attach_detach,
+	[MS_CMD_DETACH] = cmd_attach_detach,
+	[MS_CMD_PS] = cmd_simple,
+	[MS_CMD_RULES] = cmd_simple,
+	[MS_CMD_STATS] = cmd_simple,
+	[MS_CMD_RELOAD] = cmd_simple,
+	[MS_CMD_PING] = cmd_simple,
+	[MS_CMD_INCIDENTS] = cmd_incidents,
+	[MS_CMD_VERSION] = cmd_version,
 };
 
 int main(int argc, char **argv)
 {
-	int i = 1;
+	struct cli_args c;
+	char err[512];
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
-	while (i < argc && (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))) {
+	if (options__parse_cli(argc, argv, &c, err, sizeof(err))) {
+		pr_err("%s\n", err);
+		return EXIT_USAGE;
+	}
+	if (c.verbose)
 		ms_log_level = MS_LOG_DEBUG;
-		i++;
-	}
 	ms_log__setup_libbpf();
-	if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
-	    !strcmp(argv[i], "help")) {
-		usage(i >= argc ? stderr : stdout);
-		return i >= argc ? EXIT_USAGE : 0;
+	if (c.help) {
+		usage(stdout);
+		return 0;
 	}
-	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
-		if (!strcmp(argv[i], cmds[k].name))
-			return cmds[k].fn(argc - i, argv + i);
-	pr_err("unknown command '%s' (try: memsight help)\n", argv[i]);
-	return EXIT_USAGE;
+	if (c.cmd == MS_CMD_HELP || !cmds[c.cmd]) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return cmds[c.cmd](&c);
 }

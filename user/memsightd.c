@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "options.h"
 #include "session.h"
 
 static void usage(FILE *f)
@@ -48,28 +49,36 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "scope", required_argument, NULL, 'S' },
-		{ "legacy-links", no_argument, NULL, 'L' },
-		{ "sample-bytes", required_argument, NULL, 'b' },
-		{ "go-sample-bytes", required_argument, NULL, 'g' },
-		{ "go-mallocgc", no_argument, NULL, 'M' },
-		{ "kmem", no_argument, NULL, 'K' },
-		{ "unwind", required_argument, NULL, 'U' },
 		{ "events-ring-bytes", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		{}
 	};
+	struct option longopts[sizeof(own) / sizeof(own[0]) + MS_OPT_SESSION_COUNT + 1] = {};
+	struct ms_session_args sa = {};
 	struct daemon_opts o = {};
+	char err[256];
+	size_t n;
 	int opt;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	ms_log_prog = "memsightd";
+	memcpy(longopts, own, sizeof(own));
+	n = sizeof(own) / sizeof(own[0]);
+	options__session_longopts(longopts + n, MS_OPT_SESSION_COUNT);
 	while ((opt = getopt_long(argc, argv, "c:s:m:vh", longopts, NULL)) != -1) {
+		if (opt >= MS_OPT_VAL(0) && opt < MS_OPT_VAL(MS_OPT_SESSION_COUNT)) {
+			if (options__session_apply(&sa, opt - MS_OPT_VAL(0), optarg, err,
+						   sizeof(err))) {
+				fprintf(stderr, "memsightd: %s\n", err);
+				return 2;
+			}
+			continue;
+		}
 		switch (opt) {
 		case 'c':
 			o.config_path = optarg;
@@ -88,40 +97,6 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'L':
-			o.legacy_links = true;
-			break;
-		case 'b':
-		case 'g': {
-			char *end;
-			unsigned long long v = strtoull(optarg, &end, 10);
-
-			if (*end || !v || optarg[0] == '-') {
-				fprintf(stderr, "memsightd: invalid byte count '%s'\n", optarg);
-				return 2;
-			}
-			if (opt == 'b')
-				o.sample_bytes = v;
-			else
-				o.go_sample_bytes = v;
-			break;
-		}
-		case 'M':
-			o.go_mallocgc = true;
-			break;
-		case 'K':
-			o.kmem = true;
-			break;
-		case 'U': {
-			enum ms_unwind u;
-
-			if (ms_unwind__parse(optarg, &u)) {
-				fprintf(stderr, "memsightd: --unwind is auto, fp or dwarf\n");
-				return 2;
-			}
-			o.unwind = u;
-			break;
-		}
 		case 'E': {
 			/* for tests: a tiny ring buffer overflows on demand */
 			unsigned long v = strtoul(optarg, NULL, 10);
@@ -148,6 +123,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	o.legacy_links = sa.legacy_links;
+	o.sample_bytes = sa.sample_bytes;
+	o.go_sample_bytes = sa.go_sample_bytes;
+	o.go_mallocgc = sa.go_mallocgc;
+	o.kmem = sa.kmem;
+	o.unwind = sa.unwind;
 	ms_log__setup_libbpf();
 	return daemon__run(&o);
 }

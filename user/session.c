@@ -1153,20 +1153,6 @@ out:
 
 /* ---- DWARF unwinding ---------------------------------------------- */
 
-int ms_unwind__parse(const char *s, enum ms_unwind *ret)
-{
-	static const char *const names[] = { [MS_UNWIND_AUTO] = "auto", [MS_UNWIND_FP] = "fp",
-					     [MS_UNWIND_DWARF] = "dwarf" };
-
-	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i])) {
-			*ret = (enum ms_unwind)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;

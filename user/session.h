@@ -41,9 +41,6 @@ enum ms_unwind {
 	MS_UNWIND_DWARF,	/* every recorded allocation, sampled or not */
 };
 
-/* "auto", "fp", "dwarf" -> mode; -EINVAL otherwise. */
-int ms_unwind__parse(const char *s, enum ms_unwind *ret);
-
 struct ms_session_opts {
 	uint32_t live_entries;		/* 0: MS_DEF_LIVE_ENTRIES */
 	uint32_t stack_entries;		/* 0: MS_DEF_STACK_ENTRIES */

@@ -2,7 +2,9 @@
 # Claims: the control socket serves root and its group only; a client that
 # gets past the file mode anyway is refused by its credentials; garbage,
 # oversized and half-written requests get an error (or are dropped) while
-# the daemon keeps serving everyone else.
+# the daemon keeps serving everyone else. Error replies carry a code the CLI
+# decides on; --socket works before the command; options the daemon's view
+# cannot honour are refused, not ignored.
 . "$(dirname "$0")/lib.sh"
 
 GRP=mstest$$
@@ -59,6 +61,8 @@ elif case == "long":
         s.sendall(b"ping\n"); print(repr(s.recv(100)))
     except OSError as e:
         print("closed:", e.__class__.__name__)
+elif case == "notwatched":
+    s = conn(); s.sendall(b"top pid=%d\n" % int(sys.argv[2])); print(line(s))
 elif case == "stall":
     s = conn(); s.sendall(b"pi")
     t = conn(); t.sendall(b"ping\n"); print(line(t))
@@ -72,6 +76,7 @@ PY
 out=$(python3 "$TMP/hostile.py" garbage)
 check "garbage line: error reply" "$(echo "$out" | head -1 | jq -r '.ok, (.error | startswith("bad request"))' | tr '\n' ' ')" "false true "
 check "garbage line: same connection still served" "$(echo "$out" | tail -1)" '{"ok":true}'
+check "garbage line: its code is bad_request" "$(echo "$out" | head -1 | jq -r .code)" bad_request
 check "embedded NUL: refused" "$(python3 "$TMP/hostile.py" nul | jq .ok)" false
 out=$(python3 "$TMP/hostile.py" long)
 check "5000-byte line: error reply" "$(echo "$out" | head -1 | jq -r .error)" "request line too long (max 4096 bytes)"
@@ -81,4 +86,41 @@ check "half-written request: others served meanwhile" "$(echo "$out" | head -1)"
 check "half-written request: staller dropped after the idle timeout" "$(echo "$out" | tail -1)" "b''"
 check "200 random-byte clients: daemon still serves" "$(python3 "$TMP/hostile.py" flood)" '{"ok":true}'
 check "bad requests are counted" "$("$MS" stats -j | jq '.bad_requests >= 202')" true
+
+# global options before the command; the environment's socket out of the way
+out=$(env -u MEMSIGHT_SOCKET "$MS" --socket "$MEMSIGHT_SOCKET" ping 2> "$TMP/e"); rc=$?
+check "memsight --socket PATH ping: exit status" "$rc" 0
+check "memsight --socket PATH ping: the daemon answers" "$out" '{"ok":true}'
+out=$(env -u MEMSIGHT_SOCKET "$MS" -v --socket="$MEMSIGHT_SOCKET" ps -j | jq -r .ok)
+check "memsight -v --socket=PATH ps: the daemon answers" "$out" true
+env -u MEMSIGHT_SOCKET "$MS" --socket "$TMP/nobody.sock" ping > /dev/null 2> "$TMP/e"; rc=$?
+check "--socket before the command is the socket used: a wrong one fails" "$rc" 1
+check_cmd "--socket before the command: the error names that socket" \
+	grep -q "$TMP/nobody.sock" "$TMP/e"
+
+sleep 300 &
+SPID=$!
+PIDS_TO_KILL+=("$SPID")
+check "a PID not watched: the reply's code is not_watched" \
+	"$(python3 "$TMP/hostile.py" notwatched "$SPID" | jq -r '.ok, .code' | tr '\n' ' ')" \
+	"false not_watched "
+"$MS" attach "$SPID" > /dev/null 2> "$TMP/e" || { fail "attach $SPID: $(cat "$TMP/e")"; }
+"$MS" top "$SPID" -n 1 --json > "$TMP/top.json" 2> "$TMP/e"; rc=$?
+check "top PID of a watched process: memsightd's report" "$rc $(jq .pid "$TMP/top.json")" \
+	"0 $SPID"
+"$MS" top "$SPID" --sample-bytes 4096 > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "top PID --sample-bytes against memsightd: refused (usage)" "$rc" 2
+check "top PID --sample-bytes against memsightd: no report" "$(wc -c < "$TMP/o")" 0
+check_cmd "top PID --sample-bytes against memsightd: says why" \
+	grep -q -- "--sample-bytes applies to an observation here (use -p $SPID)" "$TMP/e"
+"$MS" detach "$SPID" > /dev/null 2>&1
+"$MS" detach "$SPID" > /dev/null 2> "$TMP/e"; rc=$?
+check "detach of a PID not watched: error" "$rc" 1
+check_cmd "detach of a PID not watched: the text stays for humans" \
+	grep -q "PID $SPID is not watched" "$TMP/e"
+# the daemon's not_watched code, not its text, sends top to observe here
+"$MS" top "$SPID" -d 0.2 -n 1 --json > "$TMP/top.json" 2> "$TMP/e"; rc=$?
+check "top PID not watched by memsightd: observed here instead" \
+	"$rc $(jq .pid "$TMP/top.json") $(grep -c 'not watched by memsightd; observing it here' "$TMP/e")" \
+	"0 $SPID 1"
 check_cmd "daemon still alive" kill -0 "$DPID"

@@ -224,7 +224,7 @@ static void error_reply(const uint8_t *d, size_t n)
 	msg[len] = '\0';
 	f = open_memstream(&out, &outlen);
 	FUZZ_CHECK(f);
-	FUZZ_CHECK(ctl__write_error(f, msg) == 0);
+	FUZZ_CHECK(ctl__write_error(f, CTL_E_FAILED, msg) == 0);
 	fclose(f);
 	FUZZ_CHECK(outlen > 1 && out[outlen - 1] == '\n' && !memchr(out, '\n', outlen - 1));
 	obj = json_tokener_parse(out);

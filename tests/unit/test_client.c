@@ -54,10 +54,38 @@ static void test_ps_says_why_go_figures_are_missing(void **state)
 	free(t);
 }
 
+/* The client decides on the reply's code; the text is only shown. */
+static void test_a_refusal_is_told_apart_by_its_code_not_its_text(void **state)
+{
+	struct ms_reply r = { .line = "{\"ok\":false,\"code\":\"not_watched\","
+				       "\"error\":\"PID 7 n'est pas surveill\u00e9\"}" };
+	enum ctl_errcode code = CTL_E_COUNT;
+	char err[128];
+
+	assert_false(client__reply_ok(&r, &code, err, sizeof(err)));
+	assert_int_equal(code, CTL_E_NOT_WATCHED);
+	assert_string_equal(err, "PID 7 n'est pas surveill\xc3\xa9");
+	/* the old text without a code is not taken for "not watched" */
+	r.line = "{\"ok\":false,\"error\":\"PID 7 is not watched\"}";
+	assert_false(client__reply_ok(&r, &code, err, sizeof(err)));
+	assert_int_equal(code, CTL_E_UNKNOWN);
+	r.line = "{\"ok\":false,\"code\":7,\"error\":\"x\"}";
+	assert_false(client__reply_ok(&r, &code, err, sizeof(err)));
+	assert_int_equal(code, CTL_E_UNKNOWN);
+	r.line = "{\"ok\":true}";
+	assert_true(client__reply_ok(&r, &code, err, sizeof(err)));
+	assert_int_equal(code, CTL_E_UNKNOWN);
+	r.line = "not json";
+	assert_false(client__reply_ok(&r, NULL, err, sizeof(err)));
+	assert_string_equal(err, "memsightd sent something that is not JSON");
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ps_says_why_go_figures_are_missing),
+		cmocka_unit_test(test_a_refusal_is_told_apart_by_its_code_not_its_text),
 	};
 
 	return cmocka_run_group_tests_name("client", tests, NULL, NULL);

@@ -779,8 +779,8 @@ static void test_responses_are_one_json_object_per_line(void **state)
 	assert_string_equal(s, "{\"ok\":true}\n");
 	free(s);
 
-	CAPTURE(s, ctl__write_error(f, "column 1: unknown verb 'x\"\\'\n"));
-	assert_string_equal(s, "{\"ok\":false,\"error\":\"column 1: unknown verb 'x\\\"\\\\'\\n\"}\n");
+	CAPTURE(s, ctl__write_error(f, CTL_E_BAD_REQUEST, "column 1: unknown verb 'x\"\\'\n"));
+	assert_string_equal(s, "{\"ok\":false,\"code\":\"bad_request\",\"error\":\"column 1: unknown verb 'x\\\"\\\\'\\n\"}\n");
 	free(s);
 
 	CAPTURE(s, (ctl__ok_begin(f, &w) ?: (jw__kv_uint(w, "pid", 42),
@@ -788,6 +788,35 @@ static void test_responses_are_one_json_object_per_line(void **state)
 					     ctl__ok_end(w))));
 	assert_string_equal(s, "{\"ok\":true,\"pid\":42,\"comm\":\"leaky\"}\n");
 	free(s);
+}
+
+static void test_an_error_reply_carries_a_code_the_client_reads_back(void **state)
+{
+	char *s;
+	int r;
+
+	CAPTURE(s, ctl__write_error(f, CTL_E_NOT_WATCHED, "PID 42 is not watched"));
+	assert_string_equal(s, "{\"ok\":false,\"code\":\"not_watched\","
+			    "\"error\":\"PID 42 is not watched\"}\n");
+	free(s);
+	/* every code has its own name, and the name reads back as the code */
+	for (int c = 0; c < CTL_E_COUNT; c++) {
+		assert_non_null(ctl__errcode_name(c));
+		assert_int_equal(ctl__errcode_from_name(ctl__errcode_name(c)), c);
+		for (int o = 0; o < c; o++)
+			assert_string_not_equal(ctl__errcode_name(c), ctl__errcode_name(o));
+	}
+	/* a code from a newer daemon, or none at all, is unknown, never another code */
+	assert_int_equal(ctl__errcode_from_name("out_of_cheese"), CTL_E_UNKNOWN);
+	assert_int_equal(ctl__errcode_from_name(""), CTL_E_UNKNOWN);
+	assert_int_equal(ctl__errcode_from_name(NULL), CTL_E_UNKNOWN);
+	assert_null(ctl__errcode_name(CTL_E_COUNT));
+	assert_null(ctl__errcode_name((enum ctl_errcode)-1));
+	/* an out-of-range code writes nothing */
+	CAPTURE(s, (r = ctl__write_error(f, CTL_E_COUNT, "x")) == -EINVAL ? 0 : -1);
+	assert_string_equal(s, "");
+	free(s);
+	(void)state;
 }
 
 static void test_a_payload_header_round_trips_and_nothing_else_reads_as_one(void **state)
@@ -860,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_the_line_reader_passes_nul_bytes_for_the_parser_to_refuse),
 		cmocka_unit_test(test_random_chunks_of_random_bytes_reassemble_into_the_same_lines),
 		cmocka_unit_test(test_responses_are_one_json_object_per_line),
+		cmocka_unit_test(test_an_error_reply_carries_a_code_the_client_reads_back),
 		cmocka_unit_test(test_a_payload_header_round_trips_and_nothing_else_reads_as_one),
 	};
 
