@@ -74,7 +74,8 @@ start_memsight() {
 }
 
 # remember_progs PID: note the BPF program IDs PID holds (from its fdinfo),
-# so later checks look at exactly those and not at other tools' programs
+# so later checks look at exactly those and not at other tools' programs.
+# Call it while PID is attached: an empty set proves nothing later.
 remember_progs() {
 	OUR_IDS=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
 }
@@ -94,6 +95,11 @@ our_progs() {
 # under software emulation (tests/kernels/run.sh), where all runs slower.
 kill9_and_watch() {
 	local t0 gone=no ms
+	if [ -z "${OUR_IDS// /}" ]; then
+		fail "SIGKILL: no program of ours was seen loaded before the kill"
+		kill -9 "$1"; wait "$1" 2>/dev/null
+		return
+	fi
 	t0=$(date +%s%N)
 	kill -9 "$1"
 	while [ $(( $(date +%s%N) - t0 )) -lt $((1000000000 * ${MS_TIME_SCALE:-1})) ]; do
@@ -126,9 +132,15 @@ new_progs_left() {
 }
 
 # progs_left: how many remembered programs are still loaded once the kernel
-# has had 1 s to free them (program memory goes after an RCU grace period)
+# has had 1 s to free them (program memory goes after an RCU grace period).
+# With none remembered it says so instead of a count: "0 left" must mean
+# that programs were seen loaded and are gone now, not that none were seen.
 progs_left() {
 	local i n
+	if [ -z "${OUR_IDS// /}" ]; then
+		echo "none remembered: no program of ours was seen loaded"
+		return
+	fi
 	for ((i = 0; i < 20; i++)); do
 		n=$(our_progs)
 		[ "$n" -eq 0 ] && break

@@ -28,11 +28,7 @@ fi
 for t in "${tests[@]}"; do
 	[ -n "$MS_TEST_FILTER" ] && [[ "$t" != *"$MS_TEST_FILTER"* ]] && continue
 	echo "=== $t"
-	timeout 300 bash "$t"
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		echo "FAIL $(basename "$t" .sh): script exited $rc" | tee -a "$RESULTS"
-	fi
+	bash tests/bpf/run1.sh "$t" 300
 done
 p=$(grep -c '^PASS' "$RESULTS")
 f=$(grep -c '^FAIL' "$RESULTS")

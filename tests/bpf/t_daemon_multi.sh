@@ -31,8 +31,14 @@ for scope in process system; do
 		check "$scope: target $((i + 1)) intact after detach of 2" \
 			"$(jq .tracked.inuse_bytes "$TMP/$p.json")" 4211536
 	done
-	"$MS" dump "${pids[1]}" --format json > /dev/null 2>&1
-	# detached: not the daemon's any more, and its data is gone from the maps
+	# detached: not the daemon's any more (a dump of it is no longer served
+	# from the daemon's data: the CLI observes it afresh, since now), and
+	# its data is gone from the maps
+	"$MS" dump "${pids[1]}" -d 1 --format json -o "$TMP/detached.json" 2> "$TMP/detached.err"
+	check_cmd "$scope: dump of the detached target: the daemon no longer watches it" \
+		grep -q "PID ${pids[1]} is not watched by memsightd" "$TMP/detached.err"
+	check "$scope: dump of the detached target: none of the daemon's bytes" \
+		"$(jq '[.tracked.inuse_bytes, .tracked.since_attach_only]' -c "$TMP/detached.json")" '[0,true]'
 	check "$scope: detached target's data freed" \
 		"$("$MS" stats -j | jq '.maps.aggregates > 0 and .maps.live == 2 * 1501')" true
 	# a second round in target 1 adds exactly another 4096000 to leak_a

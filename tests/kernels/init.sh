@@ -31,9 +31,7 @@ echo "guest: kernel $(uname -r), $(nproc) CPUs, tests: $tests" >&3
 for t in $tests; do
 	echo "=== $t"
 	start=$(date +%s)
-	timeout 900 bash "tests/bpf/$t.sh"
-	rc=$?
-	[ $rc -ne 0 ] && echo "FAIL $t: script exited $rc" >> "$RESULTS"
+	bash tests/bpf/run1.sh "tests/bpf/$t.sh" 900
 	echo "guest: $t took $(($(date +%s) - start)) s" >&3
 done
 cat "$RESULTS" >&3
