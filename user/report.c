@@ -339,6 +339,7 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "dwarf_stacks", l->ustack_samples);
 	jw__kv_uint(w, "dwarf_stacks_lost", l->ustack_lost);
 	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l->ustack_ring_full);
+	jw__kv_uint(w, "process_table_full", l->proc_table_full);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
 	jw__kv_uint(w, "live_table_full", l->live_full);

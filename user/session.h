@@ -228,6 +228,8 @@ int ms_session__aggs_fd(const struct ms_session *s);
 int ms_session__stacks_fd(const struct ms_session *s);
 int ms_session__live_fd(const struct ms_session *s);
 int ms_session__counters_fd(const struct ms_session *s);
+/* Watched pids the procstats table had no room for (user space inserts those). */
+uint64_t ms_session__procstats_full(const struct ms_session *s);
 int ms_session__pids_fd(const struct ms_session *s);
 int ms_session__events_fd(const struct ms_session *s);
 /* RSS as the rss_stat tracepoint saw it (-ENOENT before its first change). */
