@@ -282,6 +282,10 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
 			"): figures are lower bounds\n", p->loss.stack_errors,
 			p->loss.stack_collisions, p->loss.live_full, p->loss.agg_full);
+	if (p->loss.proc_table_full)
+		fprintf(out, "warning: %" PRIu64 " RSS or thread updates found the per-process tables "
+			"full (more processes than max_processes?): those figures may be missing\n",
+			p->loss.proc_table_full);
 
 	if (o->faults)
 		fprintf(out, "page faults by stack: the code that first touched new memory "

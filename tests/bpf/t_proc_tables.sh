@@ -57,4 +57,6 @@ check "rss table full: the lost inserts are counted in JSON ($full)" \
 	"$([ "${full:-0}" -gt 0 ] 2>/dev/null && echo yes)" yes
 check_cmd "rss table full: /metrics counts it" \
 	bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qE '^memsight_lost_events_total\\{reason=\"process_table_full\"\\} [1-9]'"
+"$MS" top "$TPID" -n 1 > "$TMP/top.txt"
+check_cmd "rss table full: top warns" grep -q 'found the per-process tables full' "$TMP/top.txt"
 check_cmd "daemon alive" kill -0 "$DPID"
