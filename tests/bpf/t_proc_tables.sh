@@ -45,7 +45,7 @@ zeros=$(printf '00 %.0s' $(seq "$vsize"))
 for ((i = 0; i < MAXP; i++)); do
 	echo "map update id $RSS_ID key hex $(printf '%02x' $((0xf0 + i))) ff ff 7f value hex $zeros"
 done > "$TMP/fill.batch"
-bpftool batch file "$TMP/fill.batch" > /dev/null || fail "cannot fill the rss table"
+bpftool batch file "$TMP/fill.batch" > "$TMP/fill.out" 2>&1 || { cat "$TMP/fill.out"; fail "cannot fill the rss table"; }
 
 start_target "$O/tests/targets/toucher" "$TMP/t.out"
 "$MS" attach "$TPID" > /dev/null || fail "attach failed"
@@ -53,6 +53,8 @@ kill -USR1 "$TPID"
 wait_for "$TMP/t.out" '^done' 30
 "$MS" dump "$TPID" --format json -o "$TMP/t.json"
 full=$(jq .events.process_table_full "$TMP/t.json")
+# what the table held, to tell a fill that did not take from an insert not counted
+echo "rss entries: $(bpftool map dump id "$RSS_ID" -j | jq length), target's rss: $(jq -c .rss "$TMP/t.json")"
 check "rss table full: the lost inserts are counted in JSON ($full)" \
 	"$([ "${full:-0}" -gt 0 ] 2>/dev/null && echo yes)" yes
 check_cmd "rss table full: /metrics counts it" \
