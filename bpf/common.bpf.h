@@ -10,6 +10,20 @@
 
 #include "memsight_abi.h"
 
+/*
+ * Registers are read through bpf_tracing.h's PT_REGS_* wherever one exists.
+ * Two sets have none and are x86-64's by name: Go's register-ABI arguments
+ * and the callee-saved registers the DWARF unwinder restarts from (MS_UREG_*).
+ * Another arch needs both mapped here before anything else can work.
+ */
+#if !defined(__TARGET_ARCH_x86)
+#error "memsight's BPF programs support x86-64 only: build with -D__TARGET_ARCH_x86"
+#endif
+/* Go's internal register ABI (1.17+) on amd64: integer arguments in RAX, RBX, RCX, ... */
+#define MS_GO_ARG1(ctx)	((ctx)->ax)
+#define MS_GO_ARG2(ctx)	((ctx)->bx)
+#define MS_GO_ARG3(ctx)	((ctx)->cx)
+
 #ifndef EEXIST
 #define EEXIST 17
 #endif

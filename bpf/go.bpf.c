@@ -61,7 +61,7 @@ int ms_go_malloc(struct pt_regs *ctx)
 	__u64 size;
 
 	/* mallocgc(size, typ, needzero) */
-	if (!cfg || go_arg(ctx, cfg, ctx->ax, 0, &size))
+	if (!cfg || go_arg(ctx, cfg, MS_GO_ARG1(ctx), 0, &size))
 		return 0;
 	if (!sample_take(0, size))
 		return 0;
@@ -85,9 +85,9 @@ int ms_go_mprof(struct pt_regs *ctx)
 	if (!cfg)
 		return 0;
 	if (cfg->flags & MS_PIDF_GO_MPROF_MP)
-		err = go_arg(ctx, cfg, ctx->cx, 2, &size);
+		err = go_arg(ctx, cfg, MS_GO_ARG3(ctx), 2, &size);
 	else
-		err = go_arg(ctx, cfg, ctx->bx, 1, &size);
+		err = go_arg(ctx, cfg, MS_GO_ARG2(ctx), 1, &size);
 	if (err)
 		return 0;
 	return go_record(ctx, cfg, tgid, size);

@@ -73,7 +73,11 @@ int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
 		return 0;
 	r = bpf_map_lookup_elem(&rss, &tgid);
 	if (!r) {
-		bpf_map_update_elem(&rss, &tgid, &zero, BPF_NOEXIST);
+		/* EEXIST: another CPU created it first; anything else (E2BIG: full) is a loss */
+		long err = bpf_map_update_elem(&rss, &tgid, &zero, BPF_NOEXIST);
+
+		if (err && err != -EEXIST)
+			count(MS_CNT_PROC_TABLE_FULL);
 		r = bpf_map_lookup_elem(&rss, &tgid);
 		if (!r)
 			return 0;

@@ -66,6 +66,7 @@ enum ms_counter {
 	MS_CNT_USTACK_LOST,		/* ... that could not be (ring full, unreadable
 					 * stack): frame-pointer stack used instead */
 	MS_CNT_USTACK_RING_FULL,	/* ... of those, because the ring was full */
+	MS_CNT_PROC_TABLE_FULL,		/* a per-process table (rss) had no room for a pid */
 	MS_CNT__MAX,
 };
 

@@ -47,6 +47,8 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.ustack_samples = sum[MS_CNT_USTACK_SAMPLES],
 		.ustack_lost = sum[MS_CNT_USTACK_LOST],
 		.ustack_ring_full = sum[MS_CNT_USTACK_RING_FULL],
+		/* rss is filled in BPF, procstats by user space at attach */
+		.proc_table_full = sum[MS_CNT_PROC_TABLE_FULL] + ms_session__procstats_full(s),
 	};
 	return 0;
 }

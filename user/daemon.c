@@ -1298,6 +1298,7 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "dwarf_stacks", l.ustack_samples);
 	jw__kv_uint(w, "dwarf_stacks_lost", l.ustack_lost);
 	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l.ustack_ring_full);
+	jw__kv_uint(w, "process_table_full", l.proc_table_full);
 	{
 		struct ms_ustack_stats us;
 

@@ -348,6 +348,8 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		l->events_lost);
 	fprintf(f, "memsight_lost_events_total{reason=\"dwarf_stack\"} %" PRIu64 "\n",
 		l->ustack_lost);
+	fprintf(f, "memsight_lost_events_total{reason=\"process_table_full\"} %" PRIu64 "\n",
+		l->proc_table_full);
 	head(f, "memsight_dwarf_stacks_total", "counter",
 	     "Allocation stacks copied for DWARF unwinding in user space.");
 	fprintf(f, "memsight_dwarf_stacks_total %" PRIu64 "\n", l->ustack_samples);

@@ -66,6 +66,7 @@ struct ms_loss {
 	uint64_t ustack_samples;	/* stacks copied for DWARF unwinding */
 	uint64_t ustack_lost;	/* ... that could not be: frame-pointer stacks instead */
 	uint64_t ustack_ring_full;	/* ... of those, because the copy ring was full */
+	uint64_t proc_table_full;	/* pids the per-process tables (rss, procstats) had no room for */
 };
 
 #define MS_GO_GROUPS_MAX 20

@@ -282,6 +282,10 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
 			"): figures are lower bounds\n", p->loss.stack_errors,
 			p->loss.stack_collisions, p->loss.live_full, p->loss.agg_full);
+	if (p->loss.proc_table_full)
+		fprintf(out, "warning: %" PRIu64 " RSS or thread updates found the per-process tables "
+			"full (more processes than max_processes?): those figures may be missing\n",
+			p->loss.proc_table_full);
 
 	if (o->faults)
 		fprintf(out, "page faults by stack: the code that first touched new memory "
@@ -339,6 +343,7 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "dwarf_stacks", l->ustack_samples);
 	jw__kv_uint(w, "dwarf_stacks_lost", l->ustack_lost);
 	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l->ustack_ring_full);
+	jw__kv_uint(w, "process_table_full", l->proc_table_full);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
 	jw__kv_uint(w, "live_table_full", l->live_full);

@@ -87,6 +87,7 @@ struct ms_session {
 	struct ms_target *targets;
 	struct ms_lib *libs;
 	struct bpf_link *tp_links[10];
+	uint64_t procstats_full;	/* attaches whose procstats entry found no room */
 	bool kmem;
 	uint32_t next_gen;
 	bool multi;		/* uprobe_multi links (kernel >= 6.6) */
@@ -461,6 +462,50 @@ static int fill_sample_gaps(int fd, uint64_t mean)
 	return 0;
 }
 
+/*
+ * Attach every tracepoint program that was loaded: 0, or -errno with the one
+ * that failed named (what the user loses without it, and the program).
+ */
+static int attach_tps(struct ms_session *s, char *errbuf, size_t errlen)
+{
+	const struct {
+		struct bpf_program *prog;
+		const char *what;
+	} tps[] = {
+		{ s->skel->progs.ms_exec, "process exec" },
+		{ s->skel->progs.ms_exit, "process exit" },
+		{ s->skel->progs.ms_rss_stat, "RSS changes" },
+		{ s->skel->progs.ms_fault, "page-fault stacks" },
+		{ s->skel->progs.ms_oom_victim, "OOM victim" },
+		{ s->skel->progs.ms_oom_victim_pid, "OOM victim" },
+		{ s->skel->progs.ms_newtask, "thread counts" },
+		{ s->skel->progs.ms_kmalloc, "kernel allocations" },
+		{ s->skel->progs.ms_kmem_cache_alloc, "kernel allocations" },
+		{ s->skel->progs.ms_kfree, "kernel allocations" },
+		{ s->skel->progs.ms_kmem_cache_free, "kernel allocations" },
+	};
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		if (!bpf_program__autoload(tps[i].prog))
+			continue;
+		if (n >= sizeof(s->tp_links) / sizeof(s->tp_links[0])) {
+			seterr(errbuf, errlen, "more tracepoint programs than link slots");
+			return -E2BIG;
+		}
+		s->tp_links[n] = bpf_program__attach(tps[i].prog);
+		if (!s->tp_links[n]) {
+			err = -errno;
+			seterr(errbuf, errlen, "cannot attach the %s tracepoint (%s): %s",
+			       tps[i].what, bpf_program__name(tps[i].prog), strerror(-err));
+			return err;
+		}
+		n++;
+	}
+	return 0;
+}
+
 static int on_ustack(void *ctx, void *data, size_t size);
 
 int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret,
@@ -499,7 +544,10 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 				 o.unwind == MS_UNWIND_DWARF ||
 				 (o.unwind == MS_UNWIND_AUTO && o.c_sample_bytes) ?
 				 (o.live_entries ?: MS_DEF_LIVE_ENTRIES) : MS_DEF_AGG_ENTRIES);
+	/* one entry per watched pid in each per-process table: sized together */
 	bpf_map__set_max_entries(s->skel->maps.pids, o.max_pids ?: MS_DEF_PIDS);
+	bpf_map__set_max_entries(s->skel->maps.rss, o.max_pids ?: MS_DEF_PIDS);
+	bpf_map__set_max_entries(s->skel->maps.procstats, o.max_pids ?: MS_DEF_PIDS);
 	if (o.events_bytes)
 		bpf_map__set_max_entries(s->skel->maps.events, o.events_bytes);
 	/* copied stacks need room only where some process may be unwound with DWARF */
@@ -565,36 +613,15 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 		seterr(errbuf, errlen, "cannot set up stack unwinding: %s", strerror(-err));
 		goto fail;
 	}
-	/* exec bumps generations and exit clears the filter: needed in every mode */
-	s->tp_links[0] = bpf_program__attach(s->skel->progs.ms_exec);
-	s->tp_links[1] = bpf_program__attach(s->skel->progs.ms_exit);
-	if (bpf_program__autoload(s->skel->progs.ms_rss_stat))
-		s->tp_links[2] = bpf_program__attach(s->skel->progs.ms_rss_stat);
-	if (bpf_program__autoload(s->skel->progs.ms_fault))
-		s->tp_links[3] = bpf_program__attach(s->skel->progs.ms_fault);
-	if (bpf_program__autoload(s->skel->progs.ms_oom_victim))
-		s->tp_links[4] = bpf_program__attach(s->skel->progs.ms_oom_victim);
-	else if (bpf_program__autoload(s->skel->progs.ms_oom_victim_pid))
-		s->tp_links[4] = bpf_program__attach(s->skel->progs.ms_oom_victim_pid);
-	s->tp_links[5] = bpf_program__attach(s->skel->progs.ms_newtask);
-	if (s->kmem) {
-		s->tp_links[6] = bpf_program__attach(s->skel->progs.ms_kmalloc);
-		s->tp_links[7] = bpf_program__attach(s->skel->progs.ms_kmem_cache_alloc);
-		s->tp_links[8] = bpf_program__attach(s->skel->progs.ms_kfree);
-		s->tp_links[9] = bpf_program__attach(s->skel->progs.ms_kmem_cache_free);
-		if (!s->tp_links[6] || !s->tp_links[7] || !s->tp_links[8] || !s->tp_links[9]) {
-			err = -errno;
-			seterr(errbuf, errlen, "cannot attach the kmem tracepoints: %s",
-			       strerror(-err));
-			goto fail;
-		}
-	}
-	if (!s->tp_links[0] || !s->tp_links[1]) {
-		err = -errno;
-		seterr(errbuf, errlen, "cannot attach the process exec/exit tracepoints: %s",
-		       strerror(-err));
+	/*
+	 * Every program that loaded is attached or the session fails: the kernel
+	 * has each of them (disable_missing_tracepoints() left out the others,
+	 * and says so in "kernel lacks"), so a failure here is not a missing
+	 * feature but something to report.
+	 */
+	err = attach_tps(s, errbuf, errlen);
+	if (err)
 		goto fail;
-	}
 	*ret = s;
 	return 0;
 fail:
@@ -1613,7 +1640,9 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 
 		if (procfs__read_status("/proc", pid, &st) == 0)
 			ps.threads = st.threads;
-		bpf_map_update_elem(bpf_map__fd(s->skel->maps.procstats), &tgid, &ps, BPF_ANY);
+		/* thread counts are not worth refusing the attach for: counted, shown lost */
+		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.procstats), &tgid, &ps, BPF_ANY))
+			s->procstats_full++;
 	}
 	for (size_t i = 0; i < t->maps.n; i++) {
 		const struct ms_map *m = &t->maps.v[i];
@@ -1719,6 +1748,11 @@ int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
 int ms_session__live_fd(const struct ms_session *s)
 {
 	return bpf_map__fd(s->skel->maps.live);
+}
+
+uint64_t ms_session__procstats_full(const struct ms_session *s)
+{
+	return s->procstats_full;
 }
 
 int ms_session__counters_fd(const struct ms_session *s)

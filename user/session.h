@@ -220,6 +220,8 @@ int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret);
 
 int ms_session__live_fd(const struct ms_session *s);
 int ms_session__counters_fd(const struct ms_session *s);
+/* Watched pids the procstats table had no room for (user space inserts those). */
+uint64_t ms_session__procstats_full(const struct ms_session *s);
 int ms_session__events_fd(const struct ms_session *s);
 /* RSS as the rss_stat tracepoint saw it (-ENOENT before its first change). */
 int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret);
