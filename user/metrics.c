@@ -114,6 +114,32 @@ static void proc_u64(FILE *f, const struct metrics_snapshot *m, const char *name
 }
 
 /*
+ * name{pid,comm,reason} 1 for each Go process whose WHAT could not be read
+ * (the bool at have_off is false), with the reason at reason_off: said,
+ * instead of a 0 in the figures' own series.
+ */
+static void go_unavailable_series(const struct metrics_snapshot *m, FILE *f, const char *name,
+				  const char *what, size_t have_off, size_t reason_off)
+{
+	char help[128];
+
+	snprintf(help, sizeof(help), "1 for a Go process whose %s cannot be read; reason says why.",
+		 what);
+	head(f, name, "gauge", help);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct metrics_proc *p = &m->procs[i];
+
+		if (!p->is_go || *(const bool *)((const char *)p + have_off))
+			continue;
+		fputs(name, f);
+		proc_labels(f, p);
+		fputs(",reason=", f);
+		put_label(f, (const char *)p + reason_off);
+		fputs("} 1\n", f);
+	}
+}
+
+/*
  * Goroutine growth and goroutines by creation site: bounded (METRICS_GO_SITES
  * sites and "other" per process), and for a Go process whose goroutines
  * cannot be read, a series saying why instead of a 0.
@@ -122,19 +148,9 @@ static void go_goroutine_series(const struct metrics_snapshot *m, FILE *f)
 {
 	char help[256];
 
-	head(f, "memsight_go_goroutines_unavailable", "gauge",
-	     "1 for a Go process whose goroutines cannot be read; reason says why.");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		if (!p->is_go || p->have_goroutines)
-			continue;
-		fputs("memsight_go_goroutines_unavailable", f);
-		proc_labels(f, p);
-		fputs(",reason=", f);
-		put_label(f, p->go_unavailable);
-		fputs("} 1\n", f);
-	}
+	go_unavailable_series(m, f, "memsight_go_goroutines_unavailable", "goroutines",
+			      offsetof(struct metrics_proc, have_goroutines),
+			      offsetof(struct metrics_proc, go_unavailable));
 	head(f, "memsight_go_goroutines_growth_per_minute", "gauge",
 	     "Slope of the goroutine count over the growth window, goroutines per minute.");
 	for (size_t i = 0; i < m->nprocs; i++) {
@@ -245,19 +261,9 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		fprintf(f, "} %" PRIu64 "\n", m->procs[i].goroutines);
 	}
 	go_goroutine_series(m, f);
-	head(f, "memsight_go_heap_unavailable", "gauge",
-	     "1 for a Go process whose heap figures cannot be read; reason says why.");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		if (!p->is_go || p->have_go_heap)
-			continue;
-		fputs("memsight_go_heap_unavailable", f);
-		proc_labels(f, p);
-		fputs(",reason=", f);
-		put_label(f, p->go_heap_unavailable);
-		fputs("} 1\n", f);
-	}
+	go_unavailable_series(m, f, "memsight_go_heap_unavailable", "heap figures",
+			      offsetof(struct metrics_proc, have_go_heap),
+			      offsetof(struct metrics_proc, go_heap_unavailable));
 	{
 		/* have: the offset of a bool that must be true too, or 0 for none */
 		static const struct { const char *name, *help; size_t off, have; } gh[] = {
