@@ -291,10 +291,10 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 		sid = ustack_sample(ctx, &ak);
 		if (sid < 0) {
 			count(MS_CNT_USTACK_LOST);
-			sid = user_stack_id(ctx);
+			sid = user_stack_id(ctx, tgid, cfg);
 		}
 	} else if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
-		sid = user_stack_id(ctx);
+		sid = user_stack_id(ctx, tgid, cfg);
 	}
 	ak.stack_id = sid;
 	av = agg_get(&ak);

@@ -30,6 +30,9 @@
 #ifndef E2BIG
 #define E2BIG 7
 #endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
 
 /*
  * Maps shared by every .bpf.c are defined here as identical weak
@@ -67,14 +70,6 @@ struct {
 	__type(key, struct ms_agg_key);
 	__type(value, struct ms_agg_val);
 } aggs SEC(".maps") __weak;
-
-/* No BPF_F_REUSE_STACKID: a colliding stack is counted, never overwritten. */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, MS_DEF_STACK_ENTRIES);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, MS_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps") __weak;
 
 /* pid_tgid -> the allocator call this thread is in. LRU: dead threads age out. */
 struct {
@@ -166,16 +161,6 @@ static __always_inline struct ms_agg_val *agg_get(struct ms_agg_key *k)
 	return bpf_map_lookup_elem(&aggs, k);
 }
 
-/* The current user stack's id, or -1 (counted) when it cannot be stored:
- * the bytes are still counted, under "no stack". */
-static __always_inline __s32 user_stack_id(void *ctx)
-{
-	long sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-
-	if (sid >= 0)
-		return sid;
-	count(sid == -EEXIST ? MS_CNT_STACK_COLLISION : MS_CNT_STACK_ERR);
-	return -1;
-}
+#include "stacks.bpf.h"
 
 #endif /* MEMSIGHT_COMMON_BPF_H */

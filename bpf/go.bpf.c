@@ -26,7 +26,7 @@ static __always_inline int go_record(struct pt_regs *ctx, struct ms_pid_cfg *cfg
 	struct ms_agg_val *av;
 
 	count(MS_CNT_GO_SAMPLES);
-	ak.stack_id = user_stack_id(ctx);
+	ak.stack_id = user_stack_id(ctx, tgid, cfg);
 	av = agg_get(&ak);
 	if (!av) {
 		count(MS_CNT_AGG_FULL);

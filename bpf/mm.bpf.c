@@ -113,7 +113,7 @@ int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 		return 0;
 	}
 	*left = fault_sample;
-	ak.stack_id = user_stack_id(ctx);
+	ak.stack_id = user_stack_id(ctx, tgid, cfg);
 	ak.gen = cfg->gen;
 	av = agg_get(&ak);
 	if (!av) {

@@ -14,7 +14,7 @@
 
 #define MS_MAX_STACK_DEPTH	127	/* frames per stack trace */
 #define MS_DEF_LIVE_ENTRIES	(1 << 20)	/* outstanding allocations tracked */
-#define MS_DEF_STACK_ENTRIES	(1 << 14)	/* distinct stack traces */
+#define MS_DEF_STACK_ENTRIES	(1 << 16)	/* distinct stack traces (of all processes) */
 #define MS_DEF_AGG_ENTRIES	(1 << 15)	/* (process, stack, kind) aggregates */
 #define MS_DEF_PIDS		1024	/* processes watched at once */
 #define MS_INFLIGHT_ENTRIES	(1 << 14)	/* threads inside an allocator call */
@@ -52,8 +52,8 @@ enum ms_counter {
 	MS_CNT_ALLOC_EVENTS = 0,	/* allocations recorded */
 	MS_CNT_FREE_EVENTS,		/* frees that matched a tracked allocation */
 	MS_CNT_FREE_UNKNOWN,		/* frees of pointers we never saw (pre-attach) */
-	MS_CNT_STACK_ERR,		/* bpf_get_stackid failed (not collision) */
-	MS_CNT_STACK_COLLISION,		/* stack map bucket held another stack */
+	MS_CNT_STACK_ERR,		/* the user stack could not be read or stored */
+	MS_CNT_STACK_COLLISION,		/* every id tried for a stack held another one */
 	MS_CNT_LIVE_FULL,		/* live-allocation table full: alloc untracked */
 	MS_CNT_AGG_FULL,		/* aggregate table full: alloc unaccounted */
 	MS_CNT_INFLIGHT_FULL,		/* no slot for an in-progress call */
@@ -67,6 +67,8 @@ enum ms_counter {
 					 * stack): frame-pointer stack used instead */
 	MS_CNT_USTACK_RING_FULL,	/* ... of those, because the ring was full */
 	MS_CNT_PROC_TABLE_FULL,		/* a per-process table (rss) had no room for a pid */
+	MS_CNT_STACK_TABLE_FULL,	/* the stack table was full: stack not stored */
+	MS_CNT_STACK_QUOTA,		/* a process had its quota of stacks: not stored */
 	MS_CNT__MAX,
 };
 
@@ -82,6 +84,21 @@ struct ms_live_val {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() at allocation */
 	__s32 stack_id;		/* negative: no stack */
 	__u32 kind;		/* enum ms_alloc_kind */
+};
+
+/*
+ * The stack table (bpf/stacks.bpf.h): a process's user stack under an id of
+ * its own, a hash of the frames below MS_USTACK_ID_BASE.
+ */
+struct ms_stack_key {
+	__u32 tgid;
+	__u32 id;
+};
+
+struct ms_stack_val {
+	__u32 nr;		/* frames in ips; the rest are 0 */
+	__u32 __pad;
+	__u64 ips[MS_MAX_STACK_DEPTH];
 };
 
 /* Key of the aggregate table: one (process, call stack, allocator) triple. */
@@ -145,6 +162,8 @@ struct ms_pid_cfg {
 	 * before exec, is never merged into the current one.
 	 */
 	__u32 gen;
+	__u32 max_stacks;	/* stacks this process may store; 0: no quota */
+	__u32 nstacks;		/* stacks it stored (BPF counts) */
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
@@ -277,7 +296,9 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 24, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 8, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 16, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_stack_val) == 8 + 8 * MS_MAX_STACK_DEPTH, "ms_stack_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_rss) == 56, "ms_rss ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_proc_stats) == 40, "ms_proc_stats ABI");

@@ -36,6 +36,8 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.free_unknown = sum[MS_CNT_FREE_UNKNOWN],
 		.stack_errors = sum[MS_CNT_STACK_ERR],
 		.stack_collisions = sum[MS_CNT_STACK_COLLISION],
+		.stack_table_full = sum[MS_CNT_STACK_TABLE_FULL],
+		.stack_quota = sum[MS_CNT_STACK_QUOTA],
 		.live_full = sum[MS_CNT_LIVE_FULL],
 		.agg_full = sum[MS_CNT_AGG_FULL],
 		.inflight_full = sum[MS_CNT_INFLIGHT_FULL],
@@ -511,7 +513,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 
 			tmpl.oldest_ns = now_ns > g->oldest_ts ? now_ns - g->oldest_ts : 0;
 		}
-		nips = ms_session__stack_frames(s, g->k.stack_id, ips, MS_MAX_STACK_DEPTH);
+		nips = ms_session__stack_frames(s, g->k.tgid, g->k.stack_id, ips, MS_MAX_STACK_DEPTH);
 		for (uint32_t j = 0; j < nips && n < MAX_FRAMES; j++) {
 			bool exact = j == 0 && (g->k.kind == MS_KIND_GO || g->k.kind == MS_KIND_FAULT);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "memsight_abi.h"
 #include "errmsg.h"
 
 enum section { SEC_NONE = -1, SEC_DAEMON, SEC_METRICS, SEC_INCIDENTS, SEC_RULES, SEC_COUNT };
@@ -45,6 +46,8 @@ static const struct key_desc {
 	NUM(SEC_DAEMON, "snapshot_interval_s", K_U32, snapshot_interval_s, 1, 3600),
 	NUM(SEC_DAEMON, "growth_window_s", K_U32, growth_window_s, 10, 86400),
 	NUM(SEC_DAEMON, "live_entries", K_U32, live_entries, 1024, 67108864),
+	NUM(SEC_DAEMON, "stack_entries", K_U32, stack_entries, 1024, 4194304),
+	NUM(SEC_DAEMON, "stacks_per_process", K_U32, stacks_per_process, 0, 4194304),
 	STR(SEC_METRICS, "listen", K_LISTEN, metrics_host),
 	NUM(SEC_METRICS, "top_stacks", K_U32, top_stacks, 0, 100),
 	STR(SEC_INCIDENTS, "dir", K_PATH, incidents_dir),
@@ -65,6 +68,8 @@ void config__defaults(struct ms_config *cfg)
 	cfg->snapshot_interval_s = 10;
 	cfg->growth_window_s = 600;
 	cfg->live_entries = 1048576;
+	cfg->stack_entries = MS_DEF_STACK_ENTRIES;
+	cfg->stacks_per_process = MS_DEF_STACK_ENTRIES / 4;
 	cfg->metrics_enabled = true;
 	strcpy(cfg->metrics_host, "127.0.0.1");
 	cfg->metrics_port = 9464;

@@ -41,6 +41,8 @@ struct ms_config {
 	uint32_t snapshot_interval_s;		/* 1..3600 */
 	uint32_t growth_window_s;		/* 10..86400 */
 	uint32_t live_entries;			/* 1024..67108864 */
+	uint32_t stack_entries;			/* 1024..4194304 */
+	uint32_t stacks_per_process;		/* 0 (no quota)..4194304 */
 	/* [metrics] */
 	bool metrics_enabled;			/* false for listen = off */
 	char metrics_host[MS_CONFIG_HOST_MAX];	/* IPv4, IPv6 (no brackets) or host name */

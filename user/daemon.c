@@ -1084,8 +1084,7 @@ static void req_ps(struct daemon *d, struct reply *r)
 		jw__end_object(w);
 	}
 	jw__end_array(w);
-	jw__kv_bool(w, "lower_bound", loss.live_full || loss.agg_full || loss.stack_errors ||
-		    loss.stack_collisions);
+	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(&loss));
 	ctl__ok_end(w);
 }
 
@@ -1291,6 +1290,8 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "frees_untracked", l.free_unknown);
 	jw__kv_uint(w, "stack_errors", l.stack_errors);
 	jw__kv_uint(w, "stack_collisions", l.stack_collisions);
+	jw__kv_uint(w, "stack_table_full", l.stack_table_full);
+	jw__kv_uint(w, "stack_quota", l.stack_quota);
 	jw__kv_uint(w, "live_table_full", l.live_full);
 	jw__kv_uint(w, "aggregate_table_full", l.agg_full);
 	jw__kv_uint(w, "inflight_full", l.inflight_full);
@@ -1718,6 +1719,8 @@ static int setup(struct daemon *d)
 {
 	struct ms_session_opts so = {
 		.live_entries = d->cfg.live_entries,
+		.stack_entries = d->cfg.stack_entries,
+		.stacks_per_pid = d->cfg.stacks_per_process,
 		.max_pids = d->cfg.max_processes,
 		.no_multi = d->opts.legacy_links,
 		.system_scope = d->opts.system_scope,

@@ -345,6 +345,10 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 		l->stack_errors);
 	fprintf(f, "memsight_lost_events_total{reason=\"stack_collision\"} %" PRIu64 "\n",
 		l->stack_collisions);
+	fprintf(f, "memsight_lost_events_total{reason=\"stack_table_full\"} %" PRIu64 "\n",
+		l->stack_table_full);
+	fprintf(f, "memsight_lost_events_total{reason=\"stack_quota\"} %" PRIu64 "\n",
+		l->stack_quota);
 	fprintf(f, "memsight_lost_events_total{reason=\"live_full\"} %" PRIu64 "\n", l->live_full);
 	fprintf(f, "memsight_lost_events_total{reason=\"aggregate_full\"} %" PRIu64 "\n",
 		l->agg_full);

@@ -154,6 +154,12 @@ void ms_figures__derive_inuse(uint32_t kind, struct ms_figures *f)
 		f->inuse_bytes = f->inuse_count = 0;
 }
 
+bool ms_loss__lower_bound(const struct ms_loss *l)
+{
+	return l->stack_errors || l->stack_collisions || l->stack_table_full || l->stack_quota ||
+	       l->live_full || l->agg_full || l->inflight_full;
+}
+
 void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
 			struct ms_figures *ret)
 {

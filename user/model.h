@@ -55,6 +55,8 @@ struct ms_loss {
 	uint64_t free_unknown;
 	uint64_t stack_errors;
 	uint64_t stack_collisions;
+	uint64_t stack_table_full;	/* stacks not stored: the stack table was full */
+	uint64_t stack_quota;	/* ... a process had its quota of stacks (memsightd) */
 	uint64_t live_full;
 	uint64_t agg_full;
 	uint64_t inflight_full;
@@ -183,6 +185,10 @@ struct ms_figures {
  * allocations are estimated in use and in all (frees are what separates the
  * two estimates, so in use never exceeds allocated), Go samples in all.
  */
+/* Were events lost so that some figures are lower bounds (allocations
+ * counted under "no stack", or not at all)? */
+bool ms_loss__lower_bound(const struct ms_loss *l);
+
 void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
 			struct ms_figures *ret);
 

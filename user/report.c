@@ -219,12 +219,6 @@ static bool fault_bytes_lower_bound(const struct ms_profile *p)
 	return p->thp != MS_THP_NEVER;
 }
 
-static bool loss_any(const struct ms_loss *l)
-{
-	return l->stack_errors || l->stack_collisions || l->live_full || l->agg_full ||
-	       l->inflight_full;
-}
-
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], e[32];
@@ -277,11 +271,12 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			" with the ring full, %" PRIu64 " unreadable): those have frame-pointer "
 			"stacks, possibly shorter\n", p->loss.ustack_lost, p->loss.ustack_ring_full,
 			p->loss.ustack_lost - p->loss.ustack_ring_full);
-	if (loss_any(&p->loss))
+	if (ms_loss__lower_bound(&p->loss))
 		fprintf(out, "warning: events were lost (stack errors %" PRIu64 ", stack collisions %"
-			PRIu64 ", live table full %" PRIu64 ", aggregate table full %" PRIu64
-			"): figures are lower bounds\n", p->loss.stack_errors,
-			p->loss.stack_collisions, p->loss.live_full, p->loss.agg_full);
+			PRIu64 ", stack table full %" PRIu64 ", stack quota %" PRIu64 ", live table "
+			"full %" PRIu64 ", aggregate table full %" PRIu64 "): figures are lower bounds\n",
+			p->loss.stack_errors, p->loss.stack_collisions, p->loss.stack_table_full,
+			p->loss.stack_quota, p->loss.live_full, p->loss.agg_full);
 	if (p->loss.proc_table_full)
 		fprintf(out, "warning: %" PRIu64 " RSS or thread updates found the per-process tables "
 			"full (more processes than max_processes?): those figures may be missing\n",
@@ -346,11 +341,13 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "process_table_full", l->proc_table_full);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
+	jw__kv_uint(w, "stack_table_full", l->stack_table_full);
+	jw__kv_uint(w, "stack_quota", l->stack_quota);
 	jw__kv_uint(w, "live_table_full", l->live_full);
 	jw__kv_uint(w, "aggregate_table_full", l->agg_full);
 	jw__kv_uint(w, "inflight_full", l->inflight_full);
 	jw__kv_uint(w, "inflight_missing", l->inflight_miss);
-	jw__kv_bool(w, "lower_bound", loss_any(l));
+	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(l));
 	jw__end_object(w);
 }
 

@@ -97,6 +97,7 @@ struct ms_session {
 	uint64_t go_sample_bytes;
 	uint64_t c_sample_bytes;
 	bool go_mallocgc;
+	uint32_t stacks_per_pid;	/* 0: no quota */
 	/* DWARF unwinding */
 	enum ms_unwind unwind;
 	struct ring_buffer *ustack_rb;
@@ -574,6 +575,7 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	s->skel->rodata->fault_sample = o.fault_sample ?: MS_DEF_FAULT_SAMPLE;
 	s->c_sample_bytes = o.c_sample_bytes;
 	s->go_mallocgc = o.go_mallocgc;
+	s->stacks_per_pid = o.stacks_per_pid;
 	s->skel->rodata->c_sample_bytes = o.c_sample_bytes;
 	s->multi = !o.no_multi && ms_kfeatures()->has[MS_KF_UPROBE_MULTI];
 	if (s->multi) {
@@ -731,50 +733,33 @@ static void purge(int fd, size_t key_size, size_t gen_off, uint32_t tgid, bool a
 	free(keys);
 }
 
-/*
- * Stack traces are shared by every process (same IPs, same id); once the
- * last aggregate naming one is gone, free its slot, or short-lived
- * processes would fill the stack map for good.
- */
-static void gc_stacks(struct ms_session *s)
+/* A detached process's stacks go with its data (never those of a watched one). */
+static void purge_stacks(struct ms_session *s, uint32_t tgid)
 {
-	int afd = bpf_map__fd(s->skel->maps.aggs), sfd = bpf_map__fd(s->skel->maps.stacks);
-	uint32_t max = bpf_map__max_entries(s->skel->maps.stacks);
-	uint8_t *used = calloc((max + 7) / 8, 1);
-	struct ms_agg_key ak, an;
-	uint32_t sk, sn, *dead = NULL;
+	int fd = bpf_map__fd(s->skel->maps.stacks);
+	struct ms_stack_key k, n, *dead = NULL;
 	size_t ndead = 0, cap = 0;
 	bool have = false;
 
-	if (!used)
-		return;
-	while (bpf_map_get_next_key(afd, have ? &ak : NULL, &an) == 0) {
-		ak = an;
+	while (bpf_map_get_next_key(fd, have ? &k : NULL, &n) == 0) {
+		k = n;
 		have = true;
-		if (an.stack_id >= 0 && (uint32_t)an.stack_id < max)
-			used[an.stack_id / 8] |= 1 << (an.stack_id % 8);
-	}
-	have = false;
-	while (bpf_map_get_next_key(sfd, have ? &sk : NULL, &sn) == 0) {
-		sk = sn;
-		have = true;
-		if (sn < max && (used[sn / 8] & (1 << (sn % 8))))
+		if (n.tgid != tgid)
 			continue;
 		if (ndead == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
-			uint32_t *v = realloc(dead, ncap * sizeof(*v));
+			struct ms_stack_key *v = realloc(dead, ncap * sizeof(*v));
 
 			if (!v)
 				break;
 			dead = v;
 			cap = ncap;
 		}
-		dead[ndead++] = sn;
+		dead[ndead++] = n;
 	}
 	for (size_t i = 0; i < ndead; i++)
-		bpf_map_delete_elem(sfd, &dead[i]);
+		bpf_map_delete_elem(fd, &dead[i]);
 	free(dead);
-	free(used);
 }
 
 static void purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t keep_gen)
@@ -787,8 +772,8 @@ static void purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t
 	if (all) {
 		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.rss), &tgid);
 		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.procstats), &tgid);
+		purge_stacks(s, tgid);
 	}
-	gc_stacks(s);
 }
 
 void ms_session__detach(struct ms_session *s, struct ms_target *t)
@@ -1341,10 +1326,11 @@ int32_t ms_session__resolve_stack(const struct ms_session *s, int32_t stack_id)
 	return ustacks__resolve(s->us, stack_id, &id, NULL) ? -1 : id;
 }
 
-uint32_t ms_session__stack_frames(const struct ms_session *s, int32_t stack_id, uint64_t *ips,
-				  uint32_t max)
+uint32_t ms_session__stack_frames(const struct ms_session *s, uint32_t tgid, int32_t stack_id,
+				  uint64_t *ips, uint32_t max)
 {
-	uint64_t raw[MS_MAX_STACK_DEPTH];
+	struct ms_stack_key k = { .tgid = tgid, .id = (uint32_t)stack_id };
+	struct ms_stack_val raw;
 	const uint64_t *v;
 	uint32_t n = 0;
 
@@ -1358,12 +1344,10 @@ uint32_t ms_session__stack_frames(const struct ms_session *s, int32_t stack_id, 
 		memcpy(ips, v, n * sizeof(*ips));
 		return n;
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stacks), &stack_id, raw))
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stacks), &k, &raw))
 		return 0;
-	while (n < max && n < MS_MAX_STACK_DEPTH && raw[n]) {
-		ips[n] = raw[n];
-		n++;
-	}
+	for (; n < max && n < raw.nr && n < MS_MAX_STACK_DEPTH; n++)
+		ips[n] = raw.ips[n];
 	return n;
 }
 
@@ -1626,6 +1610,7 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		cfg.flags |= MS_PIDF_DWARF;
 	/* the filter entry first, so no event between two attaches is dropped */
 	t->gen = cfg.gen = s->next_gen++;
+	cfg.max_stacks = s->stacks_per_pid;
 	err = bpf_map_update_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg, BPF_ANY);
 	if (err) {
 		err = -errno;
@@ -1736,7 +1721,7 @@ int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
 
 	ret->live = count_keys(bpf_map__fd(k->maps.live), sizeof(struct ms_live_key));
 	ret->aggs = count_keys(bpf_map__fd(k->maps.aggs), sizeof(struct ms_agg_key));
-	ret->stacks = count_keys(bpf_map__fd(k->maps.stacks), sizeof(uint32_t));
+	ret->stacks = count_keys(bpf_map__fd(k->maps.stacks), sizeof(struct ms_stack_key));
 	ret->pids = count_keys(bpf_map__fd(k->maps.pids), sizeof(uint32_t));
 	ret->live_max = bpf_map__max_entries(k->maps.live);
 	ret->aggs_max = bpf_map__max_entries(k->maps.aggs);

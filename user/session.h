@@ -44,6 +44,7 @@ enum ms_unwind {
 struct ms_session_opts {
 	uint32_t live_entries;		/* 0: MS_DEF_LIVE_ENTRIES */
 	uint32_t stack_entries;		/* 0: MS_DEF_STACK_ENTRIES */
+	uint32_t stacks_per_pid;	/* stacks one process may store; 0: no quota */
 	uint32_t agg_entries;		/* 0: MS_DEF_AGG_ENTRIES */
 	uint32_t max_pids;		/* 0: MS_DEF_PIDS */
 	bool no_multi;			/* force per-function links (old kernels, tests) */
@@ -196,8 +197,8 @@ int32_t ms_session__resolve_stack(const struct ms_session *s, int32_t stack_id);
 
 /* Frames (return addresses, innermost first) of a resolved stack id: the
  * kernel's stack map or an unwound stack. Returns how many (0: none). */
-uint32_t ms_session__stack_frames(const struct ms_session *s, int32_t stack_id, uint64_t *ips,
-				  uint32_t max);
+uint32_t ms_session__stack_frames(const struct ms_session *s, uint32_t tgid, int32_t stack_id,
+				  uint64_t *ips, uint32_t max);
 
 struct ms_ustack_stats {
 	uint64_t records;		/* copied stacks received */

@@ -53,9 +53,9 @@ wait_for_n() {
 	return 1
 }
 
-# start_target BINARY OUTFILE: start a target that prints "ready PID"; sets TPID
+# start_target BIN OUTFILE [ARGS...]: start a target, wait for its "ready"; sets TPID
 start_target() {
-	"$1" > "$2" 2>&1 &
+	"$1" "${@:3}" > "$2" 2>&1 &
 	TPID=$!
 	PIDS_TO_KILL+=("$TPID")
 	wait_for "$2" '^ready' 10
