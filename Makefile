@@ -35,11 +35,16 @@ LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread -lca
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(O) -Iinclude -Ibpf -MMD -MP
 
-# user/<prog>.c files with a main(); everything else in user/ is the library.
+# user/ has a folder per stage of the data path (README "How it works");
+# module names are unique across them, so objects are $(O)/user/<module>.o.
+# The programs' main()s are user/cli/memsight.c and user/daemon/memsightd.c;
+# everything else in user/ is the library.
 PROGS := memsight memsightd
-PROG_SRCS := $(patsubst %,user/%.c,$(PROGS))
-LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard user/*.c))
-LIB_OBJS := $(patsubst user/%.c,$(O)/user/%.o,$(LIB_SRCS))
+USER_SRCS := $(wildcard user/*/*.c)
+PROG_SRCS := user/cli/memsight.c user/daemon/memsightd.c
+LIB_SRCS := $(filter-out $(PROG_SRCS),$(USER_SRCS))
+LIB_OBJS := $(patsubst %.c,$(O)/user/%.o,$(notdir $(LIB_SRCS)))
+vpath %.c $(sort $(dir $(USER_SRCS)))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL := $(O)/memsight.skel.h
@@ -93,7 +98,7 @@ $(SESSION_SKEL): $(O)/memsight_session.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name memsight_session_bpf > $@.tmp && mv $@.tmp $@
 
 # ---- user space ------------------------------------------------------
-$(O)/user/%.o: user/%.c
+$(O)/user/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -107,7 +112,7 @@ $(O)/%: $(O)/user/%.o $(O)/libmemsight.a
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Only the modules that include the skeleton wait for the BPF build.
-SKEL_USERS := $(patsubst user/%.c,$(O)/user/%.o,$(shell grep -l 'memsight.skel.h' user/*.c 2>/dev/null))
+SKEL_USERS := $(patsubst %.c,$(O)/user/%.o,$(notdir $(shell grep -l 'memsight.skel.h' user/*/*.c 2>/dev/null)))
 $(SKEL_USERS): $(SKEL) $(SESSION_SKEL)
 
 # ---- tests -------------------------------------------------------------

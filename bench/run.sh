@@ -32,7 +32,7 @@
 # (user-space unwinding is billed to memsight), frames per stack, and what
 # full tracking with every stack copied costs and loses.
 # Part 3, memsight's own cost while attached (CPU, peak RSS, report time), and
-# bench/symbench: symboliser lookups/s through user/symbolize.h.
+# bench/symbench: symboliser lookups/s through user/target/symbolize.h.
 # Part 4, bench/trapcost: what one uprobe hit costs by the instruction it
 # sits on (a counting perf uprobe, no BPF), i.e. where probes should go.
 # Part 5, memsightd's RSS watching 200 long-lived processes (bench/idler.c),
@@ -604,7 +604,7 @@ done
 echo "  stacks/frames: in the JSON report (inline frames included); frames/stk: frames per stack"
 
 echo
-echo "== symboliser lookups/s (bench/symbench.c: user/symbolize.h, a fresh cache per module and call)"
+echo "== symboliser lookups/s (bench/symbench.c: user/target/symbolize.h, a fresh cache per module and call)"
 echo "   cold: the first call (stat, open, symbols, debug file by build-id, DWARF);"
 echo "   then $SYM_N calls at random file offsets in the executable PT_LOAD segment(s), twice"
 echo "   (1st: libdw parses line tables and the cache demangles names on demand; warm: again);"

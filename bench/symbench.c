@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * symbench - symboliser lookups/s, through the real API (user/symbolize.h).
+ * symbench - symboliser lookups/s, through the real API (user/target/symbolize.h).
  *
  *   symbench [-n LOOKUPS] [-s SEED] MODULE...
  *
@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "symbolize.h"
+#include "target/symbolize.h"
 
 #define MAX_SEGS	8
 #define MAX_FRAMES	16

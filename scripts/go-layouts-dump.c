@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "goproc.h"
+#include "target/goproc.h"
 
 int main(int argc, char **argv)
 {

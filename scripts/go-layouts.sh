@@ -1,8 +1,8 @@
 #!/bin/bash
-# Generate user/go_layouts.h: goproc's built-in runtime struct layouts, one
+# Generate user/target/go_layouts.h: goproc's built-in runtime struct layouts, one
 # table per Go release, for Go binaries whose DWARF was stripped (-w).
 #
-#   O=build scripts/go-layouts.sh            regenerate user/go_layouts.h
+#   O=build scripts/go-layouts.sh            regenerate user/target/go_layouts.h
 #   O=build scripts/go-layouts.sh --check    regenerate into a temp file and
 #                                            diff it with the checked-in one
 #                                            (exit 1 on a difference)
@@ -16,7 +16,7 @@
 #
 # goproc.c includes the header this writes (the field ids are in
 # goproc_int.h), and the dumper links goproc.o: after renaming or removing a
-# field id, first drop that id's lines from user/go_layouts.h so that
+# field id, first drop that id's lines from user/target/go_layouts.h so that
 # goproc.c compiles, then regenerate.
 set -euo pipefail
 export LC_ALL=C
@@ -26,7 +26,7 @@ export LC_ALL=C
 VERSIONS="go1.19 $(sed -n 's/^GO_MATRIX_RELEASES := //p' tests/fixtures/gomatrix.mk)"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT_H=user/go_layouts.h
+OUT_H=user/target/go_layouts.h
 check=0
 case "${1:-}" in
 --check) check=1 ;;
@@ -62,9 +62,9 @@ awk '/^enum gp_field_id \{/ { e = 1; next }
      /^\t\[F_[A-Z0-9_]+\] = \{ T_/ { f = $0; sub(/^\t\[/, "", f); sub(/\].*/, "", f)
 				       p = $0; sub(/^[^"]*"/, "", p); sub(/".*/, "", p); dp[f] = p }
      END { for (i = 0; i < n; i++) print i "\t" id[i] "\t" dp[id[i]] }' \
-	user/goproc_int.h user/goproc.c > "$ids"
+	user/target/goproc_int.h user/target/goproc.c > "$ids"
 nr_ids=$(wc -l < "$ids")
-[ "$nr_ids" -gt 0 ] || die "no enum gp_field_id in user/goproc_int.h"
+[ "$nr_ids" -gt 0 ] || die "no enum gp_field_id in user/target/goproc_int.h"
 
 # ---- build (gomatrix.mk's plain fixtures) and dump ----
 make -s O="$O" $(for v in $VERSIONS; do echo "$O/fixtures/gomatrix/$v/target"; done) >&2 ||
@@ -97,7 +97,7 @@ gen() {
 EOF
 	sed 's/^/ *   /' "$W/built-by"
 	cat <<EOF
- * Absent fields are left out (not ok). Included by user/goproc.c only,
+ * Absent fields are left out (not ok). Included by user/target/goproc.c only,
  * after its field ids and struct gp_field.
  */
 #ifndef MEMSIGHT_GO_LAYOUTS_H

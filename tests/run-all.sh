@@ -10,9 +10,15 @@ tests/kernels/run.sh "$O"
 tests/deploy/check.sh | tee "$O/deploy.log"
 # the built-in Go layouts are what the Go matrix's DWARF says (its fixtures are built)
 if O="$O" scripts/go-layouts.sh --check; then
-	echo "PASS go-layouts: user/go_layouts.h matches the Go matrix"; gp=1 gf=0
+	echo "PASS go-layouts: user/target/go_layouts.h matches the Go matrix"; gp=1 gf=0
 else
-	echo "FAIL go-layouts: user/go_layouts.h differs (O=$O scripts/go-layouts.sh)"; gp=0 gf=1
+	echo "FAIL go-layouts: user/target/go_layouts.h differs (O=$O scripts/go-layouts.sh)"; gp=0 gf=1
+fi
+# user/ is cut by stage, and no stage includes a later one
+if scripts/check-layout.sh; then
+	echo "PASS layout: each user/ stage includes only earlier stages"; gp=$((gp + 1))
+else
+	echo "FAIL layout: a user/ stage includes a later one (scripts/check-layout.sh)"; gf=$((gf + 1))
 fi
 # a short libFuzzer run of every parser of hostile input (long runs: make fuzz)
 tests/fuzz/run.sh "$O" "${FUZZ_SECONDS:-10}" | tee "$O/fuzz.log"

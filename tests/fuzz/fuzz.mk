@@ -35,7 +35,7 @@ FUZZ_DEPS_ustacks := ustacks
 # Built only as prerequisites: keep them, or every build relinks from scratch.
 .SECONDARY: $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(sort $(foreach n,$(FUZZ_NAMES),$(FUZZ_DEPS_$(n)))))
 
-$(FUZZ_DIR)/obj/%.o: user/%.c
+$(FUZZ_DIR)/obj/%.o: %.c
 	$(call msg,FUZZCC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

@@ -7,7 +7,7 @@
  * with a message.
  */
 #include "fuzz_common.h"
-#include "config.h"
+#include "daemon/config.h"
 
 static bool terminated(const char *s, size_t size)
 {

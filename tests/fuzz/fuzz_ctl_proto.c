@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "fuzz_common.h"
-#include "ctl_proto.h"
+#include "ctl/ctl_proto.h"
 
 static bool req_equal(const struct ctl_request *a, const struct ctl_request *b)
 {

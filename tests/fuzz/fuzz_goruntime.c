@@ -11,8 +11,8 @@
 #include <limits.h>
 
 #include "fuzz_common.h"
-#include "goruntime.h"
-#include "govars.h"
+#include "target/goruntime.h"
+#include "target/govars.h"
 
 static char path[PATH_MAX];
 

@@ -9,8 +9,8 @@
 #include <limits.h>
 
 #include "fuzz_common.h"
-#include "procfs.h"
-#include "rules.h"
+#include "target/procfs.h"
+#include "daemon/rules.h"
 
 #define PID 4242
 

@@ -15,7 +15,7 @@
 #include <limits.h>
 
 #include "fuzz_common.h"
-#include "symbolize.h"
+#include "target/symbolize.h"
 
 #define MARKER "MSDEBUG!"
 #define MARKER_LEN 8

@@ -7,8 +7,8 @@
  * with the pc first, and never crash or leak.
  */
 #include "fuzz_common.h"
-#include "procfs.h"
-#include "unwind.h"
+#include "target/procfs.h"
+#include "bpf/unwind.h"
 
 #define MAXF 64
 

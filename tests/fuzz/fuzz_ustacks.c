@@ -7,7 +7,7 @@
  * mistakes show up as ASan use-after-free, leaks or a check failing.
  */
 #include "fuzz_common.h"
-#include "ustacks.h"
+#include "bpf/ustacks.h"
 
 #define NSID 32
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "client.h"
+#include "ctl/client.h"
 
 static char *ps_text(const char *line)
 {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "daemon/config.h"
 
 #define FIX "tests/fixtures/config/"
 

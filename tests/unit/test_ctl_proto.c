@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ctl_proto.h"
+#include "ctl/ctl_proto.h"
 
 static struct ctl_request parse_ok(const char *line)
 {

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "explain.h"
+#include "model/explain.h"
+#include "export/explain_report.h"
 
 #define MIB (1024ull * 1024)
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "flamegraph.h"
+#include "export/flamegraph.h"
 #include "../fixtures/exporters/profile.h"
 
 #define PLOT_W (FLAMEGRAPH_WIDTH - 2 * FLAMEGRAPH_XPAD)

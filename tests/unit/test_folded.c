@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "folded.h"
+#include "export/folded.h"
 #include "../fixtures/exporters/profile.h"
 
 /* folded__write() into a string the caller frees */

@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "fixtures/goproc/expect.h"
-#include "goproc.h"
+#include "target/goproc.h"
 
 /* Arguments of every target: goroutines parked at the leaker site, goroutines
  * that finish, MiB held in a global. Odd numbers so no count matches by chance. */

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "fixtures/goruntime/expect.h"
-#include "goruntime.h"
+#include "target/goruntime.h"
 
 static char g_plain[512], g_stripped[512], g_pie[512], g_tmpdir[64];
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "gosites.h"
+#include "model/gosites.h"
 
 #define SEC 1000000000ull
 #define WINDOW (60 * SEC)

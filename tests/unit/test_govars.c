@@ -21,8 +21,8 @@
 #include <gelf.h>
 #include <libelf.h>
 
-#include "goruntime.h"
-#include "govars.h"
+#include "target/goruntime.h"
+#include "target/govars.h"
 
 /* name's value (and size) in path's .symtab, or 0 */
 static uint64_t symtab_sym(const char *path, const char *name, uint64_t *ret_size)

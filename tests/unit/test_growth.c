@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "growth.h"
+#include "model/growth.h"
 
 #define SEC 1000000000ull
 #define MIN (60 * SEC)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "incidents.h"
+#include "daemon/incidents.h"
 
 static char base[64];
 static char dir[128];

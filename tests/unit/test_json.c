@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "common/json.h"
 
 /* A writer on a memory buffer; mem_done() returns what it wrote. */
 struct mem {

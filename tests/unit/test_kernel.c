@@ -18,7 +18,7 @@
 
 #include <bpf/btf.h>
 
-#include "kernel.h"
+#include "bpf/kernel.h"
 
 struct kbtf {
 	struct btf *btf;

@@ -31,7 +31,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "symbolize.h"
+#include "target/symbolize.h"
 
 #define MIB		(1024 * 1024)
 #define BOMB_CLAIM	(1ull << 40)

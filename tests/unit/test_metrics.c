@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "export/metrics.h"
 
 static bool is_name_char(char c, bool first)
 {

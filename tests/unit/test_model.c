@@ -7,8 +7,8 @@
 #include <cmocka.h>
 
 #include "memsight_abi.h"
-#include "model.h"
-#include "unsample.h"
+#include "model/model.h"
+#include "common/unsample.h"
 
 static void add(struct ms_profile *p, int id, uint64_t ab, uint64_t ac, uint64_t fb, uint64_t fc,
 		const char *fn)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "options.h"
+#include "ctl/options.h"
 
 #define ARGV_MAX 16
 

@@ -14,7 +14,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "pprof.h"
+#include "export/pprof.h"
 #include "../fixtures/exporters/profile.h"
 
 /* ---- files and the real tool ------------------------------------------ */

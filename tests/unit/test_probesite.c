@@ -28,8 +28,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "probesite.h"
-#include "symbolize.h"
+#include "bpf/probesite.h"
+#include "target/symbolize.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 /* musl's libc.so, which is also its loader (Debian package musl, via musl-tools) */

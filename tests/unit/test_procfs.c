@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "procfs.h"
+#include "target/procfs.h"
 
 #define FIX "tests/fixtures/procfs/"
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "rules.h"
+#include "daemon/rules.h"
 
 #define PROC "tests/fixtures/config/proc"
 

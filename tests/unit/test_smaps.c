@@ -28,7 +28,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "smaps.h"
+#include "target/smaps.h"
 
 #define FIX "tests/fixtures/smaps/"
 #define KB 1024ULL

@@ -29,7 +29,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "symbolize.h"
+#include "target/symbolize.h"
 
 #define SRC "tests/fixtures/symbolize/sym_fixture.c"
 #define INL_SRC "tests/fixtures/symbolize/inl_fixture.c"

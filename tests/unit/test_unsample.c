@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "unsample.h"
+#include "common/unsample.h"
 
 /* pprof's heap unsampling: x / (1 - exp(-avg/period)); period 0 or 1 leaves values alone */
 static void test_unsample(void **state)

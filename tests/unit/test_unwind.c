@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "procfs.h"
-#include "symbolize.h"
-#include "unwind.h"
+#include "target/procfs.h"
+#include "target/symbolize.h"
+#include "bpf/unwind.h"
 
 #define NOFP __attribute__((noipa, optimize("omit-frame-pointer")))
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ustacks.h"
+#include "bpf/ustacks.h"
 
 #define SID(n) (MS_SAMPLE_SID_BASE + (n))
 

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "ctl/client.h"
+#include "export/report.h"
+
+#define REPLY_LINE_MAX		(64u << 20)	/* a ps of thousands of processes fits */
+#define REPLY_PAYLOAD_MAX	(1ull << 32)
+#define CLIENT_TIMEOUT_MS	60000
+
+const char *client__socket_path(const char *override)
+{
+	const char *env = getenv("MEMSIGHT_SOCKET");
+
+	if (override)
+		return override;
+	return env && *env ? env : MS_DEFAULT_SOCKET;
+}
+
+void ms_reply__free(struct ms_reply *r)
+{
+	free(r->line);
+	free(r->payload);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Read exactly n bytes (or up to a '\n' when line is set) with a timeout. */
+static int read_some(int fd, char *buf, size_t n, size_t *got)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+	int pr;
+
+	pr = poll(&p, 1, CLIENT_TIMEOUT_MS);
+	if (pr == 0)
+		return -ETIMEDOUT;
+	if (pr < 0)
+		return -errno;
+	r = read(fd, buf, n);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ECONNRESET;
+	*got = r;
+	return 0;
+}
+
+int client__call(const char *sock, const struct ctl_request *req, struct ms_reply *ret,
+		 char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[CTL_LINE_MAX + 1], *buf = NULL, *nl;
+	size_t len = 0, cap = 0, off;
+	int fd, n, rc;
+	uint64_t plen;
+
+	memset(ret, 0, sizeof(*ret));
+	n = ctl__format_request(line, sizeof(line), req, err, errlen);
+	if (n < 0)
+		return n;
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", sock);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot reach memsightd at %s: %s", sock, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	for (off = 0; off < (size_t)n;) {
+		ssize_t w = send(fd, line + off, n - off, MSG_NOSIGNAL);
+
+		if (w <= 0) {
+			rc = w < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "sending to memsightd: %s", strerror(-rc));
+			goto out;
+		}
+		off += w;
+	}
+	/* the response line */
+	for (;;) {
+		size_t got;
+
+		if (cap - len < 65536) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 131072;
+			if (cap > REPLY_LINE_MAX + 65536) {
+				rc = -E2BIG;
+				snprintf(err, errlen, "response from memsightd too large");
+				goto out;
+			}
+			nb = realloc(buf, cap);
+			if (!nb) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		rc = read_some(fd, buf + len, cap - len - 1, &got);
+		if (rc) {
+			snprintf(err, errlen, "reading from memsightd: %s", strerror(-rc));
+			goto out;
+		}
+		len += got;
+		buf[len] = 0;
+		nl = memchr(buf, '\n', len);
+		if (nl)
+			break;
+	}
+	ret->line = strndup(buf, nl - buf);
+	if (!ret->line) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	off = nl + 1 - buf;
+	if (ctl__parse_payload_header(ret->line, strlen(ret->line), &plen) == 1) {
+		if (plen > REPLY_PAYLOAD_MAX) {
+			rc = -E2BIG;
+			snprintf(err, errlen, "payload of %" PRIu64 " bytes refused", plen);
+			goto out;
+		}
+		ret->payload = malloc(plen + 1);
+		if (!ret->payload) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		ret->has_payload = true;
+		ret->payload_len = plen;
+		len -= off;
+		if (len > plen)
+			len = plen;
+		memcpy(ret->payload, buf + off, len);
+		while (len < plen) {
+			size_t got;
+
+			rc = read_some(fd, ret->payload + len, plen - len, &got);
+			if (rc) {
+				snprintf(err, errlen, "reading the payload from memsightd: %s",
+					 strerror(-rc));
+				goto out;
+			}
+			len += got;
+		}
+		ret->payload[plen] = 0;
+	}
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	if (rc)
+		ms_reply__free(ret);
+	return rc;
+}
+
+bool client__reply_ok(const struct ms_reply *r, enum ctl_errcode *ret_code, char *err,
+		      size_t errlen)
+{
+	struct json_object *o = json_tokener_parse(r->line), *v;
+	bool ok = false;
+
+	if (ret_code)
+		*ret_code = CTL_E_UNKNOWN;
+	if (!o) {
+		snprintf(err, errlen, "memsightd sent something that is not JSON");
+		return false;
+	}
+	if (json_object_object_get_ex(o, "ok", &v))
+		ok = json_object_get_boolean(v);
+	if (!ok) {
+		if (ret_code && json_object_object_get_ex(o, "code", &v) &&
+		    json_object_is_type(v, json_type_string))
+			*ret_code = ctl__errcode_from_name(json_object_get_string(v));
+		if (json_object_object_get_ex(o, "error", &v))
+			snprintf(err, errlen, "%s", json_object_get_string(v));
+		else
+			snprintf(err, errlen, "memsightd refused the request");
+	}
+	json_object_put(o);
+	return ok;
+}
+
+static uint64_t u64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+static const char *str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	return json_object_get_string(v);
+}
+
+int client__print_ps(const struct ms_reply *r, FILE *out)
+{
+	struct json_object *o = json_tokener_parse(r->line), *procs;
+	char a[32], b[32], c[32];
+	size_t n;
+
+	if (!o || !json_object_object_get_ex(o, "processes", &procs)) {
+		json_object_put(o);
+		return -EINVAL;
+	}
+	n = json_object_array_length(procs);
+	fprintf(out, "%8s %-16s %12s %12s %12s %12s %7s %10s %14s %14s  %s\n", "PID", "COMM",
+		"HEAP INUSE", "GO HEAP", "RSS", "PEAK RSS", "THREADS", "GOROUTINES", "GOROUTINES/MIN",
+		"GROWTH/MIN", "WATCHED BECAUSE");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(procs, i), *v, *site;
+		char g[32] = "-", gh[32] = "-", gr[32] = "-";
+		double growth = 0;
+
+		if (json_object_object_get_ex(p, "growth_bytes_per_min", &v))
+			growth = json_object_get_double(v);
+		if (json_object_object_get_ex(p, "goroutines", &v) &&
+		    !json_object_is_type(v, json_type_null))
+			snprintf(g, sizeof(g), "%" PRId64, json_object_get_int64(v));
+		else if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
+			snprintf(g, sizeof(g), "?");
+		/* a Go process: its goroutine growth, or "?" until it is known */
+		if (json_object_object_get_ex(p, "goroutines_growth_per_min", &v))
+			snprintf(gr, sizeof(gr), json_object_is_type(v, json_type_null) ? "?" : "%+.1f",
+				 json_object_get_double(v));
+		if (json_object_object_get_ex(p, "go_heap_inuse_bytes", &v))
+			report__human_bytes(json_object_get_int64(v), gh, sizeof(gh));
+		else if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
+			snprintf(gh, sizeof(gh), "?");
+		fprintf(out, "%8" PRIu64 " %-16s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+11.0f B  "
+			"%s\n", u64(p, "pid"), str(p, "comm"),
+			report__human_bytes(u64(p, "heap_inuse_bytes"), a, sizeof(a)), gh,
+			report__human_bytes(u64(p, "rss_bytes"), b, sizeof(b)),
+			report__human_bytes(u64(p, "peak_rss_bytes"), c, sizeof(c)),
+			u64(p, "threads"), g, gr, growth, str(p, "reason"));
+		/* what does not fit a column: on a line of its own under the process */
+		if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
+			fprintf(out, "%8s goroutines unavailable: %s\n", "", json_object_get_string(v));
+		if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
+			fprintf(out, "%8s Go heap unavailable: %s\n", "", json_object_get_string(v));
+		if (json_object_object_get_ex(p, "goroutines_top_growing_site", &site) &&
+		    json_object_is_type(site, json_type_object) &&
+		    json_object_object_get_ex(site, "growth_per_min", &v))
+			fprintf(out, "%8s goroutines grow fastest at %s: %+.1f/min, %" PRIu64 " now\n", "",
+				str(site, "site"), json_object_get_double(v), u64(site, "count"));
+	}
+	if (!n)
+		fprintf(out, "(no process is watched: memsight attach PID | --comm NAME)\n");
+	json_object_put(o);
+	return 0;
+}
+
+int client__print_stats(const struct ms_reply *r, FILE *out)
+{
+	struct json_object *o = json_tokener_parse(r->line);
+
+	if (!o)
+		return -EINVAL;
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return 0;
+}
+
+int client__print_rules(const struct ms_reply *r, FILE *out)
+{
+	struct json_object *o = json_tokener_parse(r->line), *rules;
+	size_t n;
+
+	if (!o || !json_object_object_get_ex(o, "rules", &rules)) {
+		json_object_put(o);
+		return -EINVAL;
+	}
+	n = json_object_array_length(rules);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%zu  %s\n", i + 1,
+			json_object_get_string(json_object_array_get_idx(rules, i)));
+	if (!n)
+		fprintf(out, "(no rules: only processes attached by PID are watched)\n");
+	json_object_put(o);
+	return 0;
+}
+
+/* An incident record, for humans: what happened, RSS over time, top stacks. */
+int client__print_incident(const char *json, size_t len, FILE *out)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o, *hist, *prof, *stacks;
+	char a[32], b[32];
+	time_t t;
+	struct tm tm;
+	char when[32];
+	size_t n;
+
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, json, len);
+	json_tokener_free(tok);
+	if (!o)
+		return -EINVAL;
+	t = u64(o, "time");
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	fprintf(out, "PID %" PRIu64 " (%s) %s: %s at %s\n", u64(o, "pid"), str(o, "comm"),
+		str(o, "exe"), str(o, "reason"), when);
+	fprintf(out, "watched because: %s\n", str(o, "watched_because"));
+	if (json_object_object_get_ex(o, "rss_history", &hist)) {
+		n = json_object_array_length(hist);
+		fprintf(out, "\nRSS history (%zu snapshots, last 12):\n", n);
+		for (size_t i = n > 12 ? n - 12 : 0; i < n; i++) {
+			struct json_object *h = json_object_array_get_idx(hist, i);
+
+			t = u64(h, "time");
+			strftime(when, sizeof(when), "%H:%M:%S", gmtime_r(&t, &tm));
+			fprintf(out, "  %s  RSS %12s  tracked heap %12s\n", when,
+				report__human_bytes(u64(h, "rss_bytes"), a, sizeof(a)),
+				report__human_bytes(u64(h, "heap_inuse_bytes"), b, sizeof(b)));
+		}
+	}
+	if (json_object_object_get_ex(o, "profile", &prof) &&
+	    json_object_object_get_ex(prof, "stacks", &stacks)) {
+		n = json_object_array_length(stacks);
+		fprintf(out, "\ntop stacks by bytes in use at the end:\n");
+		for (size_t i = 0; i < n && i < 5; i++) {
+			struct json_object *st = json_object_array_get_idx(stacks, i), *fr;
+
+			fprintf(out, "#%zu in use %s (%" PRIu64 " allocs) via %s\n", i + 1,
+				report__human_bytes(u64(st, "inuse_bytes"), a, sizeof(a)),
+				u64(st, "inuse_count"), str(st, "kind"));
+			if (!json_object_object_get_ex(st, "frames", &fr))
+				continue;
+			for (size_t j = 0; j < json_object_array_length(fr) && j < 6; j++)
+				fprintf(out, "        %s\n",
+					str(json_object_array_get_idx(fr, j), "func"));
+		}
+	}
+	json_object_put(o);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* report.h - the text and JSON views of a profile (`memsight top`). */
+#ifndef MEMSIGHT_REPORT_H
+#define MEMSIGHT_REPORT_H
+
+#include <stdio.h>
+
+#include "common/json.h"
+#include "model/model.h"
+
+struct report_opts {
+	unsigned int top_n;	/* stacks shown; 0 = all */
+	unsigned int max_frames;	/* frames per stack; 0 = all */
+	bool growth;		/* leak view: order and show by growth slope */
+	bool faults;		/* page-fault view: only fault stacks, by bytes faulted in */
+};
+
+void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out);
+/* One JSON object for the profile; the writer decides pretty or compact. */
+int report__json(const struct ms_profile *p, const struct report_opts *o, struct json_writer *w);
+/* The same object as a value inside a document the caller is writing. */
+void report__json_value(const struct ms_profile *p, const struct report_opts *o,
+			struct json_writer *w);
+/* Its members only, inside an object the caller opened (to add members of its own). */
+void report__json_members(const struct ms_profile *p, const struct report_opts *o,
+			  struct json_writer *w);
+
+/* "4.00 MiB" style, for humans; JSON always carries exact bytes. */
+const char *report__human_bytes(uint64_t bytes, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,928 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * goproc.c - runtime state of a running Go process through process_vm_readv.
+ *
+ * Three inputs, each treated as hostile:
+ *  - the executable (/proc/PID/exe): .symtab for the addresses of runtime
+ *    globals, DWARF (or a built-in table) for struct layouts, .gopclntab
+ *    (via goruntime) to name PCs;
+ *  - /proc/PID/maps for a PIE's load bias;
+ *  - the target's memory, which changes under us: every pointer and count
+ *    read from it is checked and capped before use.
+ *
+ * The runtime's own accounting is mirrored, not guessed: the goroutine
+ * counts follow gcount()/isSystemGoroutine(), the heap numbers follow
+ * readmemstats_m() over memstats.heapStats, and the heap profile follows
+ * MemProfile() over runtime.mbuckets (layouts by name, with the alternatives
+ * later releases use: see gp_field_defs[]). The queries are answered in
+ * goproc_goroutines.c, goproc_heap.c and goproc_profile.c (goproc_int.h).
+ */
+#include <dwarf.h>
+#include <elf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "target/goproc.h"
+#include "target/goproc_int.h"
+#include "target/govars.h"
+#include "target/procfs.h"
+
+const char *const gp_type_names[T_NR] = {
+	[T_G] = "runtime.g",
+	[T_SCHEDT] = "runtime.schedt",
+	[T_P] = "runtime.p",
+	[T_MCACHE] = "runtime.mcache",
+	[T_MSPAN] = "runtime.mspan",
+	[T_MSTATS] = "runtime.mstats",
+	[T_HSD] = "runtime.heapStatsDelta",
+	[T_GCC] = "runtime.gcControllerState",
+	[T_BUCKET] = "runtime.bucket",
+	[T_MEMREC] = "runtime.memRecord",
+	[T_MRCYCLE] = "runtime.memRecordCycle",
+};
+
+/*
+ * Paths are member names of the Go 1.17-1.22 runtime, alt those of a later
+ * release that renamed the field. Fields a release lacks are optional (need
+ * 0): mspan.allocCountBeforeCache (1.18+; 1.17 counts a cached span as fully
+ * allocated), mstats.next_gc (<= 1.17), gcControllerState.heapGoal (1.18),
+ * .gcPercentHeapGoal and the memory limit (1.19+), heapStatsDelta.
+ * inPtrScalarBits (<= 1.24), schedt.gFree.noStack.size (1.25+: the free g
+ * count is split over two lists), memRecordCycle's byte counts (<= 1.26;
+ * 1.27 derives them from the bucket's size).
+ */
+const struct field_def gp_field_defs[F_NR] = {
+	[F_G_STATUS] = { T_G, NEED_G, "atomicstatus" },
+	[F_G_WAITREASON] = { T_G, NEED_G, "waitreason" },
+	[F_G_GOPC] = { T_G, NEED_G, "gopc" },
+	[F_G_STARTPC] = { T_G, NEED_G, "startpc" },
+	[F_SCHED_NGSYS] = { T_SCHEDT, 0, "ngsys" },
+	[F_SCHED_GFREE_N] = { T_SCHEDT, 0, "gFree.n", "gFree.stack.size" },
+	[F_SCHED_GFREE_NOSTACK] = { T_SCHEDT, 0, "gFree.noStack.size" },
+	[F_P_GFREE_N] = { T_P, 0, "gFree.n", "gFree.size" },
+	[F_P_MCACHE] = { T_P, 0, "mcache" },
+	[F_MC_ALLOC] = { T_MCACHE, NEED_ARRAY, "alloc" },
+	[F_MC_TINYALLOCS] = { T_MCACHE, 0, "tinyAllocs" },
+	[F_SP_ALLOCCOUNT] = { T_MSPAN, 0, "allocCount" },
+	[F_SP_ALLOCCOUNT_BC] = { T_MSPAN, 0, "allocCountBeforeCache" },
+	[F_SP_ELEMSIZE] = { T_MSPAN, 0, "elemsize" },
+	[F_SP_NELEMS] = { T_MSPAN, 0, "nelems" },
+	[F_MS_HEAPSTATS] = { T_MSTATS, NEED_HEAP | NEED_ARRAY | NEED_BIG, "heapStats.stats" },
+	[F_MS_NUMGC] = { T_MSTATS, NEED_HEAP, "numgc" },
+	[F_MS_STACKS_SYS] = { T_MSTATS, 0, "stacks_sys" },
+	[F_MS_MSPAN_SYS] = { T_MSTATS, 0, "mspan_sys" },
+	[F_MS_MCACHE_SYS] = { T_MSTATS, 0, "mcache_sys" },
+	[F_MS_BUCKHASH_SYS] = { T_MSTATS, 0, "buckhash_sys" },
+	[F_MS_GCMISC_SYS] = { T_MSTATS, 0, "gcMiscSys" },
+	[F_MS_OTHER_SYS] = { T_MSTATS, 0, "other_sys" },
+	[F_MS_NEXT_GC] = { T_MSTATS, 0, "next_gc" },
+	[F_HSD_COMMITTED] = { T_HSD, NEED_HEAP, "committed" },
+	[F_HSD_RELEASED] = { T_HSD, NEED_HEAP, "released" },
+	[F_HSD_INHEAP] = { T_HSD, NEED_HEAP, "inHeap" },
+	[F_HSD_INSTACKS] = { T_HSD, NEED_HEAP, "inStacks" },
+	[F_HSD_INWORKBUFS] = { T_HSD, NEED_HEAP, "inWorkBufs" },
+	[F_HSD_INPTRSCALARBITS] = { T_HSD, 0, "inPtrScalarBits" },
+	[F_HSD_TINYALLOCCOUNT] = { T_HSD, NEED_HEAP, "tinyAllocCount" },
+	[F_HSD_LARGEALLOC] = { T_HSD, NEED_HEAP, "largeAlloc" },
+	[F_HSD_LARGEALLOCCOUNT] = { T_HSD, NEED_HEAP, "largeAllocCount" },
+	[F_HSD_SMALLALLOCCOUNT] = { T_HSD, NEED_HEAP | NEED_ARRAY, "smallAllocCount" },
+	[F_HSD_LARGEFREE] = { T_HSD, NEED_HEAP, "largeFree" },
+	[F_HSD_LARGEFREECOUNT] = { T_HSD, NEED_HEAP, "largeFreeCount" },
+	[F_HSD_SMALLFREECOUNT] = { T_HSD, NEED_HEAP | NEED_ARRAY, "smallFreeCount" },
+	[F_GCC_HEAPGOAL] = { T_GCC, 0, "heapGoal" },
+	[F_GCC_GCPERCENTHEAPGOAL] = { T_GCC, 0, "gcPercentHeapGoal" },
+	[F_GCC_MEMORYLIMIT] = { T_GCC, 0, "memoryLimit" },
+	[F_GCC_SWEEPDISTMINTRIGGER] = { T_GCC, 0, "sweepDistMinTrigger" },
+	[F_GCC_TRIGGERED] = { T_GCC, 0, "triggered" },
+	[F_GCC_HEAPMARKED] = { T_GCC, 0, "heapMarked" },
+	/* the stack (nstk PCs) follows the header, then the memRecord */
+	[F_BK_HDR] = { T_BUCKET, NEED_PROF | NEED_BIG, "" },
+	[F_BK_ALLNEXT] = { T_BUCKET, NEED_PROF, "allnext" },
+	[F_BK_TYP] = { T_BUCKET, NEED_PROF, "typ" },
+	[F_BK_SIZE] = { T_BUCKET, NEED_PROF, "size" },
+	[F_BK_NSTK] = { T_BUCKET, NEED_PROF, "nstk" },
+	[F_MR_ACTIVE] = { T_MEMREC, NEED_PROF | NEED_BIG, "active" },
+	[F_MR_FUTURE] = { T_MEMREC, NEED_PROF | NEED_ARRAY | NEED_BIG, "future" },
+	[F_MRC_ALLOCS] = { T_MRCYCLE, NEED_PROF, "allocs" },
+	[F_MRC_FREES] = { T_MRCYCLE, NEED_PROF, "frees" },
+	[F_MRC_ALLOC_BYTES] = { T_MRCYCLE, 0, "alloc_bytes" },
+	[F_MRC_FREE_BYTES] = { T_MRCYCLE, 0, "free_bytes" },
+};
+
+/*
+ * goXY_amd64[] and go_layouts_amd64[], generated from the DWARF of binaries
+ * built with each release by scripts/go-layouts.sh, for binaries built with
+ * -ldflags=-w. tests/unit/test_goproc.c checks the table of the local
+ * toolchain against its DWARF.
+ */
+#include "target/go_layouts.h"
+
+static const char *const sym_names[S_NR] = {
+	[S_ALLGS] = "runtime.allgs",
+	[S_ALLGLEN] = "runtime.allglen",
+	[S_ALLP] = "runtime.allp",
+	[S_SCHED] = "runtime.sched",
+	[S_MEMSTATS] = "runtime.memstats",
+	[S_GCCONTROLLER] = "runtime.gcController",
+	[S_CLASS_TO_SIZE] = "runtime.class_to_size",
+	[S_EMPTYMSPAN] = "runtime.emptymspan",
+	[S_WAITREASONS] = "runtime.waitReasonStrings",
+	[S_MBUCKETS] = "runtime.mbuckets",
+	[S_MEMPROFILERATE] = "runtime.MemProfileRate",
+	[S_MPROFCYCLE] = "runtime.mProfCycle",		/* 1.19+ */
+	[S_MPROF] = "runtime.mProf",			/* <= 1.18 */
+	[S_DISABLEMEMPROF] = "runtime.disableMemoryProfiling",
+};
+
+/* A later release's name of a global, tried as well. */
+static const char *const sym_alt_names[S_NR] = {
+	[S_CLASS_TO_SIZE] = "internal/runtime/gc.SizeClassToSize",	/* 1.25+ */
+};
+
+int gp_set_reason(struct goproc *gp, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(gp->reason, sizeof(gp->reason), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* ---- reading the target ---- */
+
+int gp_mem_read(const struct goproc *gp, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	if (!addr_ok(addr, len))
+		return -EFAULT;
+	n = process_vm_readv(gp->pid, &l, 1, &r, 1, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/*
+ * Read n windows of len bytes at addrs[i] into buf + i * len; ok[i] says which
+ * did. process_vm_readv stops at the first remote iovec that faults and never
+ * splits one, so each call either finishes the batch or tells exactly which
+ * window failed; we skip it and go on. Fatal errors (-ESRCH, -EPERM) abort.
+ */
+int gp_mem_read_batch(const struct goproc *gp, const uint64_t *addrs, size_t n, size_t len,
+			  uint8_t *buf, bool *ok)
+{
+	struct iovec l[READ_BATCH], r[READ_BATCH];
+	size_t i = 0;
+
+	while (i < n) {
+		size_t k = 0, j, done;
+		ssize_t got;
+
+		/* skip windows we know are bad without asking the kernel */
+		while (i < n && !addr_ok(addrs[i], len))
+			ok[i++] = false;
+		if (i >= n)
+			break;
+		for (j = i; j < n && k < READ_BATCH && addr_ok(addrs[j], len); j++, k++) {
+			l[k].iov_base = buf + j * len;
+			l[k].iov_len = len;
+			r[k].iov_base = (void *)(uintptr_t)addrs[j];
+			r[k].iov_len = len;
+		}
+		got = process_vm_readv(gp->pid, l, k, r, k, 0);
+		if (got < 0) {
+			if (errno != EFAULT)
+				return -errno;
+			got = 0;
+		}
+		done = (size_t)got / len;
+		for (j = 0; j < done; j++)
+			ok[i + j] = true;
+		i += done;
+		if (done < k)
+			ok[i++] = false;
+	}
+	return 0;
+}
+/*
+ * Copy a whole runtime global (its .symtab size, capped) into a new buffer:
+ * one read instead of one per field, and field offsets get checked against
+ * the object's real size.
+ */
+int gp_sym_read(const struct goproc *gp, enum gp_sym s, uint8_t **ret, size_t *ret_len)
+{
+	uint64_t size = gp->sym[s].size;
+	uint8_t *buf;
+	int err;
+
+	if (!gp->sym[s].ok)
+		return -ENOENT;
+	if (!size || size > OBJ_MAX)
+		return -E2BIG;
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	err = gp_mem_read(gp, sym_addr(gp, s), buf, size);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*ret = buf;
+	*ret_len = size;
+	return 0;
+}
+
+/* ---- layouts from DWARF ---- */
+
+static bool die_type(Dwarf_Die *die, Dwarf_Die *ret)
+{
+	Dwarf_Attribute a;
+
+	if (!dwarf_attr_integrate(die, DW_AT_type, &a) || !dwarf_formref_die(&a, ret))
+		return false;
+	return dwarf_peel_type(ret, ret) == 0;
+}
+
+static bool member_find(Dwarf_Die *st, const char *name, size_t nlen, Dwarf_Die *ret)
+{
+	Dwarf_Die c;
+
+	if (dwarf_tag(st) != DW_TAG_structure_type || dwarf_child(st, &c) != 0)
+		return false;
+	do {
+		const char *n;
+
+		if (dwarf_tag(&c) != DW_TAG_member)
+			continue;
+		n = dwarf_diename(&c);
+		if (n && strlen(n) == nlen && !memcmp(n, name, nlen)) {
+			*ret = c;
+			return true;
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return false;
+}
+
+static bool member_offset(Dwarf_Die *m, uint64_t *ret)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+
+	/* Go emits plain constants; a location expression is not a layout we know. */
+	if (!dwarf_attr_integrate(m, DW_AT_data_member_location, &a) || dwarf_formudata(&a, &w))
+		return false;
+	*ret = w;
+	return true;
+}
+
+static bool type_size(Dwarf_Die *t, uint64_t *ret)
+{
+	Dwarf_Word sz;
+
+	if (dwarf_aggregate_size(t, &sz) != 0)
+		return false;
+	*ret = sz;
+	return true;
+}
+
+/*
+ * Resolve "a.b.c" inside struct st. Atomic wrappers (atomic.Uint64{noCopy;
+ * _ align64; value uint64} and friends) are looked through: a final struct
+ * with a "value" member means that member.
+ */
+static bool field_resolve(Dwarf_Die *st, const char *path, struct gp_field *ret)
+{
+	Dwarf_Die cur = *st, m, t;
+	uint64_t off = 0, size, o;
+	const char *p = path;
+	int hops = 0;
+
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t nlen = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (!member_find(&cur, p, nlen, &m) || !member_offset(&m, &o) || !die_type(&m, &t))
+			return false;
+		off += o;
+		cur = t;
+		p += nlen;
+		if (*p == '.')
+			p++;
+	}
+	while (hops++ < 4 && member_find(&cur, "value", 5, &m)) {
+		if (!member_offset(&m, &o) || !die_type(&m, &t))
+			return false;
+		off += o;
+		cur = t;
+	}
+	if (!type_size(&cur, &size) || off > OBJ_MAX || size > OBJ_MAX)
+		return false;
+	ret->ok = true;
+	ret->off = (uint32_t)off;
+	ret->size = (uint32_t)size;
+	ret->count = 0;
+	ret->stride = 0;
+	if (dwarf_tag(&cur) == DW_TAG_array_type) {
+		Dwarf_Die sub, el;
+		Dwarf_Attribute a;
+		Dwarf_Word cnt = 0;
+		uint64_t esz;
+
+		if (dwarf_child(&cur, &sub) != 0 || dwarf_tag(&sub) != DW_TAG_subrange_type)
+			return false;
+		if (dwarf_attr_integrate(&sub, DW_AT_count, &a)) {
+			if (dwarf_formudata(&a, &cnt))
+				return false;
+		} else if (dwarf_attr_integrate(&sub, DW_AT_upper_bound, &a)) {
+			if (dwarf_formudata(&a, &cnt))
+				return false;
+			cnt++;
+		}
+		if (!cnt || cnt > OBJ_MAX || size % cnt || !die_type(&cur, &el) ||
+		    !type_size(&el, &esz))
+			return false;
+		ret->count = (uint32_t)cnt;
+		ret->stride = (uint32_t)(size / cnt);
+		ret->size = (uint32_t)(esz < ret->stride ? esz : ret->stride);
+	}
+	return true;
+}
+
+/* The first of def's paths that resolves; *ret untouched if none does. */
+static bool field_resolve_def(Dwarf_Die *st, const struct field_def *def, struct gp_field *ret)
+{
+	const char *paths[2] = { def->path, def->alt };
+	struct gp_field f;
+	unsigned i;
+
+	for (i = 0; i < 2 && paths[i]; i++) {
+		memset(&f, 0, sizeof(f));
+		if (field_resolve(st, paths[i], &f)) {
+			*ret = f;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * 0 if DWARF was found and every type we need is in it (fields may still be
+ * missing: optional ones, or required ones reported by the query that needs
+ * them); -ENOENT if there is no DWARF; -ENOTSUP if a type is missing.
+ */
+static int layout_from_dwarf(struct goproc *gp, Elf *elf)
+{
+	Dwarf_Die types[T_NR];
+	bool have[T_NR] = { false };
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	Dwarf *dw;
+	unsigned i, found = 0;
+
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!dw)
+		return -ENOENT;
+	while (found < T_NR && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, c;
+
+		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &c) == 0) {
+			do {
+				const char *n;
+
+				if (dwarf_tag(&c) != DW_TAG_structure_type)
+					continue;
+				n = dwarf_diename(&c);
+				for (i = 0; n && i < T_NR; i++) {
+					if (!have[i] && !strcmp(n, gp_type_names[i])) {
+						types[i] = c;
+						have[i] = true;
+						found++;
+					}
+				}
+			} while (found < T_NR && dwarf_siblingof(&c, &c) == 0);
+		}
+		off = next;
+	}
+	for (i = 0; i < T_FIRST_OPTIONAL; i++) {
+		if (!have[i]) {
+			dwarf_end(dw);
+			return gp_set_reason(gp, -ENOTSUP, "DWARF has no type %s",
+					     gp_type_names[i]);
+		}
+	}
+	for (i = 0; i < F_NR; i++) {
+		struct gp_field *f = &gp->f[i];
+		bool is_array = gp_field_defs[i].need & NEED_ARRAY;
+		bool big = gp_field_defs[i].need & NEED_BIG;
+
+		memset(f, 0, sizeof(*f));
+		if (!have[gp_field_defs[i].type] ||
+		    !field_resolve_def(&types[gp_field_defs[i].type], &gp_field_defs[i], f))
+			continue;
+		/*
+		 * We read scalars of at most 8 bytes, and the few structs marked
+		 * NEED_BIG. Anything else is not the runtime we know: treat the
+		 * field as absent.
+		 */
+		if (is_array != (f->count > 0) || f->size == 0 || (!big && f->size > 8))
+			memset(f, 0, sizeof(*f));
+	}
+	dwarf_end(dw);
+	return 0;
+}
+
+/* Only the releases tables were generated for: a newer one may have moved anything. */
+static const struct gp_field *builtin_table(int major, int minor, int machine)
+{
+	size_t i;
+
+	if (major != 1 || machine != EM_X86_64)
+		return NULL;
+	for (i = 0; i < sizeof(go_layouts_amd64) / sizeof(go_layouts_amd64[0]); i++)
+		if (go_layouts_amd64[i].minor == minor)
+			return go_layouts_amd64[i].f;
+	return NULL;
+}
+
+/* ---- symbols, load bias ---- */
+
+static int symtab_load(struct goproc *gp, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	bool have_symtab = false;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d)
+			return -EINVAL;
+		have_symtab = true;
+		n = d->d_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+			unsigned k;
+
+			if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (!name)
+				continue;
+			for (k = 0; k < S_NR; k++) {
+				if (!gp->sym[k].ok && (!strcmp(name, sym_names[k]) ||
+				    (sym_alt_names[k] && !strcmp(name, sym_alt_names[k])))) {
+					gp->sym[k].ok = true;
+					gp->sym[k].addr = s.st_value;
+					gp->sym[k].size = s.st_size;
+				}
+			}
+		}
+		break;
+	}
+	return have_symtab ? 0 : -ENOENT;
+}
+
+/*
+ * No .symtab (-ldflags=-s): the globals the code-based rules of govars.c
+ * find. 0 if the goroutine walk's are there (the rest is checked per query,
+ * whose reason then names what is missing), else -ENOENT with the reason.
+ */
+static int syms_from_code(struct goproc *gp, const char *exe)
+{
+	static const struct { enum govar v; enum gp_sym s; } located[] = {
+		{ GOVAR_ALLGS, S_ALLGS },
+		{ GOVAR_ALLGLEN, S_ALLGLEN },
+		{ GOVAR_MEMPROFILERATE, S_MEMPROFILERATE },
+		{ GOVAR_MBUCKETS, S_MBUCKETS },
+		{ GOVAR_MPROFCYCLE, S_MPROFCYCLE },
+		{ GOVAR_WAITREASONS, S_WAITREASONS },
+		{ GOVAR_MEMSTATS, S_MEMSTATS },
+		{ GOVAR_CLASS_TO_SIZE, S_CLASS_TO_SIZE },
+		{ GOVAR_ALLP, S_ALLP },
+		{ GOVAR_GCCONTROLLER, S_GCCONTROLLER },
+	};
+	char why[GOVARS_REASON_LEN];
+	int err = 0;
+
+	gp->no_symtab = true;
+	for (size_t i = 0; i < sizeof(located) / sizeof(located[0]); i++) {
+		struct gp_symbol *sym = &gp->sym[located[i].s];
+		int e = govars__locate(exe, gp->bin, located[i].v, &sym->addr, &sym->size, why,
+				       sizeof(why));
+
+		sym->ok = e == 0;
+		if (e && !err && (located[i].s == S_ALLGS || located[i].s == S_ALLGLEN))
+			err = gp_set_reason(gp, -ENOENT, "no .symtab (stripped with -s?) and %s",
+					    why);
+	}
+	return err;
+}
+
+/*
+ * A PIE's load bias: the lowest mapping of the executable file, and the
+ * PT_LOAD segment that holds the file offset it maps.
+ */
+static int bias_load(struct goproc *gp, Elf *elf, const struct stat *exe_st, const char *exe)
+{
+	struct ms_maps maps = { 0 };
+	const struct ms_map *m = NULL;
+	GElf_Ehdr eh;
+	size_t i, nph;
+	int err;
+
+	if (!gelf_getehdr(elf, &eh))
+		return -EINVAL;
+	gp->elf_machine = eh.e_machine;
+	if (eh.e_type != ET_DYN)
+		return 0;
+	err = procfs__read_maps("/proc", gp->pid, &maps);
+	if (err)
+		return err;
+	for (i = 0; i < maps.n; i++) {
+		const struct ms_map *c = &maps.v[i];
+
+		if ((c->inode == exe_st->st_ino || (c->path && !strcmp(c->path, exe))) &&
+		    (!m || c->start < m->start))
+			m = c;
+	}
+	err = -ENOENT;
+	if (m && !elf_getphdrnum(elf, &nph)) {
+		for (i = 0; i < nph && i < GO_MAX_PHDRS; i++) {
+			GElf_Phdr ph;
+			uint64_t seg_off;
+
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			seg_off = ph.p_offset & ~0xfffull;
+			if (m->pgoff < seg_off || m->pgoff >= ph.p_offset + ph.p_filesz)
+				continue;
+			gp->bias = m->start - (ph.p_vaddr - ph.p_offset + m->pgoff);
+			err = 0;
+			break;
+		}
+	}
+	ms_maps__free(&maps);
+	return err;
+}
+
+/* Which required globals are missing for a query; NULL if none. */
+static const char *missing_sym(const struct goproc *gp, const enum gp_sym *need, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!gp->sym[need[i]].ok)
+			return sym_names[need[i]];
+	return NULL;
+}
+
+static const enum gp_sym g_syms[] = { S_ALLGS, S_ALLGLEN };
+static const enum gp_sym heap_syms[] = { S_MEMSTATS, S_CLASS_TO_SIZE };
+static const enum gp_sym prof_syms[] = { S_MBUCKETS, S_MEMPROFILERATE };
+
+int gp_check_ready(struct goproc *gp, unsigned need)
+{
+	const char *ms;
+	unsigned i;
+
+	if (gp->status)
+		return gp->status;
+	if (need & NEED_G)
+		ms = missing_sym(gp, g_syms, 2);
+	else if (need & NEED_HEAP)
+		ms = missing_sym(gp, heap_syms, 2);
+	else
+		ms = missing_sym(gp, prof_syms, 2);
+	if (ms)
+		return gp_set_reason(gp, -ENOENT, gp->no_symtab ?
+				     "no .symtab (stripped with -s?), and %s is not found from "
+				     "code yet" : "%s is not in .symtab", ms);
+	for (i = 0; i < F_NR; i++) {
+		const struct gp_field *f = &gp->f[i];
+
+		if (!(gp_field_defs[i].need & need))
+			continue;
+		if (!f->ok || ((gp_field_defs[i].need & NEED_ARRAY) && !f->count))
+			return gp_set_reason(gp, -ENOTSUP, "%s layout has no field %s.%s",
+					     gp->layout == GOPROC_LAYOUT_DWARF ? "DWARF" :
+					     "built-in", gp_type_names[gp_field_defs[i].type],
+					     gp_field_defs[i].path);
+	}
+	gp->reason[0] = '\0';
+	return 0;
+}
+
+/* The end of the last field of type t the layout names. */
+static uint64_t layout_end(const struct goproc *gp, enum gp_type t)
+{
+	uint64_t size = 0;
+
+	for (unsigned i = 0; i < F_NR; i++) {
+		const struct gp_field *f = &gp->f[i];
+		uint64_t end = f->off + (f->count ? (uint64_t)f->count * f->stride : f->size);
+
+		if (f->ok && gp_field_defs[i].type == t && end > size)
+			size = end;
+	}
+	return size;
+}
+
+/*
+ * Globals located from code have no .symtab size: memstats and gcController
+ * are read up to the end of the last field the layout names, the size class
+ * table has one uint16 per size class.
+ */
+static void sizes_from_layout(struct goproc *gp)
+{
+	struct gp_symbol *ms = &gp->sym[S_MEMSTATS], *cs = &gp->sym[S_CLASS_TO_SIZE];
+	struct gp_symbol *gc = &gp->sym[S_GCCONTROLLER];
+
+	if (!gp->no_symtab)
+		return;
+	if (ms->ok && !ms->size)
+		ms->size = layout_end(gp, T_MSTATS);
+	if (gc->ok && !gc->size)
+		gc->size = layout_end(gp, T_GCC);
+	if (cs->ok && !cs->size)
+		cs->size = (uint64_t)gp->f[F_HSD_SMALLALLOCCOUNT].count * 2;
+}
+
+static void open_checks(struct goproc *gp, Elf *elf, int symerr)
+{
+	const struct gp_field *tab;
+	const char *ms;
+	int err;
+
+	if (symerr) {
+		if (!gp->no_symtab)
+			gp_set_reason(gp, symerr, ".symtab does not read: %s", strerror(-symerr));
+		gp->status = symerr;
+		return;
+	}
+	ms = missing_sym(gp, g_syms, 2);
+	/* located from code: the heap's globals are checked by the queries that need them */
+	if (!ms && !gp->no_symtab)
+		ms = missing_sym(gp, heap_syms, 2);
+	if (ms) {
+		gp->status = gp_set_reason(gp, -ENOENT, "%s is not in .symtab", ms);
+		return;
+	}
+	err = layout_from_dwarf(gp, elf);
+	if (!err) {
+		gp->layout = GOPROC_LAYOUT_DWARF;
+		sizes_from_layout(gp);
+		return;
+	}
+	/* DWARF without the runtime's types (partly stripped): the table may still do */
+	tab = gp->have_ver ? builtin_table(gp->ver.major, gp->ver.minor, gp->elf_machine) : NULL;
+	if (tab) {
+		memcpy(gp->f, tab, sizeof(gp->f));
+		gp->layout = GOPROC_LAYOUT_BUILTIN;
+		gp->reason[0] = '\0';
+		sizes_from_layout(gp);
+		return;
+	}
+	if (err == -ENOENT)
+		err = gp_set_reason(gp, -ENOTSUP,
+				    "no DWARF (built with -ldflags=-w?) and no built-in layout "
+				    "for %s on ELF machine %d",
+				    gp->have_ver ? gp->ver.str : "an unknown Go", gp->elf_machine);
+	gp->status = err;
+}
+
+struct goproc *goproc__open(pid_t pid)
+{
+	char exe[64], target[PATH_MAX];
+	struct goproc *gp;
+	struct stat st;
+	Elf *elf = NULL;
+	ssize_t tl;
+	int fd = -1, err, symerr;
+
+	if (pid <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	gp = calloc(1, sizeof(*gp));
+	if (!gp)
+		return NULL;
+	gp->pid = pid;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	tl = readlink(exe, target, sizeof(target) - 1);
+	if (tl < 0) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+		goto fail;
+	}
+	target[tl] = '\0';
+	/* maps prints a deleted file with this suffix stripped by procfs */
+	if (tl > 10 && !strcmp(target + tl - 10, " (deleted)"))
+		target[tl - 10] = '\0';
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+		goto fail;
+	}
+	gp->bin = go_binary__open(exe);
+	if (!gp->bin) {
+		err = -errno;
+		goto fail;
+	}
+	/* the layout table is chosen by it: also without .go.buildinfo */
+	gp->have_ver = govars__version(exe, gp->bin, &gp->ver) == 0;
+	/* an unknown release may be a new one: its statuses are allowed */
+	gp->max_gstatus = gp->have_ver && gp->ver.major == 1 && gp->ver.minor < 26 ?
+			  G_MAXSTATUS : G_MAXSTATUS_126;
+	/*
+	 * Up to 1.22 a bucket holds at most maxStack (32) PCs; 1.23 made the
+	 * depth debug.profstackdepth (default 128, +2 for the skipped frames),
+	 * capped by maxProfStackDepth (1024): what bucket.stk() throws beyond.
+	 */
+	gp->prof_max_stack = gp->have_ver && gp->ver.major == 1 && gp->ver.minor <= 22 ?
+			     GOPROC_PROF_MAX_STACK_122 : GOPROC_PROF_MAX_STACK;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		err = -EINVAL;
+		goto fail;
+	}
+	err = bias_load(gp, elf, &st, target);
+	if (err == -ENOENT) {
+		gp->status = gp_set_reason(gp, -ENOENT, "%s is not mapped in process %d", target,
+					   (int)pid);
+	} else if (err) {
+		goto fail;
+	}
+	if (!gp->status) {
+		symerr = symtab_load(gp, elf);
+		if (symerr == -ENOENT)
+			symerr = syms_from_code(gp, exe);
+		open_checks(gp, elf, symerr);
+	}
+	elf_end(elf);
+	close(fd);
+	return gp;
+fail:
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	goproc__close(gp);
+	errno = -err;
+	return NULL;
+}
+
+void goproc__close(struct goproc *gp)
+{
+	if (!gp)
+		return;
+	go_binary__close(gp->bin);
+	free(gp);
+}
+
+int goproc__status(const struct goproc *gp)
+{
+	return gp->status;
+}
+
+const char *goproc__reason(const struct goproc *gp)
+{
+	return gp->reason;
+}
+
+enum goproc_layout goproc__layout(const struct goproc *gp)
+{
+	return gp->layout;
+}
+
+uint64_t goproc__load_bias(const struct goproc *gp)
+{
+	return gp->bias;
+}
+
+int goproc__version(const struct goproc *gp, struct go_version *ret)
+{
+	if (!gp->have_ver)
+		return -ENOENT;
+	*ret = gp->ver;
+	return 0;
+}
+
+unsigned goproc__nr_fields(void)
+{
+	return F_NR;
+}
+
+static void field_export(const struct gp_field *f, unsigned i, struct goproc_field *ret)
+{
+	ret->type = gp_type_names[gp_field_defs[i].type];
+	ret->path = gp_field_defs[i].path;
+	ret->present = f->ok;
+	ret->offset = f->off;
+	ret->size = f->size;
+	ret->count = f->count;
+	ret->stride = f->stride;
+}
+
+int goproc__field(const struct goproc *gp, unsigned i, struct goproc_field *ret)
+{
+	if (i >= F_NR)
+		return -ERANGE;
+	if (gp->layout == GOPROC_LAYOUT_NONE)
+		return -ENOTSUP;
+	field_export(&gp->f[i], i, ret);
+	return 0;
+}
+
+int goproc__dwarf_layout_of(const char *path, struct goproc_field *ret, unsigned n)
+{
+	struct goproc *gp;
+	Elf *elf = NULL;
+	unsigned i;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	gp = calloc(1, sizeof(*gp));
+	elf_version(EV_CURRENT);
+	if (gp)
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!gp)
+		err = -ENOMEM;
+	else if (!elf || elf_kind(elf) != ELF_K_ELF)
+		err = -EINVAL;
+	else
+		err = layout_from_dwarf(gp, elf);
+	for (i = 0; !err && i < n && i < F_NR; i++)
+		field_export(&gp->f[i], i, &ret[i]);
+	elf_end(elf);	/* NULL-safe */
+	close(fd);
+	free(gp);
+	return err;
+}
+
+int goproc__builtin_field(int go_major, int go_minor, int elf_machine, unsigned i,
+			  struct goproc_field *ret)
+{
+	const struct gp_field *tab = builtin_table(go_major, go_minor, elf_machine);
+
+	if (i >= F_NR)
+		return -ERANGE;
+	if (!tab)
+		return -ENOTSUP;
+	field_export(&tab[i], i, ret);
+	return 0;
+}
+
+/* ---- Ps: free g counts and mcaches ---- */
+
+/* runtime.allp's element pointers, at most GOPROC_MAX_PROCS. */
+int gp_allp_read(struct goproc *gp, uint64_t **ret, size_t *ret_n)
+{
+	uint8_t hdr[24];
+	uint64_t arr, len, cap, *ps;
+	int err;
+
+	if (!gp->sym[S_ALLP].ok)
+		return -ENOENT;
+	err = gp_mem_read(gp, sym_addr(gp, S_ALLP), hdr, sizeof(hdr));
+	if (err)
+		return err;
+	arr = get_uint(hdr, 8);
+	len = get_uint(hdr + 8, 8);
+	cap = get_uint(hdr + 16, 8);
+	if (len > cap || len > GOPROC_MAX_PROCS || (len && !addr_ok(arr, len * 8)))
+		return -E2BIG;
+	ps = calloc(len ? len : 1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	err = gp_mem_read(gp, arr, ps, len * 8);
+	if (err) {
+		free(ps);
+		return err;
+	}
+	*ret = ps;
+	*ret_n = len;
+	return 0;
+}
