@@ -274,6 +274,30 @@ copied:
 	return ak->stack_id;
 }
 
+/*
+ * May this process copy one more stack for DWARF unwinding this second?
+ * The window is reset by whichever CPU sees it expire; two CPUs resetting it
+ * at once only let a few more through.
+ */
+static __always_inline bool dwarf_allowed(struct ms_pid_cfg *cfg)
+{
+	__u64 now;
+
+	if (!cfg->dwarf_per_s)
+		return true;
+	now = bpf_ktime_get_ns();
+	if (now - cfg->dwarf_window_ns >= 1000000000ull) {
+		cfg->dwarf_window_ns = now;
+		cfg->dwarf_in_window = 0;
+	}
+	if (cfg->dwarf_in_window >= cfg->dwarf_per_s) {
+		count(MS_CNT_USTACK_RATE);
+		return false;
+	}
+	__sync_fetch_and_add(&cfg->dwarf_in_window, 1);
+	return true;
+}
+
 static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
 					  __u32 kind, struct ms_pid_cfg *cfg)
 {
@@ -287,7 +311,7 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 	if (bpf_map_lookup_elem(&live, &lk))
 		account_free(tgid, cfg->gen, addr);
 
-	if (cfg->flags & MS_PIDF_DWARF) {
+	if ((cfg->flags & MS_PIDF_DWARF) && dwarf_allowed(cfg)) {
 		sid = ustack_sample(ctx, &ak);
 		if (sid < 0) {
 			count(MS_CNT_USTACK_LOST);

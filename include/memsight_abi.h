@@ -69,6 +69,9 @@ enum ms_counter {
 	MS_CNT_PROC_TABLE_FULL,		/* a per-process table (rss) had no room for a pid */
 	MS_CNT_STACK_TABLE_FULL,	/* the stack table was full: stack not stored */
 	MS_CNT_STACK_QUOTA,		/* a process had its quota of stacks: not stored */
+	MS_CNT_USTACK_RATE,		/* stacks not copied for DWARF unwinding: the
+					 * process's copies per second were spent
+					 * (frame-pointer stack instead) */
 	MS_CNT__MAX,
 };
 
@@ -164,6 +167,13 @@ struct ms_pid_cfg {
 	__u32 gen;
 	__u32 max_stacks;	/* stacks this process may store; 0: no quota */
 	__u32 nstacks;		/* stacks it stored (BPF counts) */
+	/*
+	 * MS_PIDF_DWARF: stacks copied per second at most (0: no bound); past
+	 * it, frame-pointer stacks (counted). BPF keeps the window.
+	 */
+	__u32 dwarf_per_s;
+	__u32 dwarf_in_window;
+	__u64 dwarf_window_ns;
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
@@ -296,7 +306,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 24, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 16, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 32, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_val) == 8 + 8 * MS_MAX_STACK_DEPTH, "ms_stack_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");

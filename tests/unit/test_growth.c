@@ -41,6 +41,33 @@ static void test_leak_ranks_above_big_steady_buffer(void **state)
 }
 
 /* Only snapshots inside the window count; trim frees the older ones. */
+/* A row that stands for several stacks (model.c merges stacks shown alike)
+ * grows as their sum: 1 MiB/min + 2 MiB/min, the steady one adding 0. */
+static void test_row_of_merged_stacks(void **state)
+{
+	struct growth g;
+	int32_t more[2] = { 5, 6 };
+	struct ms_stack row = { .kind = 0, .stack_id = 4, .more_ids = more, .nmore_ids = 2 };
+	double v;
+
+	growth__init(&g);
+	for (int i = 0; i <= 10; i++) {
+		struct growth_point pts[3] = {
+			{ .stack_id = 4, .inuse_bytes = (uint64_t)i * 1048576 },
+			{ .stack_id = 5, .inuse_bytes = (uint64_t)i * 2 * 1048576 },
+			{ .stack_id = 6, .inuse_bytes = 7777 },
+		};
+
+		assert_int_equal(growth__add(&g, (uint64_t)i * MIN, pts, 3), 0);
+	}
+	v = growth__row_slope(&g, &row, 10 * MIN, 20 * MIN);
+	assert_true(v > 3 * 1048576.0 - 1 && v < 3 * 1048576.0 + 1);
+	row.nmore_ids = 0;
+	v = growth__row_slope(&g, &row, 10 * MIN, 20 * MIN);
+	assert_true(v > 1048576.0 - 1 && v < 1048576.0 + 1);
+	growth__free(&g);
+}
+
 static void test_window_and_trim(void **state)
 {
 	struct growth g;
@@ -95,6 +122,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_leak_ranks_above_big_steady_buffer),
+		cmocka_unit_test(test_row_of_merged_stacks),
 		cmocka_unit_test(test_window_and_trim),
 		cmocka_unit_test(test_bounded),
 	};

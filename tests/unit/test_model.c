@@ -43,6 +43,66 @@ static void test_finalize_orders_by_inuse(void **state)
 }
 
 /* strings are copied: the caller's buffers may be reused at once */
+static void add_frames(struct ms_profile *p, uint32_t kind, int id, uint64_t ab,
+		       const struct ms_frame *f, uint32_t n)
+{
+	struct ms_stack t = { .kind = kind, .stack_id = id, .alloc_bytes = ab, .alloc_count = 1 };
+
+	assert_non_null(ms_profile__add_stack(p, &t, f, n));
+}
+
+/*
+ * Stacks that print the same are one row (redis: six rows of zmalloc+0x29
+ * whose deeper frames had been cut); a different offset, function, kind or
+ * depth keeps its own. The row keeps the lowest id and lists the others.
+ */
+static void test_finalize_merges_stacks_shown_alike(void **state)
+{
+	struct ms_profile *p = ms_profile__new(42);
+	struct ms_frame zm = { .addr = 0x5029, .func = "zmalloc", .func_off = 0x29, .module = "/r" };
+	struct ms_frame zm2 = zm, zm_off = zm, other = zm, anon = { .addr = 0x9000, .module = "/r",
+								      .map_start = 0x8000 };
+	struct ms_frame main_f = { .addr = 0x6000, .func = "main", .func_off = 0x10, .module = "/r" };
+	struct ms_frame two[2] = { zm, main_f }, anon2 = anon;
+
+	zm2.addr = 0x7029;		/* another copy of the code: same name and offset */
+	zm_off.func_off = 0x30;
+	other.func = "ztrymalloc";
+	anon2.addr = 0x9000;
+	assert_non_null(p);
+	add_frames(p, MS_KIND_MALLOC, 7, 100, &zm, 1);
+	add_frames(p, MS_KIND_MALLOC, 3, 200, &zm2, 1);
+	add_frames(p, MS_KIND_MALLOC, 5, 400, &zm, 1);
+	add_frames(p, MS_KIND_CALLOC, 6, 800, &zm, 1);		/* another kind */
+	add_frames(p, MS_KIND_MALLOC, 8, 1600, &zm_off, 1);	/* another offset */
+	add_frames(p, MS_KIND_MALLOC, 9, 3200, &other, 1);	/* another function */
+	add_frames(p, MS_KIND_MALLOC, 10, 6400, two, 2);		/* deeper */
+	add_frames(p, MS_KIND_MALLOC, 11, 10, &anon, 1);	/* no name: module offset */
+	add_frames(p, MS_KIND_MALLOC, 12, 20, &anon2, 1);
+	ms_profile__finalize(p);
+	assert_int_equal(p->nstacks, 6);
+	assert_int_equal(p->inuse_bytes, 100 + 200 + 400 + 800 + 1600 + 3200 + 6400 + 10 + 20);
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct ms_stack *s = &p->stacks[i];
+
+		if (s->kind == MS_KIND_MALLOC && s->nframes == 1 && s->frames[0].func &&
+		    !strcmp(s->frames[0].func, "zmalloc") && s->frames[0].func_off == 0x29) {
+			assert_int_equal(s->inuse_bytes, 700);
+			assert_int_equal(s->alloc_count, 3);
+			assert_int_equal(s->stack_id, 3);
+			assert_int_equal(s->nmore_ids, 2);
+			assert_true((s->more_ids[0] == 5 && s->more_ids[1] == 7) ||
+				    (s->more_ids[0] == 7 && s->more_ids[1] == 5));
+		} else if (!s->frames[0].func) {
+			assert_int_equal(s->inuse_bytes, 30);
+			assert_int_equal(s->stack_id, 11);
+		} else {
+			assert_int_equal(s->nmore_ids, 0);
+		}
+	}
+	ms_profile__free(p);
+}
+
 static void test_add_copies_strings(void **state)
 {
 	struct ms_profile *p = ms_profile__new(1);
@@ -216,6 +276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_finalize_orders_by_inuse),
+		cmocka_unit_test(test_finalize_merges_stacks_shown_alike),
 		cmocka_unit_test(test_add_copies_strings),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_figures_exact),

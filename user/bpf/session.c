@@ -98,6 +98,7 @@ struct ms_session {
 	uint64_t c_sample_bytes;
 	bool go_mallocgc;
 	uint32_t stacks_per_pid;	/* 0: no quota */
+	uint32_t dwarf_rate;		/* ms_session_opts.dwarf_rate */
 	/* DWARF unwinding */
 	enum ms_unwind unwind;
 	struct ring_buffer *ustack_rb;
@@ -576,6 +577,7 @@ int ms_session__open(const struct ms_session_opts *opts, struct ms_session **ret
 	s->c_sample_bytes = o.c_sample_bytes;
 	s->go_mallocgc = o.go_mallocgc;
 	s->stacks_per_pid = o.stacks_per_pid;
+	s->dwarf_rate = o.dwarf_rate;
 	s->skel->rodata->c_sample_bytes = o.c_sample_bytes;
 	s->multi = !o.no_multi && ms_kfeatures()->has[MS_KF_UPROBE_MULTI];
 	if (s->multi) {
@@ -1204,15 +1206,15 @@ static const struct fp_verdict *module_fp(struct ms_session *s, pid_t pid, const
  */
 static bool wants_dwarf(struct ms_session *s, struct ms_target *t)
 {
-	if (s->unwind == MS_UNWIND_FP)
+	if (s->unwind == MS_UNWIND_FP) {
+		t->dwarf_why = strdup("--unwind fp");
 		return false;
+	}
 	if (s->unwind == MS_UNWIND_DWARF) {
 		t->dwarf = true;
 		t->dwarf_why = strdup("--unwind dwarf");
 		return true;
 	}
-	if (!s->c_sample_bytes)
-		return false;
 	/* a module known to lack frame pointers is the better reason to give */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < t->maps.n; i++) {
@@ -1239,6 +1241,7 @@ static bool wants_dwarf(struct ms_session *s, struct ms_target *t)
 			return true;
 		}
 	}
+	t->dwarf_why = strdup("every module has frame pointers");
 	return false;
 }
 
@@ -1611,6 +1614,7 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 	/* the filter entry first, so no event between two attaches is dropped */
 	t->gen = cfg.gen = s->next_gen++;
 	cfg.max_stacks = s->stacks_per_pid;
+	cfg.dwarf_per_s = s->dwarf_rate == MS_DWARF_UNBOUNDED ? 0 : s->dwarf_rate ?: MS_DEF_DWARF_RATE;
 	err = bpf_map_update_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg, BPF_ANY);
 	if (err) {
 		err = -errno;

@@ -28,13 +28,21 @@
 struct go_binary;
 struct goproc;
 
+/*
+ * Stacks copied for DWARF unwinding per second and process, by default: each
+ * costs the target ~5 us and memsight ~9 us of CPU here (README "Overhead").
+ */
+#define MS_DEF_DWARF_RATE	10000
+#define MS_DWARF_RATE_MAX	1000000
+#define MS_DWARF_UNBOUNDED	UINT32_MAX	/* --dwarf-rate 0 */
+
 /* How C allocation stacks are walked. */
 enum ms_unwind {
 	/*
 	 * DWARF for a process with any module built without frame pointers
-	 * (Debian's libc), when its allocations are sampled (--sample-bytes):
-	 * the sample rate bounds the cost of copying stacks. Frame pointers
-	 * otherwise.
+	 * (Debian's libc, distro C/C++), sampled or not: at most dwarf_rate
+	 * stacks per second and process are copied (the bound on the cost),
+	 * the others walked by frame pointers. Frame pointers otherwise.
 	 */
 	MS_UNWIND_AUTO = 0,
 	MS_UNWIND_FP,		/* in the kernel, by frame pointers only */
@@ -58,6 +66,9 @@ struct ms_session_opts {
 	bool go_mallocgc;		/* Go: probe every mallocgc call instead of the
 					 * runtime's own sampler (never writes the target) */
 	enum ms_unwind unwind;
+	/* stacks copied for DWARF unwinding per second and process at most; past
+	 * it, frame-pointer stacks (counted). 0: MS_DEF_DWARF_RATE. */
+	uint32_t dwarf_rate;
 	uint32_t ustack_ring_bytes;	/* copied stacks in flight; 0: MS_DEF_USTACK_RING,
 					 * or ..._SAMPLED in sampled mode */
 };
@@ -95,7 +106,8 @@ struct ms_target {
 	struct goproc *goproc;		/* live runtime reader, opened on first use */
 	/* DWARF unwinding of C allocation stacks (MS_PIDF_DWARF) */
 	bool dwarf;
-	char *dwarf_why;		/* the module that has no frame pointers, or the option */
+	char *dwarf_why;		/* why DWARF or frame pointers: the module that has no
+					 * frame pointers, the option, or that all have them */
 	struct unwinder *unw;		/* built on the first copied stack */
 	uint64_t unw_built_ns;
 	uint32_t unw_gen;		/* the generation (image) it was built for */

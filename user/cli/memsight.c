@@ -104,11 +104,12 @@ static void usage(FILE *f)
 		"                       host runs a filter while this is on)\n"
 		"      --go-sample-bytes N  Go programs: sample runtime.mallocgc every N bytes on\n"
 		"                       average (default 524288, the Go runtime's own rate)\n"
-		"      --unwind MODE    C allocation stacks: auto (default: DWARF unwinding of\n"
-		"                       sampled allocations when a module, such as Debian's libc,\n"
-		"                       has no frame pointers), fp (frame pointers only, in the\n"
-		"                       kernel), dwarf (copy and unwind every recorded stack: full\n"
-		"                       stacks, exact figures, for moderate allocation rates)\n"
+		"      --unwind MODE    C allocation stacks: auto (default: DWARF unwinding when a\n"
+		"                       module, such as Debian's libc, has no frame pointers, up\n"
+		"                       to --dwarf-rate stacks a second), fp (frame pointers only,\n"
+		"                       in the kernel), dwarf (DWARF whatever the modules)\n"
+		"      --dwarf-rate N   stacks copied for DWARF unwinding per second at most\n"
+		"                       (default 10000; 0: no bound); past it, frame pointers\n"
 		"      --legacy-links   one perf-event uprobe per function instead of uprobe_multi\n"
 		"                       links (chosen automatically on kernels before 6.6)\n"
 		"\n"
@@ -276,7 +277,8 @@ static int run_observation(struct cli_args *c)
 	struct ms_session_opts so = { .no_multi = c->sess.legacy_links,
 				      .go_sample_bytes = c->sess.go_sample_bytes,
 				      .kmem = c->sess.kmem, .c_sample_bytes = c->sess.sample_bytes,
-				      .go_mallocgc = c->sess.go_mallocgc, .unwind = c->sess.unwind };
+				      .go_mallocgc = c->sess.go_mallocgc, .unwind = c->sess.unwind,
+				      .dwarf_rate = c->sess.dwarf_rate };
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;

@@ -19,6 +19,7 @@ static const struct opt_desc {
 	[MS_OPT_KMEM] = { "kmem", 0, no_argument },
 	[MS_OPT_UNWIND] = { "unwind", 0, required_argument },
 	[MS_OPT_LEGACY_LINKS] = { "legacy-links", 0, no_argument },
+	[MS_OPT_DWARF_RATE] = { "dwarf-rate", 0, required_argument },
 	[MS_OPT_PID] = { "pid", 'p', required_argument },
 	[MS_OPT_DURATION] = { "duration", 'd', required_argument },
 	[MS_OPT_TOP] = { "top", 'n', required_argument },
@@ -40,7 +41,7 @@ static const struct opt_desc {
 
 #define O(x)		MS_OPT_BIT(MS_OPT_##x)
 #define SESSION		(O(SAMPLE_BYTES) | O(GO_SAMPLE_BYTES) | O(GO_MALLOCGC) | O(KMEM) | \
-			 O(UNWIND) | O(LEGACY_LINKS))
+			 O(UNWIND) | O(LEGACY_LINKS) | O(DWARF_RATE))
 /* what may come before the command */
 #define GLOBAL		(O(VERBOSE) | O(SOCKET) | O(HELP))
 #define BASIC		(O(VERBOSE) | O(HELP))
@@ -155,6 +156,13 @@ int options__session_apply(struct ms_session_args *s, enum ms_opt o, const char 
 			return ms_fail(err, errlen, -EINVAL, "invalid --unwind '%s' (auto, fp, dwarf)",
 				       arg ?: "");
 		break;
+	case MS_OPT_DWARF_RATE:
+		if (parse_u64(arg, 0, MS_DWARF_RATE_MAX, &v))
+			return ms_fail(err, errlen, -EINVAL, "invalid --dwarf-rate '%s': stacks per "
+				       "second and process, 0..%u (0: no bound)", arg ?: "",
+				       MS_DWARF_RATE_MAX);
+		s->dwarf_rate = v ? (uint32_t)v : MS_DWARF_UNBOUNDED;
+		break;
 	case MS_OPT_GO_MALLOCGC:
 		s->go_mallocgc = true;
 		break;
@@ -267,6 +275,7 @@ static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, 
 	case MS_OPT_GO_MALLOCGC:
 	case MS_OPT_KMEM:
 	case MS_OPT_UNWIND:
+	case MS_OPT_DWARF_RATE:
 		/* observed here: memsightd has its own setting */
 		c->standalone = true;
 		/* fall through */

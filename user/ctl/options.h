@@ -32,6 +32,7 @@ enum ms_opt {
 	MS_OPT_KMEM,
 	MS_OPT_UNWIND,
 	MS_OPT_LEGACY_LINKS,
+	MS_OPT_DWARF_RATE,
 	MS_OPT_SESSION_COUNT,
 	/* memsight's */
 	MS_OPT_PID = MS_OPT_SESSION_COUNT,
@@ -67,6 +68,7 @@ struct ms_session_args {
 	bool kmem;
 	bool legacy_links;
 	enum ms_unwind unwind;
+	uint32_t dwarf_rate;		/* ms_session_opts.dwarf_rate */
 	unsigned int given;		/* MS_OPT_BIT()s of the session options given */
 };
 

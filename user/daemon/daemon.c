@@ -1102,9 +1102,8 @@ static struct ms_profile *profile_of(struct daemon *d, struct ms_target *t, bool
 		p->growth_window_s = growth__span_s(&W(t)->growth, now, window);
 		p->total_growth_per_min = growth__total_slope(&W(t)->growth, now, window);
 		for (size_t i = 0; i < p->nstacks; i++)
-			p->stacks[i].growth_per_min = growth__slope(&W(t)->growth,
-								    p->stacks[i].stack_id,
-								    p->stacks[i].kind, now, window);
+			p->stacks[i].growth_per_min = growth__row_slope(&W(t)->growth,
+									&p->stacks[i], now, window);
 		if (growth)
 			ms_profile__sort_by_growth(p);
 	}
@@ -1299,6 +1298,7 @@ static void req_stats(struct daemon *d, struct reply *r)
 	jw__kv_uint(w, "dwarf_stacks", l.ustack_samples);
 	jw__kv_uint(w, "dwarf_stacks_lost", l.ustack_lost);
 	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l.ustack_ring_full);
+	jw__kv_uint(w, "dwarf_stacks_over_rate", l.ustack_rate);
 	jw__kv_uint(w, "process_table_full", l.proc_table_full);
 	{
 		struct ms_ustack_stats us;
@@ -1728,6 +1728,7 @@ static int setup(struct daemon *d)
 		.go_sample_bytes = d->opts.go_sample_bytes,
 		.go_mallocgc = d->opts.go_mallocgc,
 		.unwind = (enum ms_unwind)d->opts.unwind,
+		.dwarf_rate = d->opts.dwarf_rate,
 		.kmem = d->opts.kmem,
 		.events_bytes = d->opts.events_bytes,
 	};

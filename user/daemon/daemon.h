@@ -19,6 +19,7 @@ struct daemon_opts {
 	uint64_t sample_bytes;		/* sampled mode for C allocations (0: every call) */
 	uint64_t go_sample_bytes;	/* Go sampling mean (0: the runtime's default) */
 	int unwind;			/* enum ms_unwind */
+	uint32_t dwarf_rate;		/* ms_session_opts.dwarf_rate */
 	bool go_mallocgc;		/* probe mallocgc instead of the runtime's sampler */
 	bool kmem;			/* count slab allocations per process */
 	uint32_t events_bytes;		/* ring buffer size (tests: force overflows) */

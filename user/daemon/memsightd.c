@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		"usage: memsightd [--config FILE] [--socket PATH] [--metrics HOST:PORT|off]\n"
 		"                 [--scope process|system] [--legacy-links] [--sample-bytes N]\n"
 		"                 [--go-sample-bytes N] [--go-mallocgc] [--kmem]\n"
-		"                 [--unwind auto|fp|dwarf] [-v]\n"
+		"                 [--unwind auto|fp|dwarf] [--dwarf-rate N] [-v]\n"
 		"\n"
 		"  -c, --config FILE     configuration (default: built-in defaults; the unit uses\n"
 		"                        " MS_CONFIG_DEFAULT_PATH ")\n"
@@ -38,10 +38,13 @@ static void usage(FILE *f)
 		"      --go-mallocgc     probe every runtime.mallocgc call instead of the runtime's\n"
 		"                        own sampler (never writes runtime.MemProfileRate)\n"
 		"      --kmem            also count slab allocations made in watched processes\n"
-		"      --unwind MODE     C allocation stacks: auto (default: DWARF for sampled\n"
-		"                        allocations of processes with code built without frame\n"
-		"                        pointers, such as Debian's libc), fp (kernel frame-pointer\n"
-		"                        walk only), dwarf (copy and unwind every recorded stack)\n"
+		"      --unwind MODE     C allocation stacks: auto (default: DWARF for processes\n"
+		"                        with code built without frame pointers, such as Debian's\n"
+		"                        libc), fp (kernel frame-pointer walk only), dwarf (DWARF\n"
+		"                        whatever the modules)\n"
+		"      --dwarf-rate N    stacks copied for DWARF unwinding per second and process\n"
+		"                        at most (default 10000; 0: no bound); past it, frame\n"
+		"                        pointers\n"
 		"  -v, --verbose         debug output\n"
 		"\n"
 		"SIGHUP reloads the rules; SIGTERM detaches from everything and exits.\n");
@@ -129,6 +132,7 @@ int main(int argc, char **argv)
 	o.go_mallocgc = sa.go_mallocgc;
 	o.kmem = sa.kmem;
 	o.unwind = sa.unwind;
+	o.dwarf_rate = sa.dwarf_rate;
 	ms_log__setup_libbpf();
 	return daemon__run(&o);
 }

@@ -40,7 +40,9 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 	else if (f->func)
 		snprintf(loc, sizeof(loc), "%s+0x%" PRIx64, f->func, f->func_off);
 	else if (f->module)
-		snprintf(loc, sizeof(loc), "0x%" PRIx64, f->addr - f->map_start + f->map_pgoff);
+		/* the file offset: what addr2line and objdump on the module understand */
+		snprintf(loc, sizeof(loc), "%.400s+0x%" PRIx64, base_name(f->module),
+			 f->addr - f->map_start + f->map_pgoff);
 	else
 		snprintf(loc, sizeof(loc), "0x%" PRIx64, f->addr);
 	fprintf(out, "        %-40s %s", loc, f->module ? base_name(f->module) : "[unknown]");
@@ -266,6 +268,17 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	if (p->dwarf)
 		fprintf(out, "note: C allocation stacks unwound with DWARF (%s)\n",
 			p->unwind_reason ?: "no frame pointers");
+	else if (p->unwind_reason)
+		fprintf(out, "note: C allocation stacks walked by frame pointers (%s)\n",
+			p->unwind_reason);
+	if (p->stacks_cut)
+		fprintf(out, "note: %" PRIu64 " stacks end where their frame-pointer walk left the "
+			"process's code (code built without frame pointers)%s\n", p->stacks_cut,
+			p->dwarf ? "" : ": --unwind dwarf gives whole stacks");
+	if (p->dwarf && p->loss.ustack_rate)
+		fprintf(out, "note: %" PRIu64 " stacks came faster than the DWARF copies allowed per "
+			"second (--dwarf-rate): those have frame-pointer stacks, possibly shorter\n",
+			p->loss.ustack_rate);
 	if (p->dwarf && p->loss.ustack_lost)
 		fprintf(out, "note: %" PRIu64 " stacks could not be copied for unwinding (%" PRIu64
 			" with the ring full, %" PRIu64 " unreadable): those have frame-pointer "
@@ -338,6 +351,7 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "dwarf_stacks", l->ustack_samples);
 	jw__kv_uint(w, "dwarf_stacks_lost", l->ustack_lost);
 	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l->ustack_ring_full);
+	jw__kv_uint(w, "dwarf_stacks_over_rate", l->ustack_rate);
 	jw__kv_uint(w, "process_table_full", l->proc_table_full);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);
@@ -423,6 +437,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 		jw__end_object(w);
 	}
 	loss_json(&p->loss, w);
+	jw__kv_uint(w, "stacks_cut_outside_code", p->stacks_cut);
 	go_json(&p->go, w);
 	if (p->have_growth) {
 		jw__name(w, "growth_window_s");
@@ -467,6 +482,11 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 			jw__kv_string(w, "func", f->func);
 			jw__kv_uint(w, "offset", f->func_off);
 			jw__kv_string(w, "module", f->module);
+			if (f->module) {
+				snprintf(hex, sizeof(hex), "0x%" PRIx64,
+					 f->addr - f->map_start + f->map_pgoff);
+				jw__kv_string(w, "module_offset", hex);
+			}
 			if (f->file) {
 				jw__kv_string(w, "file", f->file);
 				jw__kv_int(w, "line", f->line);

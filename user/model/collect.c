@@ -49,6 +49,7 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.ustack_samples = sum[MS_CNT_USTACK_SAMPLES],
 		.ustack_lost = sum[MS_CNT_USTACK_LOST],
 		.ustack_ring_full = sum[MS_CNT_USTACK_RING_FULL],
+		.ustack_rate = sum[MS_CNT_USTACK_RATE],
 		/* rss is filled in BPF, procstats by user space at attach */
 		.proc_table_full = sum[MS_CNT_PROC_TABLE_FULL] + ms_session__procstats_full(s),
 	};
@@ -198,6 +199,21 @@ static void buildid_cache_free(struct buildid_cache *bc)
  * faulting instruction), not a return address, so it needs no "the call is
  * one byte back" adjustment. room >= 1. Returns the frames written (>= 1).
  */
+/*
+ * Is addr in the process's code (an executable mapping now, or at attach for
+ * a process that is gone)? A frame-pointer walk through code built without
+ * them reads whatever the frame-pointer register held: data, key bytes, a
+ * stack address. The stack is true up to the first frame outside code.
+ */
+static bool in_code(const struct ms_maps *maps, const struct ms_target *t, uint64_t addr)
+{
+	const struct ms_map *m = ms_maps__find(maps, addr);
+
+	if (!m)
+		m = ms_maps__find(&t->maps, addr);
+	return m && m->perms[2] == 'x';
+}
+
 static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *bc,
 				 struct ms_target *t, bool alive, const struct ms_maps *maps,
 				 uint64_t addr, bool exact_ip, struct ms_frame *f, uint32_t room)
@@ -517,6 +533,10 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		for (uint32_t j = 0; j < nips && n < MAX_FRAMES; j++) {
 			bool exact = j == 0 && (g->k.kind == MS_KIND_GO || g->k.kind == MS_KIND_FAULT);
 
+			if (!in_code(maps, t, ips[j])) {
+				p->stacks_cut++;
+				break;
+			}
 			n += symbolize_frames(cache, &bc, t, alive, maps, ips[j], exact, &frames[n],
 					      MAX_FRAMES - n);
 		}

@@ -150,3 +150,14 @@ double growth__span_s(const struct growth *g, uint64_t now_ns, uint64_t window_n
 	}
 	return any ? (last - first) / 1e9 : 0;
 }
+
+double growth__row_slope(const struct growth *g, const struct ms_stack *s, uint64_t now_ns,
+			 uint64_t window_ns)
+{
+	/* a least-squares slope is linear: the slope of a sum is the sum of slopes */
+	double v = growth__slope(g, s->stack_id, s->kind, now_ns, window_ns);
+
+	for (uint32_t i = 0; i < s->nmore_ids; i++)
+		v += growth__slope(g, s->more_ids[i], s->kind, now_ns, window_ns);
+	return v;
+}

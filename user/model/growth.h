@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/model.h"
+
 #define GROWTH_MAX_SNAPS	128
 #define GROWTH_MAX_KEYS		256
 
@@ -55,6 +57,10 @@ double growth__total_slope(const struct growth *g, uint64_t now_ns, uint64_t win
 /* Slope of one stack (absent from a snapshot = 0 bytes then). */
 double growth__slope(const struct growth *g, int32_t stack_id, uint32_t kind, uint64_t now_ns,
 		     uint64_t window_ns);
+
+/* Slope of a profile row: its stack and the stacks merged into it. */
+double growth__row_slope(const struct growth *g, const struct ms_stack *s, uint64_t now_ns,
+			 uint64_t window_ns);
 
 /* Seconds covered by the snapshots in the window. */
 double growth__span_s(const struct growth *g, uint64_t now_ns, uint64_t window_ns);

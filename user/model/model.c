@@ -58,6 +58,7 @@ void ms_profile__free(struct ms_profile *p)
 		for (uint32_t j = 0; j < s->nframes; j++)
 			ms_frame__clear(&s->frames[j]);
 		free(s->frames);
+		free(s->more_ids);
 	}
 	free(p->stacks);
 	free(p->exe);
@@ -105,6 +106,8 @@ struct ms_stack *ms_profile__add_stack(struct ms_profile *p, const struct ms_sta
 	*s = *tmpl;
 	s->nframes = 0;
 	s->frames = NULL;
+	s->more_ids = NULL;
+	s->nmore_ids = 0;
 	if (nframes) {
 		s->frames = calloc(nframes, sizeof(*s->frames));
 		if (!s->frames)
@@ -202,10 +205,120 @@ void ms_figures__add(struct ms_figures *total, uint32_t kind, const struct ms_fi
 	total->free_count += f->free_count;
 }
 
+static int cmp_str(const char *a, const char *b)
+{
+	if (!a || !b)
+		return !!a - !!b;
+	return strcmp(a, b);
+}
+
+/* Frames as they are shown: a named function and its offset, or the module offset. */
+static int cmp_frame(const struct ms_frame *a, const struct ms_frame *b)
+{
+	int c = cmp_str(a->module, b->module) ?: cmp_str(a->func, b->func) ?:
+		cmp_str(a->file, b->file);
+	uint64_t x = a->func ? a->func_off : a->addr - a->map_start + a->map_pgoff;
+	uint64_t y = b->func ? b->func_off : b->addr - b->map_start + b->map_pgoff;
+
+	if (c)
+		return c;
+	if (x != y)
+		return x < y ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return (int)a->inlined - (int)b->inlined;
+}
+
+/* Order by kind, then by the frames as shown, then by id. */
+static int cmp_shown(const void *pa, const void *pb)
+{
+	const struct ms_stack *a = pa, *b = pb;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	for (uint32_t i = 0; i < a->nframes && i < b->nframes; i++) {
+		int c = cmp_frame(&a->frames[i], &b->frames[i]);
+
+		if (c)
+			return c;
+	}
+	if (a->nframes != b->nframes)
+		return a->nframes < b->nframes ? -1 : 1;
+	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+static bool same_shown(const struct ms_stack *a, const struct ms_stack *b)
+{
+	if (a->kind != b->kind || a->nframes != b->nframes)
+		return false;
+	for (uint32_t i = 0; i < a->nframes; i++)
+		if (cmp_frame(&a->frames[i], &b->frames[i]))
+			return false;
+	return true;
+}
+
+/* Fold stack b into a (same kind, same frames shown); b is emptied. */
+static int fold_stack(struct ms_stack *a, struct ms_stack *b)
+{
+	int32_t *ids = realloc(a->more_ids, (a->nmore_ids + 1 + b->nmore_ids) * sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	a->more_ids = ids;
+	ids[a->nmore_ids++] = b->stack_id;
+	for (uint32_t i = 0; i < b->nmore_ids; i++)
+		ids[a->nmore_ids++] = b->more_ids[i];
+	a->alloc_bytes += b->alloc_bytes;
+	a->alloc_count += b->alloc_count;
+	a->free_bytes += b->free_bytes;
+	a->free_count += b->free_count;
+	a->inuse_bytes += b->inuse_bytes;
+	a->inuse_count += b->inuse_count;
+	a->growth_per_min += b->growth_per_min;
+	if (b->oldest_ns > a->oldest_ns)
+		a->oldest_ns = b->oldest_ns;
+	for (uint32_t j = 0; j < b->nframes; j++)
+		ms_frame__clear(&b->frames[j]);
+	free(b->frames);
+	free(b->more_ids);
+	memset(b, 0, sizeof(*b));
+	return 0;
+}
+
+/*
+ * One row per stack as shown: stacks that differ only where nothing is shown
+ * (frames cut at the first one outside code, addresses in one function) are
+ * summed into one. On ENOMEM some stay apart, figures still right.
+ */
+static int merge_same(struct ms_profile *p)
+{
+	size_t out = 0;
+
+	if (p->nstacks < 2)
+		return 0;
+	/* sorted by what is shown, the lowest id first: the row keeps that one */
+	qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_shown);
+	for (size_t i = 1; i < p->nstacks; i++) {
+		if (!same_shown(&p->stacks[out], &p->stacks[i])) {
+			p->stacks[++out] = p->stacks[i];
+			continue;
+		}
+		if (fold_stack(&p->stacks[out], &p->stacks[i])) {
+			/* out of memory: keep the rest unmerged, each once */
+			memmove(&p->stacks[out + 1], &p->stacks[i], (p->nstacks - i) * sizeof(*p->stacks));
+			p->nstacks = out + 1 + (p->nstacks - i);
+			return -ENOMEM;
+		}
+	}
+	p->nstacks = out + 1;
+	return 0;
+}
+
 void ms_profile__finalize(struct ms_profile *p)
 {
 	struct ms_figures total = {};
 
+	merge_same(p);
 	for (size_t i = 0; i < p->nstacks; i++) {
 		struct ms_stack *s = &p->stacks[i];
 		struct ms_figures f = {

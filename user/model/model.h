@@ -47,6 +47,10 @@ struct ms_stack {
 	uint64_t inuse_count;
 	uint64_t oldest_ns;	/* age of the oldest outstanding allocation, 0 if none */
 	double growth_per_min;	/* leak score: in-use slope over the growth window */
+	/* other stack ids of this row: stacks that differ only where they are
+	 * not shown (they symbolise identically) are one row */
+	int32_t *more_ids;
+	uint32_t nmore_ids;
 };
 
 struct ms_loss {
@@ -68,6 +72,7 @@ struct ms_loss {
 	uint64_t ustack_samples;	/* stacks copied for DWARF unwinding */
 	uint64_t ustack_lost;	/* ... that could not be: frame-pointer stacks instead */
 	uint64_t ustack_ring_full;	/* ... of those, because the copy ring was full */
+	uint64_t ustack_rate;	/* stacks not copied: the process's copies per second were spent */
 	uint64_t proc_table_full;	/* pids the per-process tables (rss, procstats) had no room for */
 };
 
@@ -149,6 +154,8 @@ struct ms_profile {
 	int64_t kmem_inuse;
 	uint64_t kmem_allocs, kmem_frees;
 	struct ms_loss loss;		/* global counters at snapshot time */
+	uint64_t stacks_cut;		/* stacks that ended at a frame outside the process's code
+					 * (a frame-pointer walk through code without them) */
 	bool dwarf;			/* C allocation stacks unwound with DWARF */
 	char *unwind_reason;		/* why (or NULL) */
 	struct ms_go_info go;
