@@ -204,7 +204,8 @@ struct ms_pid_cfg {
 /*
  * Ring for copied stacks. Its pages are mapped twice into the consumer (for
  * records that wrap), so it costs up to twice its size in RSS: 8 MiB when
- * every stack is copied (--unwind dwarf), 2 MiB for samples.
+ * every stack is copied (--unwind dwarf), 2 MiB under auto (where
+ * --dwarf-rate bounds the copies) and for samples.
  */
 #define MS_DEF_USTACK_RING	(8 * 1024 * 1024)
 #define MS_DEF_USTACK_RING_SAMPLED	(2 * 1024 * 1024)
