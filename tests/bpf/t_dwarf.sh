@@ -12,8 +12,10 @@
 #    through libc by CFI and through itself by frame pointers;
 #  - thread stacks (mappings of their own) are copied whole even while other
 #    threads map memory (the stack's mapping found without the mm lock);
-#  - auto mode picks DWARF by itself for sampled allocations of a process
-#    whose modules lack frame pointers, and says why; memsightd does too.
+#  - auto mode picks DWARF by itself for a process whose modules lack frame
+#    pointers, sampled or not, and says why; memsightd does too;
+#  - --dwarf-rate bounds the copies per second: past it, frame-pointer
+#    stacks (shorter, counted, said), the figures still exact.
 . "$(dirname "$0")/lib.sh"
 
 # frames of the stack whose innermost frame is FUNC, down to main: "a<b<main"
@@ -114,7 +116,25 @@ check "auto+sampled: leak_a reaches main" "$(chain "$A" leak_a)" "leak_a<main"
 check "auto+sampled: only samples copied" \
 	"$(jq '.events.dwarf_stacks == .events.allocs and .events.allocs < 9523' "$A")" true
 run_top "$O/tests/targets/leaky-nofp" auto-full
-check "auto, full tracking: frame pointers (cheap) unless asked" "$(jq -r .tracked.unwind "$TMP/auto-full.json")" frame-pointers
+A=$TMP/auto-full.json
+check "auto, full tracking: DWARF chosen, with its reason" \
+	"$(jq -r '"\(.tracked.unwind) \(.tracked.unwind_reason | test("has no frame pointers$"))"' "$A")" "dwarf true"
+check "auto, full tracking: leak_a reaches main" "$(chain "$A" leak_a)" "leak_a<main"
+check "auto, full tracking: exact (every stack copied)" \
+	"$(jq -c '[.tracked.inuse_bytes, .tracked.inuse_count, .events.dwarf_stacks, .events.dwarf_stacks_lost, .events.dwarf_stacks_over_rate]' "$A")" \
+	"[4211536,1501,9523,0,0]"
+# the rate bound: 9523 allocations in well under 2 s, 500 copies a second
+run_top "$O/tests/targets/leaky-nofp" rate --dwarf-rate 500
+A=$TMP/rate.json
+copied=$(jq .events.dwarf_stacks "$A")
+check "--dwarf-rate 500: at most 500 copies a second ($copied copied)" \
+	"$(awk -v c="$copied" -v d="$(jq .duration_s "$A")" 'BEGIN { print (c >= 500 && c <= 500 * (int(d) + 2)) ? "yes" : "no" }')" yes
+check "--dwarf-rate 500: the others counted" "$(jq '.events.dwarf_stacks + .events.dwarf_stacks_over_rate' "$A")" 9523
+check "--dwarf-rate 500: figures exact" "$(jq -c '[.tracked.inuse_bytes, .tracked.inuse_count]' "$A")" "[4211536,1501]"
+check "--dwarf-rate 500: leak_a's bytes exact over its rows" \
+	"$(jq '[.stacks[] | select(.kind == "malloc" and .frames[0].func == "leak_a") | .inuse_bytes] | add' "$A")" 4096000
+out=$("$MS" top -p 1 -d 1 --dwarf-rate x 2>&1); rc=$?
+check "--dwarf-rate x: refused, saying why" "$rc $(grep -c 'invalid --dwarf-rate' <<< "$out")" "2 1"
 
 # memsightd: the same choice, copied stacks drained by its event loop
 start_daemon --sample-bytes 65536 --metrics off || { fail "daemon did not start"; exit 0; }

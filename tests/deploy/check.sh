@@ -258,7 +258,8 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
     text = cm['data']['memsightd.conf']
     # The daemon spec's sections and keys; [rules] lines are "include|exclude comm|exe|cgroup=...".
     keys = {'daemon': {'socket', 'socket_group', 'state_dir', 'max_processes',
-                       'snapshot_interval_s', 'growth_window_s', 'live_entries'},
+                       'snapshot_interval_s', 'growth_window_s', 'live_entries',
+                       'stack_entries', 'stacks_per_process'},
             'metrics': {'listen', 'top_stacks'},
             'incidents': {'dir', 'max_count', 'max_bytes'}}
     sec, listen = None, None
