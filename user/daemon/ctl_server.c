@@ -21,7 +21,10 @@
 #include "daemon/daemon_int.h"
 
 #define CLIENT_MAX		64	/* connections at once */
-#define CLIENT_IDLE_NS		(10ull * 1000000000)	/* a stalled client is dropped */
+/* A client that neither sends nor reads for this long is stalled and dropped.
+ * Its clock restarts when its response is ready and whenever it takes some:
+ * neither a slow request nor a large response read steadily is its stall. */
+#define CLIENT_IDLE_NS		(10ull * 1000000000)
 #define CLIENT_OUT_MAX		(256u << 20)	/* largest response we buffer */
 
 /* Queue a response behind what c has not read yet; too much closes c. */
@@ -75,6 +78,7 @@ static void handle_request(struct daemon *d, struct client *c, const char *line,
 		return;
 	}
 	client_queue(c, &r);
+	c->last_ns = now_ns();
 }
 
 void ctl_server__close_client(struct daemon *d, struct client *c)
@@ -114,6 +118,7 @@ static bool client_flush(struct daemon *d, struct client *c)
 		if (n <= 0)
 			return false;
 		c->out_off += n;
+		c->last_ns = now_ns();
 	}
 	if (c->out_off == c->out_len) {
 		free(c->out);
