@@ -150,7 +150,7 @@ static const struct {
 } lists[] = {
 	[SC_GO_SITE] = { OFF(struct metrics_proc, ngo_sites, uint32_t),
 			 offsetof(struct metrics_proc, go_sites), sizeof(struct metrics_go_site),
-			 "site", OFF(struct metrics_go_site, site, char[METRICS_FRAME_MAX]) },
+			 "site", OFF(struct metrics_go_site, site, char[METRICS_FRAME_MAX]), false },
 	[SC_STACK] = { OFF(struct metrics_proc, nstacks, uint32_t),
 		       offsetof(struct metrics_proc, stacks), sizeof(struct metrics_stack),
 		       "frame", OFF(struct metrics_stack, frame, char[METRICS_FRAME_MAX]), true },
