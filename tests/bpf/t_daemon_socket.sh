@@ -2,7 +2,8 @@
 # Claims: the control socket serves root and its group only; a client that
 # gets past the file mode anyway is refused by its credentials; garbage,
 # oversized and half-written requests get an error (or are dropped) while
-# the daemon keeps serving everyone else. Error replies carry a code the CLI
+# the daemon keeps serving everyone else, and a client that reads a large
+# response slowly but steadily gets all of it. Error replies carry a code the CLI
 # decides on; --socket works before the command; options the daemon's view
 # cannot honour are refused, not ignored.
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +35,7 @@ check "world-writable socket: non-member still refused" "$rc" 1
 check_cmd "world-writable socket: daemon says why" grep -q 'serves root and the socket' "$TMP/e"
 
 cat > "$TMP/hostile.py" <<'PY'
-import os, socket, sys, time
+import json, os, socket, sys, time
 path = os.environ["MEMSIGHT_SOCKET"]
 def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -68,6 +69,32 @@ elif case == "stall":
     t = conn(); t.sendall(b"ping\n"); print(line(t))
     time.sleep(11)
     print(repr(s.recv(100)))
+elif case == "slowread":
+    # a large response read steadily, more slowly than CLIENT_IDLE_NS allows
+    # for all of it: the client is never stalled, so it gets all of it
+    s = conn(); s.sendall(b"dump pid=%d format=folded\n" % int(sys.argv[2]))
+    buf = b""
+    while b"\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    head, _, got = buf.partition(b"\n")
+    want = json.loads(head)["payload_bytes"]
+    t0 = time.time()
+    while len(got) < want and time.time() - t0 < 13:
+        d = s.recv(8192)
+        if not d:
+            break
+        got += d
+        time.sleep(0.25)
+    slow = len(got)
+    while len(got) < want:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        got += d
+    print(want > 2 * slow, len(got) == want)
 elif case == "flood":
     for i in range(200):
         s = conn(); s.sendall(os.urandom(300) + b"\n"); s.close()
@@ -123,4 +150,12 @@ check_cmd "detach of a PID not watched: the text stays for humans" \
 check "top PID not watched by memsightd: observed here instead" \
 	"$rc $(jq .pid "$TMP/top.json") $(grep -c 'not watched by memsightd; observing it here' "$TMP/e")" \
 	"0 $SPID 1"
+# a response longer than a slow reader takes CLIENT_IDLE_NS to read: dropping
+# it when its request is 10 s old cut it off with most still unsent
+start_target "$O/tests/targets/manystacks" "$TMP/m.out"; MPID=$TPID
+"$MS" attach "$MPID" > /dev/null 2> "$TMP/e" || fail "attach manystacks: $(cat "$TMP/e")"
+kill -USR1 "$MPID"
+wait_for "$TMP/m.out" '^done' 60 || fail "manystacks did not finish"
+check "a large response read slowly for 13 s: all of it, not cut off at the idle timeout" \
+	"$(python3 "$TMP/hostile.py" slowread "$MPID")" "True True"
 check_cmd "daemon still alive" kill -0 "$DPID"

@@ -100,283 +100,300 @@ static void proc_labels(FILE *f, const struct metrics_proc *p)
 	put_label(f, p->comm);
 }
 
-static void proc_u64(FILE *f, const struct metrics_snapshot *m, const char *name, const char *type,
-		     const char *help, size_t off)
-{
-	head(f, name, type, help);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
+/*
+ * The exposition is one table: a row per series, in the order they are
+ * written. A row says whose figures it shows (the snapshot's, each
+ * process's, or each element of a process's list), when a process has a
+ * sample, and where each figure is and how it is printed.
+ */
 
-		fputs(name, f);
-		proc_labels(f, p);
-		fprintf(f, "} %" PRIu64 "\n", *(const uint64_t *)((const char *)p + off));
+#define STR_(x)	#x
+#define STR(x)	STR_(x)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* offsetof(T, m) where m must be of type want: a table row that reads a
+ * figure as another type does not compile */
+#define OFF(T, m, want)	(offsetof(T, m) + 0 * sizeof(char[				\
+	__builtin_types_compatible_p(__typeof__(((T *)0)->m), want) ? 1 : -1]))
+
+enum fig_fmt {
+	FIG_END,	/* no more figures in the row */
+	FIG_U64,
+	FIG_U32,
+	FIG_SIZE,
+	FIG_KB,		/* a uint64_t in KiB, printed in bytes */
+	FIG_1F,		/* a double, one decimal */
+	FIG_3F,		/* a double, three decimals */
+	FIG_ONE,	/* the constant 1: the labels say it all */
+};
+
+/* A figure at off, with a label of its own (NULL: none), e.g. type="anon". */
+struct fig {
+	const char *label;
+	enum fig_fmt fmt;
+	size_t off;
+};
+
+enum scope {
+	SC_GLOBAL,	/* figures of struct metrics_snapshot */
+	SC_PROC,	/* of struct metrics_proc, a sample per process */
+	SC_GO_SITE,	/* of struct metrics_go_site, a sample per site of a process */
+	SC_STACK,	/* of struct metrics_stack, a sample per top stack of a process */
+};
+
+/* A process's lists, for the scopes that have a sample per element. */
+static const struct {
+	size_t count, base, size;	/* in metrics_proc: how many, where, one's size */
+	const char *label_name;
+	size_t label;			/* the element's label value */
+	bool ranked;			/* rank="1", "2", ... before it */
+} lists[] = {
+	[SC_GO_SITE] = { OFF(struct metrics_proc, ngo_sites, uint32_t),
+			 offsetof(struct metrics_proc, go_sites), sizeof(struct metrics_go_site),
+			 "site", OFF(struct metrics_go_site, site, char[METRICS_FRAME_MAX]), false },
+	[SC_STACK] = { OFF(struct metrics_proc, nstacks, uint32_t),
+		       offsetof(struct metrics_proc, stacks), sizeof(struct metrics_stack),
+		       "frame", OFF(struct metrics_stack, frame, char[METRICS_FRAME_MAX]), true },
+};
+
+/* A bool of metrics_proc that must be true (is) or false for a process to have samples. */
+struct cond {
+	size_t off;	/* 0: no condition (pid is there, not a bool) */
+	bool is;
+};
+
+struct series {
+	const char *name, *type, *help;
+	enum scope scope;
+	struct cond when[2];
+	size_t elem_need;	/* SC_GO_SITE, SC_STACK: a bool of the element that must be
+				 * true, 0: none */
+	size_t reason;		/* SC_PROC: a string of metrics_proc given as reason=,
+				 * 0: none */
+	struct fig v[10];	/* up to FIG_END */
+};
+
+#define P_BOOL(m)	OFF(struct metrics_proc, m, bool)
+#define HAS(m)		{ P_BOOL(m), true }
+#define LACKS(m)	{ P_BOOL(m), false }
+#define P_REASON(m)	OFF(struct metrics_proc, m, char[METRICS_REASON_MAX])
+#define P_U64(m)	{ NULL, FIG_U64, OFF(struct metrics_proc, m, uint64_t) }
+#define P_U32(m)	{ NULL, FIG_U32, OFF(struct metrics_proc, m, uint32_t) }
+#define P_DBL(m, fmt)	{ NULL, fmt, OFF(struct metrics_proc, m, double) }
+#define P_KB(lbl, m)	{ lbl, FIG_KB, OFF(struct metrics_proc, status.m, uint64_t) }
+#define ONE		{ NULL, FIG_ONE, 0 }
+#define SITE(m, t, fmt)	{ NULL, fmt, OFF(struct metrics_go_site, m, t) }
+#define STACK(m, t, fmt) { NULL, fmt, OFF(struct metrics_stack, m, t) }
+#define G_U64(lbl, m)	{ lbl, FIG_U64, OFF(struct metrics_snapshot, m, uint64_t) }
+#define G_U32(lbl, m)	{ lbl, FIG_U32, OFF(struct metrics_snapshot, m, uint32_t) }
+#define LOST(r, m)	G_U64("reason=\"" r "\"", loss.m)
+#define MAP(m, f)	G_U32("map=\"" m "\"", maps.f)
+
+static const struct series series[] = {
+	{ "memsight_process_heap_inuse_bytes", "gauge",
+	  "Bytes allocated through the C allocator since attach and not freed yet.",
+	  SC_PROC, .v = { P_U64(inuse_bytes) } },
+	{ "memsight_process_heap_inuse_allocations", "gauge",
+	  "Allocations made since attach and not freed yet.",
+	  SC_PROC, .v = { P_U64(inuse_count) } },
+	{ "memsight_process_alloc_bytes_total", "counter", "Bytes allocated since attach.",
+	  SC_PROC, .v = { P_U64(alloc_bytes) } },
+	{ "memsight_process_allocations_total", "counter", "Allocations made since attach.",
+	  SC_PROC, .v = { P_U64(alloc_count) } },
+	{ "memsight_process_resident_memory_bytes", "gauge",
+	  "Resident memory by type (anon, file, shmem; swap is swapped-out memory).",
+	  SC_PROC, { HAS(have_status) },
+	  .v = { P_KB("type=\"anon\"", rss_anon_kb), P_KB("type=\"file\"", rss_file_kb),
+		 P_KB("type=\"shmem\"", rss_shmem_kb), P_KB("type=\"swap\"", vm_swap_kb) } },
+	{ "memsight_process_resident_memory_peak_bytes", "gauge",
+	  "Peak resident memory of the process (VmHWM).",
+	  SC_PROC, { HAS(have_status) }, .v = { P_KB(NULL, vm_hwm_kb) } },
+	{ "memsight_process_threads", "gauge", "Threads of the process.",
+	  SC_PROC, { HAS(have_status) }, .v = { P_U32(status.threads) } },
+	{ "memsight_process_heap_growth_bytes_per_minute", "gauge",
+	  "Slope of heap in use over the growth window.",
+	  SC_PROC, .v = { P_DBL(growth_per_min, FIG_1F) } },
+	{ "memsight_go_goroutines", "gauge",
+	  "Goroutines of a Go process (as runtime.NumGoroutine).",
+	  SC_PROC, { HAS(have_goroutines) }, .v = { P_U64(goroutines) } },
+	/* what cannot be read is said, instead of a 0 in the figures' own series */
+	{ "memsight_go_goroutines_unavailable", "gauge",
+	  "1 for a Go process whose goroutines cannot be read; reason says why.",
+	  SC_PROC, { HAS(is_go), LACKS(have_goroutines) }, .reason = P_REASON(go_unavailable),
+	  .v = { ONE } },
+	{ "memsight_go_goroutines_growth_per_minute", "gauge",
+	  "Slope of the goroutine count over the growth window, goroutines per minute.",
+	  SC_PROC, { HAS(have_go_growth) }, .v = { P_DBL(go_growth_per_min, FIG_3F) } },
+	{ "memsight_go_goroutines_by_site", "gauge",
+	  "Goroutines by creation site (the go statement): the " STR(METRICS_GO_SITES) " sites "
+	  "with the most per process, the rest summed in site=\"other\".",
+	  SC_GO_SITE, .v = { SITE(count, uint64_t, FIG_U64) } },
+	{ "memsight_go_goroutines_by_site_growth_per_minute", "gauge",
+	  "Slope of a creation site's goroutine count over the growth window (per minute); "
+	  "not for site=\"other\".",
+	  SC_GO_SITE, .elem_need = OFF(struct metrics_go_site, have_rate, bool),
+	  .v = { SITE(per_min, double, FIG_3F) } },
+	{ "memsight_go_heap_unavailable", "gauge",
+	  "1 for a Go process whose heap figures cannot be read; reason says why.",
+	  SC_PROC, { HAS(is_go), LACKS(have_go_heap) }, .reason = P_REASON(go_heap_unavailable),
+	  .v = { ONE } },
+	{ "memsight_go_heap_alloc_bytes", "gauge",
+	  "Go heap bytes of allocated objects, live or not yet collected (HeapAlloc).",
+	  SC_PROC, { HAS(have_go_heap) }, .v = { P_U64(go_heap_alloc) } },
+	{ "memsight_go_heap_live_bytes", "gauge",
+	  "Go heap bytes the last GC marked live (gctrace's third figure); absent before the "
+	  "first GC.",
+	  SC_PROC, { HAS(have_go_heap), HAS(have_go_heap_live) }, .v = { P_U64(go_heap_live) } },
+	{ "memsight_go_heap_inuse_bytes", "gauge", "Go heap spans in use (HeapInuse).",
+	  SC_PROC, { HAS(have_go_heap) }, .v = { P_U64(go_heap_inuse) } },
+	{ "memsight_go_heap_idle_bytes", "gauge", "Go heap spans idle (HeapIdle).",
+	  SC_PROC, { HAS(have_go_heap) }, .v = { P_U64(go_heap_idle) } },
+	{ "memsight_go_heap_released_bytes", "gauge", "Go heap returned to the OS (HeapReleased).",
+	  SC_PROC, { HAS(have_go_heap) }, .v = { P_U64(go_heap_released) } },
+	{ "memsight_go_next_gc_bytes", "gauge", "Heap size of the next Go GC (NextGC).",
+	  SC_PROC, { HAS(have_go_heap), HAS(have_go_next_gc) }, .v = { P_U64(go_next_gc) } },
+	{ "memsight_go_gc_cycles_total", "counter", "Completed Go GC cycles (NumGC).",
+	  SC_PROC, { HAS(have_go_heap) }, .v = { P_U32(go_num_gc) } },
+	{ "memsight_stack_inuse_bytes", "gauge",
+	  "Heap bytes in use by the top stacks of each process (rank 1 = most).",
+	  SC_STACK, .v = { STACK(inuse_bytes, uint64_t, FIG_U64) } },
+	{ "memsight_stack_growth_bytes_per_minute", "gauge",
+	  "Leak score of the top stacks: slope of their bytes in use.",
+	  SC_STACK, .v = { STACK(growth_per_min, double, FIG_1F) } },
+	{ "memsight_watched_processes", "gauge", "Processes memsightd watches.",
+	  SC_GLOBAL, .v = { { NULL, FIG_SIZE, OFF(struct metrics_snapshot, nprocs, size_t) } } },
+	{ "memsight_events_total", "counter", "Allocator events recorded.",
+	  SC_GLOBAL, .v = { G_U64("type=\"alloc\"", loss.alloc_events),
+			    G_U64("type=\"free\"", loss.free_events) } },
+	{ "memsight_lost_events_total", "counter",
+	  "Events not fully recorded; figures are lower bounds while this grows.",
+	  SC_GLOBAL, .v = { LOST("stack_error", stack_errors),
+			    LOST("stack_collision", stack_collisions),
+			    LOST("stack_table_full", stack_table_full),
+			    LOST("stack_quota", stack_quota),
+			    LOST("live_full", live_full),
+			    LOST("aggregate_full", agg_full),
+			    LOST("inflight_full", inflight_full),
+			    LOST("ringbuf_full", events_lost),
+			    LOST("dwarf_stack", ustack_lost),
+			    LOST("process_table_full", proc_table_full) } },
+	{ "memsight_dwarf_stacks_total", "counter",
+	  "Allocation stacks copied for DWARF unwinding in user space.",
+	  SC_GLOBAL, .v = { G_U64(NULL, loss.ustack_samples) } },
+	{ "memsight_dwarf_stacks_over_rate_total", "counter",
+	  "Allocation stacks walked by frame pointers instead: the process's DWARF copies per "
+	  "second (--dwarf-rate) were spent.",
+	  SC_GLOBAL, .v = { G_U64(NULL, loss.ustack_rate) } },
+	{ "memsight_map_entries", "gauge", "Entries in use in memsight's BPF maps.",
+	  SC_GLOBAL, .v = { MAP("live", live), MAP("aggregates", aggs), MAP("stacks", stacks),
+			    MAP("pids", pids) } },
+	{ "memsight_map_capacity", "gauge", "Capacity of memsight's BPF maps.",
+	  SC_GLOBAL, .v = { MAP("live", live_max), MAP("aggregates", aggs_max),
+			    MAP("stacks", stacks_max), MAP("pids", pids_max) } },
+	{ "memsight_attach_errors_total", "counter", "Failed attempts to attach to a process.",
+	  SC_GLOBAL, .v = { G_U64(NULL, attach_errors) } },
+	{ "memsight_oom_incidents_total", "counter", "OOM incidents recorded.",
+	  SC_GLOBAL, .v = { G_U64(NULL, oom_incidents) } },
+};
+
+/* " value\n" of the figure fig of the struct at base. */
+static void put_fig(FILE *f, const struct fig *fig, const void *base)
+{
+	const void *v = (const char *)base + fig->off;
+
+	switch (fig->fmt) {
+	case FIG_U64:
+		fprintf(f, " %" PRIu64 "\n", *(const uint64_t *)v);
+		break;
+	case FIG_U32:
+		fprintf(f, " %" PRIu32 "\n", *(const uint32_t *)v);
+		break;
+	case FIG_SIZE:
+		fprintf(f, " %zu\n", *(const size_t *)v);
+		break;
+	case FIG_KB:
+		fprintf(f, " %" PRIu64 "\n", *(const uint64_t *)v * 1024);
+		break;
+	case FIG_1F:
+		fprintf(f, " %.1f\n", *(const double *)v);
+		break;
+	case FIG_3F:
+		fprintf(f, " %.3f\n", *(const double *)v);
+		break;
+	case FIG_ONE:
+		fputs(" 1\n", f);
+		break;
+	case FIG_END:
+		break;
 	}
 }
 
-/*
- * name{pid,comm,reason} 1 for each Go process whose WHAT could not be read
- * (the bool at have_off is false), with the reason at reason_off: said,
- * instead of a 0 in the figures' own series.
- */
-static void go_unavailable_series(const struct metrics_snapshot *m, FILE *f, const char *name,
-				  const char *what, size_t have_off, size_t reason_off)
+static bool proc_wanted(const struct series *s, const struct metrics_proc *p)
 {
-	char help[128];
-
-	snprintf(help, sizeof(help), "1 for a Go process whose %s cannot be read; reason says why.",
-		 what);
-	head(f, name, "gauge", help);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		if (!p->is_go || *(const bool *)((const char *)p + have_off))
-			continue;
-		fputs(name, f);
-		proc_labels(f, p);
-		fputs(",reason=", f);
-		put_label(f, (const char *)p + reason_off);
-		fputs("} 1\n", f);
-	}
+	for (size_t c = 0; c < ARRAY_SIZE(s->when); c++)
+		if (s->when[c].off &&
+		    *(const bool *)((const char *)p + s->when[c].off) != s->when[c].is)
+			return false;
+	return true;
 }
 
-/*
- * Goroutine growth and goroutines by creation site: bounded (METRICS_GO_SITES
- * sites and "other" per process), and for a Go process whose goroutines
- * cannot be read, a series saying why instead of a 0.
- */
-static void go_goroutine_series(const struct metrics_snapshot *m, FILE *f)
+/* The samples of s for one process: one per figure, or one per element of a list. */
+static void proc_samples(FILE *f, const struct series *s, const struct metrics_proc *p)
 {
-	char help[256];
+	const char *base = (const char *)p;
+	uint32_t n;
 
-	go_unavailable_series(m, f, "memsight_go_goroutines_unavailable", "goroutines",
-			      offsetof(struct metrics_proc, have_goroutines),
-			      offsetof(struct metrics_proc, go_unavailable));
-	head(f, "memsight_go_goroutines_growth_per_minute", "gauge",
-	     "Slope of the goroutine count over the growth window, goroutines per minute.");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		if (!m->procs[i].have_go_growth)
+	if (s->scope == SC_PROC) {
+		for (size_t k = 0; k < ARRAY_SIZE(s->v) && s->v[k].fmt != FIG_END; k++) {
+			fputs(s->name, f);
+			proc_labels(f, p);
+			if (s->reason) {
+				fputs(",reason=", f);
+				put_label(f, base + s->reason);
+			}
+			if (s->v[k].label)
+				fprintf(f, ",%s", s->v[k].label);
+			fputc('}', f);
+			put_fig(f, &s->v[k], p);
+		}
+		return;
+	}
+	n = *(const uint32_t *)(base + lists[s->scope].count);
+	for (uint32_t k = 0; k < n; k++) {
+		const char *e = base + lists[s->scope].base + k * lists[s->scope].size;
+
+		if (s->elem_need && !*(const bool *)(e + s->elem_need))
 			continue;
-		fputs("memsight_go_goroutines_growth_per_minute", f);
-		proc_labels(f, &m->procs[i]);
-		fprintf(f, "} %.3f\n", m->procs[i].go_growth_per_min);
-	}
-	snprintf(help, sizeof(help), "Goroutines by creation site (the go statement): the %d sites "
-		 "with the most per process, the rest summed in site=\"other\".", METRICS_GO_SITES);
-	head(f, "memsight_go_goroutines_by_site", "gauge", help);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		for (uint32_t k = 0; k < p->ngo_sites; k++) {
-			fputs("memsight_go_goroutines_by_site", f);
-			proc_labels(f, p);
-			fputs(",site=", f);
-			put_label(f, p->go_sites[k].site);
-			fprintf(f, "} %" PRIu64 "\n", p->go_sites[k].count);
-		}
-	}
-	head(f, "memsight_go_goroutines_by_site_growth_per_minute", "gauge",
-	     "Slope of a creation site's goroutine count over the growth window (per minute); "
-	     "not for site=\"other\".");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		for (uint32_t k = 0; k < p->ngo_sites; k++) {
-			if (!p->go_sites[k].have_rate)
-				continue;
-			fputs("memsight_go_goroutines_by_site_growth_per_minute", f);
-			proc_labels(f, p);
-			fputs(",site=", f);
-			put_label(f, p->go_sites[k].site);
-			fprintf(f, "} %.3f\n", p->go_sites[k].per_min);
-		}
+		fputs(s->name, f);
+		proc_labels(f, p);
+		if (lists[s->scope].ranked)
+			fprintf(f, ",rank=\"%u\"", k + 1);
+		fprintf(f, ",%s=", lists[s->scope].label_name);
+		put_label(f, e + lists[s->scope].label);
+		fputc('}', f);
+		put_fig(f, &s->v[0], e);
 	}
 }
 
 int metrics__render(const struct metrics_snapshot *m, FILE *f)
 {
-	static const struct { const char *type; size_t off; } rss[] = {
-		{ "anon", offsetof(struct ms_proc_status, rss_anon_kb) },
-		{ "file", offsetof(struct ms_proc_status, rss_file_kb) },
-		{ "shmem", offsetof(struct ms_proc_status, rss_shmem_kb) },
-		{ "swap", offsetof(struct ms_proc_status, vm_swap_kb) },
-	};
-	const struct ms_loss *l = &m->loss;
-	const struct ms_map_usage *mu = &m->maps;
+	for (size_t i = 0; i < ARRAY_SIZE(series); i++) {
+		const struct series *s = &series[i];
 
-	proc_u64(f, m, "memsight_process_heap_inuse_bytes", "gauge",
-		 "Bytes allocated through the C allocator since attach and not freed yet.",
-		 offsetof(struct metrics_proc, inuse_bytes));
-	proc_u64(f, m, "memsight_process_heap_inuse_allocations", "gauge",
-		 "Allocations made since attach and not freed yet.",
-		 offsetof(struct metrics_proc, inuse_count));
-	proc_u64(f, m, "memsight_process_alloc_bytes_total", "counter",
-		 "Bytes allocated since attach.", offsetof(struct metrics_proc, alloc_bytes));
-	proc_u64(f, m, "memsight_process_allocations_total", "counter",
-		 "Allocations made since attach.", offsetof(struct metrics_proc, alloc_count));
-
-	head(f, "memsight_process_resident_memory_bytes", "gauge",
-	     "Resident memory by type (anon, file, shmem; swap is swapped-out memory).");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		if (!p->have_status)
+		head(f, s->name, s->type, s->help);
+		if (s->scope != SC_GLOBAL) {
+			for (size_t k = 0; k < m->nprocs; k++)
+				if (proc_wanted(s, &m->procs[k]))
+					proc_samples(f, s, &m->procs[k]);
 			continue;
-		for (size_t k = 0; k < sizeof(rss) / sizeof(rss[0]); k++) {
-			fputs("memsight_process_resident_memory_bytes", f);
-			proc_labels(f, p);
-			fprintf(f, ",type=\"%s\"} %" PRIu64 "\n", rss[k].type,
-				*(const uint64_t *)((const char *)&p->status + rss[k].off) * 1024);
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(s->v) && s->v[k].fmt != FIG_END; k++) {
+			fputs(s->name, f);
+			if (s->v[k].label)
+				fprintf(f, "{%s}", s->v[k].label);
+			put_fig(f, &s->v[k], m);
 		}
 	}
-	head(f, "memsight_process_resident_memory_peak_bytes", "gauge",
-	     "Peak resident memory of the process (VmHWM).");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		if (!m->procs[i].have_status)
-			continue;
-		fputs("memsight_process_resident_memory_peak_bytes", f);
-		proc_labels(f, &m->procs[i]);
-		fprintf(f, "} %" PRIu64 "\n", m->procs[i].status.vm_hwm_kb * 1024);
-	}
-	head(f, "memsight_process_threads", "gauge", "Threads of the process.");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		if (!m->procs[i].have_status)
-			continue;
-		fputs("memsight_process_threads", f);
-		proc_labels(f, &m->procs[i]);
-		fprintf(f, "} %u\n", m->procs[i].status.threads);
-	}
-	head(f, "memsight_process_heap_growth_bytes_per_minute", "gauge",
-	     "Slope of heap in use over the growth window.");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		fputs("memsight_process_heap_growth_bytes_per_minute", f);
-		proc_labels(f, &m->procs[i]);
-		fprintf(f, "} %.1f\n", m->procs[i].growth_per_min);
-	}
-	head(f, "memsight_go_goroutines", "gauge", "Goroutines of a Go process (as runtime.NumGoroutine).");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		if (!m->procs[i].have_goroutines)
-			continue;
-		fputs("memsight_go_goroutines", f);
-		proc_labels(f, &m->procs[i]);
-		fprintf(f, "} %" PRIu64 "\n", m->procs[i].goroutines);
-	}
-	go_goroutine_series(m, f);
-	go_unavailable_series(m, f, "memsight_go_heap_unavailable", "heap figures",
-			      offsetof(struct metrics_proc, have_go_heap),
-			      offsetof(struct metrics_proc, go_heap_unavailable));
-	{
-		/* have: the offset of a bool that must be true too, or 0 for none */
-		static const struct { const char *name, *help; size_t off, have; } gh[] = {
-			{ "memsight_go_heap_alloc_bytes", "Go heap bytes of allocated objects, "
-			  "live or not yet collected (HeapAlloc).",
-			  offsetof(struct metrics_proc, go_heap_alloc), 0 },
-			{ "memsight_go_heap_live_bytes", "Go heap bytes the last GC marked live "
-			  "(gctrace's third figure); absent before the first GC.",
-			  offsetof(struct metrics_proc, go_heap_live),
-			  offsetof(struct metrics_proc, have_go_heap_live) },
-			{ "memsight_go_heap_inuse_bytes", "Go heap spans in use (HeapInuse).",
-			  offsetof(struct metrics_proc, go_heap_inuse), 0 },
-			{ "memsight_go_heap_idle_bytes", "Go heap spans idle (HeapIdle).",
-			  offsetof(struct metrics_proc, go_heap_idle), 0 },
-			{ "memsight_go_heap_released_bytes", "Go heap returned to the OS (HeapReleased).",
-			  offsetof(struct metrics_proc, go_heap_released), 0 },
-			{ "memsight_go_next_gc_bytes", "Heap size of the next Go GC (NextGC).",
-			  offsetof(struct metrics_proc, go_next_gc),
-			  offsetof(struct metrics_proc, have_go_next_gc) },
-		};
-
-		for (size_t k = 0; k < sizeof(gh) / sizeof(gh[0]); k++) {
-			head(f, gh[k].name, "gauge", gh[k].help);
-			for (size_t i = 0; i < m->nprocs; i++) {
-				const char *p = (const char *)&m->procs[i];
-
-				if (!m->procs[i].have_go_heap ||
-				    (gh[k].have && !*(const bool *)(p + gh[k].have)))
-					continue;
-				fputs(gh[k].name, f);
-				proc_labels(f, &m->procs[i]);
-				fprintf(f, "} %" PRIu64 "\n",
-					*(const uint64_t *)(p + gh[k].off));
-			}
-		}
-	}
-	head(f, "memsight_go_gc_cycles_total", "counter", "Completed Go GC cycles (NumGC).");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		if (!m->procs[i].have_go_heap)
-			continue;
-		fputs("memsight_go_gc_cycles_total", f);
-		proc_labels(f, &m->procs[i]);
-		fprintf(f, "} %u\n", m->procs[i].go_num_gc);
-	}
-	head(f, "memsight_stack_inuse_bytes", "gauge",
-	     "Heap bytes in use by the top stacks of each process (rank 1 = most).");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		for (uint32_t k = 0; k < p->nstacks; k++) {
-			fputs("memsight_stack_inuse_bytes", f);
-			proc_labels(f, p);
-			fprintf(f, ",rank=\"%u\",frame=", k + 1);
-			put_label(f, p->stacks[k].frame);
-			fprintf(f, "} %" PRIu64 "\n", p->stacks[k].inuse_bytes);
-		}
-	}
-	head(f, "memsight_stack_growth_bytes_per_minute", "gauge",
-	     "Leak score of the top stacks: slope of their bytes in use.");
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct metrics_proc *p = &m->procs[i];
-
-		for (uint32_t k = 0; k < p->nstacks; k++) {
-			fputs("memsight_stack_growth_bytes_per_minute", f);
-			proc_labels(f, p);
-			fprintf(f, ",rank=\"%u\",frame=", k + 1);
-			put_label(f, p->stacks[k].frame);
-			fprintf(f, "} %.1f\n", p->stacks[k].growth_per_min);
-		}
-	}
-	head(f, "memsight_watched_processes", "gauge", "Processes memsightd watches.");
-	fprintf(f, "memsight_watched_processes %zu\n", m->nprocs);
-	head(f, "memsight_events_total", "counter", "Allocator events recorded.");
-	fprintf(f, "memsight_events_total{type=\"alloc\"} %" PRIu64 "\n", l->alloc_events);
-	fprintf(f, "memsight_events_total{type=\"free\"} %" PRIu64 "\n", l->free_events);
-	head(f, "memsight_lost_events_total", "counter",
-	     "Events not fully recorded; figures are lower bounds while this grows.");
-	fprintf(f, "memsight_lost_events_total{reason=\"stack_error\"} %" PRIu64 "\n",
-		l->stack_errors);
-	fprintf(f, "memsight_lost_events_total{reason=\"stack_collision\"} %" PRIu64 "\n",
-		l->stack_collisions);
-	fprintf(f, "memsight_lost_events_total{reason=\"stack_table_full\"} %" PRIu64 "\n",
-		l->stack_table_full);
-	fprintf(f, "memsight_lost_events_total{reason=\"stack_quota\"} %" PRIu64 "\n",
-		l->stack_quota);
-	fprintf(f, "memsight_lost_events_total{reason=\"live_full\"} %" PRIu64 "\n", l->live_full);
-	fprintf(f, "memsight_lost_events_total{reason=\"aggregate_full\"} %" PRIu64 "\n",
-		l->agg_full);
-	fprintf(f, "memsight_lost_events_total{reason=\"inflight_full\"} %" PRIu64 "\n",
-		l->inflight_full);
-	fprintf(f, "memsight_lost_events_total{reason=\"ringbuf_full\"} %" PRIu64 "\n",
-		l->events_lost);
-	fprintf(f, "memsight_lost_events_total{reason=\"dwarf_stack\"} %" PRIu64 "\n",
-		l->ustack_lost);
-	fprintf(f, "memsight_lost_events_total{reason=\"process_table_full\"} %" PRIu64 "\n",
-		l->proc_table_full);
-	head(f, "memsight_dwarf_stacks_total", "counter",
-	     "Allocation stacks copied for DWARF unwinding in user space.");
-	fprintf(f, "memsight_dwarf_stacks_total %" PRIu64 "\n", l->ustack_samples);
-	head(f, "memsight_map_entries", "gauge", "Entries in use in memsight's BPF maps.");
-	fprintf(f, "memsight_map_entries{map=\"live\"} %u\n", mu->live);
-	fprintf(f, "memsight_map_entries{map=\"aggregates\"} %u\n", mu->aggs);
-	fprintf(f, "memsight_map_entries{map=\"stacks\"} %u\n", mu->stacks);
-	fprintf(f, "memsight_map_entries{map=\"pids\"} %u\n", mu->pids);
-	head(f, "memsight_map_capacity", "gauge", "Capacity of memsight's BPF maps.");
-	fprintf(f, "memsight_map_capacity{map=\"live\"} %u\n", mu->live_max);
-	fprintf(f, "memsight_map_capacity{map=\"aggregates\"} %u\n", mu->aggs_max);
-	fprintf(f, "memsight_map_capacity{map=\"stacks\"} %u\n", mu->stacks_max);
-	fprintf(f, "memsight_map_capacity{map=\"pids\"} %u\n", mu->pids_max);
-	head(f, "memsight_attach_errors_total", "counter", "Failed attempts to attach to a process.");
-	fprintf(f, "memsight_attach_errors_total %" PRIu64 "\n", m->attach_errors);
-	head(f, "memsight_oom_incidents_total", "counter", "OOM incidents recorded.");
-	fprintf(f, "memsight_oom_incidents_total %" PRIu64 "\n", m->oom_incidents);
 	return ferror(f) ? -EIO : 0;
 }
 
