@@ -22,6 +22,9 @@ Figures of `quality`:
   dup_rows                  stacks that print exactly like another one
                             (same kind, same text on every frame line)
   longest_unknown_run       most consecutive frames outside every module
+  rows_if_cut               rows left if each stack ended before its first
+                            frame outside an executable mapping and rows
+                            that print alike were merged (issue 14, 3 and 4)
 Lines starting with "#" are examples for a human reader.
 """
 import json
@@ -71,8 +74,9 @@ def quality(report, maps):
 	fig = dict.fromkeys(["stacks", "allocs", "unavailable_stacks", "unavailable_allocs",
 			     "frames", "frames_outside_exec", "stacks_outside_exec",
 			     "partial_stacks", "partial_allocs", "dup_rows",
-			     "longest_unknown_run"], 0)
+			     "longest_unknown_run", "rows_if_cut"], 0)
 	seen = {}
+	cut_rows = set()
 	examples = {}
 	for s in stacks:
 		frames = s["frames"]
@@ -84,10 +88,12 @@ def quality(report, maps):
 			fig["unavailable_allocs"] += s["alloc_count"]
 		outside = 0
 		run = 0
-		for fr in frames:
+		cut = len(frames)
+		for i, fr in enumerate(frames):
 			a = int(fr["addr"], 16)
 			if not any(lo <= a < hi for lo, hi in ranges):
 				outside += 1
+				cut = min(cut, i)
 			run = 0 if fr.get("module") else run + 1
 			fig["longest_unknown_run"] = max(fig["longest_unknown_run"], run)
 		fig["frames_outside_exec"] += outside
@@ -99,12 +105,17 @@ def quality(report, maps):
 			fig["partial_allocs"] += s["alloc_count"]
 			examples.setdefault("partial", "%d allocs: %s" % (s["alloc_count"], short(s)))
 		key = (s["kind"],) + tuple(frame_text(fr) for fr in frames)
+		cut_rows.add(key[:1 + cut])
 		if key in seen:
 			fig["dup_rows"] += 1
 			examples.setdefault("dup", "stack ids %d and %d: %s" %
 					    (seen[key], s["stack_id"], short(s)))
 		else:
 			seen[key] = s["stack_id"]
+	fig["rows_if_cut"] = len(cut_rows)
+	if stacks:
+		top = max(stacks, key=lambda s: s["alloc_count"])
+		examples["most allocations"] = "%d allocs: %s" % (top["alloc_count"], short(top))
 	for k, v in fig.items():
 		print(k, v)
 	for k, v in examples.items():

@@ -112,6 +112,7 @@ whole() {
 	row "$n: allocations with a partial stack" "$(q "$n" partial_allocs)" 0
 	row "$n: frames outside exec mappings" "$(q "$n" frames_outside_exec) of $(q "$n" frames)" 0
 	row "$n: longest run of [unknown] frames" "$(q "$n" longest_unknown_run)" -
+	row "$n: rows if cut at the first junk frame, alike merged" "$(q "$n" rows_if_cut)" -
 	if [ "$c" = check ] && [ "$lost" -gt 0 ]; then
 		check "$n: allocations with a partial stack <= DWARF stacks lost ($lost)" \
 			"$(( $(q "$n" partial_allocs) <= lost ))" 1
