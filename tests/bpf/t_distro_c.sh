@@ -4,12 +4,16 @@
 # memcached 1.6 under a bounded set load, each started here on a loopback
 # port of its own, without persistence, and stopped at the end:
 #  - no allocation is shown as "[stack unavailable]" and no stack is dropped
-#    (collisions, table full, quota), by default, with > 16,000 distinct
-#    stacks (redis: 20,000 SETs of random keys);
+#    (collisions, table full, quota), by default (redis: 20,000 SETs of random
+#    keys give some 19,900 distinct stacks today) and with --unwind dwarf;
+#  - no two rows print alike;
 #  - memcached: the slab pages it mallocs (one per `item_size_max`, 1 MiB)
 #    are counted exactly: count = sum of `stats slabs` total_pages, bytes =
 #    total_malloced, all still in use; by default and with --unwind dwarf;
-#  - redis with --unwind dwarf: stacks down to main, and allocation counts
+#  - with --unwind dwarf, redis and memcached: every stack down to main or
+#    a thread's start, no frame outside an executable mapping, no run of
+#    [unknown] frames (memcached's stripped code is still unnamed);
+#  - redis with --unwind dwarf: allocation counts
 #    exact against its own counters: one dict entry and one key copy (dbAdd)
 #    per key SET created (its keyspace), one argv array per command and one
 #    string object per argument (INFO commandstats). When the DWARF ring
@@ -18,8 +22,9 @@
 # Pending (issue 14 not done yet; MEMSIGHT_ISSUE14_PENDING=1 runs them as
 # checks, otherwise their figures are printed as PENDING lines): by default
 # (no --unwind), stacks down to main or a thread's start, no frame outside an
-# executable mapping, no two rows that print the same, no run of [unknown]
-# frames, and the redis counts above exact.
+# executable mapping (redis: key bytes read as return addresses), no run of
+# [unknown] frames (memcached: a frame-pointer walk looping on a heap word,
+# 126 frames), and the redis counts above exact.
 # Ends with a table: figure, memsight, the server's own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gorel.sh"	# free_port
@@ -211,28 +216,33 @@ redis_run() {
 
 t0=$(date +%s)
 redis_run redis-default redis_load_default pending
-check "redis-default: over 16,000 distinct stacks" "$(( $(q redis-default stacks) > 16000 ))" 1
+# not a check: today's > 16,000 distinct stacks are the junk frames below
+# the first (key bytes read as return addresses); cut there, they are a few
+echo "note: redis-default: $(q redis-default stacks) distinct stacks, $(q redis-default rows_if_cut) if cut at the first junk frame"
 redis_run redis-dwarf redis_load_dwarf check --unwind dwarf
 rcli shutdown nosave > /dev/null 2>&1
 wait "$RPID" 2> /dev/null
 echo "redis: $(( $(date +%s) - t0 )) s"
 
 # ---------------------------------------------------------------- memcached
-MC_N=10000
-# mc_load PORT: MC_N sets of values of five sizes (five slab classes), each
-# answered STORED; bounded: 32 MiB of values in a 128 MiB cache, no eviction
+MC_N=10000 MC_BIG=200
+# mc_load: MC_N sets of values of five sizes (five slab classes), then
+# MC_BIG of 100,000 bytes (read into a buffer of their own: the allocation
+# whose frame-pointer walk loops on a heap word), each answered STORED;
+# bounded: 52 MB of values in a 128 MiB cache, no eviction
 mc_load() {
-	timeout 120 python3 - "$mport" "$MC_N" <<'EOF'
+	timeout 120 python3 - "$mport" "$MC_N" "$MC_BIG" <<'EOF'
 import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, big = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 sizes = [50, 200, 800, 3000, 12000]
 s = socket.create_connection(("127.0.0.1", port), timeout=30)
 f = s.makefile("rb")
-for start in range(0, n, 100):
-	batch = range(start, min(n, start + 100))
-	s.sendall(b"".join(b"set key:%08d 0 0 %d\r\n%s\r\n" % (i, sizes[i % 5], b"v" * sizes[i % 5])
-			   for i in batch))
-	for i in batch:
+keys = [(i, sizes[i % 5]) for i in range(n)] + [(n + i, 100000) for i in range(big)]
+for start in range(0, len(keys), 100):
+	batch = keys[start:start + 100]
+	s.sendall(b"".join(b"set key:%08d 0 0 %d\r\n%s\r\n" % (i, size, b"v" * size)
+			   for i, size in batch))
+	for i, size in batch:
 		if f.readline() != b"STORED\r\n":
 			sys.exit("set %d not stored" % i)
 EOF
@@ -256,23 +266,38 @@ EOF
 }
 mc_sum() { awk -v k="$2" '{ split($1, a, ":") } a[length(a)] == k { s += $2 } END { print s + 0 }' "$1"; }
 
+# listening PORT: something listens on TCP PORT (state 0A in /proc/net/tcp)
+listening() {
+	awk -v p="$(printf '%04X' "$1")" '$4 == "0A" && $2 ~ (":" p "$") { f = 1 } END { exit !f }' \
+		/proc/net/tcp
+}
+
+# mc_work: what memsight observes: the counters before, then the load
+mc_work() {
+	mc_stats slabs > "$TMP/$mc_name.slabs0" && mc_stats settings > "$TMP/$mc_name.settings" &&
+		mc_load
+}
+
 # mc_run NAME CHECKER [MEMSIGHT ARGS...]: a fresh memcached, observed under mc_load
 mc_run() {
 	local n=$1 c=$2 pid pages0 malloced0 page got; shift 2
 	mport=$(free_port) || { fail "$n: no free port"; return; }
 	memcached -u root -l 127.0.0.1 -p "$mport" -U 0 -m 128 -t 2 > "$TMP/$n.log" 2>&1 &
 	pid=$!; PIDS_TO_KILL+=("$pid")
-	for ((i = 0; i < 100; i++)); do mc_stats > /dev/null 2>&1 && break; sleep 0.1; done
-	mc_stats slabs > "$TMP/$n.slabs0" || { fail "$n: memcached did not start"; cat "$TMP/$n.log"; return; }
+	# no connection before memsight attaches: a worker thread's first
+	# connection allocates its buffers, which should be seen
+	for ((i = 0; i < 100; i++)); do listening "$mport" && break; sleep 0.1; done
+	listening "$mport" || { fail "$n: memcached did not start"; cat "$TMP/$n.log"; return; }
+	mc_name=$n
+	observe "$n" "$pid" mc_work "$@" || { kill "$pid"; return; }
 	pages0=$(mc_sum "$TMP/$n.slabs0" total_pages)
 	malloced0=$(mc_sum "$TMP/$n.slabs0" total_malloced)
-	page=$(mc_stats settings | awk '$1 == "item_size_max" { print $2 }')
+	page=$(awk '$1 == "item_size_max" { print $2 }' "$TMP/$n.settings")
 	check "$n: slab page size" "$page" "$MIB"
-	observe "$n" "$pid" mc_load "$@" || { kill "$pid"; return; }
 	mc_stats > "$TMP/$n.stats"; mc_stats slabs > "$TMP/$n.slabs"
 	check "$n: every set stored, none evicted" \
 		"$(mc_sum "$TMP/$n.stats" cmd_set) $(mc_sum "$TMP/$n.stats" curr_items) $(mc_sum "$TMP/$n.stats" evictions)" \
-		"$MC_N $MC_N 0"
+		"$((MC_N + MC_BIG)) $((MC_N + MC_BIG)) 0"
 	losses "$n"
 	whole "$n" "$c"
 	# slab pages: malloc'd one page at a time (do_slabs_newslab), never freed;
@@ -288,7 +313,7 @@ mc_run() {
 	check "$n: slab pages all still in use" "$got_u" "$truth_b"
 	row "$n: slab pages (sum of total_pages)" "$got_n" "$truth_n"
 	row "$n: slab page bytes (total_malloced)" "$got_b" "$truth_b"
-	row "$n: allocations / sets" "$(q "$n" allocs)" "$MC_N sets"
+	row "$n: allocations / sets" "$(q "$n" allocs)" "$((MC_N + MC_BIG)) sets"
 	row "$n: DWARF stacks lost (ring full)" "$(ev "$n" dwarf_stacks_lost)" -
 	kill "$pid"; wait "$pid" 2> /dev/null
 }
