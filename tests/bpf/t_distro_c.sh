@@ -24,7 +24,8 @@
 # (no --unwind), stacks down to main or a thread's start, no frame outside an
 # executable mapping (redis: key bytes read as return addresses), no run of
 # [unknown] frames (memcached: a frame-pointer walk looping on a heap word,
-# 126 frames), and the redis counts above exact.
+# 126 frames), the redis counts above exact, and the reason for the
+# unwinding chosen (tracked.unwind_reason).
 # Ends with a table: figure, memsight, the server's own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gorel.sh"	# free_port
@@ -113,6 +114,8 @@ whole() {
 	local n=$1 c=$2 lost
 	lost=$(ev "$n" dwarf_stacks_lost)
 	check "$n: rows that print like another row" "$(q "$n" dup_rows)" 0
+	$c "$n: the report says why it unwinds as it does (tracked.unwind_reason)" \
+		"$(jq -r 'if .tracked.unwind_reason then "given" else "none" end' "$TMP/$n.json")" given
 	row "$n: unwinding (tracked.unwind)" "$(jq -r .tracked.unwind "$TMP/$n.json")" -
 	row "$n: allocations with a partial stack" "$(q "$n" partial_allocs)" 0
 	row "$n: frames outside exec mappings" "$(q "$n" frames_outside_exec) of $(q "$n" frames)" 0
