@@ -50,7 +50,7 @@ pending() {
 }
 
 row() {	# FIGURE MEMSIGHT TRUTH
-	printf '%-58s %14s %14s\n' "$1" "$2" "$3" >> "$TABLE"
+	printf '%-62s %14s %14s\n' "$1" "$2" "$3" >> "$TABLE"
 }
 
 # check_count DESCRIPTION GOT TRUTH LOST: GOT == TRUTH when no DWARF stack
@@ -327,5 +327,5 @@ mc_run memcached-dwarf check --unwind dwarf
 echo "memcached: $(( $(date +%s) - t0 )) s"
 
 echo
-printf '%-58s %14s %14s\n' figure memsight "server's own"
+printf '%-62s %14s %14s\n' figure memsight "server's own"
 cat "$TABLE"
