@@ -135,15 +135,41 @@ whole() {
 	$c "$n: no run of [unknown] frames (longest <= 1)" "$(( $(q "$n" longest_unknown_run) <= 1 ))" 1
 }
 
+# start_server LOG READY COMMAND...: start COMMAND (its @PORT@ replaced by a
+# free port) with output to LOG, until READY PORT succeeds (20 s at most);
+# a server that exits at once (its port taken meanwhile) is started again on
+# another port, twice at most. Sets SPORT and SPID.
+start_server() {
+	local log=$1 ready=$2 try i; shift 2
+	for ((try = 0; try < 3; try++)); do
+		SPORT=$(free_port) || return 1
+		"${@//@PORT@/$SPORT}" > "$log" 2>&1 &
+		SPID=$!; PIDS_TO_KILL+=("$SPID")
+		for ((i = 0; i < 200; i++)); do
+			"$ready" "$SPORT" && return 0
+			kill -0 "$SPID" 2> /dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$SPID" 2> /dev/null; wait "$SPID" 2> /dev/null
+		echo "server did not start on port $SPORT:" >&2; cat "$log" >&2
+	done
+	return 1
+}
+
+# listening PORT: something listens on TCP PORT (state 0A in /proc/net/tcp)
+listening() {
+	awk -v p="$(printf '%04X' "$1")" '$4 == "0A" && $2 ~ (":" p "$") { f = 1 } END { exit !f }' \
+		/proc/net/tcp
+}
+
 # ---------------------------------------------------------------- redis
-rport=$(free_port) || { fail "redis: no free port"; exit 1; }
 mkdir -p "$TMP/redis"
-redis-server --port "$rport" --bind 127.0.0.1 --dir "$TMP/redis" --save '' --appendonly no \
-	--daemonize no --logfile "$TMP/redis.log" > /dev/null 2>&1 &
-RPID=$!; PIDS_TO_KILL+=("$RPID")
+redis_ready() { [ "$(timeout 5 redis-cli -p "$1" ping 2> /dev/null)" = PONG ]; }
+start_server "$TMP/redis.log" redis_ready redis-server --port @PORT@ --bind 127.0.0.1 \
+	--dir "$TMP/redis" --save '' --appendonly no --daemonize no ||
+	{ fail "redis-server did not start"; exit 1; }
+rport=$SPORT RPID=$SPID
 rcli() { timeout 20 redis-cli -p "$rport" "$@"; }
-for ((i = 0; i < 100; i++)); do [ "$(rcli ping 2> /dev/null)" = PONG ] && break; sleep 0.1; done
-[ "$(rcli ping)" = PONG ] || { fail "redis-server did not start"; cat "$TMP/redis.log"; exit 1; }
 
 # redis-benchmark: 20,000 SETs of keys drawn from a million, then GETs and
 # LPUSHes; every count below comes from the server, not from these numbers
@@ -269,12 +295,6 @@ EOF
 }
 mc_sum() { awk -v k="$2" '{ split($1, a, ":") } a[length(a)] == k { s += $2 } END { print s + 0 }' "$1"; }
 
-# listening PORT: something listens on TCP PORT (state 0A in /proc/net/tcp)
-listening() {
-	awk -v p="$(printf '%04X' "$1")" '$4 == "0A" && $2 ~ (":" p "$") { f = 1 } END { exit !f }' \
-		/proc/net/tcp
-}
-
 # mc_work: what memsight observes: the counters before, then the load
 mc_work() {
 	mc_stats slabs > "$TMP/$mc_name.slabs0" && mc_stats settings > "$TMP/$mc_name.settings" &&
@@ -284,13 +304,11 @@ mc_work() {
 # mc_run NAME CHECKER [MEMSIGHT ARGS...]: a fresh memcached, observed under mc_load
 mc_run() {
 	local n=$1 c=$2 pid pages0 malloced0 page got; shift 2
-	mport=$(free_port) || { fail "$n: no free port"; return; }
-	memcached -u root -l 127.0.0.1 -p "$mport" -U 0 -m 128 -t 2 > "$TMP/$n.log" 2>&1 &
-	pid=$!; PIDS_TO_KILL+=("$pid")
-	# no connection before memsight attaches: a worker thread's first
-	# connection allocates its buffers, which should be seen
-	for ((i = 0; i < 100; i++)); do listening "$mport" && break; sleep 0.1; done
-	listening "$mport" || { fail "$n: memcached did not start"; cat "$TMP/$n.log"; return; }
+	# ready when listening, without a connection before memsight attaches:
+	# a worker thread's first connection allocates its buffers, to be seen
+	start_server "$TMP/$n.log" listening memcached -u root -l 127.0.0.1 -p @PORT@ -U 0 \
+		-m 128 -t 2 || { fail "$n: memcached did not start"; return; }
+	mport=$SPORT pid=$SPID
 	mc_name=$n
 	observe "$n" "$pid" mc_work "$@" || { kill "$pid"; return; }
 	pages0=$(mc_sum "$TMP/$n.slabs0" total_pages)
