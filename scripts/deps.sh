@@ -5,7 +5,8 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 libcmocka-dev libmicrohttpd-dev libjson-c-dev g++ libclang-rt-14-dev libxml2-utils pkg-config jq prometheus systemd python3-yaml golang-go binutils procps psmisc musl-tools libc6-dbg \
-qemu-system-x86 busybox-static cpio file curl libcapstone-dev etcd-server"
+qemu-system-x86 busybox-static cpio file curl libcapstone-dev etcd-server \
+redis-server redis-tools memcached"
 
 missing=""
 for p in $PKGS; do
@@ -24,9 +25,10 @@ fi
 echo "memsight: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# prometheus and etcd-server are test subjects, started by the tests on
-# loopback ports of their own: keep apt from starting them as services on
-# their default ports (a policy-rc.d already in place is left as it is)
+# prometheus, etcd-server, redis-server and memcached are test subjects,
+# started by the tests on loopback ports of their own: keep apt from
+# starting them as services on their default ports (a policy-rc.d already
+# in place is left as it is)
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\nexit 101\n' > "$policy"
