@@ -19,35 +19,23 @@
 #    string object per argument (INFO commandstats). When the DWARF ring
 #    overflows (events.dwarf_stacks_lost) a count may fall short by at most
 #    that many, and the check says so.
-# Pending (issue 14 not done yet; MEMSIGHT_ISSUE14_PENDING=1 runs them as
-# checks, otherwise their figures are printed as PENDING lines): by default
-# (no --unwind), stacks down to main or a thread's start, no frame outside an
-# executable mapping (redis: key bytes read as return addresses), no run of
-# [unknown] frames (memcached: a frame-pointer walk looping on a heap word,
-# 126 frames), the redis counts above exact, and the reason for the
-# unwinding chosen (tracked.unwind_reason).
+#  - by default (no --unwind; auto unwinds these with DWARF, bounded by
+#    --dwarf-rate), the same: stacks down to main or a thread's start, no
+#    frame outside an executable mapping (a frame-pointer walk read redis's
+#    key bytes as return addresses, and looped 126 times on a heap word in
+#    memcached), no run of [unknown] frames, the redis counts exact, and the
+#    reason for the unwinding chosen (tracked.unwind_reason).
 # Ends with a table: figure, memsight, the server's own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gorel.sh"	# free_port
 
 CST="python3 $(dirname "$0")/cstacks.py"
 TABLE=$TMP/table
-PENDING=${MEMSIGHT_ISSUE14_PENDING:-0}
 MIB=1048576
 
 for b in redis-server redis-cli redis-benchmark memcached python3; do
 	command -v "$b" > /dev/null || { fail "$b is not installed (scripts/deps.sh)"; exit 1; }
 done
-
-# pending DESCRIPTION ACTUAL EXPECTED: a check of what issue 14 asks for, run
-# only with MEMSIGHT_ISSUE14_PENDING=1; otherwise its figure is printed
-pending() {
-	if [ "$PENDING" = 1 ]; then
-		check "issue 14: $1" "$2" "$3"
-	else
-		echo "PENDING $T_NAME: issue 14: $1: got '$2', expected '$3'"
-	fi
-}
 
 row() {	# FIGURE MEMSIGHT TRUTH
 	printf '%-62s %14s %14s\n' "$1" "$2" "$3" >> "$TABLE"
@@ -106,33 +94,32 @@ losses() {
 	row "$n: allocations under [stack unavailable]" "$(q "$n" unavailable_allocs)" 0
 }
 
-# whole NAME CHECKER: issue 14's stack claims, through CHECKER (check or
-# pending). An allocation whose DWARF stack was lost (ring full) is counted
+# whole NAME: issue 14's stack claims. An allocation whose DWARF stack was lost (ring full) is counted
 # under its frame-pointer stack: with N lost, up to N such stacks may be
 # partial or hold junk frames, and a run of [unknown] frames is not judged.
 whole() {
-	local n=$1 c=$2 lost
+	local n=$1 lost
 	lost=$(ev "$n" dwarf_stacks_lost)
 	check "$n: rows that print like another row" "$(q "$n" dup_rows)" 0
-	$c "$n: the report says why it unwinds as it does (tracked.unwind_reason)" \
+	check "$n: the report says why it unwinds as it does (tracked.unwind_reason)" \
 		"$(jq -r 'if .tracked.unwind_reason then "given" else "none" end' "$TMP/$n.json")" given
 	row "$n: unwinding (tracked.unwind)" "$(jq -r .tracked.unwind "$TMP/$n.json")" -
 	row "$n: allocations with a partial stack" "$(q "$n" partial_allocs)" 0
 	row "$n: frames outside exec mappings" "$(q "$n" frames_outside_exec) of $(q "$n" frames)" 0
 	row "$n: longest run of [unknown] frames" "$(q "$n" longest_unknown_run)" -
 	row "$n: rows if cut at the first junk frame, alike merged" "$(q "$n" rows_if_cut)" -
-	if [ "$c" = check ] && [ "$lost" -gt 0 ]; then
+	if [ "$lost" -gt 0 ]; then
 		check "$n: allocations with a partial stack <= DWARF stacks lost ($lost)" \
 			"$(( $(q "$n" partial_allocs) <= lost ))" 1
 		check "$n: stacks with a frame outside an executable mapping <= DWARF stacks lost ($lost)" \
 			"$(( $(q "$n" stacks_outside_exec) <= lost ))" 1
 		return
 	fi
-	$c "$n: allocations whose stack reaches main or a thread start" \
+	check "$n: allocations whose stack reaches main or a thread start" \
 		"$(( $(q "$n" allocs) - $(q "$n" partial_allocs) )) of $(q "$n" allocs)" \
 		"$(q "$n" allocs) of $(q "$n" allocs)"
-	$c "$n: frames outside an executable mapping" "$(q "$n" frames_outside_exec)" 0
-	$c "$n: no run of [unknown] frames (longest <= 1)" "$(( $(q "$n" longest_unknown_run) <= 1 ))" 1
+	check "$n: frames outside an executable mapping" "$(q "$n" frames_outside_exec)" 0
+	check "$n: no run of [unknown] frames (longest <= 1)" "$(( $(q "$n" longest_unknown_run) <= 1 ))" 1
 }
 
 # start_server LOG READY COMMAND...: start COMMAND (its @PORT@ replaced by a
@@ -195,27 +182,21 @@ redis_truth() {
 	sed "s/^/# $1 truth: /" "$TMP/$1.truth"
 }
 t() { awk -v k="$2" '$1 == k { print $2 + 0 }' "$TMP/$1.truth"; }
-# redis_counts NAME CHECKER: allocation counts against INFO
+# redis_counts NAME: allocation counts against INFO
 redis_counts() {
-	local n=$1 c=$2 lost got truth args
+	local n=$1 lost got truth args
 	lost=$(ev "$n" dwarf_stacks_lost)
 	got=$($CST count "$TMP/$n.json" zmalloc,dictAddRaw,dbAdd,setKey)
 	truth=$(t "$n" set_keys)
 	row "$n: dict entries of keys SET (keyspace)" "$got" "$truth"
-	if [ "$c" = check ]; then
-		check_count "$n: one dict entry per key SET created" "$got" "$truth" "$lost"
-	else
-		pending "$n: one dict entry per key SET created" "$got" "$truth"
-	fi
+	check_count "$n: one dict entry per key SET created" "$got" "$truth" "$lost"
 	got=$($CST count "$TMP/$n.json" _sdsnewlen,dbAdd,setKey)
 	row "$n: key copies of keys SET (keyspace)" "$got" "$truth"
-	[ "$c" = check ] && check_count "$n: one key copy per key SET created" "$got" "$truth" "$lost"
-	[ "$c" = check ] || pending "$n: one key copy per key SET created" "$got" "$truth"
+	check_count "$n: one key copy per key SET created" "$got" "$truth" "$lost"
 	got=$($CST count "$TMP/$n.json" zmalloc,processMultibulkBuffer)
 	truth=$(t "$n" commands)
 	row "$n: argv arrays (commandstats calls)" "$got" "$truth"
-	[ "$c" = check ] && check_count "$n: one argv array per command" "$got" "$truth" "$lost"
-	[ "$c" = check ] || pending "$n: one argv array per command" "$got" "$truth"
+	check_count "$n: one argv array per command" "$got" "$truth" "$lost"
 	# arguments of each command redis-benchmark sends (it asks CONFIG GET first)
 	args=$(( 3 * $(t "$n" calls_set) + 2 * $(t "$n" calls_get) + 3 * $(t "$n" calls_lpush) +
 		3 * $(t "$n" 'calls_config|get') ))
@@ -224,31 +205,30 @@ redis_counts() {
 		$(t "$n" 'calls_config|get') ))
 	got=$($CST count "$TMP/$n.json" zmalloc,createEmbeddedStringObject,processMultibulkBuffer)
 	row "$n: argument objects (commandstats calls x argc)" "$got" "$args"
-	[ "$c" = check ] && check_count "$n: one string object per argument" "$got" "$args" "$lost"
-	[ "$c" = check ] || pending "$n: one string object per argument" "$got" "$args"
+	check_count "$n: one string object per argument" "$got" "$args" "$lost"
 }
 
-# redis_run NAME LOAD CHECKER [MEMSIGHT ARGS...]: a fresh keyspace and counters
+# redis_run NAME LOAD [MEMSIGHT ARGS...]: a fresh keyspace and counters
 redis_run() {
-	local n=$1 load=$2 c=$3 u0; shift 3
+	local n=$1 load=$2 u0; shift 2
 	rcli flushall > /dev/null && rcli config resetstat > /dev/null || { fail "$n: redis-cli"; return; }
 	u0=$(rcli info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }')
 	observe "$n" "$RPID" "$load" "$@" || return
 	redis_truth "$n"
 	losses "$n"
-	whole "$n" "$c"
-	redis_counts "$n" "$c"
+	whole "$n"
+	redis_counts "$n"
 	row "$n: in use (requested) / used_memory delta (usable)" "$(jq .tracked.inuse_bytes "$TMP/$n.json")" \
 		$(( $(t "$n" used_memory) - u0 ))
 	row "$n: DWARF stacks lost (ring full)" "$(ev "$n" dwarf_stacks_lost)" -
 }
 
 t0=$(date +%s)
-redis_run redis-default redis_load_default pending
+redis_run redis-default redis_load_default
 # not a check: today's > 16,000 distinct stacks are the junk frames below
 # the first (key bytes read as return addresses); cut there, they are a few
 echo "note: redis-default: $(q redis-default stacks) distinct stacks, $(q redis-default rows_if_cut) if cut at the first junk frame"
-redis_run redis-dwarf redis_load_dwarf check --unwind dwarf
+redis_run redis-dwarf redis_load_dwarf --unwind dwarf
 rcli shutdown nosave > /dev/null 2>&1
 wait "$RPID" 2> /dev/null
 echo "redis: $(( $(date +%s) - t0 )) s"
@@ -301,9 +281,9 @@ mc_work() {
 		mc_load
 }
 
-# mc_run NAME CHECKER [MEMSIGHT ARGS...]: a fresh memcached, observed under mc_load
+# mc_run NAME [MEMSIGHT ARGS...]: a fresh memcached, observed under mc_load
 mc_run() {
-	local n=$1 c=$2 pid pages0 malloced0 page got; shift 2
+	local n=$1 pid pages0 malloced0 page got; shift
 	# ready when listening, without a connection before memsight attaches:
 	# a worker thread's first connection allocates its buffers, to be seen
 	start_server "$TMP/$n.log" listening memcached -u root -l 127.0.0.1 -p @PORT@ -U 0 \
@@ -320,7 +300,7 @@ mc_run() {
 		"$(mc_sum "$TMP/$n.stats" cmd_set) $(mc_sum "$TMP/$n.stats" curr_items) $(mc_sum "$TMP/$n.stats" evictions)" \
 		"$((MC_N + MC_BIG)) $((MC_N + MC_BIG)) 0"
 	losses "$n"
-	whole "$n" "$c"
+	whole "$n"
 	# slab pages: malloc'd one page at a time (do_slabs_newslab), never freed;
 	# a stack whose every allocation is one page holds slab pages only
 	jq -r --argjson p "$page" '[.stacks[] | select(.kind == "malloc" and .alloc_count > 0 and
@@ -340,8 +320,8 @@ mc_run() {
 }
 
 t0=$(date +%s)
-mc_run memcached-default pending
-mc_run memcached-dwarf check --unwind dwarf
+mc_run memcached-default
+mc_run memcached-dwarf --unwind dwarf
 echo "memcached: $(( $(date +%s) - t0 )) s"
 
 echo

@@ -359,6 +359,16 @@ fail:
 	return err;
 }
 
+/* The DWARF copies a process may make per second (0: no bound): --dwarf-rate
+ * if given, else none under --unwind dwarf (every stack, as asked), else the
+ * default bound. */
+static uint32_t dwarf_per_s(const struct ms_session *s)
+{
+	if (s->dwarf_rate)
+		return s->dwarf_rate == MS_DWARF_UNBOUNDED ? 0 : s->dwarf_rate;
+	return s->unwind == MS_UNWIND_DWARF ? 0 : MS_DEF_DWARF_RATE;
+}
+
 /* Put t in the pids filter (a new generation) and its thread count in procstats. */
 static int target_watch(struct ms_session *s, struct ms_target *t, char *errbuf, size_t errlen)
 {
@@ -372,7 +382,7 @@ static int target_watch(struct ms_session *s, struct ms_target *t, char *errbuf,
 		cfg.flags |= MS_PIDF_DWARF;
 	t->gen = cfg.gen = s->next_gen++;
 	cfg.max_stacks = s->stacks_per_pid;
-	cfg.dwarf_per_s = s->dwarf_rate == MS_DWARF_UNBOUNDED ? 0 : s->dwarf_rate ?: MS_DEF_DWARF_RATE;
+	cfg.dwarf_per_s = dwarf_per_s(s);
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg, BPF_ANY)) {
 		err = -errno;
 		return ms_fail(errbuf, errlen, err, "cannot watch PID %d: %s (more processes than "

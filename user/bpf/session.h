@@ -32,7 +32,7 @@ struct goproc;
  * Stacks copied for DWARF unwinding per second and process, by default: each
  * costs the target ~5 us and memsight ~9 us of CPU here (README "Overhead").
  */
-#define MS_DEF_DWARF_RATE	10000
+#define MS_DEF_DWARF_RATE	25000
 #define MS_DWARF_RATE_MAX	1000000
 #define MS_DWARF_UNBOUNDED	UINT32_MAX	/* --dwarf-rate 0 */
 

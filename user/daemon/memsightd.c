@@ -43,8 +43,8 @@ static void usage(FILE *f)
 		"                        libc), fp (kernel frame-pointer walk only), dwarf (DWARF\n"
 		"                        whatever the modules)\n"
 		"      --dwarf-rate N    stacks copied for DWARF unwinding per second and process\n"
-		"                        at most (default 10000; 0: no bound); past it, frame\n"
-		"                        pointers\n"
+		"                        at most (auto: 10000; dwarf: no bound; 0: no bound);\n"
+		"                        past it, frame pointers\n"
 		"  -v, --verbose         debug output\n"
 		"\n"
 		"SIGHUP reloads the rules; SIGTERM detaches from everything and exits.\n");
