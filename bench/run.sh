@@ -189,12 +189,13 @@ now_ms() { date +%s%3N; }
 kv() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
 
 # ---- columns -----------------------------------------------------------
-COLS=(native floor ms_full ms_legacy ms_sampled_fp ms_sampled_fp_nosess ms_sampled_dwarf ms_full_dwarf memleak
+COLS=(native floor ms_full ms_full_auto ms_legacy ms_sampled_fp ms_sampled_fp_nosess ms_sampled_dwarf ms_full_dwarf memleak
       native_nofp ms_sampled_dwarf_nofp)
 declare -A NAME CMD NA PROF
 NAME[native]="native"
 NAME[floor]="uprobe floor (empty bpftrace)"
-NAME[ms_full]="memsight full"
+NAME[ms_full]="memsight full, fp stacks"
+NAME[ms_full_auto]="memsight full, default (auto)"
 NAME[ms_legacy]="memsight legacy-links"
 NAME[ms_sampled_fp]="memsight sampled, fp stacks"
 NAME[ms_sampled_fp_nosess]="  ... without uprobe sessions"
@@ -205,8 +206,11 @@ NAME[native_nofp]="native, no-FP build"
 NAME[ms_sampled_dwarf_nofp]="sampled, dwarf, no-FP build"
 MSCMD="$MS top -p PID -d 0 -n 0 --json"
 # the profiler's arguments per column (PID is the workload's)
-PROF[ms_full]="$MSCMD"
-PROF[ms_legacy]="$MSCMD --legacy-links"
+PROF[ms_full]="$MSCMD --unwind fp"
+# the default: DWARF where a module has no frame pointers (the workload's
+# libc), bounded by --dwarf-rate
+PROF[ms_full_auto]="$MSCMD"
+PROF[ms_legacy]="$MSCMD --legacy-links --unwind fp"
 PROF[ms_sampled_fp]="$MSCMD --sample-bytes $SAMPLE_BYTES --unwind fp"
 PROF[ms_sampled_fp_nosess]=${PROF[ms_sampled_fp]}
 PROF[ms_sampled_dwarf]="$MSCMD --sample-bytes $SAMPLE_BYTES --unwind dwarf"
@@ -214,7 +218,7 @@ PROF[ms_full_dwarf]="$MSCMD --unwind dwarf"
 PROF[ms_sampled_dwarf_nofp]=${PROF[ms_sampled_dwarf]}
 CMD[native]="LD_LIBRARY_PATH=$LIBDIR $W -t $SECS   (timed phase starts on a stdin line)"
 CMD[native_nofp]="LD_LIBRARY_PATH=$LIBDIR $W_NOFP -t $SECS   (-fomit-frame-pointer build)"
-for col in ms_full ms_legacy ms_sampled_fp ms_sampled_dwarf ms_full_dwarf; do
+for col in ms_full ms_full_auto ms_legacy ms_sampled_fp ms_sampled_dwarf ms_full_dwarf; do
 	CMD[$col]=${PROF[$col]}
 done
 # kernels before 6.12 (no uprobe sessions) get a return trap on every allocating call
@@ -224,7 +228,7 @@ CMD[floor]="bpftrace $OUT/floor.bt PID   (from bench/floor.bt)"
 CMD[memleak]="BPFTRACE_MAP_KEYS_MAX=$BT_MAP_KEYS bpftrace $OUT/memleak.bt PID   (from bench/memleak.bt)"
 # the column whose ns/pair is each column's "native"
 base_of() { case $1 in *_nofp) echo native_nofp ;; *) echo native ;; esac; }
-is_dwarf() { case $1 in *dwarf*) return 0 ;; *) return 1 ;; esac; }
+is_dwarf() { case $1 in *dwarf* | *_auto) return 0 ;; *) return 1 ;; esac; }
 is_sampled() { case $1 in ms_sampled*) return 0 ;; *) return 1 ;; esac; }
 
 if ! "$MS" top --help 2>&1 | grep -q -- '--sample-bytes'; then
@@ -464,6 +468,8 @@ if [ -n "${MED[ms_full]:-}" ] && [ -n "${MED[memleak]:-}" ] && [ "${MED[memleak]
 		echo "ratio memsight-sampled-dwarf / memleak-equiv = $(ratio "${MED[ms_sampled_dwarf]}" "${MED[memleak]}")"
 	[ -n "${MED[ms_full_dwarf]:-}" ] && [ "${MED[ms_full_dwarf]}" != - ] &&
 		echo "ratio memsight-full-dwarf / memleak-equiv = $(ratio "${MED[ms_full_dwarf]}" "${MED[memleak]}")"
+	[ -n "${MED[ms_full_auto]:-}" ] && [ "${MED[ms_full_auto]}" != - ] &&
+		echo "ratio memsight-full default (auto) / --unwind fp = $(ratio "${MED[ms_full_auto]}" "${MED[ms_full]}")"
 else
 	echo "ratio memsight-full / memleak-equiv: n/a (a column is missing)"
 fi

@@ -42,6 +42,35 @@ static void test_same_frames_same_id(void **state)
 	ustacks__free(us);
 }
 
+/*
+ * A per-process quota: a process with its 2 stacks gets no third (counted),
+ * another process still gets its own, a stack already held is shared
+ * whatever the quota, and a freed stack gives the room back.
+ */
+static void test_quota_per_process(void **state)
+{
+	static const uint64_t C[] = { 0x401000, 0x402000, 0x405000 };
+	static const uint64_t D[] = { 0x401000, 0x402000, 0x406000 };
+	struct ustacks *us = ustacks__new(0, 0);
+	struct ustacks_stats st;
+
+	ustacks__set_quota(us, 2);
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(1), A, 3, 1), 0);
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(2), B, 3, 1), 0);
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(3), C, 3, 1), -ENOSPC);
+	assert_int_equal(ustacks__bind(us, 11, 1, SID(4), C, 3, 1), 0);	/* another process */
+	assert_int_equal(ustacks__bind(us, 11, 1, SID(5), A, 3, 1), 0);	/* shared, held */
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(6), A, 3, 1), 0);	/* held already */
+	ustacks__stats(us, &st);
+	assert_int_equal(st.quota_full, 1);
+	assert_int_equal(st.stacks, 3);
+	/* process 10 lets go of B: room for a new one */
+	ustacks__unbind(us, SID(2));
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(7), D, 3, 1), 0);
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(8), B, 3, 1), -ENOSPC);
+	ustacks__free(us);
+}
+
 struct sum {
 	int calls;
 	struct ms_agg_key k;
@@ -174,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_frames_same_id),
+		cmocka_unit_test(test_quota_per_process),
 		cmocka_unit_test(test_retired_samples_keep_their_totals),
 		cmocka_unit_test(test_forget_releases_stacks),
 		cmocka_unit_test(test_limits_are_counted),

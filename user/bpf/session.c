@@ -45,11 +45,13 @@ static void size_maps(struct memsight_bpf *skel, const struct ms_session_opts *o
 		{ skel->maps.stacks, o->stack_entries ?: MS_DEF_STACK_ENTRIES },
 		/*
 		 * Each live DWARF-unwound allocation holds an aggregate of its own
-		 * until freed: unwinding every stack needs room for as many as the
-		 * live table (entries cost memory only when used: BPF_F_NO_PREALLOC).
+		 * until freed: unwinding stacks needs room for as many as the live
+		 * table, besides the stacks' own (entries cost memory only when
+		 * used: BPF_F_NO_PREALLOC). So the live table fills first, and
+		 * says so.
 		 */
-		{ skel->maps.aggs, o->agg_entries ?: o->unwind != MS_UNWIND_FP ? live :
-		  MS_DEF_AGG_ENTRIES },
+		{ skel->maps.aggs, o->agg_entries ?: o->unwind != MS_UNWIND_FP ?
+		  live + MS_DEF_AGG_ENTRIES : MS_DEF_AGG_ENTRIES },
 		/* one entry per watched pid in each per-process table: sized together */
 		{ skel->maps.pids, pids },
 		{ skel->maps.rss, pids },

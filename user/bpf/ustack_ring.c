@@ -169,6 +169,8 @@ int ustack_ring__open(struct ms_session *s, char *errbuf, size_t errlen)
 	int err;
 
 	s->us = ustacks__new(0, 0);
+	if (s->us)
+		ustacks__set_quota(s->us, s->stacks_per_pid);
 	s->ufiles = unwind_files__new();
 	s->ustack_rb = ring_buffer__new(bpf_map__fd(s->skel->maps.ustacks), on_ustack, s, NULL);
 	if (s->us && s->ufiles && s->ustack_rb)
@@ -213,4 +215,5 @@ void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats
 	ret->stacks = us.stacks;
 	ret->bindings = us.bindings;
 	ret->retired = us.retired;
+	ret->quota_full = us.quota_full;
 }

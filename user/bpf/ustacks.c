@@ -11,6 +11,13 @@ struct slot {
 	uint32_t n;
 	uint32_t refs;
 	uint32_t next_free;
+	uint32_t owner;		/* the process that brought the stack in: its quota */
+};
+
+/* Stacks a process brought in and still held (the per-process quota). */
+struct owned {
+	uint32_t tgid;
+	uint32_t n;
 };
 
 struct binding {
@@ -34,6 +41,9 @@ struct ustacks {
 	void *retired;		/* of struct retired *, by key */
 	uint32_t nretired;
 	uint64_t stacks_full, bindings_full;
+	uint32_t per_pid;	/* stacks one process may bring in; 0: no quota */
+	void *owned;		/* of struct owned *, by tgid */
+	uint64_t quota_full;
 	/* the frames being looked up: by_frames compares against these */
 	const uint64_t *probe_ips;
 	uint32_t probe_n;
@@ -106,6 +116,37 @@ struct ustacks *ustacks__new(uint32_t max_stacks, uint32_t max_samples)
 	return us;
 }
 
+void ustacks__set_quota(struct ustacks *us, uint32_t per_pid)
+{
+	us->per_pid = per_pid;
+}
+
+static int cmp_owned(const void *a, const void *b)
+{
+	const struct owned *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+/* The count of stacks process tgid brought in; created when make, else NULL if none. */
+static struct owned *owned_of(struct ustacks *us, uint32_t tgid, bool make)
+{
+	struct owned key = { .tgid = tgid }, *o, **p = tfind(&key, &us->owned, cmp_owned);
+
+	if (p || !make)
+		return p ? *p : NULL;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->tgid = tgid;
+	p = tsearch(o, &us->owned, cmp_owned);
+	if (!p || *p != o) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
 static void noop_free(void *p)
 {
 }
@@ -117,18 +158,23 @@ void ustacks__free(struct ustacks *us)
 	tdestroy(us->by_frames, noop_free);
 	tdestroy(us->bindings, free);
 	tdestroy(us->retired, free);
+	tdestroy(us->owned, free);
 	for (uint32_t i = 0; i < us->nslots; i++)
 		free(us->slots[i].ips);
 	free(us->slots);
 	free(us);
 }
 
-/* The slot holding these frames, with a reference taken; NO_SLOT when full. */
-static uint32_t intern(struct ustacks *us, const uint64_t *ips, uint32_t n)
+/*
+ * The slot holding these frames, with a reference taken; NO_SLOT when full,
+ * or when process tgid has brought in its quota of stacks already.
+ */
+static uint32_t intern(struct ustacks *us, uint32_t tgid, const uint64_t *ips, uint32_t n)
 {
 	uintptr_t *found;
 	uint32_t idx;
 	struct slot *s;
+	struct owned *o;
 
 	if (n > USTACKS_MAX_FRAMES)
 		n = USTACKS_MAX_FRAMES;
@@ -143,6 +189,13 @@ static uint32_t intern(struct ustacks *us, const uint64_t *ips, uint32_t n)
 	}
 	if (us->nstacks >= us->max_stacks) {
 		us->stacks_full++;
+		return NO_SLOT;
+	}
+	o = owned_of(us, tgid, true);
+	if (!o)
+		return NO_SLOT;
+	if (us->per_pid && o->n >= us->per_pid) {
+		us->quota_full++;
 		return NO_SLOT;
 	}
 	if (us->free_head != NO_SLOT) {
@@ -165,11 +218,13 @@ static uint32_t intern(struct ustacks *us, const uint64_t *ips, uint32_t n)
 	memcpy(s->ips, ips, n * sizeof(*ips));
 	s->n = n;
 	s->refs = 1;
+	s->owner = tgid;
 	if (!tsearch((void *)(uintptr_t)(idx + 1), &us->by_frames, cmp_frames)) {
 		free(s->ips);
 		goto undo;
 	}
 	us->nstacks++;
+	o->n++;
 	return idx;
 undo:
 	s->ips = NULL;
@@ -181,9 +236,15 @@ undo:
 static void unref(struct ustacks *us, uint32_t idx)
 {
 	struct slot *s = &us->slots[idx];
+	struct owned *o;
 
 	if (--s->refs)
 		return;
+	o = owned_of(us, s->owner, false);
+	if (o && o->n && --o->n == 0) {
+		tdelete(o, &us->owned, cmp_owned);
+		free(o);
+	}
 	cmp_us = us;
 	tdelete((void *)(uintptr_t)(idx + 1), &us->by_frames, cmp_frames);
 	free(s->ips);
@@ -214,7 +275,7 @@ int ustacks__bind(struct ustacks *us, uint32_t tgid, uint32_t gen, int32_t sid,
 		us->bindings_full++;
 		return -ENOSPC;
 	}
-	idx = intern(us, ips, n);
+	idx = intern(us, tgid, ips, n);
 	if (idx == NO_SLOT)
 		return -ENOSPC;
 	if (b) {
@@ -420,5 +481,6 @@ void ustacks__stats(const struct ustacks *us, struct ustacks_stats *ret)
 		.retired = us->nretired,
 		.stacks_full = us->stacks_full,
 		.bindings_full = us->bindings_full,
+		.quota_full = us->quota_full,
 	};
 }

@@ -49,11 +49,18 @@ struct ustacks_stats {
 	uint64_t retired;		/* retired (process, stack, kind) totals held */
 	uint64_t stacks_full;		/* samples that found the stack table full */
 	uint64_t bindings_full;		/* samples that found the binding table full */
+	uint64_t quota_full;		/* samples whose process had its quota of stacks */
 };
 
 /* 0 for a limit takes its default. NULL + errno. */
 struct ustacks *ustacks__new(uint32_t max_stacks, uint32_t max_samples);
 void ustacks__free(struct ustacks *us);
+
+/*
+ * At most per_pid distinct stacks brought in by one process (0: no quota),
+ * so that one busy process cannot take the table from the others.
+ */
+void ustacks__set_quota(struct ustacks *us, uint32_t per_pid);
 
 /*
  * Bind sample id sid of process (tgid, gen) to the stack ips[0..n): the

@@ -109,7 +109,7 @@ static void usage(FILE *f)
 		"                       to --dwarf-rate stacks a second), fp (frame pointers only,\n"
 		"                       in the kernel), dwarf (DWARF whatever the modules)\n"
 		"      --dwarf-rate N   stacks copied for DWARF unwinding per second at most\n"
-		"                       (auto: 10000; dwarf: no bound; 0: no bound); past it,\n"
+		"                       (auto: 25000; dwarf: no bound; 0: no bound); past it,\n"
 		"                       frame pointers\n"
 		"      --legacy-links   one perf-event uprobe per function instead of uprobe_multi\n"
 		"                       links (chosen automatically on kernels before 6.6)\n"

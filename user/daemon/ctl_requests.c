@@ -488,6 +488,7 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 		jw__kv_uint(w, "dwarf_unwound_stacks", us.stacks);
 		jw__kv_uint(w, "dwarf_live_samples", us.bindings);
 		jw__kv_uint(w, "dwarf_unstored", us.unbound);
+		jw__kv_uint(w, "dwarf_unstored_quota", us.quota_full);
 	}
 	jw__kv_uint(w, "exec_events", d->exec_events);
 	jw__kv_uint(w, "exit_events", d->exit_events);

@@ -43,7 +43,7 @@ static void usage(FILE *f)
 		"                        libc), fp (kernel frame-pointer walk only), dwarf (DWARF\n"
 		"                        whatever the modules)\n"
 		"      --dwarf-rate N    stacks copied for DWARF unwinding per second and process\n"
-		"                        at most (auto: 10000; dwarf: no bound; 0: no bound);\n"
+		"                        at most (auto: 25000; dwarf: no bound; 0: no bound);\n"
 		"                        past it, frame pointers\n"
 		"  -v, --verbose         debug output\n"
 		"\n"

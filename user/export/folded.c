@@ -51,6 +51,10 @@ uint64_t folded__stack_value(const struct ms_profile *p, const struct ms_stack *
 	uint64_t count, bytes;
 	bool inuse = v == FOLDED_INUSE_BYTES || v == FOLDED_INUSE_COUNT;
 
+	/* page faults are not allocations (the text view shows them apart, --faults) */
+	if (!inuse && !ms_kind__is_allocation(s->kind))
+		return 0;
+
 	ms_unsample(inuse ? s->inuse_count : s->alloc_count,
 			 inuse ? s->inuse_bytes : s->alloc_bytes, p->sample_period, &count, &bytes);
 	return folded__value_is_bytes(v) ? bytes : count;

@@ -195,9 +195,7 @@ void ms_figures__add(struct ms_figures *total, uint32_t kind, const struct ms_fi
 {
 	total->inuse_bytes += f->inuse_bytes;
 	total->inuse_count += f->inuse_count;
-	/* the go-heap view is in use as the Go runtime reports it; page faults
-	 * are RSS growth, not allocations */
-	if (kind == MS_KIND_GO_INUSE || kind == MS_KIND_FAULT)
+	if (!ms_kind__is_allocation(kind))
 		return;
 	total->alloc_bytes += f->alloc_bytes;
 	total->alloc_count += f->alloc_count;

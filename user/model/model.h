@@ -239,4 +239,11 @@ static inline bool ms_kind__tracks_inuse(uint32_t kind)
 	return kind < MS_KIND__MAX_C;
 }
 
+/* Are its figures allocations? Not the go-heap view (in use as the Go runtime
+ * reports it) nor page faults (RSS growth, shown apart with --faults). */
+static inline bool ms_kind__is_allocation(uint32_t kind)
+{
+	return kind != MS_KIND_GO_INUSE && kind != MS_KIND_FAULT;
+}
+
 #endif /* MEMSIGHT_MODEL_H */
