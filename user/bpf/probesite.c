@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "bpf/probesite.h"
-#include "target/symbolize.h"
+#include "target/elf.h"
 
 enum {
 	R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,

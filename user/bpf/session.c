@@ -28,7 +28,7 @@
 #include "memsight_session.skel.h"
 #include "common/log.h"
 #include "bpf/session.h"
-#include "target/symbolize.h"
+#include "target/elf.h"
 #include "bpf/unwind.h"
 #include "bpf/ustacks.h"
 
