@@ -21,9 +21,6 @@
 #include <elf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -34,6 +31,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "target/elf.h"
 #include "target/goproc.h"
 #include "target/goproc_int.h"
 #include "target/govars.h"
@@ -462,45 +460,30 @@ static const struct gp_field *builtin_table(int major, int minor, int machine)
 
 /* ---- symbols, load bias ---- */
 
-static int symtab_load(struct goproc *gp, Elf *elf)
+static int symtab_object(const struct ms_elf_sym *s, void *arg)
 {
-	Elf_Scn *scn = NULL;
-	bool have_symtab = false;
+	struct goproc *gp = arg;
+	unsigned k;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d)
-			return -EINVAL;
-		have_symtab = true;
-		n = d->d_size / sh.sh_entsize;
-		for (i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-			unsigned k;
-
-			if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, s.st_name);
-			if (!name)
-				continue;
-			for (k = 0; k < S_NR; k++) {
-				if (!gp->sym[k].ok && (!strcmp(name, sym_names[k]) ||
-				    (sym_alt_names[k] && !strcmp(name, sym_alt_names[k])))) {
-					gp->sym[k].ok = true;
-					gp->sym[k].addr = s.st_value;
-					gp->sym[k].size = s.st_size;
-				}
-			}
+	if (GELF_ST_TYPE(s->sym.st_info) != STT_OBJECT)
+		return 0;
+	for (k = 0; k < S_NR; k++) {
+		if (!gp->sym[k].ok && (!strcmp(s->name, sym_names[k]) ||
+		    (sym_alt_names[k] && !strcmp(s->name, sym_alt_names[k])))) {
+			gp->sym[k].ok = true;
+			gp->sym[k].addr = s->sym.st_value;
+			gp->sym[k].size = s->sym.st_size;
 		}
-		break;
 	}
-	return have_symtab ? 0 : -ENOENT;
+	return 0;
+}
+
+/* The runtime's globals from .symtab; -ENOENT without one, -EINVAL if it does not read. */
+static int symtab_load(struct goproc *gp, struct ms_elf *elf)
+{
+	int err = ms_elf__for_each_sym(elf, MS_ELF_SYMTAB, symtab_object, gp);
+
+	return err && err != -ENOENT ? -EINVAL : err;
 }
 
 /*
@@ -543,18 +526,16 @@ static int syms_from_code(struct goproc *gp, const char *exe)
  * A PIE's load bias: the lowest mapping of the executable file, and the
  * PT_LOAD segment that holds the file offset it maps.
  */
-static int bias_load(struct goproc *gp, Elf *elf, const struct stat *exe_st, const char *exe)
+static int bias_load(struct goproc *gp, const struct ms_elf *elf, const char *exe)
 {
+	const struct stat *exe_st = ms_elf__stat(elf);
 	struct ms_maps maps = { 0 };
 	const struct ms_map *m = NULL;
-	GElf_Ehdr eh;
 	size_t i, nph;
 	int err;
 
-	if (!gelf_getehdr(elf, &eh))
-		return -EINVAL;
-	gp->elf_machine = eh.e_machine;
-	if (eh.e_type != ET_DYN)
+	gp->elf_machine = ms_elf__ehdr(elf)->e_machine;
+	if (!ms_elf__is_dyn(elf))
 		return 0;
 	err = procfs__read_maps("/proc", gp->pid, &maps);
 	if (err)
@@ -567,17 +548,18 @@ static int bias_load(struct goproc *gp, Elf *elf, const struct stat *exe_st, con
 			m = c;
 	}
 	err = -ENOENT;
-	if (m && !elf_getphdrnum(elf, &nph)) {
+	nph = ms_elf__nsegments(elf);
+	if (m) {
 		for (i = 0; i < nph && i < GO_MAX_PHDRS; i++) {
-			GElf_Phdr ph;
+			const GElf_Phdr *ph = ms_elf__segment(elf, i);
 			uint64_t seg_off;
 
-			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			if (ph->p_type != PT_LOAD)
 				continue;
-			seg_off = ph.p_offset & ~0xfffull;
-			if (m->pgoff < seg_off || m->pgoff >= ph.p_offset + ph.p_filesz)
+			seg_off = ph->p_offset & ~0xfffull;
+			if (m->pgoff < seg_off || m->pgoff >= ph->p_offset + ph->p_filesz)
 				continue;
-			gp->bias = m->start - (ph.p_vaddr - ph.p_offset + m->pgoff);
+			gp->bias = m->start - (ph->p_vaddr - ph->p_offset + m->pgoff);
 			err = 0;
 			break;
 		}
@@ -668,7 +650,7 @@ static void sizes_from_layout(struct goproc *gp)
 		cs->size = (uint64_t)gp->f[F_HSD_SMALLALLOCCOUNT].count * 2;
 }
 
-static void open_checks(struct goproc *gp, Elf *elf, int symerr)
+static void open_checks(struct goproc *gp, const struct ms_elf *elf, int symerr)
 {
 	const struct gp_field *tab;
 	const char *ms;
@@ -688,7 +670,7 @@ static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 		gp->status = gp_set_reason(gp, -ENOENT, "%s is not in .symtab", ms);
 		return;
 	}
-	err = layout_from_dwarf(gp, elf);
+	err = layout_from_dwarf(gp, ms_elf__handle(elf));
 	if (!err) {
 		gp->layout = GOPROC_LAYOUT_DWARF;
 		sizes_from_layout(gp);
@@ -714,11 +696,10 @@ static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 struct goproc *goproc__open(pid_t pid)
 {
 	char exe[64], target[PATH_MAX];
+	struct ms_elf *elf = NULL;
 	struct goproc *gp;
-	struct stat st;
-	Elf *elf = NULL;
 	ssize_t tl;
-	int fd = -1, err, symerr;
+	int err, symerr;
 
 	if (pid <= 0) {
 		errno = EINVAL;
@@ -738,14 +719,9 @@ struct goproc *goproc__open(pid_t pid)
 	/* maps prints a deleted file with this suffix stripped by procfs */
 	if (tl > 10 && !strcmp(target + tl - 10, " (deleted)"))
 		target[tl - 10] = '\0';
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = errno == ENOENT ? -ESRCH : -errno;
-		goto fail;
-	}
 	gp->bin = go_binary__open(exe);
 	if (!gp->bin) {
-		err = -errno;
+		err = errno == ENOENT ? -ESRCH : -errno;
 		goto fail;
 	}
 	/* the layout table is chosen by it: also without .go.buildinfo */
@@ -760,13 +736,12 @@ struct goproc *goproc__open(pid_t pid)
 	 */
 	gp->prof_max_stack = gp->have_ver && gp->ver.major == 1 && gp->ver.minor <= 22 ?
 			     GOPROC_PROF_MAX_STACK_122 : GOPROC_PROF_MAX_STACK;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		err = -EINVAL;
+	elf = ms_elf__open(exe);
+	if (!elf) {
+		err = errno == ENOENT ? -ESRCH : errno == ENOEXEC ? -EINVAL : -errno;
 		goto fail;
 	}
-	err = bias_load(gp, elf, &st, target);
+	err = bias_load(gp, elf, target);
 	if (err == -ENOENT) {
 		gp->status = gp_set_reason(gp, -ENOENT, "%s is not mapped in process %d", target,
 					   (int)pid);
@@ -779,14 +754,10 @@ struct goproc *goproc__open(pid_t pid)
 			symerr = syms_from_code(gp, exe);
 		open_checks(gp, elf, symerr);
 	}
-	elf_end(elf);
-	close(fd);
+	ms_elf__close(elf);
 	return gp;
 fail:
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
+	ms_elf__close(elf);
 	goproc__close(gp);
 	errno = -err;
 	return NULL;
@@ -856,28 +827,19 @@ int goproc__field(const struct goproc *gp, unsigned i, struct goproc_field *ret)
 
 int goproc__dwarf_layout_of(const char *path, struct goproc_field *ret, unsigned n)
 {
+	struct ms_elf *elf;
 	struct goproc *gp;
-	Elf *elf = NULL;
 	unsigned i;
-	int fd, err;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	elf = ms_elf__open(path);
+	if (!elf)
+		return errno == ENOEXEC ? -EINVAL : -errno;
 	gp = calloc(1, sizeof(*gp));
-	elf_version(EV_CURRENT);
-	if (gp)
-		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!gp)
-		err = -ENOMEM;
-	else if (!elf || elf_kind(elf) != ELF_K_ELF)
-		err = -EINVAL;
-	else
-		err = layout_from_dwarf(gp, elf);
+	err = gp ? layout_from_dwarf(gp, ms_elf__handle(elf)) : -ENOMEM;
 	for (i = 0; !err && i < n && i < F_NR; i++)
 		field_export(&gp->f[i], i, &ret[i]);
-	elf_end(elf);	/* NULL-safe */
-	close(fd);
+	ms_elf__close(elf);
 	free(gp);
 	return err;
 }

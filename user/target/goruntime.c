@@ -31,15 +31,11 @@
  *  continues with the caller's position and node.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "target/elf.h"
 #include "target/goruntime.h"
 
 #define PCLN_MAGIC_116	0xfffffffau
@@ -108,15 +104,11 @@ struct go_binary {
 
 /* What open() needs while the file is open; dropped before it returns. */
 struct elf_ctx {
-	int fd;
-	uint64_t fsize;
-	Elf *elf;
+	struct ms_elf *elf;
 	bool be;
 	unsigned ptrsize;
-	GElf_Phdr load[GO_MAX_PHDRS];
-	size_t nload;
-	Elf_Scn *buildinfo, *pclntab, *text, *symtab;
-	bool has_buildid_note;
+	struct ms_elf_section buildinfo, pclntab, text;
+	bool has_buildinfo, has_pclntab, has_text, has_buildid_note;
 };
 
 static uint64_t rd_uint(const uint8_t *p, unsigned size, bool be)
@@ -134,33 +126,26 @@ static uint64_t rd_uint(const uint8_t *p, unsigned size, bool be)
 /*
  * Read up to len bytes at virtual address addr from the file-backed part of a
  * PT_LOAD. Returns bytes read (short at the end of the segment), -ENOENT if addr
- * is not file-backed, -EINVAL if the segment lies beyond the end of the file.
+ * is not file-backed. (The file was opened MS_ELF_STRICT: segments lie inside it.)
  */
 static ssize_t ctx_read_vaddr(const struct elf_ctx *c, uint64_t addr, void *buf, size_t len)
 {
-	size_t i;
+	return ms_elf__read_vaddr(c->elf, addr, buf, len);
+}
 
-	for (i = 0; i < c->nload; i++) {
-		const GElf_Phdr *p = &c->load[i];
-		uint64_t delta, n;
-		ssize_t r;
+/* Program header i if it is one of the first GO_MAX_PHDRS, a PT_LOAD; else NULL. */
+static const GElf_Phdr *ctx_load(const struct elf_ctx *c, size_t i)
+{
+	const GElf_Phdr *p = i < GO_MAX_PHDRS ? ms_elf__segment(c->elf, i) : NULL;
 
-		if (addr < p->p_vaddr || addr - p->p_vaddr >= p->p_filesz)
-			continue;
-		delta = addr - p->p_vaddr;
-		if (p->p_offset > c->fsize || c->fsize - p->p_offset < p->p_filesz)
-			return -EINVAL;
-		n = p->p_filesz - delta;
-		if (n > len)
-			n = len;
-		r = pread(c->fd, buf, n, p->p_offset + delta);
-		if (r < 0)
-			return -errno;
-		if ((uint64_t)r != n)
-			return -EINVAL;
-		return r;
-	}
-	return -ENOENT;
+	return p && p->p_type == PT_LOAD ? p : NULL;
+}
+
+static size_t ctx_nsegments(const struct elf_ctx *c)
+{
+	size_t n = ms_elf__nsegments(c->elf);
+
+	return n < GO_MAX_PHDRS ? n : GO_MAX_PHDRS;
 }
 
 /*
@@ -200,73 +185,20 @@ static int ctx_read_gostring(const struct elf_ctx *c, uint64_t addr, unsigned pt
 	return 0;
 }
 
-static int ctx_scan(struct elf_ctx *c)
+static void ctx_scan(struct elf_ctx *c)
 {
-	GElf_Ehdr eh;
-	size_t nph, nsh, shstrndx, i;
-	Elf_Scn *scn = NULL;
+	const GElf_Ehdr *eh = ms_elf__ehdr(c->elf);
 
-	if (!gelf_getehdr(c->elf, &eh))
-		return -EINVAL;
-	c->be = eh.e_ident[EI_DATA] == ELFDATA2MSB;
-	c->ptrsize = eh.e_ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
-
-	/*
-	 * libelf quietly reports no sections for a header table past EOF; a
-	 * truncated file must be an error, not "not Go".
-	 */
-	if (elf_getshdrnum(c->elf, &nsh))
-		return -EINVAL;
-	if (eh.e_shnum)
-		nsh = eh.e_shnum;
-	if (nsh && (eh.e_shoff > c->fsize || eh.e_shentsize == 0 ||
-		    (c->fsize - eh.e_shoff) / eh.e_shentsize < nsh))
-		return -EINVAL;
-
-	if (elf_getphdrnum(c->elf, &nph))
-		return -EINVAL;
-	for (i = 0; i < nph && c->nload < GO_MAX_PHDRS; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(c->elf, i, &ph))
-			return -EINVAL;
-		if (ph.p_type != PT_LOAD)
-			continue;
-		if (ph.p_offset > c->fsize || c->fsize - ph.p_offset < ph.p_filesz)
-			return -EINVAL;
-		c->load[c->nload++] = ph;
-	}
-
+	c->be = eh->e_ident[EI_DATA] == ELFDATA2MSB;
+	c->ptrsize = eh->e_ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
 	/* No section headers (sstrip'ed): not an error, the callers fall back. */
-	if (nsh == 0)
-		return 0;
-	if (elf_getshdrstrndx(c->elf, &shstrndx))
-		return -EINVAL;
-	while ((scn = elf_nextscn(c->elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			return -EINVAL;
-		if (sh.sh_type != SHT_NOBITS &&
-		    (sh.sh_offset > c->fsize || c->fsize - sh.sh_offset < sh.sh_size))
-			return -EINVAL;
-		name = elf_strptr(c->elf, shstrndx, sh.sh_name);
-		if (!name)
-			continue;
-		if (!strcmp(name, ".go.buildinfo"))
-			c->buildinfo = scn;
-		/* PIE and external linking move it into RELRO under this name. */
-		else if (!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab"))
-			c->pclntab = scn;
-		else if (!strcmp(name, ".text"))
-			c->text = scn;
-		else if (!strcmp(name, ".note.go.buildid"))
-			c->has_buildid_note = true;
-		else if (sh.sh_type == SHT_SYMTAB)
-			c->symtab = scn;
-	}
-	return 0;
+	c->has_buildinfo = !ms_elf__section_by_name(c->elf, ".go.buildinfo", &c->buildinfo);
+	/* PIE and external linking move it into RELRO under the second name. */
+	c->has_pclntab = !ms_elf__section_by_name(c->elf, ".gopclntab", &c->pclntab) ||
+			 !ms_elf__section_by_name(c->elf, ".data.rel.ro.gopclntab", &c->pclntab);
+	c->has_text = !ms_elf__section_by_name(c->elf, ".text", &c->text);
+	c->has_buildid_note = !ms_elf__section_by_name(c->elf, ".note.go.buildid",
+						       &(struct ms_elf_section){ 0 });
 }
 
 /* ---- version and module info ---------------------------------------- */
@@ -452,55 +384,46 @@ static int read_buildinfo(struct go_binary *b, const struct elf_ctx *c, bool *re
 
 	if (!buf)
 		return -ENOMEM;
-	if (c->buildinfo) {
-		GElf_Shdr sh;
-
-		if (gelf_getshdr(c->buildinfo, &sh) && sh.sh_type != SHT_NOBITS)
-			seen = scan_buildinfo_at(b, c, sh.sh_addr, buf);
+	if (c->has_buildinfo) {
+		if (c->buildinfo.type != SHT_NOBITS)
+			seen = scan_buildinfo_at(b, c, c->buildinfo.addr, buf);
 	} else {
 		/* No such section (or no sections): the blob opens a writable data segment. */
-		for (i = 0; i < c->nload && !seen; i++)
-			if ((c->load[i].p_flags & (PF_X | PF_W)) == PF_W)
-				seen = scan_buildinfo_at(b, c, c->load[i].p_vaddr, buf);
+		for (i = 0; i < ctx_nsegments(c) && !seen; i++) {
+			const GElf_Phdr *p = ctx_load(c, i);
+
+			if (p && (p->p_flags & (PF_X | PF_W)) == PF_W)
+				seen = scan_buildinfo_at(b, c, p->p_vaddr, buf);
+		}
 	}
 	free(buf);
 	*ret_seen = seen;
 	return 0;
 }
 
+static int buildversion_sym(const struct ms_elf_sym *s, void *arg)
+{
+	if (strcmp(s->name, "runtime.buildVersion"))
+		return 0;
+	*(uint64_t *)arg = s->sym.st_value;
+	return 1;
+}
+
 /* Older toolchains or a lost buildinfo: runtime.buildVersion is a Go string. */
 static bool read_buildversion_sym(struct go_binary *b, const struct elf_ctx *c)
 {
-	Elf_Data *d;
-	GElf_Shdr sh;
-	size_t i, n;
+	uint64_t addr;
+	char *vers;
+	size_t vlen;
+	bool ok;
 
-	if (!c->symtab || !gelf_getshdr(c->symtab, &sh) || sh.sh_entsize == 0)
+	if (ms_elf__for_each_sym(c->elf, MS_ELF_SYMTAB, buildversion_sym, &addr) != 1)
 		return false;
-	d = elf_getdata(c->symtab, NULL);
-	if (!d)
+	if (ctx_read_gostring(c, addr, c->ptrsize, c->be, GO_VERSION_MAX - 1, &vers, &vlen))
 		return false;
-	n = d->d_size / sh.sh_entsize;
-	for (i = 0; i < n; i++) {
-		GElf_Sym sym;
-		const char *name;
-		char *vers;
-		size_t vlen;
-		bool ok;
-
-		if (!gelf_getsym(d, (int)i, &sym))
-			break;
-		name = elf_strptr(c->elf, sh.sh_link, sym.st_name);
-		if (!name || strcmp(name, "runtime.buildVersion"))
-			continue;
-		if (ctx_read_gostring(c, sym.st_value, c->ptrsize, c->be, GO_VERSION_MAX - 1,
-				      &vers, &vlen))
-			return false;
-		ok = set_version(b, vers, vlen);
-		free(vers);
-		return ok;
-	}
-	return false;
+	ok = set_version(b, vers, vlen);
+	free(vers);
+	return ok;
 }
 
 /* ---- .gopclntab ----------------------------------------------------- */
@@ -574,37 +497,27 @@ static int pcln_parse(struct go_binary *b, uint64_t text_addr)
 
 static int load_pclntab(struct go_binary *b, const struct elf_ctx *c)
 {
-	uint64_t text_addr = 0;
-	GElf_Shdr sh;
+	const struct ms_elf_section *s = &c->pclntab;
 	Elf_Data *d;
 
-	if (!c->pclntab)
+	if (!c->has_pclntab)
 		return -ENOENT;
-	if (!gelf_getshdr(c->pclntab, &sh) || sh.sh_type == SHT_NOBITS)
+	if (s->type == SHT_NOBITS)
 		return -EINVAL;
-	if (sh.sh_flags & SHF_COMPRESSED)
+	if (s->flags & SHF_COMPRESSED)
 		return -ENOTSUP;
-	if (sh.sh_size > GO_PCLNTAB_MAX)
+	if (s->size > GO_PCLNTAB_MAX)
 		return -EFBIG;
-	if (sh.sh_offset > c->fsize || c->fsize - sh.sh_offset < sh.sh_size)
+	if (ms_elf__section_data(s, &d) || (d ? d->d_size : 0) != s->size)
 		return -EINVAL;
-	d = elf_rawdata(c->pclntab, NULL);
-	if (!d || !d->d_buf || d->d_size != sh.sh_size)
-		return -EINVAL;
-	b->pcln = malloc(d->d_size ? d->d_size : 1);
+	b->pcln = malloc(s->size ? s->size : 1);
 	if (!b->pcln)
 		return -ENOMEM;
-	memcpy(b->pcln, d->d_buf, d->d_size);
-	b->pcln_size = d->d_size;
-	b->pcln_addr = sh.sh_addr;
-
-	if (c->text) {
-		GElf_Shdr tsh;
-
-		if (gelf_getshdr(c->text, &tsh))
-			text_addr = tsh.sh_addr;
-	}
-	return pcln_parse(b, text_addr);
+	if (d)
+		memcpy(b->pcln, d->d_buf, d->d_size);
+	b->pcln_size = s->size;
+	b->pcln_addr = s->addr;
+	return pcln_parse(b, c->has_text ? c->text.addr : 0);
 }
 
 /* ---- moduledata.gofunc ---------------------------------------------- */
@@ -651,13 +564,13 @@ static int find_gofunc(const struct go_binary *b, const struct elf_ctx *c, uint6
 	unsigned ps = b->ptrsize;
 	size_t i;
 
-	for (i = 0; i < c->nload; i++) {
-		const GElf_Phdr *p = &c->load[i];
-		uint64_t n = p->p_filesz, off, w[MD_WORDS];
+	for (i = 0; i < ctx_nsegments(c); i++) {
+		const GElf_Phdr *p = ctx_load(c, i);
+		uint64_t n = p ? p->p_filesz : 0, off, w[MD_WORDS];
 		uint8_t *buf;
 		ssize_t r;
 
-		if (!(p->p_flags & PF_W) || n < MD_WORDS * ps || n > GO_PCLNTAB_MAX)
+		if (!p || !(p->p_flags & PF_W) || n < MD_WORDS * ps || n > GO_PCLNTAB_MAX)
 			continue;
 		buf = malloc(n);
 		if (!buf)
@@ -705,10 +618,10 @@ static int load_gofunc(struct go_binary *b, const struct elf_ctx *c)
 		b->gofunc_size = b->pcln_size - (g - b->pcln_addr);
 		return 0;
 	}
-	for (i = 0; i < c->nload; i++) {
-		const GElf_Phdr *p = &c->load[i];
+	for (i = 0; i < ctx_nsegments(c); i++) {
+		const GElf_Phdr *p = ctx_load(c, i);
 
-		if (g >= p->p_vaddr && g - p->p_vaddr < p->p_filesz)
+		if (p && g >= p->p_vaddr && g - p->p_vaddr < p->p_filesz)
 			n = p->p_filesz - (g - p->p_vaddr);
 	}
 	if (b->pcln_addr > g && b->pcln_addr - g < n)
@@ -1112,83 +1025,45 @@ void go_binary__close(struct go_binary *b)
 struct go_binary *go_binary__open(const char *path)
 {
 	struct go_binary *b = NULL;
-	struct elf_ctx *c;
-	struct stat st;
+	struct elf_ctx c = { 0 };
 	bool is_go, blob;
 	int err = 0;
 
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->fd < 0) {
-		err = -errno;
+	/* strict: a truncated or broken ELF is EINVAL, not "not Go" */
+	c.elf = ms_elf__open_flags(path, MS_ELF_STRICT);
+	if (!c.elf) {
+		err = errno == EISDIR ? -ENOEXEC : -errno;
 		goto out;
 	}
-	if (fstat(c->fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	c->fsize = st.st_size;
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		err = -ENOSYS;
-		goto out;
-	}
-	c->elf = elf_begin(c->fd, ELF_C_READ, NULL);
-	if (!c->elf) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (elf_kind(c->elf) != ELF_K_ELF) {
-		char ident[SELFMAG];
-		bool elf_magic = pread(c->fd, ident, SELFMAG, 0) == SELFMAG &&
-				 !memcmp(ident, ELFMAG, SELFMAG);
-
-		/* An ELF magic too short to hold a header is a broken ELF, not "not ELF". */
-		err = elf_magic ? -EINVAL : -ENOEXEC;
-		goto out;
-	}
-	err = ctx_scan(c);
-	if (err)
-		goto out;
+	ctx_scan(&c);
 
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_buildinfo(b, c, &blob);
+	err = read_buildinfo(b, &c, &blob);
 	if (err)
 		goto out;
 	if (!b->version[0])
-		read_buildversion_sym(b, c);
-	is_go = blob || b->version[0] || c->pclntab || c->has_buildid_note;
+		read_buildversion_sym(b, &c);
+	is_go = blob || b->version[0] || c.has_pclntab || c.has_buildid_note;
 	if (!is_go) {
 		err = -ENOEXEC;
 		goto out;
 	}
-	b->pcln_err = load_pclntab(b, c);
+	b->pcln_err = load_pclntab(b, &c);
 	if (b->pcln_err == -ENOMEM) {
 		err = -ENOMEM;
 		goto out;
 	}
-	b->inl_err = load_gofunc(b, c);
+	b->inl_err = load_gofunc(b, &c);
 	if (b->inl_err == -ENOMEM) {
 		err = -ENOMEM;
 		goto out;
 	}
 out:
-	if (c->elf)
-		elf_end(c->elf);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c);
+	ms_elf__close(c.elf);
 	if (err) {
 		go_binary__close(b);
 		errno = -err;
