@@ -25,7 +25,7 @@ FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c -lcapstone
 
 FUZZ_DEPS_elf := elf
 FUZZ_DEPS_symbolize := symbolize elf debugfile symbolize_module symbolize_inline
-FUZZ_DEPS_goruntime := goruntime govars elf
+FUZZ_DEPS_goruntime := goruntime gobuildinfo gopclntab govars elf
 FUZZ_DEPS_ctl_proto := ctl_proto json
 FUZZ_DEPS_config := config rules
 FUZZ_DEPS_procfs := procfs rules
