@@ -9,6 +9,7 @@
 #ifndef MEMSIGHT_GOPROC_INT_H
 #define MEMSIGHT_GOPROC_INT_H
 
+#include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,5 +221,13 @@ int gp_sym_read(const struct goproc *gp, enum gp_sym s, uint8_t **ret, size_t *r
 int gp_check_ready(struct goproc *gp, unsigned need);
 /* runtime.allp's element pointers, at most GOPROC_MAX_PROCS. */
 int gp_allp_read(struct goproc *gp, uint64_t **ret, size_t *ret_n);
+
+/*
+ * goproc_layout.c: gp->f from the DWARF of elf (libelf's handle): 0 if
+ * every type needed is there, -ENOENT without DWARF, -ENOTSUP (with the
+ * reason) if a type is missing. The built-in layout of a release, or NULL.
+ */
+int gp_layout_from_dwarf(struct goproc *gp, Elf *elf);
+const struct gp_field *gp_builtin_table(int major, int minor, int machine);
 
 #endif /* MEMSIGHT_GOPROC_INT_H */
