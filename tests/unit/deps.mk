@@ -7,6 +7,7 @@ UNIT_DEPS_flamegraph := model folded unsample
 UNIT_DEPS_procfs :=
 UNIT_DEPS_json :=
 UNIT_DEPS_goruntime := elf gobuildinfo gopclntab
+UNIT_DEPS_elf :=
 UNIT_DEPS_symbolize := elf debugfile symbolize_module symbolize_inline
 UNIT_DEPS_growth :=
 UNIT_DEPS_ctl_proto := json
