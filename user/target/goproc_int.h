@@ -3,7 +3,7 @@
  * goproc_int.h - what the parts of goproc share, for them only: the runtime
  * types, fields and globals it reads (and the layouts that place them), the
  * state of an open process, and reading the target's memory. goproc.c opens
- * a process and reads its layouts and symbols; goproc_goroutines.c,
+ * a process and reads its symbols, goproc_layout.c its layouts; goproc_goroutines.c,
  * goproc_heap.c and goproc_profile.c answer the queries of goproc.h.
  */
 #ifndef MEMSIGHT_GOPROC_INT_H
@@ -131,7 +131,7 @@ struct goproc {
 	char reason[GOPROC_REASON_LEN];
 };
 
-/* Names of the types and the fields goproc reads (goproc.c). */
+/* Names of the types and the fields goproc reads (goproc_layout.c). */
 extern const char *const gp_type_names[T_NR];
 extern const struct field_def gp_field_defs[F_NR];
 

@@ -173,15 +173,17 @@ static int cache_add(struct symcache *c, const struct stat *st, const char *path
 static int cache_get_module(struct symcache *c, const char *path, const char *root,
 			    struct sc_module **ret)
 {
+	uint8_t bid[MS_ELF_BUILD_ID_CAP];
 	struct sc_module *m;
 	struct ms_elf *e;
-	int err;
+	int err, bid_len;
 
 	e = ms_elf__open(path);
 	if (!e)
 		return -errno;
-	for (m = c->mods; m; m = m->next) {
-		if (sc_module__is_build_of(m, e)) {
+	bid_len = ms_elf__build_id(e, bid, sizeof(bid));
+	for (m = bid_len > 0 ? c->mods : NULL; m; m = m->next) {
+		if (m->build_id_len == (size_t)bid_len && !memcmp(m->build_id, bid, m->build_id_len)) {
 			ms_elf__close(e);
 			*ret = m;
 			return 0;

@@ -83,8 +83,6 @@ struct sc_chain {
 int sc_module__load(const char *debug_dir, struct ms_elf **pe, const char *path,
 		    const char *root, struct sc_module **ret, uint64_t *dropped);
 void sc_module__free(struct sc_module *m);
-/* Is m the module of e's build (equal, non-empty build-ids)? */
-bool sc_module__is_build_of(const struct sc_module *m, const struct ms_elf *e);
 /* A file offset to the module's vaddr; false if no PT_LOAD holds it. */
 bool sc_module__vaddr(const struct sc_module *m, uint64_t file_off, uint64_t *ret);
 /* symcache__lookup's answer for one module (ret->module is left as it is). */

@@ -344,10 +344,3 @@ int sc_module__lookup(struct sc_module *m, bool demangle, uint64_t file_off, str
 	}
 	return 0;
 }
-bool sc_module__is_build_of(const struct sc_module *m, const struct ms_elf *e)
-{
-	uint8_t bid[MS_ELF_BUILD_ID_CAP];
-	int n = ms_elf__build_id(e, bid, sizeof(bid));
-
-	return n > 0 && m->build_id_len == (size_t)n && !memcmp(m->build_id, bid, (size_t)n);
-}
