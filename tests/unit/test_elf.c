@@ -21,20 +21,10 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "symfix.h"
 #include "target/elf.h"
 
 static char tmpdir[] = "/tmp/ms-elftest-XXXXXX";
-
-static const char *fx(const char *rel)
-{
-	static char bufs[4][PATH_MAX];
-	static int next;
-	const char *b = getenv("MS_BUILD");
-	char *p = bufs[next++ % 4];
-
-	snprintf(p, PATH_MAX, "%s/fixtures/symbolize/%s", b && *b ? b : "build", rel);
-	return p;
-}
 
 static const char *tmp(const char *name)
 {
