@@ -14,10 +14,10 @@
 # never typed by hand. `make test` builds the same fixtures (the module proxy
 # serves the toolchains) and test_goproc checks the local toolchain's table.
 #
-# goproc.c includes the header this writes (the field ids are in
-# goproc_int.h), and the dumper links goproc.o: after renaming or removing a
+# goproc_layout.c includes the header this writes (the field ids are in
+# goproc_int.h), and the dumper links goproc_layout.o: after renaming or removing a
 # field id, first drop that id's lines from user/target/go_layouts.h so that
-# goproc.c compiles, then regenerate.
+# goproc_layout.c compiles, then regenerate.
 set -euo pipefail
 export LC_ALL=C
 
@@ -62,7 +62,7 @@ awk '/^enum gp_field_id \{/ { e = 1; next }
      /^\t\[F_[A-Z0-9_]+\] = \{ T_/ { f = $0; sub(/^\t\[/, "", f); sub(/\].*/, "", f)
 				       p = $0; sub(/^[^"]*"/, "", p); sub(/".*/, "", p); dp[f] = p }
      END { for (i = 0; i < n; i++) print i "\t" id[i] "\t" dp[id[i]] }' \
-	user/target/goproc_int.h user/target/goproc.c > "$ids"
+	user/target/goproc_int.h user/target/goproc_layout.c > "$ids"
 nr_ids=$(wc -l < "$ids")
 [ "$nr_ids" -gt 0 ] || die "no enum gp_field_id in user/target/goproc_int.h"
 
@@ -79,7 +79,7 @@ for v in $VERSIONS; do
 	[[ $got == "$v" || $got == "$v".* ]] || die "$v: the binary says it was built by '$got'"
 	echo "$got" >> "$W/built-by"
 	n=$(grep -c '^[0-9]' "$d/layout.tsv")
-	[ "$n" = "$nr_ids" ] || die "$v: $n fields dumped, goproc.c has $nr_ids ids"
+	[ "$n" = "$nr_ids" ] || die "$v: $n fields dumped, goproc_int.h has $nr_ids ids"
 done
 
 # ---- the header ----
@@ -97,7 +97,7 @@ gen() {
 EOF
 	sed 's/^/ *   /' "$W/built-by"
 	cat <<EOF
- * Absent fields are left out (not ok). Included by user/target/goproc.c only,
+ * Absent fields are left out (not ok). Included by user/target/goproc_layout.c only,
  * after its field ids and struct gp_field.
  */
 #ifndef MEMSIGHT_GO_LAYOUTS_H

@@ -14,7 +14,7 @@
 FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
-FUZZ_NAMES := symbolize goruntime ctl_proto config procfs unwind ustacks
+FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -23,8 +23,9 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
 	       -Iinclude -Iuser -I$(O) $(FUZZ_SAN)
 FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c -lcapstone
 
-FUZZ_DEPS_symbolize := symbolize
-FUZZ_DEPS_goruntime := goruntime govars
+FUZZ_DEPS_elf := elf elf_sym
+FUZZ_DEPS_symbolize := symbolize elf elf_sym debugfile symbolize_module symbolize_inline
+FUZZ_DEPS_goruntime := goruntime gobuildinfo gopclntab govars elf elf_sym
 FUZZ_DEPS_ctl_proto := ctl_proto json
 FUZZ_DEPS_config := config rules
 FUZZ_DEPS_procfs := procfs rules

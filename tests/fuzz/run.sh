@@ -12,15 +12,16 @@ O=${1:-build}
 T=${2:-20}
 cd "$(dirname "$0")/../.." || exit 1
 
-targets=${FUZZ_TARGETS:-symbolize goruntime ctl_proto config procfs unwind ustacks}
+targets=${FUZZ_TARGETS:-elf symbolize goruntime ctl_proto config procfs unwind ustacks}
 ntargets=$(echo "$targets" | wc -w)
 
-# Per-target input size bound: a Go binary is ~2 MiB; a procfs file may be
+# Per-target input size bound: a Go binary is ~2 MiB (elf reads cut copies of them); a procfs file may be
 # 64 KiB + 1 to reach the parsers' size limit; a request line 4 KiB + more.
 max_len() {
 	case $1 in
 	symbolize) echo 65536 ;;
 	goruntime) echo 2097152 ;;
+	elf) echo 262144 ;;
 	ctl_proto) echo 8192 ;;
 	config) echo 16384 ;;
 	procfs) echo 70000 ;;

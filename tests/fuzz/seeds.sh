@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -54,6 +54,13 @@ for n in 64 4096 65536; do
 	head -c "$n" "$GOFIX/leaky" > "$go/leaky-head$n"
 done
 cp "$S/symbolize/tiny-le64" "$go/not-go"
+
+# -- elf: every single-file seed of the two above (the readers on top of it
+# see these files)
+for f in "$sym"/* "$go"/*; do
+	case $(basename "$f") in pair-*) continue ;; esac
+	cp "$f" "$S/elf/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 
 # -- ctl_proto: the committed request lines, one stream of several, one line
 # too long for the reader

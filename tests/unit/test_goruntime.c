@@ -258,6 +258,20 @@ static void test_non_go_files_are_rejected(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* A FIFO named as the executable is "not Go" at once: the open used to wait for a writer. */
+static void test_fifo_is_rejected_without_blocking(void **state)
+{
+	char p[128];
+
+	tmp_path(p, sizeof(p), "fifo");
+	unlink(p);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	errno = 0;
+	assert_null(go_binary__open(p));
+	assert_int_equal(errno, ENOEXEC);
+	unlink(p);
+}
+
 /* ---- symbolisation ---- */
 
 /*
@@ -1277,6 +1291,7 @@ int main(void)
 		cmocka_unit_test(test_plain_binary_reports_go_version_and_module),
 		cmocka_unit_test(test_stripped_binary_keeps_version_and_pclntab),
 		cmocka_unit_test(test_non_go_files_are_rejected),
+		cmocka_unit_test(test_fifo_is_rejected_without_blocking),
 		cmocka_unit_test(test_stripped_lookup_of_leak_handler),
 		cmocka_unit_test(test_stripped_find_func_matches_symtab),
 		cmocka_unit_test(test_every_symtab_function_agrees_with_pclntab),

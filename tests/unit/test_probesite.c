@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "bpf/probesite.h"
-#include "target/symbolize.h"
+#include "target/elf.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 /* musl's libc.so, which is also its loader (Debian package musl, via musl-tools) */

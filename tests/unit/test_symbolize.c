@@ -29,6 +29,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "symfix.h"
 #include "target/symbolize.h"
 
 #define SRC "tests/fixtures/symbolize/sym_fixture.c"
@@ -40,17 +41,6 @@
 #define POKE_MANGLED "_ZNK6ms_fix6widget4pokeEi"
 
 static char tmpdir[] = "/tmp/ms-symtest-XXXXXX";
-
-static const char *fx(const char *rel)
-{
-	static char bufs[8][PATH_MAX];
-	static int next;
-	const char *b = getenv("MS_BUILD");
-	char *p = bufs[next++ % 8];
-
-	snprintf(p, PATH_MAX, "%s/fixtures/symbolize/%s", b && *b ? b : "build", rel);
-	return p;
-}
 
 static const char *tmp(const char *name)
 {

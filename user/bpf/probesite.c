@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "bpf/probesite.h"
-#include "target/symbolize.h"
+#include "target/elf.h"
 
 enum {
 	R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,
@@ -127,63 +127,201 @@ static bool fits(size_t have, size_t need)
 	return need <= have;
 }
 
-static int decode_nop(const uint8_t *c, size_t len, struct insn *d)
+/* Fill d with one decoded instruction; returns 0, what decode() returns for it. */
+static int insn_set(struct insn *d, enum probesite_kind kind, size_t len, uint16_t writes,
+		    const char *name)
+{
+	d->kind = kind;
+	d->len = (uint8_t)len;
+	d->writes = writes;
+	d->name = name;
+	return 0;
+}
+
+/* Register number of a ModRM field extended by a REX bit. */
+static uint16_t reg_bit(unsigned int field, unsigned int rex_bit)
+{
+	return (uint16_t)(1u << (field | rex_bit << 3));
+}
+
+/*
+ * The decoders of one family each: 0 and d filled, -1 when the bytes are
+ * not (entirely) a whitelisted encoding, 1 when they are not of the family
+ * (the next one is asked).
+ */
+
+/* Exact forms: every kernel nop, and endbr64. */
+static int decode_exact(const uint8_t *c, size_t len, struct insn *d)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(kernel_nops) / sizeof(kernel_nops[0]); i++) {
 		if (len >= kernel_nops[i].len && !memcmp(c, kernel_nops[i].b, kernel_nops[i].len)) {
-			d->kind = PROBESITE_EMULATED;
-			d->len = kernel_nops[i].len;
-			d->nop5 = d->len == 5;
-			d->name = "nop";
-			return 0;
+			d->nop5 = kernel_nops[i].len == 5;
+			return insn_set(d, PROBESITE_EMULATED, kernel_nops[i].len, 0, "nop");
 		}
+	}
+	if (len >= 4 && c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+		return insn_set(d, PROBESITE_SINGLE_STEP, 4, 0, "endbr64");
+	return 1;
+}
+
+/*
+ * Other nopw/nopl (0f 1f /0, optionally behind one 66): no x86_nops
+ * match, so 6.18 single-steps them. They touch nothing. No other
+ * 66-prefixed encoding is whitelisted.
+ */
+static int decode_66_nop(const uint8_t *c, size_t len, struct insn *d)
+{
+	size_t i = c[0] == 0x66 ? 1 : 0;
+	int ml;
+
+	if (fits(len, i + 3) && c[i] == 0x0f && c[i + 1] == 0x1f && REG(c[i + 2]) == 0) {
+		ml = modrm_len(c + i + 2, len - i - 2);
+		if (ml < 0)
+			return -1;
+		return insn_set(d, PROBESITE_SINGLE_STEP, i + 2 + ml, 0, "nop");
+	}
+	return i ? -1 : 1;
+}
+
+/* Opcode op at c[i - 1] with no ModRM: push, mov $imm, test/cmp on the accumulator. */
+static int decode_no_modrm(const uint8_t *c, size_t len, uint8_t rex, size_t i, uint8_t op,
+			   struct insn *d)
+{
+	size_t imm;
+
+	/* push reg: emulated only as 50-57 or 41 50-57 */
+	if (op >= 0x50 && op <= 0x57) {
+		d->writes_mem = true;
+		return insn_set(d, (!rex || rex == 0x41) ? PROBESITE_EMULATED : PROBESITE_SINGLE_STEP,
+				i, 1u << R_SP, "push");
+	}
+	/* mov $imm, r32 (or movabs $imm64, r64 with REX.W) */
+	if (op >= 0xb8 && op <= 0xbf) {
+		imm = REX_W(rex) ? 8 : 4;
+		if (!fits(len, i + imm))
+			return -1;
+		return insn_set(d, PROBESITE_SINGLE_STEP, i + imm, reg_bit(op & 7, REX_B(rex)),
+				"mov");
+	}
+	/* test/cmp accumulator, imm: read only */
+	if (op == 0xa8 || op == 0x3c || op == 0xa9 || op == 0x3d) {
+		imm = (op == 0xa8 || op == 0x3c) ? 1 : 4;
+		if (!fits(len, i + imm))
+			return -1;
+		return insn_set(d, PROBESITE_SINGLE_STEP, i + imm, 0,
+				(op == 0xa8 || op == 0xa9) ? "test" : "cmp");
+	}
+	return 1;
+}
+
+/* Branches without any prefix (REX included: that is off the whitelist). */
+static int decode_branch(const uint8_t *c, size_t len, uint8_t op, struct insn *d)
+{
+	size_t n;
+
+	if (op >= 0x70 && op <= 0x7f)
+		n = 2;
+	else if (op == 0xeb || op == 0xe9 || op == 0xe8)
+		n = op == 0xeb ? 2 : 5;
+	else if (op == 0x0f && fits(len, 2) && c[1] >= 0x80 && c[1] <= 0x8f)
+		n = 6;
+	else
+		return 1;
+	if (!fits(len, n))
+		return -1;
+	d->branch = true;
+	d->writes_mem = op == 0xe8;
+	return insn_set(d, PROBESITE_EMULATED, n, op == 0xe8 ? 1u << R_SP : 0,
+			op == 0xe8 ? "call" : op == 0xe9 || op == 0xeb ? "jmp" : "jcc");
+}
+
+/* ALU "op r/m, r" and "op r, r/m" with register operands only (alu_rr[]). */
+static int decode_alu_rr(uint8_t rex, size_t i, uint8_t op, uint8_t m, struct insn *d)
+{
+	unsigned int k;
+
+	for (k = 0; k < sizeof(alu_rr) / sizeof(alu_rr[0]); k++) {
+		if (alu_rr[k].op != op)
+			continue;
+		if (MOD(m) != 3)	/* memory operands: not whitelisted */
+			return -1;
+		return insn_set(d, PROBESITE_SINGLE_STEP, i + 1,
+				!alu_rr[k].writes ? 0 : alu_rr[k].rm_dst ? reg_bit(RM(m), REX_B(rex))
+									 : reg_bit(REG(m), REX_R(rex)),
+				alu_rr[k].name);
+	}
+	return 1;
+}
+
+/* Group 1 with an immediate (80 r/m8 imm8: only cmp, a read; 81 imm32; 83 imm8). */
+static int decode_grp1(size_t len, uint8_t rex, size_t i, uint8_t op, uint8_t m, int ml,
+		       struct insn *d)
+{
+	size_t imm = op == 0x81 ? 4 : 1;
+	uint16_t writes = 0;
+
+	if (!fits(len, i + ml + imm))
+		return -1;
+	if (MOD(m) == 3) {
+		if (op == 0x80 && REG(m) != 7)	/* byte writes: not whitelisted */
+			return -1;
+		if (REG(m) != 7)
+			writes = reg_bit(RM(m), REX_B(rex));
+	} else if (!is_riprel(m) || REG(m) != 7) {
+		/* memory: only cmp $imm, disp32(%rip), which reads */
+		return -1;
+	}
+	return insn_set(d, PROBESITE_SINGLE_STEP, i + ml + imm, writes, grp1_names[REG(m)]);
+}
+
+/* The other ModRM forms: test $imm, mov $imm32 to a register, lea. */
+static int decode_modrm_other(size_t len, uint8_t rex, size_t i, uint8_t op, uint8_t m, int ml,
+			      struct insn *d)
+{
+	size_t imm;
+
+	switch (op) {
+	case 0xf6:	/* test r/m8, imm8 */
+	case 0xf7:	/* test r/m32/64, imm32 */
+		imm = op == 0xf6 ? 1 : 4;
+		if (MOD(m) != 3 || REG(m) != 0 || !fits(len, i + 1 + imm))
+			return -1;
+		return insn_set(d, PROBESITE_SINGLE_STEP, i + 1 + imm, 0, "test");
+	case 0xc7:	/* mov $imm32, r/m32/64 */
+		if (MOD(m) != 3 || REG(m) != 0 || !fits(len, i + 1 + 4))
+			return -1;
+		return insn_set(d, PROBESITE_SINGLE_STEP, i + 1 + 4, reg_bit(RM(m), REX_B(rex)),
+				"mov");
+	case 0x8d:	/* lea: computes an address, touches no memory */
+		if (MOD(m) == 3)
+			return -1;
+		return insn_set(d, PROBESITE_SINGLE_STEP, i + ml, reg_bit(REG(m), REX_R(rex)),
+				"lea");
 	}
 	return -1;
 }
 
 /*
  * Decode one whitelisted instruction. Returns 0 and fills d, or -1 when
- * the bytes are not (entirely) one of the encodings below.
+ * the bytes are not (entirely) one of the encodings of the decoders above.
  */
 static int decode(const uint8_t *c, size_t len, struct insn *d)
 {
 	uint8_t rex = 0, op, m;
 	size_t i = 0;
-	int ml;
-	unsigned int k;
+	int r, ml;
 
 	memset(d, 0, sizeof(*d));
 	if (!c || len == 0)
 		return -1;
-
-	/* Exact forms first: every kernel nop, and endbr64. */
-	if (!decode_nop(c, len, d))
-		return 0;
-	if (len >= 4 && c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa) {
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = 4;
-		d->name = "endbr64";
-		return 0;
-	}
-	/*
-	 * Other nopw/nopl (0f 1f /0, optionally behind one 66): no x86_nops
-	 * match, so 6.18 single-steps them. They touch nothing.
-	 */
-	if (c[0] == 0x66)
-		i = 1;
-	if (fits(len, i + 3) && c[i] == 0x0f && c[i + 1] == 0x1f && REG(c[i + 2]) == 0) {
-		ml = modrm_len(c + i + 2, len - i - 2);
-		if (ml < 0)
-			return -1;
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + 2 + ml;
-		d->name = "nop";
-		return 0;
-	}
-	if (i)		/* no other 66-prefixed encoding is whitelisted */
-		return -1;
+	r = decode_exact(c, len, d);
+	if (r <= 0)
+		return r;
+	r = decode_66_nop(c, len, d);
+	if (r <= 0)
+		return r;
 
 	if (c[0] >= 0x40 && c[0] <= 0x4f) {
 		rex = c[0];
@@ -192,75 +330,13 @@ static int decode(const uint8_t *c, size_t len, struct insn *d)
 	if (!fits(len, i + 1))
 		return -1;
 	op = c[i++];
-
-	/* push reg: emulated only as 50-57 or 41 50-57 */
-	if (op >= 0x50 && op <= 0x57) {
-		d->kind = (!rex || rex == 0x41) ? PROBESITE_EMULATED : PROBESITE_SINGLE_STEP;
-		d->len = i;
-		d->writes = 1u << R_SP;
-		d->writes_mem = true;
-		d->name = "push";
-		return 0;
-	}
-
-	/* mov $imm, r32 (or movabs $imm64, r64 with REX.W) */
-	if (op >= 0xb8 && op <= 0xbf) {
-		size_t imm = REX_W(rex) ? 8 : 4;
-
-		if (!fits(len, i + imm))
-			return -1;
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + imm;
-		d->writes = 1u << ((op & 7) | REX_B(rex) << 3);
-		d->name = "mov";
-		return 0;
-	}
-
-	/* test/cmp accumulator, imm: read only */
-	if (op == 0xa8 || op == 0x3c || op == 0xa9 || op == 0x3d) {
-		size_t imm = (op == 0xa8 || op == 0x3c) ? 1 : 4;
-
-		if (!fits(len, i + imm))
-			return -1;
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + imm;
-		d->name = (op == 0xa8 || op == 0xa9) ? "test" : "cmp";
-		return 0;
-	}
-
-	/* Branches: any prefix (REX included) is off the whitelist. */
+	r = decode_no_modrm(c, len, rex, i, op, d);
+	if (r <= 0)
+		return r;
 	if (!rex) {
-		if (op >= 0x70 && op <= 0x7f) {
-			if (!fits(len, 2))
-				return -1;
-			d->kind = PROBESITE_EMULATED;
-			d->len = 2;
-			d->branch = true;
-			d->name = "jcc";
-			return 0;
-		}
-		if (op == 0xeb || op == 0xe9 || op == 0xe8) {
-			size_t n = op == 0xeb ? 2 : 5;
-
-			if (!fits(len, n))
-				return -1;
-			d->kind = PROBESITE_EMULATED;
-			d->len = n;
-			d->branch = true;
-			d->writes = op == 0xe8 ? 1u << R_SP : 0;
-			d->writes_mem = op == 0xe8;
-			d->name = op == 0xe8 ? "call" : "jmp";
-			return 0;
-		}
-		if (op == 0x0f && fits(len, 2) && c[1] >= 0x80 && c[1] <= 0x8f) {
-			if (!fits(len, 6))
-				return -1;
-			d->kind = PROBESITE_EMULATED;
-			d->len = 6;
-			d->branch = true;
-			d->name = "jcc";
-			return 0;
-		}
+		r = decode_branch(c, len, op, d);
+		if (r <= 0)
+			return r;
 	}
 
 	/* Everything below has a ModRM byte. */
@@ -270,72 +346,12 @@ static int decode(const uint8_t *c, size_t len, struct insn *d)
 	ml = modrm_len(c + i, len - i);
 	if (ml < 0)
 		return -1;
-
-	for (k = 0; k < sizeof(alu_rr) / sizeof(alu_rr[0]); k++) {
-		if (alu_rr[k].op != op)
-			continue;
-		if (MOD(m) != 3)	/* memory operands: not whitelisted */
-			return -1;
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + 1;
-		if (alu_rr[k].writes)
-			d->writes = 1u << (alu_rr[k].rm_dst ? RM(m) | REX_B(rex) << 3
-							    : REG(m) | REX_R(rex) << 3);
-		d->name = alu_rr[k].name;
-		return 0;
-	}
-
-	switch (op) {
-	case 0x80:	/* group 1, r/m8, imm8: only cmp (a read) */
-	case 0x81:	/* group 1, r/m32/64, imm32 */
-	case 0x83: {	/* group 1, r/m32/64, imm8 */
-		size_t imm = op == 0x81 ? 4 : 1;
-
-		if (!fits(len, i + ml + imm))
-			return -1;
-		if (MOD(m) == 3) {
-			if (op == 0x80 && REG(m) != 7)	/* byte writes: not whitelisted */
-				return -1;
-			if (REG(m) != 7)
-				d->writes = 1u << (RM(m) | REX_B(rex) << 3);
-		} else if (!is_riprel(m) || REG(m) != 7) {
-			/* memory: only cmp $imm, disp32(%rip), which reads */
-			return -1;
-		}
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + ml + imm;
-		d->name = grp1_names[REG(m)];
-		return 0;
-	}
-	case 0xf6:	/* test r/m8, imm8 */
-	case 0xf7: {	/* test r/m32/64, imm32 */
-		size_t imm = op == 0xf6 ? 1 : 4;
-
-		if (MOD(m) != 3 || REG(m) != 0 || !fits(len, i + 1 + imm))
-			return -1;
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + 1 + imm;
-		d->name = "test";
-		return 0;
-	}
-	case 0xc7:	/* mov $imm32, r/m32/64 */
-		if (MOD(m) != 3 || REG(m) != 0 || !fits(len, i + 1 + 4))
-			return -1;
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + 1 + 4;
-		d->writes = 1u << (RM(m) | REX_B(rex) << 3);
-		d->name = "mov";
-		return 0;
-	case 0x8d:	/* lea: computes an address, touches no memory */
-		if (MOD(m) == 3)
-			return -1;
-		d->kind = PROBESITE_SINGLE_STEP;
-		d->len = i + ml;
-		d->writes = 1u << (REG(m) | REX_R(rex) << 3);
-		d->name = "lea";
-		return 0;
-	}
-	return -1;
+	r = decode_alu_rr(rex, i, op, m, d);
+	if (r <= 0)
+		return r;
+	if (op == 0x80 || op == 0x81 || op == 0x83)
+		return decode_grp1(len, rex, i, op, m, ml, d);
+	return decode_modrm_other(len, rex, i, op, m, ml, d);
 }
 
 enum probesite_kind probesite__classify(const uint8_t *code, size_t len, size_t *ret_ilen)

@@ -15,7 +15,7 @@
  *   go1.25.14
  *   go1.26.11
  *   go1.27.4
- * Absent fields are left out (not ok). Included by user/target/goproc.c only,
+ * Absent fields are left out (not ok). Included by user/target/goproc_layout.c only,
  * after its field ids and struct gp_field.
  */
 #ifndef MEMSIGHT_GO_LAYOUTS_H

@@ -14,16 +14,11 @@
  * counts follow gcount()/isSystemGoroutine(), the heap numbers follow
  * readmemstats_m() over memstats.heapStats, and the heap profile follows
  * MemProfile() over runtime.mbuckets (layouts by name, with the alternatives
- * later releases use: see gp_field_defs[]). The queries are answered in
- * goproc_goroutines.c, goproc_heap.c and goproc_profile.c (goproc_int.h).
+ * later releases use: see gp_field_defs[] in goproc_layout.c). The queries are
+ * answered in goproc_goroutines.c, goproc_heap.c and goproc_profile.c (goproc_int.h).
  */
-#include <dwarf.h>
 #include <elf.h>
-#include <elfutils/libdw.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -34,100 +29,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "target/elf.h"
 #include "target/goproc.h"
 #include "target/goproc_int.h"
 #include "target/govars.h"
 #include "target/procfs.h"
-
-const char *const gp_type_names[T_NR] = {
-	[T_G] = "runtime.g",
-	[T_SCHEDT] = "runtime.schedt",
-	[T_P] = "runtime.p",
-	[T_MCACHE] = "runtime.mcache",
-	[T_MSPAN] = "runtime.mspan",
-	[T_MSTATS] = "runtime.mstats",
-	[T_HSD] = "runtime.heapStatsDelta",
-	[T_GCC] = "runtime.gcControllerState",
-	[T_BUCKET] = "runtime.bucket",
-	[T_MEMREC] = "runtime.memRecord",
-	[T_MRCYCLE] = "runtime.memRecordCycle",
-};
-
-/*
- * Paths are member names of the Go 1.17-1.22 runtime, alt those of a later
- * release that renamed the field. Fields a release lacks are optional (need
- * 0): mspan.allocCountBeforeCache (1.18+; 1.17 counts a cached span as fully
- * allocated), mstats.next_gc (<= 1.17), gcControllerState.heapGoal (1.18),
- * .gcPercentHeapGoal and the memory limit (1.19+), heapStatsDelta.
- * inPtrScalarBits (<= 1.24), schedt.gFree.noStack.size (1.25+: the free g
- * count is split over two lists), memRecordCycle's byte counts (<= 1.26;
- * 1.27 derives them from the bucket's size).
- */
-const struct field_def gp_field_defs[F_NR] = {
-	[F_G_STATUS] = { T_G, NEED_G, "atomicstatus" },
-	[F_G_WAITREASON] = { T_G, NEED_G, "waitreason" },
-	[F_G_GOPC] = { T_G, NEED_G, "gopc" },
-	[F_G_STARTPC] = { T_G, NEED_G, "startpc" },
-	[F_SCHED_NGSYS] = { T_SCHEDT, 0, "ngsys" },
-	[F_SCHED_GFREE_N] = { T_SCHEDT, 0, "gFree.n", "gFree.stack.size" },
-	[F_SCHED_GFREE_NOSTACK] = { T_SCHEDT, 0, "gFree.noStack.size" },
-	[F_P_GFREE_N] = { T_P, 0, "gFree.n", "gFree.size" },
-	[F_P_MCACHE] = { T_P, 0, "mcache" },
-	[F_MC_ALLOC] = { T_MCACHE, NEED_ARRAY, "alloc" },
-	[F_MC_TINYALLOCS] = { T_MCACHE, 0, "tinyAllocs" },
-	[F_SP_ALLOCCOUNT] = { T_MSPAN, 0, "allocCount" },
-	[F_SP_ALLOCCOUNT_BC] = { T_MSPAN, 0, "allocCountBeforeCache" },
-	[F_SP_ELEMSIZE] = { T_MSPAN, 0, "elemsize" },
-	[F_SP_NELEMS] = { T_MSPAN, 0, "nelems" },
-	[F_MS_HEAPSTATS] = { T_MSTATS, NEED_HEAP | NEED_ARRAY | NEED_BIG, "heapStats.stats" },
-	[F_MS_NUMGC] = { T_MSTATS, NEED_HEAP, "numgc" },
-	[F_MS_STACKS_SYS] = { T_MSTATS, 0, "stacks_sys" },
-	[F_MS_MSPAN_SYS] = { T_MSTATS, 0, "mspan_sys" },
-	[F_MS_MCACHE_SYS] = { T_MSTATS, 0, "mcache_sys" },
-	[F_MS_BUCKHASH_SYS] = { T_MSTATS, 0, "buckhash_sys" },
-	[F_MS_GCMISC_SYS] = { T_MSTATS, 0, "gcMiscSys" },
-	[F_MS_OTHER_SYS] = { T_MSTATS, 0, "other_sys" },
-	[F_MS_NEXT_GC] = { T_MSTATS, 0, "next_gc" },
-	[F_HSD_COMMITTED] = { T_HSD, NEED_HEAP, "committed" },
-	[F_HSD_RELEASED] = { T_HSD, NEED_HEAP, "released" },
-	[F_HSD_INHEAP] = { T_HSD, NEED_HEAP, "inHeap" },
-	[F_HSD_INSTACKS] = { T_HSD, NEED_HEAP, "inStacks" },
-	[F_HSD_INWORKBUFS] = { T_HSD, NEED_HEAP, "inWorkBufs" },
-	[F_HSD_INPTRSCALARBITS] = { T_HSD, 0, "inPtrScalarBits" },
-	[F_HSD_TINYALLOCCOUNT] = { T_HSD, NEED_HEAP, "tinyAllocCount" },
-	[F_HSD_LARGEALLOC] = { T_HSD, NEED_HEAP, "largeAlloc" },
-	[F_HSD_LARGEALLOCCOUNT] = { T_HSD, NEED_HEAP, "largeAllocCount" },
-	[F_HSD_SMALLALLOCCOUNT] = { T_HSD, NEED_HEAP | NEED_ARRAY, "smallAllocCount" },
-	[F_HSD_LARGEFREE] = { T_HSD, NEED_HEAP, "largeFree" },
-	[F_HSD_LARGEFREECOUNT] = { T_HSD, NEED_HEAP, "largeFreeCount" },
-	[F_HSD_SMALLFREECOUNT] = { T_HSD, NEED_HEAP | NEED_ARRAY, "smallFreeCount" },
-	[F_GCC_HEAPGOAL] = { T_GCC, 0, "heapGoal" },
-	[F_GCC_GCPERCENTHEAPGOAL] = { T_GCC, 0, "gcPercentHeapGoal" },
-	[F_GCC_MEMORYLIMIT] = { T_GCC, 0, "memoryLimit" },
-	[F_GCC_SWEEPDISTMINTRIGGER] = { T_GCC, 0, "sweepDistMinTrigger" },
-	[F_GCC_TRIGGERED] = { T_GCC, 0, "triggered" },
-	[F_GCC_HEAPMARKED] = { T_GCC, 0, "heapMarked" },
-	/* the stack (nstk PCs) follows the header, then the memRecord */
-	[F_BK_HDR] = { T_BUCKET, NEED_PROF | NEED_BIG, "" },
-	[F_BK_ALLNEXT] = { T_BUCKET, NEED_PROF, "allnext" },
-	[F_BK_TYP] = { T_BUCKET, NEED_PROF, "typ" },
-	[F_BK_SIZE] = { T_BUCKET, NEED_PROF, "size" },
-	[F_BK_NSTK] = { T_BUCKET, NEED_PROF, "nstk" },
-	[F_MR_ACTIVE] = { T_MEMREC, NEED_PROF | NEED_BIG, "active" },
-	[F_MR_FUTURE] = { T_MEMREC, NEED_PROF | NEED_ARRAY | NEED_BIG, "future" },
-	[F_MRC_ALLOCS] = { T_MRCYCLE, NEED_PROF, "allocs" },
-	[F_MRC_FREES] = { T_MRCYCLE, NEED_PROF, "frees" },
-	[F_MRC_ALLOC_BYTES] = { T_MRCYCLE, 0, "alloc_bytes" },
-	[F_MRC_FREE_BYTES] = { T_MRCYCLE, 0, "free_bytes" },
-};
-
-/*
- * goXY_amd64[] and go_layouts_amd64[], generated from the DWARF of binaries
- * built with each release by scripts/go-layouts.sh, for binaries built with
- * -ldflags=-w. tests/unit/test_goproc.c checks the table of the local
- * toolchain against its DWARF.
- */
-#include "target/go_layouts.h"
 
 static const char *const sym_names[S_NR] = {
 	[S_ALLGS] = "runtime.allgs",
@@ -248,259 +154,32 @@ int gp_sym_read(const struct goproc *gp, enum gp_sym s, uint8_t **ret, size_t *r
 	return 0;
 }
 
-/* ---- layouts from DWARF ---- */
+/* ---- symbols, load bias ---- */
 
-static bool die_type(Dwarf_Die *die, Dwarf_Die *ret)
+static int symtab_object(const struct ms_elf_sym *s, void *arg)
 {
-	Dwarf_Attribute a;
+	struct goproc *gp = arg;
+	unsigned k;
 
-	if (!dwarf_attr_integrate(die, DW_AT_type, &a) || !dwarf_formref_die(&a, ret))
-		return false;
-	return dwarf_peel_type(ret, ret) == 0;
-}
-
-static bool member_find(Dwarf_Die *st, const char *name, size_t nlen, Dwarf_Die *ret)
-{
-	Dwarf_Die c;
-
-	if (dwarf_tag(st) != DW_TAG_structure_type || dwarf_child(st, &c) != 0)
-		return false;
-	do {
-		const char *n;
-
-		if (dwarf_tag(&c) != DW_TAG_member)
-			continue;
-		n = dwarf_diename(&c);
-		if (n && strlen(n) == nlen && !memcmp(n, name, nlen)) {
-			*ret = c;
-			return true;
-		}
-	} while (dwarf_siblingof(&c, &c) == 0);
-	return false;
-}
-
-static bool member_offset(Dwarf_Die *m, uint64_t *ret)
-{
-	Dwarf_Attribute a;
-	Dwarf_Word w;
-
-	/* Go emits plain constants; a location expression is not a layout we know. */
-	if (!dwarf_attr_integrate(m, DW_AT_data_member_location, &a) || dwarf_formudata(&a, &w))
-		return false;
-	*ret = w;
-	return true;
-}
-
-static bool type_size(Dwarf_Die *t, uint64_t *ret)
-{
-	Dwarf_Word sz;
-
-	if (dwarf_aggregate_size(t, &sz) != 0)
-		return false;
-	*ret = sz;
-	return true;
-}
-
-/*
- * Resolve "a.b.c" inside struct st. Atomic wrappers (atomic.Uint64{noCopy;
- * _ align64; value uint64} and friends) are looked through: a final struct
- * with a "value" member means that member.
- */
-static bool field_resolve(Dwarf_Die *st, const char *path, struct gp_field *ret)
-{
-	Dwarf_Die cur = *st, m, t;
-	uint64_t off = 0, size, o;
-	const char *p = path;
-	int hops = 0;
-
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t nlen = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (!member_find(&cur, p, nlen, &m) || !member_offset(&m, &o) || !die_type(&m, &t))
-			return false;
-		off += o;
-		cur = t;
-		p += nlen;
-		if (*p == '.')
-			p++;
-	}
-	while (hops++ < 4 && member_find(&cur, "value", 5, &m)) {
-		if (!member_offset(&m, &o) || !die_type(&m, &t))
-			return false;
-		off += o;
-		cur = t;
-	}
-	if (!type_size(&cur, &size) || off > OBJ_MAX || size > OBJ_MAX)
-		return false;
-	ret->ok = true;
-	ret->off = (uint32_t)off;
-	ret->size = (uint32_t)size;
-	ret->count = 0;
-	ret->stride = 0;
-	if (dwarf_tag(&cur) == DW_TAG_array_type) {
-		Dwarf_Die sub, el;
-		Dwarf_Attribute a;
-		Dwarf_Word cnt = 0;
-		uint64_t esz;
-
-		if (dwarf_child(&cur, &sub) != 0 || dwarf_tag(&sub) != DW_TAG_subrange_type)
-			return false;
-		if (dwarf_attr_integrate(&sub, DW_AT_count, &a)) {
-			if (dwarf_formudata(&a, &cnt))
-				return false;
-		} else if (dwarf_attr_integrate(&sub, DW_AT_upper_bound, &a)) {
-			if (dwarf_formudata(&a, &cnt))
-				return false;
-			cnt++;
-		}
-		if (!cnt || cnt > OBJ_MAX || size % cnt || !die_type(&cur, &el) ||
-		    !type_size(&el, &esz))
-			return false;
-		ret->count = (uint32_t)cnt;
-		ret->stride = (uint32_t)(size / cnt);
-		ret->size = (uint32_t)(esz < ret->stride ? esz : ret->stride);
-	}
-	return true;
-}
-
-/* The first of def's paths that resolves; *ret untouched if none does. */
-static bool field_resolve_def(Dwarf_Die *st, const struct field_def *def, struct gp_field *ret)
-{
-	const char *paths[2] = { def->path, def->alt };
-	struct gp_field f;
-	unsigned i;
-
-	for (i = 0; i < 2 && paths[i]; i++) {
-		memset(&f, 0, sizeof(f));
-		if (field_resolve(st, paths[i], &f)) {
-			*ret = f;
-			return true;
+	if (GELF_ST_TYPE(s->sym.st_info) != STT_OBJECT)
+		return 0;
+	for (k = 0; k < S_NR; k++) {
+		if (!gp->sym[k].ok && (!strcmp(s->name, sym_names[k]) ||
+		    (sym_alt_names[k] && !strcmp(s->name, sym_alt_names[k])))) {
+			gp->sym[k].ok = true;
+			gp->sym[k].addr = s->sym.st_value;
+			gp->sym[k].size = s->sym.st_size;
 		}
 	}
-	return false;
-}
-
-/*
- * 0 if DWARF was found and every type we need is in it (fields may still be
- * missing: optional ones, or required ones reported by the query that needs
- * them); -ENOENT if there is no DWARF; -ENOTSUP if a type is missing.
- */
-static int layout_from_dwarf(struct goproc *gp, Elf *elf)
-{
-	Dwarf_Die types[T_NR];
-	bool have[T_NR] = { false };
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	Dwarf *dw;
-	unsigned i, found = 0;
-
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!dw)
-		return -ENOENT;
-	while (found < T_NR && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, c;
-
-		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &c) == 0) {
-			do {
-				const char *n;
-
-				if (dwarf_tag(&c) != DW_TAG_structure_type)
-					continue;
-				n = dwarf_diename(&c);
-				for (i = 0; n && i < T_NR; i++) {
-					if (!have[i] && !strcmp(n, gp_type_names[i])) {
-						types[i] = c;
-						have[i] = true;
-						found++;
-					}
-				}
-			} while (found < T_NR && dwarf_siblingof(&c, &c) == 0);
-		}
-		off = next;
-	}
-	for (i = 0; i < T_FIRST_OPTIONAL; i++) {
-		if (!have[i]) {
-			dwarf_end(dw);
-			return gp_set_reason(gp, -ENOTSUP, "DWARF has no type %s",
-					     gp_type_names[i]);
-		}
-	}
-	for (i = 0; i < F_NR; i++) {
-		struct gp_field *f = &gp->f[i];
-		bool is_array = gp_field_defs[i].need & NEED_ARRAY;
-		bool big = gp_field_defs[i].need & NEED_BIG;
-
-		memset(f, 0, sizeof(*f));
-		if (!have[gp_field_defs[i].type] ||
-		    !field_resolve_def(&types[gp_field_defs[i].type], &gp_field_defs[i], f))
-			continue;
-		/*
-		 * We read scalars of at most 8 bytes, and the few structs marked
-		 * NEED_BIG. Anything else is not the runtime we know: treat the
-		 * field as absent.
-		 */
-		if (is_array != (f->count > 0) || f->size == 0 || (!big && f->size > 8))
-			memset(f, 0, sizeof(*f));
-	}
-	dwarf_end(dw);
 	return 0;
 }
 
-/* Only the releases tables were generated for: a newer one may have moved anything. */
-static const struct gp_field *builtin_table(int major, int minor, int machine)
+/* The runtime's globals from .symtab; -ENOENT without one, -EINVAL if it does not read. */
+static int symtab_load(struct goproc *gp, struct ms_elf *elf)
 {
-	size_t i;
+	int err = ms_elf__for_each_sym(elf, MS_ELF_SYMTAB, symtab_object, gp);
 
-	if (major != 1 || machine != EM_X86_64)
-		return NULL;
-	for (i = 0; i < sizeof(go_layouts_amd64) / sizeof(go_layouts_amd64[0]); i++)
-		if (go_layouts_amd64[i].minor == minor)
-			return go_layouts_amd64[i].f;
-	return NULL;
-}
-
-/* ---- symbols, load bias ---- */
-
-static int symtab_load(struct goproc *gp, Elf *elf)
-{
-	Elf_Scn *scn = NULL;
-	bool have_symtab = false;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d)
-			return -EINVAL;
-		have_symtab = true;
-		n = d->d_size / sh.sh_entsize;
-		for (i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-			unsigned k;
-
-			if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, s.st_name);
-			if (!name)
-				continue;
-			for (k = 0; k < S_NR; k++) {
-				if (!gp->sym[k].ok && (!strcmp(name, sym_names[k]) ||
-				    (sym_alt_names[k] && !strcmp(name, sym_alt_names[k])))) {
-					gp->sym[k].ok = true;
-					gp->sym[k].addr = s.st_value;
-					gp->sym[k].size = s.st_size;
-				}
-			}
-		}
-		break;
-	}
-	return have_symtab ? 0 : -ENOENT;
+	return err && err != -ENOENT ? -EINVAL : err;
 }
 
 /*
@@ -543,18 +222,16 @@ static int syms_from_code(struct goproc *gp, const char *exe)
  * A PIE's load bias: the lowest mapping of the executable file, and the
  * PT_LOAD segment that holds the file offset it maps.
  */
-static int bias_load(struct goproc *gp, Elf *elf, const struct stat *exe_st, const char *exe)
+static int bias_load(struct goproc *gp, const struct ms_elf *elf, const char *exe)
 {
+	const struct stat *exe_st = ms_elf__stat(elf);
 	struct ms_maps maps = { 0 };
 	const struct ms_map *m = NULL;
-	GElf_Ehdr eh;
 	size_t i, nph;
 	int err;
 
-	if (!gelf_getehdr(elf, &eh))
-		return -EINVAL;
-	gp->elf_machine = eh.e_machine;
-	if (eh.e_type != ET_DYN)
+	gp->elf_machine = ms_elf__ehdr(elf)->e_machine;
+	if (!ms_elf__is_dyn(elf))
 		return 0;
 	err = procfs__read_maps("/proc", gp->pid, &maps);
 	if (err)
@@ -567,17 +244,18 @@ static int bias_load(struct goproc *gp, Elf *elf, const struct stat *exe_st, con
 			m = c;
 	}
 	err = -ENOENT;
-	if (m && !elf_getphdrnum(elf, &nph)) {
+	nph = ms_elf__nsegments(elf);
+	if (m) {
 		for (i = 0; i < nph && i < GO_MAX_PHDRS; i++) {
-			GElf_Phdr ph;
+			const GElf_Phdr *ph = ms_elf__segment(elf, i);
 			uint64_t seg_off;
 
-			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			if (ph->p_type != PT_LOAD)
 				continue;
-			seg_off = ph.p_offset & ~0xfffull;
-			if (m->pgoff < seg_off || m->pgoff >= ph.p_offset + ph.p_filesz)
+			seg_off = ph->p_offset & ~0xfffull;
+			if (m->pgoff < seg_off || m->pgoff >= ph->p_offset + ph->p_filesz)
 				continue;
-			gp->bias = m->start - (ph.p_vaddr - ph.p_offset + m->pgoff);
+			gp->bias = m->start - (ph->p_vaddr - ph->p_offset + m->pgoff);
 			err = 0;
 			break;
 		}
@@ -668,7 +346,7 @@ static void sizes_from_layout(struct goproc *gp)
 		cs->size = (uint64_t)gp->f[F_HSD_SMALLALLOCCOUNT].count * 2;
 }
 
-static void open_checks(struct goproc *gp, Elf *elf, int symerr)
+static void open_checks(struct goproc *gp, const struct ms_elf *elf, int symerr)
 {
 	const struct gp_field *tab;
 	const char *ms;
@@ -688,14 +366,14 @@ static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 		gp->status = gp_set_reason(gp, -ENOENT, "%s is not in .symtab", ms);
 		return;
 	}
-	err = layout_from_dwarf(gp, elf);
+	err = gp_layout_from_dwarf(gp, ms_elf__handle(elf));
 	if (!err) {
 		gp->layout = GOPROC_LAYOUT_DWARF;
 		sizes_from_layout(gp);
 		return;
 	}
 	/* DWARF without the runtime's types (partly stripped): the table may still do */
-	tab = gp->have_ver ? builtin_table(gp->ver.major, gp->ver.minor, gp->elf_machine) : NULL;
+	tab = gp->have_ver ? gp_builtin_table(gp->ver.major, gp->ver.minor, gp->elf_machine) : NULL;
 	if (tab) {
 		memcpy(gp->f, tab, sizeof(gp->f));
 		gp->layout = GOPROC_LAYOUT_BUILTIN;
@@ -714,11 +392,10 @@ static void open_checks(struct goproc *gp, Elf *elf, int symerr)
 struct goproc *goproc__open(pid_t pid)
 {
 	char exe[64], target[PATH_MAX];
+	struct ms_elf *elf = NULL;
 	struct goproc *gp;
-	struct stat st;
-	Elf *elf = NULL;
 	ssize_t tl;
-	int fd = -1, err, symerr;
+	int err, symerr;
 
 	if (pid <= 0) {
 		errno = EINVAL;
@@ -738,14 +415,9 @@ struct goproc *goproc__open(pid_t pid)
 	/* maps prints a deleted file with this suffix stripped by procfs */
 	if (tl > 10 && !strcmp(target + tl - 10, " (deleted)"))
 		target[tl - 10] = '\0';
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = errno == ENOENT ? -ESRCH : -errno;
-		goto fail;
-	}
 	gp->bin = go_binary__open(exe);
 	if (!gp->bin) {
-		err = -errno;
+		err = errno == ENOENT ? -ESRCH : -errno;
 		goto fail;
 	}
 	/* the layout table is chosen by it: also without .go.buildinfo */
@@ -760,13 +432,12 @@ struct goproc *goproc__open(pid_t pid)
 	 */
 	gp->prof_max_stack = gp->have_ver && gp->ver.major == 1 && gp->ver.minor <= 22 ?
 			     GOPROC_PROF_MAX_STACK_122 : GOPROC_PROF_MAX_STACK;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		err = -EINVAL;
+	elf = ms_elf__open(exe);
+	if (!elf) {
+		err = errno == ENOENT ? -ESRCH : errno == ENOEXEC ? -EINVAL : -errno;
 		goto fail;
 	}
-	err = bias_load(gp, elf, &st, target);
+	err = bias_load(gp, elf, target);
 	if (err == -ENOENT) {
 		gp->status = gp_set_reason(gp, -ENOENT, "%s is not mapped in process %d", target,
 					   (int)pid);
@@ -779,14 +450,10 @@ struct goproc *goproc__open(pid_t pid)
 			symerr = syms_from_code(gp, exe);
 		open_checks(gp, elf, symerr);
 	}
-	elf_end(elf);
-	close(fd);
+	ms_elf__close(elf);
 	return gp;
 fail:
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
+	ms_elf__close(elf);
 	goproc__close(gp);
 	errno = -err;
 	return NULL;
@@ -825,73 +492,6 @@ int goproc__version(const struct goproc *gp, struct go_version *ret)
 	if (!gp->have_ver)
 		return -ENOENT;
 	*ret = gp->ver;
-	return 0;
-}
-
-unsigned goproc__nr_fields(void)
-{
-	return F_NR;
-}
-
-static void field_export(const struct gp_field *f, unsigned i, struct goproc_field *ret)
-{
-	ret->type = gp_type_names[gp_field_defs[i].type];
-	ret->path = gp_field_defs[i].path;
-	ret->present = f->ok;
-	ret->offset = f->off;
-	ret->size = f->size;
-	ret->count = f->count;
-	ret->stride = f->stride;
-}
-
-int goproc__field(const struct goproc *gp, unsigned i, struct goproc_field *ret)
-{
-	if (i >= F_NR)
-		return -ERANGE;
-	if (gp->layout == GOPROC_LAYOUT_NONE)
-		return -ENOTSUP;
-	field_export(&gp->f[i], i, ret);
-	return 0;
-}
-
-int goproc__dwarf_layout_of(const char *path, struct goproc_field *ret, unsigned n)
-{
-	struct goproc *gp;
-	Elf *elf = NULL;
-	unsigned i;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	gp = calloc(1, sizeof(*gp));
-	elf_version(EV_CURRENT);
-	if (gp)
-		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!gp)
-		err = -ENOMEM;
-	else if (!elf || elf_kind(elf) != ELF_K_ELF)
-		err = -EINVAL;
-	else
-		err = layout_from_dwarf(gp, elf);
-	for (i = 0; !err && i < n && i < F_NR; i++)
-		field_export(&gp->f[i], i, &ret[i]);
-	elf_end(elf);	/* NULL-safe */
-	close(fd);
-	free(gp);
-	return err;
-}
-
-int goproc__builtin_field(int go_major, int go_minor, int elf_machine, unsigned i,
-			  struct goproc_field *ret)
-{
-	const struct gp_field *tab = builtin_table(go_major, go_minor, elf_machine);
-
-	if (i >= F_NR)
-		return -ERANGE;
-	if (!tab)
-		return -ENOTSUP;
-	field_export(&tab[i], i, ret);
 	return 0;
 }
 

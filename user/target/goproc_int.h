@@ -3,12 +3,13 @@
  * goproc_int.h - what the parts of goproc share, for them only: the runtime
  * types, fields and globals it reads (and the layouts that place them), the
  * state of an open process, and reading the target's memory. goproc.c opens
- * a process and reads its layouts and symbols; goproc_goroutines.c,
+ * a process and reads its symbols, goproc_layout.c its layouts; goproc_goroutines.c,
  * goproc_heap.c and goproc_profile.c answer the queries of goproc.h.
  */
 #ifndef MEMSIGHT_GOPROC_INT_H
 #define MEMSIGHT_GOPROC_INT_H
 
+#include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -130,7 +131,7 @@ struct goproc {
 	char reason[GOPROC_REASON_LEN];
 };
 
-/* Names of the types and the fields goproc reads (goproc.c). */
+/* Names of the types and the fields goproc reads (goproc_layout.c). */
 extern const char *const gp_type_names[T_NR];
 extern const struct field_def gp_field_defs[F_NR];
 
@@ -220,5 +221,13 @@ int gp_sym_read(const struct goproc *gp, enum gp_sym s, uint8_t **ret, size_t *r
 int gp_check_ready(struct goproc *gp, unsigned need);
 /* runtime.allp's element pointers, at most GOPROC_MAX_PROCS. */
 int gp_allp_read(struct goproc *gp, uint64_t **ret, size_t *ret_n);
+
+/*
+ * goproc_layout.c: gp->f from the DWARF of elf (libelf's handle): 0 if
+ * every type needed is there, -ENOENT without DWARF, -ENOTSUP (with the
+ * reason) if a type is missing. The built-in layout of a release, or NULL.
+ */
+int gp_layout_from_dwarf(struct goproc *gp, Elf *elf);
+const struct gp_field *gp_builtin_table(int major, int minor, int machine);
 
 #endif /* MEMSIGHT_GOPROC_INT_H */

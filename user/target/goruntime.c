@@ -1,735 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * goruntime.c - static reading of Go executables: detection, toolchain version,
- * module info, and .gopclntab symbolisation.
- *
- * Formats (learned from the Go sources: runtime/symtab.go, runtime/runtime2.go,
- * debug/gosym/pclntab.go, debug/buildinfo/buildinfo.go):
- *
- *  .go.buildinfo: 16-byte-aligned 32-byte header "\xff Go buildinf:" + ptrsize +
- *  flags. flags&2: the header is followed by two uvarint-length-prefixed strings
- *  (version, modinfo). Else two pointers (endianness flags&1) to Go string
- *  headers {data, len} elsewhere in the image.
- *
- *  .gopclntab (1.16+): pcHeader {magic u32, 0, 0, minLC, ptrSize, then words:
- *  nfunc, nfiles, [textStart (1.18+)], funcnameOffset, cuOffset, filetabOffset,
- *  pctabOffset, pclnOffset}. At pclnOffset: functab, nfunc pairs {entry, funcoff}
- *  and one closing entry (end of text); 1.18+ stores u32 offsets from textStart,
- *  1.16 stores pointer-sized absolute entries. funcoff is relative to pclnOffset
- *  and points at an _func whose first field is the entry (u32 offset or pointer)
- *  followed by u32 fields: nameoff, args, deferreturn, pcsp, pcfile, pcln, npcdata,
- *  cuOffset. pcfile/pcln are offsets into pctab of pc-value tables: pairs of
- *  uvarints (zig-zag value delta, pc delta / minLC) starting from value -1 at the
- *  entry, ended by a zero value delta (except on the first step).
- *
- *  Inlined calls (runtime/symtabinl.go, cmd/link/internal/ld/pcln.go): after
- *  cuOffset (and 1.20's startLine) a u32 {funcID, flag, _, nfuncdata}, then
- *  pcdata[npcdata] (pctab offsets) and funcdata[nfuncdata] (1.18+: u32 offsets
- *  from moduledata.gofunc). pcdata[2] maps a PC to a node of the inline tree
- *  at funcdata[3] (-1: not inlined); a node names the inlined function and
- *  the call site in the real function (parentPc from entry), where the walk
- *  continues with the caller's position and node.
+ * goruntime.c - static reading of Go executables: detection, and
+ * .gopclntab symbolisation (function, file:line, inlined calls). The
+ * formats are described in goruntime_int.h; the version is gobuildinfo.c's,
+ * loading the tables gopclntab.c's.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "target/goruntime.h"
+#include "target/goruntime_int.h"
 
-#define PCLN_MAGIC_116	0xfffffffau
-#define PCLN_MAGIC_118	0xfffffff0u
-#define PCLN_MAGIC_120	0xfffffff1u
-
-#define BUILDINFO_MAGIC		"\xff Go buildinf:"
-#define BUILDINFO_MAGIC_LEN	14
-#define BUILDINFO_HDR		32
-#define BUILDINFO_ALIGN		16
-
-/* _func fields after the entry, in u32 units (debug/gosym funcData.field()). */
-#define FUNC_NAMEOFF	1
-#define FUNC_PCFILE	5
-#define FUNC_PCLN	6
-#define FUNC_CUOFF	8
-#define FUNC_NFIELDS	8
-/* the u32 holding funcID and nfuncdata (low byte first in memory): 9, 1.20+ 10 (startLine) */
-#define FUNC_IDWORD_118	9
-#define FUNC_IDWORD_120	10
-
-/* runtime's _PCDATA_InlTreeIndex and _FUNCDATA_InlTree (1.12 to now) */
-#define PCDATA_INLTREE	2
-#define FUNCDATA_INLTREE	3
-/* runtime.inlinedCall: 1.18/1.19 {parent i16, funcID, _, file, line, func_, parentPc}; 1.20+
- * {funcID, _[3], nameOff, parentPc, startLine} */
-#define INLCALL_SIZE_118	20
-#define INLCALL_SIZE_120	16
-
-/* runtime.moduledata: words before text (pcHeader, six slices, findfunctab, minpc, maxpc) */
-#define MD_TEXT		22
-#define MD_WORDS	45	/* up to 1.27's epclntab */
-
-struct go_binary {
-	char version[GO_VERSION_MAX];	/* "" if unknown */
-	struct go_version ver;
-	char *main_path;
-	char *mod_path;
-
-	/* .gopclntab, copied */
-	uint8_t *pcln;
-	uint64_t pcln_size;
-	uint64_t pcln_addr;		/* link-time address of .gopclntab */
-	int pcln_err;
-	bool pcln_be;
-	bool pcln_rel;			/* 1.18+: functab entries are offsets from text_start */
-	bool pcln_120;			/* 1.20+ _func and inlinedCall layouts */
-	unsigned ptrsize;
-	unsigned quantum;
-	unsigned fieldsz;		/* size of one functab field */
-	uint64_t nfunc;
-	uint64_t text_start;
-	uint64_t funcname_off, cu_off, filetab_off, pctab_off, functab_off;
-
-	/*
-	 * moduledata.gofunc (go:func.*), which 1.18+ funcdata offsets are
-	 * relative to: gofunc_size bytes from that address, a copy (gofunc_own)
-	 * or, from 1.26 on where the linker puts it inside .gopclntab, a view
-	 * into pcln. inl_err: why inlined calls cannot be expanded (0: they can).
-	 */
-	const uint8_t *gofunc;
-	uint64_t gofunc_size;
-	bool gofunc_own;
-	int inl_err;
-};
-
-/* What open() needs while the file is open; dropped before it returns. */
-struct elf_ctx {
-	int fd;
-	uint64_t fsize;
-	Elf *elf;
-	bool be;
-	unsigned ptrsize;
-	GElf_Phdr load[GO_MAX_PHDRS];
-	size_t nload;
-	Elf_Scn *buildinfo, *pclntab, *text, *symtab;
-	bool has_buildid_note;
-};
-
-static uint64_t rd_uint(const uint8_t *p, unsigned size, bool be)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < size; i++)
-		v |= (uint64_t)p[be ? i : size - 1 - i] << (8 * (size - 1 - i));
-	return v;
-}
-
-/* ---- ELF plumbing --------------------------------------------------- */
-
-/*
- * Read up to len bytes at virtual address addr from the file-backed part of a
- * PT_LOAD. Returns bytes read (short at the end of the segment), -ENOENT if addr
- * is not file-backed, -EINVAL if the segment lies beyond the end of the file.
- */
-static ssize_t ctx_read_vaddr(const struct elf_ctx *c, uint64_t addr, void *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < c->nload; i++) {
-		const GElf_Phdr *p = &c->load[i];
-		uint64_t delta, n;
-		ssize_t r;
-
-		if (addr < p->p_vaddr || addr - p->p_vaddr >= p->p_filesz)
-			continue;
-		delta = addr - p->p_vaddr;
-		if (p->p_offset > c->fsize || c->fsize - p->p_offset < p->p_filesz)
-			return -EINVAL;
-		n = p->p_filesz - delta;
-		if (n > len)
-			n = len;
-		r = pread(c->fd, buf, n, p->p_offset + delta);
-		if (r < 0)
-			return -errno;
-		if ((uint64_t)r != n)
-			return -EINVAL;
-		return r;
-	}
-	return -ENOENT;
-}
-
-/*
- * Read the Go string whose header {data, len} lives at addr into a new
- * NUL-terminated buffer. -E2BIG if longer than max.
- */
-static int ctx_read_gostring(const struct elf_ctx *c, uint64_t addr, unsigned ptrsize, bool be,
-			     size_t max, char **ret, size_t *ret_len)
-{
-	uint8_t hdr[16];
-	uint64_t data, len;
-	ssize_t r;
-	char *s;
-
-	if (ptrsize != 4 && ptrsize != 8)
-		return -EINVAL;
-	r = ctx_read_vaddr(c, addr, hdr, 2 * ptrsize);
-	if (r < 0)
-		return (int)r;
-	if (r != 2 * ptrsize)
-		return -EINVAL;
-	data = rd_uint(hdr, ptrsize, be);
-	len = rd_uint(hdr + ptrsize, ptrsize, be);
-	if (len > max)
-		return -E2BIG;
-	s = malloc(len + 1);
-	if (!s)
-		return -ENOMEM;
-	r = len ? ctx_read_vaddr(c, data, s, len) : 0;
-	if (r < 0 || (uint64_t)r != len) {
-		free(s);
-		return r < 0 ? (int)r : -EINVAL;
-	}
-	s[len] = '\0';
-	*ret = s;
-	*ret_len = len;
-	return 0;
-}
-
-static int ctx_scan(struct elf_ctx *c)
-{
-	GElf_Ehdr eh;
-	size_t nph, nsh, shstrndx, i;
-	Elf_Scn *scn = NULL;
-
-	if (!gelf_getehdr(c->elf, &eh))
-		return -EINVAL;
-	c->be = eh.e_ident[EI_DATA] == ELFDATA2MSB;
-	c->ptrsize = eh.e_ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
-
-	/*
-	 * libelf quietly reports no sections for a header table past EOF; a
-	 * truncated file must be an error, not "not Go".
-	 */
-	if (elf_getshdrnum(c->elf, &nsh))
-		return -EINVAL;
-	if (eh.e_shnum)
-		nsh = eh.e_shnum;
-	if (nsh && (eh.e_shoff > c->fsize || eh.e_shentsize == 0 ||
-		    (c->fsize - eh.e_shoff) / eh.e_shentsize < nsh))
-		return -EINVAL;
-
-	if (elf_getphdrnum(c->elf, &nph))
-		return -EINVAL;
-	for (i = 0; i < nph && c->nload < GO_MAX_PHDRS; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(c->elf, i, &ph))
-			return -EINVAL;
-		if (ph.p_type != PT_LOAD)
-			continue;
-		if (ph.p_offset > c->fsize || c->fsize - ph.p_offset < ph.p_filesz)
-			return -EINVAL;
-		c->load[c->nload++] = ph;
-	}
-
-	/* No section headers (sstrip'ed): not an error, the callers fall back. */
-	if (nsh == 0)
-		return 0;
-	if (elf_getshdrstrndx(c->elf, &shstrndx))
-		return -EINVAL;
-	while ((scn = elf_nextscn(c->elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			return -EINVAL;
-		if (sh.sh_type != SHT_NOBITS &&
-		    (sh.sh_offset > c->fsize || c->fsize - sh.sh_offset < sh.sh_size))
-			return -EINVAL;
-		name = elf_strptr(c->elf, shstrndx, sh.sh_name);
-		if (!name)
-			continue;
-		if (!strcmp(name, ".go.buildinfo"))
-			c->buildinfo = scn;
-		/* PIE and external linking move it into RELRO under this name. */
-		else if (!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab"))
-			c->pclntab = scn;
-		else if (!strcmp(name, ".text"))
-			c->text = scn;
-		else if (!strcmp(name, ".note.go.buildid"))
-			c->has_buildid_note = true;
-		else if (sh.sh_type == SHT_SYMTAB)
-			c->symtab = scn;
-	}
-	return 0;
-}
-
-/* ---- version and module info ---------------------------------------- */
-
-static void parse_version(struct go_binary *b)
-{
-	const char *s = b->version;
-	long v[3] = { 0, 0, 0 };
-	int i;
-
-	b->ver.str = b->version;
-	if (!strncmp(s, "devel ", 6))
-		s += 6;
-	if (strncmp(s, "go", 2))
-		return;
-	s += 2;
-	for (i = 0; i < 3; i++) {
-		if (*s < '0' || *s > '9')
-			break;
-		while (*s >= '0' && *s <= '9' && v[i] < 100000)
-			v[i] = v[i] * 10 + (*s++ - '0');
-		if (*s != '.')
-			break;
-		s++;
-	}
-	if (i == 0 && v[0] == 0)
-		return;
-	b->ver.major = (int)v[0];
-	b->ver.minor = (int)v[1];
-	b->ver.patch = (int)v[2];
-}
-
-/* Accept only printable version strings that fit; anything else is not a version. */
-static bool set_version(struct go_binary *b, const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len >= sizeof(b->version))
-		return false;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
-			return false;
-	memcpy(b->version, s, len);
-	b->version[len] = '\0';
-	parse_version(b);
-	return true;
-}
-
-/* Value of the first line "<key>\t<value>[\t...]\n" in modinfo, or NULL. */
-static char *modinfo_field(const char *mod, size_t len, const char *key)
-{
-	size_t klen = strlen(key), pos = 0;
-
-	while (pos < len) {
-		const char *line = mod + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		size_t llen = nl ? (size_t)(nl - line) : len - pos;
-
-		if (llen > klen && !memcmp(line, key, klen) && line[klen] == '\t') {
-			const char *v = line + klen + 1;
-			const char *tab = memchr(v, '\t', llen - klen - 1);
-			size_t vlen = tab ? (size_t)(tab - v) : llen - klen - 1;
-
-			return vlen ? strndup(v, vlen) : NULL;
-		}
-		pos += llen + 1;
-	}
-	return NULL;
-}
-
-/* Best effort: module info is optional, so a failed strndup() just leaves it NULL. */
-static void set_modinfo(struct go_binary *b, const char *mod, size_t len)
-{
-	/* cmd/go frames modinfo with 16-byte sentinels; the end one follows a '\n'. */
-	if (len < 33 || mod[len - 17] != '\n')
-		return;
-	mod += 16;
-	len -= 32;
-	b->main_path = modinfo_field(mod, len, "path");
-	b->mod_path = modinfo_field(mod, len, "mod");
-}
-
-/* encoding/binary.Uvarint over [*p, end). */
-static int uvarint64(const uint8_t **p, const uint8_t *end, uint64_t *ret)
-{
-	uint64_t v = 0;
-	unsigned shift;
-
-	for (shift = 0; shift < 64 && *p < end; shift += 7) {
-		uint8_t c = *(*p)++;
-
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*ret = v;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int inline_string(const uint8_t **p, const uint8_t *end, const char **ret, size_t *ret_len)
-{
-	uint64_t len;
-
-	if (uvarint64(p, end, &len) || len > (uint64_t)(end - *p))
-		return -EINVAL;
-	*ret = (const char *)*p;
-	*ret_len = len;
-	*p += len;
-	return 0;
-}
-
-/* Go 1.18+: version and modinfo follow the header as uvarint-prefixed strings. */
-static void decode_inline(struct go_binary *b, const uint8_t *blob, size_t n)
-{
-	const uint8_t *p = blob + BUILDINFO_HDR, *end = blob + n;
-	const char *vers, *mod;
-	size_t vlen, mlen;
-
-	if (inline_string(&p, end, &vers, &vlen) || !set_version(b, vers, vlen))
-		return;
-	if (!inline_string(&p, end, &mod, &mlen))
-		set_modinfo(b, mod, mlen);
-}
-
-/* Go 1.13-1.17: the header holds addresses of the two Go string headers. */
-static void decode_pointers(struct go_binary *b, const struct elf_ctx *c, const uint8_t *blob)
-{
-	unsigned ptrsize = blob[14];
-	bool be = blob[15] & 1;
-	char *vers, *mod;
-	size_t vlen, mlen;
-	bool ok;
-
-	if (ptrsize != 4 && ptrsize != 8)
-		return;
-	if (ctx_read_gostring(c, rd_uint(blob + 16, ptrsize, be), ptrsize, be, GO_VERSION_MAX - 1,
-			      &vers, &vlen))
-		return;
-	ok = set_version(b, vers, vlen);
-	free(vers);
-	if (!ok)
-		return;
-	/* the modinfo sentinels may hold NUL bytes: keep the real length */
-	if (!ctx_read_gostring(c, rd_uint(blob + 16 + ptrsize, ptrsize, be), ptrsize, be,
-			       GO_MODINFO_MAX, &mod, &mlen)) {
-		set_modinfo(b, mod, mlen);
-		free(mod);
-	}
-}
-
-/* Look for the blob in the first GO_BUILDINFO_SCAN bytes at addr; true if found. */
-static bool scan_buildinfo_at(struct go_binary *b, const struct elf_ctx *c, uint64_t addr,
-			      uint8_t *buf)
-{
-	ssize_t n = ctx_read_vaddr(c, addr, buf, GO_BUILDINFO_SCAN);
-	size_t i;
-
-	if (n < 0)
-		return false;
-	/* The linker aligns the blob; cmd/go's reader only looks at aligned spots. */
-	for (i = 0; i + BUILDINFO_HDR <= (size_t)n; i += BUILDINFO_ALIGN) {
-		if (!memcmp(buf + i, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN)) {
-			if (buf[i + 15] & 2)
-				decode_inline(b, buf + i, n - i);
-			else
-				decode_pointers(b, c, buf + i);
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * Version and module info from the buildinfo blob. *ret_seen tells whether the
- * blob exists (proof of Go even if its strings are unreadable).
- */
-static int read_buildinfo(struct go_binary *b, const struct elf_ctx *c, bool *ret_seen)
-{
-	uint8_t *buf = malloc(GO_BUILDINFO_SCAN);
-	bool seen = false;
-	size_t i;
-
-	if (!buf)
-		return -ENOMEM;
-	if (c->buildinfo) {
-		GElf_Shdr sh;
-
-		if (gelf_getshdr(c->buildinfo, &sh) && sh.sh_type != SHT_NOBITS)
-			seen = scan_buildinfo_at(b, c, sh.sh_addr, buf);
-	} else {
-		/* No such section (or no sections): the blob opens a writable data segment. */
-		for (i = 0; i < c->nload && !seen; i++)
-			if ((c->load[i].p_flags & (PF_X | PF_W)) == PF_W)
-				seen = scan_buildinfo_at(b, c, c->load[i].p_vaddr, buf);
-	}
-	free(buf);
-	*ret_seen = seen;
-	return 0;
-}
-
-/* Older toolchains or a lost buildinfo: runtime.buildVersion is a Go string. */
-static bool read_buildversion_sym(struct go_binary *b, const struct elf_ctx *c)
-{
-	Elf_Data *d;
-	GElf_Shdr sh;
-	size_t i, n;
-
-	if (!c->symtab || !gelf_getshdr(c->symtab, &sh) || sh.sh_entsize == 0)
-		return false;
-	d = elf_getdata(c->symtab, NULL);
-	if (!d)
-		return false;
-	n = d->d_size / sh.sh_entsize;
-	for (i = 0; i < n; i++) {
-		GElf_Sym sym;
-		const char *name;
-		char *vers;
-		size_t vlen;
-		bool ok;
-
-		if (!gelf_getsym(d, (int)i, &sym))
-			break;
-		name = elf_strptr(c->elf, sh.sh_link, sym.st_name);
-		if (!name || strcmp(name, "runtime.buildVersion"))
-			continue;
-		if (ctx_read_gostring(c, sym.st_value, c->ptrsize, c->be, GO_VERSION_MAX - 1,
-				      &vers, &vlen))
-			return false;
-		ok = set_version(b, vers, vlen);
-		free(vers);
-		return ok;
-	}
-	return false;
-}
-
-/* ---- .gopclntab ----------------------------------------------------- */
-
-static uint64_t pcln_u(const struct go_binary *b, uint64_t off, unsigned size)
-{
-	return rd_uint(b->pcln + off, size, b->pcln_be);
-}
-
-/* Parse and bound-check the header; tables are checked again on each access. */
-static int pcln_parse(struct go_binary *b, uint64_t text_addr)
-{
-	uint64_t size = b->pcln_size, w[8], ftab_bytes;
-	uint32_t le = 0, be = 0, magic;
-	unsigned i, nwords;
-
-	if (size < 8)
-		return -EINVAL;
-	le = (uint32_t)rd_uint(b->pcln, 4, false);
-	be = (uint32_t)rd_uint(b->pcln, 4, true);
-	if (le == PCLN_MAGIC_116 || le == PCLN_MAGIC_118 || le == PCLN_MAGIC_120) {
-		magic = le;
-	} else if (be == PCLN_MAGIC_116 || be == PCLN_MAGIC_118 || be == PCLN_MAGIC_120) {
-		magic = be;
-		b->pcln_be = true;
-	} else if ((le & 0xfffffff0u) == 0xfffffff0u || (be & 0xfffffff0u) == 0xfffffff0u) {
-		return -ENOTSUP;	/* Go <= 1.15, or a layout newer than us */
-	} else {
-		return -EINVAL;
-	}
-	b->pcln_rel = magic != PCLN_MAGIC_116;
-	b->pcln_120 = magic == PCLN_MAGIC_120;
-	b->quantum = b->pcln[6];
-	b->ptrsize = b->pcln[7];
-	if (b->pcln[4] || b->pcln[5] || (b->quantum != 1 && b->quantum != 2 && b->quantum != 4) ||
-	    (b->ptrsize != 4 && b->ptrsize != 8))
-		return -EINVAL;
-
-	nwords = b->pcln_rel ? 8 : 7;
-	if (size < 8 + (uint64_t)nwords * b->ptrsize)
-		return -EINVAL;
-	for (i = 0; i < nwords; i++)
-		w[i] = pcln_u(b, 8 + (uint64_t)i * b->ptrsize, b->ptrsize);
-	b->nfunc = w[0];
-	if (b->pcln_rel) {
-		/*
-		 * The header's textStart is the link-time runtime.text, also in a PIE;
-		 * if a linker left it unrelocated (0), .text is the best guess.
-		 */
-		b->text_start = w[2] ? w[2] : text_addr;
-		memmove(&w[2], &w[3], 5 * sizeof(w[0]));
-	}
-	b->funcname_off = w[2];
-	b->cu_off = w[3];
-	b->filetab_off = w[4];
-	b->pctab_off = w[5];
-	b->functab_off = w[6];
-	for (i = 2; i < 7; i++)
-		if (w[i] > size)
-			return -EINVAL;
-
-	b->fieldsz = b->pcln_rel ? 4 : b->ptrsize;
-	/* nfunc pairs plus the closing entry must fit after functab_off. */
-	if (b->nfunc > (size - b->functab_off) / (2 * b->fieldsz))
-		return -EINVAL;
-	ftab_bytes = (2 * b->nfunc + 1) * b->fieldsz;
-	if (ftab_bytes > size - b->functab_off)
-		return -EINVAL;
-	return 0;
-}
-
-static int load_pclntab(struct go_binary *b, const struct elf_ctx *c)
-{
-	uint64_t text_addr = 0;
-	GElf_Shdr sh;
-	Elf_Data *d;
-
-	if (!c->pclntab)
-		return -ENOENT;
-	if (!gelf_getshdr(c->pclntab, &sh) || sh.sh_type == SHT_NOBITS)
-		return -EINVAL;
-	if (sh.sh_flags & SHF_COMPRESSED)
-		return -ENOTSUP;
-	if (sh.sh_size > GO_PCLNTAB_MAX)
-		return -EFBIG;
-	if (sh.sh_offset > c->fsize || c->fsize - sh.sh_offset < sh.sh_size)
-		return -EINVAL;
-	d = elf_rawdata(c->pclntab, NULL);
-	if (!d || !d->d_buf || d->d_size != sh.sh_size)
-		return -EINVAL;
-	b->pcln = malloc(d->d_size ? d->d_size : 1);
-	if (!b->pcln)
-		return -ENOMEM;
-	memcpy(b->pcln, d->d_buf, d->d_size);
-	b->pcln_size = d->d_size;
-	b->pcln_addr = sh.sh_addr;
-
-	if (c->text) {
-		GElf_Shdr tsh;
-
-		if (gelf_getshdr(c->text, &tsh))
-			text_addr = tsh.sh_addr;
-	}
-	return pcln_parse(b, text_addr);
-}
-
-/* ---- moduledata.gofunc ---------------------------------------------- */
-
-/*
- * Word indexes in runtime.moduledata: rodata, gofunc and (1.27+) epclntab.
- * 1.20 added covctrs/ecovctrs before end; 1.27 typedesclen after types and
- * itaboffset/itabsize before rodata, and epclntab after gofunc.
- */
-struct md_layout {
-	unsigned rodata, gofunc, epclntab;
-};
-
-static const struct md_layout md_118 = { 37, 38, 0 };
-static const struct md_layout md_120 = { 39, 40, 0 };
-static const struct md_layout md_127 = { 42, 43, 44 };
-
-/*
- * Is w[] (MD_WORDS words) the moduledata of this pclntab? Its pcHeader,
- * funcnametab and text must be ours. Then its gofunc, by layout.
- */
-static bool md_match(const struct go_binary *b, const uint64_t *w, uint64_t *ret_gofunc)
-{
-	const struct md_layout *l;
-
-	if (w[0] != b->pcln_addr || w[1] != b->pcln_addr + b->funcname_off ||
-	    w[MD_TEXT] != b->text_start)
-		return false;
-	if (!b->pcln_120)
-		l = &md_118;
-	else if (w[md_127.epclntab] == b->pcln_addr + b->pcln_size)
-		l = &md_127;
-	else
-		l = &md_120;
-	if (w[l->gofunc] < w[l->rodata] || !w[l->gofunc])
-		return false;
-	*ret_gofunc = w[l->gofunc];
-	return true;
-}
-
-/* Find the moduledata in the file-backed writable segments: it points at .gopclntab. */
-static int find_gofunc(const struct go_binary *b, const struct elf_ctx *c, uint64_t *ret)
-{
-	unsigned ps = b->ptrsize;
-	size_t i;
-
-	for (i = 0; i < c->nload; i++) {
-		const GElf_Phdr *p = &c->load[i];
-		uint64_t n = p->p_filesz, off, w[MD_WORDS];
-		uint8_t *buf;
-		ssize_t r;
-
-		if (!(p->p_flags & PF_W) || n < MD_WORDS * ps || n > GO_PCLNTAB_MAX)
-			continue;
-		buf = malloc(n);
-		if (!buf)
-			return -ENOMEM;
-		r = ctx_read_vaddr(c, p->p_vaddr, buf, n);
-		for (off = 0; r == (ssize_t)n && off + MD_WORDS * ps <= n; off += ps) {
-			unsigned k;
-
-			if (rd_uint(buf + off, ps, b->pcln_be) != b->pcln_addr)
-				continue;
-			for (k = 0; k < MD_WORDS; k++)
-				w[k] = rd_uint(buf + off + k * ps, ps, b->pcln_be);
-			if (md_match(b, w, ret)) {
-				free(buf);
-				return 0;
-			}
-		}
-		free(buf);
-	}
-	return -ENOENT;
-}
-
-/*
- * Make the bytes at gofunc readable: inside .gopclntab (1.26+) a view of
- * pcln; else a copy up to the end of its segment's file data, or to
- * .gopclntab if that follows in the same segment (go:func.* ends rodata).
- */
-static int load_gofunc(struct go_binary *b, const struct elf_ctx *c)
-{
-	uint64_t g, n = 0;
-	uint8_t *buf;
-	size_t i;
-	ssize_t r;
-	int err;
-
-	if (b->pcln_err)
-		return b->pcln_err;
-	if (!b->pcln_rel)
-		return -ENOTSUP;	/* 1.16/1.17: funcdata are absolute pointers */
-	err = find_gofunc(b, c, &g);
-	if (err)
-		return err;
-	if (g >= b->pcln_addr && g - b->pcln_addr < b->pcln_size) {
-		b->gofunc = b->pcln + (g - b->pcln_addr);
-		b->gofunc_size = b->pcln_size - (g - b->pcln_addr);
-		return 0;
-	}
-	for (i = 0; i < c->nload; i++) {
-		const GElf_Phdr *p = &c->load[i];
-
-		if (g >= p->p_vaddr && g - p->p_vaddr < p->p_filesz)
-			n = p->p_filesz - (g - p->p_vaddr);
-	}
-	if (b->pcln_addr > g && b->pcln_addr - g < n)
-		n = b->pcln_addr - g;
-	if (n == 0)
-		return -ENOENT;
-	if (n > GO_PCLNTAB_MAX)
-		return -EFBIG;
-	buf = malloc(n);
-	if (!buf)
-		return -ENOMEM;
-	r = ctx_read_vaddr(c, g, buf, n);
-	if (r != (ssize_t)n) {
-		free(buf);
-		return r < 0 ? (int)r : -EINVAL;
-	}
-	b->gofunc = buf;
-	b->gofunc_size = n;
-	b->gofunc_own = true;
-	return 0;
-}
+/* ---- lookups ------------------------------------------------------- */
 
 int go_binary__pclntab_status(const struct go_binary *b)
 {
@@ -1072,31 +355,6 @@ int go_binary__find_func(struct go_binary *b, const char *name, uint64_t *ret_en
 
 /* ---- open / close --------------------------------------------------- */
 
-const char *go_binary__main_path(const struct go_binary *b)
-{
-	return b->main_path;
-}
-
-const char *go_binary__module_path(const struct go_binary *b)
-{
-	return b->mod_path;
-}
-
-int go_binary__version(const struct go_binary *b, struct go_version *ret)
-{
-	if (!b->version[0])
-		return -ENOENT;
-	*ret = b->ver;
-	return 0;
-}
-
-int go_binary__set_version(struct go_binary *b, const char *s, size_t len)
-{
-	if (b->version[0])
-		return -EEXIST;
-	return set_version(b, s, len) ? 0 : -EINVAL;
-}
-
 void go_binary__close(struct go_binary *b)
 {
 	if (!b)
@@ -1109,86 +367,62 @@ void go_binary__close(struct go_binary *b)
 	free(b);
 }
 
+static void ctx_scan(struct elf_ctx *c)
+{
+	const GElf_Ehdr *eh = ms_elf__ehdr(c->elf);
+
+	c->be = eh->e_ident[EI_DATA] == ELFDATA2MSB;
+	c->ptrsize = eh->e_ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
+	/* No section headers (sstrip'ed): not an error, the callers fall back. */
+	c->has_buildinfo = !ms_elf__section_by_name(c->elf, ".go.buildinfo", &c->buildinfo);
+	/* PIE and external linking move it into RELRO under the second name. */
+	c->has_pclntab = !ms_elf__section_by_name(c->elf, ".gopclntab", &c->pclntab) ||
+			 !ms_elf__section_by_name(c->elf, ".data.rel.ro.gopclntab", &c->pclntab);
+	c->has_text = !ms_elf__section_by_name(c->elf, ".text", &c->text);
+	c->has_buildid_note = !ms_elf__section_by_name(c->elf, ".note.go.buildid",
+						       &(struct ms_elf_section){ 0 });
+}
+
 struct go_binary *go_binary__open(const char *path)
 {
 	struct go_binary *b = NULL;
-	struct elf_ctx *c;
-	struct stat st;
+	struct elf_ctx c = { 0 };
 	bool is_go, blob;
 	int err = 0;
 
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->fd < 0) {
-		err = -errno;
+	/* strict: a truncated or broken ELF is EINVAL, not "not Go" */
+	c.elf = ms_elf__open_flags(path, MS_ELF_STRICT);
+	if (!c.elf) {
+		err = errno == EISDIR ? -ENOEXEC : -errno;
 		goto out;
 	}
-	if (fstat(c->fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	c->fsize = st.st_size;
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		err = -ENOSYS;
-		goto out;
-	}
-	c->elf = elf_begin(c->fd, ELF_C_READ, NULL);
-	if (!c->elf) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (elf_kind(c->elf) != ELF_K_ELF) {
-		char ident[SELFMAG];
-		bool elf_magic = pread(c->fd, ident, SELFMAG, 0) == SELFMAG &&
-				 !memcmp(ident, ELFMAG, SELFMAG);
-
-		/* An ELF magic too short to hold a header is a broken ELF, not "not ELF". */
-		err = elf_magic ? -EINVAL : -ENOEXEC;
-		goto out;
-	}
-	err = ctx_scan(c);
-	if (err)
-		goto out;
+	ctx_scan(&c);
 
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_buildinfo(b, c, &blob);
+	err = gobuildinfo__read(b, &c, &blob);
 	if (err)
 		goto out;
-	if (!b->version[0])
-		read_buildversion_sym(b, c);
-	is_go = blob || b->version[0] || c->pclntab || c->has_buildid_note;
+	is_go = blob || b->version[0] || c.has_pclntab || c.has_buildid_note;
 	if (!is_go) {
 		err = -ENOEXEC;
 		goto out;
 	}
-	b->pcln_err = load_pclntab(b, c);
+	b->pcln_err = gopclntab__load(b, &c);
 	if (b->pcln_err == -ENOMEM) {
 		err = -ENOMEM;
 		goto out;
 	}
-	b->inl_err = load_gofunc(b, c);
+	b->inl_err = gopclntab__load_gofunc(b, &c);
 	if (b->inl_err == -ENOMEM) {
 		err = -ENOMEM;
 		goto out;
 	}
 out:
-	if (c->elf)
-		elf_end(c->elf);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c);
+	ms_elf__close(c.elf);
 	if (err) {
 		go_binary__close(b);
 		errno = -err;

@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <capstone/capstone.h>
-#include <gelf.h>
-#include <libelf.h>
 
 #include "common/errmsg.h"
+#include "target/elf.h"
 #include "target/goruntime.h"
 #include "target/govars.h"
 
@@ -73,45 +70,34 @@ static bool in_data(const struct data_ranges *d, uint64_t addr)
 static int read_alloc(const char *path, uint64_t addr, size_t len, bool code, uint8_t *buf,
 		      struct data_ranges *data)
 {
-	Elf_Scn *scn = NULL;
-	int fd, err = -ENOENT;
-	GElf_Ehdr eh;
-	Elf *elf;
+	struct ms_elf_section sh;
+	struct ms_elf *elf;
+	int err = -ENOENT;
+	size_t i;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || !gelf_getehdr(elf, &eh)) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (eh.e_machine != EM_X86_64) {
+	elf = ms_elf__open(path);
+	if (!elf)
+		return errno == ENOEXEC ? -EINVAL : -errno;
+	if (ms_elf__ehdr(elf)->e_machine != EM_X86_64) {
 		err = -ENOTSUP;
 		goto out;
 	}
 	data->n = 0;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if ((sh.sh_flags & (SHF_ALLOC | SHF_WRITE)) == (SHF_ALLOC | SHF_WRITE) &&
+	for (i = 1; !ms_elf__section(elf, i, &sh); i++) {
+		if ((sh.flags & (SHF_ALLOC | SHF_WRITE)) == (SHF_ALLOC | SHF_WRITE) &&
 		    data->n < 16) {
-			data->start[data->n] = sh.sh_addr;
-			data->end[data->n++] = sh.sh_addr + sh.sh_size;
+			data->start[data->n] = sh.addr;
+			data->end[data->n++] = sh.addr + sh.size;
 		}
-		if (err != -ENOENT || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC) ||
-		    (code && !(sh.sh_flags & SHF_EXECINSTR)) || addr < sh.sh_addr ||
-		    addr - sh.sh_addr > sh.sh_size || len > sh.sh_size - (addr - sh.sh_addr))
+		if (err != -ENOENT || sh.type != SHT_PROGBITS || !(sh.flags & SHF_ALLOC) ||
+		    (code && !(sh.flags & SHF_EXECINSTR)) || addr < sh.addr ||
+		    addr - sh.addr > sh.size || len > sh.size - (addr - sh.addr))
 			continue;
-		err = pread(fd, buf, len, (off_t)(sh.sh_offset + (addr - sh.sh_addr))) == (ssize_t)len ?
-		      0 : -EINVAL;
+		err = ms_elf__read_offset(elf, sh.offset + (addr - sh.addr), buf, len) ==
+		      (int)len ? 0 : -EINVAL;
 	}
 out:
-	elf_end(elf);
-	close(fd);
+	ms_elf__close(elf);
 	return err;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * symbolize.h - ELF symbol tables, debug-file lookup and a per-build-id cache.
+ * symbolize.h - address -> symbol: ELF symbol tables, debug files, DWARF lines and
+ * inlined frames, through a per-build-id cache of modules.
  *
  * Library-like: returns 0 / -errno (or NULL + errno), never logs.
  */
@@ -11,52 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MS_BUILD_ID_MAX 20
+#include "target/elf.h"
 
 /* Limits that protect us from hostile or absurd inputs. */
 #define MS_SYM_MAX_SYMBOLS	(8u << 20)	/* symbols kept per module */
-#define MS_SYM_MAX_SECTION	(512ull << 20)	/* bytes of one (decompressed) section */
+#define MS_SYM_MAX_SECTION	MS_ELF_MAX_SECTION	/* bytes of one (decompressed) section */
 #define MS_SYM_MAX_MODULES	4096		/* modules held by one cache */
-
-/* ---- one ELF file ---------------------------------------------------- */
-
-struct ms_elf;
-
-/* Open and validate an ELF file. NULL + errno (ENOENT, EACCES, ENOEXEC for not-ELF/corrupt). */
-struct ms_elf *ms_elf__open(const char *path);
-void ms_elf__close(struct ms_elf *elf);
-
-/* Copy the GNU build-id into buf; returns its length, or -ENOENT if absent. */
-int ms_elf__build_id(const struct ms_elf *elf, uint8_t *buf, size_t len);
-
-/* 1 if ET_DYN (shared object or PIE), 0 if ET_EXEC. */
-int ms_elf__is_dyn(const struct ms_elf *elf);
-
-/*
- * Find a defined function symbol (STT_FUNC or STT_GNU_IFUNC, st_shndx !=
- * SHN_UNDEF) by exact name in .symtab, then .dynsym; versioned dynsym names
- * ("malloc@@GLIBC_2.2.5") match their base name.
- */
-int ms_elf__find_func(struct ms_elf *elf, const char *name,
-		      uint64_t *ret_vaddr, uint64_t *ret_size);
-
-/* Translate a virtual address to a file offset via the PT_LOAD headers. */
-int ms_elf__vaddr_to_offset(const struct ms_elf *elf, uint64_t vaddr, uint64_t *ret_off);
-/* And back: file offset to virtual address. */
-int ms_elf__offset_to_vaddr(const struct ms_elf *elf, uint64_t off, uint64_t *ret_vaddr);
-
-/*
- * Read up to len bytes of the file's contents at virtual address vaddr
- * (e.g. a function's first instructions). Returns bytes read or -errno.
- */
-int ms_elf__read_vaddr(const struct ms_elf *elf, uint64_t vaddr, void *buf, size_t len);
-
-/*
- * Up to max function start addresses (vaddr) spread evenly over the symbol
- * table (.symtab, else .dynsym), skipping functions under min_size bytes:
- * a sample for telling how the module was compiled. Returns how many, or -errno.
- */
-int ms_elf__sample_funcs(struct ms_elf *elf, uint64_t min_size, uint64_t *ret_vaddrs, size_t max);
 
 /* ---- the cache: address -> symbol ----------------------------------- */
 
