@@ -464,22 +464,8 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 		jw__kv_string(w, "kernel_lacks", miss);
 	}
 	jw__kv_string(w, "scope", d->opts.system_scope ? "system" : "process");
-	jw__kv_uint(w, "allocs", l.alloc_events);
-	jw__kv_uint(w, "frees", l.free_events);
-	jw__kv_uint(w, "frees_untracked", l.free_unknown);
-	jw__kv_uint(w, "stack_errors", l.stack_errors);
-	jw__kv_uint(w, "stack_collisions", l.stack_collisions);
-	jw__kv_uint(w, "stack_table_full", l.stack_table_full);
-	jw__kv_uint(w, "stack_quota", l.stack_quota);
-	jw__kv_uint(w, "live_table_full", l.live_full);
-	jw__kv_uint(w, "aggregate_table_full", l.agg_full);
-	jw__kv_uint(w, "inflight_full", l.inflight_full);
-	jw__kv_uint(w, "events_lost", l.events_lost);
-	jw__kv_uint(w, "dwarf_stacks", l.ustack_samples);
-	jw__kv_uint(w, "dwarf_stacks_lost", l.ustack_lost);
-	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l.ustack_ring_full);
-	jw__kv_uint(w, "dwarf_stacks_over_rate", l.ustack_rate);
-	jw__kv_uint(w, "process_table_full", l.proc_table_full);
+	/* the counters as every report has them under "events" */
+	report__loss_members(&l, w);
 	{
 		struct ms_ustack_stats us;
 

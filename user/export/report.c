@@ -338,10 +338,8 @@ frames:
 		fprintf(out, "\nno allocations seen since attach\n");
 }
 
-static void loss_json(const struct ms_loss *l, struct json_writer *w)
+void report__loss_members(const struct ms_loss *l, struct json_writer *w)
 {
-	jw__name(w, "events");
-	jw__start_object(w);
 	jw__kv_uint(w, "allocs", l->alloc_events);
 	jw__kv_uint(w, "frees", l->free_events);
 	jw__kv_uint(w, "frees_untracked", l->free_unknown);
@@ -361,7 +359,15 @@ static void loss_json(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "aggregate_table_full", l->agg_full);
 	jw__kv_uint(w, "inflight_full", l->inflight_full);
 	jw__kv_uint(w, "inflight_missing", l->inflight_miss);
+	jw__kv_uint(w, "events_lost", l->events_lost);
 	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(l));
+}
+
+static void loss_json(const struct ms_loss *l, struct json_writer *w)
+{
+	jw__name(w, "events");
+	jw__start_object(w);
+	report__loss_members(l, w);
 	jw__end_object(w);
 }
 

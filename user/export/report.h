@@ -22,6 +22,10 @@ int report__json(const struct ms_profile *p, const struct report_opts *o, struct
 void report__json_value(const struct ms_profile *p, const struct report_opts *o,
 			struct json_writer *w);
 /* Its members only, inside an object the caller opened (to add members of its own). */
+/* The loss and event counters (a report's "events"; memsightd's stats too),
+ * as members of the object being written. */
+void report__loss_members(const struct ms_loss *l, struct json_writer *w);
+
 void report__json_members(const struct ms_profile *p, const struct report_opts *o,
 			  struct json_writer *w);
 
