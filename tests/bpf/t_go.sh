@@ -155,3 +155,33 @@ wait "$SPID"; src=$?
 check "stress: the Go program finished normally after 60 s attached" "$src $(tail -1 "$TMP/stress.out")" "0 stress done"
 wait "$MPID"
 check_cmd "stress: memsight sampled its allocations" jq -e '[.stacks[] | select(.kind == "go")] | length > 0' "$TMP/stress.json"
+
+# A probe on the first byte of runtime.mProf_Malloc / mallocgc counted an
+# allocation twice when the call went through morestack (its stack-bound
+# check failed: a growing stack, or a preemption request) and ran the
+# function again from its start. goservice -morestack makes 3000 goroutines,
+# each allocating 16 KiB at a depth of 0..599 calls, so that some of those
+# checks fail right there (with the probe on the first byte: ~5 of 3000
+# counted twice, every run here); MemProfileRate 1 samples every allocation,
+# so the count is exact.
+MSN=3000
+for variant in morestack-$GOVERSION morestack-$NEWEST morestack-mallocgc; do
+	binpath=$O/tests/targets/goservice
+	extra=()
+	[ "$variant" = "morestack-$NEWEST" ] && binpath=$O/fixtures/gomatrix/$NEWEST/goservice-stripped
+	[ "$variant" = morestack-mallocgc ] && extra=(--go-mallocgc --go-sample-bytes 1)
+	"$binpath" -morestack $MSN > "$TMP/$variant.out" 2>&1 &
+	GPID=$!; PIDS_TO_KILL+=("$GPID")
+	wait_for "$TMP/$variant.out" '^ready' 10 || { fail "$variant did not start"; continue; }
+	start_memsight "$TMP/$variant.json" "$TMP/$variant.err" top -p "$GPID" -d 0 -n 0 --json \
+		"${extra[@]}" || { fail "$variant: memsight did not attach"; kill "$GPID"; continue; }
+	kill -USR1 "$GPID"
+	wait_for "$TMP/$variant.out" '^done' 60 || fail "$variant: target did not finish"
+	kill -INT "$MPID"; wait "$MPID"
+	kill "$GPID"
+	check "$variant: each 16 KiB allocation counted once ($MSN x 16384 B)" \
+		"$(jq -c '[.stacks[] | select(.kind == "go" and
+			([.frames[].func // "" | select(startswith("runtime.") | not)][0] == "main.morestackLeaf") and
+			.alloc_bytes == .alloc_count * 16384)] | [(map(.alloc_count) | add), (map(.alloc_bytes) | add)]' \
+			"$TMP/$variant.json")" "[$MSN,$((MSN * 16384))]"
+done

@@ -872,6 +872,45 @@ static void test_clobbered_argument_shows_why_the_walk_stops(void **state)
 	assert_site_equivalent(fn, ps.offset, RSI, true, &in, 1);
 }
 
+/*
+ * Go prologues, as the Go matrix's toolchains emit them for runtime.mallocgc
+ * and runtime.mProf_Malloc: the probe goes just past the jbe to morestack.
+ */
+static void test_go_past_stack_check(void **state)
+{
+	/* go1.24-1.27: cmp 0x10(%r14),%rsp; jbe rel32; push %rbp */
+	static const uint8_t plain[] = { 0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x87, 0x01, 0x00, 0x00,
+					 0x55, 0x48, 0x89, 0xe5 };
+	/* go1.19 mProf_Malloc: lea -0xf0(%rsp),%r12; cmp 0x10(%r14),%r12; jbe rel32 */
+	static const uint8_t lea32[] = { 0x4c, 0x8d, 0xa4, 0x24, 0x10, 0xff, 0xff, 0xff,
+					 0x4d, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0xaa, 0x01, 0x00, 0x00,
+					 0x48, 0x81, 0xec, 0x70, 0x01, 0x00, 0x00 };
+	/* go1.23 mallocgc: lea -0x18(%rsp),%r12; cmp 0x10(%r14),%r12; jbe rel32 */
+	static const uint8_t lea8[] = { 0x4c, 0x8d, 0x64, 0x24, 0xe8, 0x4d, 0x3b, 0x66, 0x10,
+					0x0f, 0x86, 0xbc, 0x09, 0x00, 0x00, 0x55 };
+	/* before the register ABI: mov %fs:-8,%rcx; cmp 0x10(%rcx),%rsp; jbe rel8 */
+	static const uint8_t tls[] = { 0x64, 0x48, 0x8b, 0x0c, 0x25, 0xf8, 0xff, 0xff, 0xff,
+				       0x48, 0x3b, 0x61, 0x10, 0x76, 0x40, 0x48, 0x83, 0xec, 0x28 };
+	/* ... with a large frame: lea -0x100(%rsp),%rax; cmp 0x10(%rcx),%rax; jbe rel32 */
+	static const uint8_t tls_lea[] = { 0x64, 0x48, 0x8b, 0x0c, 0x25, 0xf8, 0xff, 0xff, 0xff,
+					   0x48, 0x8d, 0x84, 0x24, 0x00, 0xff, 0xff, 0xff,
+					   0x48, 0x3b, 0x41, 0x10, 0x0f, 0x86, 0x10, 0x02, 0x00, 0x00 };
+	/* a C function, a check against another register, and cut short */
+	static const uint8_t c_fn[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10 };
+	static const uint8_t other[] = { 0x49, 0x3b, 0x67, 0x10, 0x0f, 0x86, 0x87, 0x01, 0x00, 0x00 };
+
+	assert_int_equal(probesite__go_past_stack_check(plain, sizeof(plain)), 10);
+	assert_int_equal(probesite__go_past_stack_check(lea32, sizeof(lea32)), 18);
+	assert_int_equal(probesite__go_past_stack_check(lea8, sizeof(lea8)), 15);
+	assert_int_equal(probesite__go_past_stack_check(tls, sizeof(tls)), 15);
+	assert_int_equal(probesite__go_past_stack_check(tls_lea, sizeof(tls_lea)), 27);
+	assert_int_equal(probesite__go_past_stack_check(c_fn, sizeof(c_fn)), 0);
+	assert_int_equal(probesite__go_past_stack_check(other, sizeof(other)), 0);
+	for (size_t n = 0; n < 10; n++)
+		assert_int_equal(probesite__go_past_stack_check(plain, n), 0);
+	assert_int_equal(probesite__go_past_stack_check(NULL, 10), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -896,6 +935,7 @@ int main(void)
 			psfix_setup, psfix_teardown),
 		cmocka_unit_test_setup_teardown(test_clobbered_argument_shows_why_the_walk_stops,
 						psfix_setup, psfix_teardown),
+		cmocka_unit_test(test_go_past_stack_check),
 	};
 
 	return cmocka_run_group_tests_name("probesite", tests, NULL, NULL);

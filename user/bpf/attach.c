@@ -511,6 +511,19 @@ static void go_set_abi_flags(struct ms_session *s, const struct ms_target *t,
 }
 
 /*
+ * Past the function's stack-bound check: a call that goes through morestack
+ * (a growing stack, a preemption request) runs the prologue twice, and a
+ * probe on its first byte would count the allocation twice.
+ */
+static uint32_t go_probe_shift(struct ms_elf *elf, uint64_t vaddr)
+{
+	uint8_t code[PROBESITE_MAX_BYTES];
+	int nb = ms_elf__read_vaddr(elf, vaddr, code, sizeof(code));
+
+	return nb > 0 ? probesite__go_past_stack_check(code, (size_t)nb) : 0;
+}
+
+/*
  * If the executable is a Go program, probe runtime.mallocgc (found through
  * .gopclntab, so stripped binaries work too). Entry only: see go.bpf.c.
  * 1 attached, 0 not Go, -errno.
@@ -550,6 +563,7 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 			      "%s: cannot place runtime.mallocgc in the file", exe->path);
 		goto out;
 	}
+	off += go_probe_shift(elf, entry);
 	go_set_abi_flags(s, t, &v);
 	if (s->multi)
 		err = linkset__add_multi(t->links, bpf_program__fd(prog), MS_TRACE_UPROBE_MULTI,

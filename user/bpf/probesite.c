@@ -535,3 +535,61 @@ int probesite__module_fp(const char *path, bool *ret_fp)
 	*ret_fp = probesite__fp_verdict(with, sampled);
 	return 0;
 }
+
+/* code[*at..] starts with the n bytes of pat: step past them. */
+static bool take(const uint8_t *code, size_t len, size_t *at, const uint8_t *pat, size_t n)
+{
+	if (*at + n > len || memcmp(code + *at, pat, n))
+		return false;
+	*at += n;
+	return true;
+}
+
+/* lea disp8/disp32(%rsp),reg: rex + 8d + modrm 0x64/0xa4 (reg encoded) + sib 24 + disp */
+static bool take_lea_rsp(const uint8_t *code, size_t len, size_t *at, uint8_t rex, uint8_t modrm8)
+{
+	size_t n;
+
+	if (*at + 4 > len || code[*at] != rex || code[*at + 1] != 0x8d || code[*at + 3] != 0x24)
+		return false;
+	if (code[*at + 2] == modrm8)
+		n = 5;
+	else if (code[*at + 2] == (uint8_t)(modrm8 + 0x40))
+		n = 8;
+	else
+		return false;
+	if (*at + n > len)
+		return false;
+	*at += n;
+	return true;
+}
+
+uint32_t probesite__go_past_stack_check(const uint8_t *code, size_t len)
+{
+	static const uint8_t cmp_r14_rsp[] = { 0x49, 0x3b, 0x66, 0x10 };
+	static const uint8_t cmp_r14_r12[] = { 0x4d, 0x3b, 0x66, 0x10 };
+	static const uint8_t mov_fs_rcx[] = { 0x64, 0x48, 0x8b, 0x0c, 0x25, 0xf8, 0xff, 0xff, 0xff };
+	static const uint8_t cmp_rcx_rsp[] = { 0x48, 0x3b, 0x61, 0x10 };
+	static const uint8_t cmp_rcx_rax[] = { 0x48, 0x3b, 0x41, 0x10 };
+	size_t at = 0;
+
+	if (!code)
+		return 0;
+	if (take(code, len, &at, mov_fs_rcx, sizeof(mov_fs_rcx))) {
+		/* before the register ABI: g from TLS in rcx */
+		if (!take(code, len, &at, cmp_rcx_rsp, sizeof(cmp_rcx_rsp)) &&
+		    !(take_lea_rsp(code, len, &at, 0x48, 0x44) &&
+		      take(code, len, &at, cmp_rcx_rax, sizeof(cmp_rcx_rax))))
+			return 0;
+	} else if (!take(code, len, &at, cmp_r14_rsp, sizeof(cmp_r14_rsp)) &&
+		   !(take_lea_rsp(code, len, &at, 0x4c, 0x64) &&
+		     take(code, len, &at, cmp_r14_r12, sizeof(cmp_r14_r12)))) {
+		return 0;
+	}
+	/* jbe rel8 / jbe rel32 */
+	if (at + 2 <= len && code[at] == 0x76)
+		return (uint32_t)(at + 2);
+	if (at + 6 <= len && code[at] == 0x0f && code[at + 1] == 0x86)
+		return (uint32_t)(at + 6);
+	return 0;
+}

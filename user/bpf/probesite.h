@@ -121,6 +121,20 @@ bool probesite__fp_verdict(unsigned int with_fp, unsigned int sampled);
  */
 int probesite__module_fp(const char *path, bool *ret_fp);
 
+/*
+ * A Go function (amd64) starts with a check of its goroutine's stack bound:
+ *   [lea -N(%rsp),%r12]  cmp 0x10(%r14),%rsp|%r12   jbe <morestack>   (1.17+)
+ *   mov %fs:-8,%rcx  [lea -N(%rsp),%rax]  cmp 0x10(%rcx),%rsp|%rax  jbe   (older)
+ * A goroutine whose stack must grow, or that the scheduler or the GC asks to
+ * stop (they set the bound so that the next check fails), goes through
+ * morestack and runs the function again from its first byte: a probe there
+ * fires twice for one call, and counts one allocation twice. The offset just
+ * past the jbe runs once per call, with the registers and stack of the entry
+ * (the check writes only r12, rax, rcx, none of them an argument there, and
+ * not rsp). Returns that offset, or 0 when the prologue is not one of these.
+ */
+uint32_t probesite__go_past_stack_check(const uint8_t *code, size_t len);
+
 /* "unknown", "single-step", "emulated" */
 const char *probesite__kind_name(enum probesite_kind kind);
 

@@ -4,6 +4,9 @@
 //
 //	goservice ADDR            serve; prints "ready PID" once listening
 //	goservice -stress SECS    deep recursion in many goroutines (stack growth), then exit
+//	goservice -morestack N    on SIGUSR1: N goroutines, the i-th i%600 calls deep, each
+//	                          keeping one 16 KiB buffer (MemProfileRate 1: every
+//	                          allocation sampled); prints "done N"
 package main
 
 import (
@@ -12,9 +15,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -85,7 +90,44 @@ func stress(secs int) {
 	fmt.Println("stress done")
 }
 
+var kept [][]byte
+
+//go:noinline
+func morestackLeaf() []byte {
+	return make([]byte, 16384)
+}
+
+// down calls itself d times, then allocates: over the goroutines' depths
+// 0..599, some allocation's profiling call (runtime.mProf_Malloc) is the one
+// that finds the goroutine's first stack full, and runs again once it grew.
+func down(d int) []byte {
+	if d == 0 {
+		return morestackLeaf()
+	}
+	return down(d - 1)
+}
+
+func morestack(n int) {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	fmt.Printf("ready %d\n", os.Getpid())
+	<-usr1
+	for i := 0; i < n; i++ {
+		c := make(chan []byte)
+		go func(d int) { c <- down(d) }(i % 600)
+		kept = append(kept, <-c)
+	}
+	fmt.Printf("done %d\n", len(kept))
+	<-usr1
+}
+
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-morestack" {
+		runtime.MemProfileRate = 1
+		n, _ := strconv.Atoi(os.Args[2])
+		morestack(n)
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "-stress" {
 		secs, _ := strconv.Atoi(os.Args[2])
 		fmt.Printf("ready %d\n", os.Getpid())
