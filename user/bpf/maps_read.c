@@ -266,6 +266,12 @@ int ms_session__read_aggs(struct ms_session *s, uint32_t tgid, struct ms_aggs *r
 			       &(struct raw_aggs_ctx){ .tgid = tgid, .out = ret });
 	if (err)
 		goto out;
+	/*
+	 * A sample's aggregate is made before its stack goes into the ring: the
+	 * ones made while we read have their stacks there now. Unwound, they are
+	 * not shown under "no stack" for having come in during the read.
+	 */
+	ms_session__poll_ustacks(s);
 	/* resolve sample ids in place; retire the freed ones */
 	for (size_t i = 0; i < ret->n; i++) {
 		struct ms_agg_entry *e = &ret->v[i];
