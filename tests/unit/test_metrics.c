@@ -224,12 +224,41 @@ static void test_a_c_process_has_no_go_series(void **state)
 	free(m);
 }
 
+/* In use with the allocator's rounding where it was read, else why not (no 0). */
+static void test_usable_series_or_said_why(void **state)
+{
+	struct metrics_snapshot *m = metrics_snapshot__new(2);
+	char *text;
+
+	assert_non_null(m);
+	m->nprocs = 2;
+	m->procs[0].pid = 7;
+	snprintf(m->procs[0].comm, sizeof(m->procs[0].comm), "redis-server");
+	m->procs[0].have_usable = true;
+	m->procs[0].inuse_usable_bytes = 2295512;
+	m->procs[1].pid = 8;
+	snprintf(m->procs[1].comm, sizeof(m->procs[1].comm), "musl");
+	snprintf(m->procs[1].usable_unavailable, sizeof(m->procs[1].usable_unavailable),
+		 "not read");
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_non_null(strstr(text, "memsight_process_heap_inuse_usable_bytes{pid=\"7\","
+			       "comm=\"redis-server\"} 2295512\n"));
+	assert_null(strstr(text, "memsight_process_heap_inuse_usable_bytes{pid=\"8\""));
+	assert_non_null(strstr(text, "memsight_process_heap_usable_unavailable{pid=\"8\","
+			       "comm=\"musl\",reason=\"not read\"} 1\n"));
+	assert_null(strstr(text, "memsight_process_heap_usable_unavailable{pid=\"7\""));
+	free(text);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_goroutine_sites_are_escaped_bounded_and_said_unavailable),
 		cmocka_unit_test(test_go_heap_series_absent_when_unknown_and_said_why),
 		cmocka_unit_test(test_a_c_process_has_no_go_series),
+		cmocka_unit_test(test_usable_series_or_said_why),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -239,8 +239,8 @@ const char *ms_usable__unavailable(uint32_t kind, const struct ms_usable *u)
 	if (!ms_kind__tracks_inuse(kind))
 		return "not allocations";
 	if (u->missing)
-		return "usable size not read for some allocations (it is for glibc malloc "
-		       "and jemalloc only)";
+		return "usable size not read for some allocations (it is for glibc malloc's "
+		       "and jemalloc's only, not Go's or other allocators')";
 	return NULL;
 }
 
