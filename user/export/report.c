@@ -222,7 +222,7 @@ static void usable_text(const struct ms_profile *p, FILE *out)
 	char a[32], b[32];
 
 	if (why) {
-		fprintf(out, "with the allocator's rounding: unavailable (%s)\n", why);
+		fprintf(out, "with the allocator's rounding: unavailable: %s\n", why);
 		return;
 	}
 	fprintf(out, "with the allocator's rounding: in use %s (allocated %s)\n",
