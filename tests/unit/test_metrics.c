@@ -206,16 +206,26 @@ static void test_go_heap_series_absent_when_unknown_and_said_why(void **state)
 	free(m);
 }
 
+/* A snapshot of n processes, pids 7, 8, ... named by comms[]. */
+static struct metrics_snapshot *processes(unsigned int n, const char *const *comms)
+{
+	struct metrics_snapshot *m = metrics_snapshot__new(n);
+
+	assert_non_null(m);
+	m->nprocs = n;
+	for (unsigned int i = 0; i < n; i++) {
+		m->procs[i].pid = 7 + i;
+		snprintf(m->procs[i].comm, sizeof(m->procs[i].comm), "%s", comms[i]);
+	}
+	return m;
+}
+
 /* A C process has no Go series at all, not even "unavailable". */
 static void test_a_c_process_has_no_go_series(void **state)
 {
-	struct metrics_snapshot *m = metrics_snapshot__new(1);
+	struct metrics_snapshot *m = processes(1, (const char *const[]){ "leaky" });
 	char *text;
 
-	assert_non_null(m);
-	m->nprocs = 1;
-	m->procs[0].pid = 7;
-	snprintf(m->procs[0].comm, sizeof(m->procs[0].comm), "leaky");
 	text = render(m);
 	assert_exposition_valid(text);
 	for (const char *p = text; (p = strstr(p, "\nmemsight_go_")); p++)
@@ -227,17 +237,11 @@ static void test_a_c_process_has_no_go_series(void **state)
 /* In use with the allocator's rounding where it was read, else why not (no 0). */
 static void test_usable_series_or_said_why(void **state)
 {
-	struct metrics_snapshot *m = metrics_snapshot__new(2);
+	struct metrics_snapshot *m = processes(2, (const char *const[]){ "redis-server", "musl" });
 	char *text;
 
-	assert_non_null(m);
-	m->nprocs = 2;
-	m->procs[0].pid = 7;
-	snprintf(m->procs[0].comm, sizeof(m->procs[0].comm), "redis-server");
 	m->procs[0].have_usable = true;
 	m->procs[0].inuse_usable_bytes = 2295512;
-	m->procs[1].pid = 8;
-	snprintf(m->procs[1].comm, sizeof(m->procs[1].comm), "musl");
 	snprintf(m->procs[1].usable_unavailable, sizeof(m->procs[1].usable_unavailable),
 		 "not read");
 	text = render(m);
