@@ -17,7 +17,7 @@ int ms_entry(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
-	switch (cookie) {
+	switch (cookie & MS_COOKIE_FN_MASK) {
 	case MS_PROBE_FREE:
 		return on_free(PT_REGS_PARM1(ctx));
 	case MS_PROBE_MUNMAP:

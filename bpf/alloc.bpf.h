@@ -16,6 +16,7 @@
 #define MEMSIGHT_ALLOC_BPF_H
 
 #include "common.bpf.h"
+#include "memsight_usable.h"
 
 #define MAP_ANONYMOUS 0x20
 
@@ -40,8 +41,8 @@ static __always_inline bool outer_running(const struct ms_inflight *st)
  * session: the return probe of this call runs only if this returns
  * ENTER_NEED_RETURN (uprobe session links); otherwise it always runs.
  */
-static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_addr,
-				 __u64 out_ptr, __u32 flags, bool session)
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u32 heap, __u64 size,
+				 __u64 old_addr, __u64 out_ptr, __u32 flags, bool session)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 sp = PT_REGS_SP(ctx);
@@ -74,6 +75,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	n.sp = sp;
 	n.ts_ns = now;
 	n.kind = kind;
+	n.heap = heap;
 	/* nothing to do at its return: in a session, do not even trap there */
 	if (session && (flags & MS_INF_IGNORE) &&
 	    !bpf_probe_read_user(&n.ret_addr, sizeof(n.ret_addr), (void *)sp))
@@ -86,36 +88,62 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	return flags & MS_INF_NORET ? ENTER_SKIP_RETURN : ENTER_NEED_RETURN;
 }
 
-/* The entry of an allocating function (cookie: its kind) as enter() wants it. */
-static __always_inline int alloc_entry(struct pt_regs *ctx, __u64 kind, bool session)
+/*
+ * The entry of an allocating function (cookie: its kind and its allocator's
+ * enum ms_heap) as enter() wants it.
+ */
+static __always_inline int alloc_entry(struct pt_regs *ctx, __u64 cookie, bool session)
 {
 	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+	__u32 kind = cookie & MS_COOKIE_FN_MASK, heap = cookie >> MS_COOKIE_HEAP_SHIFT;
 
 	switch (kind) {
 	case MS_KIND_MALLOC:
-		return enter(ctx, MS_KIND_MALLOC, a1, 0, 0, 0, session);
-	case MS_KIND_CALLOC:
-		return enter(ctx, MS_KIND_CALLOC, a1 * a2, 0, 0, 0, session);
-	case MS_KIND_REALLOC:
-		return enter(ctx, MS_KIND_REALLOC, a2, a1, 0, 0, session);
-	case MS_KIND_REALLOCARRAY:
-		return enter(ctx, MS_KIND_REALLOCARRAY, a2 * a3, a1, 0, 0, session);
-	case MS_KIND_POSIX_MEMALIGN:
-		return enter(ctx, MS_KIND_POSIX_MEMALIGN, a3, 0, a1, 0, session);
-	case MS_KIND_ALIGNED_ALLOC:
-		return enter(ctx, MS_KIND_ALIGNED_ALLOC, a2, 0, 0, 0, session);
-	case MS_KIND_MEMALIGN:
-		return enter(ctx, MS_KIND_MEMALIGN, a2, 0, 0, 0, session);
 	case MS_KIND_VALLOC:
-		return enter(ctx, MS_KIND_VALLOC, a1, 0, 0, 0, session);
 	case MS_KIND_PVALLOC:
-		return enter(ctx, MS_KIND_PVALLOC, a1, 0, 0, 0, session);
+		return enter(ctx, kind, heap, a1, 0, 0, 0, session);
+	case MS_KIND_CALLOC:
+		return enter(ctx, kind, heap, a1 * a2, 0, 0, 0, session);
+	case MS_KIND_REALLOC:
+		return enter(ctx, kind, heap, a2, a1, 0, 0, session);
+	case MS_KIND_REALLOCARRAY:
+		return enter(ctx, kind, heap, a2 * a3, a1, 0, 0, session);
+	case MS_KIND_POSIX_MEMALIGN:
+		return enter(ctx, kind, heap, a3, 0, a1, 0, session);
+	case MS_KIND_ALIGNED_ALLOC:
+	case MS_KIND_MEMALIGN:
+		return enter(ctx, kind, heap, a2, 0, 0, 0, session);
 	case MS_KIND_MMAP:
 		/* file mappings are not heap, but are still entered for nesting */
-		return enter(ctx, MS_KIND_MMAP, a2, 0, 0,
+		return enter(ctx, kind, heap, a2, 0, 0,
 			     (PT_REGS_PARM4(ctx) & MAP_ANONYMOUS) ? 0 : MS_INF_IGNORE, session);
 	}
 	return ENTER_NEED_RETURN;
+}
+
+/*
+ * The allocator's usable size of the block at addr, size bytes asked for; 0
+ * when it is not read (allocator unknown, header unreadable, or an aligned
+ * jemalloc request, whose class depends on the alignment).
+ */
+static __always_inline __u64 usable_size(__u64 addr, __u64 size, __u32 kind, __u32 heap)
+{
+	__u64 hdr;
+
+	if (kind == MS_KIND_MMAP)
+		return ms_mmap_usable(size);
+	switch (heap) {
+	case MS_HEAP_GLIBC:
+		if (bpf_probe_read_user(&hdr, sizeof(hdr), (void *)(addr - MS_GLIBC_SIZE_SZ)))
+			return 0;
+		return ms_glibc_usable(hdr, size);
+	case MS_HEAP_JEMALLOC:
+		if (kind == MS_KIND_MALLOC || kind == MS_KIND_CALLOC || kind == MS_KIND_REALLOC ||
+		    kind == MS_KIND_REALLOCARRAY)
+			return ms_jemalloc_usable(size);
+		return 0;
+	}
+	return 0;
 }
 
 /* Move a live allocation to the free side of its aggregate. */
@@ -125,7 +153,7 @@ static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 	struct ms_live_val *lv;
 	struct ms_agg_key ak = { .tgid = tgid, .gen = gen };
 	struct ms_agg_val *av;
-	__u64 size;
+	__u64 size, usable;
 
 	lv = bpf_map_lookup_elem(&live, &lk);
 	if (!lv) {
@@ -133,6 +161,7 @@ static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 		return;
 	}
 	size = lv->size;
+	usable = lv->usable;
 	ak.stack_id = lv->stack_id;
 	ak.kind = lv->kind;
 	/* only the CPU whose delete succeeds accounts: no double free counts */
@@ -142,6 +171,10 @@ static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 	if (av) {
 		__sync_fetch_and_add(&av->free_bytes, size);
 		__sync_fetch_and_add(&av->free_count, 1);
+		if (usable)
+			__sync_fetch_and_add(&av->free_usable, usable);
+		else
+			__sync_fetch_and_add(&av->free_nousable, 1);
 	}
 	count(MS_CNT_FREE_EVENTS);
 }
@@ -299,7 +332,7 @@ static __always_inline bool dwarf_allowed(struct ms_pid_cfg *cfg)
 }
 
 static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
-					  __u32 kind, struct ms_pid_cfg *cfg)
+					  __u32 kind, __u32 heap, struct ms_pid_cfg *cfg)
 {
 	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
 	struct ms_live_val lv = {};
@@ -330,6 +363,7 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 	lv.ts_ns = bpf_ktime_get_ns();
 	lv.stack_id = sid;
 	lv.kind = kind;
+	lv.usable = usable_size(addr, size, kind, heap);
 	/* an allocation we cannot see freed is not counted at all: in-use stays exact */
 	if (bpf_map_update_elem(&live, &lk, &lv, BPF_ANY)) {
 		count(MS_CNT_LIVE_FULL);
@@ -337,6 +371,10 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 	}
 	__sync_fetch_and_add(&av->alloc_bytes, size);
 	__sync_fetch_and_add(&av->alloc_count, 1);
+	if (lv.usable)
+		__sync_fetch_and_add(&av->alloc_usable, lv.usable);
+	else
+		__sync_fetch_and_add(&av->alloc_nousable, 1);
 	count(MS_CNT_ALLOC_EVENTS);
 }
 
@@ -393,7 +431,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		count(MS_CNT_FAILED_ALLOC);
 		return 0;
 	}
-	account_alloc(ctx, tgid, addr, s.size, s.kind, cfg);
+	account_alloc(ctx, tgid, addr, s.size, s.kind, s.heap, cfg);
 	return 0;
 }
 

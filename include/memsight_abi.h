@@ -40,11 +40,27 @@ enum ms_alloc_kind {
 
 /*
  * The attach cookie of the entry program says which function was hit: an
- * allocating function's cookie is its enum ms_alloc_kind, the others follow.
+ * allocating function's cookie is its enum ms_alloc_kind, the others follow;
+ * above MS_COOKIE_HEAP_SHIFT, which allocator the function belongs to (enum
+ * ms_heap). Whatever switches on the cookie masks it with MS_COOKIE_FN_MASK.
  */
 enum ms_probe {
 	MS_PROBE_FREE = 64,
 	MS_PROBE_MUNMAP,
+};
+
+#define MS_COOKIE_HEAP_SHIFT	8
+#define MS_COOKIE_FN_MASK	((1u << MS_COOKIE_HEAP_SHIFT) - 1)
+
+/*
+ * The allocator behind a probed malloc, as far as its usable size goes
+ * (what an allocation costs with the allocator's rounding; see
+ * memsight_usable.h): told at attach by the symbols its module exports.
+ */
+enum ms_heap {
+	MS_HEAP_OTHER = 0,	/* usable size not read (musl, tcmalloc, unknown) */
+	MS_HEAP_GLIBC,		/* glibc malloc: the chunk header before the block */
+	MS_HEAP_JEMALLOC,	/* jemalloc 5: the size class of the request */
 };
 
 /* Global loss / event counters, indexes into the per-CPU "counters" array. */
@@ -87,6 +103,7 @@ struct ms_live_val {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() at allocation */
 	__s32 stack_id;		/* negative: no stack */
 	__u32 kind;		/* enum ms_alloc_kind */
+	__u64 usable;		/* the allocator's usable size; 0: not read */
 };
 
 /*
@@ -121,6 +138,12 @@ struct ms_agg_val {
 	__u64 alloc_count;
 	__u64 free_bytes;
 	__u64 free_count;
+	/* the allocator's usable sizes of the allocations whose size was read */
+	__u64 alloc_usable;
+	__u64 free_usable;
+	/* allocations (and their frees) whose usable size was not read */
+	__u64 alloc_nousable;
+	__u64 free_nousable;
 };
 
 /*
@@ -140,7 +163,8 @@ struct ms_inflight {
 	__u64 sp;		/* stack pointer at entry */
 	__u64 ts_ns;		/* entry time, to expire stale state */
 	__u64 ret_addr;		/* MS_INF_NORET: the return address at sp on entry */
-	__u32 kind;		/* enum ms_alloc_kind */
+	__u16 kind;		/* enum ms_alloc_kind */
+	__u16 heap;		/* enum ms_heap */
 	__u32 flags;		/* MS_INF_* */
 };
 
@@ -303,9 +327,9 @@ struct ms_event {
 #define MS_STATIC_ASSERT _Static_assert
 #endif
 MS_STATIC_ASSERT(sizeof(struct ms_live_key) == 16, "ms_live_key ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 24, "ms_live_val ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 32, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 32, "ms_agg_val ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 64, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 32, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");

@@ -42,5 +42,14 @@ check "top: tracked in use within 25% of 4211536 ($t)" "$(within 25 "$t" 4211536
 check "ps: heap_inuse_bytes is top's estimate ($p)" "$p" "$t"
 check "metrics: heap in use is top's estimate ($m)" "$m" "$t"
 check "ps: within 25% of 4211536 ($p)" "$(within 25 "$p" 4211536)" yes
+# and the same with glibc's rounding, estimated alike
+tu=$("$MS" top "$TPID" -j | jq .tracked.inuse_usable_bytes)
+pu=$("$MS" ps -j | jq --argjson p "$TPID" '.processes[] | select(.pid == $p) | .heap_inuse_usable_bytes')
+mu=$(curl -sf "http://127.0.0.1:$MPORT/metrics" |
+	awk -v p="pid=\"$TPID\"" '$1 ~ /^memsight_process_heap_inuse_usable_bytes\{/ && index($1, p) { print $2 }')
+check "ps: heap_inuse_usable_bytes is top's estimate ($pu)" "$pu" "$tu"
+check "metrics: heap in use with the rounding is top's estimate ($mu)" "$mu" "$tu"
+check "top: in use with the rounding within 25% of leaky's own ($tu)" \
+	"$(within 25 "$tu" "$(sed -n 's/^usable //p' "$TMP/t.out")")" yes
 kill -TERM "$DPID"; wait "$DPID"
 check "SIGTERM exit status" "$?" 0

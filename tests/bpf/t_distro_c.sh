@@ -25,6 +25,12 @@
 #    key bytes as return addresses, and looped 126 times on a heap word in
 #    memcached), no run of [unknown] frames, the redis counts exact, and the
 #    reason for the unwinding chosen (tracked.unwind_reason).
+#  - what allocations cost with the allocator's rounding: redis (jemalloc):
+#    its dict entries (24 B asked for) cost jemalloc's 32 B class each; what
+#    memsight holds in use with the rounding equals redis's own used_memory
+#    growth (malloc_usable_size sums) between two INFOs taken while attached,
+#    within the two INFO clients' own buffers; memcached (glibc): each 1 MiB
+#    slab page costs 1 MiB plus glibc's header rounding, exactly.
 # Ends with a table: figure, memsight, the server's own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gorel.sh"	# free_port
@@ -173,12 +179,13 @@ redis_load_dwarf() { bench -t set,get,lpush -n 2000 -c 1; }
 
 # redis_truth NAME: its own counters after the observation, in $TMP/NAME.truth;
 # commandstats first, before our own queries add to it. Not counted: the
-# test's CONFIG RESETSTAT and INFO before memsight attached.
+# test's CONFIG RESETSTAT before memsight attached; the two INFO MEMORY of
+# redis_measured are (memsight saw them).
 redis_truth() {
 	{
 		rcli info commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {
 			sub("cmdstat_", "", $1); print "calls_" $1, $3
-			if ($1 != "config|resetstat" && $1 != "info") n += $3 }
+			if ($1 != "config|resetstat") n += $3 }
 			END { print "commands", n + 0 }'
 		# keys SET created: all keys but the one LPUSH fills
 		echo "set_keys $(( $(rcli dbsize) - $(rcli exists mylist) ))"
@@ -202,29 +209,58 @@ redis_counts() {
 	truth=$(t "$n" commands)
 	row "$n: argv arrays (commandstats calls)" "$got" "$truth"
 	check_count "$n: one argv array per command" "$got" "$truth" "$lost"
-	# arguments of each command redis-benchmark sends (it asks CONFIG GET first)
+	# arguments of each command redis-benchmark sends (it asks CONFIG GET
+	# first), and redis_measured's INFO MEMORY
 	args=$(( 3 * $(t "$n" calls_set) + 2 * $(t "$n" calls_get) + 3 * $(t "$n" calls_lpush) +
-		3 * $(t "$n" 'calls_config|get') ))
-	check "$n: no command other than SET, GET, LPUSH, CONFIG GET" "$(t "$n" commands)" \
+		3 * $(t "$n" 'calls_config|get') + 2 * $(t "$n" calls_info) ))
+	check "$n: no command other than SET, GET, LPUSH, CONFIG GET, INFO" "$(t "$n" commands)" \
 		$(( $(t "$n" calls_set) + $(t "$n" calls_get) + $(t "$n" calls_lpush) +
-		$(t "$n" 'calls_config|get') ))
+		$(t "$n" 'calls_config|get') + $(t "$n" calls_info) ))
 	got=$($CST count "$TMP/$n.json" zmalloc,createEmbeddedStringObject,processMultibulkBuffer)
 	row "$n: argument objects (commandstats calls x argc)" "$got" "$args"
 	check_count "$n: one string object per argument" "$got" "$args" "$lost"
 }
 
+used_memory() { rcli info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
+# redis_measured: the load between two readings of used_memory, both taken
+# while memsight is attached (U0, U1), so that both see the same allocations
+redis_measured() { U0=$(used_memory) && "$REDIS_LOAD" && U1=$(used_memory); }
+
+# redis_usable NAME: in use with jemalloc's rounding against used_memory
+# (redis adds and subtracts malloc_usable_size() of each block). Between U0
+# and U1, memsight saw every allocation and free but those of blocks made
+# before it attached (events.free_unknown: redis's idle cron frees none here);
+# the difference is the clients that ran the two INFOs: the first one's
+# buffers are in U0 and freed later, the second one's are in U1, both freed
+# before memsight reads. A client's buffers are under 64 KiB (querybuf 32 KiB
+# + reply 16 KiB + the client); the difference must be within one of them.
+redis_usable() {
+	local n=$1 m d entries eu
+	m=$(jq .tracked.inuse_usable_bytes "$TMP/$n.json")
+	d=$((U1 - U0))
+	row "$n: in use asked for / with the rounding / used_memory delta" \
+		"$(jq .tracked.inuse_bytes "$TMP/$n.json") / $m" "$d"
+	check "$n: in use with the rounding is known (jemalloc's size classes)" \
+		"$(jq -r '.tracked.usable_unavailable // "known"' "$TMP/$n.json")" known
+	check "$n: used_memory delta - in use with the rounding within one client's buffers (64 KiB)" \
+		"$(( d - m <= 65536 && m - d <= 65536 ))" 1
+	# dictAddRaw's entries: 24 B asked for, jemalloc's 32 B class
+	read -r entries eu < <(jq -r '[.stacks[] | select(.kind == "malloc" and any(.frames[];
+		.func == "dictAddRaw") and any(.frames[]; .func == "dbAdd") and .alloc_bytes == 24 * .alloc_count)] |
+		"\(map(.alloc_count) | add // 0) \(map(.alloc_usable_bytes) | add // 0)"' "$TMP/$n.json")
+	check "$n: dict entries cost jemalloc's 32 B class each (of $entries)" "$eu" $((32 * entries))
+}
+
 # redis_run NAME LOAD [MEMSIGHT ARGS...]: a fresh keyspace and counters
 redis_run() {
-	local n=$1 load=$2 u0; shift 2
+	local n=$1; REDIS_LOAD=$2; shift 2
 	rcli flushall > /dev/null && rcli config resetstat > /dev/null || { fail "$n: redis-cli"; return; }
-	u0=$(rcli info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }')
-	observe "$n" "$RPID" "$load" "$@" || return
+	observe "$n" "$RPID" redis_measured "$@" || return
 	redis_truth "$n"
 	losses "$n"
 	whole "$n"
 	redis_counts "$n"
-	row "$n: in use (requested) / used_memory delta (usable)" "$(jq .tracked.inuse_bytes "$TMP/$n.json")" \
-		$(( $(t "$n" used_memory) - u0 ))
+	redis_usable "$n"
 	row "$n: DWARF stacks lost (ring full)" "$(ev "$n" dwarf_stacks_lost)" -
 }
 
@@ -286,6 +322,21 @@ mc_work() {
 		mc_load
 }
 
+# mc_usable NAME PAGES PAGE: what slab pages cost in glibc's malloc: a page
+# from the heap is a chunk of PAGE + 8 rounded up to 16, all but 8 bytes of
+# it usable; an mmapped one, PAGE + 8 rounded up to 4 KiB, all but its 16 B
+# header; which one glibc chose (its mmap threshold moves) is not ours to know
+mc_usable() {
+	local n=$1 pages=$2 page=$3 got heap mm nmm
+	got=$(jq --argjson p "$page" '[.stacks[] | select(.kind == "malloc" and .alloc_count > 0 and
+		.alloc_bytes == .alloc_count * $p) | .inuse_usable_bytes] | add // 0' "$TMP/$n.json")
+	heap=$(( (page + 8 + 15) / 16 * 16 - 8 )) mm=$(( (page + 8 + 4095) / 4096 * 4096 - 16 ))
+	nmm=$(( (got - pages * heap) / (mm - heap) ))
+	row "$n: slab page bytes in use with the rounding" "$got" "$pages pages"
+	check "$n: slab pages in use with glibc's rounding: $nmm mmapped ($mm B), the rest heap chunks ($heap B)" \
+		"$got" "$(( nmm >= 0 && nmm <= pages ? nmm * mm + (pages - nmm) * heap : -1 ))"
+}
+
 # mc_run NAME [MEMSIGHT ARGS...]: a fresh memcached, observed under mc_load
 mc_run() {
 	local n=$1 pid pages0 malloced0 page got; shift
@@ -317,6 +368,7 @@ mc_run() {
 	check "$n: slab pages malloc'd = stats slabs total_pages" "$got_n" "$truth_n"
 	check "$n: slab page bytes = stats slabs total_malloced" "$got_b" "$truth_b"
 	check "$n: slab pages all still in use" "$got_u" "$truth_b"
+	mc_usable "$n" "$got_n" "$page"
 	row "$n: slab pages (sum of total_pages)" "$got_n" "$truth_n"
 	row "$n: slab page bytes (total_malloced)" "$got_b" "$truth_b"
 	row "$n: allocations / sets" "$(q "$n" allocs)" "$((MC_N + MC_BIG)) sets"

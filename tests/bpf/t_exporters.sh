@@ -58,6 +58,9 @@ curl -sf "http://127.0.0.1:$MPORT/metrics" > "$TMP/metrics.txt"
 check_cmd "promtool check metrics passes" bash -c "promtool check metrics < '$TMP/metrics.txt'"
 check_cmd "hostile name escaped in labels" \
 	grep -qF "memsight_process_heap_inuse_bytes{pid=\"$HPID\",comm=\"ev\\\"il\\\\n\\nme"$'\xef\xbf\xbd'"\"} 4211536" "$TMP/metrics.txt"
+check_cmd "heap in use with glibc's rounding = leaky's own malloc_usable_size sum" \
+	grep -qF "memsight_process_heap_inuse_usable_bytes{pid=\"$LPID\",comm=\"leaky\"} $(sed -n 's/^usable //p' "$TMP/t.out")" \
+	"$TMP/metrics.txt"
 check_cmd "top stack gauge names leak_a" \
 	grep -qF "memsight_stack_inuse_bytes{pid=\"$LPID\",comm=\"leaky\",rank=\"1\",frame=\"leak_a\"} 4096000" "$TMP/metrics.txt"
 

@@ -78,6 +78,13 @@ check "a frame in musl's libc is named: strdup, 2000 x 10 B" \
 check "every free was of a tracked block" "$(jq .events.frees_untracked "$TMP/j.json")" 0
 # leak_a + leak_b + leak_c
 check "total exact" "$(jq .tracked.inuse_bytes "$TMP/j.json")" 4211536
+# musl's usable sizes are not read: said so with a reason, never a 0
+check "musl: in use with the allocator's rounding unavailable, with a reason" \
+	"$(jq -r '[.tracked.inuse_usable_bytes, (.tracked.usable_unavailable | length > 0)] | @text' "$TMP/j.json")" \
+	'[null,true]'
+check "musl: leak_a's stack says why it has no usable size" \
+	"$(jq -r '[.stacks[] | select(.kind == "malloc" and any(.frames[]; .func == "leak_a")) |
+		(.inuse_usable_bytes == null and (.usable_unavailable | length > 0))] | all' "$TMP/j.json")" true
 check "exe is the path inside the namespace" "$(jq -r .exe "$TMP/j.json")" "$NS/only-here"
 kill -USR2 "$TPID"
 check_cmd "the target's buffers are intact after the probes went" \

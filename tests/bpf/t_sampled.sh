@@ -18,6 +18,14 @@ check "leak_a estimate within 25% of 4096000 ($a)" "$(within 25 "$a" 4096000)" y
 tot=$(jq .tracked.inuse_bytes "$J")
 check "total in use within 25% of 4211536 ($tot)" "$(within 25 "$tot" 4211536)" yes
 check "churn: nothing in use" "$(jq '[.stacks[] | select(.kind != "fault" and any(.frames[]; .func == "churn")) | .inuse_bytes] | add' "$J")" 0
+# the usable sizes are estimated as the bytes are: leak_a's 4096 B blocks cost
+# 4104 B in glibc's malloc, so its estimate is the bytes' x 4104 / 4096
+# (each row rounded down; merged rows at most a byte each below)
+check "leak_a: usable estimate = bytes' x 4104 / 4096" "$(jq '[.stacks[] | select(.kind == "malloc" and
+	.frames[0].func == "leak_a") | (.inuse_bytes * 4104 / 4096 | floor) - .inuse_usable_bytes] |
+	all(. >= 0 and . <= 8)' "$J")" true
+check "total usable estimate within 25% of leaky's own ($(jq .tracked.inuse_usable_bytes "$J"))" \
+	"$(within 25 "$(jq .tracked.inuse_usable_bytes "$J")" "$(sed -n 's/^usable //p' "$TMP/t.out")")" yes
 ev=$(jq .events.allocs "$J")
 check "only a sample recorded: < 10% of the 9523 calls ($ev)" "$([ "$ev" -lt 952 ] && [ "$ev" -gt 0 ] && echo yes)" yes
 check "sample period reported" "$(jq .tracked.sample_bytes "$J")" 16384

@@ -39,6 +39,12 @@ for variant in leaky leaky-static leaky+legacy-links leaky+no-sessions; do
 	fi
 	check "$variant: total in-use bytes" "$(jq .tracked.inuse_bytes "$J")" 4211536
 	check "$variant: total in-use allocations" "$(jq .tracked.inuse_count "$J")" 1501
+	# what the target's malloc_usable_size() says its kept buffers cost, exactly
+	check "$variant: in use with glibc's rounding" "$(jq .tracked.inuse_usable_bytes "$J")" \
+		"$(sed -n 's/^usable //p' "$TMP/$variant.out")"
+	check "$variant: leak_a usable in use" "$(stack_field "$J" leak_a inuse_usable_bytes)" \
+		$((1000 * 4104))
+	check "$variant: churn holds nothing usable" "$(stack_field "$J" churn inuse_usable_bytes)" 0
 	check "$variant: leak_a in-use bytes" "$(stack_field "$J" leak_a inuse_bytes)" 4096000
 	check "$variant: leak_a in-use count" "$(stack_field "$J" leak_a inuse_count)" 1000
 	check "$variant: leak_a via malloc" \
@@ -79,4 +85,6 @@ check_cmd "text: leak_a first, with offset and module" \
 	grep -qE '^#1 in use 4096000 B \(3.91 MiB\) in 1000 allocs' "$TMP/text.txt"
 check_cmd "text: frame shows leak_a+0x.. in leaky" grep -qE 'leak_a\+0x[0-9a-f]+ +leaky' "$TMP/text.txt"
 check_cmd "text: header has tracked in-use total" grep -q 'tracked heap in use: 4.02 MiB in 1501 allocations' "$TMP/text.txt"
+check_cmd "text: header has the in-use total with glibc's rounding" \
+	grep -qE "^with the allocator's rounding: in use 4\.0[0-9] MiB \(allocated [0-9.]+ [KMG]iB\)$" "$TMP/text.txt"
 check_cmd "text: header has RSS and threads" grep -qE '^RSS .* \(anon .*, file .*, shmem .*\), peak .*, threads 1$' "$TMP/text.txt"

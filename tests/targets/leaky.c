@@ -9,7 +9,8 @@
  *   leak_c(): one buffer grown by realloc from 16 B to LEAK_C_FINAL, kept
  *   churn():  malloc/calloc/realloc/posix_memalign/aligned_alloc/strdup/mmap,
  *             every one freed again                -> 0 B in use
- * and prints "done". On SIGUSR2 it checks every kept buffer still holds its
+ * then prints "usable N", N the sum of malloc_usable_size() of the kept
+ * buffers (what they cost in glibc's malloc), and "done". On SIGUSR2 it checks every kept buffer still holds its
  * pattern (the target was unaffected by probes coming and going), frees
  * everything and prints "verified"; SIGTERM ends it.
  *
@@ -18,6 +19,7 @@
  * No other allocation happens after SIGUSR1: stdout is unbuffered and was
  * set up before "ready", so memsight's totals must match these exactly.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,6 +106,18 @@ __attribute__((noinline)) void churn(void)
 	}
 }
 
+/* what the kept buffers cost with the allocator's rounding */
+static size_t kept_usable(void)
+{
+	size_t sum = malloc_usable_size(c_buf);
+
+	for (int i = 0; i < LEAK_A_N; i++)
+		sum += malloc_usable_size(a_bufs[i]);
+	for (int i = 0; i < LEAK_B_N; i++)
+		sum += malloc_usable_size(b_bufs[i]);
+	return sum;
+}
+
 static int verify(void)
 {
 	for (int i = 0; i < LEAK_A_N; i++)
@@ -146,6 +160,7 @@ int main(void)
 			leak_b();
 			leak_c();
 			churn();
+			printf("usable %zu\n", kept_usable());
 			printf("done\n");
 		}
 		if (got_usr2) {

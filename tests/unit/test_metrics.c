@@ -206,20 +206,52 @@ static void test_go_heap_series_absent_when_unknown_and_said_why(void **state)
 	free(m);
 }
 
+/* A snapshot of n processes, pids 7, 8, ... named by comms[]. */
+static struct metrics_snapshot *processes(unsigned int n, const char *const *comms)
+{
+	struct metrics_snapshot *m = metrics_snapshot__new(n);
+
+	assert_non_null(m);
+	m->nprocs = n;
+	for (unsigned int i = 0; i < n; i++) {
+		m->procs[i].pid = 7 + i;
+		snprintf(m->procs[i].comm, sizeof(m->procs[i].comm), "%s", comms[i]);
+	}
+	return m;
+}
+
 /* A C process has no Go series at all, not even "unavailable". */
 static void test_a_c_process_has_no_go_series(void **state)
 {
-	struct metrics_snapshot *m = metrics_snapshot__new(1);
+	struct metrics_snapshot *m = processes(1, (const char *const[]){ "leaky" });
 	char *text;
 
-	assert_non_null(m);
-	m->nprocs = 1;
-	m->procs[0].pid = 7;
-	snprintf(m->procs[0].comm, sizeof(m->procs[0].comm), "leaky");
 	text = render(m);
 	assert_exposition_valid(text);
 	for (const char *p = text; (p = strstr(p, "\nmemsight_go_")); p++)
 		fail_msg("unexpected Go series: %.60s", p + 1);
+	free(text);
+	free(m);
+}
+
+/* In use with the allocator's rounding where it was read, else why not (no 0). */
+static void test_usable_series_or_said_why(void **state)
+{
+	struct metrics_snapshot *m = processes(2, (const char *const[]){ "redis-server", "musl" });
+	char *text;
+
+	m->procs[0].have_usable = true;
+	m->procs[0].inuse_usable_bytes = 2295512;
+	snprintf(m->procs[1].usable_unavailable, sizeof(m->procs[1].usable_unavailable),
+		 "not read");
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_non_null(strstr(text, "memsight_process_heap_inuse_usable_bytes{pid=\"7\","
+			       "comm=\"redis-server\"} 2295512\n"));
+	assert_null(strstr(text, "memsight_process_heap_inuse_usable_bytes{pid=\"8\""));
+	assert_non_null(strstr(text, "memsight_process_heap_usable_unavailable{pid=\"8\","
+			       "comm=\"musl\",reason=\"not read\"} 1\n"));
+	assert_null(strstr(text, "memsight_process_heap_usable_unavailable{pid=\"7\""));
 	free(text);
 	free(m);
 }
@@ -230,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_goroutine_sites_are_escaped_bounded_and_said_unavailable),
 		cmocka_unit_test(test_go_heap_series_absent_when_unknown_and_said_why),
 		cmocka_unit_test(test_a_c_process_has_no_go_series),
+		cmocka_unit_test(test_usable_series_or_said_why),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

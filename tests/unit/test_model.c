@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "memsight_abi.h"
+#include "memsight_usable.h"
 #include "model/model.h"
 #include "common/unsample.h"
 
@@ -272,6 +273,113 @@ static void test_figures_totals_agree(void **state)
 	ms_profile__free(p);
 }
 
+/* jemalloc 5's size classes (x86_64), as its malloc_usable_size() gives them */
+static void test_jemalloc_size_classes(void **state)
+{
+	static const struct {
+		uint64_t req, usable;
+	} t[] = {
+		{ 0, 8 }, { 1, 8 }, { 8, 8 }, { 9, 16 }, { 16, 16 }, { 17, 32 }, { 32, 32 },
+		{ 33, 48 }, { 48, 48 }, { 49, 64 }, { 64, 64 }, { 65, 80 }, { 100, 112 },
+		{ 128, 128 }, { 129, 160 }, { 200, 224 }, { 257, 320 }, { 1000, 1024 },
+		{ 1025, 1280 }, { 3000, 3072 }, { 4096, 4096 }, { 4097, 5120 },
+		{ 14336, 14336 }, { 14337, 16384 }, { 16385, 20480 }, { 100000, 114688 },
+		{ 1 << 20, 1 << 20 }, { (1 << 20) + 1, 1310720 },
+		{ 0x7000000000000000ull, 0x7000000000000000ull }, { 0x7000000000000001ull, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		print_message("%llu\n", (unsigned long long)t[i].req);
+		assert_int_equal(ms_jemalloc_usable(t[i].req), t[i].usable);
+	}
+	for (uint64_t x = 1; x; x <<= 1)
+		assert_int_equal(1ull << ms_lg_floor(x), x);
+}
+
+/* glibc's musable(): heap chunks give size - 8, mmapped ones size - 16 */
+static void test_glibc_usable(void **state)
+{
+	assert_int_equal(ms_glibc_usable(0x21, 24), 24);	/* 32, PREV_INUSE */
+	assert_int_equal(ms_glibc_usable(0x25, 1), 24);		/* another arena's */
+	assert_int_equal(ms_glibc_usable(0x1002, 4000), 4080);	/* IS_MMAPPED */
+	assert_int_equal(ms_glibc_usable(0x101001, 1 << 20), (1 << 20) + 4088);
+	assert_int_equal(ms_glibc_usable(0x21, 25), 0);		/* cannot hold it */
+	assert_int_equal(ms_glibc_usable(0x11, 0), 0);		/* below MINSIZE */
+	assert_int_equal(ms_mmap_usable(1), 4096);
+	assert_int_equal(ms_mmap_usable(8192), 8192);
+}
+
+/* the usable sizes: in use as the bytes are, unknown when any was not read */
+static void test_figures_usable(void **state)
+{
+	const struct ms_sampling smp = { .c_bytes = 16384 };
+	struct ms_agg_val v = { .alloc_bytes = 1000, .alloc_count = 10, .free_bytes = 400,
+				.free_count = 4, .alloc_usable = 1200, .free_usable = 480 };
+	struct ms_figures f, total = {};
+
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &every_call, &f);
+	assert_int_equal(f.usable.alloc_bytes, 1200);
+	assert_int_equal(f.usable.free_bytes, 480);
+	assert_int_equal(f.usable.inuse_bytes, 720);
+	assert_null(ms_usable__unavailable(MS_KIND_MALLOC, &f.usable));
+	ms_figures__add(&total, MS_KIND_MALLOC, &f);
+	assert_int_equal(total.usable.inuse_bytes, 720);
+	assert_null(ms_usable__unavailable(MS_KIND_MALLOC, &total.usable));
+
+	/* sampled: the usable sizes scaled as the bytes are (x 1.25 here) */
+	v = (struct ms_agg_val){ .alloc_bytes = 7218 * 4096ull, .alloc_count = 7218,
+				 .free_bytes = 3609 * 4096ull, .free_count = 3609,
+				 .alloc_usable = 7218 * 4096ull * 5 / 4,
+				 .free_usable = 3609 * 4096ull * 5 / 4 };
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &smp, &f);
+	assert_int_equal(f.inuse_bytes, 66828735);
+	assert_int_equal(f.usable.inuse_bytes, 66828735ull * 5 / 4);
+	assert_int_equal(f.usable.alloc_bytes, 133657471ull * 5 / 4);
+	assert_int_equal(f.usable.alloc_bytes - f.usable.free_bytes, f.usable.inuse_bytes);
+
+	/* one allocation of an allocator memsight does not read: unknown, said why */
+	v = (struct ms_agg_val){ .alloc_bytes = 100, .alloc_count = 2, .alloc_usable = 56,
+				 .alloc_nousable = 1 };
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &every_call, &f);
+	assert_non_null(ms_usable__unavailable(MS_KIND_MALLOC, &f.usable));
+	ms_figures__add(&total, MS_KIND_MALLOC, &f);
+	assert_non_null(ms_usable__unavailable(MS_KIND_MALLOC, &total.usable));
+
+	/* Go allocations have none, and leave a total's unknown; faults add nothing */
+	total = (struct ms_figures){};
+	v = (struct ms_agg_val){ .alloc_bytes = 4096, .alloc_count = 1 };
+	ms_figures__of_agg(MS_KIND_FAULT, &v, &every_call, &f);
+	ms_figures__add(&total, MS_KIND_FAULT, &f);
+	assert_null(ms_usable__unavailable(MS_KIND_MALLOC, &total.usable));
+	assert_non_null(ms_usable__unavailable(MS_KIND_FAULT, &f.usable));
+	ms_figures__of_agg(MS_KIND_GO, &v, &every_call, &f);
+	assert_non_null(ms_usable__unavailable(MS_KIND_GO, &f.usable));
+	ms_figures__add(&total, MS_KIND_GO, &f);
+	assert_non_null(ms_usable__unavailable(MS_KIND_MALLOC, &total.usable));
+}
+
+/* a profile's usable totals are the figures' (stacks merged or not) */
+static void test_profile_usable_totals(void **state)
+{
+	struct ms_profile *p = ms_profile__new(7);
+	struct ms_stack a = { .kind = MS_KIND_MALLOC, .stack_id = 1, .alloc_bytes = 100,
+			      .alloc_count = 2, .free_bytes = 50, .free_count = 1,
+			      .usable = { .alloc_bytes = 112, .free_bytes = 56 } };
+	struct ms_stack b = { .kind = MS_KIND_CALLOC, .stack_id = 2, .alloc_bytes = 30,
+			      .alloc_count = 1, .usable = { .alloc_bytes = 40 } };
+
+	assert_non_null(p);
+	assert_non_null(ms_profile__add_stack(p, &a, NULL, 0));
+	assert_non_null(ms_profile__add_stack(p, &b, NULL, 0));
+	ms_profile__finalize(p);
+	assert_int_equal(p->usable.inuse_bytes, 56 + 40);
+	assert_int_equal(p->usable.alloc_bytes, 152);
+	assert_int_equal(p->stacks[0].usable.inuse_bytes, 56);
+	assert_int_equal(p->stacks[1].usable.inuse_bytes, 40);
+	assert_null(ms_usable__unavailable(MS_KIND_MALLOC, &p->usable));
+	ms_profile__free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +393,10 @@ int main(void)
 		cmocka_unit_test(test_figures_sampled_clamped),
 		cmocka_unit_test(test_figures_go_and_faults),
 		cmocka_unit_test(test_figures_totals_agree),
+		cmocka_unit_test(test_jemalloc_size_classes),
+		cmocka_unit_test(test_glibc_usable),
+		cmocka_unit_test(test_figures_usable),
+		cmocka_unit_test(test_profile_usable_totals),
 	};
 
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);

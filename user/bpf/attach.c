@@ -32,7 +32,7 @@
  * so one call is never counted twice. The cookie tells ms_entry which it is. */
 struct probe_fn {
 	const char *name;
-	uint64_t cookie;	/* enum ms_alloc_kind, or enum ms_probe */
+	uint64_t cookie;	/* enum ms_alloc_kind, or enum ms_probe (and the heap) */
 	bool ret;		/* needs the return value */
 };
 
@@ -143,7 +143,7 @@ static int attach_set_sessions(struct ms_session *s, struct ms_linkset *ls, pid_
 	int err;
 
 	for (uint32_t i = 0; i < ps->n; i++) {
-		if (ps->cookies[i] < MS_PROBE_FREE) {
+		if ((ps->cookies[i] & MS_COOKIE_FN_MASK) < MS_PROBE_FREE) {
 			aoffs[na] = ps->offs[i];
 			acookies[na++] = ps->cookies[i];
 		} else {
@@ -234,12 +234,28 @@ static uint32_t entry_probe_shift(struct ms_elf *elf, uint64_t vaddr)
 	return 0;
 }
 
+/*
+ * Whose malloc is it? glibc's exports __libc_malloc, jemalloc's mallocx; for
+ * any other the usable size is not read.
+ */
+static enum ms_heap heap_of(struct ms_elf *elf)
+{
+	uint64_t vaddr, size;
+
+	if (ms_elf__find_func(elf, "__libc_malloc", &vaddr, &size) == 0)
+		return MS_HEAP_GLIBC;
+	if (ms_elf__find_func(elf, "mallocx", &vaddr, &size) == 0)
+		return MS_HEAP_JEMALLOC;
+	return MS_HEAP_OTHER;
+}
+
 /* Find the allocator functions of the ELF at open_path. 0 and ps->n == 0: none. */
 static int find_probes(const char *open_path, const char *shown, struct probe_set *ps,
 		       char *errbuf, size_t errlen)
 {
 	uint64_t vaddrs[NPROBE_FNS], vaddr, size, off;
 	struct ms_elf *elf;
+	uint64_t heap;
 	int err = 0;
 
 	memset(ps, 0, sizeof(*ps));
@@ -248,6 +264,7 @@ static int find_probes(const char *open_path, const char *shown, struct probe_se
 		return -errno;
 	if (ms_elf__find_func(elf, "malloc", &vaddr, &size) != 0)
 		goto out;	/* not an allocator provider */
+	heap = (uint64_t)heap_of(elf) << MS_COOKIE_HEAP_SHIFT;
 	for (size_t i = 0; i < NPROBE_FNS; i++) {
 		const struct probe_fn *fn = &probe_fns[i];
 		bool dup = false;
@@ -265,7 +282,7 @@ static int find_probes(const char *open_path, const char *shown, struct probe_se
 		}
 		vaddrs[ps->n] = vaddr;
 		ps->names[ps->n] = fn->name;
-		ps->cookies[ps->n] = fn->cookie;
+		ps->cookies[ps->n] = fn->cookie | (fn->ret ? heap : 0);
 		ps->moved[ps->n] = 0;
 		if (fn->ret)
 			ps->ret_offs[ps->nret++] = off;

@@ -41,6 +41,10 @@ static inline void ms_agg_val__add(struct ms_agg_val *dst, const struct ms_agg_v
 	dst->alloc_count += src->alloc_count;
 	dst->free_bytes += src->free_bytes;
 	dst->free_count += src->free_count;
+	dst->alloc_usable += src->alloc_usable;
+	dst->free_usable += src->free_usable;
+	dst->alloc_nousable += src->alloc_nousable;
+	dst->free_nousable += src->free_nousable;
 }
 
 struct ustacks_stats {

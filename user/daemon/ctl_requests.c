@@ -238,6 +238,7 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 	jw__start_array(w);
 	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
 		struct watched *ww = W(t);
+		const char *why;
 
 		jw__start_object(w);
 		jw__kv_int(w, "pid", t->pid);
@@ -248,6 +249,11 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 		jw__double(w, (now - ww->attached_ns) / 1e9);
 		jw__kv_uint(w, "heap_inuse_bytes", ww->inuse_bytes);
 		jw__kv_uint(w, "heap_inuse_count", ww->inuse_count);
+		why = ms_usable__unavailable(MS_KIND_MALLOC, &ww->usable);
+		if (why)
+			jw__kv_string(w, "heap_usable_unavailable", why);
+		else
+			jw__kv_uint(w, "heap_inuse_usable_bytes", ww->usable.inuse_bytes);
 		jw__kv_uint(w, "alloc_bytes", ww->alloc_bytes);
 		jw__kv_uint(w, "alloc_count", ww->alloc_count);
 		if (ww->have_status) {

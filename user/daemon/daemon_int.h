@@ -64,6 +64,7 @@ struct watched {
 	struct ms_proc_status status;
 	bool have_status;
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
+	struct ms_usable usable;	/* the same with the allocator's rounding */
 	bool have_goroutines;
 	uint64_t goroutines;
 	char go_reason[GOPROC_REASON_LEN + 64];	/* a Go process: why no goroutines */

@@ -161,6 +161,7 @@ void snapshot__take(struct daemon *d, uint64_t now)
 		w->inuse_count = acc[i].total.inuse_count;
 		w->alloc_bytes = acc[i].total.alloc_bytes;
 		w->alloc_count = acc[i].total.alloc_count;
+		w->usable = acc[i].total.usable;
 		growth__add(&w->growth, now, acc[i].v, acc[i].n);
 		growth__trim(&w->growth, now, window);
 		w->have_status = procfs__read_status("/proc", ts[i]->pid, &w->status) == 0;
@@ -308,6 +309,7 @@ void snapshot__publish(struct daemon *d)
 	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next, i++) {
 		struct watched *w = W(t);
 		struct metrics_proc *p = &m->procs[i];
+		const char *why;
 
 		p->pid = t->pid;
 		snprintf(p->comm, sizeof(p->comm), "%s", t->comm);
@@ -315,6 +317,10 @@ void snapshot__publish(struct daemon *d)
 		p->inuse_count = w->inuse_count;
 		p->alloc_bytes = w->alloc_bytes;
 		p->alloc_count = w->alloc_count;
+		why = ms_usable__unavailable(MS_KIND_MALLOC, &w->usable);
+		p->have_usable = !why;
+		p->inuse_usable_bytes = w->usable.inuse_bytes;
+		snprintf(p->usable_unavailable, sizeof(p->usable_unavailable), "%s", why ?: "");
 		p->have_status = w->have_status;
 		p->status = w->status;
 		p->growth_per_min = growth__total_slope(&w->growth, now, window);

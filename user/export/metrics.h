@@ -41,6 +41,9 @@ struct metrics_proc {
 	int pid;
 	char comm[MS_COMM_LEN + 1];
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
+	bool have_usable;		/* the allocator's usable sizes were read */
+	uint64_t inuse_usable_bytes;
+	char usable_unavailable[METRICS_REASON_MAX];	/* !have_usable: why */
 	bool have_status;
 	struct ms_proc_status status;
 	double growth_per_min;

@@ -215,6 +215,34 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 	jw__end_object(w);
 }
 
+/* What the allocations cost with the allocator's rounding, or why that is unknown. */
+static void usable_text(const struct ms_profile *p, FILE *out)
+{
+	const char *why = ms_usable__unavailable(MS_KIND_MALLOC, &p->usable);
+	char a[32], b[32];
+
+	if (why) {
+		fprintf(out, "with the allocator's rounding: unavailable: %s\n", why);
+		return;
+	}
+	fprintf(out, "with the allocator's rounding: in use %s (allocated %s)\n",
+		report__human_bytes(p->usable.inuse_bytes, a, sizeof(a)),
+		report__human_bytes(p->usable.alloc_bytes, b, sizeof(b)));
+}
+
+static void usable_json(struct json_writer *w, uint32_t kind, const struct ms_usable *u)
+{
+	const char *why = ms_usable__unavailable(kind, u);
+
+	if (why) {
+		jw__kv_string(w, "usable_unavailable", why);
+		return;
+	}
+	jw__kv_uint(w, "inuse_usable_bytes", u->inuse_bytes);
+	jw__kv_uint(w, "alloc_usable_bytes", u->alloc_bytes);
+	jw__kv_uint(w, "free_usable_bytes", u->free_bytes);
+}
+
 /* the fault view counts a page a fault: a huge page fault maps 512 of them */
 static bool fault_bytes_lower_bound(const struct ms_profile *p)
 {
@@ -232,6 +260,7 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 		report__human_bytes(p->inuse_bytes, a, sizeof(a)), p->inuse_count,
 		report__human_bytes(p->alloc_bytes, b, sizeof(b)), p->alloc_count,
 		p->duration_ns / 1e9);
+	usable_text(p, out);
 	if (p->have_status) {
 		fprintf(out, "RSS %s (anon %s, file %s, shmem %s), peak %s, threads %u\n",
 			report__human_bytes(p->status.vm_rss_kb * 1024, a, sizeof(a)),
@@ -404,6 +433,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 	jw__kv_uint(w, "inuse_count", p->inuse_count);
 	jw__kv_uint(w, "alloc_bytes", p->alloc_bytes);
 	jw__kv_uint(w, "alloc_count", p->alloc_count);
+	usable_json(w, MS_KIND_MALLOC, &p->usable);
 	/* the Go runtime's heap profile goes back to the process's start */
 	jw__kv_bool(w, "since_attach_only", !p->go.heap_profile);
 	jw__kv_uint(w, "sample_bytes", p->c_sample_bytes);
@@ -471,6 +501,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 		jw__kv_uint(w, "alloc_count", s->alloc_count);
 		jw__kv_uint(w, "free_bytes", s->free_bytes);
 		jw__kv_uint(w, "free_count", s->free_count);
+		usable_json(w, s->kind, &s->usable);
 		jw__name(w, "oldest_age_s");
 		jw__double(w, s->oldest_ns / 1e9);
 		if (p->have_growth) {

@@ -524,6 +524,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		tmpl.alloc_count = f.alloc_count;
 		tmpl.free_bytes = f.free_bytes;
 		tmpl.free_count = f.free_count;
+		tmpl.usable = f.usable;
 		if (g->oldest_ts) {
 			uint64_t now_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
 

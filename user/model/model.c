@@ -153,8 +153,21 @@ void ms_figures__derive_inuse(uint32_t kind, struct ms_figures *f)
 	f->inuse_count = f->alloc_count > f->free_count ? f->alloc_count - f->free_count : 0;
 	/* Go's GC frees without a call we could see: these are allocation
 	 * profiles only, and what is in use is the runtime's to say */
+	f->usable.inuse_bytes = f->usable.alloc_bytes > f->usable.free_bytes ?
+				f->usable.alloc_bytes - f->usable.free_bytes : 0;
 	if (!ms_kind__tracks_inuse(kind))
-		f->inuse_bytes = f->inuse_count = 0;
+		f->inuse_bytes = f->inuse_count = f->usable.inuse_bytes = 0;
+}
+
+/* x * num / den, saturating; 0 when den is 0 */
+static uint64_t scale(uint64_t x, uint64_t num, uint64_t den)
+{
+	unsigned __int128 r;
+
+	if (!den)
+		return 0;
+	r = (unsigned __int128)x * num / den;
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
 }
 
 bool ms_loss__lower_bound(const struct ms_loss *l)
@@ -171,14 +184,24 @@ void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct 
 		.alloc_count = v->alloc_count,
 		.free_bytes = v->free_bytes,
 		.free_count = v->free_count,
+		.usable = {
+			.alloc_bytes = v->alloc_usable,
+			.free_bytes = v->free_usable,
+			.missing = v->alloc_nousable,
+		},
 	};
 	ms_figures__derive_inuse(kind, ret);
 	if (ms_kind__tracks_inuse(kind) && smp->c_bytes) {
 		/* sampled mode: estimate what the samples stand for, in use and in all */
-		uint64_t ac, ab, ic, ib;
+		uint64_t ac, ab, ic, ib, ua, ui;
 
 		ms_unsample(ret->alloc_count, ret->alloc_bytes, smp->c_bytes, &ac, &ab);
 		ms_unsample(ret->inuse_count, ret->inuse_bytes, smp->c_bytes, &ic, &ib);
+		/* the usable sizes stand for as much more as the bytes asked for */
+		ua = scale(ret->usable.alloc_bytes, ab, ret->alloc_bytes);
+		ui = scale(ret->usable.inuse_bytes, ib, ret->inuse_bytes);
+		ret->usable.alloc_bytes = ua;
+		ret->usable.free_bytes = ua > ui ? ua - ui : 0;
 		ret->alloc_count = ac;
 		ret->alloc_bytes = ab;
 		ret->free_count = ac > ic ? ac - ic : 0;
@@ -195,12 +218,30 @@ void ms_figures__add(struct ms_figures *total, uint32_t kind, const struct ms_fi
 {
 	total->inuse_bytes += f->inuse_bytes;
 	total->inuse_count += f->inuse_count;
+	total->usable.inuse_bytes += f->usable.inuse_bytes;
+	/* figures of a kind without usable sizes leave the total's unknown */
+	total->usable.missing += ms_kind__tracks_inuse(kind) ? f->usable.missing :
+				 f->inuse_count + (ms_kind__is_allocation(kind) ? f->alloc_count : 0);
 	if (!ms_kind__is_allocation(kind))
 		return;
 	total->alloc_bytes += f->alloc_bytes;
 	total->alloc_count += f->alloc_count;
 	total->free_bytes += f->free_bytes;
 	total->free_count += f->free_count;
+	total->usable.alloc_bytes += f->usable.alloc_bytes;
+	total->usable.free_bytes += f->usable.free_bytes;
+}
+
+const char *ms_usable__unavailable(uint32_t kind, const struct ms_usable *u)
+{
+	if (kind == MS_KIND_GO || kind == MS_KIND_GO_INUSE)
+		return "Go heap: the runtime's size classes are not read";
+	if (!ms_kind__tracks_inuse(kind))
+		return "not allocations";
+	if (u->missing)
+		return "usable size not read for some allocations (it is for glibc malloc's "
+		       "and jemalloc's only, not Go's or other allocators')";
+	return NULL;
 }
 
 static int cmp_str(const char *a, const char *b)
@@ -272,6 +313,10 @@ static int fold_stack(struct ms_stack *a, struct ms_stack *b)
 	a->free_count += b->free_count;
 	a->inuse_bytes += b->inuse_bytes;
 	a->inuse_count += b->inuse_count;
+	a->usable.alloc_bytes += b->usable.alloc_bytes;
+	a->usable.free_bytes += b->usable.free_bytes;
+	a->usable.inuse_bytes += b->usable.inuse_bytes;
+	a->usable.missing += b->usable.missing;
 	a->growth_per_min += b->growth_per_min;
 	if (b->oldest_ns > a->oldest_ns)
 		a->oldest_ns = b->oldest_ns;
@@ -323,6 +368,7 @@ void ms_profile__finalize(struct ms_profile *p)
 			.alloc_bytes = s->alloc_bytes, .alloc_count = s->alloc_count,
 			.free_bytes = s->free_bytes, .free_count = s->free_count,
 			.inuse_bytes = s->inuse_bytes, .inuse_count = s->inuse_count,
+			.usable = s->usable,
 		};
 
 		/* in use as the Go runtime reports it (since start, not attach) */
@@ -330,8 +376,10 @@ void ms_profile__finalize(struct ms_profile *p)
 			ms_figures__derive_inuse(s->kind, &f);
 		s->inuse_bytes = f.inuse_bytes;
 		s->inuse_count = f.inuse_count;
+		s->usable.inuse_bytes = f.usable.inuse_bytes;
 		ms_figures__add(&total, s->kind, &f);
 	}
+	p->usable = total.usable;
 	p->inuse_bytes = total.inuse_bytes;
 	p->inuse_count = total.inuse_count;
 	p->alloc_bytes = total.alloc_bytes;

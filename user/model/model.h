@@ -33,6 +33,16 @@ struct ms_frame {
 	int build_id_len;
 };
 
+/*
+ * What allocations cost with the allocator's rounding (its usable sizes),
+ * beside the bytes asked for. Known only if missing is 0.
+ */
+struct ms_usable {
+	uint64_t alloc_bytes, free_bytes;
+	uint64_t inuse_bytes;	/* derived: alloc - free, clamped at 0 */
+	uint64_t missing;	/* allocations whose usable size was not read */
+};
+
 struct ms_stack {
 	uint32_t kind;		/* enum ms_alloc_kind */
 	int32_t stack_id;	/* BPF stack id; < 0: stack unavailable */
@@ -45,6 +55,7 @@ struct ms_stack {
 	/* derived: alloc - free, clamped at 0 */
 	uint64_t inuse_bytes;
 	uint64_t inuse_count;
+	struct ms_usable usable;
 	uint64_t oldest_ns;	/* age of the oldest outstanding allocation, 0 if none */
 	double growth_per_min;	/* leak score: in-use slope over the growth window */
 	/* other stack ids of this row: stacks that differ only where they are
@@ -167,6 +178,7 @@ struct ms_profile {
 	uint64_t inuse_count;
 	uint64_t alloc_bytes;
 	uint64_t alloc_count;
+	struct ms_usable usable;
 };
 
 /*
@@ -185,6 +197,7 @@ struct ms_figures {
 	uint64_t free_bytes, free_count;
 	/* alloc - free, clamped at 0; 0 for kinds whose frees are not seen */
 	uint64_t inuse_bytes, inuse_count;
+	struct ms_usable usable;
 };
 
 /*
@@ -208,6 +221,12 @@ void ms_figures__derive_inuse(uint32_t kind, struct ms_figures *f);
  * stack (MS_KIND_GO_INUSE) adds its in-use figures only.
  */
 void ms_figures__add(struct ms_figures *total, uint32_t kind, const struct ms_figures *f);
+
+/*
+ * Why figures of this kind have no usable size (NULL: they have one): the
+ * allocator's size was not read for some, or the kind has none.
+ */
+const char *ms_usable__unavailable(uint32_t kind, const struct ms_usable *u);
 
 struct ms_profile *ms_profile__new(pid_t pid);
 void ms_profile__free(struct ms_profile *p);
