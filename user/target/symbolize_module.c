@@ -6,6 +6,8 @@
  * lines. No parse failure is fatal to more than the one module.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dwarf.h>
@@ -124,6 +126,63 @@ static int module__collect(struct sc_module *m, struct ms_elf *e, enum ms_elf_sy
 		m->strs_len = strs_len;
 	}
 	return err;
+}
+
+/* Where the PT_LOAD holding vaddr ends (0: none). */
+static uint64_t load_end(const struct sc_module *m, uint64_t vaddr)
+{
+	for (size_t i = 0; i < m->nloads; i++)
+		if (vaddr >= m->loads[i].vaddr && vaddr - m->loads[i].vaddr < m->loads[i].filesz)
+			return m->loads[i].vaddr + m->loads[i].filesz;
+	return 0;
+}
+
+/*
+ * A stripped module names its exported functions only: a static function's
+ * frames would be bare offsets, two addresses in one function two frames.
+ * .eh_frame_hdr lists where every function with unwind information starts,
+ * sorted: each start without a symbol becomes "sub_<vaddr>" (a symbol at
+ * the same address wins: it ranks last), up to the next start. Only the
+ * table layout linkers write is read (version 1, a 4-byte .eh_frame
+ * pointer, a udata4 count, datarel sdata4 pairs); anything else adds nothing.
+ */
+static void module__add_fde_starts(struct sc_module *m, struct ms_elf *e)
+{
+	struct ms_elf_section sec;
+	Elf_Data *d;
+	const uint8_t *p;
+	uint32_t count;
+
+	if (ms_elf__section_by_name(e, ".eh_frame_hdr", &sec) || ms_elf__section_data(&sec, &d) ||
+	    !d || d->d_size < 12)
+		return;
+	p = d->d_buf;
+	if (p[0] != 1 || ((p[1] & 0x0f) != 0x03 && (p[1] & 0x0f) != 0x0b) || p[2] != 0x03 ||
+	    p[3] != 0x3b)
+		return;
+	memcpy(&count, p + 8, sizeof(count));
+	if (count > (d->d_size - 12) / 8)
+		return;
+	for (uint32_t i = 0; i < count && m->nsyms < MS_SYM_MAX_SYMBOLS; i++) {
+		int32_t loc, next;
+		uint64_t start, end;
+		char name[32];
+		int len;
+
+		memcpy(&loc, p + 12 + 8 * (size_t)i, sizeof(loc));
+		start = sec.addr + (int64_t)loc;
+		if (i + 1 < count) {
+			memcpy(&next, p + 12 + 8 * ((size_t)i + 1), sizeof(next));
+			end = sec.addr + (int64_t)next;
+		} else {
+			end = load_end(m, start);
+		}
+		if (end <= start || !load_end(m, start))
+			continue;
+		len = snprintf(name, sizeof(name), "sub_%" PRIx64, start);
+		if (module__add_sym(m, name, (size_t)len, start, end, false, UINT8_MAX))
+			return;
+	}
 }
 
 static unsigned int leading_underscores(const char *s)
@@ -293,6 +352,8 @@ int sc_module__load(const char *debug_dir, struct ms_elf **pe, const char *path,
 	/* A broken debug file costs its symbols, not the module. */
 	if (!has_symtab && dbg && ms_elf__has_symtab(dbg, MS_ELF_SYMTAB))
 		module__collect(m, dbg, MS_ELF_SYMTAB, dropped);
+	else if (!has_symtab)
+		module__add_fde_starts(m, e);
 	module__finalize(m);
 
 	if (ms_elf__has_dwarf(e))
