@@ -119,17 +119,22 @@ run_top "$O/tests/targets/leaky-nofp" auto-full
 A=$TMP/auto-full.json
 check "auto, full tracking: DWARF chosen, with its reason" \
 	"$(jq -r '"\(.tracked.unwind) \(.tracked.unwind_reason | test("has no frame pointers$"))"' "$A")" "dwarf true"
-check "auto, full tracking: leak_a reaches main" "$(chain "$A" leak_a)" "leak_a<main"
-check "auto, full tracking: exact (every stack copied)" \
-	"$(jq -c '[.tracked.inuse_bytes, .tracked.inuse_count, .events.dwarf_stacks, .events.dwarf_stacks_lost, .events.dwarf_stacks_over_rate]' "$A")" \
-	"[4211536,1501,9523,0,0]"
+check "auto, full tracking: leak_a reaches main" \
+	"$(jq '[.stacks[] | select(.kind == "malloc" and .frames[0].func == "leak_a") |
+		[.frames[].func] | .[0:(index("main") // -1) + 1] == ["leak_a", "main"]] | any' "$A")" true
+# every stack copied, or counted as lost when the ring was full (a slow
+# machine: the 6.1 guest under emulation drains it late); figures exact
+check "auto, full tracking: exact, every stack copied or counted lost" \
+	"$(jq -c '[.tracked.inuse_bytes, .tracked.inuse_count, .events.dwarf_stacks + .events.dwarf_stacks_lost, .events.dwarf_stacks_over_rate]' "$A")" \
+	"[4211536,1501,9523,0]"
 # the rate bound: 9523 allocations in well under 2 s, 500 copies a second
 run_top "$O/tests/targets/leaky-nofp" rate --dwarf-rate 500
 A=$TMP/rate.json
 copied=$(jq .events.dwarf_stacks "$A")
 check "--dwarf-rate 500: at most 500 copies a second ($copied copied)" \
 	"$(awk -v c="$copied" -v d="$(jq .duration_s "$A")" 'BEGIN { print (c >= 500 && c <= 500 * (int(d) + 2)) ? "yes" : "no" }')" yes
-check "--dwarf-rate 500: the others counted" "$(jq '.events.dwarf_stacks + .events.dwarf_stacks_over_rate' "$A")" 9523
+check "--dwarf-rate 500: the others counted" \
+	"$(jq '.events.dwarf_stacks + .events.dwarf_stacks_lost + .events.dwarf_stacks_over_rate' "$A")" 9523
 check "--dwarf-rate 500: figures exact" "$(jq -c '[.tracked.inuse_bytes, .tracked.inuse_count]' "$A")" "[4211536,1501]"
 check "--dwarf-rate 500: leak_a's bytes exact over its rows" \
 	"$(jq '[.stacks[] | select(.kind == "malloc" and .frames[0].func == "leak_a") | .inuse_bytes] | add' "$A")" 4096000
