@@ -197,23 +197,12 @@ static void buildid_cache_free(struct buildid_cache *bc)
  * (innermost first) and the real function last, all for the same address.
  * exact_ip: addr is where the thread was (an entry probe's leaf frame, a
  * faulting instruction), not a return address, so it needs no "the call is
- * one byte back" adjustment. room >= 1. Returns the frames written (>= 1).
+ * one byte back" adjustment. room >= 1. Returns the frames written, or 0
+ * when addr is not in the process's code (an executable mapping now, or at
+ * attach for a process that is gone): a frame-pointer walk through code
+ * built without them reads whatever the frame-pointer register held (data,
+ * key bytes, a stack address), so the stack is true up to there only.
  */
-/*
- * Is addr in the process's code (an executable mapping now, or at attach for
- * a process that is gone)? A frame-pointer walk through code built without
- * them reads whatever the frame-pointer register held: data, key bytes, a
- * stack address. The stack is true up to the first frame outside code.
- */
-static bool in_code(const struct ms_maps *maps, const struct ms_target *t, uint64_t addr)
-{
-	const struct ms_map *m = ms_maps__find(maps, addr);
-
-	if (!m)
-		m = ms_maps__find(&t->maps, addr);
-	return m && m->perms[2] == 'x';
-}
-
 static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *bc,
 				 struct ms_target *t, bool alive, const struct ms_maps *maps,
 				 uint64_t addr, bool exact_ip, struct ms_frame *f, uint32_t room)
@@ -232,8 +221,8 @@ static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *b
 	 * the snapshot taken at attach still places the address */
 	if (!m)
 		m = ms_maps__find(&t->maps, addr);
-	if (!m)
-		return 1;
+	if (!m || m->perms[2] != 'x')
+		return 0;
 	f->map_start = m->start;
 	f->map_end = m->end;
 	f->map_pgoff = m->pgoff;
@@ -533,13 +522,14 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		nips = ms_session__stack_frames(s, g->k.tgid, g->k.stack_id, ips, MS_MAX_STACK_DEPTH);
 		for (uint32_t j = 0; j < nips && n < MAX_FRAMES; j++) {
 			bool exact = j == 0 && (g->k.kind == MS_KIND_GO || g->k.kind == MS_KIND_FAULT);
+			uint32_t k = symbolize_frames(cache, &bc, t, alive, maps, ips[j], exact,
+						      &frames[n], MAX_FRAMES - n);
 
-			if (!in_code(maps, t, ips[j])) {
+			if (!k) {
 				p->stacks_cut++;
 				break;
 			}
-			n += symbolize_frames(cache, &bc, t, alive, maps, ips[j], exact, &frames[n],
-					      MAX_FRAMES - n);
+			n += k;
 		}
 		if (!ms_profile__add_stack(p, &tmpl, frames, n)) {
 			err = -ENOMEM;
