@@ -78,6 +78,11 @@ gctrace_last() {
 	sed -n 's/^gc \([0-9]*\) @.* [0-9]*->[0-9]*->\([0-9]*\) MB.*/\1 \2/p' "$1" | tail -1
 }
 
+# gctrace_n FILE N: "N Z" of GC number N's gctrace line, if it is there yet
+gctrace_n() {
+	sed -n "s/^gc \\($2\\) @.* [0-9]*->[0-9]*->\\([0-9]*\\) MB.*/\\1 \\2/p" "$1" | tail -1
+}
+
 # dump_counts FILE: "USER ALL SERVE STATE" from a SIGQUIT goroutine dump:
 # goroutines not the runtime's own, all of them (goroutine 0 is the signal's
 # g0, none), those created by net/http.(*Server).Serve and their state
@@ -130,10 +135,11 @@ metric() {
 # with the scrape's connection and client_golang's gathering goroutines.
 gorel_measure() {
 	local name=$1 truth=$2 pid=$3 err=$4 murl=${5:-} asserted=${6:-} J=$TMP/$1.json M=$TMP/$1.metrics
-	local i gc ngc mgc z v g live sampler srv swait dg dall dsrv dstate cell_g cell_h cell_l row k ours theirs
+	local i w gc0 gc ngc mgc z v g live sampler srv swait dg dall dsrv dstate cell_g cell_h cell_l row k ours theirs
 	# one GC cycle for the gctrace line, memsight's report (and the scrape):
 	# retry if a GC ran between them
 	for ((i = 0; i < 4; i++)); do
+		read -r gc0 _ <<< "$(gctrace_last "$err")"
 		if [ -n "$murl" ]; then
 			curl -sf --max-time 5 "$murl" > "$M" || : > "$M"
 		fi
@@ -142,10 +148,20 @@ gorel_measure() {
 			: > "$J"
 			break
 		fi
-		read -r gc z <<< "$(gctrace_last "$err")"
 		ngc=$(jq '.go.heap.num_gc // -1' "$J")
 		mgc=$ngc
 		[ -n "$murl" ] && mgc=$(metric "$M" go_gc_duration_seconds_count)
+		# the runtime counts a GC (numgc) before it prints the cycle's
+		# gctrace line: give the line a moment. The count memsight read
+		# must be a GC the runtime printed, and not older than the last
+		# line printed before memsight read it.
+		gc= z=
+		for ((w = 0; w < 20; w++)); do
+			read -r gc z <<< "$(gctrace_n "$err" "$ngc")"
+			[ -n "$gc" ] && break
+			sleep 0.1
+		done
+		[ -n "$gc" ] && [ "$ngc" -lt "${gc0:-0}" ] && gc="older than gc $gc0"
 		[ "$ngc" = "${gc:--2}" ] && [ "$mgc" = "$ngc" ] && break
 	done
 	kill -QUIT "$pid"
@@ -175,7 +191,7 @@ gorel_measure() {
 	fi
 	check "$name: net/http.(*Server).Serve group ($srv $swait vs $dsrv $dstate in the dump, $GOREL_CONNS held)" \
 		"$cell_h" ok
-	check "$name: GC counted = the last gctrace line's (${ngc:-none} vs gc ${gc:-none})" \
+	check "$name: GC counted = a gctrace line's, not older than the last one before the read (${ngc:-none} vs gc ${gc:-none})" \
 		"${ngc:-none}" "${gc:-none}"
 	cell_l=FAIL
 	if [ "$live" != none ] && [ -n "$z" ] &&
