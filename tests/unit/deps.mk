@@ -28,3 +28,4 @@ UNIT_DEPS_metrics :=
 UNIT_DEPS_client := report json model folded kernel ctl_proto unsample
 UNIT_DEPS_unsample :=
 UNIT_DEPS_options :=
+UNIT_DEPS_textsafe :=
