@@ -21,7 +21,7 @@ void explain__text(const struct explain *e, const struct ms_profile *p, FILE *ou
 	const char *go_why = go_unavailable(p);
 	char a[32];
 
-	fprintf(out, "PID %d  %s  %s\n", p->pid, p->comm, p->exe ?: "");
+	report__text_header(p, out);
 	fprintf(out, "RSS %s, of which:\n", report__human_bytes(e->rss, a, sizeof(a)));
 	for (int c = 0; c < EX__MAX; c++) {
 		if (c >= EX_GO_HEAP && c <= EX_GO_IDLE && !p->go.present)
