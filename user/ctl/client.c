@@ -227,6 +227,7 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 {
 	struct json_object *o = json_tokener_parse(r->line), *procs;
 	char a[32], b[32], c[32], cm[TEXTSAFE_SIZE(64)], sb[SAFE_LEN];
+	size_t cw = 16;
 	size_t n;
 
 	if (!o || !json_object_object_get_ex(o, "processes", &procs)) {
@@ -234,7 +235,14 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		return -EINVAL;
 	}
 	n = json_object_array_length(procs);
-	fprintf(out, "%8s %-16s %12s %12s %12s %12s %7s %10s %14s %14s  %s\n", "PID", "COMM",
+	/* as wide as the widest comm shown, escapes and all, so the columns after it line up */
+	for (size_t i = 0; i < n; i++) {
+		size_t w = textsafe__width(str(json_object_array_get_idx(procs, i), "comm"));
+
+		if (w > cw && w < sizeof(cm))
+			cw = w;
+	}
+	fprintf(out, "%8s %-*s %12s %12s %12s %12s %7s %10s %14s %14s  %s\n", "PID", (int)cw, "COMM",
 		"HEAP INUSE", "GO HEAP", "RSS", "PEAK RSS", "THREADS", "GOROUTINES", "GOROUTINES/MIN",
 		"GROWTH/MIN", "WATCHED BECAUSE");
 	for (size_t i = 0; i < n; i++) {
@@ -257,8 +265,8 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 			report__human_bytes(json_object_get_int64(v), gh, sizeof(gh));
 		else if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
 			snprintf(gh, sizeof(gh), "?");
-		fprintf(out, "%8" PRIu64 " %s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+11.0f B  "
-			"%s\n", u64(p, "pid"), textsafe__col(cm, sizeof(cm), str(p, "comm"), 16),
+		fprintf(out, "%8" PRIu64 " %s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+12.0f B  "
+			"%s\n", u64(p, "pid"), textsafe__col(cm, sizeof(cm), str(p, "comm"), (int)cw),
 			report__human_bytes(u64(p, "heap_inuse_bytes"), a, sizeof(a)), gh,
 			report__human_bytes(u64(p, "rss_bytes"), b, sizeof(b)),
 			report__human_bytes(u64(p, "peak_rss_bytes"), c, sizeof(c)),
