@@ -2,11 +2,12 @@
 # Claims (issue #15, "escape sequences from comm reach the admin's terminal"):
 # a target named ESC[31mESC[2J plus a newline (its comm set by prctl, its
 # executable at a path made of the same bytes) is watched by memsightd and
-# observed by `memsight top`, and no text output carries a raw ESC (0x1b) or
-# a newline of the name: `ps`, `top` (daemon and standalone), `dump --format
-# folded|svg`, /metrics, the daemon's log, the incident listing and text. The
-# name shows as visible text ("\x1b[31m\x1b[2J\n") and the ps table keeps one
-# line per process; JSON keeps the exact bytes (\u001b), so nothing is lost.
+# observed by `memsight top` and `explain`, and no text output carries a raw
+# ESC (0x1b) or a newline of the name: `ps`, `top` (daemon and standalone),
+# `dump --format folded|svg`, `explain`, /metrics, the daemon's log, the
+# incident listing and text. The name shows as visible text
+# ("\x1b[31m\x1b[2J\n") and the ps table keeps one line per process; JSON
+# keeps the exact bytes (\u001b), so nothing is lost.
 . "$(dirname "$0")/lib.sh"
 
 NAME=$'\e[31m\e[2J\n'
@@ -86,6 +87,10 @@ check_cmd "top -p (standalone): stdout has the header, no raw ESC or newline" \
 		 ! grep -qaP '\x1b' '$TMP/standalone.txt' '$TMP/standalone.err'"
 check_cmd "top -p (standalone): its log names the target as text" \
 	grep -qF "attached to PID $T ($SHOWN)" "$TMP/standalone.err"
+"$MS" explain -p "$T" -d 1 > "$TMP/explain.txt" 2> "$TMP/explain.err"
+check_cmd "explain: the header shows the name as text, no raw ESC or newline" \
+	bash -c "grep -qF 'PID $T  $SHOWN' '$TMP/explain.txt' && \
+		 ! grep -qaP '\x1b' '$TMP/explain.txt' '$TMP/explain.err'"
 
 # an incident (a SIGKILLed watched process), listed and shown
 kill -9 "$T"

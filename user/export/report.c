@@ -57,6 +57,12 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 	fputc('\n', out);
 }
 
+/* A reason for the text view: it may name the target's files or symbols, so escaped. */
+static const char *why_text(char *buf, size_t len, const char *why)
+{
+	return textsafe__str(buf, len, why ?: "unknown reason");
+}
+
 /* ", other N" when goroutines are in none of the four states named */
 static const char *other_state(const struct ms_go_info *g, char *buf, size_t len)
 {
@@ -70,6 +76,7 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], f[32], l[32], other[40];
 	char ver[TEXTSAFE_SIZE(64)], fn[TEXTSAFE_SIZE(256)], file[TEXTSAFE_SIZE(256)];
+	char why[TEXTSAFE_SIZE(512)];
 
 	if (!g->present)
 		return;
@@ -77,7 +84,7 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 	textsafe__str(ver, sizeof(ver), g->version);
 	if (g->runtime_err) {
 		fprintf(out, "Go %s: goroutines and Go heap unavailable: %s\n", ver,
-			g->runtime_reason ?: "unknown reason");
+			why_text(why, sizeof(why), g->runtime_reason));
 	}
 	if (g->have_goroutines)
 		fprintf(out, "Go %s: %" PRIu64 " goroutines (running %" PRIu64 ", runnable %" PRIu64
@@ -86,9 +93,9 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			other_state(g, other, sizeof(other)));
 	if (!g->runtime_err && !g->have_goroutines)
 		fprintf(out, "Go %s: goroutines unavailable: %s\n", ver,
-			g->goroutines_reason ?: "unknown reason");
+			why_text(why, sizeof(why), g->goroutines_reason));
 	if (!g->runtime_err && !g->have_heap)
-		fprintf(out, "Go heap unavailable: %s\n", g->heap_reason ?: "unknown reason");
+		fprintf(out, "Go heap unavailable: %s\n", why_text(why, sizeof(why), g->heap_reason));
 	if (g->have_heap) {
 		char live[160], goal[160];
 
@@ -97,11 +104,11 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 				 report__human_bytes(g->live_after_last_gc, l, sizeof(l)));
 		else
 			snprintf(live, sizeof(live), "after the last GC: unavailable, %s",
-				 g->live_after_last_gc_reason ?: "unknown reason");
+				 why_text(why, sizeof(why), g->live_after_last_gc_reason));
 		if (g->have_next_gc)
 			report__human_bytes(g->next_gc, goal, sizeof(goal));
 		else
-			snprintf(goal, sizeof(goal), "? (%s)", g->next_gc_reason ?: "unknown reason");
+			snprintf(goal, sizeof(goal), "? (%s)", why_text(why, sizeof(why), g->next_gc_reason));
 		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s (%s), "
 			"next GC at %s, %u GC cycles; goroutine stacks %s\n",
 			report__human_bytes(g->heap_inuse, a, sizeof(a)),
@@ -143,7 +150,8 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			"(every %s, as of the last GC, since the process started): estimates\n",
 			report__human_bytes(g->heap_profile_rate, a, sizeof(a)));
 	else if (g->heap_profile_reason && !g->runtime_err)
-		fprintf(out, "note: no Go heap profile by stack: %s\n", g->heap_profile_reason);
+		fprintf(out, "note: no Go heap profile by stack: %s\n",
+			why_text(why, sizeof(why), g->heap_profile_reason));
 }
 
 static void go_json(const struct ms_go_info *g, struct json_writer *w)
@@ -273,7 +281,7 @@ void report__text_header(const struct ms_profile *p, FILE *out)
 
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32], c[32], d[32], e[32], why[TEXTSAFE_SIZE(512)];
 	unsigned int shown = 0;
 
 	report__text_header(p, out);
@@ -316,12 +324,13 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			p->total_growth_per_min, p->growth_window_s);
 	else if (o->growth)
 		fprintf(out, "growth: not enough snapshots yet (need two); stacks ranked by bytes in use\n");
+	/* the reason names a module of the target */
 	if (p->dwarf)
 		fprintf(out, "note: C allocation stacks unwound with DWARF (%s)\n",
-			p->unwind_reason ?: "no frame pointers");
+			why_text(why, sizeof(why), p->unwind_reason ?: "no frame pointers"));
 	else if (p->unwind_reason)
 		fprintf(out, "note: C allocation stacks walked by frame pointers (%s)\n",
-			p->unwind_reason);
+			why_text(why, sizeof(why), p->unwind_reason));
 	if (p->stacks_cut)
 		fprintf(out, "note: %" PRIu64 " stacks end where their frame-pointer walk left the "
 			"process's code (code built without frame pointers)%s\n", p->stacks_cut,
