@@ -74,7 +74,12 @@ check "folded: one line per stack, each ends in a number" \
 	"$(grep -cvE ' [0-9]+$' "$TMP/dump.folded")" 0
 check_cmd "svg: the title shows the name as text" grep -qF "($SHOWN)" "$TMP/dump.svg"
 
-curl -sf "http://127.0.0.1:$MPORT/metrics" > "$TMP/metrics.txt"
+# the metrics model is rebuilt every snapshot (1 s): wait for the target's series
+for _ in $(seq 100); do
+	curl -sf "http://127.0.0.1:$MPORT/metrics" > "$TMP/metrics.txt"
+	grep -q "^memsight_process_heap_inuse_bytes{pid=\"$T\"" "$TMP/metrics.txt" && break
+	sleep 0.2
+done
 check_cmd "/metrics: no raw ESC" bash -c "! grep -qaP '\x1b' '$TMP/metrics.txt'"
 check_cmd "/metrics: the comm label is the name as text, one line" \
 	grep -qF "memsight_process_heap_inuse_bytes{pid=\"$T\",comm=\"\\\\x1b[31m\\\\x1b[2J\\n\"} " \
@@ -95,7 +100,7 @@ check_cmd "explain: the header shows the name as text, no raw ESC or newline" \
 # an incident (a SIGKILLed watched process), listed and shown
 kill -9 "$T"
 check "killed process leaves ps" "$(wait_watched "$T" no 10 && echo yes)" yes
-for _ in $(seq 50); do [ -n "$(ls "$TMP/incidents" 2>/dev/null)" ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ -n "$(ls "$TMP/incidents" 2>/dev/null)" ] && break; sleep 0.1; done
 "$MS" incidents > "$TMP/inc-list.txt"
 check_cmd "incidents: no raw ESC or newline" no_raw "$TMP/inc-list.txt"
 check "incidents: a header and one line" "$(wc -l < "$TMP/inc-list.txt")" 2
@@ -109,7 +114,8 @@ check "incident text: first line" "$(head -1 "$TMP/inc.txt" | sed 's/ at .*//')"
 
 # the daemon's log: watching, no longer watching, the incident: names as text
 check_cmd "daemon log: no raw ESC or newline" no_raw "$TMP/daemon.log"
+# (watching, the incident, no longer watching: at least those three)
 named=$(grep -cF "PID $T (" "$TMP/daemon.log")
-check "daemon log: watching, no longer watching, the incident: each names it as text" \
-	"$named $(grep -cF "PID $T ($SHOWN)" "$TMP/daemon.log")" "3 3"
+check "daemon log: every line naming the target names it as text (at least 3, unnamed 0)" \
+	"$((named >= 3)) $((named - $(grep -cF "PID $T ($SHOWN)" "$TMP/daemon.log")))" "1 0"
 exit 0
