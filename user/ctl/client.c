@@ -305,6 +305,7 @@ int client__print_stats(const struct ms_reply *r, FILE *out)
 int client__print_rules(const struct ms_reply *r, FILE *out)
 {
 	struct json_object *o = json_tokener_parse(r->line), *rules;
+	char sb[SAFE_LEN];
 	size_t n;
 
 	if (!o || !json_object_object_get_ex(o, "rules", &rules)) {
@@ -312,9 +313,10 @@ int client__print_rules(const struct ms_reply *r, FILE *out)
 		return -EINVAL;
 	}
 	n = json_object_array_length(rules);
+	/* a rule's pattern came from a client: escaped like the names it matches */
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%zu  %s\n", i + 1,
-			json_object_get_string(json_object_array_get_idx(rules, i)));
+		fprintf(out, "%zu  %s\n", i + 1, textsafe__str(sb, sizeof(sb),
+			json_object_get_string(json_object_array_get_idx(rules, i))));
 	if (!n)
 		fprintf(out, "(no rules: only processes attached by PID are watched)\n");
 	json_object_put(o);
