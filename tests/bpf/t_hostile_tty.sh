@@ -106,6 +106,8 @@ check_cmd "incidents: no raw ESC or newline" no_raw "$TMP/inc-list.txt"
 check "incidents: a header and one line" "$(wc -l < "$TMP/inc-list.txt")" 2
 check "incidents: the comm column shows the name as text" \
 	"$(awk -v p="$T" '$4 == p { print $5 }' "$TMP/inc-list.txt")" "$SHOWN"
+check "incidents: BYTES lines up (header and row equally long)" \
+	"$(awk '{ print length($0) }' "$TMP/inc-list.txt" | sort -u | wc -l)" 1
 ID=$("$MS" incidents -j | jq -r --argjson p "$T" '.[] | select(.pid == $p) | .id')
 "$MS" incidents show "$ID" > "$TMP/inc.txt"
 check_cmd "incident text: no raw ESC or newline" no_raw "$TMP/inc.txt"
