@@ -76,6 +76,12 @@ size_t textsafe__next(const char *s, size_t n, char esc[TEXTSAFE_ESC_MAX])
 	return len;
 }
 
+/* Characters a terminal shows for one character of the input: its escape's, or one. */
+static size_t shown_width(const char *esc)
+{
+	return esc[0] ? strlen(esc) : 1;
+}
+
 /* Escape s into buf; the characters written in *ret_width. */
 static const char *escape(char *buf, size_t size, const char *s, size_t *ret_width)
 {
@@ -94,7 +100,7 @@ static const char *escape(char *buf, size_t size, const char *s, size_t *ret_wid
 			break;
 		memcpy(buf + o, src, out);
 		o += out;
-		w += esc[0] ? out : 1;
+		w += shown_width(esc);
 		i += len;
 	}
 	buf[o] = '\0';
@@ -129,7 +135,7 @@ size_t textsafe__width(const char *s)
 
 	for (size_t i = 0; i < n;) {
 		i += textsafe__next(s + i, n - i, esc);
-		w += esc[0] ? strlen(esc) : 1;
+		w += shown_width(esc);
 	}
 	return w;
 }
