@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -98,3 +98,10 @@ head -c 66 /dev/zero > "$u/zero"
 { head -c 66 /dev/zero; seq 1 400 | tr '\n' ' '; } > "$u/pattern"
 # ustacks: (op, sample, key) triples: bind, bind again, retire, forget, unbind
 printf '\000\001\005\000\002\005\002\001\000\000\003\011\003\002\001\001\003\000' > "$S/ustacks/ops"
+
+# textsafe: names from targets: an escape sequence and a newline, raw and UTF-8
+# C1, a bidi override, UTF-8 of every length, invalid bytes
+printf '\033[31m\033[2J\n' > "$S/textsafe/comm-escape"
+printf 'a\233[2J\302\233x\342\200\256evil' > "$S/textsafe/c1-bidi"
+printf 'caf\303\251 \346\227\245 \360\237\220\233 \300\257\355\240\200\364\220\200\200\377' \
+	> "$S/textsafe/utf8"

@@ -55,6 +55,35 @@ static void test_ps_says_why_go_figures_are_missing(void **state)
 }
 
 /* The client decides on the reply's code; the text is only shown. */
+/*
+ * ps: a comm "ESC[31mESC[2J" + newline from the daemon's JSON is shown as
+ * visible text, the table keeps one line per process, and the COMM column is
+ * as wide as the escaped name, so every row's later columns line up.
+ */
+static void test_ps_escapes_comm_and_keeps_columns(void **state)
+{
+	char *t = ps_text("{\"ok\":true,\"processes\":["
+			  "{\"pid\":42,\"comm\":\"\\u001b[31m\\u001b[2J\\n\",\"reason\":\"pid\","
+			  "\"heap_inuse_bytes\":4096},"
+			  "{\"pid\":43,\"comm\":\"bash\",\"reason\":\"pid\",\"heap_inuse_bytes\":4096}]}");
+	char *hostile = strstr(t, "\n      42 \\x1b[31m\\x1b[2J\\n ");
+	char *plain = strstr(t, "\n      43 bash ");
+	size_t lines = 0;
+
+	assert_null(strchr(t, '\x1b'));
+	for (char *c = t; *c; c++)
+		lines += *c == '\n';
+	assert_int_equal(lines, 3);
+	assert_non_null(hostile);
+	assert_non_null(plain);
+	/* same layout on both rows: the same line length, HEAP INUSE at the same place */
+	assert_int_equal(strcspn(hostile + 1, "\n"), strcspn(plain + 1, "\n"));
+	assert_int_equal(strstr(hostile, "4.00 KiB") - hostile, strstr(plain, "4.00 KiB") - plain);
+	assert_int_equal(strcspn(t, "\n"), strcspn(plain + 1, "\n") -
+			 strlen("  pid") + strlen("  WATCHED BECAUSE"));
+	free(t);
+}
+
 static void test_a_refusal_is_told_apart_by_its_code_not_its_text(void **state)
 {
 	struct ms_reply r = { .line = "{\"ok\":false,\"code\":\"not_watched\","
@@ -85,6 +114,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ps_says_why_go_figures_are_missing),
+		cmocka_unit_test(test_ps_escapes_comm_and_keeps_columns),
 		cmocka_unit_test(test_a_refusal_is_told_apart_by_its_code_not_its_text),
 	};
 

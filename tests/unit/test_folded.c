@@ -37,7 +37,7 @@ static void test_inuse_bytes_exact(void **state)
 		"main;leak_b;calloc 50000\n"
 		"main;libfoo.so+0x2234;malloc 4000\n"
 		"main;std::vector<int, std::allocator<int> >::push_back(int const&);malloc 8192\n"
-		"main;weird:name x;malloc 1000\n");
+		"main;weird:name\\nx;malloc 1000\n");
 	free(out);
 	ms_profile__free(p);
 }
@@ -55,7 +55,7 @@ static void test_alloc_and_inuse_counts(void **state)
 		"main;leak_b;calloc 1000\n"
 		"main;libfoo.so+0x2234;malloc 4\n"
 		"main;std::vector<int, std::allocator<int> >::push_back(int const&);malloc 2\n"
-		"main;weird:name x;malloc 1\n");
+		"main;weird:name\\nx;malloc 1\n");
 	assert_non_null(strstr(inuse, "main;leak_b;calloc 500\n"));
 	assert_null(strstr(inuse, "all_freed"));
 	assert_non_null(strstr(abytes, "main;leak_b;calloc 100000\n"));
@@ -134,6 +134,17 @@ static void test_frame_names(void **state)
 }
 
 /* a sampled profile's folded values are the unsampled ones pprof would show */
+/* A symbol from a hostile binary: ESC, a raw C1 CSI byte, U+009B in UTF-8, a newline and ';'
+ * come out as visible text: one frame, one line, nothing a terminal acts on. */
+static void test_hostile_frame_name(void **state)
+{
+	struct ms_frame f = exe_frame(0x401000, "a\x1b[2J\x9b" "2J\xc2\x9b" "2J;b\nc", 1);
+	char buf[FOLDED_NAME_MAX + 1];
+
+	folded__frame_name(&f, buf, sizeof(buf));
+	assert_string_equal(buf, "a\\x1b[2J\\x9b2J\\u009b2J:b\\nc");
+}
+
 static void test_sampled_profile_is_scaled(void **state)
 {
 	struct ms_profile *p = sample_profile(524288);
@@ -193,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_and_inuse_counts),
 		cmocka_unit_test(test_identical_lines_merge),
 		cmocka_unit_test(test_frame_names),
+		cmocka_unit_test(test_hostile_frame_name),
 		cmocka_unit_test(test_sampled_profile_is_scaled),
 		cmocka_unit_test(test_parse_value),
 		cmocka_unit_test(test_empty_and_write_error),

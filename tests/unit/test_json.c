@@ -150,6 +150,9 @@ static void test_escapes(void **state)
 	assert_string_json("C:\\dir", "\"C:\\\\dir\"");
 	assert_string_json("a\nb\tc\rd\be\ff", "\"a\\nb\\tc\\rd\\be\\ff\"");
 	assert_string_json("\x01\x1f", "\"\\u0001\\u001f\"");
+	/* a comm "ESC[2J": no byte a terminal acts on, C1 controls in UTF-8 included */
+	assert_string_json("\x1b[2J\xc2\x9b" "2J\xc2\x80\xc2\xa0",
+			   "\"\\u001b[2J\\u009b2J\\u0080\xc2\xa0\"");
 	/* '/' and DEL need no escape in JSON */
 	assert_string_json("/x\x7f", "\"/x\x7f\"");
 	assert_string_json("", "\"\"");

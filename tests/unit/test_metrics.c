@@ -234,6 +234,25 @@ static void test_a_c_process_has_no_go_series(void **state)
 	free(m);
 }
 
+/*
+ * A comm set to ESC[31mESC[2J, a quote and a newline: one label value, on one
+ * line, with nothing a terminal acts on (curl /metrics): the ESC as the text
+ * "\x1b", its backslash escaped as the format says.
+ */
+static void test_hostile_comm_label(void **state)
+{
+	struct metrics_snapshot *m = processes(1, (const char *const[]){ "\x1b[31m\x1b[2J\"\n" });
+	char *text;
+
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_null(strchr(text, '\x1b'));
+	assert_non_null(strstr(text, "memsight_process_heap_inuse_bytes{pid=\"7\","
+			       "comm=\"\\\\x1b[31m\\\\x1b[2J\\\"\\n\"}"));
+	free(text);
+	free(m);
+}
+
 /* In use with the allocator's rounding where it was read, else why not (no 0). */
 static void test_usable_series_or_said_why(void **state)
 {
@@ -262,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_goroutine_sites_are_escaped_bounded_and_said_unavailable),
 		cmocka_unit_test(test_go_heap_series_absent_when_unknown_and_said_why),
 		cmocka_unit_test(test_a_c_process_has_no_go_series),
+		cmocka_unit_test(test_hostile_comm_label),
 		cmocka_unit_test(test_usable_series_or_said_why),
 	};
 

@@ -25,6 +25,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "common/textsafe.h"
 #include "ctl/client.h"
 #include "model/collect.h"
 #include "daemon/config.h"
@@ -643,15 +644,24 @@ static int cmd_incidents(struct cli_args *c)
 			       (unsigned long long)list[i].size);
 		printf("]\n");
 	} else {
-		printf("%-28s %-20s %8s %-16s %10s\n", "ID", "TIME (UTC)", "PID", "COMM", "BYTES");
+		size_t cw = 16;
+
+		/* as wide as the widest comm, escapes and all, so BYTES lines up */
+		for (size_t i = 0; i < n; i++)
+			if (textsafe__width(list[i].comm) > cw)
+				cw = textsafe__width(list[i].comm);
+		printf("%-28s %-20s %8s %-*s %10s\n", "ID", "TIME (UTC)", "PID", (int)cw, "COMM",
+		       "BYTES");
 		for (size_t i = 0; i < n; i++) {
-			char when[32];
+			char when[32], comm[TEXTSAFE_SIZE(sizeof(list[i].comm))];
 			time_t t = list[i].when;
 			struct tm tm;
 
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
-			printf("%-28s %-20s %8d %-16s %10llu\n", list[i].id, when, list[i].pid,
-			       list[i].comm[0] ? list[i].comm : "?", (unsigned long long)list[i].size);
+			/* the comm is the target's: escaped */
+			printf("%-28s %-20s %8d %s %10llu\n", list[i].id, when, list[i].pid,
+			       textsafe__col(comm, sizeof(comm), list[i].comm[0] ? list[i].comm : "?",
+					     (int)cw), (unsigned long long)list[i].size);
 		}
 		if (!n)
 			printf("(no incidents recorded in %s)\n", dir);

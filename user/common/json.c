@@ -170,7 +170,9 @@ static int put_string(struct json_writer *w, const char *str)
 		const char *e = NULL;
 
 		n = utf8_seq_len(s, &skip);
-		if (n > 1 || (n == 1 && *s >= 0x20 && *s != '"' && *s != '\\')) {
+		/* U+0080..U+009F (C2 80..C2 9F) are C1 controls: a terminal acts on them */
+		if ((n > 1 && !(s[0] == 0xc2 && s[1] <= 0x9f)) ||
+		    (n == 1 && *s >= 0x20 && *s != '"' && *s != '\\')) {
 			s += n;
 			continue;
 		}
@@ -179,6 +181,10 @@ static int put_string(struct json_writer *w, const char *str)
 		if (!n) {
 			e = "\\ufffd";
 			s += skip;
+		} else if (n == 2) {
+			snprintf(esc, sizeof(esc), "\\u%04x", s[1]);
+			e = esc;
+			s += 2;
 		} else {
 			switch (*s) {
 			case '"': e = "\\\""; break;

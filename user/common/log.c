@@ -1,13 +1,47 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
+#include "common/textsafe.h"
 
 enum ms_log_level ms_log_level = MS_LOG_INFO;
 const char *ms_log_prog = "memsight";
+
+/*
+ * Messages carry comms, paths and symbols from targets (libbpf's name the
+ * binaries it probes): escaped, so a target cannot write to the admin's
+ * terminal or forge a log line. The message's own line end stays, and with
+ * lines, every newline (libbpf's verifier log is many lines in one message).
+ */
+static int put_escaped(bool lines, const char *fmt, va_list ap)
+{
+	char *msg = NULL, *p, *nl;
+	int n = vasprintf(&msg, fmt, ap);
+
+	if (n < 0)
+		return fputs("(message lost: out of memory)\n", stderr);
+	for (p = msg; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		/* in our own messages only the last newline is ours */
+		while (!lines && nl && nl[1])
+			nl = strchr(nl + 1, '\n');
+		if (!nl) {
+			textsafe__fputs(p, stderr);
+			break;
+		}
+		*nl = '\0';
+		textsafe__fputs(p, stderr);
+		fputc('\n', stderr);
+	}
+	free(msg);
+	return n;
+}
 
 static void vlog(enum ms_log_level lvl, const char *fmt, va_list ap)
 {
@@ -16,7 +50,7 @@ static void vlog(enum ms_log_level lvl, const char *fmt, va_list ap)
 	if (lvl > ms_log_level)
 		return;
 	fprintf(stderr, "%s: %s", ms_log_prog, pfx[lvl]);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(false, fmt, ap);
 }
 
 void ms_log(enum ms_log_level lvl, const char *fmt, ...)
@@ -35,7 +69,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (lvl > ms_log_level)
 		return 0;
 	fprintf(stderr, "libbpf: ");
-	return vfprintf(stderr, fmt, ap);
+	return put_escaped(true, fmt, ap);
 }
 
 void ms_log__setup_libbpf(void)

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "common/textsafe.h"
 #include "ctl/client.h"
 #include "export/report.h"
 
@@ -211,10 +212,22 @@ static const char *str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/*
+ * A string of a reply for the terminal: replies carry comms, paths and
+ * symbols from targets, escaped here (a reply's JSON is escaped already,
+ * the strings json-c gives back are not).
+ */
+#define SAFE_LEN TEXTSAFE_SIZE(4096)
+static const char *safe(struct json_object *o, const char *key, char buf[SAFE_LEN])
+{
+	return textsafe__str(buf, SAFE_LEN, str(o, key));
+}
+
 int client__print_ps(const struct ms_reply *r, FILE *out)
 {
 	struct json_object *o = json_tokener_parse(r->line), *procs;
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], cm[TEXTSAFE_SIZE(64)], sb[SAFE_LEN];
+	size_t cw = 16;
 	size_t n;
 
 	if (!o || !json_object_object_get_ex(o, "processes", &procs)) {
@@ -222,7 +235,14 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		return -EINVAL;
 	}
 	n = json_object_array_length(procs);
-	fprintf(out, "%8s %-16s %12s %12s %12s %12s %7s %10s %14s %14s  %s\n", "PID", "COMM",
+	/* as wide as the widest comm shown, escapes and all, so the columns after it line up */
+	for (size_t i = 0; i < n; i++) {
+		size_t w = textsafe__width(str(json_object_array_get_idx(procs, i), "comm"));
+
+		if (w > cw && w < sizeof(cm))
+			cw = w;
+	}
+	fprintf(out, "%8s %-*s %12s %12s %12s %12s %7s %10s %14s %14s  %s\n", "PID", (int)cw, "COMM",
 		"HEAP INUSE", "GO HEAP", "RSS", "PEAK RSS", "THREADS", "GOROUTINES", "GOROUTINES/MIN",
 		"GROWTH/MIN", "WATCHED BECAUSE");
 	for (size_t i = 0; i < n; i++) {
@@ -245,22 +265,24 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 			report__human_bytes(json_object_get_int64(v), gh, sizeof(gh));
 		else if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
 			snprintf(gh, sizeof(gh), "?");
-		fprintf(out, "%8" PRIu64 " %-16s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+11.0f B  "
-			"%s\n", u64(p, "pid"), str(p, "comm"),
+		fprintf(out, "%8" PRIu64 " %s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+12.0f B  "
+			"%s\n", u64(p, "pid"), textsafe__col(cm, sizeof(cm), str(p, "comm"), (int)cw),
 			report__human_bytes(u64(p, "heap_inuse_bytes"), a, sizeof(a)), gh,
 			report__human_bytes(u64(p, "rss_bytes"), b, sizeof(b)),
 			report__human_bytes(u64(p, "peak_rss_bytes"), c, sizeof(c)),
-			u64(p, "threads"), g, gr, growth, str(p, "reason"));
+			u64(p, "threads"), g, gr, growth, safe(p, "reason", sb));
 		/* what does not fit a column: on a line of its own under the process */
 		if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
-			fprintf(out, "%8s goroutines unavailable: %s\n", "", json_object_get_string(v));
+			fprintf(out, "%8s goroutines unavailable: %s\n", "",
+				safe(p, "goroutines_unavailable", sb));
 		if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
-			fprintf(out, "%8s Go heap unavailable: %s\n", "", json_object_get_string(v));
+			fprintf(out, "%8s Go heap unavailable: %s\n", "",
+				safe(p, "go_heap_unavailable", sb));
 		if (json_object_object_get_ex(p, "goroutines_top_growing_site", &site) &&
 		    json_object_is_type(site, json_type_object) &&
 		    json_object_object_get_ex(site, "growth_per_min", &v))
 			fprintf(out, "%8s goroutines grow fastest at %s: %+.1f/min, %" PRIu64 " now\n", "",
-				str(site, "site"), json_object_get_double(v), u64(site, "count"));
+				safe(site, "site", sb), json_object_get_double(v), u64(site, "count"));
 	}
 	if (!n)
 		fprintf(out, "(no process is watched: memsight attach PID | --comm NAME)\n");
@@ -283,6 +305,7 @@ int client__print_stats(const struct ms_reply *r, FILE *out)
 int client__print_rules(const struct ms_reply *r, FILE *out)
 {
 	struct json_object *o = json_tokener_parse(r->line), *rules;
+	char sb[SAFE_LEN];
 	size_t n;
 
 	if (!o || !json_object_object_get_ex(o, "rules", &rules)) {
@@ -290,9 +313,10 @@ int client__print_rules(const struct ms_reply *r, FILE *out)
 		return -EINVAL;
 	}
 	n = json_object_array_length(rules);
+	/* a rule's pattern came from a client: escaped like the names it matches */
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%zu  %s\n", i + 1,
-			json_object_get_string(json_object_array_get_idx(rules, i)));
+		fprintf(out, "%zu  %s\n", i + 1, textsafe__str(sb, sizeof(sb),
+			json_object_get_string(json_object_array_get_idx(rules, i))));
 	if (!n)
 		fprintf(out, "(no rules: only processes attached by PID are watched)\n");
 	json_object_put(o);
@@ -304,7 +328,7 @@ int client__print_incident(const char *json, size_t len, FILE *out)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o, *hist, *prof, *stacks;
-	char a[32], b[32];
+	char a[32], b[32], sb[SAFE_LEN];
 	time_t t;
 	struct tm tm;
 	char when[32];
@@ -318,9 +342,10 @@ int client__print_incident(const char *json, size_t len, FILE *out)
 		return -EINVAL;
 	t = u64(o, "time");
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
-	fprintf(out, "PID %" PRIu64 " (%s) %s: %s at %s\n", u64(o, "pid"), str(o, "comm"),
-		str(o, "exe"), str(o, "reason"), when);
-	fprintf(out, "watched because: %s\n", str(o, "watched_because"));
+	fprintf(out, "PID %" PRIu64 " (%s) ", u64(o, "pid"), safe(o, "comm", sb));
+	fprintf(out, "%s: ", safe(o, "exe", sb));
+	fprintf(out, "%s at %s\n", safe(o, "reason", sb), when);
+	fprintf(out, "watched because: %s\n", safe(o, "watched_because", sb));
 	if (json_object_object_get_ex(o, "rss_history", &hist)) {
 		n = json_object_array_length(hist);
 		fprintf(out, "\nRSS history (%zu snapshots, last 12):\n", n);
@@ -343,12 +368,12 @@ int client__print_incident(const char *json, size_t len, FILE *out)
 
 			fprintf(out, "#%zu in use %s (%" PRIu64 " allocs) via %s\n", i + 1,
 				report__human_bytes(u64(st, "inuse_bytes"), a, sizeof(a)),
-				u64(st, "inuse_count"), str(st, "kind"));
+				u64(st, "inuse_count"), safe(st, "kind", sb));
 			if (!json_object_object_get_ex(st, "frames", &fr))
 				continue;
 			for (size_t j = 0; j < json_object_array_length(fr) && j < 6; j++)
 				fprintf(out, "        %s\n",
-					str(json_object_array_get_idx(fr, j), "func"));
+					safe(json_object_array_get_idx(fr, j), "func", sb));
 		}
 	}
 	json_object_put(o);

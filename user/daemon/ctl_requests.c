@@ -14,6 +14,7 @@
 
 #include "bpf/kernel.h"
 #include "common/json.h"
+#include "common/textsafe.h"
 #include "daemon/daemon_int.h"
 #include "export/flamegraph.h"
 #include "export/folded.h"
@@ -306,7 +307,10 @@ static void go_sites_text(const struct watched *ww, uint64_t window, FILE *f)
 	double rate;
 
 	if (!ww->have_goroutines) {
-		fprintf(f, "\ngoroutines by creation site: unavailable: %s\n", snapshot__go_unavailable(ww));
+		/* reasons and sites name the target's functions and files: escaped */
+		fputs("\ngoroutines by creation site: unavailable: ", f);
+		textsafe__fputs(snapshot__go_unavailable(ww), f);
+		fputc('\n', f);
 		return;
 	}
 	if (gosites__total_rate(gs, window, &rate))
@@ -324,7 +328,8 @@ static void go_sites_text(const struct watched *ww, uint64_t window, FILE *f)
 		if (rank[i].have_rate)
 			snprintf(r, sizeof(r), "%+.1f", rank[i].per_min);
 		gosites__label(rank[i].site, label, sizeof(label));
-		fprintf(f, "  %14s %10" PRIu64 "  %s", r, rank[i].count, label);
+		fprintf(f, "  %14s %10" PRIu64 "  ", r, rank[i].count);
+		textsafe__fputs(label, f);
 		if (!rank[i].site && gs->other_sites)
 			fprintf(f, " (%u sites: beyond the %u tracked one by one per process)",
 				gs->other_sites, GOSITES_MAX);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "common/textsafe.h"
 #include "export/explain_report.h"
 #include "export/report.h"
 
@@ -19,16 +20,17 @@ static const char *go_unavailable(const struct ms_profile *p)
 void explain__text(const struct explain *e, const struct ms_profile *p, FILE *out)
 {
 	const char *go_why = go_unavailable(p);
-	char a[32];
+	char a[32], why[TEXTSAFE_SIZE(512)];
 
-	fprintf(out, "PID %d  %s  %s\n", p->pid, p->comm, p->exe ?: "");
+	report__text_header(p, out);
 	fprintf(out, "RSS %s, of which:\n", report__human_bytes(e->rss, a, sizeof(a)));
 	for (int c = 0; c < EX__MAX; c++) {
 		if (c >= EX_GO_HEAP && c <= EX_GO_IDLE && !p->go.present)
 			continue;
 		if (c >= EX_GO_HEAP && c <= EX_GO_IDLE && go_why) {
+			/* the reason may name the target's symbols: escaped */
 			fprintf(out, "  %12s  %6s  %s: unavailable (%s)\n", "?", "?", explain__name(c),
-				go_why);
+				textsafe__str(why, sizeof(why), go_why));
 			continue;
 		}
 		fprintf(out, "  %12s  %5.1f%%  %s", report__human_bytes(e->bytes[c], a, sizeof(a)),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/textsafe.h"
 #include "export/flamegraph.h"
 
 #define FONT_SIZE	12
@@ -19,65 +20,6 @@ struct node {
 	uint64_t value;
 };
 
-/*
- * Decode one UTF-8 character at s. Returns the bytes it takes and stores
- * the code point, or U+FFFD for a byte that does not start a valid, XML-legal
- * character (which then takes one byte): the SVG must stay well-formed
- * whatever bytes a symbol table held.
- */
-static size_t utf8_next(const unsigned char *s, uint32_t *ret_cp)
-{
-	uint32_t cp, min;
-	size_t n;
-
-	if (s[0] < 0x80) {
-		cp = s[0];
-		n = 1;
-		min = 0;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		cp = s[0] & 0x1f;
-		n = 2;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		cp = s[0] & 0x0f;
-		n = 3;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		cp = s[0] & 0x07;
-		n = 4;
-		min = 0x10000;
-	} else {
-		goto bad;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    cp == 0xfffe || cp == 0xffff)
-		goto bad;
-	if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
-		goto bad;
-	*ret_cp = cp;
-	return n;
-bad:
-	*ret_cp = 0xfffd;
-	return 1;
-}
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	uint32_t cp;
-
-	while (*s) {
-		s += utf8_next((const unsigned char *)s, &cp);
-		n++;
-	}
-	return n;
-}
-
 /* What to write instead of cp, or NULL to copy it as it is. */
 static const char *xml_replacement(uint32_t cp)
 {
@@ -92,28 +34,46 @@ static const char *xml_replacement(uint32_t cp)
 		return "&quot;";
 	case '\'':
 		return "&apos;";
-	case 0xfffd:
-		return "\xef\xbf\xbd";	/* U+FFFD, also for the bytes it stands for */
+	case 0xfffe:
+	case 0xffff:
+		return "\xef\xbf\xbd";	/* not XML characters: U+FFFD */
 	default:
 		return NULL;
 	}
 }
 
-/* Write at most max characters of s as XML character data / attribute text. */
+/*
+ * Write at most max characters of s as XML character data / attribute text.
+ * Control characters and invalid UTF-8 (XML has no place for most of them)
+ * are escaped as in text output (common/textsafe.h), so the SVG stays
+ * well-formed whatever bytes a symbol table or a comm held.
+ */
 static void put_xml(FILE *out, const char *s, size_t max)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t cp;
+	char esc[TEXTSAFE_ESC_MAX];
+	size_t n = strlen(s), chars = 0;
 
-	for (size_t i = 0; *u && i < max; i++) {
-		size_t n = utf8_next(u, &cp);
-		const char *rep = xml_replacement(cp);
+	for (size_t i = 0; i < n && chars < max;) {
+		size_t len = textsafe__next(s + i, n - i, esc);
+		uint32_t cp = 0;
+		const char *rep;
 
+		if (esc[0]) {
+			if (chars + strlen(esc) > max)
+				break;
+			fputs(esc, out);
+			chars += strlen(esc);
+			i += len;
+			continue;
+		}
+		utf8__decode((const unsigned char *)s + i, len, &cp);
+		rep = xml_replacement(cp);
 		if (rep)
 			fputs(rep, out);
 		else
-			fwrite(u, 1, n, out);
-		u += n;
+			fwrite(s + i, 1, len, out);
+		chars++;
+		i += len;
 	}
 }
 
@@ -126,7 +86,7 @@ static void put_label(FILE *out, const char *name, double w)
 	if (fit < 3)
 		return;
 	chars = (size_t)fit;
-	if (utf8_chars(name) <= chars) {
+	if (textsafe__width(name) <= chars) {
 		put_xml(out, name, SIZE_MAX);
 		return;
 	}

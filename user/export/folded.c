@@ -6,6 +6,7 @@
 
 #include "export/folded.h"
 #include "common/unsample.h"
+#include "common/textsafe.h"
 
 static const char *const value_names[FOLDED_VALUE__MAX] = {
 	[FOLDED_INUSE_BYTES] = "inuse_bytes",
@@ -60,29 +61,20 @@ uint64_t folded__stack_value(const struct ms_profile *p, const struct ms_stack *
 	return folded__value_is_bytes(v) ? bytes : count;
 }
 
-/* Copy at most max bytes of src, never splitting a UTF-8 sequence, making it folded-safe. */
+/*
+ * src escaped for the terminal (common/textsafe.h: a newline, ESC, C1 or
+ * invalid UTF-8 becomes visible text), cut at FOLDED_NAME_MAX bytes, with
+ * ';' (the frame separator) as ':'. A folded line stays one line and its
+ * frames stay apart; a space is fine, the value follows the last one.
+ */
 static size_t put_name(char *buf, size_t len, const char *src)
 {
-	size_t max = len - 1, n = strlen(src);
+	char *c;
 
-	if (max > FOLDED_NAME_MAX)
-		max = FOLDED_NAME_MAX;
-	if (n > max) {
-		n = max;
-		while (n && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = src[i];
-
-		if (c == ';')
-			c = ':';
-		else if (c < 0x20 || c == 0x7f)
-			c = ' ';
-		buf[i] = c;
-	}
-	buf[n] = '\0';
-	return n;
+	textsafe__str(buf, len > FOLDED_NAME_MAX + 1 ? FOLDED_NAME_MAX + 1 : len, src);
+	for (c = buf; (c = strchr(c, ';')); c++)
+		*c = ':';
+	return strlen(buf);
 }
 
 size_t folded__frame_name(const struct ms_frame *f, char *buf, size_t len)

@@ -25,7 +25,7 @@ enum folded_value {
 	FOLDED_VALUE__MAX,
 };
 
-/* Longest frame name we emit (bytes, before any escaping); longer ones are cut. */
+/* Longest frame name we emit (bytes, escapes included); longer ones are cut. */
 #define FOLDED_NAME_MAX 1024
 
 /* Accepts inuse_bytes|inuse_space, alloc_bytes|alloc_space, inuse_count|inuse_objects,
@@ -44,8 +44,9 @@ uint64_t folded__stack_value(const struct ms_profile *p, const struct ms_stack *
  * Name a frame for folded output into buf (always NUL-terminated, cut at
  * FOLDED_NAME_MAX and at len): the function name when known, else
  * "module-basename+0xFILEOFF" when the module and its mapping are known, else
- * "0xADDR". ';' becomes ':' and control characters (newlines) become ' ', so
- * the name is safe inside a folded line. Returns the name's length.
+ * "0xADDR". Control characters (a newline), C1 and invalid UTF-8 become
+ * visible escapes (common/textsafe.h) and ';' becomes ':', so the name is
+ * safe inside a folded line and on a terminal. Returns the name's length.
  */
 size_t folded__frame_name(const struct ms_frame *f, char *buf, size_t len);
 

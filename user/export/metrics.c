@@ -14,6 +14,7 @@
 
 #include <microhttpd.h>
 
+#include "common/textsafe.h"
 #include "export/metrics.h"
 
 struct metrics_snapshot *metrics_snapshot__new(size_t nprocs)
@@ -23,48 +24,20 @@ struct metrics_snapshot *metrics_snapshot__new(size_t nprocs)
 	return m;
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-/* A label value: \\ \" \n escaped, invalid UTF-8 as U+FFFD. */
+/*
+ * A label value: \\ \" \n escaped as the format says, invalid UTF-8 as
+ * U+FFFD, and what a terminal would act on (ESC, C1, bidi overrides: someone
+ * will curl this) as visible text (common/textsafe.h), its backslash escaped.
+ */
 static void put_label(FILE *f, const char *v)
 {
 	const unsigned char *s = (const unsigned char *)v;
+	char esc[TEXTSAFE_ESC_MAX];
 	size_t n = strlen(v);
 
 	fputc('"', f);
 	for (size_t i = 0; i < n;) {
+		uint32_t cp;
 		size_t l;
 
 		if (s[i] == '\\' || s[i] == '"') {
@@ -77,13 +50,16 @@ static void put_label(FILE *f, const char *v)
 			i++;
 			continue;
 		}
-		l = utf8_len(s + i, n - i);
-		if (!l) {
+		if (!utf8__decode(s + i, n - i, &cp)) {
 			fputs("\xef\xbf\xbd", f);
 			i++;
 			continue;
 		}
-		fwrite(s + i, 1, l, f);
+		l = textsafe__next(v + i, n - i, esc);
+		if (esc[0])
+			fprintf(f, "\\%s", esc);
+		else
+			fwrite(s + i, 1, l, f);
 		i += l;
 	}
 	fputc('"', f);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "memsight_abi.h"
+#include "common/textsafe.h"
 #include "bpf/kernel.h"
 #include "export/report.h"
 
@@ -33,7 +34,7 @@ static const char *base_name(const char *path)
 
 static void frame_text(const struct ms_frame *f, FILE *out)
 {
-	char loc[512];
+	char loc[512], col[TEXTSAFE_SIZE(sizeof(loc))];
 
 	if (f->func && f->inlined)
 		snprintf(loc, sizeof(loc), "%s (inlined)", f->func);
@@ -45,10 +46,21 @@ static void frame_text(const struct ms_frame *f, FILE *out)
 			 f->addr - f->map_start + f->map_pgoff);
 	else
 		snprintf(loc, sizeof(loc), "0x%" PRIx64, f->addr);
-	fprintf(out, "        %-40s %s", loc, f->module ? base_name(f->module) : "[unknown]");
-	if (f->file && f->line)
-		fprintf(out, "  %s:%d", base_name(f->file), f->line);
+	/* names, modules and files come from the target's binaries: escaped */
+	fprintf(out, "        %s ", textsafe__col(col, sizeof(col), loc, 40));
+	textsafe__fputs(f->module ? base_name(f->module) : "[unknown]", out);
+	if (f->file && f->line) {
+		fputs("  ", out);
+		textsafe__fputs(base_name(f->file), out);
+		fprintf(out, ":%d", f->line);
+	}
 	fputc('\n', out);
+}
+
+/* A reason for the text view: it may name the target's files or symbols, so escaped. */
+static const char *why_text(char *buf, size_t len, const char *why)
+{
+	return textsafe__str(buf, len, why ?: "unknown reason");
 }
 
 /* ", other N" when goroutines are in none of the four states named */
@@ -63,23 +75,27 @@ static const char *other_state(const struct ms_go_info *g, char *buf, size_t len
 static void go_text(const struct ms_go_info *g, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], f[32], l[32], other[40];
+	char ver[TEXTSAFE_SIZE(64)], fn[TEXTSAFE_SIZE(256)], file[TEXTSAFE_SIZE(256)];
+	char why[TEXTSAFE_SIZE(512)];
 
 	if (!g->present)
 		return;
+	/* the version is read from the target's binary */
+	textsafe__str(ver, sizeof(ver), g->version);
 	if (g->runtime_err) {
-		fprintf(out, "Go %s: goroutines and Go heap unavailable: %s\n", g->version,
-			g->runtime_reason ?: "unknown reason");
+		fprintf(out, "Go %s: goroutines and Go heap unavailable: %s\n", ver,
+			why_text(why, sizeof(why), g->runtime_reason));
 	}
 	if (g->have_goroutines)
 		fprintf(out, "Go %s: %" PRIu64 " goroutines (running %" PRIu64 ", runnable %" PRIu64
-			", waiting %" PRIu64 ", in syscalls %" PRIu64 "%s)\n", g->version, g->goroutines,
+			", waiting %" PRIu64 ", in syscalls %" PRIu64 "%s)\n", ver, g->goroutines,
 			g->by_state[0], g->by_state[1], g->by_state[2], g->by_state[3],
 			other_state(g, other, sizeof(other)));
 	if (!g->runtime_err && !g->have_goroutines)
-		fprintf(out, "Go %s: goroutines unavailable: %s\n", g->version,
-			g->goroutines_reason ?: "unknown reason");
+		fprintf(out, "Go %s: goroutines unavailable: %s\n", ver,
+			why_text(why, sizeof(why), g->goroutines_reason));
 	if (!g->runtime_err && !g->have_heap)
-		fprintf(out, "Go heap unavailable: %s\n", g->heap_reason ?: "unknown reason");
+		fprintf(out, "Go heap unavailable: %s\n", why_text(why, sizeof(why), g->heap_reason));
 	if (g->have_heap) {
 		char live[160], goal[160];
 
@@ -88,11 +104,11 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 				 report__human_bytes(g->live_after_last_gc, l, sizeof(l)));
 		else
 			snprintf(live, sizeof(live), "after the last GC: unavailable, %s",
-				 g->live_after_last_gc_reason ?: "unknown reason");
+				 why_text(why, sizeof(why), g->live_after_last_gc_reason));
 		if (g->have_next_gc)
 			report__human_bytes(g->next_gc, goal, sizeof(goal));
 		else
-			snprintf(goal, sizeof(goal), "? (%s)", g->next_gc_reason ?: "unknown reason");
+			snprintf(goal, sizeof(goal), "? (%s)", why_text(why, sizeof(why), g->next_gc_reason));
 		fprintf(out, "Go heap: in use %s, idle %s (released to the OS %s), live %s (%s), "
 			"next GC at %s, %u GC cycles; goroutine stacks %s\n",
 			report__human_bytes(g->heap_inuse, a, sizeof(a)),
@@ -111,9 +127,12 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 					gg->count);
 			else
 				fprintf(out, "  %8" PRIu64 "  %s at %s:%d", gg->count,
-					gg->func ?: "?", base_name(gg->file) ?: "?", gg->line);
+					textsafe__str(fn, sizeof(fn), gg->func ?: "?"),
+					textsafe__str(file, sizeof(file), base_name(gg->file) ?: "?"),
+					gg->line);
 			if (gg->wait_reason)
-				fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting, gg->wait_reason);
+				fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting,
+					textsafe__str(fn, sizeof(fn), gg->wait_reason));
 			fputc('\n', out);
 		}
 	}
@@ -131,7 +150,8 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 			"(every %s, as of the last GC, since the process started): estimates\n",
 			report__human_bytes(g->heap_profile_rate, a, sizeof(a)));
 	else if (g->heap_profile_reason && !g->runtime_err)
-		fprintf(out, "note: no Go heap profile by stack: %s\n", g->heap_profile_reason);
+		fprintf(out, "note: no Go heap profile by stack: %s\n",
+			why_text(why, sizeof(why), g->heap_profile_reason));
 }
 
 static void go_json(const struct ms_go_info *g, struct json_writer *w)
@@ -249,12 +269,22 @@ static bool fault_bytes_lower_bound(const struct ms_profile *p)
 	return p->thp != MS_THP_NEVER;
 }
 
+void report__text_header(const struct ms_profile *p, FILE *out)
+{
+	char comm[TEXTSAFE_SIZE(sizeof(p->comm))];
+
+	/* both come from the target: escaped */
+	fprintf(out, "PID %d  %s  ", p->pid, textsafe__str(comm, sizeof(comm), p->comm));
+	textsafe__fputs(p->exe, out);
+	fputc('\n', out);
+}
+
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32], c[32], d[32], e[32], why[TEXTSAFE_SIZE(512)];
 	unsigned int shown = 0;
 
-	fprintf(out, "PID %d  %s  %s\n", p->pid, p->comm, p->exe ?: "");
+	report__text_header(p, out);
 	fprintf(out, "tracked heap in use: %s in %" PRIu64 " allocations "
 		"(allocated %s in %" PRIu64 " during %.1f s)\n",
 		report__human_bytes(p->inuse_bytes, a, sizeof(a)), p->inuse_count,
@@ -294,12 +324,13 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			p->total_growth_per_min, p->growth_window_s);
 	else if (o->growth)
 		fprintf(out, "growth: not enough snapshots yet (need two); stacks ranked by bytes in use\n");
+	/* the reason names a module of the target */
 	if (p->dwarf)
 		fprintf(out, "note: C allocation stacks unwound with DWARF (%s)\n",
-			p->unwind_reason ?: "no frame pointers");
+			why_text(why, sizeof(why), p->unwind_reason ?: "no frame pointers"));
 	else if (p->unwind_reason)
 		fprintf(out, "note: C allocation stacks walked by frame pointers (%s)\n",
-			p->unwind_reason);
+			why_text(why, sizeof(why), p->unwind_reason));
 	if (p->stacks_cut)
 		fprintf(out, "note: %" PRIu64 " stacks end where their frame-pointer walk left the "
 			"process's code (code built without frame pointers)%s\n", p->stacks_cut,

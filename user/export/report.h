@@ -15,6 +15,8 @@ struct report_opts {
 	bool faults;		/* page-fault view: only fault stacks, by bytes faulted in */
 };
 
+/* "PID n  comm  exe", the first line of each text view; comm and exe escaped (common/textsafe.h) */
+void report__text_header(const struct ms_profile *p, FILE *out);
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out);
 /* One JSON object for the profile; the writer decides pretty or compact. */
 int report__json(const struct ms_profile *p, const struct report_opts *o, struct json_writer *w);
