@@ -15,6 +15,8 @@ start_daemon --metrics "127.0.0.1:$MPORT" || { fail "daemon did not start"; exit
 # request (libmicrohttpd closes it after the response)
 check_cmd "a connection carries one request (Connection: close)" \
 	bash -c "curl -sf -D - -o /dev/null 'http://127.0.0.1:$MPORT/metrics' | grep -qi '^Connection: close'"
+dl_caps=$(for t in /proc/"$DPID"/task/*; do [ "$(cat "$t/comm")" = http-deadline ] && awk '/^CapEff/ {print $2}' "$t/status"; done)
+check "the deadline thread has no capabilities" "$dl_caps" 0000000000000000
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 # slow.py PORT SECONDS RECONNECT IP:N...: hold N connections from each source
@@ -100,14 +102,14 @@ sleep 2
 code=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.3 --max-time 5 "http://127.0.0.1:$MPORT/metrics")
 check "slowloris: scrape from another address answered within 5 s" "$code" 200
 # from the attacker's own address: refused while its 64 hang on, answered
-# once the deadline has cut them (they are 2 s old now: 3 s + margin)
+# once the deadline has cut them (they are 2 s old now: 3 s, a retry a second)
 t0=$(date +%s%N)
 code=$(curl -s -o /dev/null -w '%{http_code}' --retry 30 --retry-all-errors --retry-delay 1 \
-	--max-time 12 "http://127.0.0.1:$MPORT/metrics" 2> /dev/null)
+	--max-time 15 "http://127.0.0.1:$MPORT/metrics" 2> /dev/null)
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "scrape from 127.0.0.1 answered after $ms ms"
 check "slowloris: scrape from the attacker's address answered" "$code" 200
-check_cmd "slowloris: ... within 8 s ($ms ms)" [ "$ms" -le 8000 ]
+check_cmd "slowloris: ... within 10 s of its first try ($ms ms)" [ "$ms" -le 10000 ]
 wait "$SLOW"
 cat "$TMP/s1.out"
 check "slowloris: all 128 connected" "$(stat_of opened "$TMP/s1.out")" 128
@@ -139,11 +141,11 @@ win="[$((pend - pstart))s]"
 n=$(prom "count_over_time(up{job=\"memsight\"}$win)")
 up=$(prom "sum_over_time(up{job=\"memsight\"}$win)")
 echo "Prometheus during the attack: $up of $n scrapes up"
-check_cmd "Prometheus: at least 10 scrapes during the attack ($n)" ge "$n" 10
+check_cmd "Prometheus: at least 5 scrapes during the attack ($n)" ge "$n" 5
 check "Prometheus: every scrape during the attack up" "$up" "$([ "$n" != none ] && echo "$n")"
 w=$(prom "memsight_watched_processes{job=\"memsight\"}")
 check_cmd "Prometheus: a memsight series scraped ($w)" [ "$w" != none ]
 d=$(prom "max_over_time(scrape_duration_seconds{job=\"memsight\"}$win)")
-check_cmd "Prometheus: longest scrape under 0.5 s ($d s)" ge 0.5 "$d"
+check_cmd "Prometheus: longest scrape under 0.8 s ($d s)" ge 0.8 "$d"
 kill "$PROMPID"; wait "$PROMPID" 2>/dev/null
 check_cmd "daemon alive" kill -0 "$DPID"
