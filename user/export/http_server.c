@@ -42,14 +42,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
-
 #include <microhttpd.h>
 
+#include "common/caps.h"
 #include "export/http_server.h"
 
 /* request line and headers; responses are sent from their own buffer */
@@ -72,15 +70,6 @@ struct http_server {
 	bool stopping;
 	struct conn_slot conns[HTTP_MAX_CONNECTIONS];
 };
-
-int ms_drop_thread_caps(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-
-	/* capabilities are per thread: this one keeps none, the others theirs */
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
 
 static void now(struct timespec *ts)
 {

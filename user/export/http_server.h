@@ -32,7 +32,4 @@ int http_server__start(const char *host, uint16_t port, const struct http_route 
 		       size_t errlen);
 void http_server__stop(struct http_server *srv);
 
-/* Drop every capability of the calling thread (others keep theirs). */
-int ms_drop_thread_caps(void);
-
 #endif
