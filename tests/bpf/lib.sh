@@ -168,6 +168,24 @@ start_daemon() {
 	remember_progs "$DPID"
 }
 
+# start_prometheus TARGET_PORT LISTEN_PORT: a real Prometheus scraping
+# memsightd's 127.0.0.1:TARGET_PORT/metrics every second as job "memsight",
+# its API on 127.0.0.1:LISTEN_PORT, its data in $TMP; sets PROMPID
+start_prometheus() {
+	cat > "$TMP/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: memsight
+    static_configs:
+      - targets: ['127.0.0.1:$1']
+YML
+	prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
+		--web.listen-address="127.0.0.1:$2" > "$TMP/prom.log" 2>&1 &
+	PROMPID=$!
+	PIDS_TO_KILL+=("$PROMPID")
+}
+
 # ms_json PID: memsightd's report of PID as JSON (into $TMP/PID.json)
 ms_json() {
 	"$MS" dump "$1" --format json -o "$TMP/$1.json" && cat "$TMP/$1.json" > /dev/null

@@ -65,17 +65,7 @@ check_cmd "top stack gauge names leak_a" \
 	grep -qF "memsight_stack_inuse_bytes{pid=\"$LPID\",comm=\"leaky\",rank=\"1\",frame=\"leak_a\"} 4096000" "$TMP/metrics.txt"
 
 # a real Prometheus scrapes it
-cat > "$TMP/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: memsight
-    static_configs:
-      - targets: ['127.0.0.1:$MPORT']
-YML
-prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
-	--web.listen-address="127.0.0.1:$PPORT" > "$TMP/prom.log" 2>&1 &
-PROMPID=$!; PIDS_TO_KILL+=("$PROMPID")
+start_prometheus "$MPORT" "$PPORT"
 val=""
 for _ in $(seq 60); do
 	val=$(curl -sf "http://127.0.0.1:$PPORT/api/v1/query" \

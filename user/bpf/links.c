@@ -7,13 +7,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <linux/capability.h>
 
 #include <bpf/libbpf.h>
 
+#include "common/caps.h"
 #include "bpf/kernel.h"
 #include "bpf/session_int.h"
 
@@ -80,12 +78,10 @@ int linkset__add_multi(struct ms_linkset *ls, int prog_fd, uint32_t type, const 
 
 static void *reaper_main(void *arg)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct none[2] = {};
 	struct reaper *r = arg;
 
 	/* closing fds needs no privilege: this thread keeps none */
-	syscall(SYS_capset, &hdr, none);
+	ms_drop_thread_caps();
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {

@@ -1,20 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <linux/capability.h>
-
-#include <microhttpd.h>
 
 #include "common/textsafe.h"
+#include "export/http_server.h"
 #include "export/metrics.h"
 
 struct metrics_snapshot *metrics_snapshot__new(size_t nprocs)
@@ -380,113 +372,51 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-int ms_drop_thread_caps(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-
-	/* capabilities are per thread: this one keeps none, the others theirs */
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
-
-/*
- * The HTTP thread parses what anyone on the network sends: it runs with no
- * capabilities at all, dropped at its first connection, before reading.
- */
-static __thread bool http_caps_dropped;
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
-{
-	if (!http_caps_dropped && ms_drop_thread_caps() == 0)
-		http_caps_dropped = true;
-}
-
 struct metrics_server {
-	struct MHD_Daemon *mhd;
+	struct http_server *http;
 	pthread_mutex_t lock;
 	char *text;		/* the last rendered exposition */
 	size_t len;
 	uint32_t top_stacks;
 };
 
-static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
-			     const char *method, const char *version, const char *upload,
-			     size_t *upload_size, void **con_cls)
+/* A scrape: a copy of the last rendered text (the HTTP thread never renders). */
+static int get_metrics(void *cls, char **body, size_t *len)
 {
 	struct metrics_server *srv = cls;
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	unsigned int code = MHD_HTTP_OK;
+	int ret = 0;
 
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		static const char msg[] = "only GET\n";
-
-		resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
-						       MHD_RESPMEM_PERSISTENT);
-		code = MHD_HTTP_METHOD_NOT_ALLOWED;
-	} else if (!strcmp(url, "/metrics")) {
-		pthread_mutex_lock(&srv->lock);
-		resp = MHD_create_response_from_buffer(srv->len, srv->text ?: "",
-						       MHD_RESPMEM_MUST_COPY);
-		pthread_mutex_unlock(&srv->lock);
-		if (resp)
-			MHD_add_response_header(resp, "Content-Type",
-						"text/plain; version=0.0.4; charset=utf-8");
-	} else {
-		static const char msg[] = "memsightd: see /metrics\n";
-
-		resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
-						       MHD_RESPMEM_PERSISTENT);
-		code = MHD_HTTP_NOT_FOUND;
-	}
-	if (!resp)
-		return MHD_NO;
-	ret = MHD_queue_response(conn, code, resp);
-	MHD_destroy_response(resp);
+	pthread_mutex_lock(&srv->lock);
+	*len = srv->len;
+	*body = malloc(srv->len ?: 1);
+	if (*body)
+		memcpy(*body, srv->text ?: "", srv->len);
+	else
+		ret = -ENOMEM;
+	pthread_mutex_unlock(&srv->lock);
 	return ret;
 }
+
+static const struct http_route metrics_routes[] = {
+	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", get_metrics },
+};
 
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
 			  struct metrics_server **ret, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	struct metrics_server *srv;
-	char portstr[8];
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	struct metrics_server *srv = calloc(1, sizeof(*srv));
 	int rc;
 
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	rc = getaddrinfo(host, portstr, &hints, &ai);
-	if (rc) {
-		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-		return -EINVAL;
-	}
-	srv = calloc(1, sizeof(*srv));
-	if (!srv) {
-		freeaddrinfo(ai);
+	if (!srv)
 		return -ENOMEM;
-	}
 	pthread_mutex_init(&srv->lock, NULL);
 	srv->top_stacks = top_stacks > METRICS_TOP_MAX ? METRICS_TOP_MAX : top_stacks;
-	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	/* bounded: few connections, short timeouts, small per-connection memory */
-	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, serve, srv,
-				    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)8,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-				    MHD_OPTION_END);
-	freeaddrinfo(ai);
-	if (!srv->mhd) {
-		snprintf(err, errlen, "cannot listen on %s:%u (address in use?)", host, port);
+	rc = http_server__start(host, port, metrics_routes, ARRAY_SIZE(metrics_routes), srv,
+				&srv->http, err, errlen);
+	if (rc) {
 		pthread_mutex_destroy(&srv->lock);
 		free(srv);
-		return -EADDRINUSE;
+		return rc;
 	}
 	*ret = srv;
 	return 0;
@@ -524,7 +454,7 @@ void metrics_server__stop(struct metrics_server *srv)
 {
 	if (!srv)
 		return;
-	MHD_stop_daemon(srv->mhd);
+	http_server__stop(srv->http);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv->text);
 	free(srv);

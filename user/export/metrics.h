@@ -81,9 +81,6 @@ struct metrics_snapshot *metrics_snapshot__new(size_t nprocs);
  * invalid UTF-8 replaced, so no process name can break a scrape. */
 int metrics__render(const struct metrics_snapshot *m, FILE *out);
 
-/* Drop every capability of the calling thread (others keep theirs). */
-int ms_drop_thread_caps(void);
-
 struct metrics_server;
 
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,

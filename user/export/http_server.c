@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * http_server.c - memsightd's HTTP server: libmicrohttpd on its own polling
+ * thread, a table of GET routes, and a deadline per connection.
+ *
+ * The deadline. MHD_OPTION_CONNECTION_TIMEOUT is an idle timeout: each byte
+ * a client sends resets it, so a client trickling one header byte a second
+ * keeps its connection forever, and a few of them filled the connection limit
+ * and stopped every scrape (slowloris). Here each connection gets
+ * HTTP_DEADLINE_S from its connect for a request to arrive and its response
+ * to go out. A connection carries one request: serve() answers on the access
+ * handler's first call, and libmicrohttpd 0.9.75 then closes the connection
+ * after the response (Connection: close), so the deadline never has to
+ * restart. MHD cannot call us when a connection has lived too long, so:
+ *   - MHD_OPTION_NOTIFY_CONNECTION (STARTED) puts the connection's socket and
+ *     the time in a slot of a table (as big as the connection limit, so there
+ *     is always one), and CLOSED frees the slot;
+ *   - a reaper thread sleeps until the earliest deadline and shutdown()s the
+ *     sockets past it; MHD's polling thread then sees the end of the stream
+ *     and closes the connection as it does any other.
+ * The fd cannot be reused under the reaper: libmicrohttpd 0.9.75 notifies
+ * CLOSED before it close()s the socket (MHD_cleanup_connections, and the
+ * failure path of new_connection_process_ in daemon.c), and both the reaper's
+ * shutdown() and the CLOSED notification run under srv->lock, so a socket the
+ * reaper sees in the table is still open. shutdown() rather than close(): the
+ * fd stays MHD's to close.
+ *
+ * The limits. Every local user connects from loopback, and can bind any
+ * 127.x.y.z as its source, so a per-address cap cannot keep one local user
+ * from holding connections another needs; what bounds an attacker is the
+ * deadline (a held connection is gone within HTTP_DEADLINE_S). The total
+ * (HTTP_MAX_CONNECTIONS) is well above one address's share
+ * (HTTP_MAX_PER_IP), so connections from one address never fill the server,
+ * and a Prometheus on another host has its address's own share.
+ * A connection costs HTTP_CONN_MEMORY of MHD's pool plus a slot here.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "common/caps.h"
+#include "export/http_server.h"
+
+/* request line and headers; responses are sent from their own buffer */
+#define HTTP_CONN_MEMORY	((size_t)16384)
+
+struct conn_slot {
+	int fd;			/* -1: free */
+	bool cut;		/* shut down, waiting for MHD to close it */
+	struct timespec since;	/* connect */
+};
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	const struct http_route *routes;
+	size_t nroutes;
+	void *cls;
+	pthread_mutex_t lock;	/* conns, stopping */
+	pthread_cond_t wake;	/* a new deadline, or stop */
+	pthread_t reaper;
+	bool stopping;
+	struct conn_slot conns[HTTP_MAX_CONNECTIONS];
+};
+
+static void now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+/*
+ * The HTTP thread parses what anyone on the network sends: it runs with no
+ * capabilities at all, dropped at its first connection, before reading.
+ */
+static __thread bool http_caps_dropped;
+
+static void conn_started(struct http_server *srv, struct MHD_Connection *c, void **slotp)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+						MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct conn_slot *slot = NULL;
+
+	if (!ci)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS && !slot; i++)
+		if (srv->conns[i].fd < 0)
+			slot = &srv->conns[i];
+	if (slot) {
+		slot->fd = ci->connect_fd;
+		slot->cut = false;
+		now(&slot->since);
+		*slotp = slot;
+		pthread_cond_signal(&srv->wake);
+	} else {
+		/* cannot happen (the table is the connection limit's size); a
+		 * connection without a deadline would be the bug this file fixes */
+		shutdown(ci->connect_fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+	struct conn_slot *slot = *socket_context;
+
+	if (!http_caps_dropped && ms_drop_thread_caps() == 0)
+		http_caps_dropped = true;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		conn_started(srv, c, socket_context);
+		return;
+	}
+	if (!slot)
+		return;
+	/* before MHD closes the fd: from now on the reaper cannot see it */
+	pthread_mutex_lock(&srv->lock);
+	slot->fd = -1;
+	pthread_mutex_unlock(&srv->lock);
+	*socket_context = NULL;
+}
+
+/* Shut down the connections past their deadline; the earliest deadline of
+ * the others in *next (false: none). Called with srv->lock held. */
+static void reap(struct http_server *srv, struct timespec *next, bool *have_next)
+{
+	struct timespec t;
+
+	now(&t);
+	*have_next = false;
+	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+		struct conn_slot *s = &srv->conns[i];
+		struct timespec end;
+
+		if (s->fd < 0 || s->cut)
+			continue;
+		end = s->since;
+		end.tv_sec += HTTP_DEADLINE_S;
+		if (t.tv_sec > end.tv_sec || (t.tv_sec == end.tv_sec && t.tv_nsec >= end.tv_nsec)) {
+			shutdown(s->fd, SHUT_RDWR);
+			s->cut = true;
+			continue;
+		}
+		if (!*have_next || end.tv_sec < next->tv_sec ||
+		    (end.tv_sec == next->tv_sec && end.tv_nsec < next->tv_nsec))
+			*next = end;
+		*have_next = true;
+	}
+}
+
+static void *reaper_main(void *arg)
+{
+	struct http_server *srv = arg;
+	struct timespec next;
+	bool have_next;
+
+	ms_drop_thread_caps();
+	pthread_mutex_lock(&srv->lock);
+	while (!srv->stopping) {
+		reap(srv, &next, &have_next);
+		if (have_next)
+			pthread_cond_timedwait(&srv->wake, &srv->lock, &next);
+		else
+			pthread_cond_wait(&srv->wake, &srv->lock);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return NULL;
+}
+
+static struct MHD_Response *static_text(const char *msg)
+{
+	return MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
+			     const char *method, const char *version, const char *upload,
+			     size_t *upload_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	const struct http_route *r = NULL;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int code = MHD_HTTP_OK;
+	char *body;
+	size_t len;
+
+	for (size_t i = 0; i < srv->nroutes && !r; i++)
+		if (!strcmp(url, srv->routes[i].path))
+			r = &srv->routes[i];
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		resp = static_text("only GET\n");
+		code = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else if (r) {
+		if (r->get(srv->cls, &body, &len))
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(body);
+		else if (r->content_type)
+			MHD_add_response_header(resp, "Content-Type", r->content_type);
+	} else {
+		resp = static_text("memsightd: see /metrics\n");
+		code = MHD_HTTP_NOT_FOUND;
+	}
+	if (!resp)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void srv_free(struct http_server *srv)
+{
+	pthread_cond_destroy(&srv->wake);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}
+
+static struct http_server *srv_new(const struct http_route *routes, size_t nroutes, void *cls)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	pthread_condattr_t ca;
+
+	if (!srv)
+		return NULL;
+	srv->routes = routes;
+	srv->nroutes = nroutes;
+	srv->cls = cls;
+	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++)
+		srv->conns[i].fd = -1;
+	pthread_mutex_init(&srv->lock, NULL);
+	/* deadlines are on the monotonic clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	return srv;
+}
+
+int http_server__start(const char *host, uint16_t port, const struct http_route *routes,
+		       size_t nroutes, void *cls, struct http_server **ret, char *err,
+		       size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	struct http_server *srv;
+	char portstr[8];
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	int rc;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	rc = getaddrinfo(host, portstr, &hints, &ai);
+	if (rc) {
+		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+		return -EINVAL;
+	}
+	srv = srv_new(routes, nroutes, cls);
+	if (!srv) {
+		freeaddrinfo(ai);
+		return -ENOMEM;
+	}
+	rc = -pthread_create(&srv->reaper, NULL, reaper_main, srv);
+	if (rc) {
+		snprintf(err, errlen, "cannot start the HTTP deadline thread: %s", strerror(-rc));
+		freeaddrinfo(ai);
+		srv_free(srv);
+		return rc;
+	}
+	pthread_setname_np(srv->reaper, "http-deadline");
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* MHD's idle timeout is the deadline too; only the reaper's does not reset */
+	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, serve, srv,
+				    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_DEADLINE_S,
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+				    MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!srv->mhd) {
+		snprintf(err, errlen, "cannot listen on %s:%u (address in use?)", host, port);
+		http_server__stop(srv);
+		return -EADDRINUSE;
+	}
+	*ret = srv;
+	return 0;
+}
+
+void http_server__stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = true;
+	pthread_cond_signal(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
+	pthread_join(srv->reaper, NULL);
+	/* MHD's CLOSED notifications still take srv->lock: freed after */
+	if (srv->mhd)
+		MHD_stop_daemon(srv->mhd);
+	srv_free(srv);
+}
