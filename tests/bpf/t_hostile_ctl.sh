@@ -144,14 +144,15 @@ for u in 65530 65531 65532 65533 65534; do
 	PIDS_TO_KILL+=($!)
 done
 sleep 3
+# their connections and the listening socket: more than one uid's share, at most theirs
+held=$(ls -l /proc/"$DPID"/fd 2>/dev/null | grep -c socket)
+check_cmd "100 slow clients: the daemon holds 56 of them at most ($((held - 1)))" \
+	test "$held" -gt 17 -a "$held" -le 57
 read -r ok slow <<< "$(root_asks 5 ping)"
 check "100 slow clients of 5 uids: root's ping answered every time" "$ok" 5
 check_cmd "100 slow clients: root's slowest ping under 3 s ($slow ms)" test "$slow" -lt 3000
 read -r ok slow <<< "$(root_asks 3 ps)"
 check "100 slow clients: root's ps answered every time" "$ok" 3
-held=$(ls -l /proc/"$DPID"/fd 2>/dev/null | grep -c socket)
-check_cmd "100 slow clients: the daemon holds at most 56 of their connections ($held sockets)" \
-	test "$held" -le $((56 + 8))
 for ((i = 0; i < 400; i++)); do
 	[ "$(cat "$TMP"/trickle.* | grep -c '^{')" -ge 5 ] && break
 	sleep 0.1
@@ -180,21 +181,30 @@ check_cmd "one svg dump of leaky works ($(wc -c < "$TMP/one.svg") bytes)" test -
 rss() { awk '/^VmRSS:/ { print $2 }' /proc/"$DPID"/status; }
 for req in "stats" "dump pid=$LPID format=svg"; do
 	rss0=$(rss)
+	req0=$("$MS" stats -j | jq .requests)
 	python3 "$TMP/hostile.py" pipeline 10 "$req" > "$TMP/pipe.out" 2>&1 &
 	PPID_=$!
 	PIDS_TO_KILL+=("$PPID_")
+	# VmRSS every 0.2 s while it is at it
+	while kill -0 "$PPID_" 2> /dev/null; do rss; sleep 0.2; done > "$TMP/rss.log" &
+	SAMPLER=$!
 	sleep 2
-	peak=$rss0
 	read -r ok slow <<< "$(root_asks 3 ping)"
-	r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
-	wait "$PPID_"
-	r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+	wait "$PPID_" "$SAMPLER"
+	peak=$(sort -n "$TMP/rss.log" | tail -1)
+	# handled for it: all requests but the 3 pings and this stats itself
+	handled=$(($("$MS" stats -j | jq .requests) - req0 - 3 - 1))
 	sent=$(jq .requests_sent "$TMP/pipe.out")
 	check_cmd "pipelining '$req': thousands of requests written ($sent)" test "$sent" -ge 1000
 	check "pipelining '$req': others' pings answered every time meanwhile" "$ok" 3
 	check_cmd "pipelining '$req': slowest ping under 3 s ($slow ms)" test "$slow" -lt 3000
-	check_cmd "pipelining '$req': daemon VmRSS $rss0 -> $peak kB, within +20 MB" \
-		test $((peak - rss0)) -lt 20480
+	# it is served only as fast as it reads: what its socket buffer holds
+	# (~200 kB), not the thousands it wrote
+	check_cmd "pipelining '$req': the daemon handled $handled of its $sent requests, <= 1000" \
+		test "$handled" -le 1000
+	# one response (a few kB) buffered for it at a time: +4 MB is a wide margin
+	check_cmd "pipelining '$req': daemon VmRSS $rss0 -> at most $peak kB, within +4 MB" \
+		test $((peak - rss0)) -lt 4096
 done
 
 # (3) the CLI's deadline, connect included
