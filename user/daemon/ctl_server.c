@@ -145,15 +145,15 @@ void ctl_server__reap(struct daemon *d)
 
 /*
  * What c waits for next: room for its pending response (and nothing it
- * sends is read meanwhile: backpressure), or, with bytes of a next request
- * already buffered, its next turn (a writable socket is ready at once),
- * or else its next request.
+ * sends is read meanwhile: backpressure), or, when its buffer may hold a
+ * whole next request (turn), its next loop turn (a writable socket is ready
+ * at once), or else more of its request.
  */
-static void client_arm(struct daemon *d, struct client *c)
+static void client_arm(struct daemon *d, struct client *c, bool turn)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->src };
 
-	if (c->out_len || ctl_linebuf__pending(&c->lb))
+	if (c->out_len || turn)
 		ev.events = EPOLLOUT;
 	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -181,7 +181,7 @@ static bool client_flush(struct daemon *d, struct client *c)
 		c->deadline_ns = now_ns() +
 				 (ctl_linebuf__pending(&c->lb) ? CLIENT_REQUEST_NS : CLIENT_IDLE_NS);
 	}
-	client_arm(d, c);
+	client_arm(d, c, ctl_linebuf__pending(&c->lb) > 0);
 	return true;
 }
 
@@ -225,11 +225,13 @@ static void client_step(struct daemon *d, struct client *c)
 			ctl_server__close_client(d, c);
 			return;
 		}
+		if (r > 0)
+			r = ctl_linebuf__next(&c->lb, &line, &len);
 		if (r == 0) {
-			client_arm(d, c);
+			/* no whole line buffered: wait for more of it */
+			client_arm(d, c, false);
 			return;
 		}
-		r = ctl_linebuf__next(&c->lb, &line, &len);
 	}
 	if (r == 1)
 		handle_request(d, c, line, len);
