@@ -42,7 +42,7 @@
  * no response pending, and one read takes at most what its line buffer has
  * room for, so each holds its struct client (with its CTL_LINE_MAX line
  * buffer, about 4.2 KiB) and at most one response (at most CLIENT_OUT_MAX).
- * Worst case for CLIENT_MAX clients: 64 x (4.2 KiB + 256 MiB), reached only
+ * Worst case for CLIENT_MAX clients: 64 x (4.2 KiB + 256 MiB) ~ 16 GiB, reached only
  * by 64 clients each asking for a 256 MiB report and not reading it; a ps
  * or stats response is a few KiB.
  */
@@ -50,7 +50,7 @@
 /* Queue c's response: at most one is ever pending (c is not read meanwhile). */
 static void client_queue(struct client *c, struct reply *r)
 {
-	if (c->out_len - c->out_off + r->len > CLIENT_OUT_MAX) {
+	if (r->len > CLIENT_OUT_MAX) {
 		free(r->buf);
 		c->closing = true;
 		return;
