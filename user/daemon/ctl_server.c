@@ -178,8 +178,8 @@ static bool client_flush(struct daemon *d, struct client *c)
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
 		/* taken: the clock of a next request already begun starts now */
-		c->deadline_ns = now_ns() +
-				 (ctl_linebuf__pending(&c->lb) ? CLIENT_REQUEST_NS : CLIENT_IDLE_NS);
+		c->deadline_ns = now_ns() + (ctl_linebuf__pending(&c->lb) ? CLIENT_REQUEST_NS :
+									     CLIENT_IDLE_NS);
 	}
 	client_arm(d, c, ctl_linebuf__pending(&c->lb) > 0);
 	return true;
