@@ -186,6 +186,20 @@ YML
 	PIDS_TO_KILL+=("$PROMPID")
 }
 
+# start_group_daemon: start_daemon with its socket open to a new group
+# (GRP, GID; deleted on exit) and $TMP open to other uids, for tests of
+# what the socket's group and strangers can do. Returns 1 when it could not.
+start_group_daemon() {
+	GRP=mstest$$
+	groupadd "$GRP" || { fail "cannot create a test group"; return 1; }
+	trap 'groupdel "$GRP" 2>/dev/null; cleanup' EXIT
+	GID=$(getent group "$GRP" | cut -d: -f3)
+	printf '[daemon]\nsocket_group = %s\n[metrics]\nlisten = off\n' "$GRP" \
+		> "$TMP/memsightd.conf"
+	chmod 755 "$TMP"
+	start_daemon --config "$TMP/memsightd.conf" || { fail "daemon did not start"; return 1; }
+}
+
 # ms_json PID: memsightd's report of PID as JSON (into $TMP/PID.json)
 ms_json() {
 	"$MS" dump "$1" --format json -o "$TMP/$1.json" && cat "$TMP/$1.json" > /dev/null

@@ -8,18 +8,7 @@
 # cannot honour are refused, not ignored.
 . "$(dirname "$0")/lib.sh"
 
-GRP=mstest$$
-groupadd "$GRP" || { fail "cannot create a test group"; exit 0; }
-trap 'groupdel "$GRP" 2>/dev/null; cleanup' EXIT
-GID=$(getent group "$GRP" | cut -d: -f3)
-cat > "$TMP/memsightd.conf" <<CONF
-[daemon]
-socket_group = $GRP
-[metrics]
-listen = off
-CONF
-chmod 755 "$TMP"
-start_daemon --config "$TMP/memsightd.conf" || { fail "daemon did not start"; exit 0; }
+start_group_daemon || exit 0
 check "socket mode is 0660 root:$GRP" "$(stat -c '%a %U:%G' "$MEMSIGHT_SOCKET")" "660 root:$GRP"
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 as_member() { setpriv --reuid=65534 --regid=65534 --groups="$GID" "$@"; }

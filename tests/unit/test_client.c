@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,12 +111,37 @@ static void test_a_refusal_is_told_apart_by_its_code_not_its_text(void **state)
 	(void)state;
 }
 
+/* A deadline that is not whole seconds in range is refused, never read as 0 (no wait). */
+static void test_the_call_deadline_comes_from_memsight_timeout(void **state)
+{
+	static const char *const bad[] = { "abc", "0", "-1", "5s", " 5", "", "86401",
+					   "99999999999999999999" };
+	unsigned int s = 0;
+
+	(void)state;
+	unsetenv("MEMSIGHT_TIMEOUT");
+	assert_int_equal(client__timeout_s(&s), 0);
+	assert_int_equal(s, 60);
+	setenv("MEMSIGHT_TIMEOUT", "5", 1);
+	assert_int_equal(client__timeout_s(&s), 0);
+	assert_int_equal(s, 5);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("MEMSIGHT_TIMEOUT", bad[i], 1);
+		s = 0;
+		/* "" is as if unset: the default */
+		assert_int_equal(client__timeout_s(&s), *bad[i] ? -EINVAL : 0);
+		assert_int_equal(s, 60);
+	}
+	unsetenv("MEMSIGHT_TIMEOUT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ps_says_why_go_figures_are_missing),
 		cmocka_unit_test(test_ps_escapes_comm_and_keeps_columns),
 		cmocka_unit_test(test_a_refusal_is_told_apart_by_its_code_not_its_text),
+		cmocka_unit_test(test_the_call_deadline_comes_from_memsight_timeout),
 	};
 
 	return cmocka_run_group_tests_name("client", tests, NULL, NULL);

@@ -93,6 +93,8 @@ static void usage(FILE *f)
 		"  -v, --verbose        debug output, including libbpf's\n"
 		"      --socket PATH    memsightd's control socket (default $MEMSIGHT_SOCKET or\n"
 		"                       " MS_DEFAULT_SOCKET ")\n"
+		"                       $MEMSIGHT_TIMEOUT: seconds a call to memsightd may take\n"
+		"                       in all, connecting included (default 60)\n"
 		"      --sample-bytes N sampled mode: record one allocation every N bytes on\n"
 		"                       average (Poisson, decided in BPF before any stack walk);\n"
 		"                       figures are unbiased estimates. Also sets the Go rate.\n"

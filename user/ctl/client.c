@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@
 
 #define REPLY_LINE_MAX		(64u << 20)	/* a ps of thousands of processes fits */
 #define REPLY_PAYLOAD_MAX	(1ull << 32)
-#define CLIENT_TIMEOUT_MS	60000
+#define CLIENT_TIMEOUT_S	60	/* the whole call, connect included */
+#define CLIENT_TIMEOUT_S_MAX	86400
+#define CONNECT_RETRY_MS	20	/* a full backlog cannot be polled for room */
 
 const char *client__socket_path(const char *override)
 {
@@ -28,6 +31,23 @@ const char *client__socket_path(const char *override)
 	return env && *env ? env : MS_DEFAULT_SOCKET;
 }
 
+int client__timeout_s(unsigned int *ret_s)
+{
+	const char *env = getenv("MEMSIGHT_TIMEOUT");
+	unsigned long v;
+	char *end;
+
+	*ret_s = CLIENT_TIMEOUT_S;
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	v = strtoul(env, &end, 10);
+	if (*env < '0' || *env > '9' || errno || *end || v == 0 || v > CLIENT_TIMEOUT_S_MAX)
+		return -EINVAL;
+	*ret_s = v;
+	return 0;
+}
+
 void ms_reply__free(struct ms_reply *r)
 {
 	free(r->line);
@@ -35,24 +55,103 @@ void ms_reply__free(struct ms_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Read exactly n bytes (or up to a '\n' when line is set) with a timeout. */
-static int read_some(int fd, char *buf, size_t n, size_t *got)
+static int64_t mono_ms(void)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t r;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until the deadline: 0, -ETIMEDOUT or -errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int64_t left;
 	int pr;
 
-	pr = poll(&p, 1, CLIENT_TIMEOUT_MS);
+	do {
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		pr = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+	} while (pr < 0 && errno == EINTR);
 	if (pr == 0)
 		return -ETIMEDOUT;
-	if (pr < 0)
+	return pr < 0 ? -errno : 0;
+}
+
+/*
+ * Connect fd (nonblocking) before the deadline. A unix socket whose
+ * listen backlog is full says EAGAIN and cannot be polled for room: retry.
+ */
+static int connect_by(int fd, const struct sockaddr_un *sa, int64_t deadline)
+{
+	socklen_t el = sizeof(int);
+	int err = 0;
+
+	for (;;) {
+		int64_t left;
+
+		if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)))
+			return 0;
+		if (errno == EINPROGRESS)
+			break;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		poll(NULL, 0, left < CONNECT_RETRY_MS ? (int)left : CONNECT_RETRY_MS);
+	}
+	err = wait_fd(fd, POLLOUT, deadline);
+	if (err)
+		return err;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el))
 		return -errno;
-	r = read(fd, buf, n);
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return -ECONNRESET;
+	return -err;
+}
+
+/* Read up to n bytes before the deadline. */
+static int read_some(int fd, char *buf, size_t n, size_t *got, int64_t deadline)
+{
+	ssize_t r;
+	int err;
+
+	for (;;) {
+		err = wait_fd(fd, POLLIN, deadline);
+		if (err)
+			return err;
+		r = read(fd, buf, n);
+		if (r > 0)
+			break;
+		if (r == 0)
+			return -ECONNRESET;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
 	*got = r;
+	return 0;
+}
+
+static int send_all(int fd, const char *buf, size_t n, int64_t deadline)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = send(fd, buf + off, n - off, MSG_NOSIGNAL);
+		int err;
+
+		if (w > 0) {
+			off += w;
+			continue;
+		}
+		if (w == 0)
+			return -EIO;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		err = wait_fd(fd, POLLOUT, deadline);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -62,10 +161,18 @@ int client__call(const char *sock, const struct ctl_request *req, struct ms_repl
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char line[CTL_LINE_MAX + 1], *buf = NULL, *nl;
 	size_t len = 0, cap = 0, off;
+	unsigned int timeout_s;
+	int64_t deadline;
 	int fd, n, rc;
 	uint64_t plen;
 
 	memset(ret, 0, sizeof(*ret));
+	if (client__timeout_s(&timeout_s)) {
+		snprintf(err, errlen, "MEMSIGHT_TIMEOUT must be whole seconds from 1 to %d",
+			 CLIENT_TIMEOUT_S_MAX);
+		return -EINVAL;
+	}
+	deadline = mono_ms() + timeout_s * 1000ll;
 	n = ctl__format_request(line, sizeof(line), req, err, errlen);
 	if (n < 0)
 		return n;
@@ -74,24 +181,21 @@ int client__call(const char *sock, const struct ctl_request *req, struct ms_repl
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot reach memsightd at %s: %s", sock, strerror(-rc));
-		close(fd);
-		return rc;
+	rc = connect_by(fd, &sa, deadline);
+	if (rc) {
+		if (rc != -ETIMEDOUT)
+			snprintf(err, errlen, "cannot reach memsightd at %s: %s", sock,
+				 strerror(-rc));
+		goto out;
 	}
-	for (off = 0; off < (size_t)n;) {
-		ssize_t w = send(fd, line + off, n - off, MSG_NOSIGNAL);
-
-		if (w <= 0) {
-			rc = w < 0 ? -errno : -EIO;
+	rc = send_all(fd, line, n, deadline);
+	if (rc) {
+		if (rc != -ETIMEDOUT)
 			snprintf(err, errlen, "sending to memsightd: %s", strerror(-rc));
-			goto out;
-		}
-		off += w;
+		goto out;
 	}
 	/* the response line */
 	for (;;) {
@@ -113,9 +217,10 @@ int client__call(const char *sock, const struct ctl_request *req, struct ms_repl
 			}
 			buf = nb;
 		}
-		rc = read_some(fd, buf + len, cap - len - 1, &got);
+		rc = read_some(fd, buf + len, cap - len - 1, &got, deadline);
 		if (rc) {
-			snprintf(err, errlen, "reading from memsightd: %s", strerror(-rc));
+			if (rc != -ETIMEDOUT)
+				snprintf(err, errlen, "reading from memsightd: %s", strerror(-rc));
 			goto out;
 		}
 		len += got;
@@ -150,10 +255,12 @@ int client__call(const char *sock, const struct ctl_request *req, struct ms_repl
 		while (len < plen) {
 			size_t got;
 
-			rc = read_some(fd, ret->payload + len, plen - len, &got);
+			rc = read_some(fd, ret->payload + len, plen - len, &got, deadline);
 			if (rc) {
-				snprintf(err, errlen, "reading the payload from memsightd: %s",
-					 strerror(-rc));
+				if (rc != -ETIMEDOUT)
+					snprintf(err, errlen,
+						 "reading the payload from memsightd: %s",
+						 strerror(-rc));
 				goto out;
 			}
 			len += got;
@@ -162,6 +269,9 @@ int client__call(const char *sock, const struct ctl_request *req, struct ms_repl
 	}
 	rc = 0;
 out:
+	if (rc == -ETIMEDOUT)
+		snprintf(err, errlen, "memsightd did not answer within %u s (at %s; "
+			 "MEMSIGHT_TIMEOUT sets the limit)", timeout_s, sock);
 	free(buf);
 	close(fd);
 	if (rc)

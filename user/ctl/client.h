@@ -22,9 +22,17 @@ struct ms_reply {
 const char *client__socket_path(const char *override);
 
 /*
- * Send one request and read its response. -ECONNREFUSED / -ENOENT when no
- * daemon listens (the caller may fall back to standalone mode); other
- * -errno on I/O or protocol errors (*err says what).
+ * The deadline of a whole call in s: $MEMSIGHT_TIMEOUT (whole seconds),
+ * else 60. -EINVAL (and *ret_s the default) when the variable is not one.
+ */
+int client__timeout_s(unsigned int *ret_s);
+
+/*
+ * Send one request and read its response, all within client__timeout_s()
+ * (-ETIMEDOUT past it: *err says memsightd did not answer in time).
+ * -ECONNREFUSED / -ENOENT when no daemon listens (the caller may fall back
+ * to standalone mode); other -errno on I/O or protocol errors (*err says
+ * what).
  */
 int client__call(const char *sock, const struct ctl_request *req, struct ms_reply *ret,
 		 char *err, size_t errlen);

@@ -667,6 +667,7 @@ static const char *const errcode_names[CTL_E_COUNT] = {
 	[CTL_E_ATTACH_FAILED] = "attach_failed",
 	[CTL_E_FAILED] = "failed",
 	[CTL_E_UNSUPPORTED] = "unsupported",
+	[CTL_E_BUSY] = "busy",
 };
 
 const char *ctl__errcode_name(enum ctl_errcode code)

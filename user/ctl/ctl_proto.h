@@ -196,6 +196,7 @@ enum ctl_errcode {
 	CTL_E_ATTACH_FAILED,	/* attach: the process or the rule was refused */
 	CTL_E_FAILED,		/* the daemon could not do it (memory, reading, rendering) */
 	CTL_E_UNSUPPORTED,	/* a verb this daemon does not serve */
+	CTL_E_BUSY,		/* the peer's uid holds its share of connections */
 	CTL_E_COUNT
 };
 

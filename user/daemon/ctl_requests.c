@@ -494,6 +494,7 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 	jw__kv_uint(w, "bad_requests", d->bad_requests);
 	jw__kv_uint(w, "refused_clients", d->refused_clients);
 	jw__kv_uint(w, "dropped_clients", d->dropped_clients);
+	jw__kv_uint(w, "busy_clients", d->busy_clients);
 	jw__kv_uint(w, "pending_dropped", d->pending_dropped);
 	jw__kv_uint(w, "incidents_recorded", d->incidents_saved);
 	jw__kv_uint(w, "exits_found_by_snapshot", d->exits_missed);

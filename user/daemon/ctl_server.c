@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * ctl_server.c - memsightd's control socket: a unix stream socket for root
- * and the socket's group. Clients are nonblocking, send one request line
- * at a time and get their responses buffered (bounded); a stalled client is
- * dropped and at CLIENT_MAX the rest wait in the listen backlog, so a slow
- * or hostile client costs its own connection only.
+ * and the socket's group. Clients are nonblocking; each gets at most one
+ * request handled per loop turn and is not read while its response is
+ * unwritten, each uid but root holds a share of the slots and some are
+ * root's alone, and no client outlives its deadline. At CLIENT_MAX the rest
+ * wait in the listen backlog. So a slow, pipelining or hostile client costs
+ * its own connection only, and root always gets in.
  */
 #include <errno.h>
 #include <grp.h>
@@ -21,39 +23,43 @@
 #include "daemon/daemon_int.h"
 
 #define CLIENT_MAX		64	/* connections at once */
-/* A client that neither sends nor reads for this long is stalled and dropped.
- * Its clock restarts when its response is ready and whenever it takes some:
- * neither a slow request nor a large response read steadily is its stall. */
-#define CLIENT_IDLE_NS		(10ull * 1000000000)
+#define CLIENT_ROOT_RESERVE	8	/* of those, slots only root may take */
+#define CLIENT_PER_UID		16	/* slots any other uid may hold */
+#define NSEC			1000000000ull
+/*
+ * Deadlines no trickle extends: a connection with no request begun has
+ * CLIENT_IDLE_NS; a request has CLIENT_REQUEST_NS from its first byte to
+ * its '\n'; its response then has CLIENT_RESPONSE_NS to be taken whole.
+ * Past its deadline a client is dropped.
+ */
+#define CLIENT_IDLE_NS		(10 * NSEC)
+#define CLIENT_REQUEST_NS	(10 * NSEC)
+#define CLIENT_RESPONSE_NS	(30 * NSEC)
 #define CLIENT_OUT_MAX		(256u << 20)	/* largest response we buffer */
+#define ACCEPT_PER_TURN		16	/* connections taken per loop turn */
+/*
+ * What clients can make the daemon hold: a client is read only while it has
+ * no response pending, and one read takes at most what its line buffer has
+ * room for, so each holds its struct client (with its CTL_LINE_MAX line
+ * buffer, about 4.2 KiB) and at most one response (at most CLIENT_OUT_MAX).
+ * Worst case for CLIENT_MAX clients: 64 x (4.2 KiB + 256 MiB) ~ 16 GiB, reached only
+ * by 64 clients each asking for a 256 MiB report and not reading it; a ps
+ * or stats response is a few KiB.
+ */
 
-/* Queue a response behind what c has not read yet; too much closes c. */
+/* Queue c's response: at most one is ever pending (c is not read meanwhile). */
 static void client_queue(struct client *c, struct reply *r)
 {
-	char *nb;
-
-	if (c->out_len - c->out_off + r->len > CLIENT_OUT_MAX) {
+	if (r->len > CLIENT_OUT_MAX) {
 		free(r->buf);
 		c->closing = true;
 		return;
 	}
-	if (c->out_off == c->out_len) {
-		free(c->out);
-		c->out = r->buf;
-		c->out_len = r->len;
-		c->out_off = 0;
-		return;
-	}
-	nb = realloc(c->out, c->out_len + r->len);
-	if (!nb) {
-		free(r->buf);
-		c->closing = true;
-		return;
-	}
-	memcpy(nb + c->out_len, r->buf, r->len);
-	c->out = nb;
-	c->out_len += r->len;
-	free(r->buf);
+	free(c->out);
+	c->out = r->buf;
+	c->out_len = r->len;
+	c->out_off = 0;
+	c->deadline_ns = now_ns() + CLIENT_RESPONSE_NS;
 }
 
 static void handle_request(struct daemon *d, struct client *c, const char *line, size_t len)
@@ -78,9 +84,29 @@ static void handle_request(struct daemon *d, struct client *c, const char *line,
 		return;
 	}
 	client_queue(c, &r);
-	c->last_ns = now_ns();
 }
 
+/* The line buffer overflowed: say so, then close c once that is written. */
+static void client_too_long(struct daemon *d, struct client *c)
+{
+	struct reply r;
+
+	d->bad_requests++;
+	c->closing = true;
+	if (reply__open(&r))
+		return;
+	ctl__write_error(r.f, CTL_E_BAD_REQUEST, "request line too long (max 4096 bytes)");
+	if (fclose(r.f)) {
+		free(r.buf);
+		return;
+	}
+	client_queue(c, &r);
+}
+
+/*
+ * Close c now; free it after the loop turn (ctl_server__reap), as a later
+ * event of the same epoll batch may still name it.
+ */
 void ctl_server__close_client(struct daemon *d, struct client *c)
 {
 	struct client **pp;
@@ -93,8 +119,11 @@ void ctl_server__close_client(struct daemon *d, struct client *c)
 	}
 	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	free(c->out);
-	free(c);
+	c->out = NULL;
+	c->next = d->closed;
+	d->closed = c;
 	d->nclients--;
 	if (d->listen_paused) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->listen_src };
@@ -104,11 +133,34 @@ void ctl_server__close_client(struct daemon *d, struct client *c)
 	}
 }
 
+void ctl_server__reap(struct daemon *d)
+{
+	while (d->closed) {
+		struct client *c = d->closed;
+
+		d->closed = c->next;
+		free(c);
+	}
+}
+
+/*
+ * What c waits for next: room for its pending response (and nothing it
+ * sends is read meanwhile: backpressure), or, when its buffer may hold a
+ * whole next request (turn), its next loop turn (a writable socket is ready
+ * at once), or else more of its request.
+ */
+static void client_arm(struct daemon *d, struct client *c, bool turn)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->src };
+
+	if (c->out_len || turn)
+		ev.events = EPOLLOUT;
+	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
 /* Write what the socket takes; keep the rest for EPOLLOUT. false: client gone. */
 static bool client_flush(struct daemon *d, struct client *c)
 {
-	struct epoll_event ev = { .data.ptr = &c->src };
-
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -118,68 +170,73 @@ static bool client_flush(struct daemon *d, struct client *c)
 		if (n <= 0)
 			return false;
 		c->out_off += n;
-		c->last_ns = now_ns();
 	}
-	if (c->out_off == c->out_len) {
+	if (c->closing && c->out_off == c->out_len)
+		return false;
+	if (c->out && c->out_off == c->out_len) {
 		free(c->out);
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
-		if (c->closing)
-			return false;
+		/* taken: the clock of a next request already begun starts now */
+		c->deadline_ns = now_ns() + (ctl_linebuf__pending(&c->lb) ? CLIENT_REQUEST_NS :
+									     CLIENT_IDLE_NS);
 	}
-	ev.events = EPOLLIN | EPOLLRDHUP | (c->out_len ? EPOLLOUT : 0);
-	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
+	client_arm(d, c, ctl_linebuf__pending(&c->lb) > 0);
 	return true;
 }
 
-static void client_input(struct daemon *d, struct client *c)
+/*
+ * One read of what fits c's line buffer (the rest stays in the socket).
+ * 1: bytes came, 0: none yet, <0: hung up or failed.
+ */
+static int client_read(struct client *c)
 {
-	char tmp[4096];
+	char tmp[CTL_LINE_MAX];
+	size_t was = ctl_linebuf__pending(&c->lb), took;
 	ssize_t n;
 
-	c->last_ns = now_ns();
-	for (;;) {
-		n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
+	n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT | MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	took = ctl_linebuf__feed(&c->lb, tmp, n);
+	if (took && recv(c->fd, tmp, took, MSG_DONTWAIT) != (ssize_t)took)
+		return -EIO;
+	if (!was && took)
+		c->deadline_ns = now_ns() + CLIENT_REQUEST_NS;
+	return 1;
+}
+
+/* At most one request of c per loop turn: a buffered line, else what one read brings. */
+static void client_step(struct daemon *d, struct client *c)
+{
+	const char *line;
+	size_t len;
+	int r;
+
+	r = ctl_linebuf__next(&c->lb, &line, &len);
+	if (r == 0) {
+		r = client_read(c);
+		if (r < 0) {
 			/* hung up; a half-written request is simply dropped */
-			if (!client_flush(d, c) || !c->out_len)
-				ctl_server__close_client(d, c);
+			ctl_server__close_client(d, c);
 			return;
 		}
-		for (size_t off = 0; off < (size_t)n;) {
-			const char *line;
-			size_t len;
-			int r;
-
-			off += ctl_linebuf__feed(&c->lb, tmp + off, n - off);
-			while ((r = ctl_linebuf__next(&c->lb, &line, &len)) == 1)
-				handle_request(d, c, line, len);
-			if (r < 0) {
-				struct reply rep;
-
-				d->bad_requests++;
-				if (reply__open(&rep) == 0) {
-					ctl__write_error(rep.f, CTL_E_BAD_REQUEST,
-							 "request line too long (max 4096 bytes)");
-					fclose(rep.f);
-					free(c->out);
-					c->out = rep.buf;
-					c->out_len = rep.len;
-					c->out_off = 0;
-				}
-				c->closing = true;
-				if (!client_flush(d, c))
-					ctl_server__close_client(d, c);
-				return;
-			}
-			if (c->closing)
-				break;
+		if (r > 0)
+			r = ctl_linebuf__next(&c->lb, &line, &len);
+		if (r == 0) {
+			/* no whole line buffered: wait for more of it */
+			client_arm(d, c, false);
+			return;
 		}
-		if (c->closing)
-			break;
 	}
+	if (r == 1)
+		handle_request(d, c, line, len);
+	else if (r < 0)
+		client_too_long(d, c);
 	if (!client_flush(d, c))
 		ctl_server__close_client(d, c);
 }
@@ -223,13 +280,50 @@ static bool client_allowed(struct daemon *d, const struct ucred *cred)
 	return ok;
 }
 
+/* Whether uid may take another slot: root any, the others within their share. */
+static bool slot_for(const struct daemon *d, uid_t uid)
+{
+	unsigned int mine = 0, others = 0;
+
+	if (uid == 0)
+		return true;
+	for (const struct client *c = d->clients; c; c = c->next) {
+		if (c->uid == 0)
+			continue;
+		others++;
+		mine += c->uid == uid;
+	}
+	return mine < CLIENT_PER_UID && others < CLIENT_MAX - CLIENT_ROOT_RESERVE;
+}
+
+/* A connection over its uid's share: told why (if its socket takes it) and closed. */
+static void turn_away(struct daemon *d, int fd, uid_t uid)
+{
+	char msg[160];
+	struct reply r;
+
+	d->busy_clients++;
+	if (reply__open(&r) == 0) {
+		snprintf(msg, sizeof(msg), "busy: uid %u holds its share of connections "
+			 "(%d per user; %d are kept for root)", (unsigned int)uid, CLIENT_PER_UID,
+			 CLIENT_ROOT_RESERVE);
+		ctl__write_error(r.f, CTL_E_BUSY, msg);
+		/* a socket that does not take it learns from the close instead */
+		if (fclose(r.f) == 0)
+			send(fd, r.buf, r.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(r.buf);
+	}
+	close(fd);
+}
+
 void ctl_server__accept(struct daemon *d)
 {
-	for (;;) {
+	for (int i = 0; i < ACCEPT_PER_TURN; i++) {
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-		struct ucred cred;
+		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 		socklen_t cl = sizeof(cred);
 		struct client *c;
+		bool known;
 		int fd;
 
 		if (d->nclients >= CLIENT_MAX) {
@@ -242,6 +336,11 @@ void ctl_server__accept(struct daemon *d)
 		fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
+		known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0;
+		if (!slot_for(d, cred.uid)) {
+			turn_away(d, fd, cred.uid);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -251,13 +350,13 @@ void ctl_server__accept(struct daemon *d)
 		c->fd = fd;
 		/* refused clients are read and answered, not cut off: closing with
 		 * their request unread would reset the connection before they see why */
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) || !client_allowed(d, &cred)) {
+		if (!known || !client_allowed(d, &cred)) {
 			d->refused_clients++;
 			c->refused = true;
 		}
 		c->pid = cred.pid;
 		c->uid = cred.uid;
-		c->last_ns = now_ns();
+		c->deadline_ns = now_ns() + CLIENT_IDLE_NS;
 		ctl_linebuf__init(&c->lb);
 		ev.data.ptr = &c->src;
 		if (epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev)) {
@@ -277,7 +376,7 @@ void ctl_server__drop_idle(struct daemon *d, uint64_t now)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (now - c->last_ns > CLIENT_IDLE_NS) {
+		if (now > c->deadline_ns) {
 			d->dropped_clients++;
 			ctl_server__close_client(d, c);
 		}
@@ -338,11 +437,16 @@ fail:
 	return err;
 }
 
-/* An event of a client's socket. c may be gone when this returns. */
+/* An event of a client's socket. c may be closed when this returns. */
 void ctl_server__on_client(struct daemon *d, struct client *c, uint32_t events)
 {
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		client_input(d, c);
-	else if ((events & EPOLLOUT) && !client_flush(d, c))
-		ctl_server__close_client(d, c);
+	(void)events;	/* hangups and errors show in the next send or recv */
+	if (c->fd < 0)
+		return;		/* closed earlier in this loop turn */
+	if (c->out_len) {
+		if (!client_flush(d, c))
+			ctl_server__close_client(d, c);
+		return;
+	}
+	client_step(d, c);
 }

@@ -172,6 +172,7 @@ static void teardown(struct daemon *d)
 {
 	while (d->clients)
 		ctl_server__close_client(d, d->clients);
+	ctl_server__reap(d);
 	watch__stop(d);
 	metrics_server__stop(d->metrics);
 	incidents__close(d->incidents);
@@ -303,10 +304,11 @@ static void on_events(struct daemon *d, const struct epoll_event *evs, int n)
 			break;
 		case SRC_CLIENT:
 			ctl_server__on_client(d, (struct client *)src, evs[i].events);
-			/* the client may be gone: the rest of this batch may name it too */
-			return;
+			break;
 		}
 	}
+	/* clients closed in this batch: no later event names them any more */
+	ctl_server__reap(d);
 }
 
 int daemon__run(const struct daemon_opts *opts)

@@ -47,7 +47,7 @@ struct client {
 	int fd;
 	pid_t pid;
 	uid_t uid;
-	uint64_t last_ns;
+	uint64_t deadline_ns;	/* dropped past this (see ctl_server.c) */
 	struct ctl_linebuf lb;
 	char *out;		/* response bytes not yet written */
 	size_t out_len, out_off;
@@ -99,6 +99,7 @@ struct daemon {
 	struct src sig_src, listen_src, ring_src, timer_src, pending_src, ustack_src;
 	struct ring_buffer *rb;
 	struct client *clients;
+	struct client *closed;	/* closed this loop turn, freed after it */
 	unsigned int nclients;
 	struct pending *pending;
 	unsigned int npending;
@@ -110,6 +111,7 @@ struct daemon {
 	/* self statistics */
 	uint64_t attach_errors, exec_events, exit_events, requests, bad_requests;
 	uint64_t refused_clients, dropped_clients, pending_dropped, exits_missed;
+	uint64_t busy_clients;	/* turned away: their uid held its share of slots */
 };
 
 static inline uint64_t now_ns(void)
@@ -161,6 +163,7 @@ void ctl_server__accept(struct daemon *d);
 void ctl_server__on_client(struct daemon *d, struct client *c, uint32_t events);
 void ctl_server__drop_idle(struct daemon *d, uint64_t now);
 void ctl_server__close_client(struct daemon *d, struct client *c);
+void ctl_server__reap(struct daemon *d);
 
 /* A response is built in memory, then written out as the socket allows. */
 struct reply {
