@@ -62,6 +62,8 @@ elif case == "slowread":
     # a large response read steadily, more slowly than CLIENT_IDLE_NS allows
     # for all of it: the client is never stalled, so it gets all of it
     s = conn(); s.sendall(b"dump pid=%d format=folded\n" % int(sys.argv[2]))
+    # the dump of 20,000 stacks takes 10 s and more to compute on a loaded VM
+    s.settimeout(120)
     buf = b""
     while b"\n" not in buf:
         d = s.recv(65536)
