@@ -27,9 +27,18 @@ conf() {
 	[ -z "$3" ] || printf '[rules]\n%s\n' "$3" >> "$1"
 }
 conf "$TMP/d.conf" "$TMP/inc"
-# refused SOCKET LOG: memsightd on SOCKET must exit 1 (it does not get to serve)
+# refused SOCKET LOG: memsightd on SOCKET; its exit status, or 99 if it
+# started serving there instead (then it is stopped)
 refused() {
-	timeout 120 "$O/memsightd" --config "$TMP/d.conf" --socket "$1" > "$2" 2>&1
+	local p i
+	"$O/memsightd" --config "$TMP/d.conf" --socket "$1" > "$2" 2>&1 &
+	p=$!
+	for ((i = 0; i < 1200; i++)); do
+		kill -0 "$p" 2>/dev/null || break
+		grep -q 'ready: control socket' "$2" && { kill -TERM "$p"; wait "$p"; return 99; }
+		sleep 0.1
+	done
+	wait "$p"
 }
 
 # --- what is at the socket's path ----------------------------------------------
@@ -60,13 +69,6 @@ start_daemon --config "$TMP/d1.conf" || { fail "daemon did not start"; exit 0; }
 D1=$DPID
 check "stale socket: replaced, the daemon answers" "$("$MS" ping)" '{"ok":true}'
 
-# --- a second daemon on a live socket -------------------------------------------
-refused "$MEMSIGHT_SOCKET" "$TMP/second.log"; rc=$?
-check "second daemon on a live socket: refuses to start" "$rc" 1
-check_cmd "second daemon: says memsightd already runs there" \
-	grep -q "memsightd already runs at $MEMSIGHT_SOCKET" "$TMP/second.log"
-check "second daemon: the first is still reachable" "$("$MS" ping)" '{"ok":true}'
-
 # --- incidents directory as a symlink: recorder off, and said so ------------------
 check_cmd "incidents dir a symlink: the log says the recorder is off and why" \
 	grep -q "flight recorder off: cannot use $TMP/inc-link: is a symbolic link" \
@@ -82,10 +84,18 @@ check "attach memsightd's own PID: refused" "$rc" 1
 check_cmd "attach memsightd's own PID: says memsightd does not watch itself" \
 	grep -q "memsightd does not watch itself" "$TMP/e"
 check "attach memsightd's own PID: not watched" "$(watched "$D1" && echo yes || echo no)" no
-sh -c 'exec "$1" top -p $$ -d 1' sh "$MS" > "$TMP/o" 2> "$TMP/e"; rc=$?
+# (watching itself, memsight fed on its own events and never ended)
+timeout -k 10 60 sh -c 'exec "$1" top -p $$ -d 1' sh "$MS" > "$TMP/o" 2> "$TMP/e"; rc=$?
 check "memsight top -p <its own PID>: refused" "$rc" 1
 check_cmd "memsight top -p <its own PID>: says memsight does not watch itself" \
 	grep -q "memsight does not watch itself" "$TMP/e"
+
+# --- a second daemon on a live socket -------------------------------------------
+refused "$MEMSIGHT_SOCKET" "$TMP/second.log"; rc=$?
+check "second daemon on a live socket: refuses to start" "$rc" 1
+check_cmd "second daemon: says memsightd already runs there" \
+	grep -q "memsightd already runs at $MEMSIGHT_SOCKET" "$TMP/second.log"
+check "second daemon: the first is still reachable" "$("$MS" ping)" '{"ok":true}'
 
 # a socket that is no longer ours is not removed: D2 binds the path after
 # D1's socket was removed; D1 stopping leaves D2's in place
@@ -147,12 +157,17 @@ check "as bound, before the chown: 0660 root:root" "$(stat -c '%a %U:%G' "$SOCK3
 mv "$SOCK3" "$TMP/s/three.moved"
 ln -s "$TMP/victim2" "$SOCK3"
 wait_for "$TMP/d3.log" 'ready: control socket|error' 60
+D3D=$(pgrep -P "$D3" -x memsightd)
+PIDS_TO_KILL+=($D3D)
 check "a link swapped in before the chown: the victim keeps its group and mode" \
 	"$(stat -c '%a %U:%G' "$TMP/victim2")" "600 root:root"
 check "a link swapped in before the chown: the link got the group, not followed" \
 	"$(stat -c '%G' "$SOCK3")" "$GRP"
-kill -TERM "$D3"
-for ((i = 0; i < 300; i++)); do kill -0 "$D3" 2>/dev/null || break; sleep 0.1; done
+# the daemon, not strace: strace would let go of it and leave it running
+kill -TERM "$D3D"
+for ((i = 0; i < 300; i++)); do kill -0 "$D3D" 2>/dev/null || break; sleep 0.1; done
+check "daemon under strace stopped" "$(kill -0 "$D3D" 2>/dev/null && echo running || echo gone)" gone
+wait "$D3"
 check "a daemon does not remove what replaced its socket" \
 	"$(readlink "$SOCK3")" "$TMP/victim2"
 
