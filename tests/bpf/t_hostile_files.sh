@@ -78,18 +78,6 @@ check "incidents dir a symlink: stats say off, with the reason" \
 	"$(jq -r '.flight_recorder + " " + .flight_recorder_off' "$TMP/stats1.json")" \
 	"off cannot use $TMP/inc-link: is a symbolic link (not followed)"
 
-# --- self attach ------------------------------------------------------------------
-"$MS" attach "$D1" > "$TMP/o" 2> "$TMP/e"; rc=$?
-check "attach memsightd's own PID: refused" "$rc" 1
-check_cmd "attach memsightd's own PID: says memsightd does not watch itself" \
-	grep -q "memsightd does not watch itself" "$TMP/e"
-check "attach memsightd's own PID: not watched" "$(watched "$D1" && echo yes || echo no)" no
-# (watching itself, memsight fed on its own events and never ended)
-timeout -k 10 60 sh -c 'exec "$1" top -p $$ -d 1' sh "$MS" > "$TMP/o" 2> "$TMP/e"; rc=$?
-check "memsight top -p <its own PID>: refused" "$rc" 1
-check_cmd "memsight top -p <its own PID>: says memsight does not watch itself" \
-	grep -q "memsight does not watch itself" "$TMP/e"
-
 # --- a second daemon on a live socket -------------------------------------------
 refused "$MEMSIGHT_SOCKET" "$TMP/second.log"; rc=$?
 check "second daemon on a live socket: refuses to start" "$rc" 1
@@ -116,6 +104,19 @@ check "rule matching memsightd: no attach attempted on itself" \
 "$MS" attach --comm memsightd > /dev/null 2> "$TMP/e"
 check "attach --comm memsightd: memsightd still not watched" \
 	"$(watched "$D2" && echo yes || echo no)" no
+
+# --- self attach ------------------------------------------------------------------
+"$MS" attach "$D2" > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "attach memsightd's own PID: refused" "$rc" 1
+check_cmd "attach memsightd's own PID: says memsightd does not watch itself" \
+	grep -q "memsightd does not watch itself" "$TMP/e"
+check "attach memsightd's own PID: not watched" "$(watched "$D2" && echo yes || echo no)" no
+# (watching itself, memsight fed on its own events and never ended)
+timeout -k 10 60 sh -c 'exec "$1" top -p $$ -d 1' sh "$MS" > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "memsight top -p <its own PID>: refused" "$rc" 1
+check_cmd "memsight top -p <its own PID>: says memsight does not watch itself" \
+	grep -q "memsight does not watch itself" "$TMP/e"
+
 check "incidents dir ours (0700): recorder on" \
 	"$("$MS" stats -j | jq -r '.flight_recorder + " " + (has("flight_recorder_off") | tostring)')" \
 	"on false"
