@@ -5,8 +5,9 @@
 #   saying what is there; a second memsightd refuses a live daemon's socket
 #   ("memsightd already runs at PATH") and the first stays reachable; a
 #   daemon never removes a socket that is no longer the one it bound.
-# - A socket directory (or one above it) that another user owns or may write
-#   is refused, naming it.
+# - A socket directory (or one above it, or one on the configured path) that
+#   another user owns or may write is refused, naming it; so is a path
+#   through another user's symlink.
 # - The socket is born with its final mode (0660, root's group until the
 #   chown) and its group is set without following a link swapped in for it.
 # - An incidents directory that is a symlink or world-writable turns the
@@ -141,13 +142,22 @@ check "world-writable directory above the socket's: refused" "$rc" 1
 check_cmd "world-writable directory above the socket's: names it" \
 	grep -q "$TMP/open (owner uid 0, group gid 0, mode 0777) may be changed" "$TMP/open.log"
 
+ln -s "$TMP/s" "$TMP/ulink"
+chown -h 65534:65534 "$TMP/ulink"
+refused "$TMP/ulink/memsight.sock" "$TMP/ulink.log"; rc=$?
+check "socket path through another user's symlink: refused" "$rc" 1
+check_cmd "socket path through another user's symlink: names it" \
+	grep -q "$TMP/ulink is a symbolic link owned by uid 65534" "$TMP/ulink.log"
+
 # --- mode and group from the start, group set without following links ------------
 # strace holds the daemon for 8 s before it sets the group: the socket as
 # bind made it is what anyone could reach then; and a symlink to a victim
 # file swapped in for it then must not get the group (chown follows links).
 echo secret > "$TMP/victim2"
 chmod 600 "$TMP/victim2"
-SOCK3=$TMP/s/three.sock
+# (through root's own symlink, as /var/run -> /run: fine)
+ln -s "$TMP/s" "$TMP/rlink"
+SOCK3=$TMP/rlink/three.sock
 strace -f -qq -o /dev/null -e trace=chown,fchownat,lchown \
 	-e inject=chown,fchownat,lchown:delay_enter=8000000 \
 	"$O/memsightd" --config "$TMP/d.conf" --socket "$SOCK3" > "$TMP/d3.log" 2>&1 &

@@ -71,6 +71,44 @@ static bool dir_unsafe(const struct stat *st)
 	return others_write && !(st->st_mode & S_ISVTX);
 }
 
+static int unsafe(const char *where, const struct stat *st, char *err, size_t errlen)
+{
+	return ms_fail(err, errlen, -EPERM,
+		       "%s (owner uid %u, group gid %u, mode %04o) may be changed by other users: "
+		       "the control socket's directory and those above it must be owned by root "
+		       "and not writable by group or others (unless sticky)",
+		       where, st->st_uid, st->st_gid, st->st_mode & 07777);
+}
+
+/*
+ * The directories the configured path goes through, as written (a symlink's
+ * own directory is not on the resolved chain check_dirs() walks), and its
+ * symlinks: another user's link could send clients to another socket.
+ */
+static int check_path(const char *dir, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(buf, sizeof(buf), "%s/", dir) >= (int)sizeof(buf))
+		return ms_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+	if (buf[0] == '/' && !stat("/", &st) && dir_unsafe(&st))
+		return unsafe("/", &st, err, errlen);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/' || p[-1] == '/')
+			continue;
+		*p = 0;		/* "/a", then "/a/b": lstat sees a link as a link */
+		if (!lstat(buf, &st) && S_ISLNK(st.st_mode) && st.st_uid && st.st_uid != geteuid())
+			return ms_fail(err, errlen, -EPERM, "%s is a symbolic link owned by uid %u: "
+				       "the control socket's path must not go through another "
+				       "user's link", buf, st.st_uid);
+		if (!stat(buf, &st) && dir_unsafe(&st))
+			return unsafe(buf, &st, err, errlen);
+		*p = '/';
+	}
+	return 0;
+}
+
 /* The path of an open directory, for a message (or "?"). */
 static void fd_path(int fd, char *buf, size_t len)
 {
@@ -106,11 +144,7 @@ static int check_dirs(int dfd, char *err, size_t errlen)
 		}
 		if (dir_unsafe(&st)) {
 			fd_path(fd, where, sizeof(where));
-			ret = ms_fail(err, errlen, -EPERM,
-				   "%s (owner uid %u, group gid %u, mode %04o) may be changed by other "
-				   "users: the control socket's directory and those above it must be "
-				   "owned by root and not writable by group or others (unless sticky)",
-				   where, st.st_uid, st.st_gid, st.st_mode & 07777);
+			ret = unsafe(where, &st, err, errlen);
 			break;
 		}
 		parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -187,7 +221,8 @@ static int open_dir(struct daemon *d, char *err, size_t errlen)
 	d->sock.dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d->sock.dfd < 0)
 		return ms_fail(err, errlen, -errno, "cannot open %s: %s", dir, strerror(errno));
-	return check_dirs(d->sock.dfd, err, errlen);
+	ret = check_path(dir, err, errlen);
+	return ret ? ret : check_dirs(d->sock.dfd, err, errlen);
 }
 
 int ctl_socket__open(struct daemon *d, char *err, size_t errlen)
