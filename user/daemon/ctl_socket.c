@@ -3,10 +3,11 @@
  * ctl_socket.c - the control socket's file: where it may be, what may be
  * there before us, and removing it only while it is still ours.
  *
- * The socket's directory and every directory above it must be owned by
- * root (or by us) and writable by nobody else, unless sticky: then no other
- * user can swap the socket or a directory on its way between our checks
- * and our bind, chown or unlink. At the socket's path, nothing or a stale
+ * The socket's directory, every directory above it and every directory on
+ * its path as configured must be owned by root (or by us) and writable by
+ * nobody else, unless sticky, and a symlink on the path must be root's: then
+ * no other user can swap the socket or a directory on its way between our
+ * checks and our bind, chown or unlink. At the socket's path, nothing or a stale
  * socket (nobody accepts on it) is fine; a live socket is another daemon's
  * and anything else is not ours to delete: both are refused. The socket is
  * created with its final mode (umask around bind) and its group is set
@@ -26,24 +27,6 @@
 
 #include "common/errmsg.h"
 #include "daemon/daemon_int.h"
-
-/* Creates the directories leading to dir (and dir), mode 0755. */
-static int mkdir_parents(const char *dir)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s/", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
 
 /* What a file of this mode is, for messages. */
 static const char *file_kind(mode_t m)
@@ -81,11 +64,12 @@ static int unsafe(const char *where, const struct stat *st, char *err, size_t er
 }
 
 /*
- * The directories the configured path goes through, as written (a symlink's
- * own directory is not on the resolved chain check_dirs() walks), and its
- * symlinks: another user's link could send clients to another socket.
+ * Creates the directories of dir that are missing (mode 0755), checking each
+ * one on the path as configured before anything is made in it: a symlink's
+ * own directory is not on the resolved chain check_dirs() walks, and another
+ * user's link could send clients to another socket.
  */
-static int check_path(const char *dir, char *err, size_t errlen)
+static int make_path(const char *dir, char *err, size_t errlen)
 {
 	char buf[PATH_MAX];
 	struct stat st;
@@ -98,6 +82,9 @@ static int check_path(const char *dir, char *err, size_t errlen)
 		if (*p != '/' || p[-1] == '/')
 			continue;
 		*p = 0;		/* "/a", then "/a/b": lstat sees a link as a link */
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return ms_fail(err, errlen, -errno, "cannot create %s: %s", buf,
+				       strerror(errno));
 		if (!lstat(buf, &st) && S_ISLNK(st.st_mode) && st.st_uid && st.st_uid != geteuid())
 			return ms_fail(err, errlen, -EPERM, "%s is a symbolic link owned by uid %u: "
 				       "the control socket's path must not go through another "
@@ -215,14 +202,13 @@ static int open_dir(struct daemon *d, char *err, size_t errlen)
 	snprintf(d->sock.name, sizeof(d->sock.name), "%s", slash ? slash + 1 : path);
 	if (!d->sock.name[0] || !strcmp(d->sock.name, ".") || !strcmp(d->sock.name, ".."))
 		return ms_fail(err, errlen, -EINVAL, "%s does not name a file", path);
-	ret = mkdir_parents(dir);
+	ret = make_path(dir, err, errlen);
 	if (ret)
-		return ms_fail(err, errlen, ret, "cannot create %s: %s", dir, strerror(-ret));
+		return ret;
 	d->sock.dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d->sock.dfd < 0)
 		return ms_fail(err, errlen, -errno, "cannot open %s: %s", dir, strerror(errno));
-	ret = check_path(dir, err, errlen);
-	return ret ? ret : check_dirs(d->sock.dfd, err, errlen);
+	return check_dirs(d->sock.dfd, err, errlen);
 }
 
 int ctl_socket__open(struct daemon *d, char *err, size_t errlen)
