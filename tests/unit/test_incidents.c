@@ -401,6 +401,50 @@ static void test_size_caps_and_bad_args(void **state)
 	incidents__close(NULL);
 }
 
+/* A store nobody else can change: not through a link, not in a directory others write. */
+static void test_untrusted_dir_refused(void **state)
+{
+	char real[160], victim[160], tmp[PATH_MAX];
+	struct incidents *s = NULL;
+	int fd;
+
+	snprintf(real, sizeof(real), "%s/real", base);
+	assert_int_equal(mkdir(real, 0700), 0);
+	snprintf(tmp, sizeof(tmp), "%s/var", base);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(symlink(real, dir), 0);
+	assert_int_equal(incidents__open(dir, 10, 1 << 20, &s), -ELOOP);
+	assert_null(s);
+	assert_string_equal(incidents__strerror(-ELOOP), "is a symbolic link (not followed)");
+
+	assert_int_equal(chmod(real, 0777), 0);
+	assert_int_equal(incidents__open(real, 10, 1 << 20, &s), -EPERM);
+	assert_int_equal(chmod(real, 0730), 0);
+	assert_int_equal(incidents__open(real, 10, 1 << 20, &s), -EPERM);
+	assert_null(s);
+	assert_int_equal(chmod(real, 0700), 0);
+	assert_int_equal(incidents__open(real, 10, 1 << 20, &s), 0);
+
+	/* a link planted at the temporary name a save is about to use: replaced, not followed */
+	snprintf(victim, sizeof(victim), "%s/victim", base);
+	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep", 4), 4);
+	close(fd);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-1700000000-5.%d", real, (int)getpid());
+	assert_int_equal(symlink(victim, tmp), 0);
+	strcpy(dir, real);
+	save_str(s, "{\"n\":1}", 1700000000, 5, "1700000000-5");
+	assert_true(exists("1700000000-5.json"));
+	assert_int_equal(access(tmp, F_OK), -1);
+	fd = open(victim, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, tmp, sizeof(tmp)), 4);
+	assert_memory_equal(tmp, "keep", 4);
+	close(fd);
+	incidents__close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_in_dir_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_comm_only_top_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_caps_and_bad_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_dir_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("incidents", tests, NULL, NULL);

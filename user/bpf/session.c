@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -399,6 +400,16 @@ static int target_watch(struct ms_session *s, struct ms_target *t, char *errbuf,
 	return 0;
 }
 
+/* pid is this process (or one of its threads): its probes would see their own handling. */
+static bool is_self(pid_t pid)
+{
+	struct ms_proc_status st;
+
+	if (pid == getpid())
+		return true;
+	return !procfs__read_status("/proc", pid, &st) && st.tgid == getpid();
+}
+
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen)
 {
@@ -407,6 +418,9 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 
 	if (pid <= 0)
 		return ms_fail(errbuf, errlen, -EINVAL, "invalid PID %d", pid);
+	if (is_self(pid))
+		return ms_fail(errbuf, errlen, -EINVAL, "%s does not watch itself (PID %d is %s)",
+			       program_invocation_short_name, pid, program_invocation_short_name);
 	if (ms_session__find(s, pid))
 		return ms_fail(errbuf, errlen, -EALREADY, "PID %d is already attached", pid);
 	err = target_read(s, pid, &t, errbuf, errlen);

@@ -127,7 +127,8 @@ void ms_session__close(struct ms_session *s);
  * that defines malloc (libc, jemalloc, a static executable), attaches
  * through /proc/PID/root (or /proc/PID/map_files when the file on disk is
  * not the one mapped), and starts counting. On failure nothing stays
- * attached and *errbuf says why.
+ * attached and *errbuf says why. The calling process itself (any of its
+ * threads) is refused: -EINVAL, "<program> does not watch itself".
  */
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen);

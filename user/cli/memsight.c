@@ -612,7 +612,7 @@ static int cmd_incidents(struct cli_args *c)
 	/* reading only: the limits matter to the writer */
 	err = incidents__open(dir, 1000000, UINT64_MAX / 2, &st);
 	if (err) {
-		pr_err("cannot open the incident store %s: %s\n", dir, strerror(-err));
+		pr_err("cannot open the incident store %s: %s\n", dir, incidents__strerror(err));
 		return 1;
 	}
 	if (show) {

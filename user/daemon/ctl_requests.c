@@ -497,6 +497,9 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 	jw__kv_uint(w, "busy_clients", d->busy_clients);
 	jw__kv_uint(w, "pending_dropped", d->pending_dropped);
 	jw__kv_uint(w, "incidents_recorded", d->incidents_saved);
+	jw__kv_string(w, "flight_recorder", d->incidents ? "on" : "off");
+	if (!d->incidents)
+		jw__kv_string(w, "flight_recorder_off", d->incidents_off);
 	jw__kv_uint(w, "exits_found_by_snapshot", d->exits_missed);
 	jw__name(w, "maps");
 	jw__start_object(w);

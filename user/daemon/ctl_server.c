@@ -383,60 +383,6 @@ void ctl_server__drop_idle(struct daemon *d, uint64_t now)
 	}
 }
 
-static int mkdir_parents(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-int ctl_server__open(struct daemon *d)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = d->cfg.socket;
-	struct group *gr;
-	int fd, err;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	err = mkdir_parents(path, 0755);
-	if (err)
-		return err;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	/* a stale socket of a daemon that died: nobody listens there any more */
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, SOMAXCONN))
-		goto fail;
-	gr = d->cfg.socket_group[0] ? getgrnam(d->cfg.socket_group) : NULL;
-	if (gr) {
-		d->sock_gid = gr->gr_gid;
-		d->have_sock_gid = true;
-		if (chown(path, 0, gr->gr_gid))
-			goto fail;
-	}
-	if (chmod(path, d->have_sock_gid ? 0660 : 0600))
-		goto fail;
-	d->lfd = fd;
-	return 0;
-fail:
-	err = -errno;
-	close(fd);
-	return err;
-}
-
 /* An event of a client's socket. c may be closed when this returns. */
 void ctl_server__on_client(struct daemon *d, struct client *c, uint32_t events)
 {

@@ -136,6 +136,7 @@ static int setup_metrics(struct daemon *d)
 
 static int setup(struct daemon *d)
 {
+	char err[PATH_MAX + 512];
 	int ret;
 
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -147,9 +148,9 @@ static int setup(struct daemon *d)
 	ret = setup_session(d);
 	if (ret)
 		return ret;
-	ret = ctl_server__open(d);
+	ret = ctl_socket__open(d, err, sizeof(err));
 	if (ret) {
-		pr_err("cannot listen on %s: %s\n", d->cfg.socket, strerror(-ret));
+		pr_err("%s\n", err);
 		return ret;
 	}
 	ret = ep_add(d, d->lfd, &d->listen_src, SRC_LISTEN);
@@ -179,10 +180,7 @@ static void teardown(struct daemon *d)
 	ring_buffer__free(d->rb);
 	ms_session__close(d->s);
 	symcache__free(d->cache);
-	if (d->lfd > 0) {
-		close(d->lfd);
-		unlink(d->cfg.socket);
-	}
+	ctl_socket__close(d);
 	if (d->tfd > 0)
 		close(d->tfd);
 	if (d->pfd > 0)
@@ -313,7 +311,8 @@ static void on_events(struct daemon *d, const struct epoll_event *evs, int n)
 
 int daemon__run(const struct daemon_opts *opts)
 {
-	struct daemon d = { .opts = *opts, .ep = -1, .sigfd = -1, .lfd = -1, .tfd = -1, .pfd = -1 };
+	struct daemon d = { .opts = *opts, .ep = -1, .sigfd = -1, .lfd = -1, .tfd = -1, .pfd = -1,
+			  .sock.dfd = -1 };
 	struct epoll_event evs[EVENTS_MAX];
 	int ret;
 

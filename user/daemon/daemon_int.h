@@ -8,12 +8,15 @@
  *   snapshot.c      periodic snapshots of each watched process, the profile of
  *                   one, and the metrics model built from them
  *   recorder.c      the flight recorder: RSS history, incidents at OOM kills
+ *   ctl_socket.c    the control socket's file: its directory, what was there,
+ *                   its mode and group, removing it while it is ours
  *   ctl_server.c    the control socket: clients, their buffers, backpressure
  *   ctl_requests.c  the control requests: a handler per command
  */
 #ifndef MEMSIGHT_DAEMON_INT_H
 #define MEMSIGHT_DAEMON_INT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,15 +90,26 @@ struct pending {
 	struct pending *next;
 };
 
+/* The control socket's file, as bound (ctl_socket.c). */
+struct ctl_socket {
+	int dfd;		/* its directory, O_PATH */
+	char name[NAME_MAX + 1];
+	dev_t dev;		/* the socket we bound: teardown removes only that one */
+	ino_t ino;
+	bool bound;
+};
+
 struct daemon {
 	struct daemon_opts opts;
 	struct ms_config cfg;
 	struct ms_session *s;
 	struct symcache *cache;
 	struct metrics_server *metrics;
-	struct incidents *incidents;	/* NULL: flight recorder off (dir not writable) */
+	struct incidents *incidents;	/* NULL: flight recorder off, incidents_off says why */
+	char incidents_off[PATH_MAX + 128];
 	uint64_t incidents_saved;
 	int ep, sigfd, lfd, tfd, pfd;
+	struct ctl_socket sock;
 	struct src sig_src, listen_src, ring_src, timer_src, pending_src, ustack_src;
 	struct ring_buffer *rb;
 	struct client *clients;
@@ -157,8 +171,11 @@ void recorder__open(struct daemon *d);
 void recorder__note(struct watched *w);
 void recorder__record(struct daemon *d, struct ms_target *t, const char *why);
 
+/* ctl_socket.c */
+int ctl_socket__open(struct daemon *d, char *err, size_t errlen);
+void ctl_socket__close(struct daemon *d);
+
 /* ctl_server.c */
-int ctl_server__open(struct daemon *d);
 void ctl_server__accept(struct daemon *d);
 void ctl_server__on_client(struct daemon *d, struct client *c, uint32_t events);
 void ctl_server__drop_idle(struct daemon *d, uint64_t now);

@@ -257,6 +257,40 @@ static int mkdir_p(const char *dir)
 	}
 }
 
+static bool is_symlink(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st) && S_ISLNK(st.st_mode);
+}
+
+/*
+ * Records are trusted as ours: nobody else may add, replace or remove them,
+ * so the directory is ours (or root's) and writable by nobody else.
+ */
+static int check_owner(int dfd)
+{
+	struct stat st;
+
+	if (fstat(dfd, &st))
+		return -errno;
+	if ((st.st_uid && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -EPERM;
+	return 0;
+}
+
+const char *incidents__strerror(int err)
+{
+	switch (err) {
+	case -ELOOP:
+		return "is a symbolic link (not followed)";
+	case -EPERM:
+		return "is writable by group or others, or owned by another user";
+	default:
+		return strerror(-err);
+	}
+}
+
 int incidents__open(const char *dir, uint32_t max_count, uint64_t max_bytes,
 		    struct incidents **ret)
 {
@@ -274,10 +308,16 @@ int incidents__open(const char *dir, uint32_t max_count, uint64_t max_bytes,
 		return -ENOMEM;
 	s->max_count = max_count;
 	s->max_bytes = max_bytes;
-	s->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the directory itself, not what a link there points to */
+	s->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (s->dfd < 0) {
-		err = -errno;
+		err = errno == ENOTDIR && is_symlink(dir) ? -ELOOP : -errno;
 		free(s);
+		return err;
+	}
+	err = check_owner(s->dfd);
+	if (err) {
+		incidents__close(s);
 		return err;
 	}
 	remove_tmp_files(s);
@@ -348,6 +388,21 @@ static int publish(int dfd, const char *tmp, const char *name)
 	return 0;
 }
 
+/*
+ * A new file of ours: never through a link, never one that was there. A
+ * temporary name left by an earlier save of this process that failed
+ * half-way is removed once.
+ */
+static int open_new(int dfd, const char *name)
+{
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+	int fd = openat(dfd, name, flags, 0600);
+
+	if (fd < 0 && errno == EEXIST && !unlinkat(dfd, name, 0))
+		fd = openat(dfd, name, flags, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
 int incidents__save(struct incidents *s, const char *json, size_t len, time_t when, pid_t pid,
 		    char *ret_id, size_t idlen)
 {
@@ -367,9 +422,9 @@ int incidents__save(struct incidents *s, const char *json, size_t len, time_t wh
 
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%" PRId64 "-%d.%d", (int64_t)when, (int)pid,
 		 (int)getpid());
-	fd = openat(s->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open_new(s->dfd, tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = write_all(fd, json, len);
 	if (!err && fsync(fd))
 		err = -errno;

@@ -57,10 +57,15 @@ struct incidents_stats {
 
 /*
  * Creates dir (mode 0700, parents too) if missing. max_count >= 1,
- * max_bytes >= 1, else -EINVAL.
+ * max_bytes >= 1, else -EINVAL. The directory must be trusted: -ELOOP if
+ * dir itself is a symbolic link, -EPERM if it is owned by another user than
+ * root or us, or writable by group or others. Files in it are created with
+ * O_EXCL | O_NOFOLLOW.
  */
 int incidents__open(const char *dir, uint32_t max_count, uint64_t max_bytes,
 		    struct incidents **ret);
+/* What an error of incidents__open() says about the directory, after its path. */
+const char *incidents__strerror(int err);
 void incidents__close(struct incidents *s);
 
 /*

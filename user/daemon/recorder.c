@@ -23,8 +23,9 @@ void recorder__open(struct daemon *d)
 				  d->cfg.incidents_max_bytes, &d->incidents);
 
 	if (ret) {
-		pr_warn("flight recorder off: cannot use %s: %s\n", d->cfg.incidents_dir,
-			strerror(-ret));
+		snprintf(d->incidents_off, sizeof(d->incidents_off), "cannot use %s: %s",
+			 d->cfg.incidents_dir, incidents__strerror(ret));
+		pr_warn("flight recorder off: %s\n", d->incidents_off);
 		d->incidents = NULL;
 	}
 }
