@@ -145,15 +145,17 @@ static int setup(struct daemon *d)
 	ret = setup_signals(d);
 	if (ret)
 		return ret;
-	ret = setup_session(d);
-	if (ret)
-		return ret;
+	/* the socket first: a second daemon, or a path that is not ours, is
+	 * refused before anything is loaded into the kernel */
 	ret = ctl_socket__open(d, err, sizeof(err));
 	if (ret) {
 		pr_err("%s\n", err);
 		return ret;
 	}
 	ret = ep_add(d, d->lfd, &d->listen_src, SRC_LISTEN);
+	if (ret)
+		return ret;
+	ret = setup_session(d);
 	if (ret)
 		return ret;
 	ret = setup_timers(d);
