@@ -146,8 +146,18 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid);
 /* True while the same process (pid + start time) is alive. */
 bool ms_target__alive(const struct ms_target *t);
 
-/* Close detached processes' links on a background thread (daemon use). */
+/* Close detached processes' links on background threads (daemon use). */
 int ms_session__async_detach(struct ms_session *s);
+
+/* Links (file descriptors) of detached processes handed to those threads. */
+struct ms_link_stats {
+	uint64_t closing;	/* queued or being closed now */
+	uint64_t closing_max;	/* the most at once since start */
+	uint64_t closed;
+	unsigned int closers;	/* threads closing them */
+};
+
+void ms_session__link_stats(struct ms_session *s, struct ms_link_stats *ret);
 
 /* Mean bytes between two sampled C allocations; 0: every allocation recorded. */
 uint64_t ms_session__c_sample_bytes(const struct ms_session *s);

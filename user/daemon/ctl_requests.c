@@ -4,12 +4,14 @@
  * socket: a handler per command (the table at the end), each writing its
  * response (ctl_proto.c's framing) into a reply in memory.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bpf/kernel.h"
@@ -444,6 +446,22 @@ static uint64_t self_rss_kb(void)
 	return procfs__read_status("/proc", getpid(), &st) ? 0 : st.vm_rss_kb;
 }
 
+/* Our open file descriptors into *ret; 0 or -errno. */
+static int open_fds(uint64_t *ret)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	uint64_t n = 0;
+
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	*ret = n - 1;	/* the directory's own */
+	return 0;
+}
+
 static void req_stats(struct daemon *d, const struct ctl_request *q, struct reply *r)
 {
 	struct ms_loss l = {};
@@ -481,6 +499,31 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 		jw__kv_uint(w, "dwarf_live_samples", us.bindings);
 		jw__kv_uint(w, "dwarf_unstored", us.unbound);
 		jw__kv_uint(w, "dwarf_unstored_quota", us.quota_full);
+	}
+	{
+		struct ms_link_stats ls;
+		struct rlimit rl;
+		uint64_t nfd = 0;
+		int err;
+
+		/* file descriptors: links of detached processes wait to be closed */
+		ms_session__link_stats(d->s, &ls);
+		jw__name(w, "fds");
+		jw__start_object(w);
+		err = open_fds(&nfd);
+		if (err)
+			jw__kv_string(w, "open_unavailable", strerror(-err));
+		else
+			jw__kv_uint(w, "open", nfd);
+		if (getrlimit(RLIMIT_NOFILE, &rl))
+			jw__kv_string(w, "soft_limit_unavailable", strerror(errno));
+		else
+			jw__kv_uint(w, "soft_limit", rl.rlim_cur);
+		jw__kv_uint(w, "links_closing", ls.closing);
+		jw__kv_uint(w, "links_closing_max", ls.closing_max);
+		jw__kv_uint(w, "links_closed", ls.closed);
+		jw__kv_uint(w, "link_closers", ls.closers);
+		jw__end_object(w);
 	}
 	jw__kv_uint(w, "exec_events", d->exec_events);
 	jw__kv_uint(w, "exit_events", d->exit_events);
