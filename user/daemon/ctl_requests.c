@@ -16,6 +16,7 @@
 
 #include "bpf/kernel.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "daemon/daemon_int.h"
 #include "export/flamegraph.h"
 #include "export/folded.h"
@@ -227,28 +228,12 @@ static void go_growth_json(const struct watched *ww, uint64_t window, bool all_s
 	jw__end_array(w);
 }
 
-static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *r)
+/* ps: a process's heap totals and /proc status, or why they are unavailable. */
+static void ps_figures_json(const struct watched *ww, struct json_writer *w)
 {
-	uint64_t now = now_ns(), window = growth_window_ns(d);
-	struct ms_loss loss = {};
-	struct json_writer *w;
+	const char *why;
 
-	ms_collect__counters(d->s, &loss);
-	if (ctl__ok_begin(r->f, &w))
-		return;
-	jw__name(w, "processes");
-	jw__start_array(w);
-	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
-		struct watched *ww = W(t);
-		const char *why;
-
-		jw__start_object(w);
-		jw__kv_int(w, "pid", t->pid);
-		jw__kv_string(w, "comm", t->comm);
-		jw__kv_string(w, "exe", t->exe);
-		jw__kv_string(w, "reason", ww->reason);
-		jw__name(w, "watched_s");
-		jw__double(w, (now - ww->attached_ns) / 1e9);
+	if (ww->have_totals) {
 		jw__kv_uint(w, "heap_inuse_bytes", ww->inuse_bytes);
 		jw__kv_uint(w, "heap_inuse_count", ww->inuse_count);
 		why = ms_usable__unavailable(MS_KIND_MALLOC, &ww->usable);
@@ -258,14 +243,47 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 			jw__kv_uint(w, "heap_inuse_usable_bytes", ww->usable.inuse_bytes);
 		jw__kv_uint(w, "alloc_bytes", ww->alloc_bytes);
 		jw__kv_uint(w, "alloc_count", ww->alloc_count);
-		if (ww->have_status) {
-			jw__kv_uint(w, "rss_bytes", ww->status.vm_rss_kb * 1024);
-			jw__kv_uint(w, "rss_anon_bytes", ww->status.rss_anon_kb * 1024);
-			jw__kv_uint(w, "rss_file_bytes", ww->status.rss_file_kb * 1024);
-			jw__kv_uint(w, "rss_shmem_bytes", ww->status.rss_shmem_kb * 1024);
-			jw__kv_uint(w, "peak_rss_bytes", ww->status.vm_hwm_kb * 1024);
-			jw__kv_uint(w, "threads", ww->status.threads);
-		}
+	} else {
+		jw__kv_string(w, "heap_unavailable", snapshot__totals_unavailable(ww));
+	}
+	if (ww->have_status) {
+		jw__kv_uint(w, "rss_bytes", ww->status.vm_rss_kb * 1024);
+		jw__kv_uint(w, "rss_anon_bytes", ww->status.rss_anon_kb * 1024);
+		jw__kv_uint(w, "rss_file_bytes", ww->status.rss_file_kb * 1024);
+		jw__kv_uint(w, "rss_shmem_bytes", ww->status.rss_shmem_kb * 1024);
+		jw__kv_uint(w, "peak_rss_bytes", ww->status.vm_hwm_kb * 1024);
+		jw__kv_uint(w, "threads", ww->status.threads);
+	} else {
+		jw__kv_string(w, "status_unavailable", snapshot__status_unavailable(ww));
+	}
+}
+
+static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *r)
+{
+	uint64_t now = now_ns(), window = growth_window_ns(d);
+	struct ms_loss loss = {};
+	struct json_writer *w;
+	double growth;
+
+	/* what ps shows is read now, not at the last snapshot */
+	if (snapshot__refresh(d))
+		pr_debug("ps: the aggregate table could not be read: figures of the last snapshot\n");
+	ms_collect__counters(d->s, &loss);
+	if (ctl__ok_begin(r->f, &w))
+		return;
+	jw__name(w, "processes");
+	jw__start_array(w);
+	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
+		struct watched *ww = W(t);
+
+		jw__start_object(w);
+		jw__kv_int(w, "pid", t->pid);
+		jw__kv_string(w, "comm", t->comm);
+		jw__kv_string(w, "exe", t->exe);
+		jw__kv_string(w, "reason", ww->reason);
+		jw__name(w, "watched_s");
+		jw__double(w, (now - ww->attached_ns) / 1e9);
+		ps_figures_json(ww, w);
 		jw__name(w, "goroutines");
 		if (ww->have_goroutines)
 			jw__uint(w, ww->goroutines);
@@ -290,7 +308,13 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 			jw__kv_string(w, "go_heap_unavailable", snapshot__go_heap_unavailable(ww));
 		}
 		jw__name(w, "growth_bytes_per_min");
-		jw__double(w, growth__total_slope(&ww->growth, now, window));
+		if (snapshot__growth(ww, now, window, &growth)) {
+			jw__double(w, growth);
+		} else {
+			jw__null(w);
+			jw__kv_string(w, "growth_unavailable",
+				      "fewer than two snapshots in the growth window yet");
+		}
 		jw__end_object(w);
 	}
 	jw__end_array(w);
