@@ -263,6 +263,7 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 	uint64_t now = now_ns(), window = growth_window_ns(d);
 	struct ms_loss loss = {};
 	struct json_writer *w;
+	uint64_t lost;
 	double growth;
 
 	/* what ps shows is read now, not at the last snapshot */
@@ -307,6 +308,13 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 		} else if (t->gobin) {
 			jw__kv_string(w, "go_heap_unavailable", snapshot__go_heap_unavailable(ww));
 		}
+		/* lower bounds for this process's own losses, not another's */
+		if (ms_session__lost(d->s, t->pid, &lost) == 0) {
+			jw__kv_uint(w, "lost_events", lost);
+			jw__kv_bool(w, "lower_bound", lost > 0);
+		} else {
+			jw__kv_string(w, "lost_events_unavailable", "not in the pids table any more");
+		}
 		jw__name(w, "growth_bytes_per_min");
 		if (snapshot__growth(ww, now, window, &growth)) {
 			jw__double(w, growth);
@@ -318,6 +326,7 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 		jw__end_object(w);
 	}
 	jw__end_array(w);
+	/* any process's losses (each process says its own above) */
 	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(&loss));
 	ctl__ok_end(w);
 }
@@ -514,6 +523,7 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 	jw__kv_string(w, "scope", d->opts.system_scope ? "system" : "process");
 	/* the counters as every report has them under "events" */
 	report__loss_members(&l, w);
+	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(&l));
 	{
 		struct ms_ustack_stats us;
 

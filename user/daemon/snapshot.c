@@ -158,6 +158,13 @@ static int read_totals(struct daemon *d, struct ms_target **ts, struct snap_acc 
 	for (i = 0; i < n; i++) {
 		struct watched *w = W(ts[i]);
 		int serr = procfs__read_status("/proc", ts[i]->pid, &w->status);
+		struct ms_figures go;
+
+		/* a Go heap in use is counted as top counts it: the runtime's profile */
+		if (ts[i]->gobin && !ts[i]->goproc)
+			ts[i]->goproc = goproc__open(ts[i]->pid);
+		if (ts[i]->gobin && ms_collect__go_heap(ts[i], &go) == 0)
+			ms_figures__add(&acc[i].total, MS_KIND_GO_INUSE, &go);
 
 		w->inuse_bytes = acc[i].total.inuse_bytes;
 		w->inuse_count = acc[i].total.inuse_count;
@@ -388,7 +395,8 @@ void snapshot__publish(struct daemon *d)
 		snprintf(p->usable_unavailable, sizeof(p->usable_unavailable), "%s", why ?: "");
 		p->have_status = w->have_status;
 		p->status = w->status;
-		p->growth_per_min = growth__total_slope(&w->growth, now, window);
+		p->have_growth = snapshot__growth(w, now, window, &p->growth_per_min);
+		p->have_lost = ms_session__lost(d->s, t->pid, &p->lost) == 0;
 		p->have_goroutines = w->have_goroutines;
 		p->goroutines = w->goroutines;
 		p->have_go_heap = w->have_go_heap;
