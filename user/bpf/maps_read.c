@@ -5,6 +5,8 @@
  * per-process figures, map usage; and purging a detached process's entries.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,9 +325,31 @@ static uint32_t count_keys(int fd, size_t key_size)
 	return n;
 }
 
+/* What the kernel charges for map fd (its fdinfo's memlock line); 0 or -errno. */
+static int map_memlock(int fd, uint64_t *ret)
+{
+	char path[64], line[128];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, ret) == 1) {
+			err = 0;
+			break;
+		}
+	fclose(f);
+	return err;
+}
+
 int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
 {
 	struct memsight_bpf *k = s->skel;
+	struct bpf_map *m;
+	uint64_t b;
 
 	ret->live = count_keys(bpf_map__fd(k->maps.live), sizeof(struct ms_live_key));
 	ret->aggs = count_keys(bpf_map__fd(k->maps.aggs), sizeof(struct ms_agg_key));
@@ -335,6 +359,16 @@ int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
 	ret->aggs_max = bpf_map__max_entries(k->maps.aggs);
 	ret->stacks_max = bpf_map__max_entries(k->maps.stacks);
 	ret->pids_max = bpf_map__max_entries(k->maps.pids);
+	ret->have_memlock = map_memlock(bpf_map__fd(k->maps.live), &ret->live_memlock) == 0;
+	ret->memlock = 0;
+	bpf_object__for_each_map(m, k->obj) {
+		if (bpf_map__fd(m) < 0)
+			continue;	/* not created (not loaded on this kernel) */
+		if (map_memlock(bpf_map__fd(m), &b))
+			ret->have_memlock = false;
+		else
+			ret->memlock += b;
+	}
 	return 0;
 }
 

@@ -237,6 +237,14 @@ void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats
 struct ms_map_usage {
 	uint32_t live, aggs, stacks, pids;		/* entries in use */
 	uint32_t live_max, aggs_max, stacks_max, pids_max;
+	/*
+	 * Memory the kernel charges for the maps now (their fdinfo's memlock):
+	 * a hash map's bucket array is sized by max_entries up front, 16 B an
+	 * entry rounded up to a power of two, even without preallocation; its
+	 * elements cost when used. have_memlock false: not readable.
+	 */
+	bool have_memlock;
+	uint64_t live_memlock, memlock;
 };
 
 /* Count map entries (walks the maps: not for hot paths). */

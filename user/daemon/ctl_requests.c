@@ -579,6 +579,13 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 	jw__kv_uint(w, "stacks_max", mu.stacks_max);
 	jw__kv_uint(w, "pids", mu.pids);
 	jw__kv_uint(w, "pids_max", mu.pids_max);
+	/* the kernel's figures: the live map's buckets cost live_max * 16 B up front */
+	if (mu.have_memlock) {
+		jw__kv_uint(w, "live_memlock_bytes", mu.live_memlock);
+		jw__kv_uint(w, "memlock_bytes", mu.memlock);
+	} else {
+		jw__kv_string(w, "memlock_unavailable", "a map's fdinfo has no memlock line");
+	}
 	jw__end_object(w);
 	jw__name(w, "symbols");
 	jw__start_object(w);
