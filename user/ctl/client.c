@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,8 +251,12 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		char g[32] = "-", gh[32] = "-", gr[32] = "-", growth[32] = "-";
 
 		if (json_object_object_get_ex(p, "growth_bytes_per_min", &v) &&
-		    !json_object_is_type(v, json_type_null))
-			snprintf(growth, sizeof(growth), "%+.0f B", json_object_get_double(v));
+		    !json_object_is_type(v, json_type_null)) {
+			double b = round(json_object_get_double(v));
+
+			/* a slope of -0.3 B/min is no shrinking: "+0 B", not "-0 B" */
+			snprintf(growth, sizeof(growth), "%+.0f B", b == 0 ? 0.0 : b);
+		}
 		if (json_object_object_get_ex(p, "goroutines", &v) &&
 		    !json_object_is_type(v, json_type_null))
 			snprintf(g, sizeof(g), "%" PRId64, json_object_get_int64(v));
