@@ -26,9 +26,10 @@
  * period after the other, while a burst of exec'd processes brought them in
  * faster and the daemon ran out of file descriptors: several threads wait
  * for their grace periods at once, and the kernel ends concurrent waits
- * together.
+ * together (600 links: 15.5 s with one thread, ~2 s with 8, ~0.8 s with 32).
  */
-#define REAPER_THREADS	8
+#define REAPER_THREADS	32
+#define REAPER_STACK	(64 * 1024)	/* they only call close() */
 
 struct reaper {
 	pthread_t threads[REAPER_THREADS];
@@ -164,6 +165,7 @@ void ms_session__link_stats(struct ms_session *s, struct ms_link_stats *ret)
 
 int ms_session__async_detach(struct ms_session *s)
 {
+	pthread_attr_t attr;
 	struct reaper *r;
 	int err;
 
@@ -175,11 +177,18 @@ int ms_session__async_detach(struct ms_session *s)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	s->reaper = r;
+	err = pthread_attr_init(&attr);
+	if (err) {
+		reaper__stop(s);
+		return -err;
+	}
+	pthread_attr_setstacksize(&attr, REAPER_STACK);
 	for (; r->nthreads < REAPER_THREADS; r->nthreads++) {
-		err = pthread_create(&r->threads[r->nthreads], NULL, reaper_main, r);
+		err = pthread_create(&r->threads[r->nthreads], &attr, reaper_main, r);
 		if (err)
 			break;
 	}
+	pthread_attr_destroy(&attr);
 	if (r->nthreads)
 		return 0;	/* fewer closers close more slowly, that is all */
 	reaper__stop(s);

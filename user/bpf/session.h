@@ -146,8 +146,14 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid);
 /* True while the same process (pid + start time) is alive. */
 bool ms_target__alive(const struct ms_target *t);
 
-/* Close detached processes' links on background threads (daemon use). */
+/*
+ * Close detached processes' links on background threads, and delete their
+ * map entries in batches, at ms_session__purge_pending() (daemon use).
+ */
 int ms_session__async_detach(struct ms_session *s);
+
+/* Delete the map entries of processes detached since the last call. */
+void ms_session__purge_pending(struct ms_session *s);
 
 /* Links (file descriptors) of detached processes handed to those threads. */
 struct ms_link_stats {
