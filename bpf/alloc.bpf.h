@@ -82,7 +82,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u32 heap, __
 		flags |= MS_INF_NORET;
 	n.flags = flags;
 	if (bpf_map_update_elem(&inflight, &id, &n, BPF_ANY)) {
-		count(MS_CNT_INFLIGHT_FULL);
+		count_lost(cfg, MS_CNT_INFLIGHT_FULL);
 		return ENTER_NEED_RETURN;
 	}
 	return flags & MS_INF_NORET ? ENTER_SKIP_RETURN : ENTER_NEED_RETURN;
@@ -356,7 +356,7 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 	ak.stack_id = sid;
 	av = agg_get(&ak);
 	if (!av) {
-		count(MS_CNT_AGG_FULL);
+		count_lost(cfg, MS_CNT_AGG_FULL);
 		return;
 	}
 	lv.size = size;
@@ -366,7 +366,7 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 	lv.usable = usable_size(addr, size, kind, heap);
 	/* an allocation we cannot see freed is not counted at all: in-use stays exact */
 	if (bpf_map_update_elem(&live, &lk, &lv, BPF_ANY)) {
-		count(MS_CNT_LIVE_FULL);
+		count_lost(cfg, MS_CNT_LIVE_FULL);
 		return;
 	}
 	__sync_fetch_and_add(&av->alloc_bytes, size);

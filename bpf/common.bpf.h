@@ -101,6 +101,13 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
+/* A loss that makes the figures of cfg's process lower bounds: counted for it too. */
+static __always_inline void count_lost(struct ms_pid_cfg *cfg, __u32 idx)
+{
+	count(idx);
+	__sync_fetch_and_add(&cfg->lost, 1);
+}
+
 static __always_inline struct ms_pid_cfg *watched(__u32 tgid)
 {
 	return bpf_map_lookup_elem(&pids, &tgid);

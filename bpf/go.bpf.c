@@ -29,7 +29,7 @@ static __always_inline int go_record(struct pt_regs *ctx, struct ms_pid_cfg *cfg
 	ak.stack_id = user_stack_id(ctx, tgid, cfg);
 	av = agg_get(&ak);
 	if (!av) {
-		count(MS_CNT_AGG_FULL);
+		count_lost(cfg, MS_CNT_AGG_FULL);
 		return 0;
 	}
 	/* raw sample: user space unsamples with the sample period */

@@ -117,7 +117,7 @@ int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 	ak.gen = cfg->gen;
 	av = agg_get(&ak);
 	if (!av) {
-		count(MS_CNT_AGG_FULL);
+		count_lost(cfg, MS_CNT_AGG_FULL);
 		return 0;
 	}
 	/* scaled: each sample stands for fault_sample faults of one page each */

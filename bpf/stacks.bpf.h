@@ -71,7 +71,7 @@ static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_
 		return -1;
 	n = bpf_get_stack(ctx, b->ips, sizeof(b->ips), BPF_F_USER_STACK);
 	if (n <= 0) {
-		count(MS_CNT_STACK_ERR);
+		count_lost(cfg, MS_CNT_STACK_ERR);
 		return -1;
 	}
 	nr = n / sizeof(__u64);
@@ -88,7 +88,7 @@ static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_
 		v = bpf_map_lookup_elem(&stacks, &k);
 		if (!v) {
 			if (cfg->max_stacks && cfg->nstacks >= cfg->max_stacks) {
-				count(MS_CNT_STACK_QUOTA);
+				count_lost(cfg, MS_CNT_STACK_QUOTA);
 				return -1;
 			}
 			err = bpf_map_update_elem(&stacks, &k, b, BPF_NOEXIST);
@@ -97,8 +97,8 @@ static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_
 				return k.id;
 			}
 			if (err != -EEXIST) {
-				count(err == -E2BIG || err == -ENOMEM ? MS_CNT_STACK_TABLE_FULL
-								      : MS_CNT_STACK_ERR);
+				count_lost(cfg, err == -E2BIG || err == -ENOMEM ?
+						MS_CNT_STACK_TABLE_FULL : MS_CNT_STACK_ERR);
 				return -1;
 			}
 			/* another CPU stored a stack under this id just now */
@@ -109,7 +109,7 @@ static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_
 		if (same_stack(v, b))
 			return k.id;
 	}
-	count(MS_CNT_STACK_COLLISION);
+	count_lost(cfg, MS_CNT_STACK_COLLISION);
 	return -1;
 }
 

@@ -198,6 +198,13 @@ struct ms_pid_cfg {
 	__u32 dwarf_per_s;
 	__u32 dwarf_in_window;
 	__u64 dwarf_window_ns;
+	/*
+	 * Events of this process not fully recorded (BPF counts): an
+	 * allocation under "no stack" or not counted at all, as the daemon-wide
+	 * counters of ms_loss__lower_bound() count them. Its figures are lower
+	 * bounds when this is not 0; other processes' losses do not make them so.
+	 */
+	__u64 lost;
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
@@ -331,7 +338,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 32, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 64, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 32, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 40, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_val) == 8 + 8 * MS_MAX_STACK_DEPTH, "ms_stack_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");

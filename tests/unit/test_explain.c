@@ -137,6 +137,35 @@ static void test_go_heap_unavailable_is_said(void **state)
 	free(t);
 }
 
+/*
+ * Lower bounds are the process's own: events another process lost (the
+ * daemon-wide counters) do not flag it; its own do, in text and JSON.
+ */
+static void test_lower_bound_is_the_process_own(void **state)
+{
+	struct explain_in in = { .smaps = { .rss = 30 * MIB, .anon = 24 * MIB, .file = 6 * MIB } };
+	struct ms_profile p = { .pid = 7, .comm = "quiet" };
+	struct explain e;
+	char *t;
+
+	p.loss.stack_quota = 18000;	/* a neighbour overflowed its quota */
+	p.have_lost = true;
+	explain__compute(&in, &e);
+	t = render(&e, &p, false);
+	assert_null(strstr(t, "lower bounds"));
+	free(t);
+	t = render(&e, &p, true);
+	assert_non_null(strstr(t, "\"lower_bound\":false"));
+	free(t);
+	p.lost = 3;
+	t = render(&e, &p, false);
+	assert_non_null(strstr(t, "tracked bytes are lower bounds"));
+	free(t);
+	t = render(&e, &p, true);
+	assert_non_null(strstr(t, "\"lower_bound\":true"));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_malloc_heap_then_anon),
 		cmocka_unit_test(test_go_and_clamping),
 		cmocka_unit_test(test_go_heap_unavailable_is_said),
+		cmocka_unit_test(test_lower_bound_is_the_process_own),
 	};
 
 	return cmocka_run_group_tests_name("explain", tests, NULL, NULL);

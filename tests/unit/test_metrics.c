@@ -230,6 +230,43 @@ static void test_a_c_process_has_no_go_series(void **state)
 	assert_exposition_valid(text);
 	for (const char *p = text; (p = strstr(p, "\nmemsight_go_")); p++)
 		fail_msg("unexpected Go series: %.60s", p + 1);
+	/* no family is announced without a sample of it */
+	for (const char *p = text; (p = strstr(p, "# HELP memsight_go_")); p++)
+		fail_msg("Go family without a sample: %.60s", p);
+	free(text);
+	free(m);
+}
+
+/*
+ * Growth before two snapshots is absent, not 0; the lost events counted are
+ * the process's own (another's do not show on it); a family with no sample
+ * at all (here: growth) has no HELP or TYPE line either.
+ */
+static void test_growth_absent_until_known_and_losses_per_process(void **state)
+{
+	struct metrics_snapshot *m = processes(2, (const char *const[]){ "quiet", "busy" });
+	char *text;
+
+	m->procs[0].have_lost = true;
+	m->procs[1].have_lost = true;
+	m->procs[1].lost = 1234;
+	m->loss.stack_quota = 1234;
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_null(strstr(text, "memsight_process_heap_growth_bytes_per_minute"));
+	assert_non_null(strstr(text, "memsight_process_lost_events_total{pid=\"7\","
+			       "comm=\"quiet\"} 0\n"));
+	assert_non_null(strstr(text, "memsight_process_lost_events_total{pid=\"8\","
+			       "comm=\"busy\"} 1234\n"));
+	free(text);
+	m->procs[1].have_growth = true;
+	m->procs[1].growth_per_min = 4096;
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_non_null(strstr(text, "# HELP memsight_process_heap_growth_bytes_per_minute "));
+	assert_non_null(strstr(text, "memsight_process_heap_growth_bytes_per_minute{pid=\"8\","
+			       "comm=\"busy\"} 4096.0\n"));
+	assert_null(strstr(text, "memsight_process_heap_growth_bytes_per_minute{pid=\"7\""));
 	free(text);
 	free(m);
 }
@@ -283,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_a_c_process_has_no_go_series),
 		cmocka_unit_test(test_hostile_comm_label),
 		cmocka_unit_test(test_usable_series_or_said_why),
+		cmocka_unit_test(test_growth_absent_until_known_and_losses_per_process),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

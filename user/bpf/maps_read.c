@@ -5,6 +5,8 @@
  * per-process figures, map usage; and purging a detached process's entries.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +26,31 @@
  * gen_off. Keys are gathered in one walk and deleted afterwards: deleting
  * while walking can restart the walk from the first bucket (O(n * buckets)).
  */
-static void purge(int fd, size_t key_size, size_t gen_off, uint32_t tgid, bool all,
-		  uint32_t keep_gen)
+/* Which keys purge() deletes: those of one tgid (every generation, or all
+ * but keep_gen), or of any tgid of a sorted set (every generation). */
+struct purge_sel {
+	uint32_t tgid;
+	bool all;
+	uint32_t keep_gen;
+	const uint32_t *set;
+	size_t nset;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool purge_wants(const struct purge_sel *sel, uint32_t tgid, uint32_t gen)
+{
+	if (sel->set)
+		return bsearch(&tgid, sel->set, sel->nset, sizeof(tgid), cmp_u32) != NULL;
+	return tgid == sel->tgid && (sel->all || gen != sel->keep_gen);
+}
+
+static void purge(int fd, size_t key_size, size_t gen_off, const struct purge_sel *sel)
 {
 	uint8_t key[64], next[64], *keys = NULL;
 	size_t n = 0, cap = 0;
@@ -40,7 +65,7 @@ static void purge(int fd, size_t key_size, size_t gen_off, uint32_t tgid, bool a
 		have = true;
 		memcpy(&k_tgid, next, sizeof(k_tgid));
 		memcpy(&k_gen, next + gen_off, sizeof(k_gen));
-		if (k_tgid != tgid || (!all && k_gen == keep_gen))
+		if (!purge_wants(sel, k_tgid, k_gen))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 1024;
@@ -59,21 +84,75 @@ static void purge(int fd, size_t key_size, size_t gen_off, uint32_t tgid, bool a
 	free(keys);
 }
 
-void maps__purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t keep_gen)
+/* The walks of the tables keyed by process: live, aggregates, stacks (if all). */
+static void purge_walks(struct ms_session *s, const struct purge_sel *sel, bool all)
 {
 	purge(bpf_map__fd(s->skel->maps.live), sizeof(struct ms_live_key),
-	      offsetof(struct ms_live_key, gen), tgid, all, keep_gen);
+	      offsetof(struct ms_live_key, gen), sel);
 	purge(bpf_map__fd(s->skel->maps.aggs), sizeof(struct ms_agg_key),
-	      offsetof(struct ms_agg_key, gen), tgid, all, keep_gen);
+	      offsetof(struct ms_agg_key, gen), sel);
+	/* a detached process's stacks go with its data (never those of a
+	 * watched one); stacks have no generation: all of them */
+	if (all)
+		purge(bpf_map__fd(s->skel->maps.stacks), sizeof(struct ms_stack_key), 0, sel);
+}
+
+void maps__purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t keep_gen)
+{
+	struct purge_sel sel = { .tgid = tgid, .all = all, .keep_gen = keep_gen };
+
+	purge_walks(s, &sel, all);
 	ustacks__forget(s->us, tgid, all, keep_gen);
 	if (all) {
 		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.rss), &tgid);
 		bpf_map_delete_elem(bpf_map__fd(s->skel->maps.procstats), &tgid);
-		/* a detached process's stacks go with its data (never those of a
-		 * watched one); stacks have no generation: all of them */
-		purge(bpf_map__fd(s->skel->maps.stacks), sizeof(struct ms_stack_key), 0, tgid,
-		      true, 0);
 	}
+}
+
+/*
+ * A walk of a hash map visits every bucket (the live and aggregate tables
+ * have millions): one walk for each of 300 processes exiting together took
+ * seconds, during which their links stayed open. The daemon queues them.
+ */
+void maps__purge_detached(struct ms_session *s, uint32_t tgid)
+{
+	if (s->reaper && s->npurge == s->purge_cap) {
+		size_t cap = s->purge_cap ? s->purge_cap * 2 : 64;
+		uint32_t *v = realloc(s->purge_tgids, cap * sizeof(*v));
+
+		if (v) {
+			s->purge_tgids = v;
+			s->purge_cap = cap;
+		}
+	}
+	if (!s->reaper || s->npurge == s->purge_cap) {
+		maps__purge_target(s, tgid, true, 0);
+		return;
+	}
+	ustacks__forget(s->us, tgid, true, 0);
+	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.rss), &tgid);
+	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.procstats), &tgid);
+	s->purge_tgids[s->npurge++] = tgid;
+}
+
+bool maps__purge_queued(const struct ms_session *s, uint32_t tgid)
+{
+	for (size_t i = 0; i < s->npurge; i++)
+		if (s->purge_tgids[i] == tgid)
+			return true;
+	return false;
+}
+
+void ms_session__purge_pending(struct ms_session *s)
+{
+	struct purge_sel sel;
+
+	if (!s->npurge)
+		return;
+	qsort(s->purge_tgids, s->npurge, sizeof(*s->purge_tgids), cmp_u32);
+	sel = (struct purge_sel){ .set = s->purge_tgids, .nset = s->npurge };
+	purge_walks(s, &sel, true);
+	s->npurge = 0;
 }
 
 int32_t ms_session__resolve_stack(const struct ms_session *s, int32_t stack_id)
@@ -323,10 +402,33 @@ static uint32_t count_keys(int fd, size_t key_size)
 	return n;
 }
 
+/* What the kernel charges for map fd (its fdinfo's memlock line); 0 or -errno. */
+static int map_memlock(int fd, uint64_t *ret)
+{
+	char path[64], line[128];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, ret) == 1) {
+			err = 0;
+			break;
+		}
+	fclose(f);
+	return err;
+}
+
 int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
 {
 	struct memsight_bpf *k = s->skel;
+	struct bpf_map *m;
+	uint64_t b;
 
+	ms_session__purge_pending(s);	/* entries of detached processes are not in use */
 	ret->live = count_keys(bpf_map__fd(k->maps.live), sizeof(struct ms_live_key));
 	ret->aggs = count_keys(bpf_map__fd(k->maps.aggs), sizeof(struct ms_agg_key));
 	ret->stacks = count_keys(bpf_map__fd(k->maps.stacks), sizeof(struct ms_stack_key));
@@ -335,6 +437,16 @@ int ms_session__map_usage(struct ms_session *s, struct ms_map_usage *ret)
 	ret->aggs_max = bpf_map__max_entries(k->maps.aggs);
 	ret->stacks_max = bpf_map__max_entries(k->maps.stacks);
 	ret->pids_max = bpf_map__max_entries(k->maps.pids);
+	ret->have_memlock = map_memlock(bpf_map__fd(k->maps.live), &ret->live_memlock) == 0;
+	ret->memlock = 0;
+	bpf_object__for_each_map(m, k->obj) {
+		if (bpf_map__fd(m) < 0)
+			continue;	/* not created (not loaded on this kernel) */
+		if (map_memlock(bpf_map__fd(m), &b))
+			ret->have_memlock = false;
+		else
+			ret->memlock += b;
+	}
 	return 0;
 }
 
@@ -365,6 +477,17 @@ int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret)
 	uint32_t tgid = pid;
 
 	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.rss), &tgid, ret) ? -errno : 0;
+}
+
+int ms_session__lost(const struct ms_session *s, pid_t pid, uint64_t *ret)
+{
+	struct ms_pid_cfg cfg;
+	uint32_t tgid = pid;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg))
+		return -errno;
+	*ret = cfg.lost;
+	return 0;
 }
 
 bool ms_session__current_gen(struct ms_session *s, const struct ms_target *t, uint32_t *ret)

@@ -283,7 +283,7 @@ static void target_forget(struct ms_session *s, struct ms_target *t)
 	uint32_t tgid = t->pid;
 
 	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.pids), &tgid);
-	maps__purge_target(s, tgid, true, 0);
+	maps__purge_detached(s, tgid);
 	target_free(s, t);
 }
 
@@ -308,6 +308,8 @@ void ms_session__close(struct ms_session *s)
 		return;
 	while (s->targets)
 		ms_session__detach(s, s->targets);
+	ms_session__purge_pending(s);
+	free(s->purge_tgids);
 	reaper__stop(s);
 	attach__cache_clear(s);
 	for (size_t i = 0; i < MS_TP_LINKS; i++)
@@ -381,6 +383,9 @@ static int target_watch(struct ms_session *s, struct ms_target *t, char *errbuf,
 	uint32_t tgid = t->pid;
 	int err;
 
+	/* a reused PID: the stacks of the process before it go first (they have no gen) */
+	if (maps__purge_queued(s, tgid))
+		ms_session__purge_pending(s);
 	if (ustack_ring__wants_dwarf(s, t))
 		cfg.flags |= MS_PIDF_DWARF;
 	t->gen = cfg.gen = s->next_gen++;

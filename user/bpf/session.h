@@ -147,8 +147,24 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid);
 /* True while the same process (pid + start time) is alive. */
 bool ms_target__alive(const struct ms_target *t);
 
-/* Close detached processes' links on a background thread (daemon use). */
+/*
+ * Close detached processes' links on background threads, and delete their
+ * map entries in batches, at ms_session__purge_pending() (daemon use).
+ */
 int ms_session__async_detach(struct ms_session *s);
+
+/* Delete the map entries of processes detached since the last call. */
+void ms_session__purge_pending(struct ms_session *s);
+
+/* Links (file descriptors) of detached processes handed to those threads. */
+struct ms_link_stats {
+	uint64_t closing;	/* queued or being closed now */
+	uint64_t closing_max;	/* the most at once since start */
+	uint64_t closed;
+	unsigned int closers;	/* threads closing them */
+};
+
+void ms_session__link_stats(struct ms_session *s, struct ms_link_stats *ret);
 
 /* Mean bytes between two sampled C allocations; 0: every allocation recorded. */
 uint64_t ms_session__c_sample_bytes(const struct ms_session *s);
@@ -228,6 +244,14 @@ void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats
 struct ms_map_usage {
 	uint32_t live, aggs, stacks, pids;		/* entries in use */
 	uint32_t live_max, aggs_max, stacks_max, pids_max;
+	/*
+	 * Memory the kernel charges for the maps now (their fdinfo's memlock):
+	 * a hash map's bucket array is sized by max_entries up front, 16 B an
+	 * entry rounded up to a power of two, even without preallocation; its
+	 * elements cost when used. have_memlock false: not readable.
+	 */
+	bool have_memlock;
+	uint64_t live_memlock, memlock;
 };
 
 /* Count map entries (walks the maps: not for hot paths). */
@@ -242,5 +266,7 @@ int ms_session__events_fd(const struct ms_session *s);
 int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret);
 int ms_session__procstats(const struct ms_session *s, pid_t pid, struct ms_proc_stats *ret);
 bool ms_session__kmem(const struct ms_session *s);
+/* Events of process pid not fully recorded (ms_pid_cfg.lost); -ENOENT: not watched. */
+int ms_session__lost(const struct ms_session *s, pid_t pid, uint64_t *ret);
 
 #endif /* MEMSIGHT_SESSION_H */

@@ -58,6 +58,13 @@ struct ms_session {
 	struct probe_cache *probes;
 	unsigned int nprobes_cached;
 	struct reaper *reaper;
+	/*
+	 * Detached processes whose map entries are still to be deleted: with the
+	 * reaper (the daemon), in one walk of each map for all of them
+	 * (maps__purge_pending), not one walk each.
+	 */
+	uint32_t *purge_tgids;
+	size_t npurge, purge_cap;
 	struct ms_target *targets;
 	struct ms_lib *libs;
 	struct bpf_link *tp_links[MS_TP_LINKS];
@@ -120,5 +127,9 @@ bool ustack_ring__wants_dwarf(struct ms_session *s, struct ms_target *t);
 /* maps_read.c */
 /* Delete tgid's entries: every generation (all) or all but keep_gen. */
 void maps__purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t keep_gen);
+/* Every entry of a detached process: now, or queued for maps__purge_pending(). */
+void maps__purge_detached(struct ms_session *s, uint32_t tgid);
+/* Is tgid's purge still queued? */
+bool maps__purge_queued(const struct ms_session *s, uint32_t tgid);
 
 #endif /* MEMSIGHT_SESSION_INT_H */

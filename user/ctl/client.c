@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,10 +334,30 @@ static const char *safe(struct json_object *o, const char *key, char buf[SAFE_LE
 	return textsafe__str(buf, SAFE_LEN, str(o, key));
 }
 
+/* A figure of ps's for its column: "-" when the daemon has none (it says why). */
+static const char *col_bytes(struct json_object *o, const char *key, char *buf, size_t len)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	return report__human_bytes(json_object_get_int64(v), buf, len);
+}
+
+static const char *col_uint(struct json_object *o, const char *key, char *buf, size_t len)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	snprintf(buf, len, "%" PRIu64, (uint64_t)json_object_get_int64(v));
+	return buf;
+}
+
 int client__print_ps(const struct ms_reply *r, FILE *out)
 {
 	struct json_object *o = json_tokener_parse(r->line), *procs;
-	char a[32], b[32], c[32], cm[TEXTSAFE_SIZE(64)], sb[SAFE_LEN];
+	char a[32], b[32], c[32], th[24], cm[TEXTSAFE_SIZE(64)], sb[SAFE_LEN];
 	size_t cw = 16;
 	size_t n;
 
@@ -357,11 +378,15 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		"GROWTH/MIN", "WATCHED BECAUSE");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(procs, i), *v, *site;
-		char g[32] = "-", gh[32] = "-", gr[32] = "-";
-		double growth = 0;
+		char g[32] = "-", gh[32] = "-", gr[32] = "-", growth[32] = "-";
 
-		if (json_object_object_get_ex(p, "growth_bytes_per_min", &v))
-			growth = json_object_get_double(v);
+		if (json_object_object_get_ex(p, "growth_bytes_per_min", &v) &&
+		    !json_object_is_type(v, json_type_null)) {
+			double b = round(json_object_get_double(v));
+
+			/* a slope of -0.3 B/min is no shrinking: "+0 B", not "-0 B" */
+			snprintf(growth, sizeof(growth), "%+.0f B", b == 0 ? 0.0 : b);
+		}
 		if (json_object_object_get_ex(p, "goroutines", &v) &&
 		    !json_object_is_type(v, json_type_null))
 			snprintf(g, sizeof(g), "%" PRId64, json_object_get_int64(v));
@@ -375,12 +400,12 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 			report__human_bytes(json_object_get_int64(v), gh, sizeof(gh));
 		else if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
 			snprintf(gh, sizeof(gh), "?");
-		fprintf(out, "%8" PRIu64 " %s %12s %12s %12s %12s %7" PRIu64 " %10s %14s %+12.0f B  "
-			"%s\n", u64(p, "pid"), textsafe__col(cm, sizeof(cm), str(p, "comm"), (int)cw),
-			report__human_bytes(u64(p, "heap_inuse_bytes"), a, sizeof(a)), gh,
-			report__human_bytes(u64(p, "rss_bytes"), b, sizeof(b)),
-			report__human_bytes(u64(p, "peak_rss_bytes"), c, sizeof(c)),
-			u64(p, "threads"), g, gr, growth, safe(p, "reason", sb));
+		fprintf(out, "%8" PRIu64 " %s %12s %12s %12s %12s %7s %10s %14s %14s  %s\n",
+			u64(p, "pid"), textsafe__col(cm, sizeof(cm), str(p, "comm"), (int)cw),
+			col_bytes(p, "heap_inuse_bytes", a, sizeof(a)), gh,
+			col_bytes(p, "rss_bytes", b, sizeof(b)),
+			col_bytes(p, "peak_rss_bytes", c, sizeof(c)),
+			col_uint(p, "threads", th, sizeof(th)), g, gr, growth, safe(p, "reason", sb));
 		/* what does not fit a column: on a line of its own under the process */
 		if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
 			fprintf(out, "%8s goroutines unavailable: %s\n", "",
@@ -388,6 +413,11 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		if (json_object_object_get_ex(p, "go_heap_unavailable", &v))
 			fprintf(out, "%8s Go heap unavailable: %s\n", "",
 				safe(p, "go_heap_unavailable", sb));
+		if (json_object_object_get_ex(p, "heap_unavailable", &v))
+			fprintf(out, "%8s heap unavailable: %s\n", "", safe(p, "heap_unavailable", sb));
+		if (json_object_object_get_ex(p, "status_unavailable", &v))
+			fprintf(out, "%8s RSS and threads unavailable: %s\n", "",
+				safe(p, "status_unavailable", sb));
 		if (json_object_object_get_ex(p, "goroutines_top_growing_site", &site) &&
 		    json_object_is_type(site, json_type_object) &&
 		    json_object_object_get_ex(site, "growth_per_min", &v))

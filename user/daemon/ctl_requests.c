@@ -4,16 +4,19 @@
  * socket: a handler per command (the table at the end), each writing its
  * response (ctl_proto.c's framing) into a reply in memory.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bpf/kernel.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/textsafe.h"
 #include "daemon/daemon_int.h"
 #include "export/flamegraph.h"
@@ -226,28 +229,12 @@ static void go_growth_json(const struct watched *ww, uint64_t window, bool all_s
 	jw__end_array(w);
 }
 
-static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *r)
+/* ps: a process's heap totals and /proc status, or why they are unavailable. */
+static void ps_figures_json(const struct watched *ww, struct json_writer *w)
 {
-	uint64_t now = now_ns(), window = growth_window_ns(d);
-	struct ms_loss loss = {};
-	struct json_writer *w;
+	const char *why;
 
-	ms_collect__counters(d->s, &loss);
-	if (ctl__ok_begin(r->f, &w))
-		return;
-	jw__name(w, "processes");
-	jw__start_array(w);
-	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
-		struct watched *ww = W(t);
-		const char *why;
-
-		jw__start_object(w);
-		jw__kv_int(w, "pid", t->pid);
-		jw__kv_string(w, "comm", t->comm);
-		jw__kv_string(w, "exe", t->exe);
-		jw__kv_string(w, "reason", ww->reason);
-		jw__name(w, "watched_s");
-		jw__double(w, (now - ww->attached_ns) / 1e9);
+	if (ww->have_totals) {
 		jw__kv_uint(w, "heap_inuse_bytes", ww->inuse_bytes);
 		jw__kv_uint(w, "heap_inuse_count", ww->inuse_count);
 		why = ms_usable__unavailable(MS_KIND_MALLOC, &ww->usable);
@@ -257,14 +244,48 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 			jw__kv_uint(w, "heap_inuse_usable_bytes", ww->usable.inuse_bytes);
 		jw__kv_uint(w, "alloc_bytes", ww->alloc_bytes);
 		jw__kv_uint(w, "alloc_count", ww->alloc_count);
-		if (ww->have_status) {
-			jw__kv_uint(w, "rss_bytes", ww->status.vm_rss_kb * 1024);
-			jw__kv_uint(w, "rss_anon_bytes", ww->status.rss_anon_kb * 1024);
-			jw__kv_uint(w, "rss_file_bytes", ww->status.rss_file_kb * 1024);
-			jw__kv_uint(w, "rss_shmem_bytes", ww->status.rss_shmem_kb * 1024);
-			jw__kv_uint(w, "peak_rss_bytes", ww->status.vm_hwm_kb * 1024);
-			jw__kv_uint(w, "threads", ww->status.threads);
-		}
+	} else {
+		jw__kv_string(w, "heap_unavailable", snapshot__totals_unavailable(ww));
+	}
+	if (ww->have_status) {
+		jw__kv_uint(w, "rss_bytes", ww->status.vm_rss_kb * 1024);
+		jw__kv_uint(w, "rss_anon_bytes", ww->status.rss_anon_kb * 1024);
+		jw__kv_uint(w, "rss_file_bytes", ww->status.rss_file_kb * 1024);
+		jw__kv_uint(w, "rss_shmem_bytes", ww->status.rss_shmem_kb * 1024);
+		jw__kv_uint(w, "peak_rss_bytes", ww->status.vm_hwm_kb * 1024);
+		jw__kv_uint(w, "threads", ww->status.threads);
+	} else {
+		jw__kv_string(w, "status_unavailable", snapshot__status_unavailable(ww));
+	}
+}
+
+static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *r)
+{
+	uint64_t now = now_ns(), window = growth_window_ns(d);
+	struct ms_loss loss = {};
+	struct json_writer *w;
+	uint64_t lost;
+	double growth;
+
+	/* what ps shows is read now, not at the last snapshot */
+	if (snapshot__refresh(d))
+		pr_debug("ps: the aggregate table could not be read: figures of the last snapshot\n");
+	ms_collect__counters(d->s, &loss);
+	if (ctl__ok_begin(r->f, &w))
+		return;
+	jw__name(w, "processes");
+	jw__start_array(w);
+	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
+		struct watched *ww = W(t);
+
+		jw__start_object(w);
+		jw__kv_int(w, "pid", t->pid);
+		jw__kv_string(w, "comm", t->comm);
+		jw__kv_string(w, "exe", t->exe);
+		jw__kv_string(w, "reason", ww->reason);
+		jw__name(w, "watched_s");
+		jw__double(w, (now - ww->attached_ns) / 1e9);
+		ps_figures_json(ww, w);
 		jw__name(w, "goroutines");
 		if (ww->have_goroutines)
 			jw__uint(w, ww->goroutines);
@@ -288,11 +309,25 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 		} else if (t->gobin) {
 			jw__kv_string(w, "go_heap_unavailable", snapshot__go_heap_unavailable(ww));
 		}
+		/* lower bounds for this process's own losses, not another's */
+		if (ms_session__lost(d->s, t->pid, &lost) == 0) {
+			jw__kv_uint(w, "lost_events", lost);
+			jw__kv_bool(w, "lower_bound", lost > 0);
+		} else {
+			jw__kv_string(w, "lost_events_unavailable", "not in the pids table any more");
+		}
 		jw__name(w, "growth_bytes_per_min");
-		jw__double(w, growth__total_slope(&ww->growth, now, window));
+		if (snapshot__growth(ww, now, window, &growth)) {
+			jw__double(w, growth);
+		} else {
+			jw__null(w);
+			jw__kv_string(w, "growth_unavailable",
+				      "fewer than two snapshots in the growth window yet");
+		}
 		jw__end_object(w);
 	}
 	jw__end_array(w);
+	/* any process's losses (each process says its own above) */
 	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(&loss));
 	ctl__ok_end(w);
 }
@@ -449,6 +484,22 @@ static uint64_t self_rss_kb(void)
 	return procfs__read_status("/proc", getpid(), &st) ? 0 : st.vm_rss_kb;
 }
 
+/* Our open file descriptors into *ret; 0 or -errno. */
+static int open_fds(uint64_t *ret)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	uint64_t n = 0;
+
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	*ret = n - 1;	/* the directory's own */
+	return 0;
+}
+
 static void req_stats(struct daemon *d, const struct ctl_request *q, struct reply *r)
 {
 	struct ms_loss l = {};
@@ -477,6 +528,7 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 	jw__kv_string(w, "scope", d->opts.system_scope ? "system" : "process");
 	/* the counters as every report has them under "events" */
 	report__loss_members(&l, w);
+	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(&l));
 	{
 		struct ms_ustack_stats us;
 
@@ -486,6 +538,31 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 		jw__kv_uint(w, "dwarf_live_samples", us.bindings);
 		jw__kv_uint(w, "dwarf_unstored", us.unbound);
 		jw__kv_uint(w, "dwarf_unstored_quota", us.quota_full);
+	}
+	{
+		struct ms_link_stats ls;
+		struct rlimit rl;
+		uint64_t nfd = 0;
+		int err;
+
+		/* file descriptors: links of detached processes wait to be closed */
+		ms_session__link_stats(d->s, &ls);
+		jw__name(w, "fds");
+		jw__start_object(w);
+		err = open_fds(&nfd);
+		if (err)
+			jw__kv_string(w, "open_unavailable", strerror(-err));
+		else
+			jw__kv_uint(w, "open", nfd);
+		if (getrlimit(RLIMIT_NOFILE, &rl))
+			jw__kv_string(w, "soft_limit_unavailable", strerror(errno));
+		else
+			jw__kv_uint(w, "soft_limit", rl.rlim_cur);
+		jw__kv_uint(w, "links_closing", ls.closing);
+		jw__kv_uint(w, "links_closing_max", ls.closing_max);
+		jw__kv_uint(w, "links_closed", ls.closed);
+		jw__kv_uint(w, "link_closers", ls.closers);
+		jw__end_object(w);
 	}
 	jw__kv_uint(w, "exec_events", d->exec_events);
 	jw__kv_uint(w, "exit_events", d->exit_events);
@@ -511,6 +588,13 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 	jw__kv_uint(w, "stacks_max", mu.stacks_max);
 	jw__kv_uint(w, "pids", mu.pids);
 	jw__kv_uint(w, "pids_max", mu.pids_max);
+	/* the kernel's figures: the live map's buckets cost live_max * 16 B up front */
+	if (mu.have_memlock) {
+		jw__kv_uint(w, "live_memlock_bytes", mu.live_memlock);
+		jw__kv_uint(w, "memlock_bytes", mu.memlock);
+	} else {
+		jw__kv_string(w, "memlock_unavailable", "a map's fdinfo has no memlock line");
+	}
 	jw__end_object(w);
 	jw__name(w, "symbols");
 	jw__start_object(w);

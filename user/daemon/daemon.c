@@ -343,6 +343,8 @@ int daemon__run(const struct daemon_opts *opts)
 			break;
 		}
 		on_events(&d, evs, n);
+		/* processes detached by these events: their map entries in one walk */
+		ms_session__purge_pending(d.s);
 	}
 	sdnotify__send("STOPPING=1");
 	pr_info("stopping: detaching from %u processes\n", watch__count(&d));

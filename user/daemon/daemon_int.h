@@ -66,6 +66,8 @@ struct watched {
 	struct growth growth;
 	struct ms_proc_status status;
 	bool have_status;
+	char status_reason[96];		/* why not (after a reading) */
+	bool have_totals;		/* the figures below were read */
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
 	struct ms_usable usable;	/* the same with the allocator's rounding */
 	bool have_goroutines;
@@ -160,6 +162,10 @@ void watch__stop(struct daemon *d);
 
 /* snapshot.c */
 void snapshot__take(struct daemon *d, uint64_t now);
+int snapshot__refresh(struct daemon *d);
+const char *snapshot__totals_unavailable(const struct watched *w);
+const char *snapshot__status_unavailable(const struct watched *w);
+bool snapshot__growth(const struct watched *w, uint64_t now, uint64_t window, double *ret);
 void snapshot__publish(struct daemon *d);
 struct ms_profile *snapshot__profile(struct daemon *d, struct ms_target *t, bool growth,
 				     bool no_ages);

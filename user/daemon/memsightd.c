@@ -6,10 +6,12 @@
  *   memsightd [--config FILE] [--socket PATH] [--metrics HOST:PORT|off]
  *             [--scope process|system] [--legacy-links] [-v]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "daemon/config.h"
 #include "daemon/daemon.h"
@@ -48,6 +50,29 @@ static void usage(FILE *f)
 		"  -v, --verbose         debug output\n"
 		"\n"
 		"SIGHUP reloads the rules; SIGTERM detaches from everything and exits.\n");
+}
+
+/*
+ * Each watched process costs a few file descriptors (links) until its links
+ * are closed, which lags its exit: the soft limit (1024 by default) is for
+ * select(), which the daemon does not use, so it takes its hard limit.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		pr_warn("cannot read the open files limit: %s\n", strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pr_warn("cannot raise the open files limit to %llu: %s\n",
+			(unsigned long long)rl.rlim_max, strerror(errno));
+	else
+		pr_debug("open files limit raised to %llu\n", (unsigned long long)rl.rlim_max);
 }
 
 int main(int argc, char **argv)
@@ -134,5 +159,6 @@ int main(int argc, char **argv)
 	o.unwind = sa.unwind;
 	o.dwarf_rate = sa.dwarf_rate;
 	ms_log__setup_libbpf();
+	raise_nofile();
 	return daemon__run(&o);
 }

@@ -104,27 +104,25 @@ struct snap_acc {
 	struct ms_figures total;
 };
 
-/* One walk of the aggregate table feeds every watched process's snapshot. */
-void snapshot__take(struct daemon *d, uint64_t now)
+/*
+ * One walk of the aggregate table gives every watched process its totals
+ * (and, for a snapshot, its growth points) and /proc its status: in ts[] and
+ * acc[], n of them. 0 or -errno (the table could not be read).
+ */
+static int read_totals(struct daemon *d, struct ms_target **ts, struct snap_acc *acc,
+		       unsigned int n, bool points)
 {
-	uint64_t window = growth_window_ns(d);
-	unsigned int n = watch__count(d), i = 0;
 	struct ms_aggs all = {};
-	struct ms_target **ts;
-	struct snap_acc *acc;
+	unsigned int i = 0;
+	int err;
 
-	if (!n)
-		return;
-	ts = calloc(n, sizeof(*ts));
-	acc = calloc(n, sizeof(*acc));
-	if (!ts || !acc)
-		goto out;
 	for (struct ms_target *t = ms_session__targets(d->s); t && i < n; t = t->next) {
 		ms_collect__sampling(d->s, t, &acc[i].smp);
 		ts[i++] = t;
 	}
-	if (ms_session__read_aggs(d->s, 0, &all))
-		goto out;
+	err = ms_session__read_aggs(d->s, 0, &all);
+	if (err)
+		return err;
 	for (size_t e = 0; e < all.n; e++) {
 		const struct ms_agg_key *k = &all.v[e].k;
 		const struct ms_agg_val *v = &all.v[e].v;
@@ -135,6 +133,10 @@ void snapshot__take(struct daemon *d, uint64_t now)
 
 			if (ts[i]->pid != (pid_t)k->tgid || ts[i]->gen != k->gen)
 				continue;
+			ms_figures__of_agg(k->kind, v, &a->smp, &f);
+			ms_figures__add(&a->total, k->kind, &f);
+			if (!points)
+				break;
 			if (a->n == a->cap) {
 				size_t cap = a->cap ? a->cap * 2 : 64;
 				struct growth_point *nv = realloc(a->v, cap * sizeof(*nv));
@@ -144,33 +146,83 @@ void snapshot__take(struct daemon *d, uint64_t now)
 				a->v = nv;
 				a->cap = cap;
 			}
-			ms_figures__of_agg(k->kind, v, &a->smp, &f);
 			a->v[a->n++] = (struct growth_point){
 				.stack_id = k->stack_id,
 				.kind = k->kind,
 				.inuse_bytes = f.inuse_bytes,
 			};
-			ms_figures__add(&a->total, k->kind, &f);
 			break;
 		}
 	}
+	ms_aggs__free(&all);
 	for (i = 0; i < n; i++) {
 		struct watched *w = W(ts[i]);
+		int serr = procfs__read_status("/proc", ts[i]->pid, &w->status);
+		struct ms_figures go;
+
+		/* a Go heap in use is counted as top counts it: the runtime's profile */
+		if (ts[i]->gobin && !ts[i]->goproc)
+			ts[i]->goproc = goproc__open(ts[i]->pid);
+		if (ts[i]->gobin && ms_collect__go_heap(ts[i], &go) == 0)
+			ms_figures__add(&acc[i].total, MS_KIND_GO_INUSE, &go);
 
 		w->inuse_bytes = acc[i].total.inuse_bytes;
 		w->inuse_count = acc[i].total.inuse_count;
 		w->alloc_bytes = acc[i].total.alloc_bytes;
 		w->alloc_count = acc[i].total.alloc_count;
 		w->usable = acc[i].total.usable;
+		w->have_totals = true;
+		w->have_status = !serr;
+		if (serr)
+			snprintf(w->status_reason, sizeof(w->status_reason),
+				 "cannot read /proc/%d/status: %s", ts[i]->pid, strerror(-serr));
+	}
+	return 0;
+}
+
+/* Every watched process's totals and status read now (for `ps`). */
+int snapshot__refresh(struct daemon *d)
+{
+	unsigned int n = watch__count(d);
+	struct ms_target **ts;
+	struct snap_acc *acc;
+	int err = -ENOMEM;
+
+	if (!n)
+		return 0;
+	ts = calloc(n, sizeof(*ts));
+	acc = calloc(n, sizeof(*acc));
+	if (ts && acc)
+		err = read_totals(d, ts, acc, n, false);
+	free(acc);
+	free(ts);
+	return err;
+}
+
+/* Totals, status and growth points of every watched process; Go runtimes. */
+void snapshot__take(struct daemon *d, uint64_t now)
+{
+	uint64_t window = growth_window_ns(d);
+	unsigned int n = watch__count(d), i;
+	struct ms_target **ts;
+	struct snap_acc *acc;
+
+	if (!n)
+		return;
+	ts = calloc(n, sizeof(*ts));
+	acc = calloc(n, sizeof(*acc));
+	if (!ts || !acc || read_totals(d, ts, acc, n, true))
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct watched *w = W(ts[i]);
+
 		growth__add(&w->growth, now, acc[i].v, acc[i].n);
 		growth__trim(&w->growth, now, window);
-		w->have_status = procfs__read_status("/proc", ts[i]->pid, &w->status) == 0;
 		if (ts[i]->gobin)
 			go_snapshot(ts[i], w, now, window);
 		recorder__note(w);
 	}
 out:
-	ms_aggs__free(&all);
 	for (i = 0; acc && i < n; i++)
 		free(acc[i].v);
 	free(acc);
@@ -179,12 +231,33 @@ out:
 	 * here: same PID and start time, or it is gone. Its data goes too.
 	 */
 	for (i = 0; ts && i < n; i++) {
-		if (!ms_target__alive(ts[i])) {
+		if (ts[i] && !ms_target__alive(ts[i])) {
 			d->exits_missed++;
 			watch__remove(d, ts[i], "exited (its exit event was lost)");
 		}
 	}
 	free(ts);
+}
+
+/* Why a process has no heap totals or status yet (or any more). */
+const char *snapshot__totals_unavailable(const struct watched *w)
+{
+	return "not read yet (the first snapshot is pending)";
+}
+
+const char *snapshot__status_unavailable(const struct watched *w)
+{
+	return w->status_reason[0] ? w->status_reason :
+	       "not read yet (the first snapshot is pending)";
+}
+
+/* Growth of the whole process over the window into *ret; false while unknown. */
+bool snapshot__growth(const struct watched *w, uint64_t now, uint64_t window, double *ret)
+{
+	if (w->growth.count < 2)
+		return false;
+	*ret = growth__total_slope(&w->growth, now, window);
+	return true;
 }
 
 /*
@@ -200,10 +273,9 @@ struct ms_profile *snapshot__profile(struct daemon *d, struct ms_target *t, bool
 
 	if (ms_collect__profile(d->s, t, d->cache, &co, &p))
 		return NULL;
-	if (W(t)->growth.count >= 2) {
+	if (snapshot__growth(W(t), now, window, &p->total_growth_per_min)) {
 		p->have_growth = true;
 		p->growth_window_s = growth__span_s(&W(t)->growth, now, window);
-		p->total_growth_per_min = growth__total_slope(&W(t)->growth, now, window);
 		for (size_t i = 0; i < p->nstacks; i++)
 			p->stacks[i].growth_per_min = growth__row_slope(&W(t)->growth,
 									&p->stacks[i], now, window);
@@ -323,7 +395,8 @@ void snapshot__publish(struct daemon *d)
 		snprintf(p->usable_unavailable, sizeof(p->usable_unavailable), "%s", why ?: "");
 		p->have_status = w->have_status;
 		p->status = w->status;
-		p->growth_per_min = growth__total_slope(&w->growth, now, window);
+		p->have_growth = snapshot__growth(w, now, window, &p->growth_per_min);
+		p->have_lost = ms_session__lost(d->s, t->pid, &p->lost) == 0;
 		p->have_goroutines = w->have_goroutines;
 		p->goroutines = w->goroutines;
 		p->have_go_heap = w->have_go_heap;

@@ -48,6 +48,9 @@ void explain__text(const struct explain *e, const struct ms_profile *p, FILE *ou
 			report__human_bytes(e->go_released, a, sizeof(a)));
 	fprintf(out, "note: malloc bytes are those allocated since attach; older ones count as "
 		"unexplained\n");
+	if (ms_profile__lower_bound(p))
+		fprintf(out, "warning: events of this process were not fully recorded: tracked "
+			"bytes are lower bounds, the rest counts as unexplained\n");
 }
 
 void explain__json(const struct explain *e, const struct ms_profile *p, struct json_writer *w)
@@ -71,6 +74,8 @@ void explain__json(const struct explain *e, const struct ms_profile *p, struct j
 	}
 	jw__end_object(w);
 	jw__kv_uint(w, "other_anonymous_from_tracked_mmap", e->of_which_tracked_mmap);
+	/* this process's own losses, not another's */
+	jw__kv_bool(w, "lower_bound", ms_profile__lower_bound(p));
 	if (go_why)
 		jw__kv_string(w, "go_heap_unavailable", go_why);
 	else if (p->go.present)

@@ -159,7 +159,8 @@ struct series {
 
 static const struct series series[] = {
 	{ "memsight_process_heap_inuse_bytes", "gauge",
-	  "Bytes allocated through the C allocator since attach and not freed yet.",
+	  "Heap bytes in use as memsight top counts them: C allocations since attach not freed "
+	  "yet, and a Go process's heap in use by its runtime's profile.",
 	  SC_PROC, .v = { P_U64(inuse_bytes) } },
 	{ "memsight_process_heap_inuse_allocations", "gauge",
 	  "Allocations made since attach and not freed yet.",
@@ -186,8 +187,11 @@ static const struct series series[] = {
 	{ "memsight_process_threads", "gauge", "Threads of the process.",
 	  SC_PROC, { HAS(have_status) }, .v = { P_U32(status.threads) } },
 	{ "memsight_process_heap_growth_bytes_per_minute", "gauge",
-	  "Slope of heap in use over the growth window.",
-	  SC_PROC, .v = { P_DBL(growth_per_min, FIG_1F) } },
+	  "Slope of heap in use over the growth window; absent before two snapshots.",
+	  SC_PROC, { HAS(have_growth) }, .v = { P_DBL(growth_per_min, FIG_1F) } },
+	{ "memsight_process_lost_events_total", "counter",
+	  "Events of the process not fully recorded; its figures are lower bounds when not 0.",
+	  SC_PROC, { HAS(have_lost) }, .v = { P_U64(lost) } },
 	{ "memsight_go_goroutines", "gauge",
 	  "Goroutines of a Go process (as runtime.NumGoroutine).",
 	  SC_PROC, { HAS(have_goroutines) }, .v = { P_U64(goroutines) } },
@@ -350,11 +354,33 @@ static void proc_samples(FILE *f, const struct series *s, const struct metrics_p
 	}
 }
 
+/* Does s have a sample for some process? A family without one is left out whole. */
+static bool has_samples(const struct series *s, const struct metrics_snapshot *m)
+{
+	for (size_t k = 0; k < m->nprocs; k++) {
+		const char *base = (const char *)&m->procs[k];
+		uint32_t n;
+
+		if (!proc_wanted(s, &m->procs[k]))
+			continue;
+		if (s->scope == SC_PROC)
+			return true;
+		n = *(const uint32_t *)(base + lists[s->scope].count);
+		for (uint32_t e = 0; e < n; e++)
+			if (!s->elem_need || *(const bool *)(base + lists[s->scope].base +
+							     e * lists[s->scope].size + s->elem_need))
+				return true;
+	}
+	return false;
+}
+
 int metrics__render(const struct metrics_snapshot *m, FILE *f)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(series); i++) {
 		const struct series *s = &series[i];
 
+		if (s->scope != SC_GLOBAL && !has_samples(s, m))
+			continue;
 		head(f, s->name, s->type, s->help);
 		if (s->scope != SC_GLOBAL) {
 			for (size_t k = 0; k < m->nprocs; k++)

@@ -46,7 +46,10 @@ struct metrics_proc {
 	char usable_unavailable[METRICS_REASON_MAX];	/* !have_usable: why */
 	bool have_status;
 	struct ms_proc_status status;
+	bool have_growth;		/* two snapshots in the growth window */
 	double growth_per_min;
+	bool have_lost;			/* known while the process is watched */
+	uint64_t lost;			/* its events not fully recorded */
 	bool have_goroutines, have_go_heap;
 	uint64_t goroutines;
 	uint64_t go_heap_alloc, go_heap_inuse, go_heap_idle, go_heap_released, go_next_gc;

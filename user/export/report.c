@@ -279,9 +279,18 @@ void report__text_header(const struct ms_profile *p, FILE *out)
 	fputc('\n', out);
 }
 
+/* how many of this process's events were lost, or "some" when not known */
+static const char *lost_text(const struct ms_profile *p, char *buf, size_t len)
+{
+	if (!p->have_lost)
+		return "some";
+	snprintf(buf, len, "%" PRIu64, p->lost);
+	return buf;
+}
+
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out)
 {
-	char a[32], b[32], c[32], d[32], e[32], why[TEXTSAFE_SIZE(512)];
+	char a[32], b[32], c[32], d[32], e[32], lost[32], why[TEXTSAFE_SIZE(512)];
 	unsigned int shown = 0;
 
 	report__text_header(p, out);
@@ -344,12 +353,14 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			" with the ring full, %" PRIu64 " unreadable): those have frame-pointer "
 			"stacks, possibly shorter\n", p->loss.ustack_lost, p->loss.ustack_ring_full,
 			p->loss.ustack_lost - p->loss.ustack_ring_full);
-	if (ms_loss__lower_bound(&p->loss))
-		fprintf(out, "warning: events were lost (stack errors %" PRIu64 ", stack collisions %"
-			PRIu64 ", stack table full %" PRIu64 ", stack quota %" PRIu64 ", live table "
-			"full %" PRIu64 ", aggregate table full %" PRIu64 "): figures are lower bounds\n",
-			p->loss.stack_errors, p->loss.stack_collisions, p->loss.stack_table_full,
-			p->loss.stack_quota, p->loss.live_full, p->loss.agg_full);
+	if (ms_profile__lower_bound(p))
+		fprintf(out, "warning: %s events of this process were not fully recorded (all "
+			"processes: stack errors %" PRIu64 ", stack collisions %" PRIu64 ", stack "
+			"table full %" PRIu64 ", stack quota %" PRIu64 ", live table full %" PRIu64
+			", aggregate table full %" PRIu64 "): figures are lower bounds\n",
+			lost_text(p, lost, sizeof(lost)), p->loss.stack_errors,
+			p->loss.stack_collisions, p->loss.stack_table_full, p->loss.stack_quota,
+			p->loss.live_full, p->loss.agg_full);
 	if (p->loss.proc_table_full)
 		fprintf(out, "warning: %" PRIu64 " RSS or thread updates found the per-process tables "
 			"full (more processes than max_processes?): those figures may be missing\n",
@@ -420,14 +431,20 @@ void report__loss_members(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "inflight_full", l->inflight_full);
 	jw__kv_uint(w, "inflight_missing", l->inflight_miss);
 	jw__kv_uint(w, "events_lost", l->events_lost);
-	jw__kv_bool(w, "lower_bound", ms_loss__lower_bound(l));
 }
 
-static void loss_json(const struct ms_loss *l, struct json_writer *w)
+/* The counters of all processes, and whether this one's figures are lower bounds. */
+static void loss_json(const struct ms_profile *p, struct json_writer *w)
 {
 	jw__name(w, "events");
 	jw__start_object(w);
-	report__loss_members(l, w);
+	report__loss_members(&p->loss, w);
+	if (p->have_lost)
+		jw__kv_uint(w, "lost_by_this_process", p->lost);
+	else
+		jw__kv_string(w, "lost_by_this_process_unavailable",
+			      "not watched any more: lower_bound is that of all processes");
+	jw__kv_bool(w, "lower_bound", ms_profile__lower_bound(p));
 	jw__end_object(w);
 }
 
@@ -503,7 +520,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 		jw__kv_uint(w, "frees", p->kmem_frees);
 		jw__end_object(w);
 	}
-	loss_json(&p->loss, w);
+	loss_json(p, w);
 	jw__kv_uint(w, "stacks_cut_outside_code", p->stacks_cut);
 	go_json(&p->go, w);
 	if (p->have_growth) {

@@ -293,14 +293,51 @@ static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *b
  * MemProfileRate and published at each GC) as stacks of kind go-heap:
  * what the Go heap holds and who allocated it, since the process started.
  */
+static const struct goproc_heap_profile_opts heap_profile_opts = {
+	.max_buckets = 100000, .inuse_only = true
+};
+
+/* One bucket of the runtime's profile as the figures of its go-heap stack. */
+static void go_bucket_figures(const struct goproc_heap_bucket *b, uint64_t rate,
+			      struct ms_figures *ret)
+{
+	struct goproc_heap_counts est;
+
+	goproc__heap_unsample(&b->sampled, rate, &est);
+	*ret = (struct ms_figures){
+		.inuse_bytes = est.inuse_bytes > 0 ? est.inuse_bytes : 0,
+		.inuse_count = est.inuse_objects > 0 ? est.inuse_objects : 0,
+	};
+}
+
+int ms_collect__go_heap(struct ms_target *t, struct ms_figures *ret)
+{
+	struct goproc_heap_profile hp = {};
+	int err;
+
+	if (!t->goproc)
+		return -ENOENT;
+	err = goproc__heap_profile(t->goproc, &heap_profile_opts, &hp);
+	if (err)
+		return err;
+	*ret = (struct ms_figures){};
+	for (size_t i = 0; i < hp.nr_buckets && i < GO_HEAP_STACKS_MAX; i++) {
+		struct ms_figures f;
+
+		go_bucket_figures(&hp.buckets[i], hp.rate, &f);
+		ms_figures__add(ret, MS_KIND_GO_INUSE, &f);
+	}
+	goproc_heap_profile__free(&hp);
+	return 0;
+}
+
 static void collect_go_heap(struct ms_target *t, const struct ms_maps *maps, struct ms_profile *p)
 {
-	struct goproc_heap_profile_opts o = { .max_buckets = 100000, .inuse_only = true };
 	struct goproc_heap_profile hp = {};
 	/* as deep as the stacks the probes record; a deeper bucket is cut there */
 	struct ms_frame frames[MS_MAX_STACK_DEPTH];
 
-	int err = goproc__heap_profile(t->goproc, &o, &hp);
+	int err = goproc__heap_profile(t->goproc, &heap_profile_opts, &hp);
 
 	if (err) {
 		const char *why = goproc__reason(t->goproc);
@@ -312,13 +349,13 @@ static void collect_go_heap(struct ms_target *t, const struct ms_maps *maps, str
 	p->go.heap_profile_rate = hp.rate;
 	for (size_t i = 0; i < hp.nr_buckets && i < GO_HEAP_STACKS_MAX; i++) {
 		const struct goproc_heap_bucket *b = &hp.buckets[i];
-		struct goproc_heap_counts est;
 		struct ms_stack tmpl = { .kind = MS_KIND_GO_INUSE, .stack_id = -1 };
+		struct ms_figures f;
 		uint32_t n = 0;
 
-		goproc__heap_unsample(&b->sampled, hp.rate, &est);
-		tmpl.inuse_bytes = est.inuse_bytes > 0 ? est.inuse_bytes : 0;
-		tmpl.inuse_count = est.inuse_objects > 0 ? est.inuse_objects : 0;
+		go_bucket_figures(b, hp.rate, &f);
+		tmpl.inuse_bytes = f.inuse_bytes;
+		tmpl.inuse_count = f.inuse_count;
 		for (; n < b->nr_frames && n < MS_MAX_STACK_DEPTH; n++) {
 			const struct goproc_frame *gf = &b->frames[n];
 			const struct ms_map *m = ms_maps__find(maps, gf->pc);
@@ -469,6 +506,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
+	p->have_lost = ms_session__lost(s, t->pid, &p->lost) == 0;
 	p->c_sample_bytes = smp.c_bytes;
 	p->dwarf = t->dwarf;
 	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;

@@ -22,4 +22,11 @@ void ms_collect__sampling(struct ms_session *s, const struct ms_target *t,
 
 int ms_collect__counters(struct ms_session *s, struct ms_loss *ret);
 
+/*
+ * A Go target's heap in use by the runtime's own profile, as the go-heap
+ * stacks of its profile add up (what `top` counts besides the probes'
+ * figures). 0 or -errno (t->goproc not open, or the profile unreadable).
+ */
+int ms_collect__go_heap(struct ms_target *t, struct ms_figures *ret);
+
 #endif

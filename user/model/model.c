@@ -176,6 +176,11 @@ bool ms_loss__lower_bound(const struct ms_loss *l)
 	       l->live_full || l->agg_full || l->inflight_full;
 }
 
+bool ms_profile__lower_bound(const struct ms_profile *p)
+{
+	return p->have_lost ? p->lost > 0 : ms_loss__lower_bound(&p->loss);
+}
+
 void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
 			struct ms_figures *ret)
 {

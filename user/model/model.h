@@ -159,6 +159,12 @@ struct ms_profile {
 	 */
 	int thp;
 	bool have_procstats;		/* threads (and kmem) counted by BPF */
+	/*
+	 * Events of this process not fully recorded (loss holds the
+	 * daemon-wide counters): its figures are lower bounds when not 0.
+	 */
+	uint64_t lost;
+	bool have_lost;
 	int64_t threads;
 	uint64_t threads_created;
 	bool kmem;			/* kmem tracing was on */
@@ -208,6 +214,12 @@ struct ms_figures {
 /* Were events lost so that some figures are lower bounds (allocations
  * counted under "no stack", or not at all)? */
 bool ms_loss__lower_bound(const struct ms_loss *l);
+
+/*
+ * Are this profile's figures lower bounds: its own process lost events
+ * (when that is not known, any process did)?
+ */
+bool ms_profile__lower_bound(const struct ms_profile *p);
 
 void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
 			struct ms_figures *ret);
