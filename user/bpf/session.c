@@ -322,17 +322,16 @@ static int target_read(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen)
 {
 	struct ms_target *t;
-	char buf[4096];
 	int err;
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory");
 	t->pid = pid;
 	t->links = calloc(1, sizeof(*t->links));
 	if (!t->links) {
 		free(t);
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory");
 	}
 	err = procfs__read_start_time("/proc", pid, &t->start_ticks);
 	if (err) {
@@ -340,9 +339,7 @@ static int target_read(struct ms_session *s, pid_t pid, struct ms_target **ret,
 			"cannot read /proc/%d: %s", pid, strerror(-err));
 		goto fail;
 	}
-	procfs__read_comm("/proc", pid, t->comm, sizeof(t->comm));
-	if (procfs__read_exe("/proc", pid, buf, sizeof(buf)) == 0)
-		t->exe = strdup(buf);
+	ms_target__read_names(t);
 	err = procfs__read_maps("/proc", pid, &t->maps);
 	if (err) {
 		ms_fail(errbuf, errlen, err, err == -ESRCH ? "no such process: %d" :
@@ -402,7 +399,7 @@ static int target_watch(struct ms_session *s, struct ms_target *t, char *errbuf,
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen)
 {
-	struct ms_target *t;
+	struct ms_target *t = NULL;
 	int err;
 
 	if (pid <= 0)
@@ -440,6 +437,15 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid)
 		if (t->pid == pid)
 			return t;
 	return NULL;
+}
+
+void ms_target__read_names(struct ms_target *t)
+{
+	char buf[4096];
+
+	procfs__read_comm("/proc", t->pid, t->comm, sizeof(t->comm));
+	free(t->exe);
+	t->exe = procfs__read_exe("/proc", t->pid, buf, sizeof(buf)) ? NULL : strdup(buf);
 }
 
 bool ms_target__alive(const struct ms_target *t)

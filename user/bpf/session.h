@@ -145,6 +145,8 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid);
 
 /* True while the same process (pid + start time) is alive. */
 bool ms_target__alive(const struct ms_target *t);
+/* Read t's comm and exe from /proc again: at attach, and after an exec. */
+void ms_target__read_names(struct ms_target *t);
 
 /* Close detached processes' links on a background thread (daemon use). */
 int ms_session__async_detach(struct ms_session *s);

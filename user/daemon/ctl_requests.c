@@ -541,8 +541,22 @@ static const req_fn handlers[CTL_VERB_COUNT] = {
 	[CTL_RELOAD] = req_reload,
 };
 
-/* One request line into a response in r. */
-void ctl_requests__run(struct daemon *d, const char *line, size_t len, struct reply *r)
+/*
+ * Requests and replies that name PIDs, which mean other processes to a
+ * client in another PID namespace: those are refused to it (ping, stats,
+ * rules and reload are the same seen from anywhere).
+ */
+static const bool names_pids[CTL_VERB_COUNT] = {
+	[CTL_ATTACH] = true,
+	[CTL_DETACH] = true,
+	[CTL_PS] = true,
+	[CTL_TOP] = true,
+	[CTL_DUMP] = true,
+};
+
+/* One request line of client c into a response in r. */
+void ctl_requests__run(struct daemon *d, const struct client *c, const char *line, size_t len,
+		       struct reply *r)
 {
 	struct ctl_request q;
 	char err[CTL_ERR_MAX];
@@ -554,6 +568,12 @@ void ctl_requests__run(struct daemon *d, const char *line, size_t len, struct re
 	}
 	if ((unsigned int)q.verb >= CTL_VERB_COUNT || !handlers[q.verb]) {
 		reply__error(r, CTL_E_UNSUPPORTED, "unsupported request");
+		return;
+	}
+	if (c->other_pidns && names_pids[q.verb]) {
+		reply__error(r, CTL_E_DENIED, "memsightd runs in another PID namespace than this "
+			     "client: PIDs would name other processes; run memsight in memsightd's "
+			     "PID namespace (ping, stats, rules and reload work from here)");
 		return;
 	}
 	handlers[q.verb](d, &q, r);

@@ -70,7 +70,7 @@ static void handle_request(struct daemon *d, struct client *c, const char *line,
 			     "permission denied: memsightd serves root and the socket's group only");
 		c->closing = true;
 	} else {
-		ctl_requests__run(d, line, len, &r);
+		ctl_requests__run(d, c, line, len, &r);
 	}
 	if (fclose(r.f)) {
 		free(r.buf);
@@ -257,6 +257,8 @@ void ctl_server__accept(struct daemon *d)
 		}
 		c->pid = cred.pid;
 		c->uid = cred.uid;
+		/* a PID it names means another process here: pid 0 is a peer we cannot see */
+		c->other_pidns = procfs__same_pidns("/proc", getpid(), cred.pid) != 1;
 		c->last_ns = now_ns();
 		ctl_linebuf__init(&c->lb);
 		ev.data.ptr = &c->src;

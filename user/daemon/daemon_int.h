@@ -53,6 +53,7 @@ struct client {
 	size_t out_len, out_off;
 	bool closing;		/* close once out is written */
 	bool refused;		/* not allowed: its first request gets the reason */
+	bool other_pidns;	/* in another PID namespace: its PIDs are not ours */
 	struct client *next;
 };
 
@@ -173,6 +174,7 @@ struct reply {
 int reply__open(struct reply *r);
 void reply__error(struct reply *r, enum ctl_errcode code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void ctl_requests__run(struct daemon *d, const char *line, size_t len, struct reply *r);
+void ctl_requests__run(struct daemon *d, const struct client *c, const char *line, size_t len,
+		       struct reply *r);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "daemon/daemon_int.h"
 
@@ -48,7 +49,7 @@ int watch__add(struct daemon *d, pid_t pid, const char *reason, char *err, size_
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		return -ENOMEM;
+		return ms_fail(err, errlen, -ENOMEM, "out of memory");
 	ret = ms_session__attach(d->s, pid, &t, err, errlen);
 	if (ret) {
 		free(w);
