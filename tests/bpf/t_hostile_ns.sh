@@ -1,0 +1,164 @@
+#!/bin/bash
+# Claims (namespaces and processes among hostile neighbours):
+# - a client in another PID namespace (unshare -p -f --mount-proc) is refused
+#   every request that names PIDs (attach 1, top 1, ps) with a clear reason,
+#   never served host PID 1; ping and stats still work for it;
+# - a process whose main thread exited while another thread runs on is
+#   watched through that thread: its leak is counted exactly, by memsight
+#   top and by memsightd, and its RSS is the real one, not 0;
+# - after an exec under `memsight top -p PID`, the report names the new
+#   program's exe beside its comm (memsightd's ps too);
+# - a process with an executable mapping that is not an ELF (a JIT's file)
+#   above libc attaches; every attach failure we can provoke says why.
+. "$(dirname "$0")/lib.sh"
+
+cat > "$TMP/memsightd.conf" <<CONF
+[daemon]
+snapshot_interval_s = 1
+[metrics]
+listen = off
+CONF
+start_daemon --config "$TMP/memsightd.conf" || { fail "daemon did not start"; exit 0; }
+
+# the error text after "memsight: error: ", and whether it says something
+reason() { sed -n 's/^memsight: error: //p' "$1" | head -1; }
+has_reason() { [ -n "$(reason "$1" | tr -d ' ')" ]; }
+
+# ---- a client in another PID namespace --------------------------------------
+start_target "$O/tests/targets/leaky" "$TMP/leaky.out"
+LPID=$TPID
+"$MS" attach "$LPID" > /dev/null
+in_ns() { unshare -p -f --mount-proc "$MS" "$@"; }
+for req in "attach 1" "top 1" "ps" "detach $LPID"; do
+	# shellcheck disable=SC2086
+	in_ns $req > "$TMP/ns.out" 2> "$TMP/ns.err"; rc=$?
+	check "other PID namespace: '$req' refused" "$rc" 1
+	check_cmd "other PID namespace: '$req' says why" \
+		grep -q 'another PID namespace than this client' "$TMP/ns.err"
+	check "other PID namespace: '$req' printed no data" "$(wc -c < "$TMP/ns.out")" 0
+done
+check "other PID namespace: ping works" "$(in_ns ping 2>&1)" '{"ok":true}'
+check "other PID namespace: stats works" "$(in_ns stats -j 2>&1 | jq -r .ok)" true
+check "host PID 1 not watched, ours still is" \
+	"$("$MS" ps -j | jq -c '[.processes[].pid]')" "[$LPID]"
+check "the same requests from our namespace work" \
+	"$("$MS" top "$LPID" --json | jq -r .pid)" "$LPID"
+"$MS" detach "$LPID" > /dev/null
+
+# ---- main thread exited, another runs on ---------------------------------------
+"$O/tests/targets/orphan" > "$TMP/orphan.out" 2>&1 &
+OPID=$!
+PIDS_TO_KILL+=("$OPID")
+wait_for "$TMP/orphan.out" '^alone' 10
+check "orphan: its main thread is a zombie" \
+	"$(awk '/^State:/ {print $2}' /proc/"$OPID"/status)" Z
+start_memsight "$TMP/orphan.json" "$TMP/orphan.err" top -p "$OPID" -d 0 -n 0 --json --unwind fp
+kill -USR1 "$OPID"
+wait_for "$TMP/orphan.out" '^done' 20
+kill -INT "$MPID"; wait "$MPID" 2>/dev/null
+check "orphan: memsight top attaches" "$(grep -c 'attached to PID' "$TMP/orphan.err")" 1
+check "orphan: memsight top counts leak_here exactly" \
+	"$(stack_field "$TMP/orphan.json" leak_here inuse_bytes)" 4096000
+check "orphan: memsight top's RSS holds the leak" \
+	"$(jq '.rss.total_bytes > 4096000' "$TMP/orphan.json")" true
+"$MS" attach "$OPID" > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "orphan: memsightd attaches" "$rc $(watched "$OPID" && echo watched)" "0 watched"
+kill -USR1 "$OPID"
+wait_for_n "$TMP/orphan.out" '^done' 2 20
+ms_json "$OPID"
+check "orphan: memsightd counts leak_here exactly" \
+	"$(stack_field "$TMP/$OPID.json" leak_here inuse_bytes)" 4096000
+# RSS and threads come with the next snapshot (one a second here)
+for ((i = 0; i < 100; i++)); do
+	"$MS" ps -j > "$TMP/ps.json"
+	jq -e --argjson p "$OPID" '.processes[] | select(.pid == $p) | has("rss_bytes")' \
+		"$TMP/ps.json" > /dev/null && break
+	sleep 0.1
+done
+check "orphan: memsightd's RSS is the process's, not 0" \
+	"$(jq --argjson p "$OPID" '.processes[] | select(.pid == $p) | .rss_bytes > 8192000' "$TMP/ps.json")" true
+check "orphan: threads counted" \
+	"$(jq --argjson p "$OPID" '.processes[] | select(.pid == $p) | .threads' "$TMP/ps.json")" 2
+kill "$OPID"
+
+# ---- exec under memsight top ---------------------------------------------------
+start_target "$O/tests/targets/execer" "$TMP/exec.out" "$O/tests/targets/leaky"
+EPID=$TPID
+start_memsight "$TMP/exec.json" "$TMP/exec.err" top -p "$EPID" -d 0 --json
+kill -USR1 "$EPID"
+wait_for_n "$TMP/exec.out" '^ready' 2 10
+kill -INT "$MPID"; wait "$MPID" 2>/dev/null
+check "exec: top says it exec'd" "$(jq -r .execed "$TMP/exec.json")" true
+check "exec: top's comm is the new program's" "$(jq -r .comm "$TMP/exec.json")" leaky
+check "exec: top's exe is the new program's" "$(jq -r .exe "$TMP/exec.json")" \
+	"$(readlink -f "$O/tests/targets/leaky")"
+kill "$EPID"
+start_target "$O/tests/targets/execer" "$TMP/exec2.out" "$O/tests/targets/leaky"
+EPID=$TPID
+"$MS" attach "$EPID" > /dev/null
+kill -USR1 "$EPID"
+wait_for_n "$TMP/exec2.out" '^ready' 2 10
+wait_watched "$EPID" yes 10
+check "exec: memsightd's exe is the new program's" \
+	"$("$MS" ps -j | jq -r --argjson p "$EPID" '.processes[] | select(.pid == $p) | .exe')" \
+	"$(readlink -f "$O/tests/targets/leaky")"
+kill "$EPID"
+
+# ---- attach failures and their reasons -------------------------------------------
+# an executable mapping of a file that is no ELF, placed above libc (JITs do this)
+cat > "$TMP/execmap.py" <<'PY'
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+top = max(int(l.split("-")[1].split()[0], 16) for l in open("/proc/self/maps")
+          if "/libc.so" in l)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+a = top
+for i in range(4096):
+    # PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED_NOREPLACE: the first free MiB above libc
+    if libc.mmap(a, 4096, 1 | 4, 2 | 0x100000, fd, 0) == a:
+        break
+    a += 1 << 20
+else:
+    sys.exit("no room above libc")
+print("ready", os.getpid(), flush=True)
+signal.pause()
+PY
+echo "no ELF here" > "$TMP/jit.bin"
+start_target python3 "$TMP/jitproc.out" "$TMP/execmap.py" "$TMP/jit.bin"
+JPID=$TPID
+check_cmd "non-ELF executable mapping above libc: it is there" grep -q "$TMP/jit.bin" /proc/"$JPID"/maps
+"$MS" top -p "$JPID" -d 0.5 > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "non-ELF executable mapping: memsight top attaches" "$rc" 0
+"$MS" attach "$JPID" > "$TMP/o" 2> "$TMP/e"; rc=$?
+check "non-ELF executable mapping: memsightd attaches" \
+	"$rc $(watched "$JPID" && echo watched)" "0 watched"
+
+# each failure we can provoke, by the CLI alone and through memsightd
+true & gone=$!; wait $gone
+start_target "$O/tests/targets/stripped-static" "$TMP/ss.out"
+SPID=$TPID
+fails=("$gone:no such process" "2:has no user memory" "$SPID:no allocator found"
+       "$JPID:already")
+for f in "${fails[@]}"; do
+	pid=${f%%:*} want=${f#*:}
+	if [ "$pid" != "$JPID" ]; then
+		"$MS" top -p "$pid" -d 0.5 > "$TMP/o" 2> "$TMP/e"; rc=$?
+		check "memsight top -p $pid fails" "$rc" 1
+		check_cmd "memsight top -p $pid says why ($(reason "$TMP/e"))" has_reason "$TMP/e"
+		check_cmd "memsight top -p $pid: '$want'" grep -q "$want" "$TMP/e"
+	fi
+	"$MS" attach "$pid" > "$TMP/o" 2> "$TMP/e"; rc=$?
+	check "memsightd attach $pid fails" "$rc" 1
+	check_cmd "memsightd attach $pid says why ($(reason "$TMP/e"))" has_reason "$TMP/e"
+	check_cmd "memsightd attach $pid: '$want'" grep -q "$want" "$TMP/e"
+done
+# a rule that matches a process memsightd cannot watch: its log says why
+"$MS" attach --exe '*/stripped-static' > /dev/null
+wait_for "$TMP/daemon.log" "cannot watch PID $SPID " 30
+check_cmd "rule match that cannot be watched: the log says why" \
+	grep -qE "cannot watch PID $SPID \[[^]]+\]: .*no allocator found" "$TMP/daemon.log"
+check "no 'cannot watch' line with an empty reason" \
+	"$(grep -cE 'cannot watch PID [0-9]+ \[[^]]*\]: *$' "$TMP/daemon.log")" 0
