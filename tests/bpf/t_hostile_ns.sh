@@ -2,10 +2,13 @@
 # Claims (namespaces and processes among hostile neighbours):
 # - a client in another PID namespace (unshare -p -f --mount-proc) is refused
 #   every request that names PIDs (attach 1, top 1, ps) with a clear reason,
-#   never served host PID 1; ping and stats still work for it;
-# - a process whose main thread exited while another thread runs on is
-#   watched through that thread: its leak is counted exactly, by memsight
-#   top and by memsightd, and its RSS is the real one, not 0;
+#   never served host PID 1; ping and stats still work for it; memsight
+#   itself run inside a PID namespace says it cannot match PIDs there
+#   (BPF sees host PIDs) instead of reporting zeros;
+# - a process whose main thread exited while another thread runs on (before
+#   or after the attach) is watched through that thread: its leak is counted
+#   exactly, by memsight top and by memsightd, and its RSS is the real one,
+#   not 0;
 # - after an exec under `memsight top -p PID`, the report names the new
 #   program's exe beside its comm (memsightd's ps too);
 # - a process with an executable mapping that is not an ELF (a JIT's file)
@@ -44,6 +47,21 @@ check "host PID 1 not watched, ours still is" \
 check "the same requests from our namespace work" \
 	"$("$MS" top "$LPID" --json | jq -r .pid)" "$LPID"
 "$MS" detach "$LPID" > /dev/null
+# memsight itself inside a PID namespace: BPF sees host PIDs, so the PID it
+# is given names no events there; it says so instead of reporting zeros
+cat > "$TMP/inns.sh" <<'SH'
+"$1/tests/targets/leaky" > "$2/inns-leaky.out" 2>&1 &
+while ! grep -q '^ready' "$2/inns-leaky.out"; do sleep 0.1; done
+"$3" top -p $! -d 1 > "$2/inns.out" 2> "$2/inns.err"
+echo $? > "$2/inns.rc"
+kill $!
+SH
+for mp in --mount-proc ""; do
+	unshare -p -f $mp bash "$TMP/inns.sh" "$O" "$TMP" "$MS"
+	check "memsight top inside a PID namespace ${mp:-(host /proc)}: fails" "$(cat "$TMP/inns.rc")" 1
+	check_cmd "memsight top inside a PID namespace ${mp:-(host /proc)}: says why" \
+		grep -q 'runs in a PID namespace of its own' "$TMP/inns.err"
+done
 
 # ---- main thread exited, another runs on ---------------------------------------
 "$O/tests/targets/orphan" > "$TMP/orphan.out" 2>&1 &
@@ -79,6 +97,28 @@ check "orphan: memsightd's RSS is the process's, not 0" \
 	"$(jq --argjson p "$OPID" '.processes[] | select(.pid == $p) | .rss_bytes > 8192000' "$TMP/ps.json")" true
 check "orphan: threads counted" \
 	"$(jq --argjson p "$OPID" '.processes[] | select(.pid == $p) | .threads' "$TMP/ps.json")" 2
+kill "$OPID"
+
+# the main thread exits while memsightd already watches the process
+start_target "$O/tests/targets/orphan" "$TMP/late.out" late
+OPID=$TPID
+"$MS" attach "$OPID" > /dev/null
+kill -USR1 "$OPID"	# the main thread exits
+wait_for "$TMP/late.out" '^alone' 10
+kill -USR1 "$OPID"	# the worker leaks
+wait_for "$TMP/late.out" '^done' 20
+ms_json "$OPID"
+check "main thread exits after attach: leak_here exact" \
+	"$(stack_field "$TMP/$OPID.json" leak_here inuse_bytes)" 4096000
+# a snapshot after the exit (one a second) must show the RSS, not 0
+rss=0
+for ((i = 0; i < 100; i++)); do
+	rss=$("$MS" ps -j | jq --argjson p "$OPID" '.processes[] | select(.pid == $p) | .rss_bytes')
+	[ "${rss:-0}" != null ] && [ "${rss:-0}" -gt 4096000 ] && break
+	sleep 0.1
+done
+check "main thread exits after attach: RSS holds the leak, not 0" \
+	"$([ "${rss:-0}" != null ] && [ "${rss:-0}" -gt 4096000 ] && echo yes || echo "no: $rss")" yes
 kill "$OPID"
 
 # ---- exec under memsight top ---------------------------------------------------

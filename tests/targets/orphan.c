@@ -5,6 +5,8 @@
  * figures of its own. main prints "ready <pid>" and exits its thread; the
  * worker prints "alone" once the main thread is a zombie, and per SIGUSR1 keeps ROUND x malloc(SIZE) from leak_here(),
  * printing "done": ROUND * SIZE = 4,096,000 B in use after one round.
+ * "orphan late": the main thread exits at the first SIGUSR1 instead (the
+ * worker, polling, has the signal blocked), so it can be watched before.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -59,7 +61,7 @@ static void *worker(void *arg)
 	exit(0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t t;
 
@@ -68,5 +70,7 @@ int main(void)
 	target_ready();
 	if (pthread_create(&t, NULL, worker, NULL))
 		return 1;
+	if (argc > 1 && !strcmp(argv[1], "late") && !target_next_round())
+		exit(0);
 	pthread_exit(NULL);
 }

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -628,6 +629,34 @@ static void test_same_pidns(void **state)
 	assert_int_equal(procfs__same_pidns(FIX "leaky", 4972, 4972), -ENOENT);
 }
 
+/* A child in a PID namespace of its own is not in the host's (BPF's) one. */
+static void test_initial_pidns(void **state)
+{
+	int status;
+	pid_t pid;
+
+	if (procfs__self_in_initial_pidns("/proc") != 1 || geteuid())
+		skip();	/* already in a container, or no right to make one */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		/* a child unshares, so this process's later children stay where they are;
+		 * its own next child is the first of the new namespace */
+		pid_t in;
+
+		if (unshare(CLONE_NEWPID) || (in = fork()) < 0)
+			_exit(2);
+		if (!in)
+			_exit(procfs__self_in_initial_pidns("/proc") == 0 ? 0 : 1);
+		_exit(waitpid(in, &status, 0) == in && WIFEXITED(status) ?
+		      WEXITSTATUS(status) : 3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(procfs__self_in_initial_pidns("/proc"), 1);
+	assert_int_equal(procfs__self_in_initial_pidns(FIX "no-such-root"), -ENOENT);
+}
+
 /* A child that exited and was reaped is gone from live /proc. */
 static void test_live_reaped_child_is_esrch(void **state)
 {
@@ -784,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_main_thread_exited_reads_live_thread),
 		cmocka_unit_test(test_live_leader_is_its_own_mm_task),
 		cmocka_unit_test(test_same_pidns),
+		cmocka_unit_test(test_initial_pidns),
 		cmocka_unit_test(test_unreadable_is_eacces),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_live_self),

@@ -404,6 +404,12 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 
 	if (pid <= 0)
 		return ms_fail(errbuf, errlen, -EINVAL, "invalid PID %d", pid);
+	/* BPF names processes by their host PIDs: ours would match none, silently */
+	if (procfs__self_in_initial_pidns("/proc") == 0)
+		return ms_fail(errbuf, errlen, -EOPNOTSUPP, "memsight runs in a PID namespace of "
+			       "its own, not the host's: BPF sees host PIDs, so the events of PID "
+			       "%d here would not be found; run it in the host's PID namespace",
+			       pid);
 	if (ms_session__find(s, pid))
 		return ms_fail(errbuf, errlen, -EALREADY, "PID %d is already attached", pid);
 	err = target_read(s, pid, &t, errbuf, errlen);

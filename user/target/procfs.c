@@ -202,6 +202,22 @@ static int pidns_of(const char *root, pid_t pid, struct stat *ret)
 	return err;
 }
 
+/* The initial PID namespace's inode number (PROC_PID_INIT_INO, fixed since Linux 3.8). */
+#define PIDNS_INIT_INO		0xEFFFFFFCu
+
+int procfs__self_in_initial_pidns(const char *proc_root)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!proc_root ||
+	    snprintf(path, sizeof(path), "%s/self/ns/pid", proc_root) >= (int)sizeof(path))
+		return -EINVAL;
+	if (stat(path, &st))
+		return -errno;
+	return st.st_ino == PIDNS_INIT_INO;
+}
+
 int procfs__same_pidns(const char *proc_root, pid_t a, pid_t b)
 {
 	struct stat sa, sb;

@@ -88,6 +88,11 @@ int procfs__parse_dec(const char **pp, uint64_t *ret);
  */
 int procfs__mm_task(const char *proc_root, pid_t pid, pid_t *ret_tid);
 
+/*
+ * 1 if the caller is in the initial (host's) PID namespace, the one whose
+ * PIDs BPF sees; 0 if not; -errno.
+ */
+int procfs__self_in_initial_pidns(const char *proc_root);
 /* 1 if processes a and b are in the same PID namespace, 0 if not, -errno. */
 int procfs__same_pidns(const char *proc_root, pid_t a, pid_t b);
 
