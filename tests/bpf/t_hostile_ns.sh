@@ -1,8 +1,10 @@
 #!/bin/bash
 # Claims (namespaces and processes among hostile neighbours):
-# - a client in another PID namespace (unshare -p -f --mount-proc) is refused
-#   every request that names PIDs (attach 1, top 1, ps) with a clear reason,
-#   never served host PID 1; ping and stats still work for it; memsight
+# - a client in a PID namespace below memsightd's (unshare -p -f --mount-proc)
+#   names its own processes: attach 1, top 1 and ps mean its PID 1, never the
+#   host's, and it cannot see or detach host processes; a client whose PIDs
+#   cannot be translated (memsightd in a namespace below it) is refused every
+#   request that names PIDs with a clear reason; ping and stats work; memsight
 #   itself run inside a PID namespace says it cannot match PIDs there
 #   (BPF sees host PIDs) instead of reporting zeros;
 # - a process whose main thread exited while another thread runs on (before
@@ -31,19 +33,66 @@ has_reason() { [ -n "$(reason "$1" | tr -d ' ')" ]; }
 start_target "$O/tests/targets/leaky" "$TMP/leaky.out"
 LPID=$TPID
 "$MS" attach "$LPID" > /dev/null
-in_ns() { unshare -p -f --mount-proc "$MS" "$@"; }
-for req in "attach 1" "top 1" "ps" "detach $LPID"; do
+# a client in a PID namespace below memsightd's: its PIDs are translated both
+# ways, and it sees only its own processes. It runs as PID 1 of its namespace.
+cat > "$TMP/ns-client.sh" <<'SH'
+MS=$1 OUT=$2 HOSTPID=$3
+"$MS" attach 1 > "$OUT/a1.out" 2>&1; echo $? > "$OUT/a1.rc"
+"$MS" ps -j > "$OUT/ps.json" 2> "$OUT/ps.err"
+"$MS" top 1 --json > "$OUT/top1.json" 2> "$OUT/top1.err"
+"$MS" detach "$HOSTPID" > "$OUT/det.out" 2>&1; echo $? > "$OUT/det.rc"
+"$MS" top "$HOSTPID" --json > "$OUT/tophost.out" 2>&1; echo $? > "$OUT/tophost.rc"
+"$MS" attach 4242 > "$OUT/a4242.out" 2>&1; echo $? > "$OUT/a4242.rc"
+touch "$OUT/ready"
+while [ ! -e "$OUT/go" ]; do sleep 0.1; done
+SH
+mkdir "$TMP/ns"
+unshare -p -f --kill-child --mount-proc bash "$TMP/ns-client.sh" "$MS" "$TMP/ns" "$LPID" &
+UPID=$!
+PIDS_TO_KILL+=("$UPID")
+for ((i = 0; i < 300; i++)); do [ -e "$TMP/ns/ready" ] && break; sleep 0.1; done
+NSPID=$(pgrep -P "$UPID" | head -1)
+check "PID namespace client: attach 1 succeeds" "$(cat "$TMP/ns/a1.rc")" 0
+check "PID namespace client: attach 1 watches its own PID 1 (host PID $NSPID)" \
+	"$("$MS" ps -j | jq -c '[.processes[].pid] | sort')" "$(echo "[$LPID,$NSPID]" | jq -c sort)"
+check "PID namespace client: ps shows only its PID 1" \
+	"$(jq -c '[.processes[] | [.pid, .comm]]' "$TMP/ns/ps.json")" '[[1,"bash"]]'
+check "PID namespace client: top 1 is its PID 1" \
+	"$(jq -c '[.pid, .comm]' "$TMP/ns/top1.json")" '[1,"bash"]'
+check "PID namespace client: cannot detach a host process" "$(cat "$TMP/ns/det.rc")" 1
+check_cmd "PID namespace client: ... it is not watched for it" grep -q "is not watched" "$TMP/ns/det.out"
+check "PID namespace client: cannot see a host process with top" "$(cat "$TMP/ns/tophost.rc")" 1
+check "PID namespace client: ... no data of it" "$(grep -c leaky "$TMP/ns/tophost.out")" 0
+check "PID namespace client: attach of a PID it does not have fails" "$(cat "$TMP/ns/a4242.rc")" 1
+check_cmd "PID namespace client: ... no such process" grep -q "no such process: 4242" "$TMP/ns/a4242.out"
+touch "$TMP/ns/go"
+wait "$UPID"
+check "host PID 1 never watched, ours still is" \
+	"$(wait_watched "$NSPID" no 10; "$MS" ps -j | jq -c '[.processes[].pid]')" "[$LPID]"
+
+# a client whose PIDs cannot be translated (memsightd below it: its PID is 0
+# there) is refused every request that names PIDs; ping and stats work
+cat > "$TMP/ns2.conf" <<CONF
+[metrics]
+listen = off
+CONF
+unshare -p -f --kill-child --mount-proc "$O/memsightd" --socket "$TMP/ns2.sock" \
+	--config "$TMP/ns2.conf" > "$TMP/ns2.log" 2>&1 &
+PIDS_TO_KILL+=("$!")
+wait_for "$TMP/ns2.log" 'ready: control socket|error' 20
+ns2() { MEMSIGHT_SOCKET=$TMP/ns2.sock "$MS" "$@"; }
+for req in "attach $LPID" "top $LPID" "ps" "detach $LPID"; do
 	# shellcheck disable=SC2086
-	in_ns $req > "$TMP/ns.out" 2> "$TMP/ns.err"; rc=$?
-	check "other PID namespace: '$req' refused" "$rc" 1
-	check_cmd "other PID namespace: '$req' says why" \
+	ns2 $req > "$TMP/ns.out" 2> "$TMP/ns.err"; rc=$?
+	check "client above memsightd's PID namespace: '$req' refused" "$rc" 1
+	check_cmd "client above memsightd's PID namespace: '$req' says why" \
 		grep -q 'another PID namespace than this client' "$TMP/ns.err"
-	check "other PID namespace: '$req' printed no data" "$(wc -c < "$TMP/ns.out")" 0
+	check "client above memsightd's PID namespace: '$req' printed no data" \
+		"$(wc -c < "$TMP/ns.out")" 0
 done
-check "other PID namespace: ping works" "$(in_ns ping 2>&1)" '{"ok":true}'
-check "other PID namespace: stats works" "$(in_ns stats -j 2>&1 | jq -r .ok)" true
-check "host PID 1 not watched, ours still is" \
-	"$("$MS" ps -j | jq -c '[.processes[].pid]')" "[$LPID]"
+check "client above memsightd's PID namespace: ping works" "$(ns2 ping 2>&1)" '{"ok":true}'
+check "client above memsightd's PID namespace: stats works" "$(ns2 stats -j 2>&1 | jq -r .ok)" true
+kill "${PIDS_TO_KILL[-1]}"
 check "the same requests from our namespace work" \
 	"$("$MS" top "$LPID" --json | jq -r .pid)" "$LPID"
 "$MS" detach "$LPID" > /dev/null

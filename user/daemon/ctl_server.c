@@ -259,6 +259,9 @@ void ctl_server__accept(struct daemon *d)
 		c->uid = cred.uid;
 		/* a PID it names means another process here: pid 0 is a peer we cannot see */
 		c->other_pidns = procfs__same_pidns("/proc", getpid(), cred.pid) != 1;
+		/* one below ours: its PIDs can be translated both ways */
+		c->have_view = c->other_pidns && cred.pid > 0 &&
+			       pidns__view_of("/proc", cred.pid, &c->view) == 0 && c->view.level > 0;
 		c->last_ns = now_ns();
 		ctl_linebuf__init(&c->lb);
 		ev.data.ptr = &c->src;

@@ -26,6 +26,7 @@
 #include "model/gosites.h"
 #include "model/growth.h"
 #include "target/goproc.h"
+#include "target/pidns.h"
 #include "target/procfs.h"
 #include "bpf/session.h"
 
@@ -54,6 +55,8 @@ struct client {
 	bool closing;		/* close once out is written */
 	bool refused;		/* not allowed: its first request gets the reason */
 	bool other_pidns;	/* in another PID namespace: its PIDs are not ours */
+	bool have_view;		/* ... one below ours: its PIDs are translated */
+	struct pidns_view view;
 	struct client *next;
 };
 
@@ -168,6 +171,7 @@ struct reply {
 	char *buf;
 	size_t len;
 	FILE *f;
+	const struct pidns_view *view;	/* the client's PID namespace; NULL: ours */
 };
 
 /* ctl_requests.c */
