@@ -128,6 +128,15 @@ check "orphan: memsight top counts leak_here exactly" \
 	"$(stack_field "$TMP/orphan.json" leak_here inuse_bytes)" 4096000
 check "orphan: memsight top's RSS holds the leak" \
 	"$(jq '.rss.total_bytes > 4096000' "$TMP/orphan.json")" true
+# memsight top, when the main thread exits during the observation: marked
+start_target "$O/tests/targets/orphan" "$TMP/late1.out" late
+start_memsight "$TMP/late1.json" "$TMP/late1.err" top -p "$TPID" -d 0 --json --unwind fp
+kill -USR1 "$TPID"	# the main thread exits
+wait_for "$TMP/late1.out" '^alone' 10
+kill -INT "$MPID"; wait "$MPID" 2>/dev/null
+check "main thread exits during memsight top: figures marked a lower bound" \
+	"$(jq -c '.events | [.probes_at_risk, .lower_bound]' "$TMP/late1.json")" '[1,true]'
+kill "$TPID"
 "$MS" attach "$OPID" > "$TMP/o" 2> "$TMP/e"; rc=$?
 check "orphan: memsightd attaches" "$rc $(watched "$OPID" && echo watched)" "0 watched"
 kill -USR1 "$OPID"
@@ -154,6 +163,16 @@ OPID=$TPID
 "$MS" attach "$OPID" > /dev/null
 kill -USR1 "$OPID"	# the main thread exits
 wait_for "$TMP/late.out" '^alone' 10
+# the kernel's PID filter matched the main thread's memory: a probe added or
+# removed anywhere on the same function would drop ours, so memsightd attaches
+# again without it (at its next snapshot) and counts from there
+wait_for "$TMP/daemon.log" "PID $OPID .*main thread exited" 20
+check_cmd "main thread exits after attach: memsightd attaches again, unfiltered" \
+	wait_for_n "$TMP/daemon.log" "^memsightd: watching PID $OPID " 2 5
+# another watcher's probes on the same functions come and go meanwhile
+start_target "$O/tests/targets/leaky" "$TMP/other.out"
+"$MS" attach "$TPID" > /dev/null && "$MS" detach "$TPID" > /dev/null
+kill "$TPID"
 kill -USR1 "$OPID"	# the worker leaks
 wait_for "$TMP/late.out" '^done' 20
 ms_json "$OPID"

@@ -201,12 +201,13 @@ static int attach_set_split(struct ms_session *s, struct ms_linkset *ls, pid_t p
  * others run on (and a thread's TID is not a process): then -1, probes for
  * every process, and BPF keeps t's events by its tgid in the pids map.
  */
-static pid_t probe_pid(const struct ms_target *t)
+static pid_t probe_pid(struct ms_target *t)
 {
 	pid_t tid;
 
 	if (procfs__mm_task("/proc", t->pid, &tid) == 0 && tid != t->pid)
 		return -1;
+	t->pid_filtered = true;
 	return t->pid;
 }
 

@@ -445,6 +445,14 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid)
 	return NULL;
 }
 
+bool ms_session__probes_at_risk(const struct ms_session *s, const struct ms_target *t)
+{
+	pid_t tid;
+
+	return !s->system_scope && t->pid_filtered && procfs__mm_task("/proc", t->pid, &tid) == 0 &&
+	       tid != t->pid;
+}
+
 void ms_target__read_names(struct ms_target *t)
 {
 	char buf[4096];

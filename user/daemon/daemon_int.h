@@ -142,6 +142,7 @@ void watch__remove(struct daemon *d, struct ms_target *t, const char *why);
 void watch__pending_run(struct daemon *d, uint64_t now);
 void watch__scan(struct daemon *d);
 void watch__notify_exec(struct daemon *d);
+void watch__refilter(struct daemon *d);
 int watch__on_event(void *ctx, void *data, size_t size);
 int watch__reload_rules(struct daemon *d, char *err, size_t errlen);
 void watch__stop(struct daemon *d);

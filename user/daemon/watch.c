@@ -226,6 +226,33 @@ void watch__scan(struct daemon *d)
 	closedir(dir);
 }
 
+/*
+ * Watch again, with unfiltered probes, the processes whose main thread
+ * exited after they were attached (ms_session__probes_at_risk): figures
+ * start over from now, as after any attach, rather than silently stop.
+ */
+void watch__refilter(struct daemon *d)
+{
+	struct ms_target *t, *next;
+	char reason[REASON_LEN], err[512];
+	pid_t pid;
+
+	for (t = ms_session__targets(d->s); t; t = next) {
+		next = t->next;
+		if (!ms_session__probes_at_risk(d->s, t))
+			continue;
+		pid = t->pid;
+		snprintf(reason, sizeof(reason), "%s", W(t)->reason);
+		watch__remove(d, t, "its main thread exited: attaching again without the "
+			     "kernel's PID filter");
+		if (watch__add(d, pid, reason, err, sizeof(err))) {
+			d->attach_errors++;
+			pr_warn("cannot watch PID %d [%s]: %s\n", pid, reason, err);
+		}
+		next = ms_session__targets(d->s);	/* the list changed: start over */
+	}
+}
+
 void watch__notify_exec(struct daemon *d)
 {
 	ms_session__notify_exec(d->s, d->cfg.rules.n > 0);

@@ -471,6 +471,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
+	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
 	p->dwarf = t->dwarf;
 	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;
