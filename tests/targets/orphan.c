@@ -3,8 +3,9 @@
  * orphan - a process whose main thread has exited while another thread
  * runs on: /proc/PID is then a zombie leader with no maps and no memory
  * figures of its own. main prints "ready <pid>" and exits its thread; the
- * worker prints "alone" once the main thread is a zombie, and per SIGUSR1 keeps ROUND x malloc(SIZE) from leak_here(),
- * printing "done": ROUND * SIZE = 4,096,000 B in use after one round.
+ * worker prints "alone" once the main thread is a zombie, and per SIGUSR1
+ * keeps ROUND x malloc(SIZE) from leak_here(), printing "done":
+ * ROUND * SIZE = 4,096,000 B in use after one round.
  * "orphan late": the main thread exits at the first SIGUSR1 instead (the
  * worker, polling, has the signal blocked), so it can be watched before.
  */

@@ -87,7 +87,6 @@ static void req_attach(struct daemon *d, const struct ctl_request *q, struct rep
 		}
 		if (ctl__ok_begin(r->f, &w) == 0) {
 			struct ms_target *t = ms_session__find(d->s, q->pid);
-
 			pid_t shown;
 
 			jw__kv_int(w, "pid", shown_pid(r, q->pid, &shown) ? shown : q->pid);

@@ -261,7 +261,8 @@ void ctl_server__accept(struct daemon *d)
 		c->other_pidns = procfs__same_pidns("/proc", getpid(), cred.pid) != 1;
 		/* one below ours: its PIDs can be translated both ways */
 		c->have_view = c->other_pidns && cred.pid > 0 &&
-			       pidns__view_of("/proc", cred.pid, &c->view) == 0 && c->view.level > 0;
+			       pidns__view_of("/proc", cred.pid, &c->view) == 0 &&
+			       c->view.level > 0;
 		c->last_ns = now_ns();
 		ctl_linebuf__init(&c->lb);
 		ev.data.ptr = &c->src;
