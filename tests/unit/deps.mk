@@ -5,6 +5,7 @@ UNIT_DEPS_folded := model unsample textsafe
 UNIT_DEPS_pprof := model folded unsample textsafe
 UNIT_DEPS_flamegraph := model folded unsample textsafe
 UNIT_DEPS_procfs :=
+UNIT_DEPS_pidns := procfs
 UNIT_DEPS_json :=
 UNIT_DEPS_goruntime := elf elf_sym gobuildinfo gopclntab
 UNIT_DEPS_elf := elf_sym

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -545,6 +546,117 @@ static void test_missing_pid_is_esrch(void **state)
 	assert_all_esrch(FIX "no-such-root", 4972);
 }
 
+/* ---- a process whose main thread exited --------------------------------- */
+
+/* <root>/<pid>/task/<tid>/<name> holding str (directories made as needed). */
+static void put_task(const char *root, pid_t pid, pid_t tid, const char *name, const char *str)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d", root, (int)pid);
+	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/%d/task", root, (int)pid);
+	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/%d/task/%d", root, (int)pid, (int)tid);
+	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/%d/task/%d/%s", root, (int)pid, (int)tid, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(str, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+#define ZSTAT(p)	#p " (orphan) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 777 0 0\n"
+#define SSTAT(p)	#p " (orphan) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 778 0 0\n"
+#define STATUS(rss)	"Name:\torphan\nTgid:\t100\nPPid:\t1\n" rss "Threads:\t2\n"
+
+/* The zombie leader shows no memory: its maps and status come from a live thread. */
+static void test_main_thread_exited_reads_live_thread(void **state)
+{
+	char *root = tmp_root();
+	struct ms_proc_status st;
+	struct ms_maps maps;
+	pid_t tid;
+
+	put_task(root, 100, 100, "stat", ZSTAT(100));
+	put_task(root, 100, 101, "stat", ZSTAT(101));	/* exiting too: skipped */
+	put_task(root, 100, 102, "stat", SSTAT(102));
+	put_task(root, 100, 102, "maps", "00400000-00401000 r-xp 00000000 08:01 42 /bin/orphan\n");
+	put_task(root, 100, 102, "status", STATUS("VmRSS:\t    5000 kB\n"));
+	put_str(root, 100, "stat", ZSTAT(100));
+	put_str(root, 100, "maps", "");
+	put_str(root, 100, "status", STATUS(""));
+
+	assert_int_equal(procfs__mm_task(root, 100, &tid), 0);
+	assert_int_equal(tid, 102);
+	assert_int_equal(procfs__read_maps(root, 100, &maps), 0);
+	assert_int_equal(maps.n, 1);
+	assert_string_equal(maps.v[0].path, "/bin/orphan");
+	ms_maps__free(&maps);
+	assert_int_equal(procfs__read_status(root, 100, &st), 0);
+	assert_int_equal(st.vm_rss_kb, 5000);
+	assert_int_equal(st.threads, 2);
+	/* the process's own identity stays the leader's */
+	assert_int_equal(procfs__read_start_time(root, 100, &(uint64_t){ 0 }), 0);
+
+	/* every thread exiting: the leader's (empty) view, not an error */
+	put_task(root, 100, 102, "stat", ZSTAT(102));
+	assert_int_equal(procfs__mm_task(root, 100, &tid), 0);
+	assert_int_equal(tid, 100);
+	assert_int_equal(procfs__read_maps(root, 100, &maps), 0);
+	assert_int_equal(maps.n, 0);
+	ms_maps__free(&maps);
+	rm_root(root);
+}
+
+/* A live leader is read directly, whatever its threads do. */
+static void test_live_leader_is_its_own_mm_task(void **state)
+{
+	pid_t tid;
+
+	assert_int_equal(procfs__mm_task("/proc", getpid(), &tid), 0);
+	assert_int_equal(tid, getpid());
+	assert_int_equal(procfs__mm_task(FIX "leaky", 4972, &tid), 0);	/* no task dir */
+	assert_int_equal(tid, 4972);
+	assert_int_equal(procfs__mm_task(FIX "leaky", 4973, &tid), -ESRCH);
+}
+
+static void test_same_pidns(void **state)
+{
+	assert_int_equal(procfs__same_pidns("/proc", getpid(), getppid()), 1);
+	assert_int_equal(procfs__same_pidns("/proc", getpid(), 0), -ESRCH);
+	assert_int_equal(procfs__same_pidns(FIX "leaky", 4972, 4972), -ENOENT);
+}
+
+/* A child in a PID namespace of its own is not in the host's (BPF's) one. */
+static void test_initial_pidns(void **state)
+{
+	int status;
+	pid_t pid;
+
+	if (procfs__self_in_initial_pidns("/proc") != 1 || geteuid())
+		skip();	/* already in a container, or no right to make one */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		/* a child unshares, so this process's later children stay where they are;
+		 * its own next child is the first of the new namespace */
+		pid_t in;
+
+		if (unshare(CLONE_NEWPID) || (in = fork()) < 0)
+			_exit(2);
+		if (!in)
+			_exit(procfs__self_in_initial_pidns("/proc") == 0 ? 0 : 1);
+		_exit(waitpid(in, &status, 0) == in && WIFEXITED(status) ?
+		      WEXITSTATUS(status) : 3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(procfs__self_in_initial_pidns("/proc"), 1);
+	assert_int_equal(procfs__self_in_initial_pidns(FIX "no-such-root"), -ENOENT);
+}
+
 /* A child that exited and was reaped is gone from live /proc. */
 static void test_live_reaped_child_is_esrch(void **state)
 {
@@ -698,6 +810,10 @@ int main(void)
 		cmocka_unit_test(test_exe),
 		cmocka_unit_test(test_missing_pid_is_esrch),
 		cmocka_unit_test(test_live_reaped_child_is_esrch),
+		cmocka_unit_test(test_main_thread_exited_reads_live_thread),
+		cmocka_unit_test(test_live_leader_is_its_own_mm_task),
+		cmocka_unit_test(test_same_pidns),
+		cmocka_unit_test(test_initial_pidns),
 		cmocka_unit_test(test_unreadable_is_eacces),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_live_self),

@@ -18,6 +18,7 @@
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "target/goproc.h"
+#include "target/procfs.h"
 #include "target/goruntime.h"
 #include "target/govars.h"
 #include "target/symbolize.h"
@@ -194,6 +195,22 @@ static int attach_set_split(struct ms_session *s, struct ms_linkset *ls, pid_t p
 	return 0;
 }
 
+/*
+ * The pid the kernel filters t's probes by. The kernel matches a process by
+ * its main thread's memory, which is gone once that thread has exited while
+ * others run on (and a thread's TID is not a process): then -1, probes for
+ * every process, and BPF keeps t's events by its tgid in the pids map.
+ */
+static pid_t probe_pid(struct ms_target *t)
+{
+	pid_t tid;
+
+	if (procfs__mm_task("/proc", t->pid, &tid) == 0 && tid != t->pid)
+		return -1;
+	t->pid_filtered = true;
+	return t->pid;
+}
+
 /* Attach a module's probe set for pid (-1: every process) into ls. */
 static int attach_set(struct ms_session *s, struct ms_linkset *ls, pid_t pid, const char *path,
 		      const struct probe_set *ps, char *errbuf, size_t errlen)
@@ -260,8 +277,11 @@ static int find_probes(const char *open_path, const char *shown, struct probe_se
 
 	memset(ps, 0, sizeof(*ps));
 	elf = ms_elf__open(open_path);
+	if (!elf && (errno == ENOEXEC || errno == EISDIR))
+		return 0;	/* mapped executable but no ELF (a JIT's file): no allocator */
 	if (!elf)
-		return -errno;
+		return ms_fail(errbuf, errlen, errno ? -errno : -EIO, "cannot read %s: %s", shown,
+			       strerror(errno ? errno : EIO));
 	if (ms_elf__find_func(elf, "malloc", &vaddr, &size) != 0)
 		goto out;	/* not an allocator provider */
 	heap = (uint64_t)heap_of(elf) << MS_COOKIE_HEAP_SHIFT;
@@ -393,7 +413,7 @@ static int lib_attach(struct ms_session *s, const struct ms_map *m, const char *
 	int err;
 
 	if (!lib)
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory for %s", m->path);
 	err = attach_set(s, &lib->links, -1, open_path, ps, errbuf, errlen);
 	if (err) {
 		linkset__close(&lib->links);
@@ -430,7 +450,7 @@ static int attach_module(struct ms_session *s, struct ms_target *t, const struct
 	}
 	open_path = ms_map__open_path(t->pid, m);
 	if (!open_path)
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory for %s", m->path);
 	err = cached_probes(s, open_path, m, &ps, errbuf, errlen);
 	if (err || !ps.n) {
 		/* a module we cannot read may simply not be an allocator: not fatal */
@@ -440,7 +460,7 @@ static int attach_module(struct ms_session *s, struct ms_target *t, const struct
 	if (s->system_scope)
 		err = lib_attach(s, m, open_path, &ps, &lib, errbuf, errlen);
 	else
-		err = attach_set(s, t->links, t->pid, open_path, &ps, errbuf, errlen);
+		err = attach_set(s, t->links, probe_pid(t), open_path, &ps, errbuf, errlen);
 	if (err) {
 		free(open_path);
 		return err;
@@ -450,7 +470,7 @@ record:
 	if (!mod) {
 		attach__lib_unref(s, lib);
 		free(open_path);
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory for %s", m->path);
 	}
 	t->modules = mod;
 	mod = &t->modules[t->nmodules++];
@@ -559,7 +579,7 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 		return 0;
 	path = ms_map__open_path(t->pid, exe);
 	if (!path)
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory for %s", exe->path);
 	t->gobin = go_binary__open(path);
 	if (!t->gobin)
 		goto out;	/* not Go: nothing to do */
@@ -584,9 +604,9 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 	go_set_abi_flags(s, t, &v);
 	if (s->multi)
 		err = linkset__add_multi(t->links, bpf_program__fd(prog), MS_TRACE_UPROBE_MULTI,
-					 path, &off, NULL, 1, false, t->pid);
+					 path, &off, NULL, 1, false, probe_pid(t));
 	else
-		err = attach_one(t->links, prog, t->pid, path, off, 0, false);
+		err = attach_one(t->links, prog, probe_pid(t), path, off, 0, false);
 	if (err) {
 		ms_fail(errbuf, errlen, err, "cannot attach to %s in %s: %s",
 			t->go_mprof ? "runtime.mProf_Malloc" : "runtime.mallocgc", exe->path,
@@ -603,6 +623,7 @@ out:
 
 int attach__target(struct ms_session *s, struct ms_target *t, char *errbuf, size_t errlen)
 {
+	char why[256] = "";
 	int err, last_err = 0;
 	size_t probes = 0;
 
@@ -621,8 +642,10 @@ int attach__target(struct ms_session *s, struct ms_target *t, char *errbuf, size
 			probes += err;
 		else if (err < 0 && t->nmodules)
 			return err;	/* all or nothing */
-		else if (err < 0)
+		else if (err < 0 && !last_err) {
 			last_err = err;
+			snprintf(why, sizeof(why), "%s", errbuf && errlen ? errbuf : "");
+		}
 	}
 	err = attach_go(s, t, errbuf, errlen);
 	if (err < 0)
@@ -630,7 +653,10 @@ int attach__target(struct ms_session *s, struct ms_target *t, char *errbuf, size
 	probes += err;
 	if (probes)
 		return 0;
-	return ms_fail(errbuf, errlen, last_err ?: -ENOENT, "no allocator found in process %d "
-		       "(%s): no mapped ELF defines malloc%s", t->pid, t->exe ?: t->comm,
-		       last_err ? " (some modules could not be read)" : " (stripped static binary?)");
+	if (last_err)
+		return ms_fail(errbuf, errlen, last_err, "no allocator attached in process %d "
+			       "(%s): %s", t->pid, t->exe ?: t->comm, why);
+	return ms_fail(errbuf, errlen, -ENOENT, "no allocator found in process %d (%s): no "
+		       "mapped ELF defines malloc (stripped static binary?)", t->pid,
+		       t->exe ?: t->comm);
 }

@@ -325,17 +325,16 @@ static int target_read(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen)
 {
 	struct ms_target *t;
-	char buf[4096];
 	int err;
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory");
 	t->pid = pid;
 	t->links = calloc(1, sizeof(*t->links));
 	if (!t->links) {
 		free(t);
-		return -ENOMEM;
+		return ms_fail(errbuf, errlen, -ENOMEM, "out of memory");
 	}
 	err = procfs__read_start_time("/proc", pid, &t->start_ticks);
 	if (err) {
@@ -343,9 +342,7 @@ static int target_read(struct ms_session *s, pid_t pid, struct ms_target **ret,
 			"cannot read /proc/%d: %s", pid, strerror(-err));
 		goto fail;
 	}
-	procfs__read_comm("/proc", pid, t->comm, sizeof(t->comm));
-	if (procfs__read_exe("/proc", pid, buf, sizeof(buf)) == 0)
-		t->exe = strdup(buf);
+	ms_target__read_names(t);
 	err = procfs__read_maps("/proc", pid, &t->maps);
 	if (err) {
 		ms_fail(errbuf, errlen, err, err == -ESRCH ? "no such process: %d" :
@@ -418,7 +415,7 @@ static bool is_self(pid_t pid)
 int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 		       char *errbuf, size_t errlen)
 {
-	struct ms_target *t;
+	struct ms_target *t = NULL;
 	int err;
 
 	if (pid <= 0)
@@ -426,6 +423,12 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
 	if (is_self(pid))
 		return ms_fail(errbuf, errlen, -EINVAL, "%s does not watch itself (PID %d is %s)",
 			       program_invocation_short_name, pid, program_invocation_short_name);
+	/* BPF names processes by their host PIDs: ours would match none, silently */
+	if (procfs__self_in_initial_pidns("/proc") == 0)
+		return ms_fail(errbuf, errlen, -EOPNOTSUPP, "memsight runs in a PID namespace of "
+			       "its own, not the host's: BPF sees host PIDs, so the events of PID "
+			       "%d here would not be found; run it in the host's PID namespace",
+			       pid);
 	if (ms_session__find(s, pid))
 		return ms_fail(errbuf, errlen, -EALREADY, "PID %d is already attached", pid);
 	err = target_read(s, pid, &t, errbuf, errlen);
@@ -459,6 +462,23 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid)
 		if (t->pid == pid)
 			return t;
 	return NULL;
+}
+
+bool ms_session__probes_at_risk(const struct ms_session *s, const struct ms_target *t)
+{
+	pid_t tid;
+
+	return !s->system_scope && t->pid_filtered && procfs__mm_task("/proc", t->pid, &tid) == 0 &&
+	       tid != t->pid;
+}
+
+void ms_target__read_names(struct ms_target *t)
+{
+	char buf[4096];
+
+	procfs__read_comm("/proc", t->pid, t->comm, sizeof(t->comm));
+	free(t->exe);
+	t->exe = procfs__read_exe("/proc", t->pid, buf, sizeof(buf)) ? NULL : strdup(buf);
 }
 
 bool ms_target__alive(const struct ms_target *t)

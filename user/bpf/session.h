@@ -100,6 +100,7 @@ struct ms_target {
 	struct go_binary *gobin;	/* pclntab symbols (stripped binaries too) */
 	char go_version[32];
 	bool go_probed;			/* a Go allocation probe is attached */
+	bool pid_filtered;		/* probes filtered by the kernel on the main thread's mm */
 	bool go_mprof;			/* ... on runtime.mProf_Malloc (the runtime's sampler) */
 	bool go_rate_set;		/* memsight turned the runtime's sampler on */
 	int64_t go_rate;		/* runtime.MemProfileRate the samples come at */
@@ -146,6 +147,15 @@ struct ms_target *ms_session__find(struct ms_session *s, pid_t pid);
 
 /* True while the same process (pid + start time) is alive. */
 bool ms_target__alive(const struct ms_target *t);
+/*
+ * t's main thread exited after its probes were attached with the kernel's
+ * PID filter, which matches that thread's memory: the kernel may drop them
+ * (whenever a probe on the same function is added or removed anywhere), so
+ * they must be attached again, unfiltered, to keep the figures right.
+ */
+bool ms_session__probes_at_risk(const struct ms_session *s, const struct ms_target *t);
+/* Read t's comm and exe from /proc again: at attach, and after an exec. */
+void ms_target__read_names(struct ms_target *t);
 
 /*
  * Close detached processes' links on background threads, and delete their

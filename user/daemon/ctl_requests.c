@@ -32,6 +32,7 @@ int reply__open(struct reply *r)
 {
 	r->buf = NULL;
 	r->len = 0;
+	r->view = NULL;
 	r->f = open_memstream(&r->buf, &r->len);
 	return r->f ? 0 : -errno;
 }
@@ -45,6 +46,16 @@ void reply__error(struct reply *r, enum ctl_errcode code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ctl__write_error(r->f, code, msg);
+}
+
+/*
+ * A watched process's PID as the client knows it: the same, or its PID in
+ * the client's namespace. false: the client cannot see it (left out).
+ */
+static bool shown_pid(const struct reply *r, pid_t pid, pid_t *ret)
+{
+	*ret = pid;
+	return !r->view || pidns__to_view("/proc", r->view, pid, ret) == 0;
 }
 
 static const char *sel_key(enum ctl_selector sel, enum ms_rule_key *ret)
@@ -80,8 +91,9 @@ static void req_attach(struct daemon *d, const struct ctl_request *q, struct rep
 		}
 		if (ctl__ok_begin(r->f, &w) == 0) {
 			struct ms_target *t = ms_session__find(d->s, q->pid);
+			pid_t shown;
 
-			jw__kv_int(w, "pid", q->pid);
+			jw__kv_int(w, "pid", shown_pid(r, q->pid, &shown) ? shown : q->pid);
 			jw__kv_string(w, "comm", t->comm);
 			ctl__ok_end(w);
 		}
@@ -105,9 +117,12 @@ static void req_attach(struct daemon *d, const struct ctl_request *q, struct rep
 		jw__kv_string(w, "rule", line);
 		jw__name(w, "watching");
 		jw__start_array(w);
-		for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next)
-			if (!strcmp(W(t)->reason, line))
-				jw__int(w, t->pid);
+		for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
+			pid_t shown;
+
+			if (!strcmp(W(t)->reason, line) && shown_pid(r, t->pid, &shown))
+				jw__int(w, shown);
+		}
 		jw__end_array(w);
 		ctl__ok_end(w);
 	}
@@ -277,9 +292,12 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 	jw__start_array(w);
 	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
 		struct watched *ww = W(t);
+		pid_t shown;
 
+		if (!shown_pid(r, t->pid, &shown))
+			continue;
 		jw__start_object(w);
-		jw__kv_int(w, "pid", t->pid);
+		jw__kv_int(w, "pid", shown);
 		jw__kv_string(w, "comm", t->comm);
 		jw__kv_string(w, "exe", t->exe);
 		jw__kv_string(w, "reason", ww->reason);
@@ -406,6 +424,7 @@ static void req_report(struct daemon *d, const struct ctl_request *q, struct rep
 		reply__error(r, CTL_E_FAILED, "cannot read the data of PID %d", q->pid);
 		return;
 	}
+	shown_pid(r, p->pid, &p->pid);	/* the request named it: the client sees it */
 	f = open_memstream(&buf, &len);
 	if (!f) {
 		ms_profile__free(p);
@@ -634,8 +653,44 @@ static const req_fn handlers[CTL_VERB_COUNT] = {
 	[CTL_RELOAD] = req_reload,
 };
 
-/* One request line into a response in r. */
-void ctl_requests__run(struct daemon *d, const char *line, size_t len, struct reply *r)
+/*
+ * Requests and replies that name PIDs, which mean other processes to a
+ * client in another PID namespace: translated for a client in one below
+ * ours (it sees only its own processes), refused to others, whose PIDs we
+ * cannot map (ping, stats, rules and reload are the same from anywhere).
+ */
+static const bool names_pids[CTL_VERB_COUNT] = {
+	[CTL_ATTACH] = true,
+	[CTL_DETACH] = true,
+	[CTL_PS] = true,
+	[CTL_TOP] = true,
+	[CTL_DUMP] = true,
+};
+
+/*
+ * The PID a request of a client in a namespace below ours names, as ours.
+ * 0, or -ESRCH with the error written: no such process there.
+ */
+static int pid_from_view(struct ctl_request *q, struct reply *r)
+{
+	bool named = q->sel == CTL_SEL_PID || q->verb == CTL_TOP || q->verb == CTL_DUMP;
+	pid_t host;
+
+	if (!named || pidns__from_view("/proc", r->view, q->pid, &host) == 0) {
+		if (named)
+			q->pid = host;
+		return 0;
+	}
+	if (q->verb == CTL_ATTACH)
+		reply__error(r, CTL_E_ATTACH_FAILED, "no such process: %d", q->pid);
+	else
+		reply__error(r, CTL_E_NOT_WATCHED, "PID %d is not watched", q->pid);
+	return -ESRCH;
+}
+
+/* One request line of client c into a response in r. */
+void ctl_requests__run(struct daemon *d, const struct client *c, const char *line, size_t len,
+		       struct reply *r)
 {
 	struct ctl_request q;
 	char err[CTL_ERR_MAX];
@@ -647,6 +702,16 @@ void ctl_requests__run(struct daemon *d, const char *line, size_t len, struct re
 	}
 	if ((unsigned int)q.verb >= CTL_VERB_COUNT || !handlers[q.verb]) {
 		reply__error(r, CTL_E_UNSUPPORTED, "unsupported request");
+		return;
+	}
+	if (c->have_view && names_pids[q.verb]) {
+		r->view = &c->view;
+		if (pid_from_view(&q, r))
+			return;
+	} else if (c->other_pidns && names_pids[q.verb]) {
+		reply__error(r, CTL_E_DENIED, "memsightd runs in another PID namespace than this "
+			     "client: PIDs would name other processes; run memsight in memsightd's "
+			     "PID namespace (ping, stats, rules and reload work from here)");
 		return;
 	}
 	handlers[q.verb](d, &q, r);

@@ -73,7 +73,7 @@ static void handle_request(struct daemon *d, struct client *c, const char *line,
 			     "permission denied: memsightd serves root and the socket's group only");
 		c->closing = true;
 	} else {
-		ctl_requests__run(d, line, len, &r);
+		ctl_requests__run(d, c, line, len, &r);
 	}
 	if (fclose(r.f)) {
 		free(r.buf);
@@ -354,6 +354,12 @@ void ctl_server__accept(struct daemon *d)
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		c->deadline_ns = now_ns() + CLIENT_IDLE_NS;
+		/* a PID it names means another process here: pid 0 is a peer we cannot see */
+		c->other_pidns = procfs__same_pidns("/proc", getpid(), cred.pid) != 1;
+		/* one below ours: its PIDs can be translated both ways */
+		c->have_view = c->other_pidns && cred.pid > 0 &&
+			       pidns__view_of("/proc", cred.pid, &c->view) == 0 &&
+			       c->view.level > 0;
 		ctl_linebuf__init(&c->lb);
 		ev.data.ptr = &c->src;
 		if (epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev)) {

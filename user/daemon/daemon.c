@@ -257,6 +257,7 @@ static void on_tick(struct daemon *d)
 	while (read(d->tfd, &exp, sizeof(exp)) > 0)
 		;
 	if (now >= d->next_snapshot_ns) {
+		watch__refilter(d);
 		snapshot__take(d, now);
 		snapshot__publish(d);
 		d->next_snapshot_ns = now + d->cfg.snapshot_interval_s * 1000000000ull;

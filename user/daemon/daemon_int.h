@@ -29,6 +29,7 @@
 #include "model/gosites.h"
 #include "model/growth.h"
 #include "target/goproc.h"
+#include "target/pidns.h"
 #include "target/procfs.h"
 #include "bpf/session.h"
 
@@ -56,6 +57,9 @@ struct client {
 	size_t out_len, out_off;
 	bool closing;		/* close once out is written */
 	bool refused;		/* not allowed: its first request gets the reason */
+	bool other_pidns;	/* in another PID namespace: its PIDs are not ours */
+	bool have_view;		/* ... one below ours: its PIDs are translated */
+	struct pidns_view view;
 	struct client *next;
 };
 
@@ -156,6 +160,7 @@ void watch__remove(struct daemon *d, struct ms_target *t, const char *why);
 void watch__pending_run(struct daemon *d, uint64_t now);
 void watch__scan(struct daemon *d);
 void watch__notify_exec(struct daemon *d);
+void watch__refilter(struct daemon *d);
 int watch__on_event(void *ctx, void *data, size_t size);
 int watch__reload_rules(struct daemon *d, char *err, size_t errlen);
 void watch__stop(struct daemon *d);
@@ -193,12 +198,14 @@ struct reply {
 	char *buf;
 	size_t len;
 	FILE *f;
+	const struct pidns_view *view;	/* the client's PID namespace; NULL: ours */
 };
 
 /* ctl_requests.c */
 int reply__open(struct reply *r);
 void reply__error(struct reply *r, enum ctl_errcode code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void ctl_requests__run(struct daemon *d, const char *line, size_t len, struct reply *r);
+void ctl_requests__run(struct daemon *d, const struct client *c, const char *line, size_t len,
+		       struct reply *r);
 
 #endif

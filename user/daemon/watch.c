@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "daemon/daemon_int.h"
 
@@ -48,7 +49,7 @@ int watch__add(struct daemon *d, pid_t pid, const char *reason, char *err, size_
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		return -ENOMEM;
+		return ms_fail(err, errlen, -ENOMEM, "out of memory");
 	ret = ms_session__attach(d->s, pid, &t, err, errlen);
 	if (ret) {
 		free(w);
@@ -223,6 +224,33 @@ void watch__scan(struct daemon *d)
 			pending_add(d, pid, reason);
 	}
 	closedir(dir);
+}
+
+/*
+ * Watch again, with unfiltered probes, the processes whose main thread
+ * exited after they were attached (ms_session__probes_at_risk): figures
+ * start over from now, as after any attach, rather than silently stop.
+ */
+void watch__refilter(struct daemon *d)
+{
+	struct ms_target *t, *next;
+	char reason[REASON_LEN], err[512];
+	pid_t pid;
+
+	for (t = ms_session__targets(d->s); t; t = next) {
+		next = t->next;
+		if (!ms_session__probes_at_risk(d->s, t))
+			continue;
+		pid = t->pid;
+		snprintf(reason, sizeof(reason), "%s", W(t)->reason);
+		watch__remove(d, t, "its main thread exited: attaching again without the "
+			     "kernel's PID filter");
+		if (watch__add(d, pid, reason, err, sizeof(err))) {
+			d->attach_errors++;
+			pr_warn("cannot watch PID %d [%s]: %s\n", pid, reason, err);
+		}
+		next = ms_session__targets(d->s);	/* the list changed: start over */
+	}
 }
 
 void watch__notify_exec(struct daemon *d)

@@ -324,6 +324,10 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	go_text(&p->go, out);
 	if (p->execed)
 		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
+	if (p->loss.probes_at_risk)
+		fprintf(out, "note: the main thread exited after attach: the kernel may have dropped "
+			"the probes since (it filtered them by that thread's memory); figures are a "
+			"lower bound: attach again to count exactly\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
 	if (p->c_sample_bytes)
 		fprintf(out, "note: sampled mode, one sample every %s on average: figures are "
@@ -431,6 +435,7 @@ void report__loss_members(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "inflight_full", l->inflight_full);
 	jw__kv_uint(w, "inflight_missing", l->inflight_miss);
 	jw__kv_uint(w, "events_lost", l->events_lost);
+	jw__kv_uint(w, "probes_at_risk", l->probes_at_risk);
 }
 
 /* The counters of all processes, and whether this one's figures are lower bounds. */

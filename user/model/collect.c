@@ -497,8 +497,10 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	if (alive && ms_session__current_gen(s, t, &gen) && gen != t->gen) {
 		p->execed = true;
 		t->gen = gen;
-		procfs__read_comm("/proc", t->pid, t->comm, sizeof(t->comm));
+		ms_target__read_names(t);
 		memcpy(p->comm, t->comm, sizeof(p->comm));
+		free(p->exe);
+		p->exe = t->exe ? strdup(t->exe) : NULL;
 	}
 	if (alive && procfs__read_status("/proc", t->pid, &p->status) == 0)
 		p->have_status = true;
@@ -507,6 +509,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
 	p->have_lost = ms_session__lost(s, t->pid, &p->lost) == 0;
+	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
 	p->dwarf = t->dwarf;
 	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;

@@ -173,12 +173,14 @@ static uint64_t scale(uint64_t x, uint64_t num, uint64_t den)
 bool ms_loss__lower_bound(const struct ms_loss *l)
 {
 	return l->stack_errors || l->stack_collisions || l->stack_table_full || l->stack_quota ||
-	       l->live_full || l->agg_full || l->inflight_full;
+	       l->live_full || l->agg_full || l->inflight_full || l->probes_at_risk;
 }
 
 bool ms_profile__lower_bound(const struct ms_profile *p)
 {
-	return p->have_lost ? p->lost > 0 : ms_loss__lower_bound(&p->loss);
+	/* its own losses; or, once it is gone, those of all; and probes it may have lost */
+	return (p->have_lost ? p->lost > 0 : ms_loss__lower_bound(&p->loss)) ||
+	       p->loss.probes_at_risk;
 }
 
 void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,

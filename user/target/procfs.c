@@ -3,10 +3,13 @@
  * procfs.c - /proc/PID parsers.
  *
  * Files are opened relative to one O_DIRECTORY fd of <root>/<pid>, so a
- * call never mixes files of two processes that reused the same pid.
+ * call never mixes files of two processes that reused the same pid. The
+ * files of the process's memory come from a live thread when the main
+ * thread has exited while others run on (see mm_dir_open()).
  * Everything read is treated as hostile: lengths are capped, numbers are
  * range-checked and a malformed file gives -EINVAL, never a partial answer.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "target/procfs.h"
 
 /* A real process has at most vm.max_map_count (65530 by default) mappings. */
@@ -54,6 +58,100 @@ static int pid_dir_open(const char *root, pid_t pid)
 	return fd;
 }
 
+/* The state letter of the task whose directory is dfd ('?' if unreadable). */
+static char task_state(int dfd)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	/* comm may hold ')': the state follows the last one (cut: unknown) */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] ? p[2] : '?';
+}
+
+static bool task_exited(char state)
+{
+	return state == 'Z' || state == 'X';
+}
+
+/*
+ * fd of the directory whose per-mm files (maps, smaps, status's memory
+ * lines, exe) describe process pid, and the task it is: <root>/<pid>,
+ * except when the main thread has exited while other threads run on. Its
+ * zombie shows no memory then, so a live thread's <root>/<pid>/task/<tid>
+ * speaks for the process (the memory is the same; only the leader left).
+ */
+static int mm_dir_open(const char *root, pid_t pid, pid_t *ret_tid)
+{
+	struct dirent *de;
+	DIR *dir;
+	int dfd, tfd, fd = -1;
+
+	*ret_tid = pid;
+	dfd = pid_dir_open(root, pid);
+	if (dfd < 0 || !task_exited(task_state(dfd)))
+		return dfd;
+	tfd = openat(dfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = tfd >= 0 ? fdopendir(tfd) : NULL;
+	if (!dir) {
+		if (tfd >= 0)
+			close(tfd);
+		return dfd;	/* no threads to look at: the leader it is */
+	}
+	while (fd < 0 && (de = readdir(dir))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+
+		if (*end || tid <= 0 || tid == pid)
+			continue;
+		fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && task_exited(task_state(fd))) {
+			close(fd);
+			fd = -1;
+		} else if (fd >= 0) {
+			*ret_tid = tid;
+		}
+	}
+	closedir(dir);
+	if (fd < 0)
+		return dfd;	/* every thread is exiting: the leader's (empty) view */
+	close(dfd);
+	return fd;
+}
+
+/* The files that show the process's memory, which its main thread's zombie lacks. */
+static bool mm_file(const char *name)
+{
+	static const char *const names[] = { "maps", "smaps", "smaps_rollup", "status" };
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+int procfs__mm_task(const char *proc_root, pid_t pid, pid_t *ret_tid)
+{
+	int fd;
+
+	if (!ret_tid)
+		return -EINVAL;
+	fd = mm_dir_open(proc_root, pid, ret_tid);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int procfs__pid_exists(const char *proc_root, pid_t pid)
 {
 	int fd = pid_dir_open(proc_root, pid);
@@ -76,9 +174,10 @@ static int missing_file_err(const char *root, pid_t pid)
 
 int procfs__open_file(const char *root, pid_t pid, const char *name)
 {
+	pid_t tid;
 	int dfd, fd, err;
 
-	dfd = pid_dir_open(root, pid);
+	dfd = mm_file(name) ? mm_dir_open(root, pid, &tid) : pid_dir_open(root, pid);
 	if (dfd < 0)
 		return dfd;
 	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
@@ -87,6 +186,49 @@ int procfs__open_file(const char *root, pid_t pid, const char *name)
 	if (fd >= 0)
 		return fd;
 	return err == ENOENT ? missing_file_err(root, pid) : -err;
+}
+
+/* Identity of <root>/<pid>/ns/pid, the PID namespace pid lives in. */
+static int pidns_of(const char *root, pid_t pid, struct stat *ret)
+{
+	int dfd, err = 0;
+
+	dfd = pid_dir_open(root, pid);
+	if (dfd < 0)
+		return dfd;
+	if (fstatat(dfd, "ns/pid", ret, 0))
+		err = errno == ENOENT ? missing_file_err(root, pid) : -errno;
+	close(dfd);
+	return err;
+}
+
+/* The initial PID namespace's inode number (PROC_PID_INIT_INO, fixed since Linux 3.8). */
+#define PIDNS_INIT_INO		0xEFFFFFFCu
+
+int procfs__self_in_initial_pidns(const char *proc_root)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!proc_root ||
+	    snprintf(path, sizeof(path), "%s/self/ns/pid", proc_root) >= (int)sizeof(path))
+		return -EINVAL;
+	if (stat(path, &st))
+		return -errno;
+	return st.st_ino == PIDNS_INIT_INO;
+}
+
+int procfs__same_pidns(const char *proc_root, pid_t a, pid_t b)
+{
+	struct stat sa, sb;
+	int err;
+
+	err = pidns_of(proc_root, a, &sa);
+	if (!err)
+		err = pidns_of(proc_root, b, &sb);
+	if (err)
+		return err;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /*
@@ -576,11 +718,12 @@ out:
 int procfs__read_exe(const char *proc_root, pid_t pid, char *buf, size_t len)
 {
 	ssize_t n;
+	pid_t tid;
 	int dfd, err;
 
 	if (!buf || !len)
 		return -EINVAL;
-	dfd = pid_dir_open(proc_root, pid);
+	dfd = mm_dir_open(proc_root, pid, &tid);
 	if (dfd < 0)
 		return dfd;
 	n = readlinkat(dfd, "exe", buf, len);
@@ -597,16 +740,22 @@ int procfs__read_exe(const char *proc_root, pid_t pid, char *buf, size_t len)
 
 char *ms_map__open_path(pid_t pid, const struct ms_map *m)
 {
-	char *p = NULL;
+	char *p = NULL, dir[64];
 	struct stat st;
+	pid_t tid;
 
-	if (!m->deleted && asprintf(&p, "/proc/%d/root%s", pid, m->path) >= 0) {
+	/* root and map_files need a live task: a live thread when the main one exited */
+	if (procfs__mm_task("/proc", pid, &tid) || tid == pid)
+		snprintf(dir, sizeof(dir), "/proc/%d", pid);
+	else
+		snprintf(dir, sizeof(dir), "/proc/%d/task/%d", pid, tid);
+	if (!m->deleted && asprintf(&p, "%s/root%s", dir, m->path) >= 0) {
 		if (stat(p, &st) == 0 && st.st_ino == m->inode)
 			return p;
 		free(p);
 		p = NULL;
 	}
-	if (asprintf(&p, "/proc/%d/map_files/%lx-%lx", pid, (unsigned long)m->start,
+	if (asprintf(&p, "%s/map_files/%lx-%lx", dir, (unsigned long)m->start,
 		     (unsigned long)m->end) < 0)
 		return NULL;
 	return p;

@@ -81,6 +81,21 @@ int procfs__open_file(const char *proc_root, pid_t pid, const char *name);
 /* An unsigned decimal at *pp; advances *pp. -EINVAL if none or overflow. */
 int procfs__parse_dec(const char **pp, uint64_t *ret);
 
+/*
+ * The task whose /proc files show pid's memory: pid itself, or a live
+ * thread's TID when pid's main thread has exited while others run on
+ * (maps, smaps, status, exe, root and map_files are read through it then).
+ */
+int procfs__mm_task(const char *proc_root, pid_t pid, pid_t *ret_tid);
+
+/*
+ * 1 if the caller is in the initial (host's) PID namespace, the one whose
+ * PIDs BPF sees; 0 if not; -errno.
+ */
+int procfs__self_in_initial_pidns(const char *proc_root);
+/* 1 if processes a and b are in the same PID namespace, 0 if not, -errno. */
+int procfs__same_pidns(const char *proc_root, pid_t a, pid_t b);
+
 /* 0 if the process exists (its /proc directory is there), -ESRCH if not. */
 int procfs__pid_exists(const char *proc_root, pid_t pid);
 
