@@ -146,3 +146,11 @@ nosample=$(awk '/^# HELP / { help[$3] = 1; next } !/^#/ { n = $1; sub(/[{ ].*/, 
 check "/metrics: no family without a sample" "${nosample:-none}" none
 check "/metrics: the Go families are there for a Go process" \
 	"$(grep -c '^memsight_go_heap_inuse_bytes{' "$TMP/metrics.txt")" 1
+
+# memsightd stopping puts the runtime's sampler back as it found it: the
+# linker had it off (goservice has no pprof), the daemon turned it on
+check "goservice: MemProfileRate 4096 while memsightd watches it" \
+	"$(curl -sf "127.0.0.1:$PORT/stats" | jq .profile_rate)" 4096
+kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
+check "goservice: MemProfileRate back to 0 once memsightd has stopped" \
+	"$(curl -sf "127.0.0.1:$PORT/stats" | jq .profile_rate)" 0
