@@ -28,6 +28,7 @@
 #include "daemon/daemon.h"
 #include "model/gosites.h"
 #include "model/growth.h"
+#include "target/cgroup.h"
 #include "target/goproc.h"
 #include "target/pidns.h"
 #include "target/procfs.h"
@@ -71,6 +72,8 @@ struct watched {
 	struct ms_proc_status status;
 	bool have_status;
 	char status_reason[96];		/* why not (after a reading) */
+	struct ms_cgroup_mem *cgroup;	/* its memory cgroup at the last reading, or NULL: */
+	int cgroup_err;			/* ... why not (0: not read yet) */
 	bool have_totals;		/* the figures below were read */
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
 	struct ms_usable usable;	/* the same with the allocator's rounding */

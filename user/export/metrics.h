@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "model/model.h"
+#include "target/cgroup.h"
 #include "target/procfs.h"
 #include "bpf/session.h"
 
@@ -46,6 +47,9 @@ struct metrics_proc {
 	char usable_unavailable[METRICS_REASON_MAX];	/* !have_usable: why */
 	bool have_status;
 	struct ms_proc_status status;
+	bool have_cgroup;		/* its memory cgroup was read: */
+	struct ms_cgroup_mem cgroup;	/* each figure has its own state */
+	char cgroup_unavailable[METRICS_REASON_MAX];	/* !have_cgroup: why */
 	bool have_growth;		/* two snapshots in the growth window */
 	double growth_per_min;
 	bool have_lost;			/* known while the process is watched */

@@ -520,6 +520,24 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
 	return err;
 }
 
+int cgroup__read_live(pid_t pid, struct ms_cgroup_mem **ret)
+{
+	static const struct ms_cgroup_env live = { "/proc", "/proc/self/mountinfo", "" };
+	struct ms_cgroup_mem *cg = malloc(sizeof(*cg));
+	int err;
+
+	*ret = NULL;
+	if (!cg)
+		return -ENOMEM;
+	err = cgroup__read(&live, pid, cg);
+	if (err) {
+		free(cg);
+		return err;
+	}
+	*ret = cg;
+	return 0;
+}
+
 int cgroup__share_of_limit(const struct ms_cgroup_mem *cg, uint64_t bytes, uint32_t *ret_bp)
 {
 	uint64_t bp;

@@ -99,6 +99,12 @@ int cgroup__parse_psi(const char *text, struct ms_cg_psi *ret);
 int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_mem *ret);
 
 /*
+ * cgroup__read() as this process sees the system (/proc and its own
+ * mountinfo) into a new *ret (free it); *ret stays NULL on error.
+ */
+int cgroup__read_live(pid_t pid, struct ms_cgroup_mem **ret);
+
+/*
  * bytes as a share of the cgroup's limit, in parts per 10000; -ENODATA when
  * the limit is unlimited or unavailable. The one place that computes it.
  */
