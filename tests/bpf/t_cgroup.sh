@@ -115,3 +115,18 @@ check "/metrics: OOM kills rose to the file's" "$(metric memsight_cgroup_oom_kil
 	"$(oom_kills)"
 check "/metrics: peak near the limit after the kill (>= 90%)" \
 	"$(awk -v a="$(metric memsight_cgroup_memory_peak_bytes "$H2" "$TMP/m2.txt")" -v l=$LIMIT 'BEGIN { print (a >= 0.9 * l) ? "yes" : "no" }')" yes
+
+# the flight recorder: the victim's incident names its cgroup and limit
+export MEMSIGHT_INCIDENTS=$TMP/incidents
+for _ in $(seq 50); do [ -n "$(ls "$TMP/incidents" 2>/dev/null)" ] && break; sleep 0.1; done
+ID=$("$MS" incidents -j | jq -r --argjson p "$H1" '.[] | select(.pid == $p) | .id')
+"$MS" incidents show "$ID" -j > "$TMP/inc.json"
+check "incident: the victim's cgroup" "$(jq -r .cgroup.path "$TMP/inc.json")" "$CGPATH"
+check "incident: its limit" "$(jq .cgroup.limit_bytes "$TMP/inc.json")" $LIMIT
+check "incident: the other hog in the cgroup, with its RSS" \
+	"$(jq --argjson p "$H2" '[.cgroup_watched_processes[] | select(.pid == $p and .rss_bytes > 0)] | length' "$TMP/inc.json")" 1
+check "incident: cgroup usage in the history" \
+	"$(jq '[.rss_history[] | select(.cgroup_usage_bytes > 0)] | length > 0' "$TMP/inc.json")" true
+"$MS" incidents show "$ID" > "$TMP/inc.txt"
+check_cmd "incident text: cgroup line with its limit" \
+	grep -qE "^cgroup v$V $CGPATH \(as of (kill|last snapshot)\): limit 64\.00 MiB" "$TMP/inc.txt"
