@@ -32,7 +32,7 @@ FUZZ_DEPS_procfs := procfs rules
 FUZZ_DEPS_unwind := unwind procfs
 FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
-FUZZ_DEPS_cgroup := cgroup
+FUZZ_DEPS_cgroup := cgroup container
 
 .PHONY: fuzz fuzz-build
 # Built only as prerequisites: keep them, or every build relinks from scratch.

@@ -3,15 +3,29 @@
  * fuzz_cgroup - the memory cgroup parsers (target/cgroup.h) on hostile text:
  * the first byte picks one (0 /proc/PID/cgroup, 1 mountinfo, 2 memory.stat
  * style flat keys, 3 a limit file, 4 memory.pressure), the rest is the file.
+ * A parsed /proc/PID/cgroup path also goes through container.c.
  * Accepted output must be in range: paths NUL-terminated, absolute, within
  * the buffer and never climbing with "/../"; PSI averages at most 100 %.
  */
 #include "fuzz_common.h"
 #include "target/cgroup.h"
+#include "target/container.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	return 0;
+}
+
+/* A container named by the path: a full id, a well-formed pod UID or none. */
+static void check_container(const char *path)
+{
+	struct ms_container c;
+	int r = container__from_cgroup_path(path, &c);
+
+	FUZZ_CHECK(r == 0 || r == -ENOENT);
+	FUZZ_CHECK(strlen(c.id) == (r ? 0 : MS_CONTAINER_ID_LEN));
+	FUZZ_CHECK(strlen(c.pod_uid) == 0 || strlen(c.pod_uid) == MS_POD_UID_LEN);
+	FUZZ_CHECK(c.runtime != NULL);
 }
 
 static void check_mountinfo(const char *text)
@@ -54,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(v == 1 || v == 2);
 			FUZZ_CHECK(path[0] == '/' && strlen(path) < sizeof(path));
 			FUZZ_CHECK(!strchr(path, '\n'));
+			check_container(path);
 		}
 		break;
 	case 1:

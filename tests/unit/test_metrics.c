@@ -359,6 +359,35 @@ static void test_cgroup_series_or_said_why(void **state)
 	free(m);
 }
 
+/* A process in a containerd pod gets one info sample naming its container and pod. */
+static void test_container_info(void **state)
+{
+	struct metrics_snapshot *m = processes(2, (const char *const[]){ "api", "host" });
+	struct ms_cgroup_env env = { "tests/fixtures/cgroup/v2-limited/proc",
+				     "tests/fixtures/cgroup/v2-limited/mountinfo",
+				     "tests/fixtures/cgroup/v2-limited" };
+	char *text, *l;
+
+	(void)state;
+	assert_int_equal(cgroup__read(&env, 31337, &m->procs[0].cgroup), 0);
+	m->procs[0].have_cgroup = true;
+	m->procs[0].have_container =
+		!container__from_cgroup_path(m->procs[0].cgroup.path, &m->procs[0].container);
+	assert_true(m->procs[0].have_container);
+	snprintf(m->procs[1].cgroup.path, sizeof(m->procs[1].cgroup.path), "/system.slice/x");
+	m->procs[1].have_cgroup = true;
+	text = render(m);
+	assert_exposition_valid(text);
+	l = strstr(text, "\nmemsight_process_container_info{pid=\"7\",comm=\"api\",cgroup=\"/kubepods");
+	assert_non_null(l);
+	assert_non_null(strstr(l, ",container_id=\"0123456789abcdef0123456789abcdef0123456789abcdef"
+			       "0123456789abcdef\",runtime=\"containerd\",pod_uid=\"1f2e3d4c-5b6a-"
+			       "4789-8abc-def012345678\"} 1\n"));
+	assert_null(strstr(text, "memsight_process_container_info{pid=\"8\""));
+	free(text);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_comm_label),
 		cmocka_unit_test(test_usable_series_or_said_why),
 		cmocka_unit_test(test_cgroup_series_or_said_why),
+		cmocka_unit_test(test_container_info),
 		cmocka_unit_test(test_growth_absent_until_known_and_losses_per_process),
 	};
 

@@ -399,9 +399,11 @@ void snapshot__publish(struct daemon *d)
 		p->have_status = w->have_status;
 		p->status = w->status;
 		p->have_cgroup = w->cgroup != NULL;
-		if (w->cgroup)
+		if (w->cgroup) {
 			p->cgroup = *w->cgroup;
-		else
+			p->have_container = !container__from_cgroup_path(w->cgroup->path,
+									 &p->container);
+		} else
 			snprintf(p->cgroup_unavailable, sizeof(p->cgroup_unavailable), "%s",
 				 cgroup_view__unavailable(w->cgroup_err));
 		p->have_growth = snapshot__growth(w, now, window, &p->growth_per_min);

@@ -7,6 +7,7 @@
 #include "common/textsafe.h"
 #include "export/cgroup_view.h"
 #include "export/report.h"
+#include "target/container.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -106,6 +107,22 @@ static void value_json(struct json_writer *w, const char *stem, bool bytes,
 	jw__kv_string(w, key, ms_cg_value__why(v));
 }
 
+/* The container the cgroup path names, if any (absent, not "", outside one). */
+static void container_json(struct json_writer *w, const struct ms_cgroup_mem *cg)
+{
+	struct ms_container c;
+
+	if (container__from_cgroup_path(cg->path, &c))
+		return;
+	jw__kv_string(w, "container_id", c.id);
+	if (c.runtime[0])
+		jw__kv_string(w, "container_runtime", c.runtime);
+	if (c.pod_uid[0])
+		jw__kv_string(w, "pod_uid", c.pod_uid);
+	if (c.qos)
+		jw__kv_string(w, "pod_qos", c.qos);
+}
+
 void cgroup_view__json(struct json_writer *w, const struct ms_cgroup_mem *cg, int err,
 		       const struct ms_proc_status *st)
 {
@@ -119,6 +136,7 @@ void cgroup_view__json(struct json_writer *w, const struct ms_cgroup_mem *cg, in
 	jw__start_object(w);
 	jw__kv_int(w, "version", cg->version);
 	jw__kv_string(w, "path", cg->path);
+	container_json(w, cg);
 	for (size_t i = 0; i < ARRAY_SIZE(figs); i++)
 		value_json(w, figs[i].key, figs[i].bytes, fig(cg, i));
 	value_json(w, "stat_anon", true, &cg->anon);

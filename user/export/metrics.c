@@ -143,6 +143,7 @@ struct series {
 	size_t reason;		/* SC_PROC: a string of metrics_proc given as reason=,
 				 * 0: none */
 	bool cgroup_label;	/* SC_PROC: cgroup="<path>" after comm */
+	bool container_labels;	/* SC_PROC: container_id=, runtime=, pod_uid= after that */
 	struct fig v[10];	/* up to FIG_END */
 };
 
@@ -239,6 +240,11 @@ static const struct series series[] = {
 	  .v = { CG_NA("limit", limit), CG_NA("high", high), CG_NA("peak", peak),
 		 CG_NA("swap", swap), CG_NA("oom_events", oom), CG_NA("oom_kills", oom_kill),
 		 CG_NA("pressure", psi.some_total_us) } },
+	{ "memsight_process_container_info", "gauge",
+	  "1 for a process in a container: its id, runtime and Kubernetes pod UID (\"\" "
+	  "outside Kubernetes), from its cgroup path.",
+	  SC_PROC, { HAS(have_cgroup), HAS(have_container) }, .cgroup_label = true,
+	  .container_labels = true, .v = { ONE } },
 	{ "memsight_cgroup_unavailable", "gauge",
 	  "1 for a process whose memory cgroup cannot be read; reason says why.",
 	  SC_PROC, { LACKS(have_cgroup) }, .reason = P_REASON(cgroup_unavailable),
@@ -385,6 +391,16 @@ static bool proc_wanted(const struct series *s, const struct metrics_proc *p)
 	return true;
 }
 
+static void container_labels(FILE *f, const struct ms_container *c)
+{
+	fputs(",container_id=", f);
+	put_label(f, c->id);
+	fputs(",runtime=", f);
+	put_label(f, c->runtime);
+	fputs(",pod_uid=", f);
+	put_label(f, c->pod_uid);
+}
+
 /* A cgroup figure is written only in the state its format wants. */
 static bool fig_present(const struct fig *fig, const void *base)
 {
@@ -426,6 +442,8 @@ static void proc_samples(FILE *f, const struct series *s, const struct metrics_p
 				fputs(",cgroup=", f);
 				put_label(f, p->cgroup.path);
 			}
+			if (s->container_labels)
+				container_labels(f, &p->container);
 			if (s->reason) {
 				fputs(",reason=", f);
 				put_label(f, base + s->reason);

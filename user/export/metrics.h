@@ -16,6 +16,7 @@
 
 #include "model/model.h"
 #include "target/cgroup.h"
+#include "target/container.h"
 #include "target/procfs.h"
 #include "bpf/session.h"
 
@@ -50,6 +51,8 @@ struct metrics_proc {
 	bool have_cgroup;		/* its memory cgroup was read: */
 	struct ms_cgroup_mem cgroup;	/* each figure has its own state */
 	char cgroup_unavailable[METRICS_REASON_MAX];	/* !have_cgroup: why */
+	bool have_container;		/* the cgroup path names a container: */
+	struct ms_container container;
 	bool have_growth;		/* two snapshots in the growth window */
 	double growth_per_min;
 	bool have_lost;			/* known while the process is watched */
