@@ -81,6 +81,10 @@ check "ps: RSS share of the limit given" \
 [ $V = 1 ] && check "ps: v1 has no memory.high, said so (not 0)" \
 	"$(jq -r .high_unavailable "$TMP/ps1.json")" "cgroup v1 has no memory.high"
 
+"$MS" ps > "$TMP/ps.txt"
+check_cmd "ps text: the cgroup line under each hog" \
+	test "$(grep -cE "^ +cgroup v$V $CGPATH: limit 64\.00 MiB \(RSS [0-9.]+%\), usage .*, OOM kills 0$" "$TMP/ps.txt")" = 2
+
 # memsight top -p: its own attach, the same figures in its header and JSON
 "$MS" top -p "$H2" -d 1 --json > "$TMP/top.json" 2> "$TMP/top.err"
 check "top -p --json: limit = $F_LIMIT" "$(jq '.. | .cgroup? // empty | .limit_bytes' "$TMP/top.json" | head -1)" \

@@ -354,6 +354,45 @@ static const char *col_uint(struct json_object *o, const char *key, char *buf, s
 	return buf;
 }
 
+/* key_bytes of a cgroup object as text, or "n/a (why)" from key_unavailable. */
+static const char *cg_field(struct json_object *cg, const char *stem, bool bytes, char *buf,
+			    size_t len)
+{
+	struct json_object *v;
+	char key[64], sb[SAFE_LEN];
+
+	snprintf(key, sizeof(key), bytes ? "%s_bytes" : "%s", stem);
+	if (json_object_object_get_ex(cg, key, &v)) {
+		if (bytes)
+			return report__human_bytes(json_object_get_uint64(v), buf, len);
+		snprintf(buf, len, "%" PRIu64, json_object_get_uint64(v));
+		return buf;
+	}
+	snprintf(key, sizeof(key), "%s_unavailable", stem);
+	snprintf(buf, len, "n/a (%s)", safe(cg, key, sb));
+	return buf;
+}
+
+/* ps: the process's cgroup on a line of its own (the JSON is cgroup_view.c's). */
+static void ps_cgroup_line(struct json_object *p, FILE *out)
+{
+	struct json_object *cg, *v;
+	char l[64], u[64], k[64], sb[SAFE_LEN];
+
+	if (!json_object_object_get_ex(p, "cgroup", &cg)) {
+		if (json_object_object_get_ex(p, "cgroup_unavailable", &v))
+			fprintf(out, "%8s cgroup unavailable: %s\n", "",
+				safe(p, "cgroup_unavailable", sb));
+		return;
+	}
+	fprintf(out, "%8s cgroup v%" PRIu64 " %s: limit %s", "", u64(cg, "version"),
+		safe(cg, "path", sb), cg_field(cg, "limit", true, l, sizeof(l)));
+	if (json_object_object_get_ex(cg, "rss_share_of_limit_basis_points", &v))
+		fprintf(out, " (RSS %.2f%%)", json_object_get_uint64(v) / 100.0);
+	fprintf(out, ", usage %s, OOM kills %s\n", cg_field(cg, "usage", true, u, sizeof(u)),
+		cg_field(cg, "oom_kills", false, k, sizeof(k)));
+}
+
 int client__print_ps(const struct ms_reply *r, FILE *out)
 {
 	struct json_object *o = json_tokener_parse(r->line), *procs;
@@ -418,6 +457,7 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		if (json_object_object_get_ex(p, "status_unavailable", &v))
 			fprintf(out, "%8s RSS and threads unavailable: %s\n", "",
 				safe(p, "status_unavailable", sb));
+		ps_cgroup_line(p, out);
 		if (json_object_object_get_ex(p, "goroutines_top_growing_site", &site) &&
 		    json_object_is_type(site, json_type_object) &&
 		    json_object_object_get_ex(site, "growth_per_min", &v))
@@ -461,25 +501,6 @@ int client__print_rules(const struct ms_reply *r, FILE *out)
 		fprintf(out, "(no rules: only processes attached by PID are watched)\n");
 	json_object_put(o);
 	return 0;
-}
-
-/* key_bytes of a cgroup object as text, or "n/a (why)" from key_unavailable. */
-static const char *cg_field(struct json_object *cg, const char *stem, bool bytes, char *buf,
-			    size_t len)
-{
-	struct json_object *v;
-	char key[64], sb[SAFE_LEN];
-
-	snprintf(key, sizeof(key), bytes ? "%s_bytes" : "%s", stem);
-	if (json_object_object_get_ex(cg, key, &v)) {
-		if (bytes)
-			return report__human_bytes(json_object_get_uint64(v), buf, len);
-		snprintf(buf, len, "%" PRIu64, json_object_get_uint64(v));
-		return buf;
-	}
-	snprintf(key, sizeof(key), "%s_unavailable", stem);
-	snprintf(buf, len, "n/a (%s)", safe(cg, key, sb));
-	return buf;
 }
 
 /* An incident record, for humans: what happened, RSS over time, top stacks. */
