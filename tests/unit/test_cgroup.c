@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "target/cgroup.h"
@@ -245,6 +246,31 @@ static void test_gone_process_and_missing_mount(void **state)
 	free(cg);
 }
 
+/* A node with many pods: a mountinfo of ~1 MiB, the cgroup mount last, is read whole. */
+static void test_large_mountinfo(void **state)
+{
+	struct ms_cgroup_mem *cg = malloc(sizeof(*cg));
+	char mi[] = "/tmp/test_cgroup_mountinfo.XXXXXX";
+	struct ms_cgroup_env env = { FIX "v1-limited/proc", mi, FIX "v1-limited" };
+	int fd = mkstemp(mi);
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 8000; i++)
+		fprintf(f, "%d 26 0:%d / /var/lib/kubelet/pods/%08x-0000-4000-8000-000000000000/"
+			"volumes/kubernetes.io~projected/kube-api-access-x rw,relatime - tmpfs tmpfs "
+			"rw,size=1024k\n", 100 + i, 500 + i, i);
+	fprintf(f, "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n");
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(cgroup__read(&env, 4242, cg), 0);
+	assert_int_equal(cg->limit.v, 64 * MIB);
+	unlink(mi);
+	free(cg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_dir),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_gone_process_and_missing_mount),
+		cmocka_unit_test(test_large_mountinfo),
 	};
 
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);

@@ -21,6 +21,8 @@
 
 /* The largest cgroup file we read (memory.stat is ~2 KiB; /proc/PID/cgroup ~ paths). */
 #define CG_FILE_MAX	(64 * 1024)
+/* mountinfo of a node with hundreds of pods runs past 1 MiB; past this it is hostile. */
+#define CG_MOUNTINFO_MAX	(64 * 1024 * 1024)
 /* v1 prints PAGE_COUNTER_MAX * PAGE_SIZE: LONG_MAX rounded down to the page (up to 64 KiB). */
 #define CG_V1_UNLIMITED	0x7FFFFFFFFFFF0000ULL
 
@@ -368,6 +370,22 @@ static int read_text(const char *path, char *buf, size_t len)
 	return err;
 }
 
+/* A file that may be large (mountinfo): *buf grows (doubling) up to max. */
+static int read_text_grow(const char *path, char **buf, size_t *cap, size_t max)
+{
+	int err;
+
+	while ((err = read_text(path, *buf, *cap)) == -EFBIG && *cap < max) {
+		char *nb = realloc(*buf, *cap * 2);
+
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap *= 2;
+	}
+	return err == -EFBIG ? -E2BIG : err;
+}
+
 static int read_in_dir(const struct ms_cgroup_mem *cg, const char *name, char *buf, size_t len)
 {
 	char path[MS_CG_PATH_MAX + 64];
@@ -485,10 +503,11 @@ static void read_psi(struct ms_cgroup_mem *cg, char *buf, size_t len)
 int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_mem *ret)
 {
 	char path[PATH_MAX], *buf;
+	size_t cap = CG_FILE_MAX;
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
-	buf = malloc(CG_FILE_MAX);
+	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/%d/cgroup", env->proc_root, (int)pid);
@@ -498,9 +517,7 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
 	if (!err)
 		err = cgroup__parse_proc_cgroup(buf, &ret->version, ret->path, sizeof(ret->path));
 	if (!err)
-		err = read_text(env->mountinfo, buf, CG_FILE_MAX);
-	if (err == -EFBIG)	/* a host with thousands of mounts: read it whole */
-		err = -E2BIG;
+		err = read_text_grow(env->mountinfo, &buf, &cap, CG_MOUNTINFO_MAX);
 	if (!err) {
 		char dir[MS_CG_PATH_MAX];
 
