@@ -85,7 +85,6 @@ static void test_v2_container_through_host_mount(void **state)
 {
 	struct ms_cgroup_mem *cg = malloc(sizeof(*cg));
 	uint32_t bp;
-	double s;
 
 	(void)state;
 	read_case("v2-limited", 31337, cg);
@@ -108,11 +107,6 @@ static void test_v2_container_through_host_mount(void **state)
 	assert_ok(&cg->psi.full_total_us, 2045678);
 	assert_int_equal(cgroup__share_of_limit(cg, 100 * MIB, &bp), 0);
 	assert_int_equal(bp, 3906);	/* 100/256 = 39.0625 % */
-	/* 112 MiB left at 1 MiB/s. */
-	assert_int_equal(cgroup__time_to_limit(cg, (double)MIB, &s), 0);
-	assert_true(s > 111.99 && s < 112.01);
-	assert_int_equal(cgroup__time_to_limit(cg, 0, &s), -ERANGE);
-	assert_int_equal(cgroup__time_to_limit(cg, -5, &s), -ERANGE);
 	free(cg);
 }
 
@@ -120,7 +114,6 @@ static void test_v2_unlimited_and_missing_are_not_zero(void **state)
 {
 	struct ms_cgroup_mem *cg = malloc(sizeof(*cg));
 	uint32_t bp;
-	double s;
 
 	(void)state;
 	read_case("v2-unlimited", 77, cg);
@@ -134,7 +127,6 @@ static void test_v2_unlimited_and_missing_are_not_zero(void **state)
 	assert_na(&cg->kernel, MS_CG_MISSING, "does not report");
 	assert_na(&cg->psi.full_total_us, MS_CG_MISSING, "PSI");
 	assert_int_equal(cgroup__share_of_limit(cg, MIB, &bp), -ENODATA);
-	assert_int_equal(cgroup__time_to_limit(cg, MIB, &s), -ENODATA);
 	free(cg);
 }
 

@@ -566,20 +566,6 @@ int cgroup__share_of_limit(const struct ms_cgroup_mem *cg, uint64_t bytes, uint3
 	return 0;
 }
 
-int cgroup__time_to_limit(const struct ms_cgroup_mem *cg, double slope_bps, double *ret_s)
-{
-	if (cg->limit.state != MS_CG_OK || cg->usage.state != MS_CG_OK)
-		return -ENODATA;
-	if (cg->usage.v >= cg->limit.v) {
-		*ret_s = 0;
-		return 0;
-	}
-	if (!(slope_bps > 0))
-		return -ERANGE;
-	*ret_s = (double)(cg->limit.v - cg->usage.v) / slope_bps;
-	return 0;
-}
-
 const char *ms_cg_value__why(const struct ms_cg_value *v)
 {
 	if (v->state == MS_CG_OK)

@@ -110,12 +110,6 @@ int cgroup__read_live(pid_t pid, struct ms_cgroup_mem **ret);
  */
 int cgroup__share_of_limit(const struct ms_cgroup_mem *cg, uint64_t bytes, uint32_t *ret_bp);
 
-/*
- * Bytes left before the limit, and in how many seconds at slope bytes/s
- * (0 when already there); -ENODATA when unlimited, -ERANGE when not growing.
- */
-int cgroup__time_to_limit(const struct ms_cgroup_mem *cg, double slope_bps, double *ret_s);
-
 /* "ok" / "unlimited" / the reason, for text and JSON views. */
 const char *ms_cg_value__why(const struct ms_cg_value *v);
 
