@@ -18,6 +18,11 @@ V=1
 if [ -z "$MNT" ]; then
 	MNT=$(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | head -1)
 	V=2
+	# children get memory.* files only when the root delegates the controller
+	if [ -n "$MNT" ] && grep -qw memory "$MNT/cgroup.controllers" 2>/dev/null; then
+		grep -qw memory "$MNT/cgroup.subtree_control" ||
+			echo +memory > "$MNT/cgroup.subtree_control" 2>/dev/null
+	fi
 	grep -qw memory "$MNT/cgroup.subtree_control" 2>/dev/null || MNT=""
 fi
 CG=$MNT/memsight-t-cgroup-$$
