@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -263,6 +264,55 @@ static void test_large_mountinfo(void **state)
 	free(cg);
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Files that exist but do not parse are ERROR with a reason, not MISSING, never 0. */
+static void test_corrupt_files_are_errors(void **state)
+{
+	struct ms_cgroup_mem *cg = malloc(sizeof(*cg));
+	char root[] = "/tmp/test_cgroup_root.XXXXXX", d[256], p[256], m[256];
+	struct ms_cgroup_env env = { p, m, root };
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/proc", root);
+	snprintf(m, sizeof(m), "%s/mountinfo", root);
+	snprintf(d, sizeof(d), "%s/proc", root);
+	assert_int_equal(mkdir(d, 0700), 0);
+	snprintf(d, sizeof(d), "%s/proc/1", root);
+	assert_int_equal(mkdir(d, 0700), 0);
+	put(d, "cgroup", "0::/x\n");
+	put(root, "mountinfo", "1 0 0:1 / /cg rw - cgroup2 cgroup2 rw\n");
+	snprintf(d, sizeof(d), "%s/cg", root);
+	assert_int_equal(mkdir(d, 0700), 0);
+	snprintf(d, sizeof(d), "%s/cg/x", root);
+	assert_int_equal(mkdir(d, 0700), 0);
+	put(d, "memory.max", "12abc\n");
+	put(d, "memory.current", "5\n");
+	put(d, "memory.pressure", "garbage\n");
+	put(d, "memory.events", "oom_kill x\n");
+	assert_int_equal(cgroup__read(&env, 1, cg), 0);
+	assert_na(&cg->limit, MS_CG_ERROR, "did not parse");
+	assert_ok(&cg->usage, 5);
+	assert_na(&cg->psi.some_avg10_centi, MS_CG_ERROR, "did not parse");
+	assert_na(&cg->oom_kill, MS_CG_ERROR, "did not parse");
+	assert_na(&cg->oom, MS_CG_MISSING, "does not report");
+	assert_na(&cg->anon, MS_CG_MISSING, "no such cgroup file");
+	free(cg);
+	snprintf(d, sizeof(d), "rm -rf '%s'", root);
+	assert_int_equal(system(d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_gone_process_and_missing_mount),
 		cmocka_unit_test(test_large_mountinfo),
+		cmocka_unit_test(test_corrupt_files_are_errors),
 	};
 
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);

@@ -490,14 +490,15 @@ static void read_psi(struct ms_cgroup_mem *cg, char *buf, size_t len)
 	int err = read_in_dir(cg, "memory.pressure", buf, len);
 	struct ms_cg_value *all[] = { &cg->psi.some_avg10_centi, &cg->psi.full_avg10_centi,
 				      &cg->psi.some_total_us, &cg->psi.full_total_us };
+	bool missing = err == -ENOENT || err == -EOPNOTSUPP;
 	size_t i;
 
 	/* v1 has the file only with psi=1 cgroup1 support; reading can give EOPNOTSUPP. */
 	if (!err && !cgroup__parse_psi(buf, &cg->psi))
 		return;
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		set_na(all[i], err && err != -ENOENT && err != -EOPNOTSUPP ? MS_CG_ERROR
-			       : MS_CG_MISSING, err ? WHY_NO_PSI : WHY_BAD);
+		set_na(all[i], missing ? MS_CG_MISSING : MS_CG_ERROR,
+		       missing ? WHY_NO_PSI : WHY_BAD);
 }
 
 int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_mem *ret)
