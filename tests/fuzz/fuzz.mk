@@ -14,7 +14,7 @@
 FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
-FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe
+FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -32,6 +32,7 @@ FUZZ_DEPS_procfs := procfs rules
 FUZZ_DEPS_unwind := unwind procfs
 FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
+FUZZ_DEPS_cgroup := cgroup container
 
 .PHONY: fuzz fuzz-build
 # Built only as prerequisites: keep them, or every build relinks from scratch.

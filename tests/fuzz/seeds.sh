@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -91,6 +91,22 @@ done
 for f in tests/fixtures/config/proc/*/cgroup; do
 	[ -f "$f" ] || continue
 	{ printf '\004'; cat "$f"; } > "$p/cgroup-$(basename "$(dirname "$f")")"
+done
+# cgroup: first byte picks the parser (0 /proc/PID/cgroup, 1 mountinfo, 2 flat keys,
+# 3 limit, 4 memory.pressure); the fixtures' files and this machine's
+c=$S/cgroup
+{ printf '\000'; cat /proc/self/cgroup; } > "$c/self-cgroup"
+{ printf '\001'; cat /proc/self/mountinfo; } > "$c/self-mountinfo"
+for d in tests/fixtures/cgroup/*/; do
+	tag=$(basename "$d")
+	for f in "$d"proc/*/cgroup; do { printf '\000'; cat "$f"; } > "$c/$tag-cgroup"; done
+	{ printf '\001'; cat "$d/mountinfo"; } > "$c/$tag-mountinfo"
+	find "$d" -name memory.stat -o -name memory.events -o -name memory.oom_control |
+		while read -r f; do { printf '\002'; cat "$f"; } > "$c/$tag-$(basename "$f")"; done
+	find "$d" -name memory.max -o -name memory.limit_in_bytes |
+		while read -r f; do { printf '\003'; cat "$f"; } > "$c/$tag-$(basename "$f")"; done
+	find "$d" -name memory.pressure |
+		while read -r f; do { printf '\004'; cat "$f"; } > "$c/$tag-pressure"; done
 done
 # unwind: 8 registers + max + pc mode, then stack bytes (zeros; a counting pattern)
 u=$S/unwind

@@ -55,6 +55,31 @@ static void test_ps_says_why_go_figures_are_missing(void **state)
 	free(t);
 }
 
+/*
+ * ps: the cgroup under each process, its limit and the RSS share from the
+ * daemon's JSON; what the cgroup lacks is said (n/a and why), never 0.
+ */
+static void test_ps_cgroup_line(void **state)
+{
+	char *t = ps_text("{\"ok\":true,\"processes\":[{\"pid\":42,\"comm\":\"svc\","
+			  "\"reason\":\"pid\",\"cgroup\":{\"version\":1,\"path\":\"/job\","
+			  "\"limit_bytes\":67108864,\"usage_bytes\":1048576,\"oom_kills\":2,"
+			  "\"rss_share_of_limit_basis_points\":1250}},"
+			  "{\"pid\":43,\"comm\":\"svc\",\"reason\":\"pid\",\"cgroup\":{\"version\":2,"
+			  "\"path\":\"/free\",\"limit_unavailable\":\"unlimited\",\"usage_bytes\":1,"
+			  "\"oom_kills_unavailable\":\"this kernel does not report it\"}},"
+			  "{\"pid\":44,\"comm\":\"svc\",\"reason\":\"pid\","
+			  "\"cgroup_unavailable\":\"the process is gone\"}]}");
+
+	(void)state;
+	assert_non_null(strstr(t, " cgroup v1 /job: limit 64.00 MiB (RSS 12.50%), usage 1.00 MiB, "
+			       "OOM kills 2\n"));
+	assert_non_null(strstr(t, " cgroup v2 /free: limit n/a (unlimited), usage 1 B, OOM kills "
+			       "n/a (this kernel does not report it)\n"));
+	assert_non_null(strstr(t, " cgroup unavailable: the process is gone\n"));
+	free(t);
+}
+
 /* The client decides on the reply's code; the text is only shown. */
 /*
  * ps: a comm "ESC[31mESC[2J" + newline from the daemon's JSON is shown as
@@ -139,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ps_says_why_go_figures_are_missing),
+		cmocka_unit_test(test_ps_cgroup_line),
 		cmocka_unit_test(test_ps_escapes_comm_and_keeps_columns),
 		cmocka_unit_test(test_a_refusal_is_told_apart_by_its_code_not_its_text),
 		cmocka_unit_test(test_the_call_deadline_comes_from_memsight_timeout),

@@ -312,6 +312,82 @@ static void test_usable_series_or_said_why(void **state)
 	free(m);
 }
 
+/*
+ * A process in the v1 fixture cgroup (64 MiB limit) gets its cgroup's
+ * figures with a cgroup label; what v1 lacks (high, OOM events, PSI) is a
+ * figure_unavailable sample with its reason, never a 0; a process whose
+ * cgroup cannot be read says why, and an unlimited limit is not exported.
+ */
+static void test_cgroup_series_or_said_why(void **state)
+{
+	struct metrics_snapshot *m = processes(2, (const char *const[]){ "inbox", "nobox" });
+	struct ms_cgroup_env env = { "tests/fixtures/cgroup/v1-limited/proc",
+				     "tests/fixtures/cgroup/v1-limited/mountinfo",
+				     "tests/fixtures/cgroup/v1-limited" };
+	char *text;
+
+	(void)state;
+	assert_int_equal(cgroup__read(&env, 4242, &m->procs[0].cgroup), 0);
+	m->procs[0].have_cgroup = true;
+	snprintf(m->procs[1].cgroup_unavailable, sizeof(m->procs[1].cgroup_unavailable),
+		 "the process is gone");
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_non_null(strstr(text, "\nmemsight_cgroup_memory_limit_bytes{pid=\"7\",comm=\"inbox\","
+			       "cgroup=\"/ms-fixture/job\"} 67108864\n"));
+	assert_non_null(strstr(text, "\nmemsight_cgroup_memory_usage_bytes{pid=\"7\",comm=\"inbox\","
+			       "cgroup=\"/ms-fixture/job\"} 409600\n"));
+	assert_non_null(strstr(text, "\nmemsight_cgroup_memory_peak_bytes{pid=\"7\",comm=\"inbox\","
+			       "cgroup=\"/ms-fixture/job\"} 28684288\n"));
+	assert_non_null(strstr(text, "\nmemsight_cgroup_oom_kills_total{pid=\"7\",comm=\"inbox\","
+			       "cgroup=\"/ms-fixture/job\"} 0\n"));
+	assert_non_null(strstr(text, "cgroup=\"/ms-fixture/job\",reason=\"cgroup v1 has no "
+			       "memory.high\",figure=\"high\"} 1\n"));
+	assert_null(strstr(text, "memsight_cgroup_memory_high_bytes"));
+	assert_null(strstr(text, "memsight_cgroup_oom_events_total"));
+	assert_null(strstr(text, "memsight_cgroup_memory_pressure_seconds_total"));
+	assert_non_null(strstr(text, "\nmemsight_cgroup_unavailable{pid=\"8\",comm=\"nobox\","
+			       "reason=\"the process is gone\"} 1\n"));
+	free(text);
+	m->procs[0].cgroup.limit.state = MS_CG_UNLIMITED;
+	m->procs[0].cgroup.limit.why = "unlimited";
+	text = render(m);
+	assert_exposition_valid(text);
+	assert_null(strstr(text, "memsight_cgroup_memory_limit_bytes"));
+	assert_non_null(strstr(text, "reason=\"unlimited\",figure=\"limit\"} 1\n"));
+	free(text);
+	free(m);
+}
+
+/* A process in a containerd pod gets one info sample naming its container and pod. */
+static void test_container_info(void **state)
+{
+	struct metrics_snapshot *m = processes(2, (const char *const[]){ "api", "host" });
+	struct ms_cgroup_env env = { "tests/fixtures/cgroup/v2-limited/proc",
+				     "tests/fixtures/cgroup/v2-limited/mountinfo",
+				     "tests/fixtures/cgroup/v2-limited" };
+	char *text, *l;
+
+	(void)state;
+	assert_int_equal(cgroup__read(&env, 31337, &m->procs[0].cgroup), 0);
+	m->procs[0].have_cgroup = true;
+	m->procs[0].have_container =
+		!container__from_cgroup_path(m->procs[0].cgroup.path, &m->procs[0].container);
+	assert_true(m->procs[0].have_container);
+	snprintf(m->procs[1].cgroup.path, sizeof(m->procs[1].cgroup.path), "/system.slice/x");
+	m->procs[1].have_cgroup = true;
+	text = render(m);
+	assert_exposition_valid(text);
+	l = strstr(text, "\nmemsight_process_container_info{pid=\"7\",comm=\"api\",cgroup=\"/kubepods");
+	assert_non_null(l);
+	assert_non_null(strstr(l, ",container_id=\"0123456789abcdef0123456789abcdef0123456789abcdef"
+			       "0123456789abcdef\",runtime=\"containerd\",pod_uid=\"1f2e3d4c-5b6a-"
+			       "4789-8abc-def012345678\"} 1\n"));
+	assert_null(strstr(text, "memsight_process_container_info{pid=\"8\""));
+	free(text);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +396,8 @@ int main(void)
 		cmocka_unit_test(test_a_c_process_has_no_go_series),
 		cmocka_unit_test(test_hostile_comm_label),
 		cmocka_unit_test(test_usable_series_or_said_why),
+		cmocka_unit_test(test_cgroup_series_or_said_why),
+		cmocka_unit_test(test_container_info),
 		cmocka_unit_test(test_growth_absent_until_known_and_losses_per_process),
 	};
 

@@ -354,6 +354,45 @@ static const char *col_uint(struct json_object *o, const char *key, char *buf, s
 	return buf;
 }
 
+/* key_bytes of a cgroup object as text, or "n/a (why)" from key_unavailable. */
+static const char *cg_field(struct json_object *cg, const char *stem, bool bytes, char *buf,
+			    size_t len)
+{
+	struct json_object *v;
+	char key[64], sb[SAFE_LEN];
+
+	snprintf(key, sizeof(key), bytes ? "%s_bytes" : "%s", stem);
+	if (json_object_object_get_ex(cg, key, &v)) {
+		if (bytes)
+			return report__human_bytes(json_object_get_uint64(v), buf, len);
+		snprintf(buf, len, "%" PRIu64, json_object_get_uint64(v));
+		return buf;
+	}
+	snprintf(key, sizeof(key), "%s_unavailable", stem);
+	snprintf(buf, len, "n/a (%s)", safe(cg, key, sb));
+	return buf;
+}
+
+/* ps: the process's cgroup on a line of its own (the JSON is cgroup_view.c's). */
+static void ps_cgroup_line(struct json_object *p, FILE *out)
+{
+	struct json_object *cg, *v;
+	char l[64], u[64], k[64], sb[SAFE_LEN];
+
+	if (!json_object_object_get_ex(p, "cgroup", &cg)) {
+		if (json_object_object_get_ex(p, "cgroup_unavailable", &v))
+			fprintf(out, "%8s cgroup unavailable: %s\n", "",
+				safe(p, "cgroup_unavailable", sb));
+		return;
+	}
+	fprintf(out, "%8s cgroup v%" PRIu64 " %s: limit %s", "", u64(cg, "version"),
+		safe(cg, "path", sb), cg_field(cg, "limit", true, l, sizeof(l)));
+	if (json_object_object_get_ex(cg, "rss_share_of_limit_basis_points", &v))
+		fprintf(out, " (RSS %.2f%%)", json_object_get_uint64(v) / 100.0);
+	fprintf(out, ", usage %s, OOM kills %s\n", cg_field(cg, "usage", true, u, sizeof(u)),
+		cg_field(cg, "oom_kills", false, k, sizeof(k)));
+}
+
 int client__print_ps(const struct ms_reply *r, FILE *out)
 {
 	struct json_object *o = json_tokener_parse(r->line), *procs;
@@ -418,6 +457,7 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 		if (json_object_object_get_ex(p, "status_unavailable", &v))
 			fprintf(out, "%8s RSS and threads unavailable: %s\n", "",
 				safe(p, "status_unavailable", sb));
+		ps_cgroup_line(p, out);
 		if (json_object_object_get_ex(p, "goroutines_top_growing_site", &site) &&
 		    json_object_is_type(site, json_type_object) &&
 		    json_object_object_get_ex(site, "growth_per_min", &v))
@@ -467,7 +507,7 @@ int client__print_rules(const struct ms_reply *r, FILE *out)
 int client__print_incident(const char *json, size_t len, FILE *out)
 {
 	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o, *hist, *prof, *stacks;
+	struct json_object *o, *hist, *prof, *stacks, *cg;
 	char a[32], b[32], sb[SAFE_LEN];
 	time_t t;
 	struct tm tm;
@@ -486,6 +526,15 @@ int client__print_incident(const char *json, size_t len, FILE *out)
 	fprintf(out, "%s: ", safe(o, "exe", sb));
 	fprintf(out, "%s at %s\n", safe(o, "reason", sb), when);
 	fprintf(out, "watched because: %s\n", safe(o, "watched_because", sb));
+	if (json_object_object_get_ex(o, "cgroup", &cg)) {
+		char l[64], u[64], k[64];
+
+		fprintf(out, "cgroup v%" PRIu64 " %s", u64(cg, "version"), safe(cg, "path", sb));
+		fprintf(out, " (as of %s): limit %s, usage %s, OOM kills %s\n",
+			safe(o, "cgroup_as_of", sb), cg_field(cg, "limit", true, l, sizeof(l)),
+			cg_field(cg, "usage", true, u, sizeof(u)),
+			cg_field(cg, "oom_kills", false, k, sizeof(k)));
+	}
 	if (json_object_object_get_ex(o, "rss_history", &hist)) {
 		n = json_object_array_length(hist);
 		fprintf(out, "\nRSS history (%zu snapshots, last 12):\n", n);

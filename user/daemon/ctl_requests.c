@@ -22,6 +22,7 @@
 #include "export/flamegraph.h"
 #include "export/folded.h"
 #include "export/pprof.h"
+#include "export/cgroup_view.h"
 #include "export/report.h"
 #include "model/collect.h"
 #include "target/symbolize.h"
@@ -272,6 +273,7 @@ static void ps_figures_json(const struct watched *ww, struct json_writer *w)
 	} else {
 		jw__kv_string(w, "status_unavailable", snapshot__status_unavailable(ww));
 	}
+	cgroup_view__json(w, ww->cgroup, ww->cgroup_err, ww->have_status ? &ww->status : NULL);
 }
 
 static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *r)

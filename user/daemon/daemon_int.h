@@ -28,6 +28,7 @@
 #include "daemon/daemon.h"
 #include "model/gosites.h"
 #include "model/growth.h"
+#include "target/cgroup.h"
 #include "target/goproc.h"
 #include "target/pidns.h"
 #include "target/procfs.h"
@@ -71,6 +72,8 @@ struct watched {
 	struct ms_proc_status status;
 	bool have_status;
 	char status_reason[96];		/* why not (after a reading) */
+	struct ms_cgroup_mem *cgroup;	/* its memory cgroup at the last reading, or NULL: */
+	int cgroup_err;			/* ... why not (0: not read yet) */
 	bool have_totals;		/* the figures below were read */
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
 	struct ms_usable usable;	/* the same with the allocator's rounding */
@@ -82,7 +85,7 @@ struct watched {
 	bool have_go_heap;
 	struct goproc_heap go_heap;
 	/* RSS history for the flight recorder: one point per snapshot */
-	struct { int64_t t; uint64_t rss, anon, heap; } hist[RSS_HISTORY];
+	struct { int64_t t; uint64_t rss, anon, heap, cg_usage; bool have_cg_usage; } hist[RSS_HISTORY];
 	uint32_t hist_head, hist_n;
 	bool incident_saved;
 };

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "daemon/daemon_int.h"
 #include "daemon/incidents.h"
+#include "export/cgroup_view.h"
 #include "export/report.h"
 
 /* A directory we cannot write turns the recorder off, not memsightd. */
@@ -41,10 +42,47 @@ void recorder__note(struct watched *w)
 	w->hist[k].rss = w->status.vm_rss_kb * 1024;
 	w->hist[k].anon = w->status.rss_anon_kb * 1024;
 	w->hist[k].heap = w->inuse_bytes;
+	w->hist[k].have_cg_usage = w->cgroup && w->cgroup->usage.state == MS_CG_OK;
+	w->hist[k].cg_usage = w->hist[k].have_cg_usage ? w->cgroup->usage.v : 0;
 	if (w->hist_n < RSS_HISTORY)
 		w->hist_n++;
 	else
 		w->hist_head = (w->hist_head + 1) % RSS_HISTORY;
+}
+
+/*
+ * The victim's cgroup, read at the kill when the process was still there,
+ * else as the last snapshot read it; and what the other watched processes
+ * in it held at their last snapshot.
+ */
+static void cgroup_json(struct daemon *d, struct ms_target *t, const struct ms_profile *p,
+			struct json_writer *jw)
+{
+	struct watched *w = W(t);
+	const struct ms_cgroup_mem *cg = p && p->cgroup ? p->cgroup : w->cgroup;
+	const struct ms_proc_status *st = p && p->cgroup && p->have_status ? &p->status :
+					  w->have_status ? &w->status : NULL;
+
+	cgroup_view__json(jw, cg, cg == w->cgroup ? w->cgroup_err : p->cgroup_err, st);
+	if (!cg)
+		return;
+	jw__kv_string(jw, "cgroup_as_of", cg == w->cgroup ? "last snapshot" : "kill");
+	jw__name(jw, "cgroup_watched_processes");
+	jw__start_array(jw);
+	for (struct ms_target *o = ms_session__targets(d->s); o; o = o->next) {
+		struct watched *ow = W(o);
+
+		if (o == t || !ow || !ow->cgroup || strcmp(ow->cgroup->path, cg->path))
+			continue;
+		jw__start_object(jw);
+		jw__kv_int(jw, "pid", o->pid);
+		jw__kv_string(jw, "comm", o->comm);
+		if (ow->have_status)
+			jw__kv_uint(jw, "rss_bytes", ow->status.vm_rss_kb * 1024);
+		jw__kv_uint(jw, "heap_inuse_bytes", ow->inuse_bytes);
+		jw__end_object(jw);
+	}
+	jw__end_array(jw);
 }
 
 /*
@@ -93,9 +131,12 @@ void recorder__record(struct daemon *d, struct ms_target *t, const char *why)
 			jw__kv_uint(jw, "rss_bytes", w->hist[k].rss);
 			jw__kv_uint(jw, "anon_bytes", w->hist[k].anon);
 			jw__kv_uint(jw, "heap_inuse_bytes", w->hist[k].heap);
+			if (w->hist[k].have_cg_usage)
+				jw__kv_uint(jw, "cgroup_usage_bytes", w->hist[k].cg_usage);
 			jw__end_object(jw);
 		}
 		jw__end_array(jw);
+		cgroup_json(d, t, p, jw);
 		jw__name(jw, "profile");
 		if (p)
 			report__json_value(p, &ro, jw);

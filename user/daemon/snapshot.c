@@ -13,6 +13,7 @@
 
 #include "daemon/daemon_int.h"
 #include "common/log.h"
+#include "export/cgroup_view.h"
 #include "export/metrics.h"
 #include "model/collect.h"
 
@@ -173,6 +174,8 @@ static int read_totals(struct daemon *d, struct ms_target **ts, struct snap_acc 
 		w->usable = acc[i].total.usable;
 		w->have_totals = true;
 		w->have_status = !serr;
+		free(w->cgroup);
+		w->cgroup_err = cgroup__read_live(ts[i]->pid, &w->cgroup);
 		if (serr)
 			snprintf(w->status_reason, sizeof(w->status_reason),
 				 "cannot read /proc/%d/status: %s", ts[i]->pid, strerror(-serr));
@@ -395,6 +398,14 @@ void snapshot__publish(struct daemon *d)
 		snprintf(p->usable_unavailable, sizeof(p->usable_unavailable), "%s", why ?: "");
 		p->have_status = w->have_status;
 		p->status = w->status;
+		p->have_cgroup = w->cgroup != NULL;
+		if (w->cgroup) {
+			p->cgroup = *w->cgroup;
+			p->have_container = !container__from_cgroup_path(w->cgroup->path,
+									 &p->container);
+		} else
+			snprintf(p->cgroup_unavailable, sizeof(p->cgroup_unavailable), "%s",
+				 cgroup_view__unavailable(w->cgroup_err));
 		p->have_growth = snapshot__growth(w, now, window, &p->growth_per_min);
 		p->have_lost = ms_session__lost(d->s, t->pid, &p->lost) == 0;
 		p->have_goroutines = w->have_goroutines;

@@ -73,6 +73,7 @@ void watch__remove(struct daemon *d, struct ms_target *t, const char *why)
 	if (w) {
 		growth__free(&w->growth);
 		gosites__free(&w->gosites);
+		free(w->cgroup);
 		free(w);
 	}
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/textsafe.h"
+#include "export/cgroup_view.h"
 #include "export/explain_report.h"
 #include "export/report.h"
 
@@ -46,6 +47,9 @@ void explain__text(const struct explain *e, const struct ms_profile *p, FILE *ou
 	else if (p->go.present)
 		fprintf(out, "  (Go heap released to the OS, not resident: %s)\n",
 			report__human_bytes(e->go_released, a, sizeof(a)));
+	if (p->cgroup || p->cgroup_err)
+		cgroup_view__explain_text(p->cgroup, p->cgroup_err,
+					  p->have_status ? &p->status : NULL, out);
 	fprintf(out, "note: malloc bytes are those allocated since attach; older ones count as "
 		"unexplained\n");
 	if (ms_profile__lower_bound(p))
@@ -80,6 +84,9 @@ void explain__json(const struct explain *e, const struct ms_profile *p, struct j
 		jw__kv_string(w, "go_heap_unavailable", go_why);
 	else if (p->go.present)
 		jw__kv_uint(w, "go_heap_released_not_resident", e->go_released);
+	if (p->cgroup || p->cgroup_err)
+		cgroup_view__explain_json(w, p->cgroup, p->cgroup_err,
+					  p->have_status ? &p->status : NULL);
 	jw__end_object(w);
 	jw__finish(w);
 }

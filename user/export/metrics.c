@@ -93,6 +93,10 @@ enum fig_fmt {
 	FIG_1F,		/* a double, one decimal */
 	FIG_3F,		/* a double, three decimals */
 	FIG_ONE,	/* the constant 1: the labels say it all */
+	FIG_CG,		/* a struct ms_cg_value, only when its state is OK */
+	FIG_CG_US,	/* ... of microseconds, printed in seconds */
+	FIG_CG_CENTI,	/* ... of hundredths, printed with two decimals */
+	FIG_CG_NA,	/* ... 1 when its state is not OK, its reason as reason= */
 };
 
 /* A figure at off, with a label of its own (NULL: none), e.g. type="anon". */
@@ -138,6 +142,8 @@ struct series {
 				 * true, 0: none */
 	size_t reason;		/* SC_PROC: a string of metrics_proc given as reason=,
 				 * 0: none */
+	bool cgroup_label;	/* SC_PROC: cgroup="<path>" after comm */
+	bool container_labels;	/* SC_PROC: container_id=, runtime=, pod_uid= after that */
 	struct fig v[10];	/* up to FIG_END */
 };
 
@@ -154,6 +160,8 @@ struct series {
 #define STACK(m, t, fmt) { NULL, fmt, OFF(struct metrics_stack, m, t) }
 #define G_U64(lbl, m)	{ lbl, FIG_U64, OFF(struct metrics_snapshot, m, uint64_t) }
 #define G_U32(lbl, m)	{ lbl, FIG_U32, OFF(struct metrics_snapshot, m, uint32_t) }
+#define CG(lbl, m, fmt)	{ lbl, fmt, OFF(struct metrics_proc, cgroup.m, struct ms_cg_value) }
+#define CG_NA(name, m)	CG("figure=\"" name "\"", m, FIG_CG_NA)
 #define LOST(r, m)	G_U64("reason=\"" r "\"", loss.m)
 #define MAP(m, f)	G_U32("map=\"" m "\"", maps.f)
 
@@ -184,6 +192,63 @@ static const struct series series[] = {
 	{ "memsight_process_resident_memory_peak_bytes", "gauge",
 	  "Peak resident memory of the process (VmHWM).",
 	  SC_PROC, { HAS(have_status) }, .v = { P_KB(NULL, vm_hwm_kb) } },
+	{ "memsight_cgroup_memory_limit_bytes", "gauge",
+	  "Memory limit of the process's cgroup (memory.max, v1 memory.limit_in_bytes); "
+	  "absent when unlimited: see memsight_cgroup_figure_unavailable.",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true, .v = { CG(NULL, limit, FIG_CG) } },
+	{ "memsight_cgroup_memory_high_bytes", "gauge",
+	  "Throttling threshold of the process's cgroup (memory.high, v2 only).",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true, .v = { CG(NULL, high, FIG_CG) } },
+	{ "memsight_cgroup_memory_usage_bytes", "gauge",
+	  "Memory charged to the process's cgroup (memory.current, v1 memory.usage_in_bytes).",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true, .v = { CG(NULL, usage, FIG_CG) } },
+	{ "memsight_cgroup_memory_peak_bytes", "gauge",
+	  "Peak memory charged to the process's cgroup (memory.peak, v1 "
+	  "memory.max_usage_in_bytes).",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true, .v = { CG(NULL, peak, FIG_CG) } },
+	{ "memsight_cgroup_memory_swap_bytes", "gauge",
+	  "Swap used by the process's cgroup.",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true, .v = { CG(NULL, swap, FIG_CG) } },
+	{ "memsight_cgroup_memory_stat_bytes", "gauge",
+	  "What the process's cgroup is charged for, from memory.stat (whole subtree): "
+	  "anonymous memory, page cache, kernel memory.",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true,
+	  .v = { CG("type=\"anon\"", anon, FIG_CG), CG("type=\"file\"", file, FIG_CG),
+		 CG("type=\"kernel\"", kernel, FIG_CG) } },
+	{ "memsight_cgroup_oom_events_total", "counter",
+	  "Times the process's cgroup hit its limit and the OOM killer ran (memory.events oom).",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true, .v = { CG(NULL, oom, FIG_CG) } },
+	{ "memsight_cgroup_oom_kills_total", "counter",
+	  "Processes the OOM killer killed in the process's cgroup (oom_kill).",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true,
+	  .v = { CG(NULL, oom_kill, FIG_CG) } },
+	{ "memsight_cgroup_memory_pressure_seconds_total", "counter",
+	  "Time tasks of the process's cgroup stalled on memory (PSI; some: at least one, "
+	  "full: all).",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true,
+	  .v = { CG("kind=\"some\"", psi.some_total_us, FIG_CG_US),
+		 CG("kind=\"full\"", psi.full_total_us, FIG_CG_US) } },
+	{ "memsight_cgroup_memory_pressure_avg10_percent", "gauge",
+	  "Share of the last 10 s tasks of the process's cgroup stalled on memory (PSI).",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true,
+	  .v = { CG("kind=\"some\"", psi.some_avg10_centi, FIG_CG_CENTI),
+		 CG("kind=\"full\"", psi.full_avg10_centi, FIG_CG_CENTI) } },
+	{ "memsight_cgroup_figure_unavailable", "gauge",
+	  "1 for a cgroup figure the process's cgroup does not give (unlimited, not in this "
+	  "kernel or cgroup version); reason says why.",
+	  SC_PROC, { HAS(have_cgroup) }, .cgroup_label = true,
+	  .v = { CG_NA("limit", limit), CG_NA("high", high), CG_NA("peak", peak),
+		 CG_NA("swap", swap), CG_NA("oom_events", oom), CG_NA("oom_kills", oom_kill),
+		 CG_NA("pressure", psi.some_total_us) } },
+	{ "memsight_process_container_info", "gauge",
+	  "1 for a process in a container: its id, runtime and Kubernetes pod UID (\"\" "
+	  "outside Kubernetes), from its cgroup path.",
+	  SC_PROC, { HAS(have_cgroup), HAS(have_container) }, .cgroup_label = true,
+	  .container_labels = true, .v = { ONE } },
+	{ "memsight_cgroup_unavailable", "gauge",
+	  "1 for a process whose memory cgroup cannot be read; reason says why.",
+	  SC_PROC, { LACKS(have_cgroup) }, .reason = P_REASON(cgroup_unavailable),
+	  .v = { ONE } },
 	{ "memsight_process_threads", "gauge", "Threads of the process.",
 	  SC_PROC, { HAS(have_status) }, .v = { P_U32(status.threads) } },
 	{ "memsight_process_heap_growth_bytes_per_minute", "gauge",
@@ -300,7 +365,17 @@ static void put_fig(FILE *f, const struct fig *fig, const void *base)
 		fprintf(f, " %.3f\n", *(const double *)v);
 		break;
 	case FIG_ONE:
+	case FIG_CG_NA:
 		fputs(" 1\n", f);
+		break;
+	case FIG_CG:
+		fprintf(f, " %" PRIu64 "\n", ((const struct ms_cg_value *)v)->v);
+		break;
+	case FIG_CG_US:
+		fprintf(f, " %.6f\n", ((const struct ms_cg_value *)v)->v / 1e6);
+		break;
+	case FIG_CG_CENTI:
+		fprintf(f, " %.2f\n", ((const struct ms_cg_value *)v)->v / 100.0);
 		break;
 	case FIG_END:
 		break;
@@ -316,6 +391,41 @@ static bool proc_wanted(const struct series *s, const struct metrics_proc *p)
 	return true;
 }
 
+static void container_labels(FILE *f, const struct ms_container *c)
+{
+	fputs(",container_id=", f);
+	put_label(f, c->id);
+	fputs(",runtime=", f);
+	put_label(f, c->runtime);
+	fputs(",pod_uid=", f);
+	put_label(f, c->pod_uid);
+}
+
+/* A cgroup figure is written only in the state its format wants. */
+static bool fig_present(const struct fig *fig, const void *base)
+{
+	const struct ms_cg_value *v = (const void *)((const char *)base + fig->off);
+
+	switch (fig->fmt) {
+	case FIG_CG:
+	case FIG_CG_US:
+	case FIG_CG_CENTI:
+		return v->state == MS_CG_OK;
+	case FIG_CG_NA:
+		return v->state != MS_CG_OK;
+	default:
+		return true;
+	}
+}
+
+static bool proc_any_fig(const struct series *s, const struct metrics_proc *p)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(s->v) && s->v[k].fmt != FIG_END; k++)
+		if (fig_present(&s->v[k], p))
+			return true;
+	return false;
+}
+
 /* The samples of s for one process: one per figure, or one per element of a list. */
 static void proc_samples(FILE *f, const struct series *s, const struct metrics_proc *p)
 {
@@ -324,11 +434,23 @@ static void proc_samples(FILE *f, const struct series *s, const struct metrics_p
 
 	if (s->scope == SC_PROC) {
 		for (size_t k = 0; k < ARRAY_SIZE(s->v) && s->v[k].fmt != FIG_END; k++) {
+			if (!fig_present(&s->v[k], p))
+				continue;
 			fputs(s->name, f);
 			proc_labels(f, p);
+			if (s->cgroup_label) {
+				fputs(",cgroup=", f);
+				put_label(f, p->cgroup.path);
+			}
+			if (s->container_labels)
+				container_labels(f, &p->container);
 			if (s->reason) {
 				fputs(",reason=", f);
 				put_label(f, base + s->reason);
+			}
+			if (s->v[k].fmt == FIG_CG_NA) {
+				fputs(",reason=", f);
+				put_label(f, ms_cg_value__why((const void *)(base + s->v[k].off)));
 			}
 			if (s->v[k].label)
 				fprintf(f, ",%s", s->v[k].label);
@@ -363,8 +485,11 @@ static bool has_samples(const struct series *s, const struct metrics_snapshot *m
 
 		if (!proc_wanted(s, &m->procs[k]))
 			continue;
-		if (s->scope == SC_PROC)
-			return true;
+		if (s->scope == SC_PROC) {
+			if (proc_any_fig(s, &m->procs[k]))
+				return true;
+			continue;
+		}
 		n = *(const uint32_t *)(base + lists[s->scope].count);
 		for (uint32_t e = 0; e < n; e++)
 			if (!s->elem_need || *(const bool *)(base + lists[s->scope].base +

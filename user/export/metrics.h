@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 #include "model/model.h"
+#include "target/cgroup.h"
+#include "target/container.h"
 #include "target/procfs.h"
 #include "bpf/session.h"
 
@@ -46,6 +48,11 @@ struct metrics_proc {
 	char usable_unavailable[METRICS_REASON_MAX];	/* !have_usable: why */
 	bool have_status;
 	struct ms_proc_status status;
+	bool have_cgroup;		/* its memory cgroup was read: */
+	struct ms_cgroup_mem cgroup;	/* each figure has its own state */
+	char cgroup_unavailable[METRICS_REASON_MAX];	/* !have_cgroup: why */
+	bool have_container;		/* the cgroup path names a container: */
+	struct ms_container container;
 	bool have_growth;		/* two snapshots in the growth window */
 	double growth_per_min;
 	bool have_lost;			/* known while the process is watched */

@@ -6,6 +6,7 @@
 #include "memsight_abi.h"
 #include "common/textsafe.h"
 #include "bpf/kernel.h"
+#include "export/cgroup_view.h"
 #include "export/report.h"
 
 const char *report__human_bytes(uint64_t bytes, char *buf, size_t len)
@@ -321,6 +322,8 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	} else if (p->exited) {
 		fprintf(out, "process exited during observation: figures are up to its exit\n");
 	}
+	if (p->cgroup || p->cgroup_err)	/* neither: not a live process's profile */
+		cgroup_view__text(p->cgroup, p->cgroup_err, p->have_status ? &p->status : NULL, out);
 	go_text(&p->go, out);
 	if (p->execed)
 		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
@@ -513,6 +516,8 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 		jw__end_object(w);
 		jw__kv_uint(w, "threads", p->status.threads);
 	}
+	if (p->cgroup || p->cgroup_err)
+		cgroup_view__json(w, p->cgroup, p->cgroup_err, p->have_status ? &p->status : NULL);
 	if (p->have_procstats) {
 		jw__kv_int(w, "threads_counted", p->threads);
 		jw__kv_uint(w, "threads_created", p->threads_created);

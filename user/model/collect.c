@@ -504,6 +504,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	}
 	if (alive && procfs__read_status("/proc", t->pid, &p->status) == 0)
 		p->have_status = true;
+	p->cgroup_err = alive ? cgroup__read_live(t->pid, &p->cgroup) : -ESRCH;
 	/* libraries dlopen'ed since attach are only in a fresh copy */
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;

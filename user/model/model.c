@@ -61,6 +61,7 @@ void ms_profile__free(struct ms_profile *p)
 		free(s->more_ids);
 	}
 	free(p->stacks);
+	free(p->cgroup);
 	free(p->exe);
 	free(p->unwind_reason);
 	for (size_t i = 0; i < p->go.ngroups; i++) {

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "memsight_abi.h"
+#include "target/cgroup.h"
 #include "target/procfs.h"
 
 struct ms_frame {
@@ -151,6 +152,8 @@ struct ms_profile {
 	double total_growth_per_min;
 	bool have_status;
 	struct ms_proc_status status;	/* RSS etc. at snapshot time */
+	struct ms_cgroup_mem *cgroup;	/* its memory cgroup at snapshot time, or NULL: */
+	int cgroup_err;			/* ... why not (-errno of cgroup__read) */
 	bool have_rss_events;		/* from the rss_stat tracepoint */
 	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
 	uint64_t rss_updates;		/* RSS changes seen */
