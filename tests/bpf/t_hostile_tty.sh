@@ -47,13 +47,19 @@ no_raw() {
 
 "$MS" ps > "$TMP/ps.txt"
 check_cmd "ps: no raw ESC or newline" no_raw "$TMP/ps.txt"
-check "ps: a header and one line per process" "$(wc -l < "$TMP/ps.txt")" 3
+# ps's rows: a header, a line per process (its PID first), and indented
+# detail lines under a process (its cgroup, what is unavailable); a broken
+# name would leave a line that is none of these
+check "ps: a header and one line per process" \
+	"$(awk 'NR > 1 && $1 ~ /^[0-9]+$/' "$TMP/ps.txt" | wc -l)" 2
+check "ps: no line that is neither a process nor a detail under one" \
+	"$(awk 'NR > 1 && $1 !~ /^[0-9]+$/ && !/^ +[a-zA-Z]/' "$TMP/ps.txt" | wc -l)" 0
 check "ps: the hostile process's line shows the name as text" \
 	"$(awk -v p="$T" '$1 == p { print $2 }' "$TMP/ps.txt")" "$SHOWN"
 # the COMM column is as wide as the escaped name: both rows (watched for the
 # same reason, "pid") and the header are equally long
 check "ps: columns after COMM line up (line lengths)" \
-	"$(awk '{ print length($0) - (NR == 1 ? length("WATCHED BECAUSE") : length("pid")) }' \
+	"$(awk 'NR == 1 || $1 ~ /^[0-9]+$/ { print length($0) - (NR == 1 ? length("WATCHED BECAUSE") : length("pid")) }' \
 	   "$TMP/ps.txt" | sort -u | wc -l)" 1
 "$MS" ps -j > "$TMP/ps.json"
 check "ps -j: JSON keeps the exact comm, escaped as JSON" \
