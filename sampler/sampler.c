@@ -19,7 +19,8 @@
  * fork: the child inherits the table and the countdowns; its generator is
  * reseeded so that parent and child do not draw the same samples. The
  * observer attaches per process, so an entry the child inherited only
- * fires a free probe in the child if the child frees it.
+ * fires a free probe in the child if the child frees it. A child forked
+ * while its parent was watched reaches no probe site (fork_blind below).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -70,9 +71,23 @@ struct thread_state {
 
 static __thread struct thread_state ts __attribute__((tls_model("initial-exec")));
 
+/*
+ * Set in a child forked while an observer was attached: its probe sites may
+ * hold the kernel's optimised-uprobe call into a trampoline page that fork
+ * does not copy (Linux 6.18: the child dies with SIGSEGV at a page-aligned
+ * ip on its first probe hit; tests/sampler/semantics' fork-exec checks it),
+ * so such a child never reaches a site. exec starts afresh.
+ */
+static int fork_blind;
+
 static int attached(void)
 {
-	return __atomic_load_n(&memsight_alloc_semaphore, __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&memsight_alloc_semaphore, __ATOMIC_RELAXED) != 0 && !fork_blind;
+}
+
+static int free_attached(void)
+{
+	return __atomic_load_n(&memsight_free_semaphore, __ATOMIC_RELAXED) != 0 && !fork_blind;
 }
 
 static void seed(void)
@@ -152,7 +167,7 @@ static __attribute__((noinline)) int sampled_free(void *p, uint64_t *ret_size)
 		errno = saved;
 		return 0;
 	}
-	if (__atomic_load_n(&memsight_free_semaphore, __ATOMIC_RELAXED))
+	if (free_attached())
 		STAP_PROBE2(memsight, free, p, size);
 	*ret_size = size;
 	errno = saved;
@@ -369,10 +384,13 @@ API size_t malloc_usable_size(void *p)
 	return fwd.malloc_usable_size(p);
 }
 
-/* the child of fork draws its own samples */
-static void child_reseed(void)
+/* the child of fork draws its own samples, and is blind if it was watched */
+static void after_fork_child(void)
 {
 	ts.rng = 0;
+	if (__atomic_load_n(&memsight_alloc_semaphore, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&memsight_free_semaphore, __ATOMIC_RELAXED))
+		fork_blind = 1;
 }
 
 /* MEMSIGHT_SAMPLE_BYTES: a decimal number of bytes > 0; anything else is ignored */
@@ -388,8 +406,15 @@ static void read_env_mean(void)
 			return;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
-	if (v)
-		__atomic_store_n(&memsight_sampler_mean_bytes, v, __ATOMIC_RELAXED);
+	if (!v)
+		return;
+	__atomic_store_n(&memsight_sampler_mean_bytes, v, __ATOMIC_RELAXED);
+	/*
+	 * Libraries initialised before us (libstdc++'s exception pool) may have
+	 * drawn this thread's first countdown at the default mean: draw again.
+	 */
+	ts.left = 0;
+	ts.mean = 0;
 }
 
 static __attribute__((constructor)) void sampler_init(void)
@@ -398,6 +423,6 @@ static __attribute__((constructor)) void sampler_init(void)
 
 	fwd__ready();
 	read_env_mean();
-	pthread_atfork(NULL, NULL, child_reseed);
+	pthread_atfork(NULL, NULL, after_fork_child);
 	errno = saved;
 }
