@@ -115,6 +115,38 @@ for t in leaky manystacks threads cxxjump; do
 	fi
 done
 
+# Debian's redis-server: its jemalloc is libjemalloc.so.2 with unprefixed names,
+# so its malloc/calloc/realloc/free bind to the sampler, which forwards to it
+bind=$(LD_DEBUG=bindings LD_PRELOAD=$LIB redis-server --version 2>&1)
+if echo "$bind" | grep -q "redis-server \[0\] to $LIB \[0\]: normal symbol .malloc'" &&
+   echo "$bind" | grep -q "$LIB \[0\] to [^ ]*libjemalloc.so.2 \[0\]: normal symbol .malloc'"; then
+	ok "redis-server's malloc binds to the sampler, the sampler's to libjemalloc.so.2"
+else
+	ko "redis-server's malloc does not go through the sampler to jemalloc"
+fi
+for mean in 524288 1; do
+	sock=$TMP/redis.sock
+	LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$mean redis-server --port 0 --unixsocket "$sock" \
+		--save '' --appendonly no --dir "$TMP" > "$TMP/redis.log" 2>&1 &
+	rpid=$!
+	for i in $(seq 100); do [ "$(redis-cli -s "$sock" ping 2>/dev/null)" = PONG ] && break
+		sleep 0.1; done
+	bout=$(timeout 120 redis-benchmark -s "$sock" -r 100000 -n 20000 -c 4 -t set,get,lpush -q \
+		2>&1 | tr '\r' '\n' | grep 'requests per second')
+	alloc=$(redis-cli -s "$sock" info memory | tr -d '\r' | sed -n 's/^mem_allocator://p')
+	keys=$(redis-cli -s "$sock" dbsize)
+	redis-cli -s "$sock" shutdown nosave > /dev/null 2>&1
+	wait "$rpid"; rrc=$?
+	if [ "$(echo "$bout" | grep -c 'requests per second')" -eq 3 ] && [ "$rrc" -eq 0 ] &&
+	   [ "${alloc%%-*}" = jemalloc ] && [ "${keys:-0}" -gt 1000 ]; then
+		ok "redis-server ($alloc) under the sampler at mean $mean: $keys keys," \
+		   "$(echo "$bout" | sed 's/ requests per second.*//' | tr '\n' ' ')requests/s"
+	else
+		ko "redis-server under the sampler at mean $mean: exit $rrc, allocator '$alloc', keys '$keys'"
+		echo "$bout" | tail -3 | sed 's/^/    | /'; tail -3 "$TMP/redis.log" | sed 's/^/    | /'
+	fi
+done
+
 echo "sampler: $pass passed, $fail failed"
 echo "$pass $fail" > "$O/sampler.result"
 [ "$fail" -eq 0 ]
