@@ -17,11 +17,13 @@ struct fwd_fns fwd;
 
 enum { FWD_NONE, FWD_BUSY, FWD_DONE, FWD_FAILED };
 static int fwd_state;
+int fwd_done;
 
-#define ARENA_SIZE	(64 * 1024)
+#define ARENA_SIZE	FWD_ARENA_SIZE
 #define ARENA_HDR	16	/* size asked for, kept before each block */
 
-static _Alignas(4096) unsigned char arena[ARENA_SIZE];
+_Alignas(4096) unsigned char fwd_arena[ARENA_SIZE];
+#define arena fwd_arena
 static size_t arena_used;
 
 #define FWD_SYM(field, name) { (void **)&fwd.field, name }
@@ -57,9 +59,10 @@ static void fwd_resolve(void)
 		return;
 	}
 	__atomic_store_n(&fwd_state, FWD_DONE, __ATOMIC_RELEASE);
+	__atomic_store_n(&fwd_done, 1, __ATOMIC_RELEASE);
 }
 
-int fwd__ready(void)
+int fwd__resolve(void)
 {
 	int st = __atomic_load_n(&fwd_state, __ATOMIC_ACQUIRE);
 	int expect = FWD_NONE;
@@ -100,11 +103,6 @@ void *fwd__arena_alloc(size_t size, size_t align)
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	memcpy(arena + start - ARENA_HDR, &size, sizeof(size));
 	return arena + start;	/* static storage: already zero, as calloc wants */
-}
-
-int fwd__in_arena(const void *p)
-{
-	return (uintptr_t)p >= (uintptr_t)arena && (uintptr_t)p < (uintptr_t)(arena + ARENA_SIZE);
 }
 
 size_t fwd__arena_size(const void *p)

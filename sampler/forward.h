@@ -9,6 +9,7 @@
 #define SAMPLER_FORWARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct fwd_fns {
 	void *(*malloc)(size_t);
@@ -25,16 +26,34 @@ struct fwd_fns {
 
 extern struct fwd_fns fwd;
 
+#define FWD_ARENA_SIZE	(64 * 1024)
+
+extern int fwd_done;	/* fwd is filled in */
+extern unsigned char fwd_arena[FWD_ARENA_SIZE];
+
+/* the slow half of fwd__ready() */
+int fwd__resolve(void);
+
 /*
  * 1 when fwd is filled in; else resolves it (once; errno kept). 0 while the
  * resolution is under way (the caller is dlsym's own allocation: serve it
- * from the arena) or when the next malloc/free cannot be found.
+ * from the arena) or when the next malloc/free cannot be found. Inline: it
+ * is on every call's path.
  */
-int fwd__ready(void);
+static inline int fwd__ready(void)
+{
+	if (__builtin_expect(__atomic_load_n(&fwd_done, __ATOMIC_ACQUIRE), 1))
+		return 1;
+	return fwd__resolve();
+}
+
+static inline int fwd__in_arena(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)fwd_arena < FWD_ARENA_SIZE;
+}
 
 /* bootstrap arena: never freed, 16-byte aligned unless asked for more */
 void *fwd__arena_alloc(size_t size, size_t align);
-int fwd__in_arena(const void *p);
 size_t fwd__arena_size(const void *p);	/* the size asked for */
 
 #endif /* SAMPLER_FORWARD_H */

@@ -212,7 +212,7 @@ API void free(void *p)
 
 	if (unlikely(fwd__in_arena(p)))
 		return;
-	if (unlikely(!table__empty()) && p)
+	if (unlikely(!table__empty()) && p && table__maybe((uintptr_t)p))
 		sampled_free(p, &size);
 	if (likely(fwd__ready()))
 		fwd.free(p);
@@ -275,7 +275,7 @@ API void *realloc(void *p, size_t size)
 		return arena_realloc(p, size);
 	if (unlikely(!fwd__ready()))
 		return p ? NULL : fwd__arena_alloc(size, 0);
-	if (unlikely(!table__empty()) && p)
+	if (unlikely(!table__empty()) && p && table__maybe((uintptr_t)p))
 		return realloc_maybe_sampled(p, size);
 	q = fwd.realloc(p, size);
 	if (likely(q))

@@ -26,11 +26,25 @@ static struct slot slots[TABLE_SLOTS];
 uint64_t table_live;
 __attribute__((visibility("default"))) uint64_t memsight_sampler_dropped;
 
+uint8_t table_filter[1u << FILTER_BITS];
+
 static inline uint32_t table_home(uintptr_t ptr)
 {
-	/* malloc results are 16-byte aligned: the low bits carry nothing */
-	return (uint32_t)(((uint64_t)(ptr >> 4) * 0x9e3779b97f4a7c15ull) >> 46) &
-	       (TABLE_SLOTS - 1);
+	/* the hash's low bits: its high ones index the filter */
+	return (uint32_t)table_hash(ptr) & (TABLE_SLOTS - 1);
+}
+
+/* +1 or -1 on ptr's filter bucket; a bucket that reached 255 stays there */
+static void filter_add(uintptr_t ptr, int d)
+{
+	uint8_t *b = &table_filter[table_hash(ptr) >> (64 - FILTER_BITS)];
+	uint8_t v = __atomic_load_n(b, __ATOMIC_RELAXED);
+
+	do {
+		if (v == 255)
+			return;
+	} while (!__atomic_compare_exchange_n(b, &v, (uint8_t)(v + d), 1,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
 int table__insert(uintptr_t ptr, uint64_t size)
@@ -46,6 +60,7 @@ int table__insert(uintptr_t ptr, uint64_t size)
 			if (__atomic_compare_exchange_n(&slots[i].key, &k, ptr, 0,
 							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 				__atomic_store_n(&slots[i].size, size, __ATOMIC_RELEASE);
+				filter_add(ptr, 1);
 				__atomic_add_fetch(&table_live, 1, __ATOMIC_RELAXED);
 				return 0;
 			}
@@ -70,6 +85,7 @@ int table__remove(uintptr_t ptr, uint64_t *ret_size)
 		*ret_size = __atomic_load_n(&slots[i].size, __ATOMIC_ACQUIRE);
 		if (__atomic_compare_exchange_n(&slots[i].key, &k, KEY_TOMB, 0,
 						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			filter_add(ptr, -1);
 			__atomic_sub_fetch(&table_live, 1, __ATOMIC_RELAXED);
 			return 0;
 		}

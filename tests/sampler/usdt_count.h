@@ -62,6 +62,7 @@ static int usdt_open(const char *path, long site, long sem)
 	attr.config = (uint64_t)sem << 32;	/* PERF_UPROBE_REF_CTR_OFFSET_SHIFT */
 	attr.config1 = (uint64_t)(uintptr_t)path;
 	attr.config2 = (uint64_t)site;
+	attr.inherit = 1;	/* threads created later count too (summed as they exit) */
 	fd = (int)syscall(__NR_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	return fd;
 }
@@ -155,7 +156,7 @@ static uint64_t usdt_count__frees(const struct usdt_count *uc)
 	return usdt_sum(uc->free_fd, uc->n_free);
 }
 
-static void usdt_count__detach(struct usdt_count *uc)
+static __attribute__((unused)) void usdt_count__detach(struct usdt_count *uc)
 {
 	int i;
 
