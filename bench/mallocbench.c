@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			pairs = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--attach") && i + 1 < argc) {
-			if (usdt_count__attach(&uc, argv[++i]))
+			if (usdt_count__attach(&uc, argv[++i], 1))
 				return 1;
 			attach = 1;
 		}

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	bool ok = true;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (attach && usdt_count__attach(&uc, argv[2])) {
+	if (attach && usdt_count__attach(&uc, argv[2], 0)) {
 		printf("FAIL attach: %s\n", argv[2]);
 		return 1;
 	}

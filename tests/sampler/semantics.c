@@ -476,7 +476,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (j = 1; j < argc; j++) {
 		if (!strcmp(argv[j], "--attach") && j + 1 < argc) {
-			if (usdt_count__attach(&uc, argv[++j])) {
+			if (usdt_count__attach(&uc, argv[++j], 0)) {
 				printf("FAIL attach: cannot attach to %s\n", argv[j]);
 				return 1;
 			}

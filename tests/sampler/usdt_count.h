@@ -42,7 +42,7 @@ static long usdt_file_off(const Elf64_Ehdr *eh, const unsigned char *img, uint64
 	return -1;
 }
 
-static int usdt_open(const char *path, long site, long sem)
+static int usdt_open(const char *path, long site, long sem, int inherit)
 {
 	struct perf_event_attr attr;
 	char buf[32] = "";
@@ -62,13 +62,17 @@ static int usdt_open(const char *path, long site, long sem)
 	attr.config = (uint64_t)sem << 32;	/* PERF_UPROBE_REF_CTR_OFFSET_SHIFT */
 	attr.config1 = (uint64_t)(uintptr_t)path;
 	attr.config2 = (uint64_t)site;
-	attr.inherit = 1;	/* threads created later count too (summed as they exit) */
+	attr.inherit = inherit;
 	fd = (int)syscall(__NR_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	return fd;
 }
 
-/* 0, or -1 with a message on stderr */
-static int usdt_count__attach(struct usdt_count *uc, const char *path)
+/*
+ * 0, or -1 with a message on stderr. inherit: threads created later count
+ * too (summed as they exit). Not for a program that forks: here (6.18)
+ * semantics' counts read 0 after its fork-exec check with inherit on.
+ */
+static int usdt_count__attach(struct usdt_count *uc, const char *path, int inherit)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
 	struct stat st;
@@ -111,7 +115,7 @@ static int usdt_count__attach(struct usdt_count *uc, const char *path)
 			sem = usdt_file_off(eh, img, a[2]);
 			if (site < 0 || sem < 0)
 				goto out;
-			pfd = usdt_open(path, site, sem);
+			pfd = usdt_open(path, site, sem, inherit);
 			if (pfd < 0) {
 				perror("perf_event_open(uprobe)");
 				goto out;
