@@ -29,6 +29,17 @@
  * While the alloc semaphore is 0 (nobody attached) the library only runs
  * the thread-local countdown: no pointer is remembered, no probe reached.
  *
+ * Order: alloc fires after the allocator returned the pointer; free fires
+ * before the pointer goes back to it (also realloc's free of the old one),
+ * so another thread's alloc of the same address always comes after it. A
+ * realloc that fails after its free fired fires alloc of the old pointer
+ * again (at the thread's current mean). A free whose pointer the observer
+ * never saw (sampled before it attached) is to be ignored.
+ *
+ * fork: a child forked while the semaphores were raised reaches no probe
+ * site until it execs (on 6.18 fork does not copy the optimised uprobe's
+ * trampoline page: such a child died on its first probe hit).
+ *
  * Each probe site is a 5-byte nop (nopl 0x0(%rax,%rax,1)), not sdt.h's
  * 1-byte nop, so the kernel can optimise the uprobe (no trap emulation).
  *
