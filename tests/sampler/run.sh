@@ -68,6 +68,16 @@ same_facts() {
 	fi
 }
 
+# MEMSIGHT_SAMPLE_BYTES: a decimal number > 0, anything else leaves the default
+badenv=0
+for v in 4096:4096 1:1 "":524288 0:524288 -1:524288 abc:524288 12x:524288 " 7":524288 \
+	 99999999999999999999999:524288 18446744073709551615:524288; do
+	got=$(MEMSIGHT_SAMPLE_BYTES=${v%:*} LD_PRELOAD=$LIB timeout 10 "$T/semantics" --print-mean)
+	[ "$got" = "mean ${v##*:}" ] || { badenv=1; echo "    '${v%:*}' gave '$got'"; }
+done
+[ "$badenv" -eq 0 ] && ok "MEMSIGHT_SAMPLE_BYTES: numbers taken, garbage and overflow ignored" ||
+	ko "MEMSIGHT_SAMPLE_BYTES parsing"
+
 run plain -- "$T/semantics"
 run preload-detached "LD_PRELOAD=$LIB" -- "$T/semantics"
 same_facts preload-detached

@@ -5,6 +5,7 @@
  * every way and diffs the "fact" lines against the run without it).
  *
  *   semantics [--attach LIBPATH] [--threads-iters N]
+ *   semantics --print-mean	(the sampler's mean as loaded, then exit)
  *
  * Every check prints "ok NAME" or "FAIL NAME: why"; facts (values that
  * depend on the allocator, not on the sampler) print as "fact NAME VALUE".
@@ -481,6 +482,9 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			attached_mode = 1;
+		} else if (!strcmp(argv[j], "--print-mean")) {
+			printf("mean %llu\n", (unsigned long long)mean_now());
+			return 0;
 		} else if (!strcmp(argv[j], "--threads-iters") && j + 1 < argc) {
 			threads_iters = atol(argv[++j]);
 		}
