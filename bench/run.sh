@@ -37,6 +37,9 @@
 # sits on (a counting perf uprobe, no BPF), i.e. where probes should go.
 # Part 5, memsightd's RSS watching 200 long-lived processes (bench/idler.c),
 # full tracking and sampled mode with DWARF unwinding (an unwinder each).
+# Part 6 (bench/sampler.sh, which also runs alone), libmemsight_sampler.so:
+# ns per malloc+free pair alone, with it loaded and nobody attached, and
+# attached, 1 and 2 threads.
 #
 # Environment: QUICK=1 (a few minutes), REPS, SECS (timed phase per run),
 # SAMPLE_BYTES (sampled columns), SYM_N (symboliser lookups per module and
@@ -650,6 +653,10 @@ LD_LIBRARY_PATH=$LIBDIR "$OUT/trapcost" -n "$TRAP_N" free+0 free+3 free+9 malloc
 echo
 WRK_SECS=$WRK_SECS WRK_REPS=$WRK_REPS WRK_CONNS=$WRK_CONNS WARM_SECS=$WARM_SECS LIBDIR=$LIBDIR \
 	bash bench/go.sh "$O"
+
+# ---- part 6: the sampler library for C/C++ (bench/sampler.sh) -------------
+echo
+QUICK=${QUICK:-0} bash bench/sampler.sh "$O"
 
 # ---- part 5: memsightd's RSS watching many processes ------------------------
 echo

@@ -5,6 +5,8 @@ O=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 tests/run-unit.sh "$O" $(find "$O/tests/unit" -maxdepth 1 -type f -name "test_*" ! -name "*.*" | sort)
 tests/bpf/run.sh "$O"
+# libmemsight_sampler.so's semantics, with and without it preloaded
+tests/sampler/run.sh "$O"
 # the smoke suite again on the kernels our users run, booted under qemu
 tests/kernels/run.sh "$O"
 tests/deploy/check.sh | tee "$O/deploy.log"
@@ -29,9 +31,10 @@ dp=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$O/deploy.l
 df=$(sed -n 's/^deploy: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$O/deploy.log")
 [ -z "$dp" ] && { dp=0; df=1; }
 read -r up uf < "$O/unit.result"
+read -r sp sf < "$O/sampler.result" 2>/dev/null || { sp=0; sf=1; }
 read -r ip if is < "$O/integration.result"
 read -r kp kf ks < "$O/kernels.result" 2>/dev/null || { kp=0; kf=1; ks=0; }
-p=$((up + ip + kp + dp + fp + gp)); f=$((uf + if + kf + df + ff + gf)); s=$((is + ks))
+p=$((up + ip + kp + dp + fp + gp + sp)); f=$((uf + if + kf + df + ff + gf + sf)); s=$((is + ks))
 echo
 echo "total: $p passed, $f failed, $s skipped"
 [ "$f" -eq 0 ]

@@ -14,7 +14,8 @@
 FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
-FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup
+FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup \
+	      sampler_table
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -33,6 +34,10 @@ FUZZ_DEPS_unwind := unwind procfs
 FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
 FUZZ_DEPS_cgroup := cgroup container
+# the sampler library's table (sampler/, not user/), with 64 slots
+FUZZ_DEPS_sampler_table := table
+vpath table.c sampler
+$(FUZZ_DIR)/fuzz_sampler_table: FUZZ_CFLAGS += -DTABLE_SLOTS_LOG2=6
 
 .PHONY: fuzz fuzz-build
 # Built only as prerequisites: keep them, or every build relinks from scratch.

@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -121,3 +121,8 @@ printf '\033[31m\033[2J\n' > "$S/textsafe/comm-escape"
 printf 'a\233[2J\302\233x\342\200\256evil' > "$S/textsafe/c1-bidi"
 printf 'caf\303\251 \346\227\245 \360\237\220\233 \300\257\355\240\200\364\220\200\200\377' \
 	> "$S/textsafe/utf8"
+# sampler_table: 200 inserts of distinct pointers (the fuzz build has 64 slots:
+# collisions and drops), then their removes
+for op in 001 000; do
+	for i in $(seq 0 199); do printf "\\$op\\$(printf %03o "$i")\\007"; done
+done > "$S/sampler_table/fill-drain"

@@ -1,0 +1,21 @@
+# tests/sampler: the sampler library's semantics, with and without it
+# preloaded (tests/sampler/run.sh; a step of tests/run-all.sh).
+SAMPLER_TEST_BINS := $(O)/tests/sampler/semantics $(O)/tests/sampler/cxx \
+		     $(O)/tests/sampler/libdlalloc.so
+
+$(O)/tests/sampler/semantics: tests/sampler/semantics.c tests/sampler/usdt_count.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Wno-alloc-size-larger-than -D_GNU_SOURCE -fno-builtin $< -o $@ -ldl -lpthread -lm
+
+$(O)/tests/sampler/cxx: tests/sampler/cxx.cc tests/sampler/usdt_count.h
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) -O2 -g -Wall -Wextra -Wno-alloc-size-larger-than -fno-builtin $< -o $@
+
+$(O)/tests/sampler/libdlalloc.so: tests/sampler/dlalloc.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -fPIC -shared $< -o $@
+
+all: $(SAMPLER_TEST_BINS)
