@@ -33,7 +33,9 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
 LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread -lcapstone
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
-	      -I$(O) -Iinclude -Ibpf -MMD -MP
+	      -I$(O) -Iinclude -Ibpf -MMD -MP \
+	      -idirafter /usr/include/$(shell $(CC) -dumpmachine)
+# (the last for <asm/errno.h>, which libbpf's <bpf/usdt.bpf.h> includes)
 
 # user/ has a folder per stage of the data path (README "How it works");
 # module names are unique across them, so objects are $(O)/user/<module>.o.
@@ -136,6 +138,12 @@ $(O)/tests/targets/%: tests/targets/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TARGET_CFLAGS) $< -o $@ -lpthread
+
+# the sampler's stand-in: its globals exported (.dynsym) as the library's are
+$(O)/tests/targets/usdtfake: tests/targets/usdtfake.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TARGET_CFLAGS) -rdynamic $< -o $@ -lm
 
 $(O)/tests/targets/%: tests/targets/%.cc
 	$(call msg,CXX,$@)

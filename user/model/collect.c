@@ -59,7 +59,8 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 void ms_collect__sampling(struct ms_session *s, const struct ms_target *t,
 			  struct ms_sampling *ret)
 {
-	ret->c_bytes = ms_session__c_sample_bytes(s);
+	/* the sampler library's samples come at its mean, the uprobes' at ours */
+	ret->c_bytes = t->usdt ? t->sampler_mean : ms_session__c_sample_bytes(s);
 	/* Go samples come at the runtime's rate when it samples, else at ours */
 	ret->go_bytes = t->go_mprof ? (uint64_t)t->go_rate : ms_session__go_sample_bytes(s);
 }
