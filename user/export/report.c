@@ -271,12 +271,16 @@ static bool fault_bytes_lower_bound(const struct ms_profile *p)
 
 void report__text_header(const struct ms_profile *p, FILE *out)
 {
-	char comm[TEXTSAFE_SIZE(sizeof(p->comm))];
+	char comm[TEXTSAFE_SIZE(sizeof(p->comm))], probe[64];
 
 	/* both come from the target: escaped */
 	fprintf(out, "PID %d  %s  ", p->pid, textsafe__str(comm, sizeof(comm), p->comm));
 	textsafe__fputs(p->exe, out);
 	fputc('\n', out);
+	/* said when it is not the usual uprobes */
+	if (p->sampler_usdt)
+		fprintf(out, "allocator probe: %s\n",
+			ms_allocator_probe(true, p->c_sample_bytes, probe, sizeof(probe)));
 }
 
 /* how many of this process's events were lost, or "some" when not known */
@@ -329,7 +333,8 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			"the probes since (it filtered them by that thread's memory); figures are a "
 			"lower bound: attach again to count exactly\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
-	if (p->c_sample_bytes)
+	/* the sampler library at mean 1 reports every allocation: exact */
+	if (p->c_sample_bytes && !(p->sampler_usdt && p->c_sample_bytes == 1))
 		fprintf(out, "note: sampled mode, one sample every %s on average: figures are "
 			"estimates\n", report__human_bytes(p->c_sample_bytes, e, sizeof(e)));
 	if (o->growth && p->have_growth)
@@ -471,7 +476,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 			  struct json_writer *w)
 {
 	unsigned int shown = 0;
-	char hex[32];
+	char hex[32], probe[64];
 
 	jw__kv_int(w, "pid", p->pid);
 	jw__kv_string(w, "comm", p->comm);
@@ -490,6 +495,10 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 	/* the Go runtime's heap profile goes back to the process's start */
 	jw__kv_bool(w, "since_attach_only", !p->go.heap_profile);
 	jw__kv_uint(w, "sample_bytes", p->c_sample_bytes);
+	jw__kv_string(w, "allocator_probe", ms_allocator_probe(p->sampler_usdt,
+							       p->c_sample_bytes, probe, sizeof(probe)));
+	jw__kv_bool(w, "estimates", p->c_sample_bytes > 1 ||
+				   (p->c_sample_bytes == 1 && !p->sampler_usdt));
 	jw__kv_string(w, "unwind", p->dwarf ? "dwarf" : "frame-pointers");
 	if (p->unwind_reason)
 		jw__kv_string(w, "unwind_reason", p->unwind_reason);

@@ -512,6 +512,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	p->have_lost = ms_session__lost(s, t->pid, &p->lost) == 0;
 	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
+	p->sampler_usdt = t->usdt;
 	p->dwarf = t->dwarf;
 	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;
 	{

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -408,4 +409,14 @@ void ms_profile__sort_by_growth(struct ms_profile *p)
 {
 	if (p->nstacks > 1)
 		qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_growth);
+}
+
+const char *ms_allocator_probe(bool usdt, uint64_t mean, char *buf, size_t len)
+{
+	if (usdt)
+		snprintf(buf, len, "sampler library (USDT), mean %llu bytes",
+			 (unsigned long long)mean);
+	else
+		snprintf(buf, len, "uprobes");
+	return buf;
 }

@@ -144,6 +144,7 @@ struct ms_profile {
 	uint64_t duration_ns;		/* how long allocations were observed */
 	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
 	uint64_t c_sample_bytes;	/* C allocations were sampled (figures unsampled) */
+	bool sampler_usdt;		/* ... by the sampler library (USDT), at c_sample_bytes */
 	bool exited;			/* target exited during observation */
 	bool execed;			/* target exec'd: figures are for the new image */
 	bool have_growth;		/* growth_per_min filled in */
@@ -261,6 +262,13 @@ void ms_profile__sort_by_growth(struct ms_profile *p);
 void ms_frame__clear(struct ms_frame *f);
 
 const char *ms_kind__name(uint32_t kind);
+
+/*
+ * How a process's C allocations are seen, as every view names it:
+ * "uprobes", or "sampler library (USDT), mean N bytes" (mean: the
+ * library's, 1 = every allocation). Returns buf.
+ */
+const char *ms_allocator_probe(bool usdt, uint64_t mean, char *buf, size_t len);
 
 /*
  * Whether a kind's records are allocations matched with frees (so alloc -
