@@ -219,12 +219,14 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(O)
 
-# memsight, memsightd, the hardened unit and the default config.
+# memsight, memsightd, the sampler library, the hardened unit and the default config.
 PREFIX ?= /usr/local
 DESTDIR ?=
 install: all
 	install -D -m 0755 $(O)/memsight $(DESTDIR)$(PREFIX)/bin/memsight
 	install -D -m 0755 $(O)/memsightd $(DESTDIR)$(PREFIX)/sbin/memsightd
+	install -D -m 0755 $(O)/libmemsight_sampler.so \
+		$(DESTDIR)$(PREFIX)/lib/memsight/libmemsight_sampler.so
 	install -D -m 0644 deploy/memsightd.service $(DESTDIR)/etc/systemd/system/memsightd.service
 	test -e $(DESTDIR)/etc/memsight/memsightd.conf || \
 		install -D -m 0644 deploy/memsightd.conf $(DESTDIR)/etc/memsight/memsightd.conf
@@ -245,4 +247,6 @@ clean:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 -include tests/fuzz/fuzz.mk
+include sampler/sampler.mk
+include tests/sampler/sampler.mk
 include tests/targets/gin.mk
