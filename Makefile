@@ -139,12 +139,6 @@ $(O)/tests/targets/%: tests/targets/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TARGET_CFLAGS) $< -o $@ -lpthread
 
-# the sampler's stand-in: its globals exported (.dynsym) as the library's are
-$(O)/tests/targets/usdtfake: tests/targets/usdtfake.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TARGET_CFLAGS) -rdynamic $< -o $@ -lm
-
 $(O)/tests/targets/%: tests/targets/%.cc
 	$(call msg,CXX,$@)
 	$(Q)mkdir -p $(@D)

@@ -40,8 +40,8 @@ static int set_cfg_mean(struct ms_session *s, const struct ms_target *t, uint64_
 static int attach_site(struct ms_target *t, struct bpf_program *prog, const char *path,
 		       const char *name)
 {
-	struct bpf_link *l = bpf_program__attach_usdt(prog, attach__probe_pid(t), path, "memsight",
-						      name, NULL);
+	struct bpf_link *l = bpf_program__attach_usdt(prog, attach__probe_pid(t), path,
+						      MEMSIGHT_SAMPLER_PROVIDER, name, NULL);
 	int err;
 
 	if (!l)
@@ -62,9 +62,8 @@ static int take_mean(struct ms_session *s, struct ms_target *t, uint64_t addr)
 		return err;
 	t->sampler_mean_addr = addr;
 	t->sampler_mean_orig = orig;
-	t->sampler_mean = s->c_sample_bytes ? s->c_sample_bytes : orig;
-	if (!t->sampler_mean)
-		return -ERANGE;
+	/* the library reads 0 as 1 (every allocation), and says so in its probes */
+	t->sampler_mean = s->c_sample_bytes ? s->c_sample_bytes : orig ? orig : 1;
 	if (t->sampler_mean != orig) {
 		err = sampler__write_mean(t->pid, addr, t->sampler_mean);
 		if (err)
@@ -100,9 +99,12 @@ static int find_sampler(struct ms_target *t, char **ret_path, uint64_t *ret_addr
 		if (!path)
 			return -ENOMEM;
 		/* another ABI, or exports that do not read: the uprobe path */
-		if (sampler__probe_elf(path, &si) == 1 && si.abi == MS_SAMPLER_ABI &&
+		if (sampler__probe_elf(path, &si) == 1 && si.abi == MEMSIGHT_SAMPLER_ABI &&
 		    sampler__mean_addr(&t->maps, m, &si, ret_addr) == 0) {
 			*ret_path = path;
+			t->sampler_inode = m->inode;
+			t->sampler_dev_major = m->dev_major;
+			t->sampler_dev_minor = m->dev_minor;
 			return 1;
 		}
 		free(path);
@@ -126,9 +128,9 @@ int attach__sampler(struct ms_session *s, struct ms_target *t, char *errbuf, siz
 	}
 	err = set_cfg_mean(s, t, t->sampler_mean);
 	if (!err)
-		err = attach_site(t, s->skel->progs.ms_usdt_free, path, "free");
+		err = attach_site(t, s->skel->progs.ms_usdt_free, path, MEMSIGHT_SAMPLER_PROBE_FREE);
 	if (!err)
-		err = attach_site(t, s->skel->progs.ms_usdt_alloc, path, "alloc");
+		err = attach_site(t, s->skel->progs.ms_usdt_alloc, path, MEMSIGHT_SAMPLER_PROBE_ALLOC);
 	if (err) {
 		ms_fail(errbuf, errlen, err, "cannot attach the sampler library's USDT probes in "
 			"%s: %s", path, strerror(-err));

@@ -13,7 +13,7 @@
 #include "target/sampler.h"
 
 #define SDT_NOTE_TYPE	3	/* NT_STAPSDT */
-#define SDT_PROVIDER	"memsight"
+#define SDT_PROVIDER	MEMSIGHT_SAMPLER_PROVIDER
 
 /* Does .note.stapsdt hold a probe of provider "memsight"? */
 static bool has_memsight_probes(const struct ms_elf *elf)
@@ -85,9 +85,10 @@ int sampler__probe_elf(const char *path, struct ms_sampler_info *ret)
 		err = 0;
 		goto out;
 	}
-	err = find_export(elf, "memsight_sampler_abi", sizeof(uint32_t), &abi);
+	err = find_export(elf, MEMSIGHT_SAMPLER_SYM_ABI, MEMSIGHT_SAMPLER_ABI_SIZE, &abi);
 	if (!err)
-		err = find_export(elf, "memsight_sampler_mean_bytes", sizeof(uint64_t), &mean);
+		err = find_export(elf, MEMSIGHT_SAMPLER_SYM_MEAN, MEMSIGHT_SAMPLER_MEAN_SIZE,
+				  &mean);
 	if (!err && ms_elf__read_vaddr(elf, abi.st_value, &ret->abi, sizeof(ret->abi)) !=
 		    (int)sizeof(ret->abi))
 		err = -ENOEXEC;

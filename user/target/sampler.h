@@ -15,10 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "memsight_sampler.h"
 #include "target/procfs.h"
-
-/* The ABI this memsight speaks (memsight_sampler_abi). */
-#define MS_SAMPLER_ABI	1
 
 struct ms_sampler_info {
 	uint32_t abi;		/* memsight_sampler_abi as the file has it */
