@@ -30,3 +30,4 @@ UNIT_DEPS_client := report textsafe json model folded kernel ctl_proto unsample
 UNIT_DEPS_unsample :=
 UNIT_DEPS_options :=
 UNIT_DEPS_textsafe :=
+UNIT_DEPS_sampler := elf elf_sym
