@@ -55,6 +55,7 @@ J=$TMP/s1.json
 echo "figures: mean 1: ms_entry ran $entry, ms_alloc_session $sess, ms_usdt_alloc $usdt times"
 check "mean 1: allocator probe said" "$(jq -r .tracked.allocator_probe "$J")" \
 	"sampler library (USDT), mean 1 bytes"
+check "mean 1: said at attach" "$(grep -c 'sampler library (USDT), mean 1 bytes (the library.s own), no malloc uprobes' "$TMP/s1.err")" 1
 check "mean 1: no malloc uprobe ran (entry $entry, session $sess)" "$((entry + sess))" 0
 check "mean 1: the USDT program ran at every malloc-family call (leaky's 9523 but its 10 mmaps)" \
 	"$usdt" 9513
@@ -118,6 +119,7 @@ kill -USR1 "$TPID"
 wait_for "$TMP/t5.out" '^done' 30
 check "daemon: ps says the mechanism" "$("$MS" ps -j | jq -r --argjson p "$TPID" \
 	'.processes[] | select(.pid == $p) | .allocator_probe')" "sampler library (USDT), mean 1 bytes"
+check "daemon: ps text says it under the process" "$("$MS" ps | grep -c 'allocator probe: sampler library (USDT), mean 1 bytes')" 1
 ms_json "$TPID"
 check "daemon: leak_a exact" "$(jq "$leakfn" "$TMP/$TPID.json")" 4096000
 check "daemon: detach" "$("$MS" detach "$TPID" > /dev/null; echo $?)" 0
