@@ -63,6 +63,8 @@ check "mean 1: leak_a exact, topping its stack" "$(jq "$leakfn" "$J")" 4096000
 check "mean 1: total in use exact" "$(jq .tracked.inuse_bytes "$J")" 4211536
 check "mean 1: not called estimates" "$(jq .tracked.estimates "$J")" false
 check "mean 1: nothing lost" "$(jq .events.lower_bound "$J")" false
+check "mean 1: the library remembered every sample (its dropped count read)" \
+	"$(jq .tracked.sampler_dropped "$J")" 0
 
 # 2. the default mean (512 KiB, nothing set): churner allocates 409.6 MB in
 # 4 KiB blocks (~780 samples: the estimate's sd is ~3.6%; 15% is 4 sd) and frees them all

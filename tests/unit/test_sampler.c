@@ -36,7 +36,8 @@ static void test_library_found(void **state)
 	assert_int_equal(sampler__probe_elf(lib_path(), &si), 1);
 	assert_int_equal(si.abi, MEMSIGHT_SAMPLER_ABI);
 	assert_true(si.mean_vaddr != 0);
-	assert_true(si.mean_off != 0);
+	assert_true(si.dropped_vaddr != 0);
+	assert_int_equal(si.load_delta, 0);
 }
 
 /* "an ELF without memsight probes (this test), a missing file, a non-ELF: not the library" */
@@ -49,29 +50,38 @@ static void test_not_library(void **state)
 	assert_int_equal(sampler__probe_elf("/proc/self/status", &si), 0);
 }
 
-/* "the mean sits in the writable mapping of the library's file that covers its offset" */
-static void test_mean_addr(void **state)
+/*
+ * "a word of the library is placed by its file's mapping at offset 0, and
+ * found in a writable mapping: .data (file-backed) or .bss (anonymous)"
+ */
+static void test_word_addr(void **state)
 {
 	struct ms_map v[] = {
 		{ .start = 0x7f0000000000, .end = 0x7f0000001000, .pgoff = 0, .inode = 7,
 		  .dev_major = 254, .perms = "r--p" },
-		{ .start = 0x7f0000005000, .end = 0x7f0000006000, .pgoff = 0x4000, .inode = 8,
-		  .dev_major = 254, .perms = "rw-p" },	/* another file */
-		{ .start = 0x7f0000015000, .end = 0x7f0000016000, .pgoff = 0x4000, .inode = 7,
+		{ .start = 0x7f0000005000, .end = 0x7f0000006000, .pgoff = 0x4000, .inode = 7,
 		  .dev_major = 254, .perms = "rw-p" },
+		{ .start = 0x7f0000006000, .end = 0x7f0000019000, .perms = "rw-p" },	/* .bss */
+		{ .start = 0x7f1000000000, .end = 0x7f1000001000, .pgoff = 0, .inode = 8,
+		  .dev_major = 254, .perms = "r--p" },	/* another file */
 	};
-	struct ms_maps maps = { .v = v, .n = 3 };
-	struct ms_sampler_info si = { .abi = 1, .mean_off = 0x4070 };
+	struct ms_maps maps = { .v = v, .n = 4 };
+	struct ms_sampler_info si = { .abi = 1, .mean_vaddr = 0x5008, .dropped_vaddr = 0x18020 };
 	uint64_t addr = 0;
 
-	assert_int_equal(sampler__mean_addr(&maps, &v[0], &si, &addr), 0);
-	assert_int_equal(addr, 0x7f0000015070);
-	/* past the mapping (the last 8 bytes must fit), or not mapped writable: not there */
-	si.mean_off = 0x4ff9;
-	assert_int_equal(sampler__mean_addr(&maps, &v[0], &si, &addr), -ENOENT);
-	v[2].perms[1] = '-';
-	si.mean_off = 0x4070;
-	assert_int_equal(sampler__mean_addr(&maps, &v[0], &si, &addr), -ENOENT);
+	assert_int_equal(sampler__word_addr(&maps, &v[0], &si, si.mean_vaddr, &addr), 0);
+	assert_int_equal(addr, 0x7f0000005008);
+	assert_int_equal(sampler__word_addr(&maps, &v[0], &si, si.dropped_vaddr, &addr), 0);
+	assert_int_equal(addr, 0x7f0000018020);
+	/* the other file's base is not this one's */
+	assert_int_equal(sampler__word_addr(&maps, &v[3], &si, si.mean_vaddr, &addr), -ENOENT);
+	/* read-only, or past the last mapping: not there */
+	assert_int_equal(sampler__word_addr(&maps, &v[0], &si, 0x10, &addr), -ENOENT);
+	assert_int_equal(sampler__word_addr(&maps, &v[0], &si, 0x18ffc, &addr), -ENOENT);
+	/* a segment linked above 0: its delta moves every word */
+	si.load_delta = 0x1000;
+	assert_int_equal(sampler__word_addr(&maps, &v[0], &si, 0x6008, &addr), 0);
+	assert_int_equal(addr, 0x7f0000005008);
 }
 
 static uint64_t word = 524288;
@@ -81,12 +91,12 @@ static void test_read_write(void **state)
 {
 	uint64_t v = 0;
 
-	assert_int_equal(sampler__read_mean(getpid(), (uintptr_t)&word, &v), 0);
+	assert_int_equal(sampler__read_word(getpid(), (uintptr_t)&word, &v), 0);
 	assert_int_equal(v, 524288);
-	assert_int_equal(sampler__write_mean(getpid(), (uintptr_t)&word, 4096), 0);
+	assert_int_equal(sampler__write_word(getpid(), (uintptr_t)&word, 4096), 0);
 	assert_int_equal(word, 4096);
-	assert_true(sampler__read_mean(getpid(), 8, &v) < 0);
-	assert_true(sampler__write_mean(getpid(), 8, 1) < 0);
+	assert_true(sampler__read_word(getpid(), 8, &v) < 0);
+	assert_true(sampler__write_word(getpid(), 8, 1) < 0);
 }
 
 int main(void)
@@ -94,7 +104,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_library_found),
 		cmocka_unit_test(test_not_library),
-		cmocka_unit_test(test_mean_addr),
+		cmocka_unit_test(test_word_addr),
 		cmocka_unit_test(test_read_write),
 	};
 

@@ -56,7 +56,7 @@ static int attach_site(struct ms_target *t, struct bpf_program *prog, const char
 static int take_mean(struct ms_session *s, struct ms_target *t, uint64_t addr)
 {
 	uint64_t orig;
-	int err = sampler__read_mean(t->pid, addr, &orig);
+	int err = sampler__read_word(t->pid, addr, &orig);
 
 	if (err)
 		return err;
@@ -65,7 +65,7 @@ static int take_mean(struct ms_session *s, struct ms_target *t, uint64_t addr)
 	/* the library reads 0 as 1 (every allocation), and says so in its probes */
 	t->sampler_mean = s->c_sample_bytes ? s->c_sample_bytes : orig ? orig : 1;
 	if (t->sampler_mean != orig) {
-		err = sampler__write_mean(t->pid, addr, t->sampler_mean);
+		err = sampler__write_word(t->pid, addr, t->sampler_mean);
 		if (err)
 			return err;
 		t->sampler_mean_set = true;
@@ -80,8 +80,8 @@ void attach__sampler_restore(struct ms_target *t)
 	if (!t->sampler_mean_set)
 		return;
 	/* not after an exec, nor if somebody set another mean since */
-	if (sampler__read_mean(t->pid, t->sampler_mean_addr, &now) == 0 && now == t->sampler_mean)
-		sampler__write_mean(t->pid, t->sampler_mean_addr, t->sampler_mean_orig);
+	if (sampler__read_word(t->pid, t->sampler_mean_addr, &now) == 0 && now == t->sampler_mean)
+		sampler__write_word(t->pid, t->sampler_mean_addr, t->sampler_mean_orig);
 	t->sampler_mean_set = false;
 }
 
@@ -100,7 +100,10 @@ static int find_sampler(struct ms_target *t, char **ret_path, uint64_t *ret_addr
 			return -ENOMEM;
 		/* another ABI, or exports that do not read: the uprobe path */
 		if (sampler__probe_elf(path, &si) == 1 && si.abi == MEMSIGHT_SAMPLER_ABI &&
-		    sampler__mean_addr(&t->maps, m, &si, ret_addr) == 0) {
+		    sampler__word_addr(&t->maps, m, &si, si.mean_vaddr, ret_addr) == 0) {
+			if (!si.dropped_vaddr || sampler__word_addr(&t->maps, m, &si, si.dropped_vaddr,
+								    &t->sampler_dropped_addr))
+				t->sampler_dropped_addr = 0;
 			*ret_path = path;
 			t->sampler_inode = m->inode;
 			t->sampler_dev_major = m->dev_major;

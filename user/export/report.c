@@ -333,10 +333,16 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			"the probes since (it filtered them by that thread's memory); figures are a "
 			"lower bound: attach again to count exactly\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
-	/* the sampler library at mean 1 reports every allocation: exact */
-	if (p->c_sample_bytes && !(p->sampler_usdt && p->c_sample_bytes == 1))
+	if (ms_profile__c_estimates(p))
 		fprintf(out, "note: sampled mode, one sample every %s on average: figures are "
 			"estimates\n", report__human_bytes(p->c_sample_bytes, e, sizeof(e)));
+	if (p->sampler_usdt && !p->have_sampler_dropped)
+		fprintf(out, "note: the sampler library's count of samples it could not remember is "
+			"unavailable: in use may be over-counted\n");
+	else if (p->sampler_usdt && p->sampler_dropped)
+		fprintf(out, "warning: the sampler library could not remember %" PRIu64 " samples (its "
+			"table was full): their frees are unseen, in use is over-counted\n",
+			p->sampler_dropped);
 	if (o->growth && p->have_growth)
 		fprintf(out, "growth: %+.0f B/min in use over the last %.0f s; stacks ranked by growth\n",
 			p->total_growth_per_min, p->growth_window_s);
@@ -497,8 +503,12 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 	jw__kv_uint(w, "sample_bytes", p->c_sample_bytes);
 	jw__kv_string(w, "allocator_probe", ms_allocator_probe(p->sampler_usdt,
 							       p->c_sample_bytes, probe, sizeof(probe)));
-	jw__kv_bool(w, "estimates", p->c_sample_bytes > 1 ||
-				   (p->c_sample_bytes == 1 && !p->sampler_usdt));
+	jw__kv_bool(w, "estimates", ms_profile__c_estimates(p));
+	if (p->sampler_usdt && p->have_sampler_dropped)
+		jw__kv_uint(w, "sampler_dropped", p->sampler_dropped);
+	else if (p->sampler_usdt)
+		jw__kv_string(w, "sampler_dropped_unavailable", "the library does not export "
+			      "memsight_sampler_dropped, or the process is gone");
 	jw__kv_string(w, "unwind", p->dwarf ? "dwarf" : "frame-pointers");
 	if (p->unwind_reason)
 		jw__kv_string(w, "unwind_reason", p->unwind_reason);

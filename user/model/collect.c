@@ -10,6 +10,7 @@
 #include "model/collect.h"
 #include "target/goproc.h"
 #include "target/goruntime.h"
+#include "target/sampler.h"
 #include "bpf/kernel.h"
 #include "memsight_abi.h"
 
@@ -538,6 +539,9 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
 	p->sampler_usdt = t->usdt;
+	p->have_sampler_dropped = t->usdt && alive && t->sampler_dropped_addr &&
+				  sampler__read_word(t->pid, t->sampler_dropped_addr,
+						     &p->sampler_dropped) == 0;
 	p->dwarf = t->dwarf;
 	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;
 	{

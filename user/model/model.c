@@ -420,3 +420,9 @@ const char *ms_allocator_probe(bool usdt, uint64_t mean, char *buf, size_t len)
 		snprintf(buf, len, "uprobes");
 	return buf;
 }
+
+bool ms_profile__c_estimates(const struct ms_profile *p)
+{
+	/* the sampler library at mean 1 reports every allocation: exact */
+	return p->c_sample_bytes && !(p->sampler_usdt && p->c_sample_bytes == 1);
+}

@@ -72,10 +72,24 @@ static int find_export(struct ms_elf *elf, const char *name, size_t size, GElf_S
 	return 0;
 }
 
+/* p_vaddr - p_offset of the PT_LOAD that maps file offset 0: 0, or -ENOEXEC */
+static int load_delta(const struct ms_elf *elf, uint64_t *ret)
+{
+	for (size_t i = 0; i < ms_elf__nsegments(elf); i++) {
+		const GElf_Phdr *ph = ms_elf__segment(elf, i);
+
+		if (ph && ph->p_type == PT_LOAD && ph->p_offset == 0) {
+			*ret = ph->p_vaddr;
+			return 0;
+		}
+	}
+	return -ENOEXEC;
+}
+
 int sampler__probe_elf(const char *path, struct ms_sampler_info *ret)
 {
 	struct ms_elf *elf = ms_elf__open(path);
-	GElf_Sym abi, mean;
+	GElf_Sym abi, mean, dropped;
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
@@ -93,7 +107,11 @@ int sampler__probe_elf(const char *path, struct ms_sampler_info *ret)
 		    (int)sizeof(ret->abi))
 		err = -ENOEXEC;
 	if (!err)
-		err = ms_elf__vaddr_to_offset(elf, mean.st_value, &ret->mean_off);
+		err = load_delta(elf, &ret->load_delta);
+	/* optional: a library without it has its count unavailable */
+	if (!err && find_export(elf, MEMSIGHT_SAMPLER_SYM_DROPPED, MEMSIGHT_SAMPLER_DROPPED_SIZE,
+				&dropped) == 0)
+		ret->dropped_vaddr = dropped.st_value;
 	if (err) {
 		err = err < 0 ? err : -ENOEXEC;
 		goto out;
@@ -105,24 +123,37 @@ out:
 	return err;
 }
 
-int sampler__mean_addr(const struct ms_maps *maps, const struct ms_map *m,
-		       const struct ms_sampler_info *si, uint64_t *ret_addr)
+static bool same_file(const struct ms_map *a, const struct ms_map *b)
 {
-	for (size_t i = 0; i < maps->n; i++) {
+	return a->inode == b->inode && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor;
+}
+
+int sampler__word_addr(const struct ms_maps *maps, const struct ms_map *m,
+		       const struct ms_sampler_info *si, uint64_t vaddr, uint64_t *ret_addr)
+{
+	uint64_t addr = 0;
+	size_t i;
+
+	for (i = 0; i < maps->n; i++) {
+		if (same_file(&maps->v[i], m) && maps->v[i].pgoff == 0) {
+			addr = maps->v[i].start - si->load_delta + vaddr;
+			break;
+		}
+	}
+	if (i == maps->n)
+		return -ENOENT;
+	for (i = 0; i < maps->n; i++) {
 		const struct ms_map *o = &maps->v[i];
 
-		if (o->inode != m->inode || o->dev_major != m->dev_major ||
-		    o->dev_minor != m->dev_minor || o->perms[1] != 'w')
-			continue;
-		if (si->mean_off >= o->pgoff && si->mean_off + 8 <= o->pgoff + (o->end - o->start)) {
-			*ret_addr = o->start + (si->mean_off - o->pgoff);
+		if (o->perms[1] == 'w' && addr >= o->start && addr + 8 <= o->end) {
+			*ret_addr = addr;
 			return 0;
 		}
 	}
 	return -ENOENT;
 }
 
-int sampler__read_mean(pid_t pid, uint64_t addr, uint64_t *ret)
+int sampler__read_word(pid_t pid, uint64_t addr, uint64_t *ret)
 {
 	struct iovec l = { ret, sizeof(*ret) }, r = { (void *)(uintptr_t)addr, sizeof(*ret) };
 
@@ -131,11 +162,11 @@ int sampler__read_mean(pid_t pid, uint64_t addr, uint64_t *ret)
 	return 0;
 }
 
-int sampler__write_mean(pid_t pid, uint64_t addr, uint64_t mean)
+int sampler__write_word(pid_t pid, uint64_t addr, uint64_t value)
 {
-	struct iovec l = { &mean, sizeof(mean) }, r = { (void *)(uintptr_t)addr, sizeof(mean) };
+	struct iovec l = { &value, sizeof(value) }, r = { (void *)(uintptr_t)addr, sizeof(value) };
 
-	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(mean))
+	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(value))
 		return errno ? -errno : -EIO;
 	return 0;
 }

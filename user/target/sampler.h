@@ -21,7 +21,8 @@
 struct ms_sampler_info {
 	uint32_t abi;		/* memsight_sampler_abi as the file has it */
 	uint64_t mean_vaddr;	/* memsight_sampler_mean_bytes' link-time address */
-	uint64_t mean_off;	/* ... its file offset (the mappings place it) */
+	uint64_t dropped_vaddr;	/* memsight_sampler_dropped's (.bss); 0: not exported */
+	uint64_t load_delta;	/* p_vaddr - p_offset of the segment at file offset 0 */
 };
 
 /*
@@ -32,15 +33,17 @@ struct ms_sampler_info {
 int sampler__probe_elf(const char *path, struct ms_sampler_info *ret);
 
 /*
- * Where memsight_sampler_mean_bytes lives in the process whose mappings are
- * maps, the module being the file (dev, inode) of m: 0 and *ret_addr, or
- * -ENOENT when no mapping of that file holds it.
+ * Where the module's 8-byte word at link-time address vaddr lives in the
+ * process whose mappings are maps, the module being the file (dev, inode)
+ * of m, placed by the file's mapping at offset 0 (the load bias): 0 and
+ * *ret_addr, or -ENOENT when that mapping is not there or the word is not
+ * in a writable mapping (file-backed .data or the anonymous .bss).
  */
-int sampler__mean_addr(const struct ms_maps *maps, const struct ms_map *m,
-		       const struct ms_sampler_info *si, uint64_t *ret_addr);
+int sampler__word_addr(const struct ms_maps *maps, const struct ms_map *m,
+		       const struct ms_sampler_info *si, uint64_t vaddr, uint64_t *ret_addr);
 
-/* The library's mean in process pid, and setting it (0 or -errno). */
-int sampler__read_mean(pid_t pid, uint64_t addr, uint64_t *ret);
-int sampler__write_mean(pid_t pid, uint64_t addr, uint64_t mean);
+/* A word of the library (its mean, its dropped count) in process pid, read or set: 0 or -errno. */
+int sampler__read_word(pid_t pid, uint64_t addr, uint64_t *ret);
+int sampler__write_word(pid_t pid, uint64_t addr, uint64_t value);
 
 #endif /* MEMSIGHT_SAMPLER_H_TARGET */
