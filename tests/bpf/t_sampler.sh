@@ -127,6 +127,12 @@ check "daemon: leak_a exact" "$(jq "$leakfn" "$TMP/$TPID.json")" 4096000
 check "daemon: detach" "$("$MS" detach "$TPID" > /dev/null; echo $?)" 0
 wait_watched "$TPID" no
 check "daemon: detach put the library's 512 KiB back" "$(lib_mean "$TPID")" 524288
+# a rule: a process started later, with the library, is attached at its USDT sites too
+check "daemon: rule for comm churner" "$("$MS" attach --comm churner > /dev/null; echo $?)" 0
+start_target env "$TMP/t7.out" LD_PRELOAD="$LIB" "$O/tests/targets/churner"
+wait_watched "$TPID" yes 10
+check "daemon: the rule's process got the USDT probes" "$("$MS" ps -j | jq -r --argjson p "$TPID" \
+	'.processes[] | select(.pid == $p) | .allocator_probe')" "sampler library (USDT), mean 1 bytes"
 
 # 6. a library of another ABI is left alone: the uprobes, as without it
 python3 - "$LIB" "$TMP/libmemsight_sampler.so" "$(nm -D "$LIB" | awk '$3 == "memsight_sampler_abi" {print $1}')" <<'PY'
