@@ -10,7 +10,8 @@
 # ABI is left alone (the uprobes, as without it).
 . "$(dirname "$0")/lib.sh"
 
-LIB=$(realpath "$O/libmemsight_sampler.so")
+# SAMPLER_LIB: another build of the library to test against (default: this tree's)
+LIB=$(realpath "${SAMPLER_LIB:-$O/libmemsight_sampler.so}")
 [ -f "$LIB" ] || { fail "no $LIB (built by make)"; exit 1; }
 leakfn='[.stacks[] | select(.kind == "malloc" and .frames[0].func == "leak_a") | .inuse_bytes] | add'
 
