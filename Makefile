@@ -33,7 +33,9 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
 LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread -lcapstone
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
-	      -I$(O) -Iinclude -Ibpf -MMD -MP
+	      -I$(O) -Iinclude -Ibpf -MMD -MP \
+	      -idirafter /usr/include/$(shell $(CC) -dumpmachine)
+# (the last for <asm/errno.h>, which libbpf's <bpf/usdt.bpf.h> includes)
 
 # user/ has a folder per stage of the data path (README "How it works");
 # module names are unique across them, so objects are $(O)/user/<module>.o.

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * alloc.bpf.c - uprobes on the C allocator family: an entry program for
- * every probed function and a return program (see alloc.bpf.h).
+ * every probed function and a return program (see alloc.bpf.h); and the
+ * sampler library's USDT sites (include/memsight_sampler.h), which replace
+ * them in a process that has it loaded.
  */
 #include "alloc.bpf.h"
+#include <bpf/usdt.bpf.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,4 +36,36 @@ SEC("uretprobe")
 int BPF_KRETPROBE(ms_alloc_ret, __u64 ret)
 {
 	return leave(ctx, ret);
+}
+
+/*
+ * memsight:alloc(ptr, size, mean): an allocation the library sampled (it
+ * returned non-NULL), drawn with mean bytes between samples. Recorded like
+ * an allocation of the uprobe path, stack walked (or copied) here, never
+ * sampled again: user space scales it by the process's mean, so a sample
+ * drawn with another mean (the global changed behind our back) is lost,
+ * counted, rather than scaled wrong.
+ */
+SEC("usdt")
+int BPF_USDT(ms_usdt_alloc, void *ptr, __u64 size, __u64 mean)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_pid_cfg *cfg = watched(tgid);
+
+	if (!cfg || !ptr)
+		return 0;
+	if (mean != cfg->usdt_mean) {
+		count_lost(cfg, MS_CNT_USDT_MEAN_OTHER);
+		return 0;
+	}
+	count(MS_CNT_USDT_SAMPLES);
+	account_alloc(ctx, tgid, (__u64)ptr, size, MS_KIND_MALLOC, MS_HEAP_OTHER, cfg);
+	return 0;
+}
+
+/* memsight:free(ptr, size): a sampled pointer freed (or realloc'ed away). */
+SEC("usdt")
+int BPF_USDT(ms_usdt_free, void *ptr, __u64 size)
+{
+	return on_free((__u64)ptr);
 }

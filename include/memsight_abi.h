@@ -88,6 +88,9 @@ enum ms_counter {
 	MS_CNT_USTACK_RATE,		/* stacks not copied for DWARF unwinding: the
 					 * process's copies per second were spent
 					 * (frame-pointer stack instead) */
+	MS_CNT_USDT_SAMPLES,		/* sampler-library (USDT) allocations recorded */
+	MS_CNT_USDT_MEAN_OTHER,		/* ... not recorded: drawn with another mean
+					 * than the process's ms_pid_cfg.usdt_mean */
 	MS_CNT__MAX,
 };
 
@@ -205,6 +208,11 @@ struct ms_pid_cfg {
 	 * bounds when this is not 0; other processes' losses do not make them so.
 	 */
 	__u64 lost;
+	/*
+	 * Sampler library (USDT): the mean its samples are scaled with; a
+	 * sample drawn with another one is not recorded (counted, lost).
+	 */
+	__u64 usdt_mean;
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
@@ -338,7 +346,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 32, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 64, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 40, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 48, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_val) == 8 + 8 * MS_MAX_STACK_DEPTH, "ms_stack_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");

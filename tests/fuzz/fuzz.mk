@@ -24,7 +24,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
 	       -Iinclude -Iuser -I$(O) $(FUZZ_SAN)
 FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c -lcapstone
 
-FUZZ_DEPS_elf := elf elf_sym
+FUZZ_DEPS_elf := elf elf_sym sampler
 FUZZ_DEPS_symbolize := symbolize elf elf_sym debugfile symbolize_module symbolize_inline
 FUZZ_DEPS_goruntime := goruntime gobuildinfo gopclntab govars elf elf_sym
 FUZZ_DEPS_ctl_proto := ctl_proto json

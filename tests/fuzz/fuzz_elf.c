@@ -13,6 +13,7 @@
 
 #include "fuzz_common.h"
 #include "target/elf.h"
+#include "target/sampler.h"
 
 static char path[PATH_MAX];
 
@@ -173,5 +174,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* strict accepts nothing lenient refuses */
 	FUZZ_CHECK(!opened[1] || opened[0]);
+	/* the sampler library's notes and exports: an answer, never a crash */
+	{
+		struct ms_sampler_info si;
+		int r = sampler__probe_elf(path, &si);
+
+		FUZZ_CHECK(r == 0 || r == 1 || r < 0);
+		FUZZ_CHECK(r == 1 || si.mean_vaddr == 0);
+	}
 	return 0;
 }

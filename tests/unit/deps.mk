@@ -32,3 +32,4 @@ UNIT_DEPS_options :=
 UNIT_DEPS_textsafe :=
 UNIT_DEPS_cgroup :=
 UNIT_DEPS_container :=
+UNIT_DEPS_sampler := elf elf_sym

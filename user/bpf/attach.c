@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * attach.c - the allocator probes of one process: finds every mapped ELF
- * that defines malloc (its probe offsets cached per file), attaches them as
+ * attach.c - the allocator probes of one process (unless it has the sampler
+ * library, attach_usdt.c): finds every mapped ELF that defines malloc (its probe offsets cached per file), attaches them as
  * uprobe sessions, uprobe_multi links or per-function links, per process or
  * once per library (system scope), and probes a Go runtime's allocator.
  */
@@ -201,7 +201,7 @@ static int attach_set_split(struct ms_session *s, struct ms_linkset *ls, pid_t p
  * others run on (and a thread's TID is not a process): then -1, probes for
  * every process, and BPF keeps t's events by its tgid in the pids map.
  */
-static pid_t probe_pid(struct ms_target *t)
+pid_t attach__probe_pid(struct ms_target *t)
 {
 	pid_t tid;
 
@@ -460,7 +460,7 @@ static int attach_module(struct ms_session *s, struct ms_target *t, const struct
 	if (s->system_scope)
 		err = lib_attach(s, m, open_path, &ps, &lib, errbuf, errlen);
 	else
-		err = attach_set(s, t->links, probe_pid(t), open_path, &ps, errbuf, errlen);
+		err = attach_set(s, t->links, attach__probe_pid(t), open_path, &ps, errbuf, errlen);
 	if (err) {
 		free(open_path);
 		return err;
@@ -604,9 +604,9 @@ static int attach_go(struct ms_session *s, struct ms_target *t, char *errbuf, si
 	go_set_abi_flags(s, t, &v);
 	if (s->multi)
 		err = linkset__add_multi(t->links, bpf_program__fd(prog), MS_TRACE_UPROBE_MULTI,
-					 path, &off, NULL, 1, false, probe_pid(t));
+					 path, &off, NULL, 1, false, attach__probe_pid(t));
 	else
-		err = attach_one(t->links, prog, probe_pid(t), path, off, 0, false);
+		err = attach_one(t->links, prog, attach__probe_pid(t), path, off, 0, false);
 	if (err) {
 		ms_fail(errbuf, errlen, err, "cannot attach to %s in %s: %s",
 			t->go_mprof ? "runtime.mProf_Malloc" : "runtime.mallocgc", exe->path,
@@ -627,7 +627,12 @@ int attach__target(struct ms_session *s, struct ms_target *t, char *errbuf, size
 	int err, last_err = 0;
 	size_t probes = 0;
 
-	for (size_t i = 0; i < t->maps.n; i++) {
+	/* the sampler library traps once per sample, the malloc uprobes every call */
+	err = attach__sampler(s, t, errbuf, errlen);
+	if (err < 0)
+		return err;
+	probes += err;
+	for (size_t i = 0; i < t->maps.n && !t->usdt; i++) {
 		const struct ms_map *m = &t->maps.v[i];
 		bool seen = false;
 

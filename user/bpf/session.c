@@ -261,6 +261,7 @@ static void target_free(struct ms_session *s, struct ms_target *t)
 		if (goproc__mem_profile_rate(t->goproc, &now) == 0 && now == t->go_rate)
 			goproc__set_mem_profile_rate(t->goproc, 0);
 	}
+	attach__sampler_restore(t);
 	for (size_t i = 0; i < t->nmodules; i++) {
 		attach__lib_unref(s, t->modules[i].lib);
 		free(t->modules[i].path);

@@ -105,6 +105,15 @@ struct ms_target {
 	bool go_rate_set;		/* memsight turned the runtime's sampler on */
 	int64_t go_rate;		/* runtime.MemProfileRate the samples come at */
 	struct goproc *goproc;		/* live runtime reader, opened on first use */
+	/* C: the sampler library's USDT sites instead of the malloc uprobes */
+	bool usdt;
+	bool sampler_mean_set;		/* memsight wrote the library's mean */
+	uint64_t sampler_mean;		/* mean bytes between samples; 1: every allocation */
+	uint64_t sampler_mean_orig;	/* the library's before memsight set it */
+	uint64_t sampler_mean_addr;	/* memsight_sampler_mean_bytes in the process */
+	uint64_t sampler_dropped_addr;	/* memsight_sampler_dropped; 0: not exported */
+	uint64_t sampler_inode;		/* the library's file: its frames are hidden */
+	uint32_t sampler_dev_major, sampler_dev_minor;
 	/* DWARF unwinding of C allocation stacks (MS_PIDF_DWARF) */
 	bool dwarf;
 	char *dwarf_why;		/* why DWARF or frame pointers: the module that has no

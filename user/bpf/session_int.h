@@ -116,6 +116,18 @@ void attach__open_sessions(struct ms_session *s);
 int attach__target(struct ms_session *s, struct ms_target *t, char *errbuf, size_t errlen);
 void attach__lib_unref(struct ms_session *s, struct ms_lib *lib);
 void attach__cache_clear(struct ms_session *s);
+/* The pid the kernel filters t's probes by (-1: every process, BPF filters). */
+pid_t attach__probe_pid(struct ms_target *t);
+
+/* attach_usdt.c */
+/*
+ * If t has the sampler library loaded, attach its USDT sites (and set or
+ * read its mean): 1 attached, 0 no usable sampler (the uprobe path then),
+ * -errno with *errbuf when it is there but cannot be attached.
+ */
+int attach__sampler(struct ms_session *s, struct ms_target *t, char *errbuf, size_t errlen);
+/* Put the library's mean back if memsight changed it and it still holds ours. */
+void attach__sampler_restore(struct ms_target *t);
 
 /* ustack_ring.c */
 int ustack_ring__open(struct ms_session *s, char *errbuf, size_t errlen);

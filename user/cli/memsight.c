@@ -323,6 +323,14 @@ static int run_observation(struct cli_args *c)
 		pr_info("attached to PID %d (%s): %u probes in %s (%s)\n", t->pid, t->comm,
 			t->modules[i].nprobes, t->modules[i].path,
 			ms_session__link_kind(s));
+	if (t->usdt) {
+		char probe[64];
+
+		pr_info("attached to PID %d (%s): %s (%s), no malloc uprobes\n", t->pid, t->comm,
+			ms_allocator_probe(true, t->sampler_mean, probe, sizeof(probe)),
+			t->sampler_mean_set ? "set by memsight, put back at detach" :
+			"the library's own");
+	}
 	if (t->go_probed && t->go_mprof)
 		pr_info("attached to PID %d (%s): runtime.mProf_Malloc in %s (%s; the runtime's own "
 			"sampler, one per %lld bytes%s; entry probe only)\n", t->pid, t->comm, t->exe,

@@ -446,6 +446,9 @@ int client__print_ps(const struct ms_reply *r, FILE *out)
 			col_bytes(p, "peak_rss_bytes", c, sizeof(c)),
 			col_uint(p, "threads", th, sizeof(th)), g, gr, growth, safe(p, "reason", sb));
 		/* what does not fit a column: on a line of its own under the process */
+		if (json_object_object_get_ex(p, "allocator_probe", &v) &&
+		    strcmp(json_object_get_string(v), "uprobes"))
+			fprintf(out, "%8s allocator probe: %s\n", "", safe(p, "allocator_probe", sb));
 		if (json_object_object_get_ex(p, "goroutines_unavailable", &v))
 			fprintf(out, "%8s goroutines unavailable: %s\n", "",
 				safe(p, "goroutines_unavailable", sb));

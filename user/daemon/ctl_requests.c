@@ -294,6 +294,7 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 	jw__start_array(w);
 	for (struct ms_target *t = ms_session__targets(d->s); t; t = t->next) {
 		struct watched *ww = W(t);
+		char probe[64];
 		pid_t shown;
 
 		if (!shown_pid(r, t->pid, &shown))
@@ -303,6 +304,8 @@ static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *
 		jw__kv_string(w, "comm", t->comm);
 		jw__kv_string(w, "exe", t->exe);
 		jw__kv_string(w, "reason", ww->reason);
+		jw__kv_string(w, "allocator_probe", ms_allocator_probe(t->usdt, t->sampler_mean,
+								       probe, sizeof(probe)));
 		jw__name(w, "watched_s");
 		jw__double(w, (now - ww->attached_ns) / 1e9);
 		ps_figures_json(ww, w);

@@ -60,6 +60,7 @@ void explain__text(const struct explain *e, const struct ms_profile *p, FILE *ou
 void explain__json(const struct explain *e, const struct ms_profile *p, struct json_writer *w)
 {
 	const char *go_why = go_unavailable(p);
+	char probe[64];
 	static const char *const keys[EX__MAX] = {
 		"malloc_inuse", "go_heap_inuse", "go_heap_idle_unreleased", "stacks",
 		"other_anonymous", "file_backed", "shmem", "unexplained",
@@ -78,6 +79,8 @@ void explain__json(const struct explain *e, const struct ms_profile *p, struct j
 	}
 	jw__end_object(w);
 	jw__kv_uint(w, "other_anonymous_from_tracked_mmap", e->of_which_tracked_mmap);
+	jw__kv_string(w, "allocator_probe", ms_allocator_probe(p->sampler_usdt, p->c_sample_bytes,
+							       probe, sizeof(probe)));
 	/* this process's own losses, not another's */
 	jw__kv_bool(w, "lower_bound", ms_profile__lower_bound(p));
 	if (go_why)

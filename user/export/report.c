@@ -272,12 +272,16 @@ static bool fault_bytes_lower_bound(const struct ms_profile *p)
 
 void report__text_header(const struct ms_profile *p, FILE *out)
 {
-	char comm[TEXTSAFE_SIZE(sizeof(p->comm))];
+	char comm[TEXTSAFE_SIZE(sizeof(p->comm))], probe[64];
 
 	/* both come from the target: escaped */
 	fprintf(out, "PID %d  %s  ", p->pid, textsafe__str(comm, sizeof(comm), p->comm));
 	textsafe__fputs(p->exe, out);
 	fputc('\n', out);
+	/* said when it is not the usual uprobes */
+	if (p->sampler_usdt)
+		fprintf(out, "allocator probe: %s\n",
+			ms_allocator_probe(true, p->c_sample_bytes, probe, sizeof(probe)));
 }
 
 /* how many of this process's events were lost, or "some" when not known */
@@ -332,9 +336,16 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			"the probes since (it filtered them by that thread's memory); figures are a "
 			"lower bound: attach again to count exactly\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
-	if (p->c_sample_bytes)
+	if (ms_profile__c_estimates(p))
 		fprintf(out, "note: sampled mode, one sample every %s on average: figures are "
 			"estimates\n", report__human_bytes(p->c_sample_bytes, e, sizeof(e)));
+	if (p->sampler_usdt && !p->have_sampler_dropped)
+		fprintf(out, "note: the sampler library's count of samples it could not remember is "
+			"unavailable: in use may be over-counted\n");
+	else if (p->sampler_usdt && p->sampler_dropped)
+		fprintf(out, "warning: the sampler library could not remember %" PRIu64 " samples (its "
+			"table was full): their frees are unseen, in use is over-counted\n",
+			p->sampler_dropped);
 	if (o->growth && p->have_growth)
 		fprintf(out, "growth: %+.0f B/min in use over the last %.0f s; stacks ranked by growth\n",
 			p->total_growth_per_min, p->growth_window_s);
@@ -474,7 +485,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 			  struct json_writer *w)
 {
 	unsigned int shown = 0;
-	char hex[32];
+	char hex[32], probe[64];
 
 	jw__kv_int(w, "pid", p->pid);
 	jw__kv_string(w, "comm", p->comm);
@@ -493,6 +504,14 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 	/* the Go runtime's heap profile goes back to the process's start */
 	jw__kv_bool(w, "since_attach_only", !p->go.heap_profile);
 	jw__kv_uint(w, "sample_bytes", p->c_sample_bytes);
+	jw__kv_string(w, "allocator_probe", ms_allocator_probe(p->sampler_usdt,
+							       p->c_sample_bytes, probe, sizeof(probe)));
+	jw__kv_bool(w, "estimates", ms_profile__c_estimates(p));
+	if (p->sampler_usdt && p->have_sampler_dropped)
+		jw__kv_uint(w, "sampler_dropped", p->sampler_dropped);
+	else if (p->sampler_usdt)
+		jw__kv_string(w, "sampler_dropped_unavailable", "the library does not export "
+			      "memsight_sampler_dropped, or the process is gone");
 	jw__kv_string(w, "unwind", p->dwarf ? "dwarf" : "frame-pointers");
 	if (p->unwind_reason)
 		jw__kv_string(w, "unwind_reason", p->unwind_reason);

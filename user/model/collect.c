@@ -10,6 +10,7 @@
 #include "model/collect.h"
 #include "target/goproc.h"
 #include "target/goruntime.h"
+#include "target/sampler.h"
 #include "bpf/kernel.h"
 #include "memsight_abi.h"
 
@@ -59,7 +60,8 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 void ms_collect__sampling(struct ms_session *s, const struct ms_target *t,
 			  struct ms_sampling *ret)
 {
-	ret->c_bytes = ms_session__c_sample_bytes(s);
+	/* the sampler library's samples come at its mean, the uprobes' at ours */
+	ret->c_bytes = t->usdt ? t->sampler_mean : ms_session__c_sample_bytes(s);
 	/* Go samples come at the runtime's rate when it samples, else at ours */
 	ret->go_bytes = t->go_mprof ? (uint64_t)t->go_rate : ms_session__go_sample_bytes(s);
 }
@@ -285,6 +287,31 @@ static uint32_t symbolize_frames(struct symcache *cache, struct buildid_cache *b
 }
 
 #define GO_HEAP_STACKS_MAX 200
+/*
+ * How many frames on top of a stack are the sampler library's own (its
+ * malloc wrapper and the sampling code under it): hidden, so the stack
+ * starts at the program's call, as with the uprobes at malloc's entry.
+ * A stack that is the library's all through is kept whole.
+ */
+static uint32_t sampler_frames(const struct ms_target *t, const struct ms_maps *maps,
+			       const uint64_t *ips, uint32_t nips)
+{
+	uint32_t j;
+
+	if (!t->usdt)
+		return 0;
+	for (j = 0; j < nips; j++) {
+		const struct ms_map *m = ms_maps__find(maps, ips[j]);
+
+		if (!m)
+			m = ms_maps__find(&t->maps, ips[j]);
+		if (!m || m->inode != t->sampler_inode || m->dev_major != t->sampler_dev_major ||
+		    m->dev_minor != t->sampler_dev_minor)
+			break;
+	}
+	return j < nips ? j : 0;
+}
+
 /* a stack's frames after inline expansion */
 #define MAX_FRAMES (2 * MS_MAX_STACK_DEPTH)
 
@@ -512,6 +539,10 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	p->have_lost = ms_session__lost(s, t->pid, &p->lost) == 0;
 	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
+	p->sampler_usdt = t->usdt;
+	p->have_sampler_dropped = t->usdt && alive && t->sampler_dropped_addr &&
+				  sampler__read_word(t->pid, t->sampler_dropped_addr,
+						     &p->sampler_dropped) == 0;
 	p->dwarf = t->dwarf;
 	p->unwind_reason = t->dwarf_why ? strdup(t->dwarf_why) : NULL;
 	{
@@ -562,7 +593,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			tmpl.oldest_ns = now_ns > g->oldest_ts ? now_ns - g->oldest_ts : 0;
 		}
 		nips = ms_session__stack_frames(s, g->k.tgid, g->k.stack_id, ips, MS_MAX_STACK_DEPTH);
-		for (uint32_t j = 0; j < nips && n < MAX_FRAMES; j++) {
+		for (uint32_t j = sampler_frames(t, maps, ips, nips); j < nips && n < MAX_FRAMES; j++) {
 			bool exact = j == 0 && (g->k.kind == MS_KIND_GO || g->k.kind == MS_KIND_FAULT);
 			uint32_t k = symbolize_frames(cache, &bc, t, alive, maps, ips[j], exact,
 						      &frames[n], MAX_FRAMES - n);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -409,4 +410,20 @@ void ms_profile__sort_by_growth(struct ms_profile *p)
 {
 	if (p->nstacks > 1)
 		qsort(p->stacks, p->nstacks, sizeof(*p->stacks), cmp_growth);
+}
+
+const char *ms_allocator_probe(bool usdt, uint64_t mean, char *buf, size_t len)
+{
+	if (usdt)
+		snprintf(buf, len, "sampler library (USDT), mean %llu bytes",
+			 (unsigned long long)mean);
+	else
+		snprintf(buf, len, "uprobes");
+	return buf;
+}
+
+bool ms_profile__c_estimates(const struct ms_profile *p)
+{
+	/* the sampler library at mean 1 reports every allocation: exact */
+	return p->c_sample_bytes && !(p->sampler_usdt && p->c_sample_bytes == 1);
 }

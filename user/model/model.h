@@ -145,6 +145,14 @@ struct ms_profile {
 	uint64_t duration_ns;		/* how long allocations were observed */
 	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
 	uint64_t c_sample_bytes;	/* C allocations were sampled (figures unsampled) */
+	bool sampler_usdt;		/* ... by the sampler library (USDT), at c_sample_bytes */
+	/*
+	 * The library's memsight_sampler_dropped: samples it could not
+	 * remember (its table full), whose frees are never seen, so in use is
+	 * over-counted. Read at collection; not known when have_ is false.
+	 */
+	bool have_sampler_dropped;
+	uint64_t sampler_dropped;
 	bool exited;			/* target exited during observation */
 	bool execed;			/* target exec'd: figures are for the new image */
 	bool have_growth;		/* growth_per_min filled in */
@@ -225,6 +233,8 @@ bool ms_loss__lower_bound(const struct ms_loss *l);
  * (when that is not known, any process did)?
  */
 bool ms_profile__lower_bound(const struct ms_profile *p);
+/* Are the C figures estimates (sampled with a mean above 1, or by the uprobes' sampled mode)? */
+bool ms_profile__c_estimates(const struct ms_profile *p);
 
 void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
 			struct ms_figures *ret);
@@ -264,6 +274,13 @@ void ms_profile__sort_by_growth(struct ms_profile *p);
 void ms_frame__clear(struct ms_frame *f);
 
 const char *ms_kind__name(uint32_t kind);
+
+/*
+ * How a process's C allocations are seen, as every view names it:
+ * "uprobes", or "sampler library (USDT), mean N bytes" (mean: the
+ * library's, 1 = every allocation). Returns buf.
+ */
+const char *ms_allocator_probe(bool usdt, uint64_t mean, char *buf, size_t len);
 
 /*
  * Whether a kind's records are allocations matched with frees (so alloc -
