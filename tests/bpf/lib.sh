@@ -165,6 +165,11 @@ start_daemon() {
 	DPID=$!
 	PIDS_TO_KILL+=("$DPID")
 	wait_for "$TMP/daemon.log" 'ready: control socket|error' 20 || return 1
+	if ! grep -q 'ready: control socket' "$TMP/daemon.log"; then
+		echo "memsightd did not start:" >&2
+		cat "$TMP/daemon.log" >&2
+		return 1
+	fi
 	remember_progs "$DPID"
 }
 

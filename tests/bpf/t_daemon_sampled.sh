@@ -30,13 +30,14 @@ metrics_inuse() {
 	curl -sf "http://127.0.0.1:$MPORT/metrics" |
 		awk -v p="pid=\"$TPID\"" '$1 ~ /^memsight_process_heap_inuse_bytes\{/ && index($1, p) { print $2 }'
 }
+# ps reads its figures at the request; /metrics publishes a snapshot's:
+# wait for the first snapshot after the leak (both must then be top's)
 t=$(top_inuse)
 for ((i = 0; i < 100; i++)); do
-	p=$(ps_inuse)
-	[ -n "$p" ] && [ "$p" = "$t" ] && break
+	p=$(ps_inuse) m=$(metrics_inuse)
+	[ -n "$p" ] && [ "$p" = "$t" ] && [ "$m" = "$t" ] && break
 	sleep 0.1
 done
-m=$(metrics_inuse)
 echo "figures: top $t, ps $p, metrics $m (truth 4211536)"
 check "top: tracked in use within 25% of 4211536 ($t)" "$(within 25 "$t" 4211536)" yes
 check "ps: heap_inuse_bytes is top's estimate ($p)" "$p" "$t"
