@@ -32,4 +32,5 @@ UNIT_DEPS_options :=
 UNIT_DEPS_textsafe :=
 UNIT_DEPS_cgroup :=
 UNIT_DEPS_container :=
+UNIT_DEPS_podinfo := container
 UNIT_DEPS_sampler := elf elf_sym
