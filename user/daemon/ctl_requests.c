@@ -274,6 +274,7 @@ static void ps_figures_json(const struct watched *ww, struct json_writer *w)
 		jw__kv_string(w, "status_unavailable", snapshot__status_unavailable(ww));
 	}
 	cgroup_view__json(w, ww->cgroup, ww->cgroup_err, ww->have_status ? &ww->status : NULL);
+	cgroup_view__pod_json(w, ww->pod_for[0] ? &ww->pod : NULL, ww->pod_err);
 }
 
 static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *r)
