@@ -270,7 +270,7 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
     manifest = args[0]
     cm = [x for x in yaml.safe_load_all(open(manifest)) if x and x['kind'] == 'ConfigMap'][0]
     text = cm['data']['memsightd.conf']
-    # The daemon spec's sections and keys; [rules] lines are "include|exclude comm|exe|cgroup=...".
+    # The daemon spec's sections and keys; [rules] lines are "include|exclude KEY=...".
     keys = {'daemon': {'socket', 'socket_group', 'state_dir', 'host_root', 'max_processes',
                        'snapshot_interval_s', 'growth_window_s', 'live_entries',
                        'stack_entries', 'stacks_per_process'},
@@ -292,7 +292,7 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
                 errors.append('unknown section [%s]' % sec)
             continue
         if sec == 'rules':
-            if not re.fullmatch(r'(include|exclude) (comm|exe|cgroup)=\S.*', ln):
+            if not re.fullmatch(r'(include|exclude) (comm|exe|cgroup|pod|namespace|container)=\S.*', ln):
                 errors.append('bad rule %r' % ln)
             continue
         k, _, v = ln.partition('=')

@@ -71,6 +71,15 @@ static const char *sel_key(enum ctl_selector sel, enum ms_rule_key *ret)
 	case CTL_SEL_CGROUP:
 		*ret = MS_RULE_CGROUP;
 		return "cgroup";
+	case CTL_SEL_POD:
+		*ret = MS_RULE_POD;
+		return "pod";
+	case CTL_SEL_NAMESPACE:
+		*ret = MS_RULE_NAMESPACE;
+		return "namespace";
+	case CTL_SEL_CONTAINER:
+		*ret = MS_RULE_CONTAINER;
+		return "container";
 	default:
 		return NULL;
 	}
@@ -101,7 +110,7 @@ static void req_attach(struct daemon *d, const struct ctl_request *q, struct rep
 		return;
 	}
 	if (!sel_key(q->sel, &key)) {
-		reply__error(r, CTL_E_BAD_REQUEST, "attach needs pid=, comm=, exe= or cgroup=");
+		reply__error(r, CTL_E_BAD_REQUEST, "attach needs pid=, comm=, exe=, cgroup=, pod=, namespace= or container=");
 		return;
 	}
 	/* an explicit request goes before the configured rules: it wins */
@@ -149,7 +158,7 @@ static void req_detach(struct daemon *d, const struct ctl_request *q, struct rep
 		return;
 	}
 	if (!sel_key(q->sel, &key)) {
-		reply__error(r, CTL_E_BAD_REQUEST, "detach needs pid=, comm=, exe= or cgroup=");
+		reply__error(r, CTL_E_BAD_REQUEST, "detach needs pid=, comm=, exe=, cgroup=, pod=, namespace= or container=");
 		return;
 	}
 	rule = (struct ms_rule){ .action = MS_RULE_INCLUDE, .key = key,

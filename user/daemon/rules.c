@@ -23,6 +23,9 @@ static const char *const key_names[] = {
 	[MS_RULE_COMM] = "comm",
 	[MS_RULE_EXE] = "exe",
 	[MS_RULE_CGROUP] = "cgroup",
+	[MS_RULE_POD] = "pod",
+	[MS_RULE_NAMESPACE] = "namespace",
+	[MS_RULE_CONTAINER] = "container",
 };
 
 /* Printable ASCII only and bounded, for echoing input in messages. */
@@ -90,6 +93,10 @@ static int check_pattern(enum ms_rule_key key, const char *pattern, size_t n, ch
 		if (pattern[0] != '/')
 			return ms_fail(err, errlen, -EINVAL, "cgroup '%s' must start with '/'",
 				    ms_echo(e, ECHO_MAX, pattern, n));
+		break;
+	case MS_RULE_POD:
+	case MS_RULE_NAMESPACE:
+	case MS_RULE_CONTAINER:
 		break;
 	}
 	return 0;
@@ -212,8 +219,12 @@ static bool cgroup_prefix(const char *pattern, const char *path)
 	return !strncmp(pattern, path, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-ssize_t rules__first_match(const struct ms_rules *rules, const char *comm, const char *exe,
-			   const char *cgroup)
+static bool glob(const char *pattern, const char *s)
+{
+	return s && !fnmatch(pattern, s, 0);
+}
+
+ssize_t rules__first_match_subject(const struct ms_rules *rules, const struct ms_rule_subject *s)
 {
 	size_t i;
 
@@ -223,19 +234,36 @@ ssize_t rules__first_match(const struct ms_rules *rules, const char *comm, const
 
 		switch (r->key) {
 		case MS_RULE_COMM:
-			hit = comm && !fnmatch(r->pattern, comm, 0);
+			hit = glob(r->pattern, s->comm);
 			break;
 		case MS_RULE_EXE:
-			hit = exe && !fnmatch(r->pattern, exe, 0);
+			hit = glob(r->pattern, s->exe);
 			break;
 		case MS_RULE_CGROUP:
-			hit = cgroup && cgroup_prefix(r->pattern, cgroup);
+			hit = s->cgroup && cgroup_prefix(r->pattern, s->cgroup);
+			break;
+		case MS_RULE_POD:
+			hit = glob(r->pattern, s->pod);
+			break;
+		case MS_RULE_NAMESPACE:
+			hit = glob(r->pattern, s->namespace);
+			break;
+		case MS_RULE_CONTAINER:
+			hit = glob(r->pattern, s->container);
 			break;
 		}
 		if (hit)
 			return (ssize_t)i;
 	}
 	return -1;
+}
+
+ssize_t rules__first_match(const struct ms_rules *rules, const char *comm, const char *exe,
+			   const char *cgroup)
+{
+	const struct ms_rule_subject s = { .comm = comm, .exe = exe, .cgroup = cgroup };
+
+	return rules__first_match_subject(rules, &s);
 }
 
 bool rules__match(const struct ms_rules *rules, const char *comm, const char *exe,
