@@ -193,15 +193,14 @@ static bool rules_name_pods(const struct ms_rules *rules)
  */
 static int rule_pod(struct daemon *d, pid_t pid, struct ms_pod *ret)
 {
-	struct ms_cgroup_mem *cg = NULL;
+	char path[MS_CG_PATH_MAX];
 	struct ms_container c;
-	int err = cgroup__read_live(pid, &cg);
+	int version, err = cgroup__path_of("/proc", pid, &version, path, sizeof(path));
 
 	if (!err)
-		err = container__from_cgroup_path(cg->path, &c);
+		err = container__from_cgroup_path(path, &c);
 	if (!err)
 		err = podinfo__read(d->cfg.host_root, &c, ret);
-	free(cg);
 	return err;
 }
 
