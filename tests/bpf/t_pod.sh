@@ -8,7 +8,8 @@
 # fixture tests/fixtures/container/host). What is faked is only where those
 # files live; the cgroup, the process, the rule and every reading are real.
 # A second process, in a container whose state names another pod UID, must
-# get no pod and say why.
+# get no pod and say why. The first then grows past its container's limit:
+# the kernel OOM-kills it and its incident record names its pod.
 . "$(dirname "$0")/lib.sh"
 
 UID1=5b0e4a3c-2f1d-4e6b-9a87-0c1d2e3f4a5b
@@ -37,6 +38,14 @@ rm_cgroups() {
 	done
 }
 trap rm_cgroups EXIT
+LIMIT=$((64 * 1024 * 1024))
+if [ $V = 1 ]; then
+	echo $LIMIT > "$POD/$CA/memory.limit_in_bytes"
+	echo 0 > "$POD/$CA/memory.swappiness" 2>/dev/null
+else
+	echo $LIMIT > "$POD/$CA/memory.max" 2>/dev/null
+	echo 0 > "$POD/$CA/memory.swap.max" 2>/dev/null
+fi
 HOST=$TMP/host
 mkdir -p "$HOST"
 cp -r tests/fixtures/container/host/. "$HOST/"
@@ -48,6 +57,8 @@ snapshot_interval_s = 1
 host_root = $HOST
 [metrics]
 listen = 127.0.0.1:$MPORT
+[incidents]
+dir = $TMP/incidents
 [rules]
 include pod=web-*
 CONF
@@ -96,3 +107,18 @@ check "attach --namespace: accepted" "$(grep -c 'now watches processes matching 
 check "rules: the new rule is listed" "$("$MS" rules -j | jq -r '[.. | strings | select(. == "include namespace=shop")] | length > 0')" true
 "$MS" detach --namespace shop > /dev/null 2>&1
 check "detach --namespace: the rule is gone" "$("$MS" rules -j | jq -r '[.. | strings | select(. == "include namespace=shop")] | length')" 0
+
+# the OOM kill in the pod's container: the incident says which pod
+kill -USR1 "$H1"
+wait "$H1"; rc=$?
+check "the kernel killed the growing process in its container (SIGKILL)" "$rc" 137
+export MEMSIGHT_INCIDENTS=$TMP/incidents
+for _ in $(seq 50); do [ -n "$(ls "$TMP/incidents" 2>/dev/null)" ] && break; sleep 0.1; done
+ID=$("$MS" incidents -j | jq -r --argjson p "$H1" '.[] | select(.pid == $p) | .id')
+"$MS" incidents show "$ID" -j > "$TMP/inc.json"
+check "incident: the victim's pod, namespace and container" \
+	"$(jq -r '[.pod.namespace, .pod.name, .pod.container] | join("/")' "$TMP/inc.json")" \
+	"shop/web-7d9f8c6b5-x2k4q/api"
+"$MS" incidents show "$ID" > "$TMP/inc.txt"
+check "incident text: the pod line" \
+	"$(grep -c '^pod shop/web-7d9f8c6b5-x2k4q container api$' "$TMP/inc.txt")" 1
