@@ -28,13 +28,13 @@ FUZZ_DEPS_elf := elf elf_sym sampler
 FUZZ_DEPS_symbolize := symbolize elf elf_sym debugfile symbolize_module symbolize_inline
 FUZZ_DEPS_goruntime := goruntime gobuildinfo gopclntab govars elf elf_sym
 FUZZ_DEPS_ctl_proto := ctl_proto json
-FUZZ_DEPS_config := config rules
-FUZZ_DEPS_procfs := procfs rules
+FUZZ_DEPS_config := config rules readfile
+FUZZ_DEPS_procfs := procfs rules readfile
 FUZZ_DEPS_unwind := unwind procfs
 FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
 FUZZ_DEPS_cgroup := cgroup container
-FUZZ_DEPS_podinfo := podinfo
+FUZZ_DEPS_podinfo := podinfo readfile
 # the sampler library's table (sampler/, not user/), with 64 slots
 FUZZ_DEPS_sampler_table := table
 vpath table.c sampler

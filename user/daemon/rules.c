@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/errmsg.h"
+#include "common/readfile.h"
 #include "daemon/rules.h"
 
 #define CGROUP_FILE_MAX (64 * 1024)
@@ -328,40 +329,18 @@ int rules__format(const struct ms_rule *rule, char *buf, size_t len)
 int procfs_cgroup_path(const char *proc_root, pid_t pid, char *buf, size_t len)
 {
 	char path[PATH_MAX], *data, *line, *nl, *end;
-	size_t used = 0, n;
-	ssize_t got;
-	int fd, r = -ENODATA;
+	size_t used, n;
+	int r = -ENODATA;
 
 	if (pid <= 0)
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid) >=
 	    sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* One byte more than the limit tells an oversized file from a full one. */
-	data = malloc(CGROUP_FILE_MAX + 1);
-	if (!data) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (used <= CGROUP_FILE_MAX) {
-		got = read(fd, data + used, CGROUP_FILE_MAX + 1 - used);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (got == 0)
-			break;
-		used += got;
-	}
-	if (used > CGROUP_FILE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
+	r = ms_read_whole(path, 0, CGROUP_FILE_MAX, &data, &used);
+	if (r)
+		return r;
+	r = -ENODATA;
 	if (memchr(data, '\0', used)) {
 		r = -EINVAL;
 		goto out;
@@ -389,6 +368,5 @@ int procfs_cgroup_path(const char *proc_root, pid_t pid, char *buf, size_t len)
 	}
 out:
 	free(data);
-	close(fd);
 	return r;
 }

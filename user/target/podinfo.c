@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/readfile.h"
 #include "target/podinfo.h"
 
 #define SPEC_MAX	(1 << 20)	/* an OCI spec is a few KiB */
@@ -127,36 +128,6 @@ out:
 	return err;
 }
 
-/* The whole of a small file: 0, -errno, -EFBIG past SPEC_MAX. */
-static int read_small(const char *path, char **ret, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	char *buf;
-	size_t n = 0;
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	buf = malloc(SPEC_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while ((r = read(fd, buf + n, SPEC_MAX + 1 - n)) > 0 && (n += r) <= SPEC_MAX)
-		;
-	if (r < 0 || n > SPEC_MAX) {
-		int err = r < 0 ? -errno : -EFBIG;
-
-		free(buf);
-		close(fd);
-		return err;
-	}
-	close(fd);
-	*ret = buf;
-	*ret_len = n;
-	return 0;
-}
-
 int podinfo__read(const char *host_root, const struct ms_container *c, struct ms_pod *ret)
 {
 	char path[PATH_MAX];
@@ -176,7 +147,7 @@ int podinfo__read(const char *host_root, const struct ms_container *c, struct ms
 		if ((size_t)snprintf(path, sizeof(path), spec_paths[i].fmt, host_root, c->id) >=
 		    sizeof(path))
 			return -ENAMETOOLONG;
-		r = read_small(path, &buf, &len);
+		r = ms_read_whole(path, O_NOFOLLOW | O_NONBLOCK, SPEC_MAX, &buf, &len);
 		if (r == -ENOENT || r == -ENOTDIR)
 			continue;
 		if (!r) {
