@@ -228,14 +228,28 @@ elif cmd == 'k8s':			# K8S UNIT
             errors.append('no containerPort 9464')
         vols = {v['name']: v for v in spec.get('volumes', [])}
         mounts = {m['mountPath']: m for m in c.get('volumeMounts', [])}
-        for path, ro in (('/sys/kernel/btf', True), ('/var/lib/memsight', False),
-                         ('/run/memsight', False)):
-            m = mounts.get(path)
+        # (host path, where the container sees it, read-only?)
+        for path, at, ro in (('/sys/kernel/btf', None, True), ('/var/lib/memsight', None, False),
+                             ('/run/memsight', None, False),
+                             ('/run/containerd/io.containerd.runtime.v2.task/k8s.io', '/host', True),
+                             ('/run/containers/storage/overlay-containers', '/host', True)):
+            m = mounts.get((at or '') + path)
             v = vols.get(m['name']) if m else None
             if not v or v.get('hostPath', {}).get('path') != path:
                 errors.append('%s is not mounted from the host' % path)
             elif bool(m.get('readOnly')) != ro:
                 errors.append('%s readOnly should be %s' % (path, ro))
+        # Nothing of the host's runtimes beyond their per-container state:
+        # no socket directory, no writable view.
+        for m in mounts.values():
+            v = vols.get(m['name'], {})
+            hp = v.get('hostPath', {}).get('path', '')
+            if m['mountPath'].startswith('/host/') and not m.get('readOnly'):
+                errors.append('%s is writable' % m['mountPath'])
+            if hp in ('/run', '/var/run', '/run/containerd', '/var/run/containerd', '/run/crio',
+                      '/var/run/crio', '/var/lib/kubelet', '/'):
+                errors.append('%s mounts the host\'s %s whole (its API sockets)'
+                              % (m['mountPath'], hp))
         cm = by_kind.get('ConfigMap', {})
         cfg_vol = [v for v in vols.values() if v.get('configMap', {}).get('name') == cm.get('metadata', {}).get('name')]
         if not cfg_vol or not any(m['name'] == cfg_vol[0]['name'] and m['mountPath'] == '/etc/memsight'
@@ -256,13 +270,13 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
     manifest = args[0]
     cm = [x for x in yaml.safe_load_all(open(manifest)) if x and x['kind'] == 'ConfigMap'][0]
     text = cm['data']['memsightd.conf']
-    # The daemon spec's sections and keys; [rules] lines are "include|exclude comm|exe|cgroup=...".
-    keys = {'daemon': {'socket', 'socket_group', 'state_dir', 'max_processes',
+    # The daemon spec's sections and keys; [rules] lines are "include|exclude KEY=...".
+    keys = {'daemon': {'socket', 'socket_group', 'state_dir', 'host_root', 'max_processes',
                        'snapshot_interval_s', 'growth_window_s', 'live_entries',
                        'stack_entries', 'stacks_per_process'},
             'metrics': {'listen', 'top_stacks'},
             'incidents': {'dir', 'max_count', 'max_bytes'}}
-    sec, listen = None, None
+    sec, listen, host_root = None, None, None
     def body(t):
         out = []
         for ln in t.splitlines():
@@ -278,7 +292,7 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
                 errors.append('unknown section [%s]' % sec)
             continue
         if sec == 'rules':
-            if not re.fullmatch(r'(include|exclude) (comm|exe|cgroup)=\S.*', ln):
+            if not re.fullmatch(r'(include|exclude) (comm|exe|cgroup|pod|namespace|container)=\S.*', ln):
                 errors.append('bad rule %r' % ln)
             continue
         k, _, v = ln.partition('=')
@@ -286,13 +300,19 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
             errors.append('unknown or misplaced key %r' % ln)
         if (sec, k) == ('metrics', 'listen'):
             listen = v
+        if (sec, k) == ('daemon', 'host_root'):
+            host_root = v
     if listen != '0.0.0.0:9464':
         errors.append('[metrics] listen is %r, not 0.0.0.0:9464 (pod IP scraping)' % listen)
+    if host_root != '/host':
+        errors.append('[daemon] host_root is %r, not /host (where the DaemonSet mounts the '
+                      'runtimes\' state)' % host_root)
     if len(args) > 1:
-        # Same settings as deploy/memsightd.conf apart from the listen address.
-        norm = lambda t: [ln for ln in body(t) if not ln.startswith('listen=')]
+        # Same settings as deploy/memsightd.conf apart from the listen address and host root.
+        norm = lambda t: [ln for ln in body(t) if not ln.startswith(('listen=', 'host_root='))]
         if norm(text) != norm(open(args[1]).read()):
-            errors.append('ConfigMap memsightd.conf differs from %s (besides listen)' % args[1])
+            errors.append('ConfigMap memsightd.conf differs from %s (besides listen, host_root)'
+                          % args[1])
 
 else:
     errors.append('unknown subcommand ' + cmd)

@@ -15,7 +15,7 @@ FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
 FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup \
-	      sampler_table
+	      sampler_table podinfo
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -28,12 +28,13 @@ FUZZ_DEPS_elf := elf elf_sym sampler
 FUZZ_DEPS_symbolize := symbolize elf elf_sym debugfile symbolize_module symbolize_inline
 FUZZ_DEPS_goruntime := goruntime gobuildinfo gopclntab govars elf elf_sym
 FUZZ_DEPS_ctl_proto := ctl_proto json
-FUZZ_DEPS_config := config rules
-FUZZ_DEPS_procfs := procfs rules
+FUZZ_DEPS_config := config rules readfile
+FUZZ_DEPS_procfs := procfs rules readfile
 FUZZ_DEPS_unwind := unwind procfs
 FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
 FUZZ_DEPS_cgroup := cgroup container
+FUZZ_DEPS_podinfo := podinfo readfile
 # the sampler library's table (sampler/, not user/), with 64 slots
 FUZZ_DEPS_sampler_table := table
 vpath table.c sampler
@@ -65,6 +66,7 @@ $(FUZZ_DIR)/mkseeds: tests/fuzz/mkseeds.c
 FUZZ_SEED_INPUTS := tests/fuzz/seeds.sh $(FUZZ_DIR)/mkseeds \
 	$(wildcard tests/fuzz/seeds/*/*) deploy/memsightd.conf \
 	$(wildcard tests/fixtures/config/*.conf) \
+	$(shell find tests/fixtures/container -name config.json 2>/dev/null) \
 	$(SYMFIX)/sym_fixture $(SYMFIX)/sym_fixture_nopie $(SYMFIX)/sym_fixture.debug \
 	$(SYMFIX)/sym_fixture_zdebug $(SYMFIX)/trunc_hdr $(SYMFIX)/trunc_shdr \
 	$(SYMFIX)/bid/sym_fixture $(SYMFIX)/linked/sym_fixture $(SYMFIX)/sym_fixture_otherbid.debug \

@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -107,6 +107,10 @@ for d in tests/fixtures/cgroup/*/; do
 		while read -r f; do { printf '\003'; cat "$f"; } > "$c/$tag-$(basename "$f")"; done
 	find "$d" -name memory.pressure |
 		while read -r f; do { printf '\004'; cat "$f"; } > "$c/$tag-pressure"; done
+done
+# podinfo: the runtimes' OCI specs of the container fixtures, as they are
+find tests/fixtures/container -name config.json | sort | while read -r f; do
+	cp "$f" "$S/podinfo/$(basename "$(dirname "$f")" | cut -c1-12)-$(echo "$f" | cksum | cut -d' ' -f1)"
 done
 # unwind: 8 registers + max + pc mode, then stack bytes (zeros; a counting pattern)
 u=$S/unwind

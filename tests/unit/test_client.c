@@ -80,6 +80,30 @@ static void test_ps_cgroup_line(void **state)
 	free(t);
 }
 
+/* ps: the pod under the cgroup line, or why it is not known; a hostile name stays text. */
+static void test_ps_pod_line(void **state)
+{
+	char *t = ps_text("{\"ok\":true,\"processes\":[{\"pid\":42,\"comm\":\"api\","
+			  "\"reason\":\"pid\",\"cgroup\":{\"version\":1,\"path\":\"/k\"},"
+			  "\"pod\":{\"name\":\"web-1\",\"namespace\":\"shop\",\"container\":\"api\","
+			  "\"source\":\"containerd\"}},"
+			  "{\"pid\":43,\"comm\":\"db\",\"reason\":\"pid\",\"cgroup\":{\"version\":1,"
+			  "\"path\":\"/k\"},\"pod_unavailable\":\"no state\\u001b[2J\"},"
+			  "{\"pid\":44,\"comm\":\"x\",\"reason\":\"pid\",\"cgroup\":{\"version\":1,"
+			  "\"path\":\"/h\"}}]}");
+	int n = 0;
+
+	(void)state;
+	assert_non_null(strstr(t, "\n         pod shop/web-1 container api\n"));
+	assert_non_null(strstr(t, "\n         pod unavailable: no state\\x1b[2J\n"));
+	assert_null(strchr(t, '\x1b'));
+	/* outside Kubernetes (PID 44): no pod line */
+	for (const char *c = t; (c = strstr(c, "\n         pod ")); c++)
+		n++;
+	assert_int_equal(n, 2);
+	free(t);
+}
+
 /* The client decides on the reply's code; the text is only shown. */
 /*
  * ps: a comm "ESC[31mESC[2J" + newline from the daemon's JSON is shown as
@@ -165,6 +189,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ps_says_why_go_figures_are_missing),
 		cmocka_unit_test(test_ps_cgroup_line),
+		cmocka_unit_test(test_ps_pod_line),
 		cmocka_unit_test(test_ps_escapes_comm_and_keeps_columns),
 		cmocka_unit_test(test_a_refusal_is_told_apart_by_its_code_not_its_text),
 		cmocka_unit_test(test_the_call_deadline_comes_from_memsight_timeout),

@@ -67,6 +67,7 @@ static void assert_defaults_except_rules(const struct ms_config *c)
 	assert_string_equal(c->socket, d.socket);
 	assert_string_equal(c->socket_group, d.socket_group);
 	assert_string_equal(c->state_dir, d.state_dir);
+	assert_string_equal(c->host_root, d.host_root);
 	assert_int_equal(c->max_processes, d.max_processes);
 	assert_int_equal(c->snapshot_interval_s, d.snapshot_interval_s);
 	assert_int_equal(c->growth_window_s, d.growth_window_s);
@@ -90,6 +91,7 @@ static void test_the_builtin_defaults_are_the_documented_values(void **state)
 	assert_string_equal(d.socket, "/run/memsight/memsight.sock");
 	assert_string_equal(d.socket_group, "memsight");
 	assert_string_equal(d.state_dir, "/var/lib/memsight");
+	assert_string_equal(d.host_root, "/");
 	assert_int_equal(d.max_processes, 256);
 	assert_int_equal(d.snapshot_interval_s, 10);
 	assert_int_equal(d.growth_window_s, 600);
@@ -130,6 +132,7 @@ static void test_a_full_file_sets_every_key_of_every_section(void **state)
 	assert_string_equal(c.socket_group, "ms-admins");
 	/* The value is the rest of the line: '#' and inner spaces are kept. */
 	assert_string_equal(c.state_dir, "/srv/memsight state #1");
+	assert_string_equal(c.host_root, "/host");
 	assert_int_equal(c.max_processes, 65536);
 	assert_int_equal(c.snapshot_interval_s, 1);
 	assert_int_equal(c.growth_window_s, 86400);

@@ -115,6 +115,18 @@ static void test_attach_and_detach_take_each_selector(void **state)
 	assert_int_equal(req.sel, CTL_SEL_CGROUP);
 	assert_int_equal(req.keys, CTL_KEY_CGROUP);
 	assert_string_equal(req.sel_value, "/system.slice/api.service");
+
+	req = parse_ok("attach pod=web-*");
+	assert_int_equal(req.sel, CTL_SEL_POD);
+	assert_int_equal(req.keys, CTL_KEY_POD);
+	assert_string_equal(req.sel_value, "web-*");
+	req = parse_ok("attach namespace=shop");
+	assert_int_equal(req.sel, CTL_SEL_NAMESPACE);
+	assert_string_equal(ctl__selector_name(req.sel), "namespace");
+	req = parse_ok("detach container=api");
+	assert_int_equal(req.sel, CTL_SEL_CONTAINER);
+	assert_int_equal(req.keys, CTL_KEY_CONTAINER);
+	assert_string_equal(req.sel_value, "api");
 }
 
 static void test_top_fills_defaults_for_keys_not_given(void **state)
@@ -271,8 +283,10 @@ static void test_a_duplicate_key_is_refused(void **state)
 
 static void test_a_missing_required_key_is_refused(void **state)
 {
-	ASSERT_REJECTS("attach", "attach needs one selector: pid=, comm=, exe= or cgroup=");
-	ASSERT_REJECTS("detach ", "detach needs one selector: pid=, comm=, exe= or cgroup=");
+	ASSERT_REJECTS("attach", "attach needs one selector: pid=, comm=, exe=, "
+		       "cgroup=, pod=, namespace= or container=");
+	ASSERT_REJECTS("detach ", "detach needs one selector: pid=, comm=, exe=, "
+		       "cgroup=, pod=, namespace= or container=");
 	ASSERT_REJECTS("top", "top needs pid=");
 	ASSERT_REJECTS("top n=5", "top needs pid=");
 	ASSERT_REJECTS("dump pid=1", "dump needs format=");

@@ -388,6 +388,43 @@ static void test_container_info(void **state)
 	free(m);
 }
 
+/*
+ * Its pod, namespace and container (read from the containerd fixture) are
+ * labels of the info sample and of no other series: bounded cardinality.
+ */
+static void test_pod_labels_on_container_info_only(void **state)
+{
+	struct metrics_snapshot *m = processes(1, (const char *const[]){ "api" });
+	struct metrics_proc *p = &m->procs[0];
+	char *text, *l;
+	const char *q;
+	int n = 0;
+
+	(void)state;
+	snprintf(p->cgroup.path, sizeof(p->cgroup.path), "/kubepods/burstable/pod"
+		 "5b0e4a3c-2f1d-4e6b-9a87-0c1d2e3f4a5b/"
+		 "3f1c9a0e5b7d2468ace0135792468bdf0e1a2b3c4d5e6f708192a3b4c5d6e7f8");
+	p->have_cgroup = true;
+	p->have_container = !container__from_cgroup_path(p->cgroup.path, &p->container);
+	assert_true(p->have_container);
+	assert_int_equal(podinfo__read("tests/fixtures/container/host", &p->container, &p->pod), 0);
+	p->have_pod = true;
+	text = render(m);
+	assert_exposition_valid(text);
+	l = strstr(text, "\nmemsight_process_container_info{pid=\"7\"");
+	assert_non_null(l);
+	q = strstr(l, ",pod=\"web-7d9f8c6b5-x2k4q\",namespace=\"shop\",container=\"api\"} 1\n");
+	assert_non_null(q);
+	assert_true(q < strchr(l + 1, '\n'));
+	/* one series in the whole exposition has them */
+	for (const char *r = text; (r = strstr(r, ",pod=\"")); r++)
+		n++;
+	assert_int_equal(n, 1);
+	assert_ptr_equal(strstr(text, "namespace=\""), q + strlen(",pod=\"web-7d9f8c6b5-x2k4q\","));
+	free(text);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_usable_series_or_said_why),
 		cmocka_unit_test(test_cgroup_series_or_said_why),
 		cmocka_unit_test(test_container_info),
+		cmocka_unit_test(test_pod_labels_on_container_info_only),
 		cmocka_unit_test(test_growth_absent_until_known_and_losses_per_process),
 	};
 

@@ -175,11 +175,22 @@ static void test_each_command_gets_its_defaults_and_arguments(void **state)
 	assert_int_equal(PARSE(&c, "attach", "--comm", "leaky*"), 0);
 	assert_true(c.sel == CTL_SEL_COMM && !strcmp(c.sel_value, "leaky*") && !c.pid);
 	assert_int_equal(PARSE(&c, "detach", "--exe", "/a", "--cgroup", "/b"), -EINVAL);
-	assert_string_equal(err, "give one of PID, --comm, --exe, --cgroup");
+	assert_string_equal(err, "give one of PID, --comm, --exe, --cgroup, --pod, --namespace, "
+				 "--container");
+	/* Kubernetes names */
+	assert_int_equal(PARSE(&c, "attach", "--pod", "web-*"), 0);
+	assert_true(c.sel == CTL_SEL_POD && !strcmp(c.sel_value, "web-*"));
+	assert_int_equal(PARSE(&c, "attach", "--namespace", "shop"), 0);
+	assert_true(c.sel == CTL_SEL_NAMESPACE && !strcmp(c.sel_value, "shop"));
+	assert_int_equal(PARSE(&c, "detach", "--container", "api"), 0);
+	assert_true(c.sel == CTL_SEL_CONTAINER && !strcmp(c.sel_value, "api"));
+	assert_int_equal(PARSE(&c, "attach", "--pod", "a", "--namespace", "b"), -EINVAL);
 	assert_int_equal(PARSE(&c, "attach", "5", "--comm", "x"), -EINVAL);
-	assert_string_equal(err, "give one of PID, --comm, --exe, --cgroup");
+	assert_string_equal(err, "give one of PID, --comm, --exe, --cgroup, --pod, --namespace, "
+				 "--container");
 	assert_int_equal(PARSE(&c, "detach"), -EINVAL);
-	assert_string_equal(err, "give a PID, --comm NAME, --exe PATH or --cgroup PATH");
+	assert_string_equal(err, "give a PID, --comm NAME, --exe PATH, --cgroup PATH, --pod NAME, "
+				 "--namespace NAME or --container NAME");
 	/* incidents: [show ID] [--dir DIR] */
 	assert_int_equal(PARSE(&c, "incidents", "show", "abc", "--dir", "/tmp/i"), 0);
 	assert_true(c.nargs == 2 && !strcmp(c.args[0], "show") && !strcmp(c.args[1], "abc"));

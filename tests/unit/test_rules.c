@@ -248,9 +248,38 @@ static void test_a_rule_line_gives_action_key_and_pattern(void **state)
 	rules__free(&r);
 }
 
+/* Kubernetes names: globs; a process whose pod is not known matches none. */
+static void test_pod_namespace_and_container_rules(void **state)
+{
+	struct ms_rules r = rules_of("exclude container=istio-proxy\n"
+				     "include namespace=shop\n"
+				     "include pod=db-*\n");
+	struct ms_rule_subject api = { "api", "/app/api", "/kubepods/x", "web-1", "shop", "api" };
+	struct ms_rule_subject sidecar = api, db = api, unknown = api;
+
+	(void)state;
+	sidecar.container = "istio-proxy";
+	db.namespace = "data";
+	db.pod = "db-0";
+	unknown.pod = unknown.namespace = unknown.container = NULL;
+	assert_int_equal(r.v[1].key, MS_RULE_NAMESPACE);
+	assert_int_equal(rules__first_match_subject(&r, &api), 1);
+	assert_int_equal(rules__first_match_subject(&r, &sidecar), 0);
+	assert_int_equal(rules__first_match_subject(&r, &db), 2);
+	db.pod = "web-db";
+	assert_int_equal(rules__first_match_subject(&r, &db), -1);
+	assert_int_equal(rules__first_match_subject(&r, &unknown), -1);
+	/* the subject-less form knows no pod */
+	assert_int_equal(rules__first_match(&r, "api", "/app/api", "/kubepods/x"), -1);
+	rules__free(&r);
+}
+
 static void test_a_rule_formats_back_to_the_line_that_parses_to_it(void **state)
 {
 	static const char *const lines[] = {
+		"include pod=web-*",
+		"exclude namespace=kube-system",
+		"include container=api",
 		"include comm=leaky*",
 		"exclude exe=/opt/my app/bin/tool",
 		"include cgroup=/",
@@ -469,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_a_trailing_slash_on_a_cgroup_pattern_changes_nothing),
 		cmocka_unit_test(test_the_root_cgroup_pattern_matches_every_cgroup),
 		cmocka_unit_test(test_a_rule_line_gives_action_key_and_pattern),
+		cmocka_unit_test(test_pod_namespace_and_container_rules),
 		cmocka_unit_test(test_a_rule_formats_back_to_the_line_that_parses_to_it),
 		cmocka_unit_test(test_bad_rule_lines_are_rejected_with_a_reason),
 		cmocka_unit_test(test_a_literal_comm_longer_than_the_kernel_keeps_is_refused),

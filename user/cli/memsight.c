@@ -6,8 +6,9 @@
  *   memsight top  -p PID [-d SECONDS] [-n N] [--json]
  *   memsight dump -p PID [-d SECONDS] --format pprof|folded|svg|json|text [-o FILE]
  * Through memsightd (data since the daemon attached):
- *   memsight attach PID | --comm NAME | --exe PATH | --cgroup PATH
- *   memsight detach PID | --comm NAME | --exe PATH | --cgroup PATH
+ *   memsight attach PID | --comm NAME | --exe PATH | --cgroup PATH | --pod NAME |
+ *                   --namespace NAME | --container NAME
+ *   memsight detach (the same)
  *   memsight ps | rules | stats | reload | ping
  *   memsight top PID [--growth] ...   memsight dump PID --format ... -o FILE
  *
@@ -63,10 +64,12 @@ static void usage(FILE *f)
 		"        --faults: the code that first touched new memory (user page faults)\n"
 		"  dump -p PID [-d SECONDS] --format pprof|folded|svg|json|text [-o FILE]\n"
 		"        the same observation, written in a format other tools read\n"
-		"  attach PID | --comm NAME | --exe PATH | --cgroup PATH\n"
+		"  attach PID | --comm NAME | --exe PATH | --cgroup PATH | --pod NAME |\n"
+		"         --namespace NAME | --container NAME\n"
 		"        ask memsightd to watch a process, or every process matching (now and\n"
-		"        when started later: comm and exe take shell globs, cgroup a path prefix)\n"
-		"  detach PID | --comm NAME | --exe PATH | --cgroup PATH\n"
+		"        when started later: comm and exe take shell globs, cgroup a path prefix;\n"
+		"        pod, namespace and container are Kubernetes names, shell globs)\n"
+		"  detach PID | --comm NAME | ... | --container NAME\n"
 		"  ps     every process memsightd watches: heap in use, RSS, peak, threads,\n"
 		"        goroutines, growth (heap and goroutines)\n"
 		"  top PID [-n N] [--growth]   memsightd's view of PID since it attached;\n"
@@ -529,7 +532,7 @@ static int cmd_attach_detach(struct cli_args *c)
 		printf("memsightd now watches PID %d\n", c->pid);
 	else if (verb == CTL_ATTACH)
 		printf("memsightd now watches processes matching %s=%s (%s)\n",
-		       c->sel == CTL_SEL_COMM ? "comm" : c->sel == CTL_SEL_EXE ? "exe" : "cgroup",
+		       ctl__selector_name(c->sel),
 		       c->sel_value, r.line);
 	else
 		printf("memsightd detached: %s\n", r.line);

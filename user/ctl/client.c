@@ -373,6 +373,19 @@ static const char *cg_field(struct json_object *cg, const char *stem, bool bytes
 	return buf;
 }
 
+/* "pod NAMESPACE/NAME container NAME", or why not, after prefix; nothing outside Kubernetes. */
+static void pod_line(struct json_object *o, const char *prefix, FILE *out)
+{
+	struct json_object *pod;
+	char a[SAFE_LEN], b[SAFE_LEN], c[SAFE_LEN];
+
+	if (json_object_object_get_ex(o, "pod", &pod))
+		fprintf(out, "%spod %s/%s container %s\n", prefix, safe(pod, "namespace", a),
+			safe(pod, "name", b), safe(pod, "container", c));
+	else if (json_object_object_get_ex(o, "pod_unavailable", &pod))
+		fprintf(out, "%spod unavailable: %s\n", prefix, safe(o, "pod_unavailable", a));
+}
+
 /* ps: the process's cgroup on a line of its own (the JSON is cgroup_view.c's). */
 static void ps_cgroup_line(struct json_object *p, FILE *out)
 {
@@ -391,6 +404,7 @@ static void ps_cgroup_line(struct json_object *p, FILE *out)
 		fprintf(out, " (RSS %.2f%%)", json_object_get_uint64(v) / 100.0);
 	fprintf(out, ", usage %s, OOM kills %s\n", cg_field(cg, "usage", true, u, sizeof(u)),
 		cg_field(cg, "oom_kills", false, k, sizeof(k)));
+	pod_line(p, "         ", out);
 }
 
 int client__print_ps(const struct ms_reply *r, FILE *out)
@@ -538,6 +552,7 @@ int client__print_incident(const char *json, size_t len, FILE *out)
 			cg_field(cg, "usage", true, u, sizeof(u)),
 			cg_field(cg, "oom_kills", false, k, sizeof(k)));
 	}
+	pod_line(o, "", out);
 	if (json_object_object_get_ex(o, "rss_history", &hist)) {
 		n = json_object_array_length(hist);
 		fprintf(out, "\nRSS history (%zu snapshots, last 12):\n", n);

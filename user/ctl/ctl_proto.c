@@ -7,7 +7,8 @@
 #include "ctl/ctl_proto.h"
 #include "common/errmsg.h"
 
-#define SEL_KEYS (CTL_KEY_PID | CTL_KEY_COMM | CTL_KEY_EXE | CTL_KEY_CGROUP)
+#define SEL_KEYS (CTL_KEY_PID | CTL_KEY_COMM | CTL_KEY_EXE | CTL_KEY_CGROUP | CTL_KEY_POD | \
+		  CTL_KEY_NAMESPACE | CTL_KEY_CONTAINER)
 
 static const struct verb_desc {
 	const char *name;
@@ -38,6 +39,9 @@ static const struct key_desc {
 	{ "comm",	CTL_KEY_COMM,	CTL_SEL_COMM },
 	{ "exe",	CTL_KEY_EXE,	CTL_SEL_EXE },
 	{ "cgroup",	CTL_KEY_CGROUP,	CTL_SEL_CGROUP },
+	{ "pod",	CTL_KEY_POD,	CTL_SEL_POD },
+	{ "namespace",	CTL_KEY_NAMESPACE, CTL_SEL_NAMESPACE },
+	{ "container",	CTL_KEY_CONTAINER, CTL_SEL_CONTAINER },
 	{ "n",		CTL_KEY_N,	CTL_SEL_NONE },
 	{ "frames",	CTL_KEY_FRAMES,	CTL_SEL_NONE },
 	{ "growth",	CTL_KEY_GROWTH,	CTL_SEL_NONE },
@@ -45,6 +49,11 @@ static const struct key_desc {
 	{ "value",	CTL_KEY_VALUE,	CTL_SEL_NONE },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *ctl__selector_name(enum ctl_selector sel)
+{
+	return sel > CTL_SEL_PID && sel <= CTL_SEL_CONTAINER ? keys[sel - 1].name : NULL;
+}
 
 static const char *const format_names[] = {
 	[CTL_FMT_PPROF] = "pprof",
@@ -264,6 +273,9 @@ static int apply_arg(struct ctl_request *req, const struct key_desc *k, const ch
 	case CTL_KEY_COMM:
 	case CTL_KEY_EXE:
 	case CTL_KEY_CGROUP:
+	case CTL_KEY_POD:
+	case CTL_KEY_NAMESPACE:
+	case CTL_KEY_CONTAINER:
 		memcpy(req->sel_value, val, n + 1);
 		break;
 	case CTL_KEY_N:
@@ -420,8 +432,8 @@ int ctl__parse_request(const char *line, size_t len, struct ctl_request *ret,
 		return r;
 
 	if ((vd->allowed & SEL_KEYS) == SEL_KEYS && !(ret->keys & SEL_KEYS))
-		return ms_fail(err, errlen, -EINVAL, "%s needs one selector: pid=, comm=, exe= or "
-			    "cgroup=", vd->name);
+		return ms_fail(err, errlen, -EINVAL, "%s needs one selector: pid=, comm=, exe=, "
+			    "cgroup=, pod=, namespace= or container=", vd->name);
 	missing = vd->required & ~ret->keys;
 	if (missing) {
 		for (i = 0; i < N_KEYS; i++)
@@ -502,7 +514,7 @@ int ctl__format_request(char *buf, size_t len, const struct ctl_request *req,
 	puts_(&o, vd->name);
 
 	if (vd->allowed & SEL_KEYS) {
-		if (req->sel == CTL_SEL_NONE || (unsigned int)req->sel > CTL_SEL_CGROUP)
+		if (req->sel == CTL_SEL_NONE || (unsigned int)req->sel > CTL_SEL_CONTAINER)
 			return ms_fail(err, errlen, -EINVAL, "%s needs a selector", vd->name);
 		if (!(vd->allowed & keys[req->sel - 1].bit))
 			return ms_fail(err, errlen, -EINVAL, "%s takes no key '%s'", vd->name,

@@ -58,6 +58,9 @@ enum ctl_selector {
 	CTL_SEL_COMM,
 	CTL_SEL_EXE,
 	CTL_SEL_CGROUP,
+	CTL_SEL_POD,		/* Kubernetes pod name */
+	CTL_SEL_NAMESPACE,	/* ... its namespace */
+	CTL_SEL_CONTAINER,	/* ... container name */
 };
 
 enum ctl_format {
@@ -82,11 +85,14 @@ enum ctl_key {
 	CTL_KEY_COMM	= 1u << 1,
 	CTL_KEY_EXE	= 1u << 2,
 	CTL_KEY_CGROUP	= 1u << 3,
-	CTL_KEY_N	= 1u << 4,
-	CTL_KEY_FRAMES	= 1u << 5,
-	CTL_KEY_GROWTH	= 1u << 6,
-	CTL_KEY_FORMAT	= 1u << 7,
-	CTL_KEY_VALUE	= 1u << 8,
+	CTL_KEY_POD	= 1u << 4,
+	CTL_KEY_NAMESPACE = 1u << 5,
+	CTL_KEY_CONTAINER = 1u << 6,
+	CTL_KEY_N	= 1u << 7,
+	CTL_KEY_FRAMES	= 1u << 8,
+	CTL_KEY_GROWTH	= 1u << 9,
+	CTL_KEY_FORMAT	= 1u << 10,
+	CTL_KEY_VALUE	= 1u << 11,
 };
 
 /*
@@ -100,7 +106,7 @@ struct ctl_request {
 	unsigned int keys;		/* CTL_KEY_* bits */
 	enum ctl_selector sel;
 	pid_t pid;			/* sel == CTL_SEL_PID */
-	char sel_value[CTL_VALUE_MAX + 1];	/* comm/exe/cgroup selector, NUL-terminated */
+	char sel_value[CTL_VALUE_MAX + 1];	/* comm/exe/cgroup/pod/... selector, NUL-terminated */
 	uint32_t n;
 	uint32_t frames;
 	bool growth;
@@ -227,5 +233,8 @@ int ctl__ok_end(struct json_writer *w);
  * payload header as written above, 0 for any other response.
  */
 int ctl__parse_payload_header(const char *line, size_t len, uint64_t *ret_n);
+
+/* The key of a selector other than pid ("comm", ..., "container"), or NULL. */
+const char *ctl__selector_name(enum ctl_selector sel);
 
 #endif /* MEMSIGHT_CTL_PROTO_H */

@@ -8,6 +8,8 @@
 #include "common/errmsg.h"
 #include "ctl/options.h"
 
+#define ONE_SELECTOR "give one of PID, --comm, --exe, --cgroup, --pod, --namespace, --container"
+
 static const struct opt_desc {
 	const char *name;
 	char short_name;	/* 0: long only */
@@ -34,6 +36,9 @@ static const struct opt_desc {
 	[MS_OPT_COMM] = { "comm", 0, required_argument },
 	[MS_OPT_EXE] = { "exe", 0, required_argument },
 	[MS_OPT_CGROUP] = { "cgroup", 0, required_argument },
+	[MS_OPT_POD] = { "pod", 0, required_argument },
+	[MS_OPT_NAMESPACE] = { "namespace", 0, required_argument },
+	[MS_OPT_CONTAINER] = { "container", 0, required_argument },
 	[MS_OPT_DIR] = { "dir", 0, required_argument },
 	[MS_OPT_VERBOSE] = { "verbose", 'v', no_argument },
 	[MS_OPT_HELP] = { "help", 'h', no_argument },
@@ -47,7 +52,7 @@ static const struct opt_desc {
 #define BASIC		(O(VERBOSE) | O(HELP))
 #define DAEMON		(BASIC | O(SOCKET) | O(JSON))
 #define OBSERVE		(BASIC | SESSION | O(PID) | O(DURATION) | O(JSON) | O(OUTPUT) | O(PRETTY))
-#define SELECTOR	(O(COMM) | O(EXE) | O(CGROUP))
+#define SELECTOR	(O(COMM) | O(EXE) | O(CGROUP) | O(POD) | O(NAMESPACE) | O(CONTAINER))
 
 /* cmd_desc.flags */
 #define PID_ARG		1u	/* the first argument is a PID */
@@ -257,10 +262,14 @@ static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, 
 	case MS_OPT_COMM:
 	case MS_OPT_EXE:
 	case MS_OPT_CGROUP:
+	case MS_OPT_POD:
+	case MS_OPT_NAMESPACE:
+	case MS_OPT_CONTAINER:
 		if (c->sel != CTL_SEL_NONE)
-			return ms_fail(err, errlen, -EINVAL, "give one of PID, --comm, --exe, --cgroup");
+			return ms_fail(err, errlen, -EINVAL, ONE_SELECTOR);
 		c->sel = o == MS_OPT_COMM ? CTL_SEL_COMM : o == MS_OPT_EXE ? CTL_SEL_EXE :
-			 CTL_SEL_CGROUP;
+			 o == MS_OPT_CGROUP ? CTL_SEL_CGROUP : o == MS_OPT_POD ? CTL_SEL_POD :
+			 o == MS_OPT_NAMESPACE ? CTL_SEL_NAMESPACE : CTL_SEL_CONTAINER;
 		c->sel_value = arg;
 		return 0;
 	case MS_OPT_DIR:
@@ -380,10 +389,11 @@ static int check_args(const struct cmd_desc *cd, struct cli_args *c, char *err, 
 		return ms_fail(err, errlen, -EINVAL, "no process given: use -p PID");
 	if (c->cmd == MS_CMD_ATTACH || c->cmd == MS_CMD_DETACH) {
 		if (c->pid && c->sel != CTL_SEL_NONE)
-			return ms_fail(err, errlen, -EINVAL, "give one of PID, --comm, --exe, --cgroup");
+			return ms_fail(err, errlen, -EINVAL, ONE_SELECTOR);
 		if (!c->pid && c->sel == CTL_SEL_NONE)
 			return ms_fail(err, errlen, -EINVAL,
-				       "give a PID, --comm NAME, --exe PATH or --cgroup PATH");
+				       "give a PID, --comm NAME, --exe PATH, --cgroup PATH, --pod NAME, "
+				       "--namespace NAME or --container NAME");
 		if (c->sel_value && strlen(c->sel_value) > CTL_VALUE_MAX)
 			return ms_fail(err, errlen, -EINVAL, "selector longer than %d bytes",
 				       CTL_VALUE_MAX);

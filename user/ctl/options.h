@@ -49,6 +49,9 @@ enum ms_opt {
 	MS_OPT_COMM,
 	MS_OPT_EXE,
 	MS_OPT_CGROUP,
+	MS_OPT_POD,
+	MS_OPT_NAMESPACE,
+	MS_OPT_CONTAINER,
 	MS_OPT_DIR,
 	MS_OPT_VERBOSE,
 	MS_OPT_HELP,
@@ -56,6 +59,7 @@ enum ms_opt {
 };
 
 #define MS_OPT_BIT(o)	(1u << (o))
+_Static_assert(MS_OPT_COUNT <= 32, "MS_OPT_BIT() needs one bit per option");
 /* getopt_long's val for a session option in memsightd's own table */
 #define MS_OPT_VAL(o)	(0x100 + (o))
 /* --sample-bytes and --go-sample-bytes: 1 byte to 1 TiB */

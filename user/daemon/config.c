@@ -42,6 +42,7 @@ static const struct key_desc {
 	STR(SEC_DAEMON, "socket", K_SOCKET, socket),
 	STR(SEC_DAEMON, "socket_group", K_GROUP, socket_group),
 	STR(SEC_DAEMON, "state_dir", K_PATH, state_dir),
+	STR(SEC_DAEMON, "host_root", K_PATH, host_root),
 	NUM(SEC_DAEMON, "max_processes", K_U32, max_processes, 1, 65536),
 	NUM(SEC_DAEMON, "snapshot_interval_s", K_U32, snapshot_interval_s, 1, 3600),
 	NUM(SEC_DAEMON, "growth_window_s", K_U32, growth_window_s, 10, 86400),
@@ -64,6 +65,7 @@ void config__defaults(struct ms_config *cfg)
 	strcpy(cfg->socket, "/run/memsight/memsight.sock");
 	strcpy(cfg->socket_group, "memsight");
 	strcpy(cfg->state_dir, "/var/lib/memsight");
+	strcpy(cfg->host_root, "/");
 	cfg->max_processes = 256;
 	cfg->snapshot_interval_s = 10;
 	cfg->growth_window_s = 600;

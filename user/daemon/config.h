@@ -37,6 +37,7 @@ struct ms_config {
 	char socket[MS_CONFIG_SOCKET_MAX];	/* absolute path */
 	char socket_group[MS_CONFIG_GROUP_MAX];
 	char state_dir[PATH_MAX];		/* absolute path */
+	char host_root[PATH_MAX];		/* absolute: where the host's / is seen */
 	uint32_t max_processes;			/* 1..65536 */
 	uint32_t snapshot_interval_s;		/* 1..3600 */
 	uint32_t growth_window_s;		/* 10..86400 */

@@ -71,6 +71,15 @@ static const char *sel_key(enum ctl_selector sel, enum ms_rule_key *ret)
 	case CTL_SEL_CGROUP:
 		*ret = MS_RULE_CGROUP;
 		return "cgroup";
+	case CTL_SEL_POD:
+		*ret = MS_RULE_POD;
+		return "pod";
+	case CTL_SEL_NAMESPACE:
+		*ret = MS_RULE_NAMESPACE;
+		return "namespace";
+	case CTL_SEL_CONTAINER:
+		*ret = MS_RULE_CONTAINER;
+		return "container";
 	default:
 		return NULL;
 	}
@@ -101,7 +110,7 @@ static void req_attach(struct daemon *d, const struct ctl_request *q, struct rep
 		return;
 	}
 	if (!sel_key(q->sel, &key)) {
-		reply__error(r, CTL_E_BAD_REQUEST, "attach needs pid=, comm=, exe= or cgroup=");
+		reply__error(r, CTL_E_BAD_REQUEST, "attach needs pid=, comm=, exe=, cgroup=, pod=, namespace= or container=");
 		return;
 	}
 	/* an explicit request goes before the configured rules: it wins */
@@ -149,7 +158,7 @@ static void req_detach(struct daemon *d, const struct ctl_request *q, struct rep
 		return;
 	}
 	if (!sel_key(q->sel, &key)) {
-		reply__error(r, CTL_E_BAD_REQUEST, "detach needs pid=, comm=, exe= or cgroup=");
+		reply__error(r, CTL_E_BAD_REQUEST, "detach needs pid=, comm=, exe=, cgroup=, pod=, namespace= or container=");
 		return;
 	}
 	rule = (struct ms_rule){ .action = MS_RULE_INCLUDE, .key = key,
@@ -274,6 +283,7 @@ static void ps_figures_json(const struct watched *ww, struct json_writer *w)
 		jw__kv_string(w, "status_unavailable", snapshot__status_unavailable(ww));
 	}
 	cgroup_view__json(w, ww->cgroup, ww->cgroup_err, ww->have_status ? &ww->status : NULL);
+	cgroup_view__pod_json(w, ww->pod_for[0] ? &ww->pod : NULL, ww->pod_err);
 }
 
 static void req_ps(struct daemon *d, const struct ctl_request *q, struct reply *r)

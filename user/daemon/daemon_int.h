@@ -31,6 +31,7 @@
 #include "target/cgroup.h"
 #include "target/goproc.h"
 #include "target/pidns.h"
+#include "target/podinfo.h"
 #include "target/procfs.h"
 #include "bpf/session.h"
 
@@ -74,6 +75,9 @@ struct watched {
 	char status_reason[96];		/* why not (after a reading) */
 	struct ms_cgroup_mem *cgroup;	/* its memory cgroup at the last reading, or NULL: */
 	int cgroup_err;			/* ... why not (0: not read yet) */
+	char pod_for[MS_CONTAINER_ID_LEN + 1];	/* the Kubernetes container of the pod below, or "": */
+	struct ms_pod pod;		/* its pod, when pod_err is 0 */
+	int pod_err;			/* ... why not (podinfo__read) */
 	bool have_totals;		/* the figures below were read */
 	uint64_t inuse_bytes, inuse_count, alloc_bytes, alloc_count;
 	struct ms_usable usable;	/* the same with the allocator's rounding */

@@ -64,6 +64,7 @@ static void cgroup_json(struct daemon *d, struct ms_target *t, const struct ms_p
 					  w->have_status ? &w->status : NULL;
 
 	cgroup_view__json(jw, cg, cg == w->cgroup ? w->cgroup_err : p->cgroup_err, st);
+	cgroup_view__pod_json(jw, w->pod_for[0] ? &w->pod : NULL, w->pod_err);
 	if (!cg)
 		return;
 	jw__kv_string(jw, "cgroup_as_of", cg == w->cgroup ? "last snapshot" : "kill");

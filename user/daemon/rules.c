@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/errmsg.h"
+#include "common/readfile.h"
 #include "daemon/rules.h"
 
 #define CGROUP_FILE_MAX (64 * 1024)
@@ -23,6 +24,9 @@ static const char *const key_names[] = {
 	[MS_RULE_COMM] = "comm",
 	[MS_RULE_EXE] = "exe",
 	[MS_RULE_CGROUP] = "cgroup",
+	[MS_RULE_POD] = "pod",
+	[MS_RULE_NAMESPACE] = "namespace",
+	[MS_RULE_CONTAINER] = "container",
 };
 
 /* Printable ASCII only and bounded, for echoing input in messages. */
@@ -90,6 +94,10 @@ static int check_pattern(enum ms_rule_key key, const char *pattern, size_t n, ch
 		if (pattern[0] != '/')
 			return ms_fail(err, errlen, -EINVAL, "cgroup '%s' must start with '/'",
 				    ms_echo(e, ECHO_MAX, pattern, n));
+		break;
+	case MS_RULE_POD:
+	case MS_RULE_NAMESPACE:
+	case MS_RULE_CONTAINER:
 		break;
 	}
 	return 0;
@@ -212,8 +220,12 @@ static bool cgroup_prefix(const char *pattern, const char *path)
 	return !strncmp(pattern, path, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-ssize_t rules__first_match(const struct ms_rules *rules, const char *comm, const char *exe,
-			   const char *cgroup)
+static bool glob(const char *pattern, const char *s)
+{
+	return s && !fnmatch(pattern, s, 0);
+}
+
+ssize_t rules__first_match_subject(const struct ms_rules *rules, const struct ms_rule_subject *s)
 {
 	size_t i;
 
@@ -223,19 +235,36 @@ ssize_t rules__first_match(const struct ms_rules *rules, const char *comm, const
 
 		switch (r->key) {
 		case MS_RULE_COMM:
-			hit = comm && !fnmatch(r->pattern, comm, 0);
+			hit = glob(r->pattern, s->comm);
 			break;
 		case MS_RULE_EXE:
-			hit = exe && !fnmatch(r->pattern, exe, 0);
+			hit = glob(r->pattern, s->exe);
 			break;
 		case MS_RULE_CGROUP:
-			hit = cgroup && cgroup_prefix(r->pattern, cgroup);
+			hit = s->cgroup && cgroup_prefix(r->pattern, s->cgroup);
+			break;
+		case MS_RULE_POD:
+			hit = glob(r->pattern, s->pod);
+			break;
+		case MS_RULE_NAMESPACE:
+			hit = glob(r->pattern, s->namespace);
+			break;
+		case MS_RULE_CONTAINER:
+			hit = glob(r->pattern, s->container);
 			break;
 		}
 		if (hit)
 			return (ssize_t)i;
 	}
 	return -1;
+}
+
+ssize_t rules__first_match(const struct ms_rules *rules, const char *comm, const char *exe,
+			   const char *cgroup)
+{
+	const struct ms_rule_subject s = { .comm = comm, .exe = exe, .cgroup = cgroup };
+
+	return rules__first_match_subject(rules, &s);
 }
 
 bool rules__match(const struct ms_rules *rules, const char *comm, const char *exe,
@@ -300,40 +329,18 @@ int rules__format(const struct ms_rule *rule, char *buf, size_t len)
 int procfs_cgroup_path(const char *proc_root, pid_t pid, char *buf, size_t len)
 {
 	char path[PATH_MAX], *data, *line, *nl, *end;
-	size_t used = 0, n;
-	ssize_t got;
-	int fd, r = -ENODATA;
+	size_t used, n;
+	int r = -ENODATA;
 
 	if (pid <= 0)
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid) >=
 	    sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* One byte more than the limit tells an oversized file from a full one. */
-	data = malloc(CGROUP_FILE_MAX + 1);
-	if (!data) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (used <= CGROUP_FILE_MAX) {
-		got = read(fd, data + used, CGROUP_FILE_MAX + 1 - used);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (got == 0)
-			break;
-		used += got;
-	}
-	if (used > CGROUP_FILE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
+	r = ms_read_whole(path, 0, CGROUP_FILE_MAX, &data, &used);
+	if (r)
+		return r;
+	r = -ENODATA;
 	if (memchr(data, '\0', used)) {
 		r = -EINVAL;
 		goto out;
@@ -361,6 +368,5 @@ int procfs_cgroup_path(const char *proc_root, pid_t pid, char *buf, size_t len)
 	}
 out:
 	free(data);
-	close(fd);
 	return r;
 }

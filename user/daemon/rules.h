@@ -11,6 +11,10 @@
  *   cgroup=PATH	prefix of the cgroup v2 path ending at a component
  *		boundary: /system.slice/api matches /system.slice/api and
  *		/system.slice/api/x, not /system.slice/apix; "/" matches all
+ *   pod=GLOB, namespace=GLOB, container=GLOB
+ *		fnmatch(3) on the Kubernetes pod name, its namespace and the
+ *		container name (target/podinfo.h); a process whose pod is not
+ *		known matches none of them
  *
  * Functions return 0 or -errno and never log; the ones that can reject
  * user input also write a human message to err (may be NULL / errlen 0).
@@ -36,6 +40,15 @@ enum ms_rule_key {
 	MS_RULE_COMM,
 	MS_RULE_EXE,
 	MS_RULE_CGROUP,
+	MS_RULE_POD,
+	MS_RULE_NAMESPACE,
+	MS_RULE_CONTAINER,
+};
+
+/* What rules look at; NULL = unknown, matches no rule on that key. */
+struct ms_rule_subject {
+	const char *comm, *exe, *cgroup;
+	const char *pod, *namespace, *container;	/* Kubernetes names */
 };
 
 struct ms_rule {
@@ -78,6 +91,8 @@ int rules__parse_line(struct ms_rules *rules, const char *line, size_t len,
  */
 ssize_t rules__first_match(const struct ms_rules *rules, const char *comm, const char *exe,
 			   const char *cgroup);
+/* The same for a subject with its pod. */
+ssize_t rules__first_match_subject(const struct ms_rules *rules, const struct ms_rule_subject *s);
 /* True when the first matching rule is an include. */
 bool rules__match(const struct ms_rules *rules, const char *comm, const char *exe,
 		  const char *cgroup);

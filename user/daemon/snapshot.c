@@ -98,6 +98,25 @@ static void go_snapshot(struct ms_target *t, struct watched *w, uint64_t now, ui
 	goproc_goroutines__free(gr);
 }
 
+/*
+ * The pod of the Kubernetes container the cgroup names: read once per
+ * container (a container's pod never changes), again after a failure (the
+ * runtime may not have written its state yet).
+ */
+static void read_pod(struct daemon *d, struct watched *w)
+{
+	struct ms_container c;
+
+	if (!w->cgroup || container__from_cgroup_path(w->cgroup->path, &c) || !c.pod_uid[0]) {
+		w->pod_for[0] = '\0';
+		return;
+	}
+	if (!strcmp(w->pod_for, c.id) && !w->pod_err)
+		return;
+	w->pod_err = podinfo__read(d->cfg.host_root, &c, &w->pod);
+	snprintf(w->pod_for, sizeof(w->pod_for), "%s", c.id);
+}
+
 struct snap_acc {
 	struct growth_point *v;
 	size_t n, cap;
@@ -176,6 +195,7 @@ static int read_totals(struct daemon *d, struct ms_target **ts, struct snap_acc 
 		w->have_status = !serr;
 		free(w->cgroup);
 		w->cgroup_err = cgroup__read_live(ts[i]->pid, &w->cgroup);
+		read_pod(d, w);
 		if (serr)
 			snprintf(w->status_reason, sizeof(w->status_reason),
 				 "cannot read /proc/%d/status: %s", ts[i]->pid, strerror(-serr));
@@ -403,6 +423,9 @@ void snapshot__publish(struct daemon *d)
 			p->cgroup = *w->cgroup;
 			p->have_container = !container__from_cgroup_path(w->cgroup->path,
 									 &p->container);
+			p->have_pod = w->pod_for[0] && !w->pod_err;
+			if (p->have_pod)
+				p->pod = w->pod;
 		} else
 			snprintf(p->cgroup_unavailable, sizeof(p->cgroup_unavailable), "%s",
 				 cgroup_view__unavailable(w->cgroup_err));

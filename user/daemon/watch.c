@@ -178,11 +178,39 @@ static void read_exe(pid_t pid, char *buf, size_t len)
 		buf[0] = 0;
 }
 
+static bool rules_name_pods(const struct ms_rules *rules)
+{
+	for (size_t i = 0; i < rules->n; i++)
+		if (rules->v[i].key == MS_RULE_POD || rules->v[i].key == MS_RULE_NAMESPACE ||
+		    rules->v[i].key == MS_RULE_CONTAINER)
+			return true;
+	return false;
+}
+
+/*
+ * The pod of pid's Kubernetes container, from its memory cgroup path as the
+ * snapshots read it; read only when a rule names pods. 0 or -errno.
+ */
+static int rule_pod(struct daemon *d, pid_t pid, struct ms_pod *ret)
+{
+	char path[MS_CG_PATH_MAX];
+	struct ms_container c;
+	int version, err = cgroup__path_of("/proc", pid, &version, path, sizeof(path));
+
+	if (!err)
+		err = container__from_cgroup_path(path, &c);
+	if (!err)
+		err = podinfo__read(d->cfg.host_root, &c, ret);
+	return err;
+}
+
 /* Does a rule want this process? Fills reason with the rule. */
 static bool rules_want(struct daemon *d, pid_t pid, const char *comm_hint, char *reason,
 		       size_t len)
 {
 	char comm[MS_COMM_LEN + 1] = "", exe[4096], cg[4096];
+	struct ms_rule_subject s = { .comm = comm, .exe = exe, .cgroup = cg };
+	struct ms_pod pod;
 	ssize_t i;
 
 	if (!d->cfg.rules.n)
@@ -194,7 +222,12 @@ static bool rules_want(struct daemon *d, pid_t pid, const char *comm_hint, char 
 	read_exe(pid, exe, sizeof(exe));
 	if (procfs_cgroup_path("/proc", pid, cg, sizeof(cg)))
 		cg[0] = 0;
-	i = rules__first_match(&d->cfg.rules, comm, exe, cg);
+	if (rules_name_pods(&d->cfg.rules) && !rule_pod(d, pid, &pod)) {
+		s.pod = pod.name;
+		s.namespace = pod.namespace;
+		s.container = pod.container;
+	}
+	i = rules__first_match_subject(&d->cfg.rules, &s);
 	if (i < 0 || d->cfg.rules.v[i].action != MS_RULE_INCLUDE)
 		return false;
 	rules__format(&d->cfg.rules.v[i], reason, len);

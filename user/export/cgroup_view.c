@@ -123,6 +123,28 @@ static void container_json(struct json_writer *w, const struct ms_cgroup_mem *cg
 		jw__kv_string(w, "pod_qos", c.qos);
 }
 
+void cgroup_view__pod_json(struct json_writer *w, const struct ms_pod *pod, int err)
+{
+	if (!pod)
+		return;
+	if (err) {
+		jw__kv_string(w, "pod_unavailable",
+			      err == -ENOENT ? "no container runtime state (containerd, CRI-O) "
+					       "names this container under host_root" :
+			      err == -EINVAL ? "the container runtime's state file is malformed "
+					       "or names no valid pod" :
+			      "the container runtime's state file cannot be read");
+		return;
+	}
+	jw__name(w, "pod");
+	jw__start_object(w);
+	jw__kv_string(w, "name", pod->name);
+	jw__kv_string(w, "namespace", pod->namespace);
+	jw__kv_string(w, "container", pod->container);
+	jw__kv_string(w, "source", pod->source);
+	jw__end_object(w);
+}
+
 void cgroup_view__json(struct json_writer *w, const struct ms_cgroup_mem *cg, int err,
 		       const struct ms_proc_status *st)
 {

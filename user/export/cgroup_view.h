@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "target/cgroup.h"
+#include "target/podinfo.h"
 #include "target/procfs.h"
 
 /* Why there is no cgroup view (err of cgroup__read), for a "cgroup_unavailable". */
@@ -35,5 +36,12 @@ void cgroup_view__explain_text(const struct ms_cgroup_mem *cg, int err,
 			       const struct ms_proc_status *st, FILE *out);
 void cgroup_view__explain_json(struct json_writer *w, const struct ms_cgroup_mem *cg, int err,
 			       const struct ms_proc_status *st);
+
+/*
+ * "pod": {"name", "namespace", "container", "source"} of a Kubernetes
+ * container, or "pod_unavailable": why (err of podinfo__read); nothing
+ * when pod is NULL (not a Kubernetes container).
+ */
+void cgroup_view__pod_json(struct json_writer *w, const struct ms_pod *pod, int err);
 
 #endif

@@ -242,7 +242,8 @@ static const struct series series[] = {
 		 CG_NA("pressure", psi.some_total_us) } },
 	{ "memsight_process_container_info", "gauge",
 	  "1 for a process in a container: its id, runtime and Kubernetes pod UID (\"\" "
-	  "outside Kubernetes), from its cgroup path.",
+	  "outside Kubernetes), from its cgroup path; on Kubernetes pod, namespace and "
+	  "container from the container runtime's state when it is readable.",
 	  SC_PROC, { HAS(have_cgroup), HAS(have_container) }, .cgroup_label = true,
 	  .container_labels = true, .v = { ONE } },
 	{ "memsight_cgroup_unavailable", "gauge",
@@ -391,14 +392,26 @@ static bool proc_wanted(const struct series *s, const struct metrics_proc *p)
 	return true;
 }
 
-static void container_labels(FILE *f, const struct ms_container *c)
+/*
+ * Only on memsight_process_container_info: one series per watched process,
+ * so pod, namespace and container add no series; join on pid to filter others.
+ */
+static void container_labels(FILE *f, const struct metrics_proc *p)
 {
 	fputs(",container_id=", f);
-	put_label(f, c->id);
+	put_label(f, p->container.id);
 	fputs(",runtime=", f);
-	put_label(f, c->runtime);
+	put_label(f, p->container.runtime);
 	fputs(",pod_uid=", f);
-	put_label(f, c->pod_uid);
+	put_label(f, p->container.pod_uid);
+	if (!p->have_pod)
+		return;
+	fputs(",pod=", f);
+	put_label(f, p->pod.name);
+	fputs(",namespace=", f);
+	put_label(f, p->pod.namespace);
+	fputs(",container=", f);
+	put_label(f, p->pod.container);
 }
 
 /* A cgroup figure is written only in the state its format wants. */
@@ -443,7 +456,7 @@ static void proc_samples(FILE *f, const struct series *s, const struct metrics_p
 				put_label(f, p->cgroup.path);
 			}
 			if (s->container_labels)
-				container_labels(f, &p->container);
+				container_labels(f, p);
 			if (s->reason) {
 				fputs(",reason=", f);
 				put_label(f, base + s->reason);

@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "target/cgroup.h"
 #include "target/container.h"
+#include "target/podinfo.h"
 #include "target/procfs.h"
 #include "bpf/session.h"
 
@@ -53,6 +54,8 @@ struct metrics_proc {
 	char cgroup_unavailable[METRICS_REASON_MAX];	/* !have_cgroup: why */
 	bool have_container;		/* the cgroup path names a container: */
 	struct ms_container container;
+	bool have_pod;			/* a Kubernetes container whose pod is known: */
+	struct ms_pod pod;
 	bool have_growth;		/* two snapshots in the growth window */
 	double growth_per_min;
 	bool have_lost;			/* known while the process is watched */

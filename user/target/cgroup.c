@@ -501,9 +501,38 @@ static void read_psi(struct ms_cgroup_mem *cg, char *buf, size_t len)
 		       missing ? WHY_NO_PSI : WHY_BAD);
 }
 
+/* The memory cgroup line of <proc_root>/<pid>/cgroup, read into buf (CG_FILE_MAX). */
+static int path_of(const char *proc_root, pid_t pid, char *buf, int *ret_version,
+		   char *ret_path, size_t len)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
+	err = read_text(path, buf, CG_FILE_MAX);
+	if (err == -ENOENT)
+		err = -ESRCH;
+	if (!err)
+		err = cgroup__parse_proc_cgroup(buf, ret_version, ret_path, len);
+	return err;
+}
+
+int cgroup__path_of(const char *proc_root, pid_t pid, int *ret_version, char *ret_path,
+		    size_t len)
+{
+	char *buf = malloc(CG_FILE_MAX);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = path_of(proc_root, pid, buf, ret_version, ret_path, len);
+	free(buf);
+	return err;
+}
+
 int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_mem *ret)
 {
-	char path[PATH_MAX], *buf;
+	char *buf;
 	size_t cap = CG_FILE_MAX;
 	int err;
 
@@ -511,12 +540,7 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/%d/cgroup", env->proc_root, (int)pid);
-	err = read_text(path, buf, CG_FILE_MAX);
-	if (err == -ENOENT)
-		err = -ESRCH;
-	if (!err)
-		err = cgroup__parse_proc_cgroup(buf, &ret->version, ret->path, sizeof(ret->path));
+	err = path_of(env->proc_root, pid, buf, &ret->version, ret->path, sizeof(ret->path));
 	if (!err)
 		err = read_text_grow(env->mountinfo, &buf, &cap, CG_MOUNTINFO_MAX);
 	if (!err) {

@@ -99,6 +99,13 @@ int cgroup__parse_psi(const char *text, struct ms_cg_psi *ret);
 int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_mem *ret);
 
 /*
+ * Only the memory cgroup path of pid, as cgroup__read() finds it (for rules,
+ * which need no figures). 0, -ESRCH (process gone), -ENOENT, -EINVAL, -ENOMEM.
+ */
+int cgroup__path_of(const char *proc_root, pid_t pid, int *ret_version, char *ret_path,
+		    size_t len);
+
+/*
  * cgroup__read() as this process sees the system (/proc and its own
  * mountinfo) into a new *ret (free it); *ret stays NULL on error.
  */

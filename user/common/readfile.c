@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/readfile.h"
+
+int ms_read_whole(const char *path, int oflags, size_t max, char **ret, size_t *ret_len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | oflags), err = 0;
+	size_t used = 0;
+	ssize_t got;
+	char *data;
+
+	*ret = NULL;
+	if (fd < 0)
+		return -errno;
+	/* One byte more than the limit tells an oversized file from a full one. */
+	data = malloc(max + 2);
+	if (!data) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (used <= max) {
+		got = read(fd, data + used, max + 1 - used);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		used += got;
+	}
+	close(fd);
+	if (!err && used > max)
+		err = -EFBIG;
+	if (err) {
+		free(data);
+		return err;
+	}
+	data[used] = '\0';
+	*ret = data;
+	*ret_len = used;
+	return 0;
+}
