@@ -37,7 +37,12 @@ run_esbuild() {
 		--outdir=out "--serve=127.0.0.1:$port") <&"$HOLD_STDIN" > "$TMP/$name.out" 2> "$TMP/$name.err" &
 	pid=$!; PIDS_TO_KILL+=("$pid")
 	# the first request builds, the next ones rebuild from the cache
-	wait_http "$pid" "http://127.0.0.1:$port/app.js" 30 || { fail "$name: serve did not answer"; return; }
+	if ! wait_http "$pid" "http://127.0.0.1:$port/app.js" 60; then
+		# evidence: did it die (a port taken meanwhile?) or not answer in time
+		fail "$name: serve did not answer ($(kill -0 "$pid" 2>/dev/null && echo "still running after 60 s" ||
+			echo "exited"): $(tail -c 300 "$TMP/$name.err" | tr '\n' ' '))"
+		return
+	fi
 	for ((i = 0; i < 3; i++)); do curl -sf -o /dev/null "http://127.0.0.1:$port/app.js"; done
 	hold_conns "$port" / || { fail "$name: cannot hold connections"; return; }
 	sleep 0.5
