@@ -14,11 +14,16 @@
 #                      uprobes on the USDT sites (no BPF program): the probe
 #                      hits and the table of sampled pointers, what any
 #                      observer's attach costs before its BPF program runs
-#   memsight attached  memsight through the sampler's USDT probes: filled in
-#                      by the other half of issue 17 (the observer side);
-#                      until then printed as n/a
-# at MEAN bytes (default 524288). Environment: REPS (default 7; QUICK=1: 3),
-# PAIRS (per thread and run, default 5,000,000), MEAN.
+#   memsight attached  LD_PRELOAD, `memsight top -p PID` attached through
+#                      the library's USDT probes at the library's mean
+#                      (issue 17's target: <= 20 ns more per pair)
+#   uprobes, sampled   no library: memsight's uprobe path, --sample-bytes MEAN
+#   uprobes, full      no library: memsight's uprobe path, every call
+# at MEAN bytes (default 524288). The memsight columns start mallocbench
+# with --wait, attach, then let it run; the uprobe columns run
+# UPAIRS pairs (default 100,000: every call traps) against a private copy
+# of libc, so only the workload traps. Environment: REPS (default 7;
+# QUICK=1: 3), PAIRS (per thread and run, default 5,000,000), UPAIRS, MEAN.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -28,10 +33,13 @@ LIB=$(realpath "$O/libmemsight_sampler.so" 2>/dev/null)
 MB=$OUT/mallocbench
 if [ "${QUICK:-0}" = 1 ]; then REPS=${REPS:-3}; else REPS=${REPS:-7}; fi
 PAIRS=${PAIRS:-5000000}
+UPAIRS=${UPAIRS:-100000}
+MS=$O/memsight
 MEAN=${MEAN:-524288}
 MB_CFLAGS="-O2 -g -fno-omit-frame-pointer -fno-builtin -Wall"
 
 [ -e "$LIB" ] || { echo "bench/sampler.sh: $O/libmemsight_sampler.so missing (make)" >&2; exit 1; }
+[ -x "$MS" ] || { echo "bench/sampler.sh: $MS missing (make)" >&2; exit 1; }
 mkdir -p "$OUT"
 if [ ! -x "$MB" ] || [ bench/mallocbench.c -nt "$MB" ] ||
    [ tests/sampler/usdt_count.h -nt "$MB" ]; then
@@ -39,26 +47,77 @@ if [ ! -x "$MB" ] || [ bench/mallocbench.c -nt "$MB" ] ||
 	gcc $MB_CFLAGS bench/mallocbench.c -o "$MB" -lpthread || exit 1
 fi
 
-COLS=(alone detached floor)
-declare -A NAME=([alone]="alone" [detached]="loaded, detached" [floor]="attached, floor")
+TMP=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+read -r _ PLIBC < <(private_libc "$MB" "$TMP/libc") ||
+	{ echo "bench/sampler.sh: cannot copy $MB's libc" >&2; exit 1; }
+LIBDIR=$(dirname "$PLIBC")
+
+COLS=(alone detached floor ms_usdt ms_sampled ms_full)
+declare -A NAME=([alone]="alone" [detached]="loaded, detached" [floor]="attached, floor"
+	[ms_usdt]="memsight attached" [ms_sampled]="uprobes, sampled" [ms_full]="uprobes, full")
+SMP="LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN"
+MSCMD="$MS top -p PID -d 0 -n 0 --json"
 declare -A CMD=(
 	[alone]="$MB -t T -n $PAIRS"
-	[detached]="LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN $MB -t T -n $PAIRS"
-	[floor]="LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN $MB -t T -n $PAIRS --attach $LIB"
+	[detached]="$SMP $MB -t T -n $PAIRS"
+	[floor]="$SMP $MB -t T -n $PAIRS --attach $LIB"
+	[ms_usdt]="$SMP $MB -t T -n $PAIRS --wait; $MSCMD"
+	[ms_sampled]="LD_LIBRARY_PATH=$LIBDIR $MB -t T -n $UPAIRS --wait; $MSCMD --sample-bytes $MEAN"
+	[ms_full]="LD_LIBRARY_PATH=$LIBDIR $MB -t T -n $UPAIRS --wait; $MSCMD"
 )
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+
+# under_memsight OUT ENV... -- MEMSIGHT_ARGS...: mallocbench (ENV, its
+# arguments) started with --wait, memsight attached to it, then let run;
+# its output in OUT, memsight's in OUT.ms*. 0, or 1 if memsight did not attach.
+under_memsight() {
+	local out=$1 fd wp mp rc=0 d
+	local -a env=() mb=()
+	shift
+	while [ "$1" != -- ]; do env+=("$1"); shift; done
+	shift
+	d=$(mktemp -d "$TMP/run.XXXXXX")
+	mkfifo "$d/in"
+	env "${env[@]}" "$MB" -t "$T" -n "$N" --wait < "$d/in" > "$out" 2>&1 &
+	wp=$!
+	PIDS+=("$wp")
+	exec {fd}> "$d/in"
+	if ! wait_for "$out" '^ready' 10; then
+		exec {fd}>&-; kill "$wp"; wait "$wp"; return 1
+	fi
+	"$MS" top -p "$wp" -d 0 -n 0 --json "$@" > "$out.ms" 2> "$out.mserr" &
+	mp=$!
+	PIDS+=("$mp")
+	if ! wait_for "$out.mserr" 'attached to PID|error' 60 || grep -q error "$out.mserr"; then
+		rc=1
+	fi
+	echo go >&$fd
+	exec {fd}>&-
+	wait "$wp"
+	kill -INT "$mp" 2>/dev/null
+	wait "$mp"
+	[ $rc = 0 ] || { echo "memsight did not attach: $(head -3 "$out.mserr")" >&2; : > "$out"; }
+	return $rc
+}
 
 run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL.THREADS
-	local col=$1 t=$2 out
+	local col=$1 T=$2 N=$PAIRS out=$TMP/out
 	case $col in
-	alone) out=$("$MB" -t "$t" -n "$PAIRS") ;;
-	detached) out=$(LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$t" -n "$PAIRS") ;;
-	floor) out=$(LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$t" -n "$PAIRS" \
-		--attach "$LIB") ;;
+	alone) "$MB" -t "$T" -n "$N" > "$out" ;;
+	detached) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" > "$out" ;;
+	floor) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" \
+		--attach "$LIB" > "$out" ;;
+	ms_usdt) under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- ;;
+	ms_sampled) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
+		--sample-bytes "$MEAN" ;;
+	ms_full) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- ;;
 	esac
-	echo "$out" | sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' >> "$TMP/$col.$t"
-	echo "$out" | sed -n 's/.*probe_hits=\([0-9]*\).*/\1/p' >> "$TMP/$col.$t.hits"
+	sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' "$out" >> "$TMP/$col.$T"
+	sed -n 's/.*probe_hits=\([0-9]*\).*/\1/p' "$out" >> "$TMP/$col.$T.hits"
+	case $col in ms_usdt)
+		jq -r '.events.allocs // empty' "$out.ms" >> "$TMP/$col.$T.samples" ;;
+	esac
 }
 
 echo "== libmemsight_sampler.so: ns per malloc+free pair (bench/mallocbench.c, mixed sizes"
@@ -70,20 +129,25 @@ for r in $(seq "$REPS"); do
 		done
 	done
 done
-printf '   %-8s %10s %18s %18s %20s\n' threads alone "loaded, detached" "attached, floor" \
-	"memsight attached"
+delta() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-") print "n/a"; else printf "%+.1f\n", x - y }'; }
+printf '   %-8s %9s' threads alone
+for col in "${COLS[@]:1}"; do printf ' %20s' "${NAME[$col]}"; done
+printf '\n'
 for t in 1 2; do
 	a=$(median < "$TMP/alone.$t")
-	d=$(median < "$TMP/detached.$t")
-	f=$(median < "$TMP/floor.$t")
-	printf '   %-8s %10s %10s (%+5.1f) %10s (%+5.1f) %20s\n' "$t" "$a" "$d" \
-		"$(awk -v x="$d" -v y="$a" 'BEGIN { print x - y }')" "$f" \
-		"$(awk -v x="$f" -v y="$a" 'BEGIN { print x - y }')" "n/a (observer side)"
-	echo "            (runs: alone $(minmax < "$TMP/alone.$t"), detached $(minmax < "$TMP/detached.$t")," \
-	     "floor $(minmax < "$TMP/floor.$t"); probe hits per floor run $(median < "$TMP/floor.$t.hits"))"
+	printf '   %-8s %9s' "$t" "$a"
+	for col in "${COLS[@]:1}"; do
+		m=$(median < "$TMP/$col.$t")
+		printf ' %20s' "$m ($(delta "$m" "$a"))"
+	done
+	printf '\n            runs:'
+	for col in "${COLS[@]}"; do printf ' %s %s;' "${NAME[$col]}" "$(minmax < "$TMP/$col.$t")"; done
+	printf '\n            probe hits per floor run %s; samples memsight recorded per attached run %s\n' \
+		"$(median < "$TMP/floor.$t.hits")" "$(median < "$TMP/ms_usdt.$t.samples")"
 done
 echo "   (+x) = ns more per pair than alone; floor = counting perf uprobes with ref_ctr on the"
-echo "   USDT sites, no BPF program"
+echo "   USDT sites, no BPF program; uprobe columns ran $UPAIRS pairs per thread, against a"
+echo "   private copy of libc ($LIBDIR)"
 echo "   commands (T = 1, 2):"
 for col in "${COLS[@]}"; do
 	printf '     %-18s %s\n' "${NAME[$col]}" "${CMD[$col]}"
