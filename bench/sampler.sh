@@ -54,9 +54,21 @@ read -r _ PLIBC < <(private_libc "$MB" "$TMP/libc") ||
 	{ echo "bench/sampler.sh: cannot copy $MB's libc" >&2; exit 1; }
 LIBDIR=$(dirname "$PLIBC")
 
-COLS=(alone detached floor ms_usdt ms_sampled ms_full)
+# BPF run-time statistics while this runs: BPF_ENABLE_STATS holds them on as
+# long as its fd is open (a reference, so the sysctl and other users of it
+# are left alone)
+python3 -c '
+import ctypes, signal, struct, sys
+buf = ctypes.create_string_buffer(struct.pack("<I", 0), 8)	# BPF_STATS_RUN_TIME
+fd = ctypes.CDLL(None, use_errno=True).syscall(321, 32, buf, 8)	# SYS_bpf, BPF_ENABLE_STATS
+print("stats" if fd >= 0 else "no stats", flush=True)
+signal.pause()' > "$TMP/stats" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/stats" 'stats' 10
+
+COLS=(alone detached floor ms_usdt ms_usdt_fp ms_sampled ms_full)
 declare -A NAME=([alone]="alone" [detached]="loaded, detached" [floor]="attached, floor"
-	[ms_usdt]="memsight attached" [ms_sampled]="uprobes, sampled" [ms_full]="uprobes, full")
+	[ms_usdt]="memsight attached" [ms_usdt_fp]="... --unwind fp" [ms_sampled]="uprobes, sampled" [ms_full]="uprobes, full")
 SMP="LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN"
 MSCMD="$MS top -p PID -d 0 -n 0 --json"
 declare -A CMD=(
@@ -64,13 +76,16 @@ declare -A CMD=(
 	[detached]="$SMP $MB -t T -n $PAIRS"
 	[floor]="$SMP $MB -t T -n $PAIRS --attach $LIB"
 	[ms_usdt]="$SMP $MB -t T -n $PAIRS --wait; $MSCMD"
+	[ms_usdt_fp]="$SMP $MB -t T -n $PAIRS --wait; $MSCMD --unwind fp"
 	[ms_sampled]="LD_LIBRARY_PATH=$LIBDIR $MB -t T -n $UPAIRS --wait; $MSCMD --sample-bytes $MEAN"
 	[ms_full]="LD_LIBRARY_PATH=$LIBDIR $MB -t T -n $UPAIRS --wait; $MSCMD"
 )
 
 # under_memsight OUT ENV... -- MEMSIGHT_ARGS...: mallocbench (ENV, its
 # arguments) started with --wait, memsight attached to it, then let run;
-# its output in OUT, memsight's in OUT.ms*. 0, or 1 if memsight did not attach.
+# its output in OUT, memsight's in OUT.ms*, and what each of memsight's BPF
+# programs ran in OUT.progs ("NAME RUN_CNT RUN_TIME_NS" lines, bpf_stats).
+# 0, or 1 if memsight did not attach.
 under_memsight() {
 	local out=$1 fd wp mp rc=0 d
 	local -a env=() mb=()
@@ -95,10 +110,20 @@ under_memsight() {
 	echo go >&$fd
 	exec {fd}>&-
 	wait "$wp"
+	prog_stats "$mp" > "$out.progs"
 	kill -INT "$mp" 2>/dev/null
 	wait "$mp"
 	[ $rc = 0 ] || { echo "memsight did not attach: $(head -3 "$out.mserr")" >&2; : > "$out"; }
 	return $rc
+}
+
+# prog_stats PID: "NAME RUN_CNT RUN_TIME_NS" of each BPF program PID holds
+prog_stats() {
+	local id
+	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u); do
+		bpftool prog show id "$id" -j 2>/dev/null |
+			jq -r '"\(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'
+	done
 }
 
 run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL.THREADS
@@ -109,14 +134,17 @@ run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL
 	floor) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" \
 		--attach "$LIB" > "$out" ;;
 	ms_usdt) under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- ;;
+	ms_usdt_fp) under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- \
+		--unwind fp ;;
 	ms_sampled) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
 		--sample-bytes "$MEAN" ;;
 	ms_full) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- ;;
 	esac
 	sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' "$out" >> "$TMP/$col.$T"
 	sed -n 's/.*probe_hits=\([0-9]*\).*/\1/p' "$out" >> "$TMP/$col.$T.hits"
-	case $col in ms_usdt)
-		jq -r '.events.allocs // empty' "$out.ms" >> "$TMP/$col.$T.samples" ;;
+	case $col in ms_*)
+		jq -r '.events.allocs // empty' "$out.ms" >> "$TMP/$col.$T.samples"
+		awk -v c="$col.$T" '$2 > 0 { print c, $0 }' "$out.progs" >> "$TMP/progs" ;;
 	esac
 }
 
@@ -145,6 +173,14 @@ for t in 1 2; do
 	printf '\n            probe hits per floor run %s; samples memsight recorded per attached run %s\n' \
 		"$(median < "$TMP/floor.$t.hits")" "$(median < "$TMP/ms_usdt.$t.samples")"
 done
+echo "   memsight's BPF programs (bpf_stats run_time_ns / run_cnt, summed over the runs):"
+if grep -qx stats "$TMP/stats"; then
+	awk '{ split($1, c, "."); k = c[1] " T=" c[2] " " $2; n[k] += $3; ns[k] += $4 }
+	     END { for (k in n) printf "     %-40s %10d runs %9.0f ns/run\n", k, n[k], ns[k] / n[k] }' \
+		"$TMP/progs" 2>/dev/null | sort
+else
+	echo "     not available: BPF_ENABLE_STATS failed ($(head -1 "$TMP/stats"))"
+fi
 echo "   (+x) = ns more per pair than alone; floor = counting perf uprobes with ref_ctr on the"
 echo "   USDT sites, no BPF program; uprobe columns ran $UPAIRS pairs per thread, against a"
 echo "   private copy of libc ($LIBDIR)"
