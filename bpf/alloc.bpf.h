@@ -164,6 +164,7 @@ static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 	usable = lv->usable;
 	ak.stack_id = lv->stack_id;
 	ak.kind = lv->kind;
+	ak.period = lv->period;
 	/* only the CPU whose delete succeeds accounts: no double free counts */
 	if (bpf_map_delete_elem(&live, &lk))
 		return;
@@ -332,11 +333,11 @@ static __always_inline bool dwarf_allowed(struct ms_pid_cfg *cfg)
 }
 
 static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
-					  __u32 kind, __u32 heap, struct ms_pid_cfg *cfg)
+					  __u32 kind, __u32 heap, __u64 period, struct ms_pid_cfg *cfg)
 {
 	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
-	struct ms_live_val lv = {};
-	struct ms_agg_key ak = { .tgid = tgid, .kind = kind, .gen = cfg->gen };
+	struct ms_live_val lv = { .period = period };
+	struct ms_agg_key ak = { .tgid = tgid, .kind = kind, .gen = cfg->gen, .period = period };
 	struct ms_agg_val *av;
 	long sid = -1;
 
@@ -431,7 +432,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		count(MS_CNT_FAILED_ALLOC);
 		return 0;
 	}
-	account_alloc(ctx, tgid, addr, s.size, s.kind, s.heap, cfg);
+	account_alloc(ctx, tgid, addr, s.size, s.kind, s.heap, 0, cfg);
 	return 0;
 }
 
