@@ -189,3 +189,94 @@ for col in "${COLS[@]}"; do
 	printf '     %-18s %s\n' "${NAME[$col]}" "${CMD[$col]}"
 done
 echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
+
+# ---- Debian's redis-server (jemalloc) started with the sampler, under redis-benchmark
+# Columns: alone; the library loaded, nobody attached; the library and
+# `memsight top -p` attached (its default unwinding); and, for the exact
+# in-use figure of the same workload, memsight's full tracking (uprobes, no
+# library). Each run a fresh server on a unix socket; RREPS runs of each
+# (default 3; QUICK=1: 1), interleaved, medians; the full-tracking run once
+# (every call traps: ~10x slower). Workload: redis-benchmark -t set,get -n
+# RN -r 100000 -d RD -c 4 (defaults RN 100,000, RD 4096: ~63,000 distinct
+# keys of 4 KiB values, ~270 MB in use, ~500 samples at 512 KiB).
+if ! command -v redis-server > /dev/null || ! command -v redis-benchmark > /dev/null; then
+	echo "== redis-server: not available (redis-server / redis-benchmark not installed)"
+	exit 0
+fi
+if [ "${QUICK:-0}" = 1 ]; then RREPS=${RREPS:-1}; else RREPS=${RREPS:-3}; fi
+RN=${RN:-100000}
+RD=${RD:-4096}
+RCOLS=(alone detached ms_usdt)
+declare -A RNAME=([alone]="alone" [detached]="loaded, detached" [ms_usdt]="memsight attached"
+	[ms_full]="uprobes, full (exact)")
+
+# redis_run COL: one server, one workload; appends "SET GET INUSE SAMPLES"
+# (requests/s; memsight's in-use figure and its samples, - when not attached)
+# to $TMP/redis.COL
+redis_run() {
+	local col=$1 d rp mp sock out set get inuse=- samples=-
+	local -a env=()
+	d=$(mktemp -d "$TMP/redis.XXXXXX")
+	sock=$d/sock out=$d/bench
+	case $col in detached | ms_usdt) env=(LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN") ;; esac
+	env "${env[@]}" redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no \
+		--dir "$d" > "$d/log" 2>&1 &
+	rp=$!
+	PIDS+=("$rp")
+	for _ in $(seq 100); do
+		[ "$(redis-cli -s "$sock" ping 2> /dev/null)" = PONG ] && break
+		sleep 0.05
+	done
+	case $col in ms_*)
+		"$MS" top -p "$rp" -d 0 -n 0 --json > "$d/ms" 2> "$d/mserr" &
+		mp=$!
+		PIDS+=("$mp")
+		if ! wait_for "$d/mserr" 'attached to PID|error' 60 || grep -q error "$d/mserr"; then
+			echo "memsight did not attach to redis: $(head -3 "$d/mserr")" >&2
+			kill "$mp" "$rp"; wait "$mp" "$rp"; return 1
+		fi ;;
+	esac
+	timeout 600 redis-benchmark -s "$sock" -t set,get -n "$RN" -r 100000 -d "$RD" -c 4 -q \
+		> "$out" 2>&1
+	case $col in ms_*)
+		kill -INT "$mp"; wait "$mp"
+		inuse=$(jq '.tracked.inuse_bytes' "$d/ms")
+		samples=$(jq '.events.allocs' "$d/ms") ;;
+	esac
+	redis-cli -s "$sock" shutdown nosave > /dev/null 2>&1
+	wait "$rp"
+	set=$(tr '\r' '\n' < "$out" | sed -n 's/^SET: \([0-9.]*\) requests.*/\1/p' | tail -1)
+	get=$(tr '\r' '\n' < "$out" | sed -n 's/^GET: \([0-9.]*\) requests.*/\1/p' | tail -1)
+	echo "${set:--} ${get:--} ${inuse:--} ${samples:--}" >> "$TMP/redis.$col"
+}
+
+echo
+echo "== redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*malloc=\([^ ]*\).*/\1 (\2)/p'):" \
+	"requests/s, redis-benchmark -t set,get -n $RN -r 100000 -d $RD -c 4, unix socket,"
+echo "   median of $RREPS interleaved runs; mean $MEAN B"
+for r in $(seq "$RREPS"); do
+	for col in "${RCOLS[@]}"; do redis_run "$col"; done
+done
+redis_run ms_full
+ra=$(awk '{ print $1 }' "$TMP/redis.alone" | median)
+ga=$(awk '{ print $2 }' "$TMP/redis.alone" | median)
+printf '   %-24s %12s %12s %16s %9s\n' "" SET GET "in use (memsight)" samples
+for col in "${RCOLS[@]}" ms_full; do
+	s=$(awk '{ print $1 }' "$TMP/redis.$col" | median)
+	g=$(awk '{ print $2 }' "$TMP/redis.$col" | median)
+	i=$(awk '$3 != "-" { print $3 }' "$TMP/redis.$col" | median)
+	n=$(awk '$4 != "-" { print $4 }' "$TMP/redis.$col" | median)
+	printf '   %-24s %12s %12s %16s %9s   (%s / %s of alone)\n' "${RNAME[$col]}" "$s" "$g" "$i" "$n" \
+		"$(awk -v x="$s" -v y="$ra" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }')" \
+		"$(awk -v x="$g" -v y="$ga" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }')"
+done
+est=$(awk '$3 != "-" { print $3 }' "$TMP/redis.ms_usdt" | median)
+exact=$(awk '{ print $3 }' "$TMP/redis.ms_full" | median)
+# in use is what the samples still live stand for: about est / MEAN of them
+awk -v e="$est" -v x="$exact" -v m="$MEAN" 'BEGIN {
+	if (e == "-" || x == "-" || !x) { print "   in-use estimate vs exact: n/a (a run failed)"; exit }
+	n = e / m
+	printf "   in-use estimate vs exact: %s / %s B = %+.1f%%; ~%d samples live (estimate / mean):\n", e, x, 100 * (e - x) / x, n
+	printf "   the estimate'"'"'s sd ~%.1f%% (1/sqrt(samples), objects far below the mean), 3 sd = %.1f%%\n", 100 / sqrt(n > 1 ? n : 1), 300 / sqrt(n > 1 ? n : 1) }'
+echo "   commands: redis-server --port 0 --unixsocket SOCK --save '' --appendonly no, with"
+echo "     LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN (loaded, attached); $MSCMD (attached, full)"
