@@ -209,12 +209,6 @@ struct {
 	__uint(max_entries, MS_DEF_USTACK_RING);
 } ustacks SEC(".maps");
 
-static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	*(__u64 *)data = vma->vm_end;
-	return 0;
-}
-
 /*
  * Copy the stack and registers of an allocation for user-space unwinding and
  * return its sample id, with its (new, empty) aggregate created under that
@@ -349,10 +343,11 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 		sid = ustack_sample(ctx, &ak);
 		if (sid < 0) {
 			count(MS_CNT_USTACK_LOST);
-			sid = user_stack_id(ctx, tgid, cfg);
+			sid = period ? inner_stack_id(ctx, tgid, cfg) : user_stack_id(ctx, tgid, cfg);
 		}
 	} else if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
-		sid = user_stack_id(ctx, tgid, cfg);
+		/* the sampler library's samples (period set) come from inside its wrappers */
+		sid = period ? inner_stack_id(ctx, tgid, cfg) : user_stack_id(ctx, tgid, cfg);
 	}
 	ak.stack_id = sid;
 	av = agg_get(&ak);

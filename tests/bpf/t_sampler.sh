@@ -69,6 +69,22 @@ check "mean 1: nothing lost" "$(jq .events.lower_bound "$J")" false
 check "mean 1: the library remembered every sample (its dropped count read)" \
 	"$(jq .tracked.sampler_dropped "$J")" 0
 
+# 1b. --unwind fp: the USDT program walks the frame pointers itself, never
+# outside the stack's mapping (bpf/stacks.bpf.h inner_stack_id): the same
+# stacks as the kernel's walker, to the line, nothing lost
+start_target env "$TMP/t1b.out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES=1 "$O/tests/targets/leaky"
+start_memsight "$TMP/s1b.json" "$TMP/s1b.err" top -p "$TPID" -d 0 -n 0 --json --unwind fp
+kill -USR1 "$TPID"
+wait_for "$TMP/t1b.out" '^done' 30
+kill -INT "$MPID"; wait "$MPID"
+J=$TMP/s1b.json
+check "fp: leak_a exact" "$(jq "$leakfn" "$J")" 4096000
+check "fp: leak_a's stack down to the start of main" "$(jq -r '[.stacks[] | select(.kind == "malloc" and
+	.frames[0].func == "leak_a") | [.frames[].func] | join(" ")] | unique | join(",")' "$J")" \
+	"leak_a main __libc_start_call_main"
+check "fp: total in use exact" "$(jq .tracked.inuse_bytes "$J")" 4211536
+check "fp: no stack errors, nothing lost" "$(jq '.events | .stack_errors + .stack_collisions' "$J") $(jq .events.lower_bound "$J")" "0 false"
+
 # 2. the default mean (512 KiB, nothing set): churner allocates 409.6 MB in
 # 4 KiB blocks (~780 samples: the estimate's sd is ~3.6%; 15% is 4 sd) and frees them all
 start_target env "$TMP/t2.out" LD_PRELOAD="$LIB" "$O/tests/targets/churner"
