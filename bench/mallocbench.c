@@ -2,7 +2,7 @@
 /*
  * mallocbench - malloc+free pairs of mixed sizes, for bench/sampler.sh.
  *
- *   mallocbench [-t THREADS] [-n PAIRS_PER_THREAD] [--attach LIB]
+ *   mallocbench [-t THREADS] [-n PAIRS_PER_THREAD] [--attach LIB] [--wait]
  *
  * Each thread keeps a ring of 1024 blocks; each step frees the oldest and
  * mallocs a new one whose size comes from a fixed mix (mostly 16..512 B, some
@@ -11,7 +11,8 @@
  * thread / its pairs). --attach LIB raises LIB's semaphores with counting
  * uprobes on its USDT sites (tests/sampler/usdt_count.h): what an observer's
  * attach costs the program before any BPF program runs, and prints the
- * number of probe hits.
+ * number of probe hits. --wait prints "ready" and starts only once a line
+ * (or EOF) comes on stdin: an observer attaches in between.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -61,7 +62,7 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct usdt_count uc;
-	int threads = 1, attach = 0, i;
+	int threads = 1, attach = 0, wait = 0, i;
 	pthread_t tid[64];
 	double secs[64], worst = 0;
 	unsigned x = 12345;
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 			if (usdt_count__attach(&uc, argv[++i], 1))
 				return 1;
 			attach = 1;
+		} else if (!strcmp(argv[i], "--wait")) {
+			wait = 1;
 		}
 	}
 	if (threads < 1 || threads > 64 || pairs < 1)
@@ -87,6 +90,14 @@ int main(int argc, char **argv)
 			mix[i] = 1024 + (x >> 8) % 7168;
 		else
 			mix[i] = 16 + (x >> 8) % 496;
+	}
+	if (wait) {
+		char line[16];
+
+		printf("ready\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			line[0] = 0;	/* EOF starts it too */
 	}
 	for (i = 0; i < threads; i++)
 		pthread_create(&tid[i], NULL, run, &secs[i]);

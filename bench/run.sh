@@ -39,7 +39,10 @@
 # full tracking and sampled mode with DWARF unwinding (an unwinder each).
 # Part 6 (bench/sampler.sh, which also runs alone), libmemsight_sampler.so:
 # ns per malloc+free pair alone, with it loaded and nobody attached, and
-# attached, 1 and 2 threads.
+# attached (a counting floor, memsight through it, memsight's uprobe path),
+# 1 and 2 threads, with the BPF cost per sample; and Debian's redis-server
+# under redis-benchmark: requests/s alone, with it, with memsight attached
+# through it, and its in-use estimate against memsight's exact figure.
 #
 # Environment: QUICK=1 (a few minutes), REPS, SECS (timed phase per run),
 # SAMPLE_BYTES (sampled columns), SYM_N (symboliser lookups per module and

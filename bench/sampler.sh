@@ -14,11 +14,16 @@
 #                      uprobes on the USDT sites (no BPF program): the probe
 #                      hits and the table of sampled pointers, what any
 #                      observer's attach costs before its BPF program runs
-#   memsight attached  memsight through the sampler's USDT probes: filled in
-#                      by the other half of issue 17 (the observer side);
-#                      until then printed as n/a
-# at MEAN bytes (default 524288). Environment: REPS (default 7; QUICK=1: 3),
-# PAIRS (per thread and run, default 5,000,000), MEAN.
+#   memsight attached  LD_PRELOAD, `memsight top -p PID` attached through
+#                      the library's USDT probes at the library's mean
+#                      (issue 17's target: <= 20 ns more per pair)
+#   uprobes, sampled   no library: memsight's uprobe path, --sample-bytes MEAN
+#   uprobes, full      no library: memsight's uprobe path, every call
+# at MEAN bytes (default 524288). The memsight columns start mallocbench
+# with --wait, attach, then let it run; the uprobe columns run
+# UPAIRS pairs (default 100,000: every call traps) against a private copy
+# of libc, so only the workload traps. Environment: REPS (default 7;
+# QUICK=1: 3), PAIRS (per thread and run, default 5,000,000), UPAIRS, MEAN.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -28,10 +33,13 @@ LIB=$(realpath "$O/libmemsight_sampler.so" 2>/dev/null)
 MB=$OUT/mallocbench
 if [ "${QUICK:-0}" = 1 ]; then REPS=${REPS:-3}; else REPS=${REPS:-7}; fi
 PAIRS=${PAIRS:-5000000}
+UPAIRS=${UPAIRS:-100000}
+MS=$O/memsight
 MEAN=${MEAN:-524288}
 MB_CFLAGS="-O2 -g -fno-omit-frame-pointer -fno-builtin -Wall"
 
 [ -e "$LIB" ] || { echo "bench/sampler.sh: $O/libmemsight_sampler.so missing (make)" >&2; exit 1; }
+[ -x "$MS" ] || { echo "bench/sampler.sh: $MS missing (make)" >&2; exit 1; }
 mkdir -p "$OUT"
 if [ ! -x "$MB" ] || [ bench/mallocbench.c -nt "$MB" ] ||
    [ tests/sampler/usdt_count.h -nt "$MB" ]; then
@@ -39,26 +47,105 @@ if [ ! -x "$MB" ] || [ bench/mallocbench.c -nt "$MB" ] ||
 	gcc $MB_CFLAGS bench/mallocbench.c -o "$MB" -lpthread || exit 1
 fi
 
-COLS=(alone detached floor)
-declare -A NAME=([alone]="alone" [detached]="loaded, detached" [floor]="attached, floor")
+TMP=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+read -r _ PLIBC < <(private_libc "$MB" "$TMP/libc") ||
+	{ echo "bench/sampler.sh: cannot copy $MB's libc" >&2; exit 1; }
+LIBDIR=$(dirname "$PLIBC")
+
+# BPF run-time statistics while this runs: BPF_ENABLE_STATS holds them on as
+# long as its fd is open (a reference, so the sysctl and other users of it
+# are left alone)
+python3 -c '
+import ctypes, signal, struct, sys
+buf = ctypes.create_string_buffer(struct.pack("<I", 0), 8)	# BPF_STATS_RUN_TIME
+fd = ctypes.CDLL(None, use_errno=True).syscall(321, 32, buf, 8)	# SYS_bpf, BPF_ENABLE_STATS
+print("stats" if fd >= 0 else "no stats", flush=True)
+signal.pause()' > "$TMP/stats" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/stats" 'stats' 10
+
+COLS=(alone detached floor ms_usdt ms_usdt_fp ms_sampled ms_full)
+declare -A NAME=([alone]="alone" [detached]="loaded, detached" [floor]="attached, floor"
+	[ms_usdt]="memsight attached" [ms_usdt_fp]="... --unwind fp" [ms_sampled]="uprobes, sampled" [ms_full]="uprobes, full")
+SMP="LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN"
+MSCMD="$MS top -p PID -d 0 -n 0 --json"
 declare -A CMD=(
 	[alone]="$MB -t T -n $PAIRS"
-	[detached]="LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN $MB -t T -n $PAIRS"
-	[floor]="LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN $MB -t T -n $PAIRS --attach $LIB"
+	[detached]="$SMP $MB -t T -n $PAIRS"
+	[floor]="$SMP $MB -t T -n $PAIRS --attach $LIB"
+	[ms_usdt]="$SMP $MB -t T -n $PAIRS --wait; $MSCMD"
+	[ms_usdt_fp]="$SMP $MB -t T -n $PAIRS --wait; $MSCMD --unwind fp"
+	[ms_sampled]="LD_LIBRARY_PATH=$LIBDIR $MB -t T -n $UPAIRS --wait; $MSCMD --sample-bytes $MEAN"
+	[ms_full]="LD_LIBRARY_PATH=$LIBDIR $MB -t T -n $UPAIRS --wait; $MSCMD"
 )
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+
+# under_memsight OUT ENV... -- MEMSIGHT_ARGS...: mallocbench (ENV, its
+# arguments) started with --wait, memsight attached to it, then let run;
+# its output in OUT, memsight's in OUT.ms*, and what each of memsight's BPF
+# programs ran in OUT.progs ("NAME RUN_CNT RUN_TIME_NS" lines, bpf_stats).
+# 0, or 1 if memsight did not attach.
+under_memsight() {
+	local out=$1 fd wp mp rc=0 d
+	local -a env=() mb=()
+	shift
+	while [ "$1" != -- ]; do env+=("$1"); shift; done
+	shift
+	d=$(mktemp -d "$TMP/run.XXXXXX")
+	mkfifo "$d/in"
+	env "${env[@]}" "$MB" -t "$T" -n "$N" --wait < "$d/in" > "$out" 2>&1 &
+	wp=$!
+	PIDS+=("$wp")
+	exec {fd}> "$d/in"
+	if ! wait_for "$out" '^ready' 10; then
+		exec {fd}>&-; kill "$wp"; wait "$wp"; return 1
+	fi
+	"$MS" top -p "$wp" -d 0 -n 0 --json "$@" > "$out.ms" 2> "$out.mserr" &
+	mp=$!
+	PIDS+=("$mp")
+	if ! wait_for "$out.mserr" 'attached to PID|error' 60 || grep -q error "$out.mserr"; then
+		rc=1
+	fi
+	echo go >&$fd
+	exec {fd}>&-
+	wait "$wp"
+	prog_stats "$mp" > "$out.progs"
+	kill -INT "$mp" 2>/dev/null
+	wait "$mp"
+	[ $rc = 0 ] || { echo "memsight did not attach: $(head -3 "$out.mserr")" >&2; : > "$out"; }
+	return $rc
+}
+
+# prog_stats PID: "NAME RUN_CNT RUN_TIME_NS" of each BPF program PID holds
+prog_stats() {
+	local id
+	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u); do
+		bpftool prog show id "$id" -j 2>/dev/null |
+			jq -r '"\(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'
+	done
+}
 
 run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL.THREADS
-	local col=$1 t=$2 out
+	local col=$1 T=$2 N=$PAIRS out=$TMP/out
 	case $col in
-	alone) out=$("$MB" -t "$t" -n "$PAIRS") ;;
-	detached) out=$(LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$t" -n "$PAIRS") ;;
-	floor) out=$(LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$t" -n "$PAIRS" \
-		--attach "$LIB") ;;
+	alone) "$MB" -t "$T" -n "$N" > "$out" ;;
+	detached) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" > "$out" ;;
+	floor) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" \
+		--attach "$LIB" > "$out" ;;
+	ms_usdt) under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- ;;
+	ms_usdt_fp) under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- \
+		--unwind fp ;;
+	ms_sampled) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
+		--sample-bytes "$MEAN" ;;
+	ms_full) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- ;;
 	esac
-	echo "$out" | sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' >> "$TMP/$col.$t"
-	echo "$out" | sed -n 's/.*probe_hits=\([0-9]*\).*/\1/p' >> "$TMP/$col.$t.hits"
+	sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' "$out" >> "$TMP/$col.$T"
+	sed -n 's/.*probe_hits=\([0-9]*\).*/\1/p' "$out" >> "$TMP/$col.$T.hits"
+	case $col in ms_*)
+		jq -r '.events.allocs // empty' "$out.ms" >> "$TMP/$col.$T.samples"
+		awk -v c="$col.$T" '$2 > 0 { print c, $0 }' "$out.progs" >> "$TMP/progs" ;;
+	esac
 }
 
 echo "== libmemsight_sampler.so: ns per malloc+free pair (bench/mallocbench.c, mixed sizes"
@@ -70,22 +157,126 @@ for r in $(seq "$REPS"); do
 		done
 	done
 done
-printf '   %-8s %10s %18s %18s %20s\n' threads alone "loaded, detached" "attached, floor" \
-	"memsight attached"
+delta() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-") print "n/a"; else printf "%+.1f\n", x - y }'; }
+printf '   %-8s %9s' threads alone
+for col in "${COLS[@]:1}"; do printf ' %20s' "${NAME[$col]}"; done
+printf '\n'
 for t in 1 2; do
 	a=$(median < "$TMP/alone.$t")
-	d=$(median < "$TMP/detached.$t")
-	f=$(median < "$TMP/floor.$t")
-	printf '   %-8s %10s %10s (%+5.1f) %10s (%+5.1f) %20s\n' "$t" "$a" "$d" \
-		"$(awk -v x="$d" -v y="$a" 'BEGIN { print x - y }')" "$f" \
-		"$(awk -v x="$f" -v y="$a" 'BEGIN { print x - y }')" "n/a (observer side)"
-	echo "            (runs: alone $(minmax < "$TMP/alone.$t"), detached $(minmax < "$TMP/detached.$t")," \
-	     "floor $(minmax < "$TMP/floor.$t"); probe hits per floor run $(median < "$TMP/floor.$t.hits"))"
+	printf '   %-8s %9s' "$t" "$a"
+	for col in "${COLS[@]:1}"; do
+		m=$(median < "$TMP/$col.$t")
+		printf ' %20s' "$m ($(delta "$m" "$a"))"
+	done
+	printf '\n            runs:'
+	for col in "${COLS[@]}"; do printf ' %s %s;' "${NAME[$col]}" "$(minmax < "$TMP/$col.$t")"; done
+	printf '\n            probe hits per floor run %s; samples memsight recorded per attached run %s\n' \
+		"$(median < "$TMP/floor.$t.hits")" "$(median < "$TMP/ms_usdt.$t.samples")"
 done
+echo "   memsight's BPF programs (bpf_stats run_time_ns / run_cnt, summed over the runs):"
+if grep -qx stats "$TMP/stats"; then
+	awk '{ split($1, c, "."); k = c[1] " T=" c[2] " " $2; n[k] += $3; ns[k] += $4 }
+	     END { for (k in n) printf "     %-40s %10d runs %9.0f ns/run\n", k, n[k], ns[k] / n[k] }' \
+		"$TMP/progs" 2>/dev/null | sort
+else
+	echo "     not available: BPF_ENABLE_STATS failed ($(head -1 "$TMP/stats"))"
+fi
 echo "   (+x) = ns more per pair than alone; floor = counting perf uprobes with ref_ctr on the"
-echo "   USDT sites, no BPF program"
+echo "   USDT sites, no BPF program; uprobe columns ran $UPAIRS pairs per thread, against a"
+echo "   private copy of libc ($LIBDIR)"
 echo "   commands (T = 1, 2):"
 for col in "${COLS[@]}"; do
 	printf '     %-18s %s\n' "${NAME[$col]}" "${CMD[$col]}"
 done
 echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
+
+# ---- Debian's redis-server (jemalloc) started with the sampler, under redis-benchmark
+# Columns: alone; the library loaded, nobody attached; the library and
+# `memsight top -p` attached (its default unwinding); and, for the exact
+# in-use figure of the same workload, memsight's full tracking (uprobes, no
+# library). Each run a fresh server on a unix socket; RREPS runs of each
+# (default 3; QUICK=1: 1), interleaved, medians; the full-tracking run once
+# (every call traps: ~10x slower). Workload: redis-benchmark -t set,get -n
+# RN -r 100000 -d RD -c 4 (defaults RN 100,000, RD 4096: ~63,000 distinct
+# keys of 4 KiB values, ~270 MB in use, ~500 samples at 512 KiB).
+if ! command -v redis-server > /dev/null || ! command -v redis-benchmark > /dev/null; then
+	echo "== redis-server: not available (redis-server / redis-benchmark not installed)"
+	exit 0
+fi
+if [ "${QUICK:-0}" = 1 ]; then RREPS=${RREPS:-1}; else RREPS=${RREPS:-3}; fi
+RN=${RN:-100000}
+RD=${RD:-4096}
+RCOLS=(alone detached ms_usdt)
+declare -A RNAME=([alone]="alone" [detached]="loaded, detached" [ms_usdt]="memsight attached"
+	[ms_full]="uprobes, full (exact)")
+
+# redis_run COL: one server, one workload; appends "SET GET INUSE SAMPLES"
+# (requests/s; memsight's in-use figure and its samples, - when not attached)
+# to $TMP/redis.COL
+redis_run() {
+	local col=$1 d rp mp sock out set get inuse=- samples=-
+	local -a env=()
+	d=$(mktemp -d "$TMP/redis.XXXXXX")
+	sock=$d/sock out=$d/bench
+	case $col in detached | ms_usdt) env=(LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN") ;; esac
+	env "${env[@]}" redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no \
+		--dir "$d" > "$d/log" 2>&1 &
+	rp=$!
+	PIDS+=("$rp")
+	for _ in $(seq 100); do
+		[ "$(redis-cli -s "$sock" ping 2> /dev/null)" = PONG ] && break
+		sleep 0.05
+	done
+	case $col in ms_*)
+		"$MS" top -p "$rp" -d 0 -n 0 --json > "$d/ms" 2> "$d/mserr" &
+		mp=$!
+		PIDS+=("$mp")
+		if ! wait_for "$d/mserr" 'attached to PID|error' 60 || grep -q error "$d/mserr"; then
+			echo "memsight did not attach to redis: $(head -3 "$d/mserr")" >&2
+			kill "$mp" "$rp"; wait "$mp" "$rp"; return 1
+		fi ;;
+	esac
+	timeout 600 redis-benchmark -s "$sock" -t set,get -n "$RN" -r 100000 -d "$RD" -c 4 -q \
+		> "$out" 2>&1
+	case $col in ms_*)
+		kill -INT "$mp"; wait "$mp"
+		inuse=$(jq '.tracked.inuse_bytes' "$d/ms")
+		samples=$(jq '.events.allocs' "$d/ms") ;;
+	esac
+	redis-cli -s "$sock" shutdown nosave > /dev/null 2>&1
+	wait "$rp"
+	set=$(tr '\r' '\n' < "$out" | sed -n 's/^SET: \([0-9.]*\) requests.*/\1/p' | tail -1)
+	get=$(tr '\r' '\n' < "$out" | sed -n 's/^GET: \([0-9.]*\) requests.*/\1/p' | tail -1)
+	echo "${set:--} ${get:--} ${inuse:--} ${samples:--}" >> "$TMP/redis.$col"
+}
+
+echo
+echo "== redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*malloc=\([^ ]*\).*/\1 (\2)/p'):" \
+	"requests/s, redis-benchmark -t set,get -n $RN -r 100000 -d $RD -c 4, unix socket,"
+echo "   median of $RREPS interleaved runs; mean $MEAN B"
+for r in $(seq "$RREPS"); do
+	for col in "${RCOLS[@]}"; do redis_run "$col"; done
+done
+redis_run ms_full
+ra=$(awk '{ print $1 }' "$TMP/redis.alone" | median)
+ga=$(awk '{ print $2 }' "$TMP/redis.alone" | median)
+printf '   %-24s %12s %12s %16s %9s\n' "" SET GET "in use (memsight)" samples
+for col in "${RCOLS[@]}" ms_full; do
+	s=$(awk '{ print $1 }' "$TMP/redis.$col" | median)
+	g=$(awk '{ print $2 }' "$TMP/redis.$col" | median)
+	i=$(awk '$3 != "-" { print $3 }' "$TMP/redis.$col" | median)
+	n=$(awk '$4 != "-" { print $4 }' "$TMP/redis.$col" | median)
+	printf '   %-24s %12s %12s %16s %9s   (%s / %s of alone)\n' "${RNAME[$col]}" "$s" "$g" "$i" "$n" \
+		"$(awk -v x="$s" -v y="$ra" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }')" \
+		"$(awk -v x="$g" -v y="$ga" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }')"
+done
+est=$(awk '$3 != "-" { print $3 }' "$TMP/redis.ms_usdt" | median)
+exact=$(awk '{ print $3 }' "$TMP/redis.ms_full" | median)
+# in use is what the samples still live stand for: about est / MEAN of them
+awk -v e="$est" -v x="$exact" -v m="$MEAN" 'BEGIN {
+	if (e == "-" || x == "-" || !x) { print "   in-use estimate vs exact: n/a (a run failed)"; exit }
+	n = e / m
+	printf "   in-use estimate vs exact: %s / %s B = %+.1f%%; ~%d samples live (estimate / mean):\n", e, x, 100 * (e - x) / x, n
+	printf "   the estimate'"'"'s sd ~%.1f%% (1/sqrt(samples), objects far below the mean), 3 sd = %.1f%%\n", 100 / sqrt(n > 1 ? n : 1), 300 / sqrt(n > 1 ? n : 1) }'
+echo "   commands: redis-server --port 0 --unixsocket SOCK --save '' --appendonly no, with"
+echo "     LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN (loaded, attached); $MSCMD (attached, full)"

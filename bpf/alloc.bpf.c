@@ -42,9 +42,10 @@ int BPF_KRETPROBE(ms_alloc_ret, __u64 ret)
  * memsight:alloc(ptr, size, mean): an allocation the library sampled (it
  * returned non-NULL), drawn with mean bytes between samples. Recorded like
  * an allocation of the uprobe path, stack walked (or copied) here, never
- * sampled again: user space scales it by the process's mean, so a sample
- * drawn with another mean (the global changed behind our back) is lost,
- * counted, rather than scaled wrong.
+ * sampled again, under its mean (ms_agg_key.period): user space scales each
+ * sample with the mean it was drawn with, so one drawn before the mean
+ * changed (a thread's countdown runs out first) is neither lost nor scaled
+ * wrong; such samples are counted.
  */
 SEC("usdt")
 int BPF_USDT(ms_usdt_alloc, void *ptr, __u64 size, __u64 mean)
@@ -54,12 +55,10 @@ int BPF_USDT(ms_usdt_alloc, void *ptr, __u64 size, __u64 mean)
 
 	if (!cfg || !ptr)
 		return 0;
-	if (mean != cfg->usdt_mean) {
-		count_lost(cfg, MS_CNT_USDT_MEAN_OTHER);
-		return 0;
-	}
 	count(MS_CNT_USDT_SAMPLES);
-	account_alloc(ctx, tgid, (__u64)ptr, size, MS_KIND_MALLOC, MS_HEAP_OTHER, cfg);
+	if (mean != cfg->usdt_mean)
+		count(MS_CNT_USDT_MEAN_OTHER);
+	account_alloc(ctx, tgid, (__u64)ptr, size, MS_KIND_MALLOC, MS_HEAP_OTHER, mean, cfg);
 	return 0;
 }
 

@@ -164,6 +164,7 @@ static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 	usable = lv->usable;
 	ak.stack_id = lv->stack_id;
 	ak.kind = lv->kind;
+	ak.period = lv->period;
 	/* only the CPU whose delete succeeds accounts: no double free counts */
 	if (bpf_map_delete_elem(&live, &lk))
 		return;
@@ -207,12 +208,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MS_DEF_USTACK_RING);
 } ustacks SEC(".maps");
-
-static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	*(__u64 *)data = vma->vm_end;
-	return 0;
-}
 
 /*
  * Copy the stack and registers of an allocation for user-space unwinding and
@@ -332,11 +327,11 @@ static __always_inline bool dwarf_allowed(struct ms_pid_cfg *cfg)
 }
 
 static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
-					  __u32 kind, __u32 heap, struct ms_pid_cfg *cfg)
+					  __u32 kind, __u32 heap, __u64 period, struct ms_pid_cfg *cfg)
 {
 	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
-	struct ms_live_val lv = {};
-	struct ms_agg_key ak = { .tgid = tgid, .kind = kind, .gen = cfg->gen };
+	struct ms_live_val lv = { .period = period };
+	struct ms_agg_key ak = { .tgid = tgid, .kind = kind, .gen = cfg->gen, .period = period };
 	struct ms_agg_val *av;
 	long sid = -1;
 
@@ -348,10 +343,11 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 		sid = ustack_sample(ctx, &ak);
 		if (sid < 0) {
 			count(MS_CNT_USTACK_LOST);
-			sid = user_stack_id(ctx, tgid, cfg);
+			sid = period ? inner_stack_id(ctx, tgid, cfg) : user_stack_id(ctx, tgid, cfg);
 		}
 	} else if (!(cfg->flags & MS_PIDF_NO_STACKS)) {
-		sid = user_stack_id(ctx, tgid, cfg);
+		/* the sampler library's samples (period set) come from inside its wrappers */
+		sid = period ? inner_stack_id(ctx, tgid, cfg) : user_stack_id(ctx, tgid, cfg);
 	}
 	ak.stack_id = sid;
 	av = agg_get(&ak);
@@ -431,7 +427,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		count(MS_CNT_FAILED_ALLOC);
 		return 0;
 	}
-	account_alloc(ctx, tgid, addr, s.size, s.kind, s.heap, cfg);
+	account_alloc(ctx, tgid, addr, s.size, s.kind, s.heap, 0, cfg);
 	return 0;
 }
 

@@ -54,28 +54,18 @@ static __always_inline bool same_stack(const struct ms_stack_val *a, const struc
 }
 
 /*
- * The current user stack's id in process tgid, stored if new; or -1,
- * counted, when it cannot be read or stored: the bytes are still counted,
- * under "no stack".
+ * The id of the user stack in b (b->nr frames) in process tgid, stored if
+ * new; or -1, counted, when it cannot be stored.
  */
-static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_cfg *cfg)
+static __always_inline __s32 intern_stack(struct ms_stack_val *b, __u32 tgid,
+					  struct ms_pid_cfg *cfg)
 {
 	struct ms_stack_key k = { .tgid = tgid };
-	struct ms_stack_val *b, *v;
-	__u32 z = 0, nr, i;
+	struct ms_stack_val *v;
+	__u32 nr = b->nr, i;
 	__u64 h = 0x9e3779b97f4a7c15ull;
-	long n, err;
+	long err;
 
-	b = bpf_map_lookup_elem(&stack_scratch, &z);
-	if (!b)
-		return -1;
-	n = bpf_get_stack(ctx, b->ips, sizeof(b->ips), BPF_F_USER_STACK);
-	if (n <= 0) {
-		count_lost(cfg, MS_CNT_STACK_ERR);
-		return -1;
-	}
-	nr = n / sizeof(__u64);
-	b->nr = nr;
 	for (i = 0; i < MS_MAX_STACK_DEPTH; i++) {
 		if (i >= nr)
 			break;
@@ -111,6 +101,75 @@ static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_
 	}
 	count_lost(cfg, MS_CNT_STACK_COLLISION);
 	return -1;
+}
+
+/*
+ * The current user stack's id in process tgid, stored if new; or -1,
+ * counted, when it cannot be read or stored: the bytes are still counted,
+ * under "no stack".
+ */
+static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_cfg *cfg)
+{
+	struct ms_stack_val *b;
+	__u32 z = 0;
+	long n;
+
+	b = bpf_map_lookup_elem(&stack_scratch, &z);
+	if (!b)
+		return -1;
+	n = bpf_get_stack(ctx, b->ips, sizeof(b->ips), BPF_F_USER_STACK);
+	if (n <= 0) {
+		count_lost(cfg, MS_CNT_STACK_ERR);
+		return -1;
+	}
+	b->nr = n / sizeof(__u64);
+	return intern_stack(b, tgid, cfg);
+}
+
+/* bpf_find_vma callback: the end of the mapping found */
+static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	*(__u64 *)data = vma->vm_end;
+	return 0;
+}
+
+/*
+ * user_stack_id() for a probe inside a function (not at its entry: the
+ * sampler library's USDT sites), by frame pointers as the kernel walks them
+ * (the IP, then each frame's return address), but never outside the stack's
+ * mapping. A chain ends in code built without frame pointers (libc's
+ * start_thread, __libc_start_call_main), whose rbp is no frame: the
+ * kernel's walker reads there and the read faults, which costs most of a
+ * sample (README, "C/C++ services: the sampler library"). A frame outside
+ * [sp, end of sp's mapping) ends the stack here without a read. When the
+ * mapping cannot be found (find_vma only try-locks the mm), the kernel's walk.
+ */
+static __always_inline __s32 inner_stack_id(struct pt_regs *ctx, __u32 tgid,
+					    struct ms_pid_cfg *cfg)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), end = 0, frame[2];
+	struct ms_stack_val *b;
+	__u32 z = 0, n = 1;
+
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) ||
+	    bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end < sp + 16)
+		return user_stack_id(ctx, tgid, cfg);
+	b = bpf_map_lookup_elem(&stack_scratch, &z);
+	if (!b)
+		return -1;
+	b->ips[0] = PT_REGS_IP(ctx);
+	for (__u32 i = 1; i < MS_MAX_STACK_DEPTH; i++) {
+		if (fp < sp || fp > end - 16 || (fp & 7))
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+			break;
+		b->ips[i] = frame[1];
+		n = i + 1;
+		fp = frame[0];
+	}
+	b->nr = n;
+	return intern_stack(b, tgid, cfg);
 }
 
 #endif /* MEMSIGHT_STACKS_BPF_H */

@@ -89,8 +89,10 @@ enum ms_counter {
 					 * process's copies per second were spent
 					 * (frame-pointer stack instead) */
 	MS_CNT_USDT_SAMPLES,		/* sampler-library (USDT) allocations recorded */
-	MS_CNT_USDT_MEAN_OTHER,		/* ... not recorded: drawn with another mean
-					 * than the process's ms_pid_cfg.usdt_mean */
+	MS_CNT_USDT_MEAN_OTHER,		/* ... of those, drawn with another mean than
+					 * the process's ms_pid_cfg.usdt_mean (a
+					 * countdown drawn before the mean changed):
+					 * scaled with their own */
 	MS_CNT__MAX,
 };
 
@@ -107,6 +109,7 @@ struct ms_live_val {
 	__s32 stack_id;		/* negative: no stack */
 	__u32 kind;		/* enum ms_alloc_kind */
 	__u64 usable;		/* the allocator's usable size; 0: not read */
+	__u64 period;		/* ms_agg_key.period of its aggregate */
 };
 
 /*
@@ -130,6 +133,13 @@ struct ms_agg_key {
 	__s32 stack_id;
 	__u32 kind;
 	__u32 gen;		/* ms_pid_cfg.gen */
+	/*
+	 * Sampler library (USDT): the mean its samples were drawn with (the
+	 * probe's third argument), so each is scaled with its own even when
+	 * the mean changed while they were drawn; 0: recorded by the uprobes
+	 * (every call, or memsight's own --sample-bytes: the session's mean).
+	 */
+	__u64 period;
 };
 
 /*
@@ -209,8 +219,9 @@ struct ms_pid_cfg {
 	 */
 	__u64 lost;
 	/*
-	 * Sampler library (USDT): the mean its samples are scaled with; a
-	 * sample drawn with another one is not recorded (counted, lost).
+	 * Sampler library (USDT): the mean memsight set (or found); a sample
+	 * drawn with another one is counted (MS_CNT_USDT_MEAN_OTHER) and
+	 * recorded with its own (ms_agg_key.period).
 	 */
 	__u64 usdt_mean;
 };
@@ -342,8 +353,8 @@ struct ms_event {
 #define MS_STATIC_ASSERT _Static_assert
 #endif
 MS_STATIC_ASSERT(sizeof(struct ms_live_key) == 16, "ms_live_key ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 32, "ms_live_val ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 16, "ms_agg_key ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 40, "ms_live_val ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 24, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 64, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 48, "ms_pid_cfg ABI");

@@ -6,7 +6,9 @@
 # function tops its stack; at mean 1 the figures are exact and not called
 # estimates; at 512 KiB (the default) and 4 KiB they are estimates within
 # stated margins; memsight's --sample-bytes is written into the library and
-# put back on detach; memsightd attaches the same way; a library of another
+# put back on detach; a sample drawn with the mean before memsight changed it
+# is scaled with its own (not lost: figures are estimates, not lower
+# bounds); memsightd attaches the same way; a library of another
 # ABI is left alone (the uprobes, as without it).
 . "$(dirname "$0")/lib.sh"
 
@@ -67,6 +69,22 @@ check "mean 1: nothing lost" "$(jq .events.lower_bound "$J")" false
 check "mean 1: the library remembered every sample (its dropped count read)" \
 	"$(jq .tracked.sampler_dropped "$J")" 0
 
+# 1b. --unwind fp: the USDT program walks the frame pointers itself, never
+# outside the stack's mapping (bpf/stacks.bpf.h inner_stack_id): the same
+# stacks as the kernel's walker, to the line, nothing lost
+start_target env "$TMP/t1b.out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES=1 "$O/tests/targets/leaky"
+start_memsight "$TMP/s1b.json" "$TMP/s1b.err" top -p "$TPID" -d 0 -n 0 --json --unwind fp
+kill -USR1 "$TPID"
+wait_for "$TMP/t1b.out" '^done' 30
+kill -INT "$MPID"; wait "$MPID"
+J=$TMP/s1b.json
+check "fp: leak_a exact" "$(jq "$leakfn" "$J")" 4096000
+check "fp: leak_a's stack down to the start of main" "$(jq -r '[.stacks[] | select(.kind == "malloc" and
+	.frames[0].func == "leak_a") | [.frames[].func] | join(" ")] | unique | join(",")' "$J")" \
+	"leak_a main __libc_start_call_main"
+check "fp: total in use exact" "$(jq .tracked.inuse_bytes "$J")" 4211536
+check "fp: no stack errors, nothing lost" "$(jq '.events | .stack_errors + .stack_collisions' "$J") $(jq .events.lower_bound "$J")" "0 false"
+
 # 2. the default mean (512 KiB, nothing set): churner allocates 409.6 MB in
 # 4 KiB blocks (~780 samples: the estimate's sd is ~3.6%; 15% is 4 sd) and frees them all
 start_target env "$TMP/t2.out" LD_PRELOAD="$LIB" "$O/tests/targets/churner"
@@ -108,11 +126,36 @@ check "--sample-bytes 8192: the session's mean said" "$(jq -r .tracked.allocator
 check "--sample-bytes 8192: written into the library while attached" "$mean_during" 8192
 check "--sample-bytes 8192: the library's 512 KiB put back on detach" "$(lib_mean "$TPID")" 524288
 
+# 4b. the mean changed under a running countdown: leaky's thread allocated
+# through the library at 4 KiB (a first SIGUSR1) before memsight attached
+# and set mean 1, so its next sample still comes from a countdown drawn at
+# 4 KiB. That sample is recorded with its own mean, not lost: the figures
+# are estimates and not lower bounds. leak_a's 1000 x 4 KiB after attach:
+# N blocks unsampled before that sample (P(N >= k) = e^-k, the countdown
+# being exponential), the sample weighs 1/(1 - e^-1) = 1.58 blocks, the
+# rest exact: off by (0.58 - N) blocks; 1% is N >= 41, P = e^-41.
+start_target env "$TMP/t8.out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES=4096 "$O/tests/targets/leaky"
+kill -USR1 "$TPID"
+wait_for "$TMP/t8.out" '^done' 30
+start_memsight "$TMP/s8.json" "$TMP/s8.err" top -p "$TPID" -d 0 -n 0 --json --sample-bytes 1
+kill -USR1 "$TPID"
+for _ in $(seq 600); do [ "$(grep -c '^done' "$TMP/t8.out")" -ge 2 ] && break; sleep 0.05; done
+kill -INT "$MPID"; wait "$MPID"
+J=$TMP/s8.json
+a=$(jq "$leakfn" "$J")
+echo "figures: mean 4 KiB -> 1 under a running countdown: leak_a ~$a of 4096000; $(jq .events.allocs "$J") samples"
+check "mean changed: the session's mean said" "$(jq -r .tracked.allocator_probe "$J")" \
+	"sampler library (USDT), mean 1 bytes"
+check "mean changed: the sample at the old mean kept: not lower bounds" \
+	"$(jq .events.lower_bound "$J")" false
+check "mean changed: called estimates (one sample scaled at 4 KiB)" "$(jq .tracked.estimates "$J")" true
+check "mean changed: leak_a within 1% of 4096000 ($a)" "$(within 1 "$a" 4096000)" yes
+
 # 5. memsightd attaches the same way, ps says so, and its figures are exact at
 # mean 1 (set by memsightd: a thread's countdown drawn before takes the new
-# mean only after it runs out, and its sample, drawn with the old mean, is
-# lost; leaky's thread has allocated nothing through the library before
-# SIGUSR1, so its first countdown is drawn with mean 1)
+# mean only after it runs out, its sample scaled with the old mean (4b);
+# leaky's thread has allocated nothing through the library before SIGUSR1,
+# so its first countdown is drawn with mean 1)
 start_target env "$TMP/t5.out" LD_PRELOAD="$LIB" "$O/tests/targets/leaky"
 printf '[metrics]\nlisten = off\n' > "$TMP/memsightd.conf"
 start_daemon --config "$TMP/memsightd.conf" --sample-bytes 1 || { fail "daemon did not start"; exit 1; }

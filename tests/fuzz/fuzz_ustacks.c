@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			m.bound[sidx] = false;
 			break;
 		case 2:
-			FUZZ_CHECK((ustacks__retire(us, sid, k % MS_KIND__MAX, &v) == 0) == m.bound[sidx]);
+			FUZZ_CHECK((ustacks__retire(us, sid, k % MS_KIND__MAX, k & 3, &v) == 0) == m.bound[sidx]);
 			m.bound[sidx] = false;
 			break;
 		case 3:

@@ -164,6 +164,45 @@ static void test_figures_sampled_c(void **state)
 	assert_int_equal(f.alloc_bytes - f.free_bytes, f.inuse_bytes);
 }
 
+/*
+ * A sampler-library sample is scaled with the mean it was drawn with (its
+ * key's period), not the process's: the same figures as of_agg() at that
+ * mean; a key without one (the uprobes) takes the process's.
+ */
+static void test_figures_of_key_own_mean(void **state)
+{
+	const struct ms_sampling smp = { .c_bytes = 1 };
+	const struct ms_sampling at16k = { .c_bytes = 16384 };
+	struct ms_agg_val v = { .alloc_bytes = 7218 * 4096ull, .alloc_count = 7218,
+				.free_bytes = 3609 * 4096ull, .free_count = 3609 };
+	struct ms_agg_key k = { .kind = MS_KIND_MALLOC, .period = 16384 };
+	struct ms_figures f, want;
+
+	ms_figures__of_key(&k, &v, &smp, &f);
+	ms_figures__of_agg(MS_KIND_MALLOC, &v, &at16k, &want);
+	assert_int_equal(f.inuse_bytes, 66828735);
+	assert_memory_equal(&f, &want, sizeof(f));
+	/* drawn at mean 1: every allocation, exact, whatever the process's mean now */
+	k.period = 1;
+	ms_figures__of_key(&k, &v, &at16k, &f);
+	assert_int_equal(f.inuse_bytes, 3609 * 4096ull);
+	assert_int_equal(f.alloc_count, 7218);
+	/* no period: the process's */
+	k.period = 0;
+	ms_figures__of_key(&k, &v, &at16k, &f);
+	assert_memory_equal(&f, &want, sizeof(f));
+}
+
+/* Samples at another mean make the figures estimates even at mean 1. */
+static void test_c_estimates_other_means(void **state)
+{
+	struct ms_profile p = { .c_sample_bytes = 1, .sampler_usdt = true };
+
+	assert_false(ms_profile__c_estimates(&p));
+	p.c_other_means = true;
+	assert_true(ms_profile__c_estimates(&p));
+}
+
 /* sixteen-byte blocks kept, one 1 MiB block freed: the in-use count's
  * estimate (1024500) would exceed the allocated one's; in use never does */
 static void test_figures_sampled_inuse_within_alloc(void **state)
@@ -389,6 +428,8 @@ int main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_figures_exact),
 		cmocka_unit_test(test_figures_sampled_c),
+		cmocka_unit_test(test_figures_of_key_own_mean),
+		cmocka_unit_test(test_c_estimates_other_means),
 		cmocka_unit_test(test_figures_sampled_inuse_within_alloc),
 		cmocka_unit_test(test_figures_sampled_clamped),
 		cmocka_unit_test(test_figures_go_and_faults),

@@ -104,9 +104,9 @@ static void test_retired_samples_keep_their_totals(void **state)
 	assert_int_equal(ustacks__bind(us, 10, 1, SID(1), A, 3, 1), 0);
 	assert_int_equal(ustacks__bind(us, 10, 1, SID(2), A, 3, 1), 0);
 	assert_int_equal(ustacks__resolve(us, SID(1), &id, NULL), 0);
-	assert_int_equal(ustacks__retire(us, SID(1), MS_KIND_MALLOC, &v), 0);
-	assert_int_equal(ustacks__retire(us, SID(2), MS_KIND_MALLOC, &v), 0);
-	assert_int_equal(ustacks__retire(us, SID(2), MS_KIND_MALLOC, &v), -ENOENT);
+	assert_int_equal(ustacks__retire(us, SID(1), MS_KIND_MALLOC, 0, &v), 0);
+	assert_int_equal(ustacks__retire(us, SID(2), MS_KIND_MALLOC, 0, &v), 0);
+	assert_int_equal(ustacks__retire(us, SID(2), MS_KIND_MALLOC, 0, &v), -ENOENT);
 	ustacks__for_each_retired(us, 10, add, &s);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(s.k.tgid, 10);
@@ -126,6 +126,29 @@ static void test_retired_samples_keep_their_totals(void **state)
 	ustacks__free(us);
 }
 
+/*
+ * Samples drawn with different means (the sampler library's mean changed)
+ * keep apart when retired: each total is scaled with its own mean later.
+ */
+static void test_retired_keep_their_means(void **state)
+{
+	struct ustacks *us = ustacks__new(0, 0);
+	struct ms_agg_val v = { .alloc_bytes = 4096, .alloc_count = 1, .free_bytes = 4096,
+				.free_count = 1 };
+	struct sum s = {};
+
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(1), A, 3, 1), 0);
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(2), A, 3, 1), 0);
+	assert_int_equal(ustacks__bind(us, 10, 1, SID(3), A, 3, 1), 0);
+	assert_int_equal(ustacks__retire(us, SID(1), MS_KIND_MALLOC, 524288, &v), 0);
+	assert_int_equal(ustacks__retire(us, SID(2), MS_KIND_MALLOC, 1, &v), 0);
+	assert_int_equal(ustacks__retire(us, SID(3), MS_KIND_MALLOC, 1, &v), 0);
+	ustacks__for_each_retired(us, 10, add, &s);
+	assert_int_equal(s.calls, 2);
+	assert_int_equal(s.v.alloc_count, 3);
+	ustacks__free(us);
+}
+
 /* forgetting a process frees its stacks' slots, and a slot is reused */
 static void test_forget_releases_stacks(void **state)
 {
@@ -140,7 +163,7 @@ static void test_forget_releases_stacks(void **state)
 	assert_int_equal(ustacks__bind(us, 10, 2, SID(2), B, 3, 1), 0);
 	assert_int_equal(ustacks__bind(us, 20, 1, SID(3), B, 3, 1), 0);
 	assert_int_equal(ustacks__resolve(us, SID(1), &id, NULL), 0);
-	assert_int_equal(ustacks__retire(us, SID(1), MS_KIND_CALLOC, &v), 0);
+	assert_int_equal(ustacks__retire(us, SID(1), MS_KIND_CALLOC, 0, &v), 0);
 	/* after an exec only generation 2 stays */
 	ustacks__forget(us, 10, false, 2);
 	ustacks__stats(us, &st);
@@ -205,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_same_frames_same_id),
 		cmocka_unit_test(test_quota_per_process),
 		cmocka_unit_test(test_retired_samples_keep_their_totals),
+		cmocka_unit_test(test_retired_keep_their_means),
 		cmocka_unit_test(test_forget_releases_stacks),
 		cmocka_unit_test(test_limits_are_counted),
 		cmocka_unit_test(test_rebinding_replaces),

@@ -320,7 +320,7 @@ static bool resolve_sample(struct ms_session *s, struct ms_agg_entry *e, uint64_
 		}
 		d->v[d->n++] = e->k;
 		if (v->alloc_count)
-			ustacks__retire(s->us, e->k.stack_id, e->k.kind, v);
+			ustacks__retire(s->us, e->k.stack_id, e->k.kind, e->k.period, v);
 		else
 			ustacks__unbind(s->us, e->k.stack_id);
 		return false;

@@ -93,7 +93,9 @@ int ms_agg_key__cmp(const struct ms_agg_key *x, const struct ms_agg_key *y)
 		return x->gen < y->gen ? -1 : 1;
 	if (x->stack_id != y->stack_id)
 		return x->stack_id < y->stack_id ? -1 : 1;
-	return x->kind < y->kind ? -1 : x->kind > y->kind;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->period < y->period ? -1 : x->period > y->period;
 }
 
 static int cmp_retired(const void *a, const void *b)
@@ -347,7 +349,7 @@ int ustacks__frames(const struct ustacks *us, int32_t id, const uint64_t **ret_i
 	return 0;
 }
 
-int ustacks__retire(struct ustacks *us, int32_t sid, uint32_t kind,
+int ustacks__retire(struct ustacks *us, int32_t sid, uint32_t kind, uint64_t period,
 		    const struct ms_agg_val *v)
 {
 	struct binding *b = us ? find_binding(us, sid) : NULL;
@@ -356,7 +358,8 @@ int ustacks__retire(struct ustacks *us, int32_t sid, uint32_t kind,
 	if (!b)
 		return -ENOENT;
 	key.k = (struct ms_agg_key){ .tgid = b->tgid, .gen = b->gen, .kind = kind,
-				     .stack_id = MS_USTACK_ID_BASE + (int32_t)b->slot };
+				     .stack_id = MS_USTACK_ID_BASE + (int32_t)b->slot,
+				     .period = period };
 	found = tfind(&key, &us->retired, cmp_retired);
 	if (found) {
 		r = *found;

@@ -87,9 +87,9 @@ int ustacks__frames(const struct ustacks *us, int32_t id, const uint64_t **ret_i
 
 /*
  * Add a freed sample's figures to the retired totals of (tgid, gen, stack
- * id of sid, kind) and unbind sid. -ENOENT if sid is not bound.
+ * id of sid, kind, period) and unbind sid. -ENOENT if sid is not bound.
  */
-int ustacks__retire(struct ustacks *us, int32_t sid, uint32_t kind,
+int ustacks__retire(struct ustacks *us, int32_t sid, uint32_t kind, uint64_t period,
 		    const struct ms_agg_val *v);
 
 /*

@@ -153,7 +153,7 @@ static int read_totals(struct daemon *d, struct ms_target **ts, struct snap_acc 
 
 			if (ts[i]->pid != (pid_t)k->tgid || ts[i]->gen != k->gen)
 				continue;
-			ms_figures__of_agg(k->kind, v, &a->smp, &f);
+			ms_figures__of_key(k, v, &a->smp, &f);
 			ms_figures__add(&a->total, k->kind, &f);
 			if (!points)
 				break;

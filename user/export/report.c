@@ -337,8 +337,10 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			"lower bound: attach again to count exactly\n");
 	fprintf(out, "note: only allocations made after attach are counted\n");
 	if (ms_profile__c_estimates(p))
-		fprintf(out, "note: sampled mode, one sample every %s on average: figures are "
-			"estimates\n", report__human_bytes(p->c_sample_bytes, e, sizeof(e)));
+		fprintf(out, "note: sampled mode, one sample every %s on average%s: figures are "
+			"estimates\n", report__human_bytes(p->c_sample_bytes, e, sizeof(e)),
+			p->c_other_means ? " (some drawn with the mean before it changed, each "
+			"scaled with its own)" : "");
 	if (p->sampler_usdt && !p->have_sampler_dropped)
 		fprintf(out, "note: the sampler library's count of samples it could not remember is "
 			"unavailable: in use may be over-counted\n");

@@ -12,6 +12,7 @@
 #include "target/goruntime.h"
 #include "target/sampler.h"
 #include "bpf/kernel.h"
+#include "bpf/ustacks.h"
 #include "memsight_abi.h"
 
 int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
@@ -103,21 +104,20 @@ static int read_aggs(struct ms_session *s, uint32_t tgid, uint32_t gen, struct a
 	return 0;
 }
 
-/* read_aggs() sorted them by (tgid, gen, stack_id, kind) */
-static struct agg *find_agg(struct aggs *a, int32_t sid, uint32_t kind)
+/* read_aggs() sorted them by ms_agg_key__cmp(), all of one tgid and gen */
+static struct agg *find_agg(struct aggs *a, const struct ms_agg_key *key)
 {
 	size_t lo = 0, hi = a->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct ms_agg_key *k = &a->v[mid].k;
 
-		if (k->stack_id < sid || (k->stack_id == sid && k->kind < kind))
+		if (ms_agg_key__cmp(&a->v[mid].k, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < a->n && a->v[lo].k.stack_id == sid && a->v[lo].k.kind == kind)
+	if (lo < a->n && !ms_agg_key__cmp(&a->v[lo].k, key))
 		return &a->v[lo];
 	return NULL;
 }
@@ -133,11 +133,14 @@ static int note_age(const void *key, const void *val, void *ctx)
 	const struct ms_live_key *k = key;
 	const struct ms_live_val *v = val;
 	struct ages_ctx *c = ctx;
+	struct ms_agg_key ak = { .tgid = k->tgid, .gen = k->gen, .kind = v->kind,
+				 .period = v->period };
 	struct agg *g;
 
 	if (k->tgid != c->tgid || k->gen != c->gen)
 		return 0;
-	g = find_agg(c->a, ms_session__resolve_stack(c->s, v->stack_id), v->kind);
+	ak.stack_id = ms_session__resolve_stack(c->s, v->stack_id);
+	g = find_agg(c->a, &ak);
 	if (g && (!g->oldest_ts || v->ts_ns < g->oldest_ts))
 		g->oldest_ts = v->ts_ns;
 	return 0;
@@ -581,7 +584,9 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		struct ms_stack tmpl = { .kind = g->k.kind, .stack_id = g->k.stack_id };
 		uint32_t n = 0, nips;
 
-		ms_figures__of_agg(g->k.kind, &g->v, &smp, &f);
+		ms_figures__of_key(&g->k, &g->v, &smp, &f);
+		if (g->k.period > 1 && g->k.period != smp.c_bytes)
+			p->c_other_means = true;
 		tmpl.alloc_bytes = f.alloc_bytes;
 		tmpl.alloc_count = f.alloc_count;
 		tmpl.free_bytes = f.free_bytes;

@@ -223,6 +223,16 @@ void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct 
 	ms_figures__derive_inuse(kind, ret);
 }
 
+void ms_figures__of_key(const struct ms_agg_key *k, const struct ms_agg_val *v,
+			const struct ms_sampling *smp, struct ms_figures *ret)
+{
+	struct ms_sampling own = *smp;
+
+	if (k->period)
+		own.c_bytes = k->period;
+	ms_figures__of_agg(k->kind, v, &own, ret);
+}
+
 void ms_figures__add(struct ms_figures *total, uint32_t kind, const struct ms_figures *f)
 {
 	total->inuse_bytes += f->inuse_bytes;
@@ -425,5 +435,6 @@ const char *ms_allocator_probe(bool usdt, uint64_t mean, char *buf, size_t len)
 bool ms_profile__c_estimates(const struct ms_profile *p)
 {
 	/* the sampler library at mean 1 reports every allocation: exact */
-	return p->c_sample_bytes && !(p->sampler_usdt && p->c_sample_bytes == 1);
+	return (p->c_sample_bytes && !(p->sampler_usdt && p->c_sample_bytes == 1)) ||
+	       p->c_other_means;
 }

@@ -146,6 +146,8 @@ struct ms_profile {
 	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
 	uint64_t c_sample_bytes;	/* C allocations were sampled (figures unsampled) */
 	bool sampler_usdt;		/* ... by the sampler library (USDT), at c_sample_bytes */
+	bool c_other_means;		/* ... some samples at another mean above 1 (drawn
+					 * before it changed), each scaled with its own */
 	/*
 	 * The library's memsight_sampler_dropped: samples it could not
 	 * remember (its table full), whose frees are never seen, so in use is
@@ -238,6 +240,9 @@ bool ms_profile__c_estimates(const struct ms_profile *p);
 
 void ms_figures__of_agg(uint32_t kind, const struct ms_agg_val *v, const struct ms_sampling *smp,
 			struct ms_figures *ret);
+/* The same for the aggregate under k: a C sample's own mean (k->period) if it has one */
+void ms_figures__of_key(const struct ms_agg_key *k, const struct ms_agg_val *v,
+			const struct ms_sampling *smp, struct ms_figures *ret);
 
 /* Fill in inuse_* from alloc_* and free_* (the rule of_agg() follows too). */
 void ms_figures__derive_inuse(uint32_t kind, struct ms_figures *f);
