@@ -123,6 +123,10 @@ static void linebuf_check(const uint8_t *d, size_t n)
 	FUZZ_CHECK(n - ref < CTL_LINE_MAX && !memchr(d + ref, '\n', n - ref));
 }
 
+/* The keys that carry a selector: the request's one selector decides them. */
+#define SEL_KEYS ((unsigned int)(CTL_KEY_PID | CTL_KEY_COMM | CTL_KEY_EXE | CTL_KEY_CGROUP | \
+				 CTL_KEY_POD | CTL_KEY_NAMESPACE | CTL_KEY_CONTAINER))
+
 /* 3: a request built field by field from the input. */
 static void format_roundtrip(const uint8_t *d, size_t n)
 {
@@ -135,9 +139,9 @@ static void format_roundtrip(const uint8_t *d, size_t n)
 	if (n < 20)
 		return;
 	ctl__request_init(&a, (enum ctl_verb)(d[0] % (CTL_VERB_COUNT + 1)));
-	a.keys = (unsigned int)fuzz_le(d, n, 1, 2) & 0x3ff;
+	a.keys = (unsigned int)fuzz_le(d, n, 1, 2) & ((CTL_KEY_VALUE << 1) - 1);	/* every key */
 	if (d[3] & 0x80)	/* half the time keep init's selector */
-		a.sel = (enum ctl_selector)(d[3] % 6);
+		a.sel = (enum ctl_selector)(d[3] % (CTL_SEL_CONTAINER + 1));
 	a.pid = (pid_t)fuzz_le(d, n, 4, 4);
 	if (d[3] & 0x40)
 		a.pid &= 0x3fffff;
@@ -168,12 +172,8 @@ static void format_roundtrip(const uint8_t *d, size_t n)
 	else if (a.sel != CTL_SEL_NONE)
 		FUZZ_CHECK(!strcmp(b.sel_value, a.sel_value));
 	sel_key = a.sel == CTL_SEL_NONE ? 0 : 1u << (a.sel - 1);
-	FUZZ_CHECK((b.keys & ~(unsigned int)(CTL_KEY_PID | CTL_KEY_COMM | CTL_KEY_EXE |
-					    CTL_KEY_CGROUP | CTL_KEY_FORMAT)) ==
-		   (a.keys & ~(unsigned int)(CTL_KEY_PID | CTL_KEY_COMM | CTL_KEY_EXE |
-					    CTL_KEY_CGROUP | CTL_KEY_FORMAT)));
-	FUZZ_CHECK((b.keys & (CTL_KEY_PID | CTL_KEY_COMM | CTL_KEY_EXE | CTL_KEY_CGROUP)) ==
-		   sel_key);
+	FUZZ_CHECK((b.keys & ~(SEL_KEYS | CTL_KEY_FORMAT)) == (a.keys & ~(SEL_KEYS | CTL_KEY_FORMAT)));
+	FUZZ_CHECK((b.keys & SEL_KEYS) == sel_key);
 	if (a.keys & CTL_KEY_N)
 		FUZZ_CHECK(b.n == a.n);
 	if (a.keys & CTL_KEY_FRAMES)
