@@ -17,9 +17,6 @@
 #include "bpf/ustacks.h"
 #include "memsight.skel.h"
 
-/* A sample that never got its bytes counted (live table full) after this long is dead. */
-#define EMPTY_SAMPLE_NS (2ull * 1000 * 1000 * 1000)
-
 /*
  * Delete the keys of this tgid (every generation, or all but keep_gen) from
  * a map keyed by a struct starting with { tgid, ... } and holding gen at
@@ -307,8 +304,7 @@ static bool resolve_sample(struct ms_session *s, struct ms_agg_entry *e, uint64_
 		e->k.stack_id = -1;
 		return true;
 	}
-	/* freed (one allocation per sample), or never counted */
-	if (v->alloc_count ? v->free_count >= v->alloc_count : now - bound > EMPTY_SAMPLE_NS) {
+	if (ustacks__sample_done(v, now, bound)) {
 		if (d->n == d->cap) {
 			size_t cap = d->cap ? d->cap * 2 : 256;
 			struct ms_agg_key *nv = realloc(d->v, cap * sizeof(*nv));

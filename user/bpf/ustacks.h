@@ -47,6 +47,29 @@ static inline void ms_agg_val__add(struct ms_agg_val *dst, const struct ms_agg_v
 	dst->free_nousable += src->free_nousable;
 }
 
+/*
+ * A sample that never got its bytes counted (live table full) this long
+ * after its stack was bound is dead.
+ */
+#define USTACKS_EMPTY_SAMPLE_NS	(2ull * 1000 * 1000 * 1000)
+
+/*
+ * May a sample's BPF aggregate v, read at now_ns, be deleted? Yes once its
+ * allocation is freed (one allocation per sample), or when it stayed empty
+ * for USTACKS_EMPTY_SAMPLE_NS after its stack was bound at bound_ns. An
+ * empty one is a sample whose program is between making the aggregate and
+ * counting its bytes, unless it is that old: deleting it then loses the
+ * allocation. bound_ns may be later than now_ns (bound by a poll during the
+ * read that read v): that one is young.
+ */
+static inline bool ustacks__sample_done(const struct ms_agg_val *v, uint64_t now_ns,
+					uint64_t bound_ns)
+{
+	if (v->alloc_count)
+		return v->free_count >= v->alloc_count;
+	return now_ns > bound_ns && now_ns - bound_ns > USTACKS_EMPTY_SAMPLE_NS;
+}
+
 struct ustacks_stats {
 	uint64_t stacks;		/* distinct stacks held */
 	uint64_t bindings;		/* sample ids bound */
