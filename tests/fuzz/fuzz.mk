@@ -33,7 +33,7 @@ FUZZ_DEPS_procfs := procfs rules readfile
 FUZZ_DEPS_unwind := unwind procfs
 FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
-FUZZ_DEPS_cgroup := cgroup container
+FUZZ_DEPS_cgroup := cgroup cgroup_ns container
 FUZZ_DEPS_podinfo := podinfo readfile
 # the sampler library's table (sampler/, not user/), with 64 slots
 FUZZ_DEPS_sampler_table := table

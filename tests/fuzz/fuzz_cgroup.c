@@ -3,7 +3,8 @@
  * fuzz_cgroup - the memory cgroup parsers (target/cgroup.h) on hostile text:
  * the first byte picks one (0 /proc/PID/cgroup, 1 mountinfo, 2 memory.stat
  * style flat keys, 3 a limit file, 4 memory.pressure), the rest is the file.
- * A parsed /proc/PID/cgroup path also goes through container.c.
+ * A parsed /proc/PID/cgroup path also goes through container.c and is made
+ * absolute under a few namespace roots.
  * Accepted output must be in range: paths NUL-terminated, absolute, within
  * the buffer and never climbing with "/../"; PSI averages at most 100 %.
  */
@@ -31,11 +32,13 @@ static void check_container(const char *path)
 static void check_mountinfo(const char *text)
 {
 	static const char *const paths[] = { "/", "/a", "/a/b c", "/kubepods.slice/x.scope" };
+	static const char *const nsroots[] = { "/", "/kubepods.slice/me.scope" };
 	char dir[256];
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		for (int v = 1; v <= 2; v++) {
-			int r = cgroup__resolve_dir(text, v, paths[i], dir, sizeof(dir));
+			int r = cgroup__resolve_dir(text, v, nsroots[i & 1], paths[i], dir,
+						    sizeof(dir));
 
 			FUZZ_CHECK(r == 0 || r == -ENOENT || r == -ENAMETOOLONG);
 			if (r)
@@ -43,6 +46,23 @@ static void check_mountinfo(const char *text)
 			FUZZ_CHECK(strlen(dir) < sizeof(dir));
 			FUZZ_CHECK(dir[0] != '\0');
 		}
+}
+
+/* A namespace-relative path made absolute never climbs and stays in the buffer. */
+static void check_absolute(const char *path)
+{
+	static const char *const nsroots[] = { "/", "/a", "/kubepods.slice/b/me.scope" };
+	char abs[48];
+
+	for (size_t i = 0; i < sizeof(nsroots) / sizeof(nsroots[0]); i++) {
+		int r = cgroup__absolute(nsroots[i], path, abs, sizeof(abs));
+
+		FUZZ_CHECK(r == 0 || r == -EXDEV || r == -EINVAL || r == -ENAMETOOLONG);
+		if (r)
+			continue;
+		FUZZ_CHECK(abs[0] == '/' && strlen(abs) < sizeof(abs));
+		FUZZ_CHECK(!strstr(abs, "/../") && strcmp(abs + strlen(abs) - (strlen(abs) >= 3 ? 3 : 0), "/.."));
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -69,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(path[0] == '/' && strlen(path) < sizeof(path));
 			FUZZ_CHECK(!strchr(path, '\n'));
 			check_container(path);
+			check_absolute(path);
 		}
 		break;
 	case 1:

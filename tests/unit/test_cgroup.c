@@ -167,26 +167,135 @@ static void test_resolve_dir(void **state)
 	char d[128];
 
 	(void)state;
-	assert_int_equal(cgroup__resolve_dir(mi, 1, "/j", d, sizeof(d)), 0);
+	assert_int_equal(cgroup__resolve_dir(mi, 1, "/", "/j", d, sizeof(d)), 0);
 	assert_string_equal(d, "/sys/fs/cgroup/memory/j");
 	/* The mount whose root is the longest prefix wins; \040 is a space. */
-	assert_int_equal(cgroup__resolve_dir(mi, 1, "/a/j", d, sizeof(d)), 0);
+	assert_int_equal(cgroup__resolve_dir(mi, 1, "/", "/a/j", d, sizeof(d)), 0);
 	assert_string_equal(d, "/mnt/a b/j");
-	assert_int_equal(cgroup__resolve_dir(mi, 1, "/ab", d, sizeof(d)), 0);
+	assert_int_equal(cgroup__resolve_dir(mi, 1, "/", "/ab", d, sizeof(d)), 0);
 	assert_string_equal(d, "/sys/fs/cgroup/memory/ab");
-	assert_int_equal(cgroup__resolve_dir(mi, 2, "/", d, sizeof(d)), 0);
+	assert_int_equal(cgroup__resolve_dir(mi, 2, "/", "/", d, sizeof(d)), 0);
 	assert_string_equal(d, "/sys/fs/cgroup/unified/");
-	assert_int_equal(cgroup__resolve_dir("1 0 0:1 / / rw - ext4 x rw\n", 2, "/", d, sizeof(d)),
+	assert_int_equal(cgroup__resolve_dir("1 0 0:1 / / rw - ext4 x rw\n", 2, "/", "/", d, sizeof(d)),
 			 -ENOENT);
 	/* A path outside our cgroup namespace never climbs out of the mount. */
-	assert_int_equal(cgroup__resolve_dir(mi, 1, "/../../x", d, sizeof(d)), -EINVAL);
-	assert_int_equal(cgroup__resolve_dir(mi, 1, "/a/..", d, sizeof(d)), -EINVAL);
-	assert_int_equal(cgroup__resolve_dir(mi, 1, "/j", d, 10), -ENAMETOOLONG);
+	assert_int_equal(cgroup__resolve_dir(mi, 1, "/", "/../../x", d, sizeof(d)), -EINVAL);
+	assert_int_equal(cgroup__resolve_dir(mi, 1, "/", "/a/..", d, sizeof(d)), -EINVAL);
+	assert_int_equal(cgroup__resolve_dir(mi, 1, "/", "/j", d, 10), -ENAMETOOLONG);
+	/* a root above our namespace's (the host's hierarchy in a pod) in host terms */
+	assert_int_equal(cgroup__resolve_dir("1 0 0:28 / /sys/fs/cgroup ro - cgroup2 c rw\n"
+					     "2 0 0:28 /../.. /host/cg ro - cgroup2 c rw\n", 2,
+					     "/kube/me", "/kube/other/c", d, sizeof(d)), 0);
+	assert_string_equal(d, "/host/cg/kube/other/c");
+	assert_int_equal(cgroup__resolve_dir("1 0 0:28 / /sys/fs/cgroup ro - cgroup2 c rw\n"
+					     "2 0 0:28 /../.. /host/cg ro - cgroup2 c rw\n", 2,
+					     "/kube/me", "/kube/me/sub", d, sizeof(d)), 0);
+	assert_string_equal(d, "/sys/fs/cgroup/sub");
 	/* Cut and malformed lines are skipped, not trusted. */
-	assert_int_equal(cgroup__resolve_dir("34 30 0:31 / /m rw - cgroup\n1 2\n\\\n", 1, "/j",
+	assert_int_equal(cgroup__resolve_dir("34 30 0:31 / /m rw - cgroup\n1 2\n\\\n", 1, "/", "/j",
 					     d, sizeof(d)), -ENOENT);
 	assert_int_equal(cgroup__resolve_dir("34 30 0:31 / /m\\09 rw - cgroup c memory\n", 1,
-					     "/j", d, sizeof(d)), -ENOENT);
+					     "/", "/j", d, sizeof(d)), -ENOENT);
+}
+
+static void test_absolute(void **state)
+{
+	char p[64];
+
+	(void)state;
+	assert_int_equal(cgroup__absolute("/", "/a/b", p, sizeof(p)), 0);
+	assert_string_equal(p, "/a/b");
+	assert_int_equal(cgroup__absolute("/", "/", p, sizeof(p)), 0);
+	assert_string_equal(p, "/");
+	assert_int_equal(cgroup__absolute("/k/me/c", "/", p, sizeof(p)), 0);
+	assert_string_equal(p, "/k/me/c");
+	assert_int_equal(cgroup__absolute("/k/me/c", "/sub", p, sizeof(p)), 0);
+	assert_string_equal(p, "/k/me/c/sub");
+	assert_int_equal(cgroup__absolute("/k/me/c", "/../../pod/x", p, sizeof(p)), 0);
+	assert_string_equal(p, "/k/pod/x");
+	assert_int_equal(cgroup__absolute("/k/me/c", "/../../..", p, sizeof(p)), 0);
+	assert_string_equal(p, "/");
+	assert_int_equal(cgroup__absolute("/k/me/c/", "/..", p, sizeof(p)), 0);
+	assert_string_equal(p, "/k/me");
+	/* above the root: where our namespace is was not found */
+	assert_int_equal(cgroup__absolute("/", "/../x", p, sizeof(p)), -EXDEV);
+	assert_int_equal(cgroup__absolute("/k", "/../../x", p, sizeof(p)), -EXDEV);
+	/* ".." only leads; a name starting with ".." is a name */
+	assert_int_equal(cgroup__absolute("/k", "/../x/../y", p, sizeof(p)), -EINVAL);
+	assert_int_equal(cgroup__absolute("/k", "/..x", p, sizeof(p)), 0);
+	assert_string_equal(p, "/k/..x");
+	assert_int_equal(cgroup__absolute("/k", "x", p, sizeof(p)), -EINVAL);
+	assert_int_equal(cgroup__absolute("/k/..", "/x", p, sizeof(p)), -EINVAL);
+	assert_int_equal(cgroup__absolute("/k/me", "/0123456789", p, 12), -ENAMETOOLONG);
+}
+
+/* write text to dir/name, making dir */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char cmd[1024], path[1024];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	if (!name)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * memsightd in a pod with a cgroup namespace of its own (containerd's default
+ * on cgroup v2): /proc/PID/cgroup of another pod's process reads
+ * "/../../kubepods-burstable.slice/...", its own /sys/fs/cgroup is its
+ * namespace's root, and the DaemonSet mounts the host's hierarchy (mountinfo
+ * root "/../../.."). Before: "outside memsight's cgroup namespace" for every
+ * process but its own.
+ */
+static void test_v2_in_cgroup_namespace(void **state)
+{
+	char t[] = "/tmp/ms-cgns.XXXXXX", d[512], proc[600], mi[600], ns[600], text[1024];
+	struct ms_cgroup_env env = { proc, mi, t };
+	struct ms_cgroup_mem *cg = malloc(sizeof(*cg));
+	char nsroot[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(t));
+	snprintf(d, sizeof(d), "%s/host/kubepods.slice/kubepods-besteffort.slice/memsightd.scope", t);
+	put(d, NULL, NULL);
+	snprintf(d, sizeof(d), "%s/host/kubepods.slice/kubepods-burstable.slice/pod1.slice/c.scope", t);
+	put(d, "memory.max", "268435456\n");
+	put(d, "memory.current", "1048576\n");
+	snprintf(d, sizeof(d), "%s/host/system.slice/a.service", t);
+	put(d, NULL, NULL);
+	snprintf(ns, sizeof(ns), "%s/ns", t);
+	assert_int_equal(symlink("host/kubepods.slice/kubepods-besteffort.slice/memsightd.scope", ns), 0);
+	snprintf(d, sizeof(d), "%s/proc/4242", t);
+	put(d, "cgroup", "0::/../../kubepods-burstable.slice/pod1.slice/c.scope\n");
+	snprintf(proc, sizeof(proc), "%s/proc", t);
+	snprintf(mi, sizeof(mi), "%s/mountinfo", t);
+	put(t, "mountinfo", "1030 1021 0:28 / /ns ro - cgroup2 cgroup ro\n"
+			    "1031 1021 0:28 /../../.. /host ro - cgroup2 cgroup2 rw\n");
+	snprintf(text, sizeof(text), "1030 1021 0:28 / /ns ro - cgroup2 cgroup ro\n"
+				     "1031 1021 0:28 /../../.. /host ro - cgroup2 cgroup2 rw\n");
+	assert_int_equal(cgroup__ns_root(text, 2, t, nsroot, sizeof(nsroot)), 0);
+	assert_string_equal(nsroot, "/kubepods.slice/kubepods-besteffort.slice/memsightd.scope");
+	assert_int_equal(cgroup__read(&env, 4242, cg), 0);
+	assert_string_equal(cg->path, "/kubepods.slice/kubepods-burstable.slice/pod1.slice/c.scope");
+	assert_ok(&cg->limit, 256 * MIB);
+	assert_ok(&cg->usage, 1 * MIB);
+	/* without the host's hierarchy: unavailable, saying why */
+	put(t, "mountinfo", "1030 1021 0:28 / /ns ro - cgroup2 cgroup ro\n");
+	assert_int_equal(cgroup__read(&env, 4242, cg), -EXDEV);
+	/* the host's hierarchy mounted, our namespace's root nowhere below it */
+	assert_int_equal(cgroup__ns_root("1031 1021 0:28 /../../.. /host ro - cgroup2 c rw\n"
+					 "1030 1021 0:28 / /host/system.slice ro - cgroup2 c ro\n",
+					 2, t, nsroot, sizeof(nsroot)), -ENOENT);
+	snprintf(d, sizeof(d), "rm -rf '%s'", t);
+	assert_int_equal(system(d), 0);
+	free(cg);
 }
 
 static void test_values(void **state)
@@ -264,18 +373,6 @@ static void test_large_mountinfo(void **state)
 	free(cg);
 }
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* Files that exist but do not parse are ERROR with a reason, not MISSING, never 0. */
 static void test_corrupt_files_are_errors(void **state)
 {
@@ -321,6 +418,8 @@ int main(void)
 		cmocka_unit_test(test_v2_unlimited_and_missing_are_not_zero),
 		cmocka_unit_test(test_proc_cgroup_lines),
 		cmocka_unit_test(test_resolve_dir),
+		cmocka_unit_test(test_absolute),
+		cmocka_unit_test(test_v2_in_cgroup_namespace),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_gone_process_and_missing_mount),
 		cmocka_unit_test(test_large_mountinfo),

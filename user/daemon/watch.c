@@ -198,6 +198,8 @@ static int rule_pod(struct daemon *d, pid_t pid, struct ms_pod *ret)
 	int version, err = cgroup__path_of("/proc", pid, &version, path, sizeof(path));
 
 	if (!err)
+		err = cgroup__absolute_live(version, path, sizeof(path));
+	if (!err)
 		err = container__from_cgroup_path(path, &c);
 	if (!err)
 		err = podinfo__read(d->cfg.host_root, &c, ret);
@@ -220,7 +222,8 @@ static bool rules_want(struct daemon *d, pid_t pid, const char *comm_hint, char 
 	else if (procfs__read_comm("/proc", pid, comm, sizeof(comm)))
 		return false;
 	read_exe(pid, exe, sizeof(exe));
-	if (procfs_cgroup_path("/proc", pid, cg, sizeof(cg)))
+	if (procfs_cgroup_path("/proc", pid, cg, sizeof(cg)) ||
+	    cgroup__absolute_live(2, cg, sizeof(cg)))
 		cg[0] = 0;
 	if (rules_name_pods(&d->cfg.rules) && !rule_pod(d, pid, &pod)) {
 		s.pod = pod.name;

@@ -38,8 +38,12 @@ const char *cgroup_view__unavailable(int err)
 		return "the process is gone";
 	case -ENOENT:
 		return "no memory cgroup hierarchy is mounted where memsight runs";
+	case -EXDEV:
+		return "the process's cgroup is outside memsight's cgroup namespace, and the host's "
+		       "cgroup hierarchy is not mounted where memsight runs (the DaemonSet mounts it "
+		       "at /host/sys/fs/cgroup)";
 	case -EINVAL:
-		return "the process's cgroup is outside memsight's cgroup namespace";
+		return "the process's cgroup path did not parse";
 	case 0:
 		return "not read";
 	default:

@@ -18,11 +18,8 @@
 #include <unistd.h>
 
 #include "target/cgroup.h"
+#include "target/cgroup_int.h"
 
-/* The largest cgroup file we read (memory.stat is ~2 KiB; /proc/PID/cgroup ~ paths). */
-#define CG_FILE_MAX	(64 * 1024)
-/* mountinfo of a node with hundreds of pods runs past 1 MiB; past this it is hostile. */
-#define CG_MOUNTINFO_MAX	(64 * 1024 * 1024)
 /* v1 prints PAGE_COUNTER_MAX * PAGE_SIZE: LONG_MAX rounded down to the page (up to 64 KiB). */
 #define CG_V1_UNLIMITED	0x7FFFFFFFFFFF0000ULL
 
@@ -141,7 +138,7 @@ static bool has_token(const char *list, const char *tok)
  * fstype source superopts". Returns true when it is the mount we want and
  * fills root/mnt (NUL-terminated copies into buf).
  */
-static bool mount_matches(char *line, int version, char **ret_root, char **ret_mnt)
+bool cgroup_mount_matches(char *line, int version, char **ret_root, char **ret_mnt)
 {
 	char *f[6], *save = NULL, *tok, *fstype = NULL, *superopts = NULL;
 	int i = 0;
@@ -182,27 +179,28 @@ static long root_prefix(const char *root, const char *path)
 	return n;
 }
 
-/* A cgroup path from a target's file must not climb out of the mount. */
-static bool path_climbs(const char *path)
+/* Does path climb with ".." anywhere (after the namespace's leading ones)? */
+bool cgroup_path_climbs(const char *path)
 {
 	size_t n = strlen(path);
 
-	return strstr(path, "/../") || (n >= 3 && !strcmp(path + n - 3, "/.."));
+	return strstr(path, "/../") || (n >= 3 && !strcmp(path + n - 3, "/..")) ||
+	       !strcmp(path, "..");
 }
 
-int cgroup__resolve_dir(const char *mountinfo, int version, const char *path,
+int cgroup__resolve_dir(const char *mountinfo, int version, const char *nsroot, const char *path,
 			char *ret_dir, size_t len)
 {
 	const char *line = mountinfo;
 	long best = -1;
 	int err = -ENOENT;
 
-	if (path[0] != '/' || path_climbs(path))
+	if (path[0] != '/' || cgroup_path_climbs(path))
 		return -EINVAL;
 	while (line && *line) {
 		const char *start = line, *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[2 * MS_CG_PATH_MAX], *root, *mnt;
+		char buf[2 * MS_CG_PATH_MAX], root[MS_CG_PATH_MAX], *rel, *mnt;
 		long pre;
 
 		line = nl ? nl + 1 : NULL;
@@ -210,7 +208,10 @@ int cgroup__resolve_dir(const char *mountinfo, int version, const char *path,
 			continue;
 		memcpy(buf, start, n);
 		buf[n] = '\0';
-		if (!mount_matches(buf, version, &root, &mnt))
+		if (!cgroup_mount_matches(buf, version, &rel, &mnt))
+			continue;
+		/* a root above our namespace's ("/../..": the host's hierarchy) in host terms */
+		if (cgroup__absolute(nsroot, rel, root, sizeof(root)))
 			continue;
 		pre = root_prefix(root, path);
 		if (pre < 0 || pre <= best)
@@ -371,7 +372,7 @@ static int read_text(const char *path, char *buf, size_t len)
 }
 
 /* A file that may be large (mountinfo): *buf grows (doubling) up to max. */
-static int read_text_grow(const char *path, char **buf, size_t *cap, size_t max)
+int cgroup_read_text_grow(const char *path, char **buf, size_t *cap, size_t max)
 {
 	int err;
 
@@ -542,11 +543,19 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
 		return -ENOMEM;
 	err = path_of(env->proc_root, pid, buf, &ret->version, ret->path, sizeof(ret->path));
 	if (!err)
-		err = read_text_grow(env->mountinfo, &buf, &cap, CG_MOUNTINFO_MAX);
+		err = cgroup_read_text_grow(env->mountinfo, &buf, &cap, CG_MOUNTINFO_MAX);
 	if (!err) {
-		char dir[MS_CG_PATH_MAX];
+		char dir[MS_CG_PATH_MAX], nsroot[MS_CG_PATH_MAX];
 
-		err = cgroup__resolve_dir(buf, ret->version, ret->path, dir, sizeof(dir));
+		/* not found: paths above our namespace's root stay unreachable (-EXDEV) */
+		if (cgroup__ns_root(buf, ret->version, env->fs_prefix, nsroot, sizeof(nsroot)))
+			strcpy(nsroot, "/");
+		err = cgroup__absolute(nsroot, ret->path, dir, sizeof(dir));
+		if (!err)
+			strcpy(ret->path, dir);
+		if (!err)
+			err = cgroup__resolve_dir(buf, ret->version, nsroot, ret->path, dir,
+						  sizeof(dir));
 		if (!err && snprintf(ret->dir, sizeof(ret->dir), "%s%s", env->fs_prefix,
 				     dir) >= (int)sizeof(ret->dir))
 			err = -ENAMETOOLONG;

@@ -75,11 +75,37 @@ struct ms_cgroup_env {
 int cgroup__parse_proc_cgroup(const char *text, int *ret_version, char *ret_path, size_t len);
 
 /*
- * The directory of cgroup path in mountinfo text: the v1 "cgroup" mount whose
- * super options name "memory", or the "cgroup2" mount, whose root is the
- * longest prefix of path. 0, -ENOENT (not mounted here), -EINVAL, -ENAMETOOLONG.
+ * A cgroup path as a reader in a cgroup namespace reads it ("/../../podY/c":
+ * up from the namespace's root to a common ancestor, then down; the kernel
+ * writes /proc/PID/cgroup and mountinfo's roots so) made absolute, given the
+ * host path of that root, nsroot ("/" outside a namespace). 0, -EXDEV (it
+ * climbs above "/": nsroot was not found), -EINVAL, -ENAMETOOLONG.
  */
-int cgroup__resolve_dir(const char *mountinfo, int version, const char *path,
+int cgroup__absolute(const char *nsroot, const char *path, char *ret, size_t len);
+
+/*
+ * The host path of this process's cgroup namespace root for version: "/"
+ * when nothing in mountinfo is mounted above it; else the directory, under
+ * the highest such mount (the host's hierarchy mounted into a pod), that is
+ * the mount of our namespace's root (same device and inode), found by a
+ * bounded walk whose answer is kept. 0, -ENOENT (not found), -E2BIG, -errno.
+ */
+int cgroup__ns_root(const char *mountinfo, int version, const char *fs_prefix, char *ret,
+		    size_t len);
+
+/*
+ * path made absolute in place when it climbs above our namespace's root,
+ * with the live mountinfo (rules match host paths). 0, -EXDEV, -errno.
+ */
+int cgroup__absolute_live(int version, char *path, size_t len);
+
+/*
+ * The directory of cgroup path (absolute, see cgroup__absolute) in mountinfo
+ * text: the v1 "cgroup" mount whose super options name "memory", or the
+ * "cgroup2" mount, whose root (made absolute with nsroot) is the longest
+ * prefix of path. 0, -ENOENT (not mounted here), -EINVAL, -ENAMETOOLONG.
+ */
+int cgroup__resolve_dir(const char *mountinfo, int version, const char *nsroot, const char *path,
 			char *ret_dir, size_t len);
 
 /* Value of "key N" in a flat-keyed file (memory.stat, memory.events, oom_control). */
@@ -99,8 +125,9 @@ int cgroup__parse_psi(const char *text, struct ms_cg_psi *ret);
 int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_mem *ret);
 
 /*
- * Only the memory cgroup path of pid, as cgroup__read() finds it (for rules,
- * which need no figures). 0, -ESRCH (process gone), -ENOENT, -EINVAL, -ENOMEM.
+ * Only the memory cgroup path of pid, as /proc/PID/cgroup has it (relative to
+ * our cgroup namespace: see cgroup__absolute_live), for rules, which need no
+ * figures. 0, -ESRCH (process gone), -ENOENT, -EINVAL, -ENOMEM.
  */
 int cgroup__path_of(const char *proc_root, pid_t pid, int *ret_version, char *ret_path,
 		    size_t len);
