@@ -22,11 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "target/cgroup.h"
+#include "target/cgroup_int.h"
 
 #define FIX "tests/fixtures/cgroup/"
 #define MIB (1024ULL * 1024)
@@ -298,6 +302,56 @@ static void test_v2_in_cgroup_namespace(void **state)
 	free(cg);
 }
 
+/*
+ * Our own mountinfo is read once and again only when the mount table changes
+ * (snapshots read it for every process): a mount made and taken away in
+ * between is seen both times. In a child with a mount namespace of its own.
+ */
+static int mountinfo_follows_mounts(void)
+{
+	char dir[] = "/tmp/ms-mi.XXXXXX", *buf = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return 77;
+	if (!mkdtemp(dir))
+		return 1;
+	if (cgroup_read_mountinfo(MS_CG_LIVE_MOUNTINFO, &buf, &cap) || strstr(buf, dir))
+		r = 2;
+	if (!r && cgroup_read_mountinfo(MS_CG_LIVE_MOUNTINFO, &buf, &cap))
+		r = 3;
+	if (!r && mount("none", dir, "tmpfs", 0, NULL))
+		r = 77;
+	if (!r && (cgroup_read_mountinfo(MS_CG_LIVE_MOUNTINFO, &buf, &cap) || !strstr(buf, dir)))
+		r = 4;
+	if (!r && (umount(dir) || cgroup_read_mountinfo(MS_CG_LIVE_MOUNTINFO, &buf, &cap) ||
+		   strstr(buf, dir)))
+		r = 5;
+	rmdir(dir);
+	free(buf);
+	return r;
+}
+
+static void test_live_mountinfo_cache(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(mountinfo_follows_mounts());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		fprintf(stderr, "SKIPPED (loudly): no mount namespace here (not root?)\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_values(void **state)
 {
 	struct ms_cg_value v;
@@ -420,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_dir),
 		cmocka_unit_test(test_absolute),
 		cmocka_unit_test(test_v2_in_cgroup_namespace),
+		cmocka_unit_test(test_live_mountinfo_cache),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_gone_process_and_missing_mount),
 		cmocka_unit_test(test_large_mountinfo),

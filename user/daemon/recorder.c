@@ -51,7 +51,19 @@ void recorder__note(struct watched *w)
 }
 
 /*
- * The victim's cgroup, read at the kill when the process was still there,
+ * Was the victim's cgroup read at the kill before it left it? A task that
+ * has passed cgroup_exit() reads as the hierarchy's root: that is its exit,
+ * not a move, when the last snapshot had it elsewhere (seen under load).
+ */
+static bool read_before_exit(const struct watched *w, const struct ms_profile *p)
+{
+	if (!p || !p->cgroup)
+		return false;
+	return strcmp(p->cgroup->path, "/") || !w->cgroup || !strcmp(w->cgroup->path, "/");
+}
+
+/*
+ * The victim's cgroup, read at the kill when the process was still in it,
  * else as the last snapshot read it; and what the other watched processes
  * in it held at their last snapshot.
  */
@@ -59,8 +71,9 @@ static void cgroup_json(struct daemon *d, struct ms_target *t, const struct ms_p
 			struct json_writer *jw)
 {
 	struct watched *w = W(t);
-	const struct ms_cgroup_mem *cg = p && p->cgroup ? p->cgroup : w->cgroup;
-	const struct ms_proc_status *st = p && p->cgroup && p->have_status ? &p->status :
+	bool at_kill = read_before_exit(w, p);
+	const struct ms_cgroup_mem *cg = at_kill ? p->cgroup : w->cgroup;
+	const struct ms_proc_status *st = at_kill && p->have_status ? &p->status :
 					  w->have_status ? &w->status : NULL;
 
 	cgroup_view__json(jw, cg, cg == w->cgroup ? w->cgroup_err : p->cgroup_err, st);

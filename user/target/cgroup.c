@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,15 +345,13 @@ int cgroup__parse_psi(const char *text, struct ms_cg_psi *ret)
 	return 0;
 }
 
-/* Whole small file into buf (NUL-terminated); -EFBIG when it does not fit. */
-static int read_text(const char *path, char *buf, size_t len)
+/* What is left of fd into buf (NUL-terminated); -EFBIG when it does not fit. */
+static int read_fd(int fd, char *buf, size_t len)
 {
 	size_t got = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	int err = 0;
 
-	if (fd < 0)
-		return -errno;
 	while (got < len - 1) {
 		n = read(fd, buf + got, len - 1 - got);
 		if (n < 0) {
@@ -366,18 +366,36 @@ static int read_text(const char *path, char *buf, size_t len)
 	}
 	if (!err && got == len - 1)
 		err = -EFBIG;
-	close(fd);
 	buf[got] = '\0';
 	return err;
 }
 
-/* A file that may be large (mountinfo): *buf grows (doubling) up to max. */
-int cgroup_read_text_grow(const char *path, char **buf, size_t *cap, size_t max)
+/* Whole small file into buf (NUL-terminated); -EFBIG when it does not fit. */
+static int read_text(const char *path, char *buf, size_t len)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = read_fd(fd, buf, len);
+	close(fd);
+	return err;
+}
+
+/* fd (path when fd < 0) whole into *buf, which grows (doubling) up to max. */
+static int read_grow(int fd, const char *path, char **buf, size_t *cap, size_t max)
+{
+	char *nb;
 	int err;
 
-	while ((err = read_text(path, *buf, *cap)) == -EFBIG && *cap < max) {
-		char *nb = realloc(*buf, *cap * 2);
+	for (;;) {
+		if (fd >= 0)
+			err = lseek(fd, 0, SEEK_SET) ? -errno : read_fd(fd, *buf, *cap);
+		else
+			err = read_text(path, *buf, *cap);
+		if (err != -EFBIG || *cap >= max)
+			break;
+		nb = realloc(*buf, *cap * 2);
 
 		if (!nb)
 			return -ENOMEM;
@@ -385,6 +403,60 @@ int cgroup_read_text_grow(const char *path, char **buf, size_t *cap, size_t max)
 		*cap *= 2;
 	}
 	return err == -EFBIG ? -E2BIG : err;
+}
+
+/*
+ * Our own mountinfo, read again only when the mount table changed: the
+ * kernel flags an open mountinfo POLLPRI then (proc(5)). Snapshots read it
+ * for every watched process; a node with hundreds of pods has a megabyte.
+ */
+static pthread_mutex_t mi_lock = PTHREAD_MUTEX_INITIALIZER;
+static int mi_fd = -1;
+static char *mi_text;
+static size_t mi_cap, mi_len;
+
+static int live_mountinfo(char **buf, size_t *cap)
+{
+	struct pollfd pfd = { .events = POLLPRI };
+	int err = 0;
+
+	pthread_mutex_lock(&mi_lock);
+	if (mi_fd < 0) {
+		mi_fd = open(MS_CG_LIVE_MOUNTINFO, O_RDONLY | O_CLOEXEC);
+		if (mi_fd < 0)
+			err = -errno;
+		mi_len = 0;
+	}
+	pfd.fd = mi_fd;
+	if (!err && (!mi_len || poll(&pfd, 1, 0) != 0)) {
+		if (!mi_text) {
+			mi_cap = CG_FILE_MAX;
+			mi_text = malloc(mi_cap);
+		}
+		err = mi_text ? read_grow(mi_fd, NULL, &mi_text, &mi_cap, CG_MOUNTINFO_MAX) : -ENOMEM;
+		mi_len = err ? 0 : strlen(mi_text);
+	}
+	if (!err && mi_len + 1 > *cap) {
+		char *nb = realloc(*buf, mi_len + 1);
+
+		if (nb) {
+			*buf = nb;
+			*cap = mi_len + 1;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (!err)
+		memcpy(*buf, mi_text, mi_len + 1);
+	pthread_mutex_unlock(&mi_lock);
+	return err;
+}
+
+int cgroup_read_mountinfo(const char *path, char **buf, size_t *cap)
+{
+	if (!strcmp(path, MS_CG_LIVE_MOUNTINFO))
+		return live_mountinfo(buf, cap);
+	return read_grow(-1, path, buf, cap, CG_MOUNTINFO_MAX);
 }
 
 static int read_in_dir(const struct ms_cgroup_mem *cg, const char *name, char *buf, size_t len)
@@ -543,7 +615,7 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
 		return -ENOMEM;
 	err = path_of(env->proc_root, pid, buf, &ret->version, ret->path, sizeof(ret->path));
 	if (!err)
-		err = cgroup_read_text_grow(env->mountinfo, &buf, &cap, CG_MOUNTINFO_MAX);
+		err = cgroup_read_mountinfo(env->mountinfo, &buf, &cap);
 	if (!err) {
 		char dir[MS_CG_PATH_MAX], nsroot[MS_CG_PATH_MAX];
 
@@ -573,7 +645,7 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
 
 int cgroup__read_live(pid_t pid, struct ms_cgroup_mem **ret)
 {
-	static const struct ms_cgroup_env live = { "/proc", "/proc/self/mountinfo", "" };
+	static const struct ms_cgroup_env live = { "/proc", MS_CG_LIVE_MOUNTINFO, "" };
 	struct ms_cgroup_mem *cg = malloc(sizeof(*cg));
 	int err;
 

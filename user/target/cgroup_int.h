@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * cgroup_int.h - what cgroup.c and cgroup_ns.c share: mountinfo lines, path
- * checks, reading a file that may be large.
+ * checks, reading mountinfo.
  */
 #ifndef MEMSIGHT_CGROUP_INT_H
 #define MEMSIGHT_CGROUP_INT_H
@@ -23,7 +23,10 @@ bool cgroup_mount_matches(char *line, int version, char **ret_root, char **ret_m
 /* Does path climb with ".." anywhere (after the namespace's leading ones)? */
 bool cgroup_path_climbs(const char *path);
 
-/* A file that may be large (mountinfo): *buf grows (doubling) up to max. */
-int cgroup_read_text_grow(const char *path, char **buf, size_t *cap, size_t max);
+/* Our own mountinfo: read once, then again only when the mount table changes. */
+#define MS_CG_LIVE_MOUNTINFO	"/proc/self/mountinfo"
+
+/* A mountinfo file into *buf (grown); MS_CG_LIVE_MOUNTINFO from its cache. */
+int cgroup_read_mountinfo(const char *path, char **buf, size_t *cap);
 
 #endif

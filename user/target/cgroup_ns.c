@@ -235,7 +235,7 @@ int cgroup__absolute_live(int version, char *path, size_t len)
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	err = cgroup_read_text_grow("/proc/self/mountinfo", &buf, &cap, CG_MOUNTINFO_MAX);
+	err = cgroup_read_mountinfo(MS_CG_LIVE_MOUNTINFO, &buf, &cap);
 	if (!err && cgroup__ns_root(buf, version, "", nsroot, sizeof(nsroot)))
 		err = -EXDEV;
 	if (!err)
