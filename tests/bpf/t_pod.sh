@@ -108,6 +108,19 @@ check "rules: the new rule is listed" "$("$MS" rules -j | jq -r '[.. | strings |
 "$MS" detach --namespace shop > /dev/null 2>&1
 check "detach --namespace: the rule is gone" "$("$MS" rules -j | jq -r '[.. | strings | select(. == "include namespace=shop")] | length')" 0
 
+# a process's profile names its pod: memsightd's dump, and the standalone
+# CLI's (the runtimes' state under MEMSIGHT_HOST_ROOT, else the host's /)
+"$MS" dump "$H1" --format json -o "$TMP/d1.json"
+check "dump (memsightd): the pod" \
+	"$(jq -r '[.pod.namespace, .pod.name, .pod.container] | join("/")' "$TMP/d1.json")" "shop/web-7d9f8c6b5-x2k4q/api"
+MEMSIGHT_SOCKET=$TMP/no-daemon.sock MEMSIGHT_HOST_ROOT=$HOST "$MS" dump "$H2" -d 1 --format json -o "$TMP/d2.json" 2> /dev/null
+check "dump (standalone): another pod's state is not believed, and why" \
+	"$(jq -r '[(.pod | type), .pod_unavailable] | join(" / ")' "$TMP/d2.json")" \
+	"null / no container runtime state (containerd, CRI-O) names this container under host_root"
+MEMSIGHT_SOCKET=$TMP/no-daemon.sock MEMSIGHT_HOST_ROOT=$HOST "$MS" dump "$H1" -d 1 --format text -o "$TMP/d1.txt" 2> /dev/null
+check "dump (standalone) text: the pod line" \
+	"$(grep -c '^pod shop/web-7d9f8c6b5-x2k4q container api$' "$TMP/d1.txt")" 1
+
 # the OOM kill in the pod's container: the incident says which pod
 kill -USR1 "$H1"
 wait "$H1"; rc=$?

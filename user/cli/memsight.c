@@ -98,6 +98,8 @@ static void usage(FILE *f)
 		"                       " MS_DEFAULT_SOCKET ")\n"
 		"                       $MEMSIGHT_TIMEOUT: seconds a call to memsightd may take\n"
 		"                       in all, connecting included (default 60)\n"
+		"                       $MEMSIGHT_HOST_ROOT: where the container runtimes' state\n"
+		"                       is read for pod names when memsight observes (default /)\n"
 		"      --sample-bytes N sampled mode: record one allocation every N bytes on\n"
 		"                       average (Poisson, decided in BPF before any stack walk);\n"
 		"                       figures are unbiased estimates. Also sets the Go rate.\n"
@@ -286,7 +288,9 @@ static int run_observation(struct cli_args *c)
 				      .kmem = c->sess.kmem, .c_sample_bytes = c->sess.sample_bytes,
 				      .go_mallocgc = c->sess.go_mallocgc, .unwind = c->sess.unwind,
 				      .dwarf_rate = c->sess.dwarf_rate };
-	struct ms_collect_opts co = {};
+	/* pods: the runtimes' state under the host's / (memsight runs there) */
+	struct ms_collect_opts co = { .host_root = getenv("MEMSIGHT_HOST_ROOT") ?
+							   getenv("MEMSIGHT_HOST_ROOT") : "/" };
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;
 	struct ms_profile *p = NULL;

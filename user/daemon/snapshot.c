@@ -296,6 +296,10 @@ struct ms_profile *snapshot__profile(struct daemon *d, struct ms_target *t, bool
 
 	if (ms_collect__profile(d->s, t, d->cache, &co, &p))
 		return NULL;
+	/* the pod the snapshots read once per container */
+	p->in_pod = W(t)->pod_for[0];
+	p->pod = W(t)->pod;
+	p->pod_err = W(t)->pod_err;
 	if (snapshot__growth(W(t), now, window, &p->total_growth_per_min)) {
 		p->have_growth = true;
 		p->growth_window_s = growth__span_s(&W(t)->growth, now, window);

@@ -127,17 +127,38 @@ static void container_json(struct json_writer *w, const struct ms_cgroup_mem *cg
 		jw__kv_string(w, "pod_qos", c.qos);
 }
 
+/* Why a Kubernetes container's pod is not known (err of podinfo__read). */
+static const char *pod_unavailable(int err)
+{
+	return err == -ENOENT ? "no container runtime state (containerd, CRI-O) "
+				"names this container under host_root" :
+	       err == -EINVAL ? "the container runtime's state file is malformed "
+				"or names no valid pod" :
+	       "the container runtime's state file cannot be read";
+}
+
+void cgroup_view__pod_text(const struct ms_pod *pod, int err, FILE *out)
+{
+	char n[TEXTSAFE_SIZE(256)], ns[TEXTSAFE_SIZE(256)], c[TEXTSAFE_SIZE(256)];
+
+	if (!pod)
+		return;
+	if (err) {
+		fprintf(out, "pod: unavailable (%s)\n", pod_unavailable(err));
+		return;
+	}
+	/* names from the runtime's files: validated, escaped all the same */
+	fprintf(out, "pod %s/%s container %s\n",
+		textsafe__str(ns, sizeof(ns), pod->namespace), textsafe__str(n, sizeof(n), pod->name),
+		textsafe__str(c, sizeof(c), pod->container));
+}
+
 void cgroup_view__pod_json(struct json_writer *w, const struct ms_pod *pod, int err)
 {
 	if (!pod)
 		return;
 	if (err) {
-		jw__kv_string(w, "pod_unavailable",
-			      err == -ENOENT ? "no container runtime state (containerd, CRI-O) "
-					       "names this container under host_root" :
-			      err == -EINVAL ? "the container runtime's state file is malformed "
-					       "or names no valid pod" :
-			      "the container runtime's state file cannot be read");
+		jw__kv_string(w, "pod_unavailable", pod_unavailable(err));
 		return;
 	}
 	jw__name(w, "pod");

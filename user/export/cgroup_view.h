@@ -44,4 +44,7 @@ void cgroup_view__explain_json(struct json_writer *w, const struct ms_cgroup_mem
  */
 void cgroup_view__pod_json(struct json_writer *w, const struct ms_pod *pod, int err);
 
+/* The same as a text line "pod NAMESPACE/NAME container C" (or why not). */
+void cgroup_view__pod_text(const struct ms_pod *pod, int err, FILE *out);
+
 #endif

@@ -328,6 +328,7 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	}
 	if (p->cgroup || p->cgroup_err)	/* neither: not a live process's profile */
 		cgroup_view__text(p->cgroup, p->cgroup_err, p->have_status ? &p->status : NULL, out);
+	cgroup_view__pod_text(p->in_pod ? &p->pod : NULL, p->pod_err, out);
 	go_text(&p->go, out);
 	if (p->execed)
 		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
@@ -539,6 +540,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 	}
 	if (p->cgroup || p->cgroup_err)
 		cgroup_view__json(w, p->cgroup, p->cgroup_err, p->have_status ? &p->status : NULL);
+	cgroup_view__pod_json(w, p->in_pod ? &p->pod : NULL, p->pod_err);
 	if (p->have_procstats) {
 		jw__kv_int(w, "threads_counted", p->threads);
 		jw__kv_uint(w, "threads_created", p->threads_created);

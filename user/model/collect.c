@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "model/collect.h"
+#include "target/container.h"
 #include "target/goproc.h"
 #include "target/goruntime.h"
 #include "target/sampler.h"
@@ -535,6 +536,13 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	if (alive && procfs__read_status("/proc", t->pid, &p->status) == 0)
 		p->have_status = true;
 	p->cgroup_err = alive ? cgroup__read_live(t->pid, &p->cgroup) : -ESRCH;
+	if (p->cgroup && opts->host_root) {
+		struct ms_container c;
+
+		p->in_pod = !container__from_cgroup_path(p->cgroup->path, &c) && c.pod_uid[0];
+		if (p->in_pod)
+			p->pod_err = podinfo__read(opts->host_root, &c, &p->pod);
+	}
 	/* libraries dlopen'ed since attach are only in a fresh copy */
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;

@@ -10,6 +10,7 @@
 struct ms_collect_opts {
 	uint64_t duration_ns;	/* observation window to record in the profile */
 	bool no_ages;		/* skip scanning live allocations for their age */
+	const char *host_root;	/* read the pod of a Kubernetes container under it (NULL: not) */
 };
 
 int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcache *cache,

@@ -16,6 +16,7 @@
 
 #include "memsight_abi.h"
 #include "target/cgroup.h"
+#include "target/podinfo.h"
 #include "target/procfs.h"
 
 struct ms_frame {
@@ -164,6 +165,9 @@ struct ms_profile {
 	struct ms_proc_status status;	/* RSS etc. at snapshot time */
 	struct ms_cgroup_mem *cgroup;	/* its memory cgroup at snapshot time, or NULL: */
 	int cgroup_err;			/* ... why not (-errno of cgroup__read) */
+	bool in_pod;			/* the cgroup names a Kubernetes container: */
+	struct ms_pod pod;		/* its pod when pod_err is 0 */
+	int pod_err;			/* ... why not (-errno of podinfo__read) */
 	bool have_rss_events;		/* from the rss_stat tracepoint */
 	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
 	uint64_t rss_updates;		/* RSS changes seen */
