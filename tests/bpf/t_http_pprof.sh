@@ -146,6 +146,10 @@ bad "unknown profile" "$U/profile?pid=$LPID" 404 'see /metrics and /debug/pprof/
 check "POST: 405" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$U/heap?pid=$LPID")" 405
 kill "$OTHER"
 
+check "the pprof worker thread has no capabilities" \
+	"$(for t in /proc/"$DPID"/task/*; do [ "$(cat "$t/comm")" = pprof ] && awk '/^CapEff/ {print $2}' "$t/status"; done)" \
+	0000000000000000
+
 # after all that
 check "daemon still running" "$(kill -0 "$DPID" 2>/dev/null && echo yes)" yes
 check "heap still served" "$(code "$U/heap?pid=$LPID")" 200

@@ -23,6 +23,7 @@
 
 #include <microhttpd.h>
 
+#include "common/caps.h"
 #include "common/textsafe.h"
 #include "export/pprof.h"
 #include "export/pprof_http.h"
@@ -391,6 +392,8 @@ static void *worker_main(void *arg)
 	struct timespec next;
 	bool have_next;
 
+	/* it encodes what targets named (symbols, comm): it needs no privilege */
+	ms_drop_thread_caps();
 	pthread_mutex_lock(&srv->lock);
 	while (!srv->stopping) {
 		struct job *j = next_job(srv, &next, &have_next);
