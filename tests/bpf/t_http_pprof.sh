@@ -13,7 +13,9 @@
 #   both rounds), a quiet window gives nothing; /metrics is answered at once
 #   while a delta waits;
 # - 16 delta profiles at once are taken, the 17th to 20th get 503;
-# - every bad request gets its 4xx and a reason, and the daemon lives on.
+# - every bad request gets its 4xx and a reason, and the daemon lives on;
+# - the pprof worker thread has no capabilities; a daemon stopped with
+#   deltas pending answers them (503) or cuts them, and exits 0.
 . "$(dirname "$0")/lib.sh"
 
 # the Makefile's Go, never whatever `go` is first in PATH
@@ -153,3 +155,16 @@ check "the pprof worker thread has no capabilities" \
 # after all that
 check "daemon still running" "$(kill -0 "$DPID" 2>/dev/null && echo yes)" yes
 check "heap still served" "$(code "$U/heap?pid=$LPID")" 200
+
+# stopping with deltas pending: each is answered 503 or cut, never a panic
+for i in 1 2 3; do
+	curl -s -o /dev/null -m 20 -w '%{http_code}\n' "$U/heap?pid=$LPID&seconds=30" > "$TMP/stop.$i" &
+	STOPS+=($!)
+done
+sleep 1
+kill -TERM "$DPID"
+wait "$DPID"
+check "daemon stops cleanly with deltas pending (exit status)" "$?" 0
+wait "${STOPS[@]}"
+check "deltas pending at the stop: answered 503 or cut, none left hanging" \
+	"$(cat "$TMP"/stop.* | grep -cE '^(503|000)$')" 3
