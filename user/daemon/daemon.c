@@ -8,7 +8,8 @@
  *   - the listening control socket and its clients (ctl_server.c),
  *   - the BPF ring buffer (exec/exit of processes, watch.c),
  *   - a timerfd for pending attaches (watch.c),
- *   - a 100 ms timerfd (snapshots, watchdog, idle clients).
+ *   - a 100 ms timerfd (snapshots, watchdog, idle clients),
+ *   - an eventfd: /debug/pprof/ requests waiting for a profile (pprof_serve.c).
  * Nothing in here blocks on a client: a slow or hostile client costs its
  * own connection only. daemon_int.h says which file does what.
  */
