@@ -1,7 +1,8 @@
 #!/bin/bash
 # Checks of the deployment files under deploy/: the systemd unit, Prometheus
-# config/rules/rule tests, the Grafana dashboard, the Kubernetes manifest and
-# the metric reference they all draw on.
+# config/rules/rule tests, the Grafana dashboard, the Kubernetes manifest,
+# the continuous profilers' scrape configs and the metric reference they all
+# draw on.
 #
 # Prints "PASS <name>" / "FAIL <name>: why" per check and a closing line
 # "deploy: N passed, N failed"; exits non-zero if anything failed.
@@ -18,6 +19,7 @@ DASH=deploy/grafana/memsight.json
 K8S=deploy/kubernetes/memsightd-daemonset.yaml
 METRICS_MD=deploy/metrics.md
 CONF=deploy/memsightd.conf
+PROFILING=deploy/profiling
 # Highest acceptable `systemd-analyze security` exposure, in tenths.
 MAX_EXPOSURE=30
 
@@ -314,6 +316,42 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
             errors.append('ConfigMap memsightd.conf differs from %s (besides listen, host_root)'
                           % args[1])
 
+elif cmd == 'profiling':		# PARCA ALLOY CONF: the scrape configs point at memsightd's pprof
+    served = {'/debug/pprof/heap', '/debug/pprof/allocs', '/debug/pprof/goroutine'}
+    listen = re.search(r'^listen\s*=\s*(\S+)', open(args[2]).read(), re.M)
+    listen = listen.group(1) if listen else '127.0.0.1:9464'
+    cfg = yaml.safe_load(open(args[0]))
+    jobs = cfg.get('scrape_configs') or []
+    if not jobs:
+        errors.append('%s: no scrape_configs' % args[0])
+    for j in jobs:
+        name = j.get('job_name', '?')
+        for sc in j.get('static_configs') or []:
+            for t in sc.get('targets') or []:
+                if t != listen:
+                    errors.append('%s: target %s is not memsightd\'s listen %s' % (name, t, listen))
+            pid = str((sc.get('labels') or {}).get('__param_pid', ''))
+            if not pid.isdigit():
+                errors.append('%s: a target without a numeric __param_pid label' % name)
+        pp = ((j.get('profiling_config') or {}).get('pprof_config')) or {}
+        on = {k: v for k, v in pp.items() if (v or {}).get('enabled')}
+        if not on:
+            errors.append('%s: no profile enabled' % name)
+        for k, v in on.items():
+            if v.get('path') not in served:
+                errors.append('%s: %s scrapes %r, which memsightd does not serve' % (name, k, v.get('path')))
+            if v.get('delta'):
+                errors.append('%s: %s is a delta: memsightd serves cumulative profiles' % (name, k))
+    text = open(args[1]).read()
+    for path in re.findall(r'\bpath\s*=\s*"([^"]*)"', text):
+        if path not in served:
+            errors.append('%s: scrapes %r, which memsightd does not serve' % (args[1], path))
+    for addr in re.findall(r'"__address__"\s*=\s*"([^"]*)"', text):
+        if addr != listen:
+            errors.append('%s: target %s is not memsightd\'s listen %s' % (args[1], addr, listen))
+    if not re.search(r'"__param_pid"\s*=\s*"[0-9]+"', text):
+        errors.append('%s: no target with a __param_pid' % args[1])
+
 else:
     errors.append('unknown subcommand ' + cmd)
 
@@ -436,6 +474,21 @@ if [ -n "$PY" ] && have_tool promtool prometheus; then
 	fi
 else
 	ko metrics_md_promql "needs promtool (prometheus) and python3-yaml"
+fi
+
+# ---- continuous profilers (Parca, Grafana Alloy) ------------------------------
+# Neither parca nor alloy (nor alloy's syntax module) is in Debian, npm or the Go
+# module proxy here: their own parsers are not run. Parca's file is YAML and
+# is parsed; both are checked against what memsightd serves.
+if [ -n "$PY" ]; then
+	if pyhelp profiling "$PROFILING/parca.yaml" "$PROFILING/memsight.alloy" "$CONF" \
+		> "$TMP/p.out" 2>&1; then
+		ok profiling_scrape_configs
+	else
+		ko profiling_scrape_configs "see below"; show "$TMP/p.out"
+	fi
+else
+	ko profiling_scrape_configs "python3 with yaml not installed (Debian package python3-yaml)"
 fi
 
 # ---- Grafana ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 #   UNIT_DEPS_<module> := <module> <module> ...
 UNIT_DEPS_model := unsample
 UNIT_DEPS_folded := model unsample textsafe
-UNIT_DEPS_pprof := model folded unsample textsafe
+UNIT_DEPS_pprof := pprof_enc model folded unsample textsafe
 UNIT_DEPS_flamegraph := model folded unsample textsafe
 UNIT_DEPS_procfs :=
 UNIT_DEPS_pidns := procfs

@@ -459,6 +459,126 @@ static void test_wire_structure(void **state)
 }
 
 /* a full disk is -EIO, not a truncated file reported as written */
+static void write_opts(const struct ms_profile *p, const struct pprof_opts *o, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(pprof__write_opts(p, o, f), 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* allocs: the same four types in Go's order, alloc_space shown by default */
+static void test_go_pprof_allocs_default(void **state)
+{
+	struct ms_profile *p = sample_profile(0);
+	struct pprof_opts o = { .profile = PPROF_ALLOCS };
+	char path[PATH_MAX];
+	char *top;
+
+	out_path(path, sizeof(path), "allocs.pb.gz");
+	write_opts(p, &o, path);
+	top = go_pprof("-top -unit=B", path);
+	assert_non_null(strstr(top, "Type: alloc_space"));
+	assert_true(has_row(top, "4096000B", "leak_a"));
+	assert_true(has_row(top, "100000B", "leak_b"));
+	free(top);
+	ms_profile__free(p);
+}
+
+/*
+ * A delta over 2 s: leak_a allocated 40 more blocks of 4096 and freed none,
+ * leak_b freed 200 of its live 500, all_freed's aggregate went (it held
+ * nothing), the rest did not change: only leak_a's allocations are in
+ * alloc_space, and in use leak_a grew by 163840 B while leak_b shrank by 20000 B.
+ */
+static void test_go_pprof_delta(void **state)
+{
+	struct ms_profile *base = sample_profile(0), *p = ms_profile__new(4242);
+	struct pprof_opts o = { .profile = PPROF_HEAP, .base = base };
+	char path[PATH_MAX];
+	char *alloc, *inuse;
+
+	assert_non_null(p);
+	strcpy(p->comm, "leaky");
+	p->exe = strdup(EXE);
+	p->duration_ns = base->duration_ns + 2000000000ull;
+	add_stack2(p, 1, MS_KIND_MALLOC, exe_frame(0x401136, "leak_a", 12), 4259840, 1040, 0, 0);
+	add_stack2(p, 2, MS_KIND_CALLOC, exe_frame(0x401186, "leak_b", 18), 100000, 1000,
+		   70000, 700);
+	add_stack2(p, 3, MS_KIND_MALLOC, exe_frame(0x4011c0, CXX_NAME, 25), 8192, 2, 0, 0);
+	add_stack2(p, 4, MS_KIND_MALLOC, lib_frame(0x7f1000001234ull), 4000, 4, 0, 0);
+	add_stack2(p, 5, MS_KIND_MALLOC, exe_frame(0x4011e0, HOSTILE_NAME, 0), 1000, 1, 0, 0);
+	ms_profile__finalize(p);
+
+	out_path(path, sizeof(path), "delta.pb.gz");
+	write_opts(p, &o, path);
+	alloc = go_pprof("-top -unit=B -sample_index=alloc_space", path);
+	inuse = go_pprof("-top -unit=B -sample_index=inuse_space", path);
+	assert_non_null(strstr(alloc, "Duration: 2s"));
+	assert_non_null(strstr(alloc, "Total samples = 163840B"));
+	assert_true(has_row(alloc, "163840B", "leak_a"));
+	assert_null(strstr(alloc, "leak_b"));
+	assert_null(strstr(alloc, "all_freed"));
+	assert_true(has_row(inuse, "163840B", "leak_a"));
+	assert_true(has_row(inuse, "-20000B", "leak_b"));
+	assert_null(strstr(inuse, "all_freed"));
+	free(alloc);
+	free(inuse);
+	ms_profile__free(p);
+	ms_profile__free(base);
+}
+
+/*
+ * Goroutines: 25 created at main.leakHandler (24 waiting, 1 running), the
+ * main goroutine, and 3 at sites past the groups kept: one sample per site
+ * and state, "[other creation sites]" making up the total of 29.
+ */
+static void test_go_pprof_goroutine(void **state)
+{
+	struct ms_profile *p = sample_profile(0);
+	struct pprof_opts o = { .profile = PPROF_GOROUTINE };
+	struct ms_go_info *g = &p->go;
+	char path[PATH_MAX];
+	char *top, *traces;
+	FILE *f;
+
+	/* not a Go program: no profile, and why */
+	f = fopen("/dev/null", "w");
+	assert_non_null(f);
+	assert_int_equal(pprof__write_opts(p, &o, f), -ENOENT);
+	fclose(f);
+	assert_string_equal(pprof__goroutines_unavailable(p), "not a Go program");
+
+	g->present = true;
+	g->have_goroutines = true;
+	g->goroutines = 29;
+	g->by_state[0] = 2;	/* running */
+	g->by_state[2] = 27;	/* waiting */
+	g->ngroups = 2;
+	g->groups[0] = (struct ms_go_group){ .pc = 0x4a1000, .func = strdup("main.leakHandler"),
+					     .file = strdup("/src/main.go"), .line = 36,
+					     .count = 25, .running = 1, .waiting = 24,
+					     .wait_reason = strdup("chan receive") };
+	g->groups[1] = (struct ms_go_group){ .pc = 1, .main_goroutine = true, .count = 1,
+					     .waiting = 1 };
+	out_path(path, sizeof(path), "goroutine.pb.gz");
+	write_opts(p, &o, path);
+	top = go_pprof("-top", path);
+	traces = go_pprof("-traces", path);
+	assert_non_null(strstr(top, "Type: goroutine"));
+	assert_non_null(strstr(top, "Total samples = 29"));
+	assert_true(has_row(top, "25", "main.leakHandler"));
+	assert_true(has_row(top, "1", "runtime.main"));
+	assert_true(has_row(top, "3", "sites]"));
+	assert_non_null(strstr(traces, "state:  running"));
+	assert_non_null(strstr(traces, "chan receive"));
+	assert_true(has_row(traces, "24", "main.leakHandler"));
+	free(top);
+	free(traces);
+	ms_profile__free(p);
+}
+
 static void test_write_error(void **state)
 {
 	struct ms_profile *p = sample_profile(0);
@@ -483,6 +603,9 @@ int main(void)
 		cmocka_unit_test(test_go_pprof_empty),
 		cmocka_unit_test(test_wire_structure),
 		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_go_pprof_allocs_default),
+		cmocka_unit_test(test_go_pprof_delta),
+		cmocka_unit_test(test_go_pprof_goroutine),
 	};
 
 	return cmocka_run_group_tests_name("pprof", tests, NULL, NULL);

@@ -8,7 +8,8 @@
  *   - the listening control socket and its clients (ctl_server.c),
  *   - the BPF ring buffer (exec/exit of processes, watch.c),
  *   - a timerfd for pending attaches (watch.c),
- *   - a 100 ms timerfd (snapshots, watchdog, idle clients).
+ *   - a 100 ms timerfd (snapshots, watchdog, idle clients),
+ *   - an eventfd: /debug/pprof/ requests waiting for a profile (pprof_serve.c).
  * Nothing in here blocks on a client: a slow or hostile client costs its
  * own connection only. daemon_int.h says which file does what.
  */
@@ -29,6 +30,7 @@
 #include "daemon/incidents.h"
 #include "daemon/sdnotify.h"
 #include "export/metrics.h"
+#include "export/pprof_http.h"
 #include "target/symbolize.h"
 
 #define TICK_MS			100
@@ -124,13 +126,21 @@ static int setup_metrics(struct daemon *d)
 
 	if (!d->cfg.metrics_enabled)
 		return 0;
+	d->pprof = pprof_server__new();
+	if (!d->pprof)
+		return -errno;
+	ret = ep_add(d, pprof_server__fd(d->pprof), &d->pprof_src, SRC_PPROF);
+	if (ret)
+		return ret;
 	ret = metrics_server__start(d->cfg.metrics_host, d->cfg.metrics_port,
-				    d->cfg.top_stacks, &d->metrics, err, sizeof(err));
+				    d->cfg.top_stacks, pprof_server__site(d->pprof), &d->metrics,
+				    err, sizeof(err));
 	if (ret) {
 		pr_err("cannot serve metrics: %s\n", err);
 		return ret;
 	}
-	pr_info("metrics on http://%s:%u/metrics\n", d->cfg.metrics_host, d->cfg.metrics_port);
+	pr_info("metrics on http://%s:%u/metrics, profiles on http://%s:%u/debug/pprof/\n",
+		d->cfg.metrics_host, d->cfg.metrics_port, d->cfg.metrics_host, d->cfg.metrics_port);
 	return 0;
 }
 
@@ -177,7 +187,10 @@ static void teardown(struct daemon *d)
 		ctl_server__close_client(d, d->clients);
 	ctl_server__reap(d);
 	watch__stop(d);
+	/* every call answered before the HTTP server stops */
+	pprof_server__stop(d->pprof);
 	metrics_server__stop(d->metrics);
+	pprof_server__free(d->pprof);
 	incidents__close(d->incidents);
 	ring_buffer__free(d->rb);
 	ms_session__close(d->s);
@@ -302,6 +315,9 @@ static void on_events(struct daemon *d, const struct epoll_event *evs, int n)
 			break;
 		case SRC_PENDING:
 			on_pending(d);
+			break;
+		case SRC_PPROF:
+			pprof_serve__collect(d);
 			break;
 		case SRC_CLIENT:
 			ctl_server__on_client(d, (struct client *)src, evs[i].events);

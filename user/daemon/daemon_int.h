@@ -12,6 +12,7 @@
  *                   its mode and group, removing it while it is ours
  *   ctl_server.c    the control socket: clients, their buffers, backpressure
  *   ctl_requests.c  the control requests: a handler per command
+ *   pprof_serve.c   the profiles /debug/pprof/ asks for, and its index
  */
 #ifndef MEMSIGHT_DAEMON_INT_H
 #define MEMSIGHT_DAEMON_INT_H
@@ -41,7 +42,7 @@
 					 * count in gosites' "other" bucket */
 
 enum src_type { SRC_SIGNAL, SRC_LISTEN, SRC_CLIENT, SRC_RING, SRC_TIMER, SRC_PENDING,
-		SRC_USTACK };
+		SRC_USTACK, SRC_PPROF };
 
 /* What an epoll event is about: the first member of what its data.ptr points to. */
 struct src {
@@ -118,12 +119,13 @@ struct daemon {
 	struct ms_session *s;
 	struct symcache *cache;
 	struct metrics_server *metrics;
+	struct pprof_server *pprof;	/* /debug/pprof/ on the metrics listener, or NULL */
 	struct incidents *incidents;	/* NULL: flight recorder off, incidents_off says why */
 	char incidents_off[PATH_MAX + 128];
 	uint64_t incidents_saved;
 	int ep, sigfd, lfd, tfd, pfd;
 	struct ctl_socket sock;
-	struct src sig_src, listen_src, ring_src, timer_src, pending_src, ustack_src;
+	struct src sig_src, listen_src, ring_src, timer_src, pending_src, ustack_src, pprof_src;
 	struct ring_buffer *rb;
 	struct client *clients;
 	struct client *closed;	/* closed this loop turn, freed after it */
@@ -183,6 +185,10 @@ struct ms_profile *snapshot__profile(struct daemon *d, struct ms_target *t, bool
 				     bool no_ages);
 const char *snapshot__go_unavailable(const struct watched *w);
 const char *snapshot__go_heap_unavailable(const struct watched *w);
+
+/* pprof_serve.c */
+void pprof_serve__collect(struct daemon *d);
+void pprof_serve__publish(struct daemon *d);
 
 /* recorder.c */
 void recorder__open(struct daemon *d);

@@ -457,4 +457,5 @@ void snapshot__publish(struct daemon *d)
 	}
 	m->nprocs = i;
 	metrics_server__publish(d->metrics, m);
+	pprof_serve__publish(d);
 }

@@ -33,6 +33,14 @@
  * (HTTP_MAX_PER_IP), so connections from one address never fill the server,
  * and a Prometheus on another host has its address's own share.
  * A connection costs HTTP_CONN_MEMORY of MHD's pool plus a slot here.
+ *
+ * Answers that take time (a profile built by the daemon's thread, a delta
+ * profile over S seconds) are routes with start(): the connection is
+ * suspended (MHD neither polls nor times it out) until http_call__reply()
+ * resumes it, so the polling thread serves everyone else meanwhile. The
+ * reaper still cuts it at its deadline; a route may push that deadline out
+ * (http_call__extend), but only HTTP_MAX_EXTENDED connections at once, so
+ * requests for long profiles hold at most that many of the connections.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -56,15 +64,29 @@
 struct conn_slot {
 	int fd;			/* -1: free */
 	bool cut;		/* shut down, waiting for MHD to close it */
-	struct timespec since;	/* connect */
+	bool extended;		/* its deadline was pushed out (counted in nextended) */
+	struct timespec end;	/* deadline: connect + HTTP_DEADLINE_S, or extended */
+};
+
+struct http_call {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	struct conn_slot *slot;
+	pthread_mutex_t lock;	/* the fields below */
+	bool suspended;		/* reply() must resume the connection */
+	bool done;
+	unsigned int status;
+	const char *content_type;
+	char *body;
+	size_t len;
 };
 
 struct http_server {
 	struct MHD_Daemon *mhd;
-	const struct http_route *routes;
-	size_t nroutes;
-	void *cls;
-	pthread_mutex_t lock;	/* conns, stopping */
+	const struct http_site *sites;
+	size_t nsites;
+	pthread_mutex_t lock;	/* conns, nextended, stopping */
+	unsigned int nextended;
 	pthread_cond_t wake;	/* a new deadline, or stop */
 	pthread_t reaper;
 	bool stopping;
@@ -97,7 +119,9 @@ static void conn_started(struct http_server *srv, struct MHD_Connection *c, void
 	if (slot) {
 		slot->fd = ci->connect_fd;
 		slot->cut = false;
-		now(&slot->since);
+		slot->extended = false;
+		now(&slot->end);
+		slot->end.tv_sec += HTTP_DEADLINE_S;
 		*slotp = slot;
 		pthread_cond_signal(&srv->wake);
 	} else {
@@ -125,6 +149,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	/* before MHD closes the fd: from now on the reaper cannot see it */
 	pthread_mutex_lock(&srv->lock);
 	slot->fd = -1;
+	if (slot->extended)
+		srv->nextended--;
+	slot->extended = false;
 	pthread_mutex_unlock(&srv->lock);
 	*socket_context = NULL;
 }
@@ -139,12 +166,10 @@ static void reap(struct http_server *srv, struct timespec *next, bool *have_next
 	*have_next = false;
 	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
 		struct conn_slot *s = &srv->conns[i];
-		struct timespec end;
+		struct timespec end = s->end;
 
 		if (s->fd < 0 || s->cut)
 			continue;
-		end = s->since;
-		end.tv_sec += HTTP_DEADLINE_S;
 		if (t.tv_sec > end.tv_sec || (t.tv_sec == end.tv_sec && t.tv_nsec >= end.tv_nsec)) {
 			shutdown(s->fd, SHUT_RDWR);
 			s->cut = true;
@@ -176,9 +201,136 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
+const char *http_call__arg(struct http_call *c, const char *name)
+{
+	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int http_call__extend(struct http_call *c, unsigned int seconds)
+{
+	struct http_server *srv = c->srv;
+	struct conn_slot *slot = c->slot;
+	struct timespec end;
+	int ret = 0;
+
+	if (!slot)
+		return -ENOTCONN;
+	if (seconds > HTTP_EXTEND_MAX_S)
+		return -EINVAL;
+	now(&end);
+	end.tv_sec += seconds;
+	pthread_mutex_lock(&srv->lock);
+	if (!slot->extended && srv->nextended >= HTTP_MAX_EXTENDED) {
+		ret = -EBUSY;
+	} else {
+		if (!slot->extended)
+			srv->nextended++;
+		slot->extended = true;
+		if (end.tv_sec > slot->end.tv_sec)
+			slot->end = end;
+		pthread_cond_signal(&srv->wake);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return ret;
+}
+
+void http_call__reply(struct http_call *c, unsigned int status, const char *content_type,
+		      char *body, size_t len)
+{
+	bool resume;
+
+	pthread_mutex_lock(&c->lock);
+	c->status = status;
+	c->content_type = content_type;
+	c->body = body;
+	c->len = len;
+	c->done = true;
+	resume = c->suspended;
+	pthread_mutex_unlock(&c->lock);
+	/* after this the call is the polling thread's to free */
+	if (resume)
+		MHD_resume_connection(c->conn);
+}
+
+static void call_free(struct http_call *c)
+{
+	pthread_mutex_destroy(&c->lock);
+	free(c->body);
+	free(c);
+}
+
 static struct MHD_Response *static_text(const char *msg)
 {
 	return MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+}
+
+static struct MHD_Response *body_response(char *body, size_t len, const char *content_type)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body,
+								    MHD_RESPMEM_MUST_FREE);
+
+	if (!resp)
+		free(body);
+	else if (content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	return resp;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int code,
+			     struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* The answer of a call, once it has one (resumed, or answered within start). */
+static enum MHD_Result call_answer(struct http_call *c, void **con_cls)
+{
+	struct MHD_Response *resp = body_response(c->body, c->len, c->content_type);
+	enum MHD_Result ret = queue(c->conn, c->status, resp);
+
+	c->body = NULL;
+	*con_cls = NULL;
+	call_free(c);
+	return ret;
+}
+
+static enum MHD_Result call_start(struct http_server *srv, const struct http_site *site,
+				  const struct http_route *r, struct MHD_Connection *conn,
+				  void **con_cls)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_call *c = calloc(1, sizeof(*c));
+	bool done;
+	int rc;
+
+	if (!c)
+		return MHD_NO;
+	c->srv = srv;
+	c->conn = conn;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	c->slot = ci ? ci->socket_context : NULL;
+	pthread_mutex_init(&c->lock, NULL);
+	rc = r->start(site->cls, c);
+	if (rc) {
+		call_free(c);
+		return MHD_NO;
+	}
+	pthread_mutex_lock(&c->lock);
+	done = c->done;
+	if (!done) {
+		/* under the call's lock: a reply waits for it, then resumes */
+		MHD_suspend_connection(conn);
+		c->suspended = true;
+		*con_cls = c;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return done ? call_answer(c, con_cls) : MHD_YES;
 }
 
 static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
@@ -186,36 +338,37 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 			     size_t *upload_size, void **con_cls)
 {
 	struct http_server *srv = cls;
+	const struct http_site *site = NULL;
 	const struct http_route *r = NULL;
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	unsigned int code = MHD_HTTP_OK;
 	char *body;
 	size_t len;
 
-	for (size_t i = 0; i < srv->nroutes && !r; i++)
-		if (!strcmp(url, srv->routes[i].path))
-			r = &srv->routes[i];
+	if (*con_cls)
+		return call_answer(*con_cls, con_cls);	/* resumed: answered */
+	for (size_t s = 0; s < srv->nsites && !r; s++) {
+		for (size_t i = 0; i < srv->sites[s].nroutes && !r; i++) {
+			if (!strcmp(url, srv->sites[s].routes[i].path)) {
+				site = &srv->sites[s];
+				r = &site->routes[i];
+			}
+		}
+	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		resp = static_text("only GET\n");
 		code = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else if (r && r->start) {
+		return call_start(srv, site, r, conn, con_cls);
 	} else if (r) {
-		if (r->get(srv->cls, &body, &len))
+		if (r->get(site->cls, &body, &len))
 			return MHD_NO;
-		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-		if (!resp)
-			free(body);
-		else if (r->content_type)
-			MHD_add_response_header(resp, "Content-Type", r->content_type);
+		resp = body_response(body, len, r->content_type);
 	} else {
-		resp = static_text("memsightd: see /metrics\n");
+		resp = static_text("memsightd: see /metrics and /debug/pprof/\n");
 		code = MHD_HTTP_NOT_FOUND;
 	}
-	if (!resp)
-		return MHD_NO;
-	ret = MHD_queue_response(conn, code, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return queue(conn, code, resp);
 }
 
 static void srv_free(struct http_server *srv)
@@ -225,16 +378,15 @@ static void srv_free(struct http_server *srv)
 	free(srv);
 }
 
-static struct http_server *srv_new(const struct http_route *routes, size_t nroutes, void *cls)
+static struct http_server *srv_new(const struct http_site *sites, size_t nsites)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	pthread_condattr_t ca;
 
 	if (!srv)
 		return NULL;
-	srv->routes = routes;
-	srv->nroutes = nroutes;
-	srv->cls = cls;
+	srv->sites = sites;
+	srv->nsites = nsites;
 	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++)
 		srv->conns[i].fd = -1;
 	pthread_mutex_init(&srv->lock, NULL);
@@ -246,15 +398,15 @@ static struct http_server *srv_new(const struct http_route *routes, size_t nrout
 	return srv;
 }
 
-int http_server__start(const char *host, uint16_t port, const struct http_route *routes,
-		       size_t nroutes, void *cls, struct http_server **ret, char *err,
-		       size_t errlen)
+int http_server__start(const char *host, uint16_t port, const struct http_site *sites,
+		       size_t nsites, struct http_server **ret, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
 	struct http_server *srv;
 	char portstr[8];
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	int rc;
 
 	snprintf(portstr, sizeof(portstr), "%u", port);
@@ -263,7 +415,7 @@ int http_server__start(const char *host, uint16_t port, const struct http_route 
 		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
 		return -EINVAL;
 	}
-	srv = srv_new(routes, nroutes, cls);
+	srv = srv_new(sites, nsites);
 	if (!srv) {
 		freeaddrinfo(ai);
 		return -ENOMEM;

@@ -6,14 +6,20 @@
 #include <stdint.h>
 
 /*
- * A small HTTP server for what memsightd exposes (/metrics): GET and HEAD of
- * a table of paths, served by a thread without capabilities, each connection
- * given HTTP_DEADLINE_S for a request to arrive and its response to go out.
+ * A small HTTP server for what memsightd exposes (/metrics, /debug/pprof/):
+ * GET and HEAD of tables of paths, served by a thread without capabilities,
+ * each connection given HTTP_DEADLINE_S for a request to arrive and its
+ * response to go out (a route may extend its own, within bounds).
  */
 
 #define HTTP_DEADLINE_S		5	/* from connect to the end of the response */
 #define HTTP_MAX_CONNECTIONS	256
 #define HTTP_MAX_PER_IP		64	/* all local users share 127.0.0.1: see http_server.c */
+#define HTTP_MAX_EXTENDED	16	/* connections past HTTP_DEADLINE_S at once */
+#define HTTP_EXTEND_MAX_S	305	/* the longest a connection may be given */
+
+/* One request being answered by a route's start(). */
+struct http_call;
 
 struct http_route {
 	const char *path;
@@ -21,15 +27,40 @@ struct http_route {
 	/* The body of a GET of path: *body from malloc (the server frees it),
 	 * or -errno (the connection is closed without an answer). */
 	int (*get)(void *cls, char **body, size_t *len);
+	/*
+	 * Or (get NULL): answer call with http_call__reply(), now or later
+	 * from any thread, exactly once; the connection waits (suspended,
+	 * costing the server's thread nothing) until then. 0, or -errno: not
+	 * answered, the connection is closed.
+	 */
+	int (*start)(void *cls, struct http_call *call);
 };
+
+/* Routes sharing one cls. */
+struct http_site {
+	const struct http_route *routes;
+	size_t nroutes;
+	void *cls;
+};
+
+/* A query argument of the call's request, NULL if absent; only inside start(). */
+const char *http_call__arg(struct http_call *c, const char *name);
+/*
+ * Give the call until seconds from now (at most HTTP_EXTEND_MAX_S) for its
+ * response to go out; only inside start(). -EBUSY when HTTP_MAX_EXTENDED
+ * connections already have more than HTTP_DEADLINE_S, -EINVAL past the bound.
+ */
+int http_call__extend(struct http_call *c, unsigned int seconds);
+/* The answer: status, a static content type, a body from malloc (taken). */
+void http_call__reply(struct http_call *c, unsigned int status, const char *content_type,
+		      char *body, size_t len);
 
 struct http_server;
 
-/* Serve routes (kept by the caller until http_server__stop) with cls given to
- * each get; on failure err says why. */
-int http_server__start(const char *host, uint16_t port, const struct http_route *routes,
-		       size_t nroutes, void *cls, struct http_server **ret, char *err,
-		       size_t errlen);
+/* Serve the sites' routes (kept by the caller until http_server__stop); on
+ * failure err says why. Every call started must be answered before the stop. */
+int http_server__start(const char *host, uint16_t port, const struct http_site *sites,
+		       size_t nsites, struct http_server **ret, char *err, size_t errlen);
 void http_server__stop(struct http_server *srv);
 
 #endif

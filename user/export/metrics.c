@@ -538,6 +538,7 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 
 struct metrics_server {
 	struct http_server *http;
+	struct http_site sites[2];	/* /metrics, and what the listener serves besides */
 	pthread_mutex_t lock;
 	char *text;		/* the last rendered exposition */
 	size_t len;
@@ -562,11 +563,12 @@ static int get_metrics(void *cls, char **body, size_t *len)
 }
 
 static const struct http_route metrics_routes[] = {
-	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", get_metrics },
+	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", get_metrics, NULL },
 };
 
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
-			  struct metrics_server **ret, char *err, size_t errlen)
+			  const struct http_site *more, struct metrics_server **ret, char *err,
+			  size_t errlen)
 {
 	struct metrics_server *srv = calloc(1, sizeof(*srv));
 	int rc;
@@ -575,8 +577,10 @@ int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
 		return -ENOMEM;
 	pthread_mutex_init(&srv->lock, NULL);
 	srv->top_stacks = top_stacks > METRICS_TOP_MAX ? METRICS_TOP_MAX : top_stacks;
-	rc = http_server__start(host, port, metrics_routes, ARRAY_SIZE(metrics_routes), srv,
-				&srv->http, err, errlen);
+	srv->sites[0] = (struct http_site){ metrics_routes, ARRAY_SIZE(metrics_routes), srv };
+	if (more)
+		srv->sites[1] = *more;
+	rc = http_server__start(host, port, srv->sites, more ? 2 : 1, &srv->http, err, errlen);
 	if (rc) {
 		pthread_mutex_destroy(&srv->lock);
 		free(srv);

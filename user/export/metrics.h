@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "export/http_server.h"
 #include "model/model.h"
 #include "target/cgroup.h"
 #include "target/container.h"
@@ -96,8 +97,10 @@ int metrics__render(const struct metrics_snapshot *m, FILE *out);
 
 struct metrics_server;
 
+/* Serve /metrics, and more's routes on the same listener (more may be NULL). */
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
-			  struct metrics_server **ret, char *err, size_t errlen);
+			  const struct http_site *more, struct metrics_server **ret, char *err,
+			  size_t errlen);
 /* Render m and make it what scrapes see; takes ownership of m. */
 void metrics_server__publish(struct metrics_server *srv, struct metrics_snapshot *m);
 uint32_t metrics_server__top_stacks(const struct metrics_server *srv);

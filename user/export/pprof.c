@@ -12,6 +12,7 @@
 
 #include "export/folded.h"
 #include "export/pprof.h"
+#include "export/pprof_enc.h"
 
 /* message Profile */
 #define PROFILE_SAMPLE_TYPE		1
@@ -62,312 +63,8 @@
 #define FUNCTION_SYSTEM_NAME		3
 #define FUNCTION_FILENAME		4
 
-#define WT_VARINT	0
-#define WT_LEN		2
-
-/* ids are uint32 slots in the hash index; the byte cap binds long before this */
-#define PPROF_MAX_ENTRIES (1u << 28)
-
-/* ---- encoder ---------------------------------------------------------- */
-
-struct pb {
-	uint8_t *d;
-	size_t n, cap;
-	int err;	/* sticky: the first error wins, later writes are no-ops */
-};
-
-static bool pb_reserve(struct pb *b, size_t more)
-{
-	size_t cap;
-	uint8_t *d;
-
-	if (b->err)
-		return false;
-	if (more > PPROF_MAX_BYTES || b->n + more > PPROF_MAX_BYTES) {
-		b->err = -EFBIG;
-		return false;
-	}
-	if (b->n + more <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->n + more)
-		cap *= 2;
-	d = realloc(b->d, cap);
-	if (!d) {
-		b->err = -ENOMEM;
-		return false;
-	}
-	b->d = d;
-	b->cap = cap;
-	return true;
-}
-
-static void pb_raw(struct pb *b, const void *p, size_t n)
-{
-	if (!n || !pb_reserve(b, n))
-		return;
-	memcpy(b->d + b->n, p, n);
-	b->n += n;
-}
-
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static void pb_varint(struct pb *b, uint64_t v)
-{
-	uint8_t tmp[10];
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		tmp[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	tmp[n++] = (uint8_t)v;
-	pb_raw(b, tmp, n);
-}
-
-static void pb_key(struct pb *b, unsigned int field, unsigned int wt)
-{
-	pb_varint(b, (uint64_t)field << 3 | wt);
-}
-
-/* proto3 scalars: a zero value is the default and is left out */
-static void pb_u64(struct pb *b, unsigned int field, uint64_t v)
-{
-	if (!v)
-		return;
-	pb_key(b, field, WT_VARINT);
-	pb_varint(b, v);
-}
-
-static void pb_bytes(struct pb *b, unsigned int field, const void *p, size_t n)
-{
-	pb_key(b, field, WT_LEN);
-	pb_varint(b, n);
-	pb_raw(b, p, n);
-}
-
-static void pb_msg(struct pb *b, unsigned int field, struct pb *sub)
-{
-	if (sub->err && !b->err)
-		b->err = sub->err;
-	pb_bytes(b, field, sub->d, sub->n);
-	sub->n = 0;
-	sub->err = 0;
-}
-
-static void pb_packed(struct pb *b, unsigned int field, const uint64_t *v, size_t n)
-{
-	size_t len = 0;
-
-	if (!n)
-		return;
-	for (size_t i = 0; i < n; i++)
-		len += varint_len(v[i]);
-	pb_key(b, field, WT_LEN);
-	pb_varint(b, len);
-	for (size_t i = 0; i < n; i++)
-		pb_varint(b, v[i]);
-}
-
-/* ---- dedupe tables ---------------------------------------------------- */
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ull
-
-/*
- * Open-addressing index from a hash to entry numbers (stored +1, 0 = free):
- * the tables below keep their entries in arrays in id order, which is the
- * order they are written in, and use this only to find duplicates.
- */
-struct hidx {
-	uint32_t *slots;
-	size_t nslots;	/* power of two, at least twice the entries */
-};
-
-typedef bool (*hidx_eq_fn)(const void *ctx, uint32_t entry, const void *key);
-typedef uint64_t (*hidx_hash_fn)(const void *ctx, uint32_t entry);
-
-/* Slot holding key, or the free slot where it belongs. */
-static uint32_t *hidx_slot(const struct hidx *h, uint64_t hash, const void *ctx,
-			   hidx_eq_fn eq, const void *key)
-{
-	size_t mask = h->nslots - 1;
-
-	for (size_t i = hash & mask;; i = (i + 1) & mask) {
-		uint32_t *s = &h->slots[i];
-
-		if (!*s || eq(ctx, *s - 1, key))
-			return s;
-	}
-}
-
-/* Make room for entry number n (0-based) before it is added. */
-static int hidx_grow(struct hidx *h, size_t n, const void *ctx, hidx_hash_fn hash)
-{
-	size_t nslots = h->nslots ? h->nslots : 64;
-	uint32_t *slots;
-
-	if (n >= PPROF_MAX_ENTRIES)
-		return -EFBIG;
-	if ((n + 1) * 2 <= h->nslots)
-		return 0;
-	while ((n + 1) * 2 > nslots)
-		nslots *= 2;
-	slots = calloc(nslots, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (uint32_t e = 0; e < n; e++) {
-		size_t mask = nslots - 1, i = hash(ctx, e) & mask;
-
-		while (slots[i])
-			i = (i + 1) & mask;
-		slots[i] = e + 1;
-	}
-	free(h->slots);
-	h->slots = slots;
-	h->nslots = nslots;
-	return 0;
-}
-
-static int grow_array(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	nv = reallocarray(*v, ncap, size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
-/* string_table: index 0 is "" as profile.proto demands */
-struct strtab {
-	char **s;
-	size_t n, cap;
-	struct hidx idx;
-};
-
-struct strkey {
-	const char *s;
-	size_t len;
-};
-
-static bool str_eq(const void *ctx, uint32_t e, const void *key)
-{
-	const struct strtab *t = ctx;
-	const struct strkey *k = key;
-
-	return strlen(t->s[e]) == k->len && !memcmp(t->s[e], k->s, k->len);
-}
-
-static uint64_t str_hash(const void *ctx, uint32_t e)
-{
-	const struct strtab *t = ctx;
-
-	return fnv1a(FNV_INIT, t->s[e], strlen(t->s[e]));
-}
-
-/* Index of s (NULL counts as ""), interning it; -errno on failure. */
-static int64_t str_intern(struct strtab *t, const char *s)
-{
-	struct strkey k = { s ? s : "", s ? strlen(s) : 0 };
-	uint32_t *slot;
-	int err;
-
-	if (t->n && !k.len)
-		return 0;
-	err = hidx_grow(&t->idx, t->n, t, str_hash);
-	if (err)
-		return err;
-	slot = hidx_slot(&t->idx, fnv1a(FNV_INIT, k.s, k.len), t, str_eq, &k);
-	if (*slot)
-		return *slot - 1;
-	err = grow_array((void **)&t->s, &t->cap, t->n, sizeof(*t->s));
-	if (err)
-		return err;
-	t->s[t->n] = strndup(k.s, k.len);
-	if (!t->s[t->n])
-		return -ENOMEM;
-	*slot = t->n + 1;
-	return t->n++;
-}
-
-/* Mappings, functions and locations: a small key, a small payload, id = index + 1. */
-struct ent {
-	uint64_t k[2];
-	uint64_t v[4];
-};
-
-struct enttab {
-	struct ent *e;
-	size_t n, cap;
-	struct hidx idx;
-};
-
-static bool ent_eq(const void *ctx, uint32_t e, const void *key)
-{
-	const struct enttab *t = ctx;
-
-	return !memcmp(t->e[e].k, key, sizeof(t->e[e].k));
-}
-
-static uint64_t ent_hash(const void *ctx, uint32_t e)
-{
-	const struct enttab *t = ctx;
-
-	return fnv1a(FNV_INIT, t->e[e].k, sizeof(t->e[e].k));
-}
-
-/* Entry for key (found or zero-filled new); NULL + *ret_err on failure. */
-static struct ent *ent_get(struct enttab *t, uint64_t k0, uint64_t k1, bool *ret_new, int *ret_err)
-{
-	uint64_t key[2] = { k0, k1 };
-	uint32_t *slot;
-	int err;
-
-	*ret_new = false;
-	err = hidx_grow(&t->idx, t->n, t, ent_hash);
-	if (err)
-		goto fail;
-	slot = hidx_slot(&t->idx, fnv1a(FNV_INIT, key, sizeof(key)), t, ent_eq, key);
-	if (*slot)
-		return &t->e[*slot - 1];
-	err = grow_array((void **)&t->e, &t->cap, t->n, sizeof(*t->e));
-	if (err)
-		goto fail;
-	memset(&t->e[t->n], 0, sizeof(t->e[t->n]));
-	memcpy(t->e[t->n].k, key, sizeof(key));
-	*slot = t->n + 1;
-	*ret_new = true;
-	return &t->e[t->n++];
-fail:
-	*ret_err = err;
-	return NULL;
-}
+/* values a sample carries at most */
+#define PPROF_VALUES_MAX 4
 
 /* ---- profile building ------------------------------------------------- */
 
@@ -394,7 +91,7 @@ struct builder {
 
 static int64_t intern(struct builder *b, const char *s)
 {
-	int64_t i = str_intern(&b->str, s);
+	int64_t i = strtab__intern(&b->str, s);
 
 	if (i < 0 && !b->err)
 		b->err = (int)i;
@@ -411,7 +108,7 @@ static uint64_t mapping_id(struct builder *b, const struct ms_frame *f)
 
 	if (!f->module || !f->module[0] || f->map_end <= f->map_start)
 		return 0;
-	m = ent_get(&b->maps, intern(b, f->module), f->map_start, &fresh, &b->err);
+	m = enttab__get(&b->maps, intern(b, f->module), f->map_start, &fresh, &b->err);
 	if (!m)
 		return 0;
 	if (fresh) {
@@ -444,7 +141,7 @@ static uint64_t function_id(struct builder *b, const char *name, const char *fil
 	struct ent *fn;
 	bool fresh;
 
-	fn = ent_get(&b->funcs, intern(b, name), intern(b, file), &fresh, &b->err);
+	fn = enttab__get(&b->funcs, intern(b, name), intern(b, file), &fresh, &b->err);
 	return fn ? (uint64_t)(fn - b->funcs.e + 1) : 0;
 }
 
@@ -457,7 +154,7 @@ static uint64_t location_id(struct builder *b, const struct ms_frame *f)
 	bool fresh;
 
 	/* functions inlined at one address are locations of their own there */
-	loc = ent_get(&b->locs, map | fn << 32, f->addr, &fresh, &b->err);
+	loc = enttab__get(&b->locs, map | fn << 32, f->addr, &fresh, &b->err);
 	if (!loc)
 		return 0;
 	if (fresh) {
@@ -473,7 +170,7 @@ static uint64_t no_stack_location(struct builder *b)
 	struct ent *loc;
 	bool fresh;
 
-	loc = ent_get(&b->locs, NO_STACK_KEY, 0, &fresh, &b->err);
+	loc = enttab__get(&b->locs, NO_STACK_KEY, 0, &fresh, &b->err);
 	if (!loc)
 		return 0;
 	if (fresh)
@@ -486,47 +183,50 @@ static uint64_t clamp_i64(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : v;
 }
 
-static void add_sample(struct builder *b, const struct ms_profile *p, const struct ms_stack *s)
+/* One sample: its frames (or the unknown stack), values and labels. */
+static void add_sample(struct builder *b, const struct ms_frame *frames, uint32_t nframes,
+		       const int64_t *vals, unsigned int nvals, const char *const *labels)
 {
-	uint64_t vals[4] = {
-		folded__stack_value(p, s, FOLDED_ALLOC_COUNT),
-		folded__stack_value(p, s, FOLDED_ALLOC_BYTES),
-		folded__stack_value(p, s, FOLDED_INUSE_COUNT),
-		folded__stack_value(p, s, FOLDED_INUSE_BYTES),
-	};
+	uint64_t v[PPROF_VALUES_MAX];
 	uint32_t n = 0;
+	bool any = false;
 
-	if (!vals[0] && !vals[1] && !vals[2] && !vals[3])
+	for (unsigned int i = 0; i < nvals; i++) {
+		v[i] = (uint64_t)vals[i];	/* int64 on the wire: a negative is 10 bytes */
+		any |= vals[i] != 0;
+	}
+	if (!any)
 		return;
-	for (int i = 0; i < 4; i++)
-		vals[i] = clamp_i64(vals[i]);
-	if (!s->nframes)
+	if (!nframes)
 		b->ids[n++] = no_stack_location(b);
-	for (uint32_t i = 0; i < s->nframes; i++)
-		b->ids[n++] = location_id(b, &s->frames[i]);
+	for (uint32_t i = 0; i < nframes; i++)
+		b->ids[n++] = location_id(b, &frames[i]);
 	if (b->err)
 		return;
-
-	pb_packed(&b->sub, SAMPLE_LOCATION_ID, b->ids, n);
-	pb_packed(&b->sub, SAMPLE_VALUE, vals, 4);
-	pb_u64(&b->sub2, LABEL_KEY, intern(b, "kind"));
-	pb_u64(&b->sub2, LABEL_STR, intern(b, ms_kind__name(s->kind)));
-	pb_msg(&b->sub, SAMPLE_LABEL, &b->sub2);
-	/* the block size label pprof's -tagfocus understands, as Go writes it */
-	if (s->alloc_count && s->alloc_bytes >= s->alloc_count) {
-		pb_u64(&b->sub2, LABEL_KEY, intern(b, "bytes"));
-		pb_u64(&b->sub2, LABEL_NUM, clamp_i64(s->alloc_bytes / s->alloc_count));
-		pb_u64(&b->sub2, LABEL_NUM_UNIT, intern(b, "bytes"));
-		pb_msg(&b->sub, SAMPLE_LABEL, &b->sub2);
+	pb__packed(&b->sub, SAMPLE_LOCATION_ID, b->ids, n);
+	pb__packed(&b->sub, SAMPLE_VALUE, v, nvals);
+	for (; labels && labels[0]; labels += 2) {
+		if (!labels[1])
+			continue;
+		pb__u64(&b->sub2, LABEL_KEY, intern(b, labels[0]));
+		pb__u64(&b->sub2, LABEL_STR, intern(b, labels[1]));
+		pb__msg(&b->sub, SAMPLE_LABEL, &b->sub2);
 	}
-	pb_msg(&b->body, PROFILE_SAMPLE, &b->sub);
+	if (nvals == 4 && vals[0] > 0 && vals[1] >= vals[0]) {
+		/* the block size label pprof's -tagfocus understands, as Go writes it */
+		pb__u64(&b->sub2, LABEL_KEY, intern(b, "bytes"));
+		pb__u64(&b->sub2, LABEL_NUM, (uint64_t)(vals[1] / vals[0]));
+		pb__u64(&b->sub2, LABEL_NUM_UNIT, intern(b, "bytes"));
+		pb__msg(&b->sub, SAMPLE_LABEL, &b->sub2);
+	}
+	pb__msg(&b->body, PROFILE_SAMPLE, &b->sub);
 }
 
 static void value_type(struct builder *b, unsigned int field, const char *type, const char *unit)
 {
-	pb_u64(&b->sub, VALUETYPE_TYPE, intern(b, type));
-	pb_u64(&b->sub, VALUETYPE_UNIT, intern(b, unit));
-	pb_msg(&b->body, field, &b->sub);
+	pb__u64(&b->sub, VALUETYPE_TYPE, intern(b, type));
+	pb__u64(&b->sub, VALUETYPE_UNIT, intern(b, unit));
+	pb__msg(&b->body, field, &b->sub);
 }
 
 static void emit_tables(struct builder *b)
@@ -534,68 +234,245 @@ static void emit_tables(struct builder *b)
 	for (size_t i = 0; i < b->maps.n; i++) {
 		const struct ent *m = &b->maps.e[i];
 
-		pb_u64(&b->sub, MAPPING_ID, i + 1);
-		pb_u64(&b->sub, MAPPING_MEMORY_START, m->k[1]);
-		pb_u64(&b->sub, MAPPING_MEMORY_LIMIT, m->v[0]);
-		pb_u64(&b->sub, MAPPING_FILE_OFFSET, m->v[1]);
-		pb_u64(&b->sub, MAPPING_FILENAME, m->k[0]);
-		pb_u64(&b->sub, MAPPING_BUILD_ID, m->v[2]);
-		pb_u64(&b->sub, MAPPING_HAS_FUNCTIONS, !!(m->v[3] & MAP_HAS_FUNCTIONS));
-		pb_u64(&b->sub, MAPPING_HAS_FILENAMES, !!(m->v[3] & MAP_HAS_FILENAMES));
-		pb_u64(&b->sub, MAPPING_HAS_LINE_NUMBERS, !!(m->v[3] & MAP_HAS_LINES));
-		pb_msg(&b->body, PROFILE_MAPPING, &b->sub);
+		pb__u64(&b->sub, MAPPING_ID, i + 1);
+		pb__u64(&b->sub, MAPPING_MEMORY_START, m->k[1]);
+		pb__u64(&b->sub, MAPPING_MEMORY_LIMIT, m->v[0]);
+		pb__u64(&b->sub, MAPPING_FILE_OFFSET, m->v[1]);
+		pb__u64(&b->sub, MAPPING_FILENAME, m->k[0]);
+		pb__u64(&b->sub, MAPPING_BUILD_ID, m->v[2]);
+		pb__u64(&b->sub, MAPPING_HAS_FUNCTIONS, !!(m->v[3] & MAP_HAS_FUNCTIONS));
+		pb__u64(&b->sub, MAPPING_HAS_FILENAMES, !!(m->v[3] & MAP_HAS_FILENAMES));
+		pb__u64(&b->sub, MAPPING_HAS_LINE_NUMBERS, !!(m->v[3] & MAP_HAS_LINES));
+		pb__msg(&b->body, PROFILE_MAPPING, &b->sub);
 	}
 	for (size_t i = 0; i < b->locs.n; i++) {
 		const struct ent *l = &b->locs.e[i];
 
-		pb_u64(&b->sub, LOCATION_ID, i + 1);
-		pb_u64(&b->sub, LOCATION_MAPPING_ID, l->v[0]);
-		pb_u64(&b->sub, LOCATION_ADDRESS, l->k[0] == NO_STACK_KEY ? 0 : l->k[1]);
+		pb__u64(&b->sub, LOCATION_ID, i + 1);
+		pb__u64(&b->sub, LOCATION_MAPPING_ID, l->v[0]);
+		pb__u64(&b->sub, LOCATION_ADDRESS, l->k[0] == NO_STACK_KEY ? 0 : l->k[1]);
 		if (l->v[1]) {
-			pb_u64(&b->sub2, LINE_FUNCTION_ID, l->v[1]);
-			pb_u64(&b->sub2, LINE_LINE, l->v[2]);
-			pb_msg(&b->sub, LOCATION_LINE, &b->sub2);
+			pb__u64(&b->sub2, LINE_FUNCTION_ID, l->v[1]);
+			pb__u64(&b->sub2, LINE_LINE, l->v[2]);
+			pb__msg(&b->sub, LOCATION_LINE, &b->sub2);
 		}
-		pb_msg(&b->body, PROFILE_LOCATION, &b->sub);
+		pb__msg(&b->body, PROFILE_LOCATION, &b->sub);
 	}
 	for (size_t i = 0; i < b->funcs.n; i++) {
 		const struct ent *f = &b->funcs.e[i];
 
-		pb_u64(&b->sub, FUNCTION_ID, i + 1);
-		pb_u64(&b->sub, FUNCTION_NAME, f->k[0]);
+		pb__u64(&b->sub, FUNCTION_ID, i + 1);
+		pb__u64(&b->sub, FUNCTION_NAME, f->k[0]);
 		/* we only keep the demangled name; it is also what the system calls it here */
-		pb_u64(&b->sub, FUNCTION_SYSTEM_NAME, f->k[0]);
-		pb_u64(&b->sub, FUNCTION_FILENAME, f->k[1]);
-		pb_msg(&b->body, PROFILE_FUNCTION, &b->sub);
+		pb__u64(&b->sub, FUNCTION_SYSTEM_NAME, f->k[0]);
+		pb__u64(&b->sub, FUNCTION_FILENAME, f->k[1]);
+		pb__msg(&b->body, PROFILE_FUNCTION, &b->sub);
 	}
 	/* last, so every string interned above is in it */
 	for (size_t i = 0; i < b->str.n; i++)
-		pb_bytes(&b->body, PROFILE_STRING_TABLE, b->str.s[i], strlen(b->str.s[i]));
+		pb__bytes(&b->body, PROFILE_STRING_TABLE, b->str.s[i], strlen(b->str.s[i]));
 }
 
-static int build(struct builder *b, const struct ms_profile *p)
+/* alloc_objects, alloc_space, inuse_objects, inuse_space of s, unsampled */
+static void heap_values(const struct ms_profile *p, const struct ms_stack *s, int64_t *v)
+{
+	static const enum folded_value order[4] = {
+		FOLDED_ALLOC_COUNT, FOLDED_ALLOC_BYTES, FOLDED_INUSE_COUNT, FOLDED_INUSE_BYTES,
+	};
+
+	for (int i = 0; i < 4; i++)
+		v[i] = (int64_t)clamp_i64(folded__stack_value(p, s, order[i]));
+}
+
+static void heap_sample(struct builder *b, const struct ms_stack *s, const int64_t *v)
+{
+	const char *labels[] = { "kind", ms_kind__name(s->kind), NULL };
+
+	add_sample(b, s->frames, s->nframes, v, 4, labels);
+}
+
+static int stack_cmp(const void *a, const void *b)
+{
+	const struct ms_stack *x = *(const struct ms_stack *const *)a;
+	const struct ms_stack *y = *(const struct ms_stack *const *)b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+}
+
+static bool same_frames(const struct ms_stack *x, const struct ms_stack *y)
+{
+	if (x->nframes != y->nframes)
+		return false;
+	for (uint32_t i = 0; i < x->nframes; i++)
+		if (x->frames[i].addr != y->frames[i].addr)
+			return false;
+	return true;
+}
+
+/*
+ * The samples of p, or of p minus base (a delta, as Go's ?seconds= gives):
+ * a stack in both is matched by its kind, stack id and frames; allocations
+ * in the window are the difference of the totals, in use its change (may
+ * be negative). A stack only in base (its aggregate went, all freed) gives
+ * its in-use figures negated; an aggregate that went and came back within
+ * the window counts what it has. Stacks that did not change give nothing.
+ */
+static int heap_samples(struct builder *b, const struct ms_profile *p,
+			const struct ms_profile *base)
+{
+	const struct ms_stack **idx = NULL;
+	bool *seen = NULL;
+	int64_t v[4], w[4];
+
+	if (base && base->nstacks) {
+		idx = calloc(base->nstacks, sizeof(*idx));
+		seen = calloc(base->nstacks, sizeof(*seen));
+		if (!idx || !seen) {
+			free(idx);
+			free(seen);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < base->nstacks; i++)
+			idx[i] = &base->stacks[i];
+		qsort(idx, base->nstacks, sizeof(*idx), stack_cmp);
+	}
+	for (size_t i = 0; i < p->nstacks && !b->err && !b->body.err; i++) {
+		const struct ms_stack *s = &p->stacks[i], *key = s, **m = NULL;
+
+		heap_values(p, s, v);
+		if (idx)
+			m = bsearch(&key, idx, base->nstacks, sizeof(*idx), stack_cmp);
+		if (m && same_frames(*m, s)) {
+			seen[m - idx] = true;
+			heap_values(base, *m, w);
+			for (int k = 0; k < 2; k++)
+				v[k] = v[k] >= w[k] ? v[k] - w[k] : v[k];
+			for (int k = 2; k < 4; k++)
+				v[k] -= w[k];
+		}
+		heap_sample(b, s, v);
+	}
+	for (size_t i = 0; idx && i < base->nstacks && !b->err && !b->body.err; i++) {
+		if (seen[i])
+			continue;
+		heap_values(base, idx[i], w);
+		v[0] = v[1] = 0;
+		v[2] = -w[2];
+		v[3] = -w[3];
+		heap_sample(b, idx[i], v);
+	}
+	free(idx);
+	free(seen);
+	return 0;
+}
+
+const char *pprof__goroutines_unavailable(const struct ms_profile *p)
+{
+	if (!p->go.present)
+		return "not a Go program";
+	if (p->go.runtime_err)
+		return p->go.runtime_reason ?: "the Go runtime could not be read";
+	if (!p->go.have_goroutines)
+		return p->go.goroutines_reason ?: "its goroutines could not be read";
+	return NULL;
+}
+
+/* One creation site's goroutines, a sample per state. */
+static void goroutine_site(struct builder *b, const struct ms_frame *site, const uint64_t *st,
+			   uint64_t count, const char *wait_reason)
+{
+	static const char *const names[] = { "running", "runnable", "waiting", "syscall", "other" };
+	uint64_t known = 0;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t n = i < 4 ? st[i] : (count > known ? count - known : 0);
+		const char *labels[] = { "state", names[i], "most_common_wait_reason",
+					 i == 2 ? wait_reason : NULL, NULL };
+		int64_t v = (int64_t)clamp_i64(n);
+
+		known += n;
+		add_sample(b, site, 1, &v, 1, labels);
+	}
+}
+
+/*
+ * Goroutines by creation site (the function of the `go` statement, its file
+ * and line) and state; the sites past MS_GO_GROUPS_MAX as one "[other
+ * creation sites]" so that the samples add up to the goroutines.
+ */
+static int goroutine_samples(struct builder *b, const struct ms_profile *p)
+{
+	const struct ms_go_info *g = &p->go;
+	uint64_t rest[4] = { g->by_state[0], g->by_state[1], g->by_state[2], g->by_state[3] };
+	uint64_t rest_n = g->goroutines;
+
+	if (pprof__goroutines_unavailable(p))
+		return -ENOENT;
+	for (size_t i = 0; i < g->ngroups && !b->err; i++) {
+		const struct ms_go_group *gg = &g->groups[i];
+		uint64_t st[4] = { gg->running, gg->runnable, gg->waiting, gg->syscall };
+		struct ms_frame f = {
+			.addr = gg->pc,
+			.func = gg->func ?: (gg->main_goroutine ? "runtime.main" : NULL),
+			.file = gg->file,
+			.line = gg->line,
+		};
+
+		for (int k = 0; k < 4; k++)
+			rest[k] -= rest[k] >= st[k] ? st[k] : rest[k];
+		rest_n -= rest_n >= gg->count ? gg->count : rest_n;
+		goroutine_site(b, &f, st, gg->count, gg->wait_reason);
+	}
+	if (rest_n) {
+		struct ms_frame f = { .func = "[other creation sites]" };
+
+		goroutine_site(b, &f, rest, rest_n, NULL);
+	}
+	return 0;
+}
+
+static void sample_types(struct builder *b, const struct ms_profile *p, enum pprof_profile kind)
+{
+	if (kind == PPROF_GOROUTINE) {
+		value_type(b, PROFILE_SAMPLE_TYPE, "goroutine", "count");
+		value_type(b, PROFILE_PERIOD_TYPE, "goroutine", "count");
+		pb__u64(&b->body, PROFILE_PERIOD, 1);
+		return;
+	}
+	/* Go's order for heap and allocs alike; only the default differs */
+	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
+	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
+	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
+	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	pb__u64(&b->body, PROFILE_DEFAULT_SAMPLE_TYPE,
+	       intern(b, kind == PPROF_ALLOCS ? "alloc_space" : "inuse_space"));
+	value_type(b, PROFILE_PERIOD_TYPE, "space", "bytes");
+	pb__u64(&b->body, PROFILE_PERIOD, p->sample_period ? clamp_i64(p->sample_period) : 1);
+}
+
+static int build(struct builder *b, const struct ms_profile *p, const struct pprof_opts *o)
 {
 	uint32_t maxframes = 1;
 	struct timespec now;
-	uint64_t comment, now_ns;
+	uint64_t comment, now_ns, duration = p->duration_ns;
 	char *text;
+	int err;
 
 	intern(b, "");
 	for (size_t i = 0; i < p->nstacks; i++) {
 		if (p->stacks[i].nframes > maxframes)
 			maxframes = p->stacks[i].nframes;
 	}
+	for (size_t i = 0; o->base && i < o->base->nstacks; i++) {
+		if (o->base->stacks[i].nframes > maxframes)
+			maxframes = o->base->stacks[i].nframes;
+	}
 	b->ids = calloc(maxframes, sizeof(*b->ids));
 	if (!b->ids)
 		return -ENOMEM;
-
-	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
-	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
-	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
-	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
-	pb_u64(&b->body, PROFILE_DEFAULT_SAMPLE_TYPE, intern(b, "inuse_space"));
-	value_type(b, PROFILE_PERIOD_TYPE, "space", "bytes");
-	pb_u64(&b->body, PROFILE_PERIOD, p->sample_period ? clamp_i64(p->sample_period) : 1);
+	sample_types(b, p, o->profile);
 
 	/* pprof treats mapping[0] as the main binary: make it the executable's */
 	for (size_t i = 0; p->exe && !b->maps.n && i < p->nstacks; i++) {
@@ -606,20 +483,27 @@ static int build(struct builder *b, const struct ms_profile *p)
 				break;
 		}
 	}
-	for (size_t i = 0; i < p->nstacks && !b->err && !b->body.err; i++)
-		add_sample(b, p, &p->stacks[i]);
+	if (o->profile == PPROF_GOROUTINE) {
+		err = goroutine_samples(b, p);
+	} else {
+		err = heap_samples(b, p, o->base);
+		if (o->base)
+			duration = p->duration_ns > o->base->duration_ns ?
+				   p->duration_ns - o->base->duration_ns : 0;
+	}
+	if (err)
+		return err;
 
 	if (asprintf(&text, "memsight pid %d comm %s", (int)p->pid, p->comm) < 0)
 		return -ENOMEM;
 	comment = intern(b, text);
 	free(text);
-	pb_packed(&b->body, PROFILE_COMMENT, &comment, 1);
+	pb__packed(&b->body, PROFILE_COMMENT, &comment, 1);
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
-	/* the model is a snapshot taken now: observation started duration_ns ago */
-	pb_u64(&b->body, PROFILE_TIME_NANOS,
-	       clamp_i64(now_ns > p->duration_ns ? now_ns - p->duration_ns : 0));
-	pb_u64(&b->body, PROFILE_DURATION_NANOS, clamp_i64(p->duration_ns));
+	/* the model is a snapshot taken now: observation (or the delta) started duration ago */
+	pb__u64(&b->body, PROFILE_TIME_NANOS, clamp_i64(now_ns > duration ? now_ns - duration : 0));
+	pb__u64(&b->body, PROFILE_DURATION_NANOS, clamp_i64(duration));
 	if (b->err)
 		return b->err;
 	emit_tables(b);
@@ -662,23 +546,24 @@ static int gzip_to(const struct pb *body, FILE *out)
 
 int pprof__write(const struct ms_profile *p, FILE *out)
 {
+	struct pprof_opts o = { .profile = PPROF_HEAP };
+
+	return pprof__write_opts(p, &o, out);
+}
+
+int pprof__write_opts(const struct ms_profile *p, const struct pprof_opts *o, FILE *out)
+{
 	struct builder b = {};
 	int err;
 
-	err = build(&b, p);
+	err = build(&b, p, o);
 	if (!err)
 		err = gzip_to(&b.body, out);
 
-	for (size_t i = 0; i < b.str.n; i++)
-		free(b.str.s[i]);
-	free(b.str.s);
-	free(b.str.idx.slots);
-	free(b.maps.e);
-	free(b.maps.idx.slots);
-	free(b.funcs.e);
-	free(b.funcs.idx.slots);
-	free(b.locs.e);
-	free(b.locs.idx.slots);
+	strtab__free(&b.str);
+	enttab__free(&b.maps);
+	enttab__free(&b.funcs);
+	enttab__free(&b.locs);
 	free(b.body.d);
 	free(b.sub.d);
 	free(b.sub2.d);

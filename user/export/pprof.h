@@ -6,7 +6,8 @@
  * Sample types, in this order: alloc_objects/count, alloc_space/bytes,
  * inuse_objects/count, inuse_space/bytes (default inuse_space); values are
  * unsampled when the profile has a sample period. Each sample carries a
- * "kind" label with the allocator ("malloc", "mmap", ...).
+ * "kind" label with the allocator ("malloc", "mmap", ...). The goroutine
+ * profile (pprof__write_opts) has one type, goroutine/count.
  */
 #ifndef MEMSIGHT_PPROF_H
 #define MEMSIGHT_PPROF_H
@@ -20,5 +21,28 @@
 
 /* 0, -ENOMEM, -EFBIG, or -EIO when out could not be written. */
 int pprof__write(const struct ms_profile *p, FILE *out);
+
+/* The profiles Go's net/http/pprof names (/debug/pprof/NAME). */
+enum pprof_profile {
+	PPROF_HEAP,		/* the four heap types, default inuse_space */
+	PPROF_ALLOCS,		/* the same, default alloc_space */
+	PPROF_GOROUTINE,	/* goroutine/count by creation site, label "state" */
+};
+
+struct pprof_opts {
+	enum pprof_profile profile;
+	/*
+	 * Heap and allocs: write p minus this earlier profile of the same
+	 * process (Go's ?seconds=S delta): allocations made between the two,
+	 * and the change of what is in use (negative where it shrank). NULL: none.
+	 */
+	const struct ms_profile *base;
+};
+
+/* As pprof__write; -ENOENT: a goroutine profile of p is unavailable (see below). */
+int pprof__write_opts(const struct ms_profile *p, const struct pprof_opts *o, FILE *out);
+
+/* Why p has no goroutine profile (not Go, its runtime unreadable), NULL if it has one. */
+const char *pprof__goroutines_unavailable(const struct ms_profile *p);
 
 #endif /* MEMSIGHT_PPROF_H */

@@ -461,6 +461,7 @@ static void collect_go(struct ms_session *s, struct ms_target *t, const struct m
 			dst->func = src->func ? strdup(src->func) : NULL;
 			dst->file = src->file ? strdup(src->file) : NULL;
 			dst->line = src->line;
+			dst->pc = src->pc;
 			dst->main_goroutine = src->main_goroutine;
 			dst->count = src->count - src->system;
 			dst->running = src->user_by_state[GOPROC_G_RUNNING];

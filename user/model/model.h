@@ -95,6 +95,7 @@ struct ms_loss {
 
 /* Goroutines started at one `go` statement. */
 struct ms_go_group {
+	uint64_t pc;		/* the go statement's return PC (identity of the site) */
 	char *func;		/* function containing the go statement */
 	char *file;
 	int line;

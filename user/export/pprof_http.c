@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * pprof_http.c - /debug/pprof/ on memsightd's HTTP listener (see
+ * pprof_http.h): request parsing, the job queue between the HTTP thread, the
+ * daemon's thread and our worker, and the index.
+ *
+ * A job goes COLLECT (queued for the daemon; the eventfd is written) ->
+ * COLLECTING (the daemon builds it) -> READY (the worker encodes and
+ * answers), or, for a delta, -> WAITING (first profile kept) until due ->
+ * COLLECT again. Only the worker frees a job, only after answering it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "common/caps.h"
+#include "common/textsafe.h"
+#include "export/pprof.h"
+#include "export/pprof_http.h"
+
+#define TEXT		"text/plain; charset=utf-8"
+#define PROTO		"application/octet-stream"
+
+enum job_state { J_COLLECT, J_COLLECTING, J_WAITING, J_READY };
+
+struct job {
+	struct http_call *call;
+	enum pprof_profile profile;
+	pid_t pid;
+	unsigned int seconds;		/* 0: not a delta */
+	enum job_state state;
+	struct ms_profile *base, *p;	/* the delta's first profile; the profile */
+	unsigned int status;		/* !p: why not */
+	char why[PPROF_REASON_MAX];
+	struct timespec due;		/* WAITING: when to take the second */
+	struct job *next;
+};
+
+struct pprof_server {
+	struct http_site site;
+	int efd;			/* eventfd: jobs wait for the daemon */
+	pthread_mutex_t lock;		/* everything below */
+	pthread_cond_t wake;		/* the worker's: a job READY or WAITING, or stop */
+	pthread_t worker;
+	bool have_worker, stopping;
+	struct job *jobs;
+	unsigned int njobs;
+	struct pprof_proc *procs;	/* the index */
+	size_t nprocs;
+};
+
+static void monotonic(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* A reply whose body is a line of text (formatted). */
+static void reply_text(struct http_call *c, unsigned int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reply_text(struct http_call *c, unsigned int status, const char *fmt, ...)
+{
+	char *body = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&body, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		body = NULL;
+		n = 0;
+	}
+	http_call__reply(c, status, TEXT, body, n);
+}
+
+/*
+ * A query argument as a decimal number in [min, max]: 0 and *ret, 1 when it
+ * is absent (*ret untouched), or -EINVAL (signs, spaces, hex, overflow...).
+ */
+static int arg_uint(struct http_call *c, const char *name, unsigned long min, unsigned long max,
+		    unsigned long *ret)
+{
+	const char *s = http_call__arg(c, name);
+	unsigned long v = 0;
+
+	if (!s)
+		return 1;
+	if (!*s || strlen(s) > 10)
+		return -EINVAL;
+	for (const char *q = s; *q; q++) {
+		if (*q < '0' || *q > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*q - '0');
+	}
+	if (v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static void job_free(struct job *j)
+{
+	ms_profile__free(j->base);
+	ms_profile__free(j->p);
+	free(j);
+}
+
+static void kick_daemon(struct pprof_server *srv)
+{
+	uint64_t one = 1;
+
+	/* a full counter still wakes the daemon: nothing to do on failure */
+	if (write(srv->efd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* The request's parameters into a job, or a 4xx answered and NULL. */
+static struct job *parse(struct http_call *c, enum pprof_profile profile)
+{
+	unsigned long pid = 0, seconds = 0, debug = 0;
+	struct job *j;
+	int rc;
+
+	rc = arg_uint(c, "pid", 1, INT_MAX, &pid);
+	if (rc) {
+		reply_text(c, MHD_HTTP_BAD_REQUEST, rc > 0 ?
+			   "memsightd: which process? add ?pid=PID (the index /debug/pprof/ lists them)\n" :
+			   "memsightd: invalid pid: a process ID, 1 to %d\n", INT_MAX);
+		return NULL;
+	}
+	if (arg_uint(c, "debug", 0, INT_MAX, &debug) < 0 || debug) {
+		reply_text(c, MHD_HTTP_BAD_REQUEST, "memsightd: only debug=0 is served (profile.proto); "
+			   "for text, go tool pprof -top URL or memsight top -p %lu\n", pid);
+		return NULL;
+	}
+	rc = arg_uint(c, "seconds", 1, PPROF_DELTA_MAX_S, &seconds);
+	if (rc < 0) {
+		reply_text(c, MHD_HTTP_BAD_REQUEST,
+			   "memsightd: invalid value for \"seconds\": a whole number, 1 to %d\n",
+			   PPROF_DELTA_MAX_S);
+		return NULL;
+	}
+	if (seconds && profile == PPROF_GOROUTINE) {
+		reply_text(c, MHD_HTTP_BAD_REQUEST, "memsightd: \"seconds\" is not supported for the "
+			   "goroutine profile (heap and allocs only)\n");
+		return NULL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: out of memory\n");
+		return NULL;
+	}
+	j->call = c;
+	j->profile = profile;
+	j->pid = (pid_t)pid;
+	j->seconds = (unsigned int)seconds;
+	return j;
+}
+
+static int start_profile(struct pprof_server *srv, struct http_call *c, enum pprof_profile profile)
+{
+	struct job *j = parse(c, profile);
+	bool busy;
+
+	if (!j)
+		return 0;
+	/* the connection's deadline must cover the wait: S plus the usual */
+	if (j->seconds && http_call__extend(c, j->seconds + HTTP_DEADLINE_S)) {
+		free(j);
+		reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: %d delta profiles are being "
+			   "taken already; try again later\n", HTTP_MAX_EXTENDED);
+		return 0;
+	}
+	pthread_mutex_lock(&srv->lock);
+	busy = srv->stopping || srv->njobs >= PPROF_JOBS_MAX;
+	if (!busy) {
+		j->next = srv->jobs;
+		srv->jobs = j;
+		srv->njobs++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (busy) {
+		free(j);
+		reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: %d profiles are being built "
+			   "already; try again later\n", PPROF_JOBS_MAX);
+		return 0;
+	}
+	kick_daemon(srv);
+	return 0;
+}
+
+static int start_heap(void *cls, struct http_call *c)
+{
+	return start_profile(cls, c, PPROF_HEAP);
+}
+
+static int start_allocs(void *cls, struct http_call *c)
+{
+	return start_profile(cls, c, PPROF_ALLOCS);
+}
+
+static int start_goroutine(void *cls, struct http_call *c)
+{
+	return start_profile(cls, c, PPROF_GOROUTINE);
+}
+
+static const char *const profile_names[] = {
+	[PPROF_HEAP] = "heap", [PPROF_ALLOCS] = "allocs", [PPROF_GOROUTINE] = "goroutine",
+};
+
+/* The index: text, one process a line, with its URLs; comm as every text view shows it. */
+static int start_index(void *cls, struct http_call *c)
+{
+	struct pprof_server *srv = cls;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fputs("memsightd: pprof profiles of the watched processes (Go's net/http/pprof URLs;\n"
+	      "heap and allocs take &seconds=S, 1 to 300, for what changed over S seconds)\n\n"
+	      "PID\tCOMM\tPROFILES\n", f);
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < srv->nprocs; i++) {
+		const struct pprof_proc *p = &srv->procs[i];
+
+		fprintf(f, "%d\t", (int)p->pid);
+		textsafe__fputs(p->comm, f);
+		for (int k = 0; k <= PPROF_GOROUTINE; k++) {
+			if (k == PPROF_GOROUTINE && !p->is_go)
+				continue;
+			fprintf(f, "%s/debug/pprof/%s?pid=%d", k ? " " : "\t", profile_names[k],
+				(int)p->pid);
+		}
+		fputc('\n', f);
+	}
+	if (!srv->nprocs)
+		fputs("(no process is watched)\n", f);
+	pthread_mutex_unlock(&srv->lock);
+	if (fclose(f)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	http_call__reply(c, MHD_HTTP_OK, TEXT, buf, len);
+	return 0;
+}
+
+static const struct http_route pprof_routes[] = {
+	{ .path = "/debug/pprof/", .start = start_index },
+	{ .path = "/debug/pprof/heap", .start = start_heap },
+	{ .path = "/debug/pprof/allocs", .start = start_allocs },
+	{ .path = "/debug/pprof/goroutine", .start = start_goroutine },
+};
+
+/* ---- the daemon's thread ---------------------------------------------------- */
+
+void pprof_server__collect(struct pprof_server *srv, pprof_collect_fn fn, void *cls)
+{
+	uint64_t n;
+
+	if (read(srv->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	for (;;) {
+		struct job *j = NULL;
+		struct ms_profile *p;
+		unsigned int status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		char why[PPROF_REASON_MAX] = "";
+
+		pthread_mutex_lock(&srv->lock);
+		for (struct job *q = srv->jobs; q && !j; q = q->next)
+			if (q->state == J_COLLECT)
+				j = q;
+		if (j)
+			j->state = J_COLLECTING;	/* the worker leaves it alone */
+		pthread_mutex_unlock(&srv->lock);
+		if (!j)
+			return;
+		p = fn(cls, j->pid, &status, why, sizeof(why));
+		pthread_mutex_lock(&srv->lock);
+		if (p && j->seconds && !j->base) {
+			j->base = p;
+			j->state = J_WAITING;
+			monotonic(&j->due);
+			j->due.tv_sec += j->seconds;
+		} else {
+			j->p = p;
+			j->status = status;
+			snprintf(j->why, sizeof(j->why), "%s", why);
+			j->state = J_READY;
+		}
+		pthread_cond_signal(&srv->wake);
+		pthread_mutex_unlock(&srv->lock);
+	}
+}
+
+/* ---- the worker --------------------------------------------------------------- */
+
+static void answer(struct job *j)
+{
+	struct pprof_opts o = { .profile = j->profile, .base = j->base };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	if (!j->p) {
+		reply_text(j->call, j->status, "memsightd: %s\n", j->why);
+		return;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		reply_text(j->call, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: out of memory\n");
+		return;
+	}
+	err = pprof__write_opts(j->p, &o, f);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (err == -ENOENT) {
+		free(buf);
+		reply_text(j->call, MHD_HTTP_NOT_FOUND, "memsightd: PID %d has no goroutine "
+			   "profile: %s\n", (int)j->pid, pprof__goroutines_unavailable(j->p));
+	} else if (err) {
+		free(buf);
+		reply_text(j->call, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			   "memsightd: the profile of PID %d could not be written: %s\n",
+			   (int)j->pid, strerror(-err));
+	} else {
+		http_call__reply(j->call, MHD_HTTP_OK, PROTO, buf, len);
+	}
+}
+
+/* Unlink j from the jobs; with srv->lock held. */
+static void unlink_job(struct pprof_server *srv, struct job *j)
+{
+	for (struct job **pp = &srv->jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			srv->njobs--;
+			return;
+		}
+	}
+}
+
+/* A READY job (unlinked), or NULL with *next the earliest due delta (have_next). */
+static struct job *next_job(struct pprof_server *srv, struct timespec *next, bool *have_next)
+{
+	struct timespec now;
+	bool kick = false;
+
+	monotonic(&now);
+	*have_next = false;
+	for (struct job *j = srv->jobs; j; j = j->next) {
+		if (j->state == J_READY) {
+			unlink_job(srv, j);
+			return j;
+		}
+		if (j->state != J_WAITING)
+			continue;
+		if (!ts_before(&now, &j->due)) {
+			j->state = J_COLLECT;	/* the second profile */
+			kick = true;
+		} else if (!*have_next || ts_before(&j->due, next)) {
+			*next = j->due;
+			*have_next = true;
+		}
+	}
+	if (kick)
+		kick_daemon(srv);
+	return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct pprof_server *srv = arg;
+	struct timespec next;
+	bool have_next;
+
+	/* it encodes what targets named (symbols, comm): it needs no privilege */
+	ms_drop_thread_caps();
+	pthread_mutex_lock(&srv->lock);
+	while (!srv->stopping) {
+		struct job *j = next_job(srv, &next, &have_next);
+
+		if (j) {
+			pthread_mutex_unlock(&srv->lock);
+			answer(j);
+			job_free(j);
+			pthread_mutex_lock(&srv->lock);
+		} else if (have_next) {
+			pthread_cond_timedwait(&srv->wake, &srv->lock, &next);
+		} else {
+			pthread_cond_wait(&srv->wake, &srv->lock);
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return NULL;
+}
+
+/* ---- setup -------------------------------------------------------------------- */
+
+struct pprof_server *pprof_server__new(void)
+{
+	struct pprof_server *srv = calloc(1, sizeof(*srv));
+	pthread_condattr_t ca;
+	int rc;
+
+	if (!srv)
+		return NULL;
+	srv->site = (struct http_site){ pprof_routes, sizeof(pprof_routes) / sizeof(pprof_routes[0]),
+					srv };
+	srv->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->efd < 0) {
+		free(srv);
+		return NULL;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = pthread_create(&srv->worker, NULL, worker_main, srv);
+	if (rc) {
+		pprof_server__free(srv);
+		errno = rc;
+		return NULL;
+	}
+	pthread_setname_np(srv->worker, "pprof");
+	srv->have_worker = true;
+	return srv;
+}
+
+const struct http_site *pprof_server__site(struct pprof_server *srv)
+{
+	return &srv->site;
+}
+
+int pprof_server__fd(const struct pprof_server *srv)
+{
+	return srv->efd;
+}
+
+void pprof_server__publish(struct pprof_server *srv, const struct pprof_proc *v, size_t n)
+{
+	struct pprof_proc *copy = n ? calloc(n, sizeof(*copy)) : NULL;
+
+	if (n && !copy)
+		return;	/* the index stays as it was */
+	if (n)
+		memcpy(copy, v, n * sizeof(*copy));
+	pthread_mutex_lock(&srv->lock);
+	free(srv->procs);
+	srv->procs = copy;
+	srv->nprocs = n;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void pprof_server__stop(struct pprof_server *srv)
+{
+	struct job *jobs;
+
+	if (!srv)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = true;
+	pthread_cond_signal(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
+	if (srv->have_worker)
+		pthread_join(srv->worker, NULL);
+	srv->have_worker = false;
+	/* the daemon's thread calls this: no job is being collected now */
+	pthread_mutex_lock(&srv->lock);
+	jobs = srv->jobs;
+	srv->jobs = NULL;
+	srv->njobs = 0;
+	pthread_mutex_unlock(&srv->lock);
+	while (jobs) {
+		struct job *j = jobs;
+
+		jobs = j->next;
+		reply_text(j->call, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: stopping\n");
+		job_free(j);
+	}
+}
+
+void pprof_server__free(struct pprof_server *srv)
+{
+	if (!srv)
+		return;
+	pprof_server__stop(srv);
+	pthread_cond_destroy(&srv->wake);
+	pthread_mutex_destroy(&srv->lock);
+	close(srv->efd);
+	free(srv->procs);
+	free(srv);
+}
