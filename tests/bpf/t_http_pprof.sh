@@ -91,13 +91,17 @@ check "goroutine: its goroutines wait (label state), on a channel" \
 check "goroutine: goservice's heap profile too" \
 	"$(pprof -top "$U/heap?pid=$GPID" | grep -c '^Type: inuse_space$')" 1
 
-# a delta over 4 s with a second leaky round inside it (at 1.5 s: the round
-# takes well under a second, so it starts after the first profile and ends
-# before the second)
+# a delta over 4 s with a second leaky round inside it: sent once memsightd
+# says the first profile is taken (stats), and the round takes well under a
+# second, so it ends before the second profile
 pprof -top -unit=B -nodefraction=0 -sample_index=alloc_space "$U/heap?pid=$LPID&seconds=4" \
 	> "$TMP/delta.txt" &
 DELTA=$!
-sleep 1.5
+for _ in $(seq 500); do
+	[ "$("$MS" stats -j | jq .pprof_deltas_waiting)" = 1 ] && break
+	sleep 0.02
+done
+check "stats: the delta's first profile is taken" "$("$MS" stats -j | jq -c '[.pprof_requests_open, .pprof_deltas_waiting]')" "[1,1]"
 t0=$(date +%s%N)
 curl -s -o /dev/null -m 3 "http://127.0.0.1:$MPORT/metrics"
 t1=$(date +%s%N)

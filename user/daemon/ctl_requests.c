@@ -22,6 +22,7 @@
 #include "export/flamegraph.h"
 #include "export/folded.h"
 #include "export/pprof.h"
+#include "export/pprof_http.h"
 #include "export/cgroup_view.h"
 #include "export/report.h"
 #include "model/collect.h"
@@ -612,6 +613,13 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 	if (!d->incidents)
 		jw__kv_string(w, "flight_recorder_off", d->incidents_off);
 	jw__kv_uint(w, "exits_found_by_snapshot", d->exits_missed);
+	if (d->pprof) {
+		unsigned int jobs, waiting;
+
+		pprof_server__counts(d->pprof, &jobs, &waiting);
+		jw__kv_uint(w, "pprof_requests_open", jobs);
+		jw__kv_uint(w, "pprof_deltas_waiting", waiting);
+	}
 	jw__name(w, "maps");
 	jw__start_object(w);
 	jw__kv_uint(w, "live", mu.live);

@@ -358,6 +358,19 @@ static void unlink_job(struct pprof_server *srv, struct job *j)
 	}
 }
 
+void pprof_server__counts(struct pprof_server *srv, unsigned int *ret_jobs,
+			  unsigned int *ret_waiting)
+{
+	unsigned int w = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (struct job *q = srv->jobs; q; q = q->next)
+		w += q->state == J_WAITING;
+	*ret_jobs = srv->njobs;
+	*ret_waiting = w;
+	pthread_mutex_unlock(&srv->lock);
+}
+
 /* A READY job (unlinked), or NULL with *next the earliest due delta (have_next). */
 static struct job *next_job(struct pprof_server *srv, struct timespec *next, bool *have_next)
 {

@@ -57,6 +57,9 @@ const struct http_site *pprof_server__site(struct pprof_server *srv);
 /* Readable when jobs wait for the daemon: then call pprof_server__collect(). */
 int pprof_server__fd(const struct pprof_server *srv);
 void pprof_server__collect(struct pprof_server *srv, pprof_collect_fn fn, void *cls);
+/* Profiles requested and not answered yet, and of those the deltas whose first profile is taken. */
+void pprof_server__counts(struct pprof_server *srv, unsigned int *ret_jobs,
+			  unsigned int *ret_waiting);
 /* The watched processes the index shows (copied). */
 void pprof_server__publish(struct pprof_server *srv, const struct pprof_proc *v, size_t n);
 /*
