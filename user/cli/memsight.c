@@ -11,6 +11,8 @@
  *   memsight detach (the same)
  *   memsight ps | rules | stats | reload | ping
  *   memsight top PID [--growth] ...   memsight dump PID --format ... -o FILE
+ * A command run under observation, as a CI gate (cli/run.c):
+ *   memsight run [--max-leaked SIZE] ... -- CMD [ARGS...]
  *
  * Exit status: 0 ok, 1 error, 2 usage, 3 the target exited during
  * observation (the report up to its exit is still printed).
@@ -43,6 +45,7 @@
 #include "target/procfs.h"
 #include "export/report.h"
 #include "bpf/session.h"
+#include "cli/run.h"
 #include "target/symbolize.h"
 
 #define EXIT_USAGE	2
@@ -81,6 +84,16 @@ static void usage(FILE *f)
 		"  explain -p PID [-d SECONDS] [--json]   where the RSS is: tracked malloc, Go heap,\n"
 		"        stacks, other anonymous mappings, file-backed, shmem, unexplained\n"
 		"  version\n"
+		"  run [--max-leaked SIZE] [--max-peak-rss SIZE] [--max-allocated SIZE]\n"
+		"      [--report FILE] [--junit FILE] [-n N] [--sample-bytes N] -- CMD [ARGS...]\n"
+		"        run CMD observed from its first instruction (every allocation, unless\n"
+		"        --sample-bytes), and when it exits report on stderr what it still held\n"
+		"        (by stack), allocated, its peak RSS and threads; --report: the same as\n"
+		"        JSON, --junit: JUnit XML, one test case per budget. SIZE: 4096, 512K,\n"
+		"        1M, 2G (binary units). Exit status: CMD's own (128 + signal if a\n"
+		"        signal killed it; 127 not found, 126 not executable) when every budget\n"
+		"        holds, 86 when one is broken or cannot be checked, 1 when memsight\n"
+		"        cannot observe CMD (it is not run then)\n"
 		"\n"
 		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
 		"ask memsightd and observe here only when it does not watch that PID.\n"
@@ -121,7 +134,8 @@ static void usage(FILE *f)
 		"                       links (chosen automatically on kernels before 6.6)\n"
 		"\n"
 		"Only allocations made after memsight attaches are counted.\n"
-		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation.\n");
+		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation\n"
+		"(run: see above).\n");
 }
 
 static double now_s(void)
@@ -730,6 +744,7 @@ static int (*const cmds[MS_CMD_COUNT])(struct cli_args *c) = {
 	[MS_CMD_PING] = cmd_simple,
 	[MS_CMD_INCIDENTS] = cmd_incidents,
 	[MS_CMD_VERSION] = cmd_version,
+	[MS_CMD_RUN] = run__main,
 };
 
 int main(int argc, char **argv)

@@ -566,6 +566,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		if (ms_session__rss(s, t->pid, &r) == 0) {
 			p->have_rss_events = true;
 			p->rss_peak_bytes = (uint64_t)(r.peak_pages > 0 ? r.peak_pages : 0) * 4096;
+			p->rss_peak_ns = r.peak_ns;
 			p->rss_updates = r.updates;
 			p->rss_batched = !ms_kfeatures()->has[MS_KF_RSS_PERCPU];
 		}

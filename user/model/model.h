@@ -166,6 +166,7 @@ struct ms_profile {
 	int cgroup_err;			/* ... why not (-errno of cgroup__read) */
 	bool have_rss_events;		/* from the rss_stat tracepoint */
 	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
+	uint64_t rss_peak_ns;		/* when it was reached (CLOCK_MONOTONIC ns) */
 	uint64_t rss_updates;		/* RSS changes seen */
 	bool rss_batched;		/* the kernel batches each thread's changes (<= 6.1) */
 	/*
