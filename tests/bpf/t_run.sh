@@ -93,3 +93,33 @@ check "missing command: said so" "$(grep -c 'cannot execute /nonexistent/memsigh
 "$MS" run --max-leaked 1M 2> "$TMP/r6.err"
 check "no command: usage status 2" "$?" 2
 check "no command: said so" "$(grep -c 'run needs a command' "$TMP/r6.err")" 1
+
+# 6. descendants: a child forked and exec'd by the command, observed from its
+# first instruction too, reported with its own exact leak; one still running
+# when the command ends is left running, untraced, and said so
+"$MS" run --max-leaked 3M --report "$TMP/r7.json" -- "$LE" spawn "$LE" 5 2> "$TMP/r7.err"
+check "spawn: the command's status (its child's 5)" "$?" 5
+J=$TMP/r7.json
+check "spawn: two processes" "$(jq '.processes | length' "$J")" 2
+check "spawn: the child's parent is the command" \
+	"$(jq '.processes[1].ppid == .processes[0].pid' "$J")" true
+check "spawn: the child's own leak, exact, under leak_here" \
+	"$(stack_field <(jq '.processes[1].profile' "$J") leak_here inuse_bytes)" 1048576
+check "spawn: the child allocated exactly its own" \
+	"$(jq '.processes[1].profile.tracked.alloc_bytes' "$J")" 1148576
+check "spawn: the child's status" "$(jq '.processes[1].exit_status' "$J")" 5
+check "spawn: leaks add up over the processes" "$(jq .total.leaked_bytes "$J")" 2097152
+"$MS" run --report "$TMP/r8.json" -- sh -c "sleep 30 & exit 4" 2> "$TMP/r8.err"
+check "background child: the command's status" "$?" 4
+bg=$(jq '.processes[] | select(.exit_status_unavailable) | .pid' "$TMP/r8.json")
+check "background child: reported as still running" \
+	"$(jq -r '.processes[] | select(.exit_status_unavailable) | .profile_unavailable' \
+	"$TMP/r8.json" | grep -c '^still running when the command ended')" 1
+if [ -n "$bg" ] && [ -d "/proc/$bg" ]; then
+	PIDS_TO_KILL+=("$bg")
+	check "background child: left running, no longer traced" \
+		"$(awk '/^TracerPid/ {print $2}' "/proc/$bg/status")" 0
+	kill "$bg"
+else
+	fail "background child: not running after the command ended"
+fi

@@ -107,6 +107,11 @@ static void test_run_figures_over_processes(void **state)
 	assert_false(r.fig.have[MS_BUDGET_LEAKED]);
 	assert_int_equal(r.fig.value[MS_BUDGET_LEAKED], 0);
 	assert_string_equal(r.fig.why_not[MS_BUDGET_ALLOCATED], "its data could not be read");
+	/* one still running when the command ended is left out, not a hole */
+	b->running_at_end = true;
+	run_result__figures(&r);
+	assert_true(r.fig.have[MS_BUDGET_LEAKED]);
+	assert_int_equal(r.fig.value[MS_BUDGET_LEAKED], 1600);
 	run_result__free(&r);
 }
 

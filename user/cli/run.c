@@ -16,6 +16,13 @@
  * on at once; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to memsight are
  * forwarded to it. Stdin, stdout and stderr are its own: memsight writes to
  * stderr only, and only before and after.
+ *
+ * Descendants: its forks are traced too (PTRACE_O_TRACEFORK/VFORK, not
+ * threads), each child stopped before its first instruction until its own
+ * probes are attached, then reported like the command at its exit. The run
+ * ends when the command's own process does; a descendant still running then
+ * is left running, untraced (memsight exits, the kernel detaches it), and
+ * reported as such.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,23 +118,27 @@ static int start_child(struct run *r, const sigset_t *old_mask)
 	r->pid = pid;
 	r->go_fd = go[1];
 	r->err_fd = errp[0];
-	/* its exit stops it (memory still there); if we die, it dies */
-	if (ptrace(PTRACE_SEIZE, pid, NULL,
-		   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)))
+	/*
+	 * Its exit stops it (memory still there); so does each fork, and its
+	 * children are traced alike, stopped before their first instruction.
+	 * Not EXITKILL: what still runs when memsight exits goes on, untraced.
+	 */
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXIT |
+		   PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)))
 		return -errno;
 	return 0;
 }
 
-/* How the command's allocations are seen, for the report. */
-static void describe(struct run *r, struct run_proc *rp)
+/* How a process's allocations are seen, for the report. */
+static void describe(struct run *r, const struct ms_target *t, struct run_proc *rp)
 {
 	char probe[64];
 	uint64_t mean = ms_session__c_sample_bytes(r->s);
 
-	ms_allocator_probe(r->t->usdt, r->t->sampler_mean, probe, sizeof(probe));
+	ms_allocator_probe(t->usdt, t->sampler_mean, probe, sizeof(probe));
 	snprintf(rp->mechanism, sizeof(rp->mechanism), "%s on %s (%s), %s%s", probe,
-		 r->t->nmodules ? r->t->modules[0].path : "?", ms_session__link_kind(r->s),
-		 mean ? "sampled" : "every allocation", r->t->dwarf ? ", stacks by DWARF" : "");
+		 t->nmodules ? t->modules[0].path : "?", ms_session__link_kind(r->s),
+		 mean ? "sampled" : "every allocation", t->dwarf ? ", stacks by DWARF" : "");
 }
 
 static int attach_child(struct run *r)
@@ -199,32 +210,70 @@ static bool allocator_mapped(const struct ms_target *t)
 static void at_exit_stop(struct run *r, struct run_proc *rp)
 {
 	struct ms_collect_opts co = { .duration_ns = (mono_s() - r->start_mono) * 1e9 };
+	struct ms_target *t = ms_session__find(r->s, rp->pid);
 	int err;
 
-	read_exec_result(r);
-	if (r->res.exec_errno) {
+	if (rp == &r->res.procs[0])
+		read_exec_result(r);
+	if (rp == &r->res.procs[0] && r->res.exec_errno) {
 		rp->why_none = "the command could not be executed";
 		return;
 	}
-	if (!allocator_mapped(r->t)) {
+	if (!t) {
+		rp->why_none = rp->why_none ?: "it was not observed";
+		return;
+	}
+	if (!allocator_mapped(t)) {
 		rp->why_none = "the program does not map the allocator probed before its exec "
 			       "(statically linked, or another C library): not supported by run yet";
 		return;
 	}
 	ms_session__poll_ustacks(r->s);
-	err = ms_collect__profile(r->s, r->t, r->cache, &co, &rp->p);
+	err = ms_collect__profile(r->s, t, r->cache, &co, &rp->p);
 	if (err) {
 		rp->why_none = "its data could not be read";
 		pr_err("cannot read the data of PID %d: %s\n", rp->pid, strerror(-err));
 		return;
 	}
-	describe(r, rp);
+	describe(r, t, rp);
 	if (rp->p->have_rss_events && rp->p->rss_peak_ns) {
 		rp->have_peak_at = true;
 		rp->peak_at_s = rp->p->rss_peak_ns / 1e9 - r->start_mono;
 		if (rp->peak_at_s < 0)
 			rp->peak_at_s = 0;
 	}
+}
+
+/*
+ * A process forked by one of ours, first seen (its parent's fork event or
+ * its own first stop, whichever comes first): probes before it runs.
+ */
+static struct run_proc *new_descendant(struct run *r, pid_t pid, pid_t ppid)
+{
+	struct run_proc *rp = run_result__add(&r->res, pid, ppid);
+	struct ms_proc_status st;
+	struct ms_target *t;
+	char errbuf[512];
+
+	if (!rp)
+		return NULL;
+	if (!ppid && procfs__read_status("/proc", pid, &st) == 0)
+		rp->ppid = st.ppid;
+	if (ms_session__attach(r->s, pid, &t, errbuf, sizeof(errbuf))) {
+		pr_warn("PID %d (a child of %d) is not observed: %s\n", pid, rp->ppid, errbuf);
+		rp->why_none = "it could not be observed (see the warning above)";
+	}
+	return rp;
+}
+
+/* A fork event of pid: its child, stopped until we let it go. */
+static void on_fork(struct run *r, pid_t pid)
+{
+	unsigned long child = 0;
+
+	if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &child) == 0 && child &&
+	    !run_result__find(&r->res, (pid_t)child))
+		new_descendant(r, (pid_t)child, pid);
 }
 
 /* One wait status of a traced process: pass it on, or note its end. */
@@ -234,7 +283,11 @@ static void on_wait(struct run *r, pid_t pid, int st)
 	int event = st >> 16;
 
 	if (!rp)
+		rp = new_descendant(r, pid, 0);
+	if (!rp) {
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
 		return;
+	}
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
 		rp->reaped = true;
 		rp->wstatus = st;
@@ -244,6 +297,13 @@ static void on_wait(struct run *r, pid_t pid, int st)
 		return;
 	if (event == PTRACE_EVENT_EXIT) {
 		at_exit_stop(r, rp);
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
+	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
+		on_fork(r, pid);
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
+	} else if (event == PTRACE_EVENT_STOP && !rp->started) {
+		/* a new child's first stop: its probes are in place */
+		rp->started = true;
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_STOP) {
 		/* a group stop (SIGSTOP, SIGTSTP...): it stays stopped until SIGCONT */
@@ -258,9 +318,8 @@ static void on_wait(struct run *r, pid_t pid, int st)
 /* Until the command's process is reaped: signals forwarded, stops handled. */
 static void wait_command(struct run *r)
 {
-	struct run_proc *top = &r->res.procs[0];
-
-	while (!top->reaped) {
+	/* procs[0], not a pointer to it: adding descendants moves the array */
+	while (!r->res.procs[0].reaped) {
 		struct pollfd pfd[3] = {
 			{ .fd = r->sig_fd, .events = POLLIN },
 			{ .fd = ms_session__ustack_fd(r->s), .events = POLLIN },
@@ -298,6 +357,13 @@ static int finish(struct run *r)
 		res->exit_code = r->res.exec_errno == ENOENT ? 127 : 126;
 	else
 		res->exit_code = run_result__shell_status(res->procs[0].wstatus);
+	for (size_t i = 1; i < res->nprocs; i++) {
+		if (res->procs[i].reaped || res->procs[i].p)
+			continue;
+		res->procs[i].running_at_end = true;
+		res->procs[i].why_none = "still running when the command ended: left running, "
+					 "no longer observed, not reported";
+	}
 	run_result__figures(res);
 	for (int b = 0; b < MS_BUDGET_COUNT; b++)
 		given[b] = r->c->given & MS_OPT_BIT(options__budget_opt((enum ms_budget)b));
@@ -364,6 +430,7 @@ int run__main(struct cli_args *c)
 		pr_err("not running %s: it could not be observed\n", c->run_argv[0]);
 		goto out;
 	}
+	r.res.procs[0].started = true;	/* seized: no first stop */
 	r.start_mono = mono_s();
 	if (write(r.go_fd, "g", 1) != 1) {
 		pr_err("cannot start %s: %s\n", c->run_argv[0], strerror(errno));

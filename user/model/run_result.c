@@ -66,6 +66,8 @@ void run_result__figures(struct run_result *r)
 		const struct ms_profile *p = r->procs[i].p;
 		uint64_t hwm;
 
+		if (!p && r->procs[i].running_at_end)
+			continue;
 		if (!p) {
 			for (int b = 0; b < MS_BUDGET_COUNT; b++) {
 				f->have[b] = false;

@@ -21,6 +21,8 @@ struct run_proc {
 	struct ms_profile *p;		/* collected as it exited; NULL: see why_none */
 	const char *why_none;		/* static */
 	char mechanism[160];		/* how its allocations were seen */
+	bool started;			/* a descendant: let go after its first stop */
+	bool running_at_end;		/* still running when the command ended: left out */
 	bool reaped;
 	int wstatus;			/* its wait status, once reaped */
 	bool have_peak_at;
@@ -52,7 +54,8 @@ int run_result__shell_status(int wstatus);
 /*
  * Fill r->fig from the processes: bytes still allocated at exit and bytes
  * allocated (tracked, summed over processes), the largest peak RSS of one
- * process. A figure that a process could not give is unavailable for the run.
+ * process. A figure that a process could not give is unavailable for the run;
+ * a descendant still running when the command ended is left out.
  */
 void run_result__figures(struct run_result *r);
 
