@@ -58,7 +58,6 @@ struct run {
 	struct cli_args *c;
 	struct ms_session *s;
 	struct symcache *cache;
-	struct ms_target *t;		/* the command's process */
 	pid_t pid;
 	int go_fd, err_fd, sig_fd;	/* release the child; its exec error; our signals */
 	bool exec_known;		/* err_fd said: exec'd or failed */
@@ -150,6 +149,7 @@ static int attach_child(struct run *r)
 		.go_mallocgc = r->c->sess.go_mallocgc, .unwind = r->c->sess.unwind,
 		.dwarf_rate = r->c->sess.dwarf_rate,
 	};
+	struct ms_target *t;
 	int err;
 
 	r->cache = symcache__new(NULL);
@@ -159,13 +159,13 @@ static int attach_child(struct run *r)
 	}
 	err = ms_session__open(&so, &r->s, errbuf, sizeof(errbuf));
 	if (!err)
-		err = ms_session__attach(r->s, r->pid, &r->t, errbuf, sizeof(errbuf));
+		err = ms_session__attach(r->s, r->pid, &t, errbuf, sizeof(errbuf));
 	if (err) {
 		pr_err("%s\n", errbuf);
 		return err;
 	}
 	pr_info("running %s as PID %d: %s (%s)%s\n", r->c->run_argv[0], r->pid,
-		r->t->nmodules ? r->t->modules[0].path : "no allocator found",
+		t->nmodules ? t->modules[0].path : "no allocator found",
 		ms_session__link_kind(r->s), r->c->sess.sample_bytes ? ", sampled" :
 		", every allocation");
 	return 0;
@@ -206,28 +206,12 @@ static bool allocator_mapped(const struct ms_target *t)
 	return found;
 }
 
-/* The exit stop: collect everything while the process still has it. */
-static void at_exit_stop(struct run *r, struct run_proc *rp)
+/* Its profile, read at its exit stop. */
+static void collect_proc(struct run *r, struct ms_target *t, struct run_proc *rp)
 {
 	struct ms_collect_opts co = { .duration_ns = (mono_s() - r->start_mono) * 1e9 };
-	struct ms_target *t = ms_session__find(r->s, rp->pid);
 	int err;
 
-	if (rp == &r->res.procs[0])
-		read_exec_result(r);
-	if (rp == &r->res.procs[0] && r->res.exec_errno) {
-		rp->why_none = "the command could not be executed";
-		return;
-	}
-	if (!t) {
-		rp->why_none = rp->why_none ?: "it was not observed";
-		return;
-	}
-	if (!allocator_mapped(t)) {
-		rp->why_none = "the program does not map the allocator probed before its exec "
-			       "(statically linked, or another C library): not supported by run yet";
-		return;
-	}
 	ms_session__poll_ustacks(r->s);
 	err = ms_collect__profile(r->s, t, r->cache, &co, &rp->p);
 	if (err) {
@@ -242,6 +226,28 @@ static void at_exit_stop(struct run *r, struct run_proc *rp)
 		if (rp->peak_at_s < 0)
 			rp->peak_at_s = 0;
 	}
+}
+
+/* The exit stop: collect everything while the process still has it. */
+static void at_exit_stop(struct run *r, struct run_proc *rp)
+{
+	struct ms_target *t = ms_session__find(r->s, rp->pid);
+	bool top = rp == &r->res.procs[0];
+
+	if (top)
+		read_exec_result(r);
+	if (top && r->res.exec_errno)
+		rp->why_none = "the command could not be executed";
+	else if (!t)
+		rp->why_none = rp->why_none ?: "it was not observed";
+	else if (!allocator_mapped(t))
+		rp->why_none = "the program does not map the allocator probed before its exec "
+			       "(statically linked, or another C library): not supported by run yet";
+	else
+		collect_proc(r, t, rp);
+	/* its probes and map entries go now: a long run forks many processes */
+	if (t)
+		ms_session__detach(r->s, t);
 }
 
 /*
@@ -315,6 +321,20 @@ static void on_wait(struct run *r, pid_t pid, int st)
 	}
 }
 
+/*
+ * A signal sent to memsight, passed on to the command. Not one the terminal
+ * sent (Ctrl-C): it went to the whole foreground process group, the command
+ * (in ours) included, which must not get it twice.
+ */
+static void forward(struct run *r, const struct signalfd_siginfo *si)
+{
+	if (si->ssi_signo == SIGCHLD)
+		return;
+	if (si->ssi_code == SI_KERNEL && getpgid(r->pid) == getpgrp())
+		return;
+	kill(r->pid, (int)si->ssi_signo);
+}
+
 /* Until the command's process is reaped: signals forwarded, stops handled. */
 static void wait_command(struct run *r)
 {
@@ -331,9 +351,8 @@ static void wait_command(struct run *r)
 
 		if (poll(pfd, r->err_fd >= 0 ? 3 : 2, 200) < 0 && errno != EINTR)
 			break;
-		if ((pfd[0].revents & POLLIN) && read(r->sig_fd, &si, sizeof(si)) == sizeof(si) &&
-		    si.ssi_signo != SIGCHLD)
-			kill(r->pid, (int)si.ssi_signo);
+		if ((pfd[0].revents & POLLIN) && read(r->sig_fd, &si, sizeof(si)) == sizeof(si))
+			forward(r, &si);
 		if (pfd[1].revents & POLLIN)
 			ms_session__poll_ustacks(r->s);
 		if (r->err_fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)))

@@ -87,6 +87,50 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 	}
 }
 
+static uint64_t leaked_of(const struct run_proc *rp)
+{
+	return rp->p ? rp->p->inuse_bytes : 0;
+}
+
+/*
+ * The command, then its descendants: those whose figures are missing, and
+ * of the others the top_n that leaked most (a make check runs hundreds).
+ */
+static void procs_text(const struct run_result *r, const struct run_report_opts *o, FILE *out)
+{
+	size_t limit = shown(o), n = 0, idx[STACKS_MAX], hidden = 0;
+
+	if (!r->nprocs)
+		return;
+	proc_text(r, &r->procs[0], o, out);
+	for (size_t i = 1; i < r->nprocs; i++) {
+		const struct run_proc *rp = &r->procs[i];
+		size_t at;
+
+		if (!rp->p) {
+			proc_text(r, rp, o, out);
+			continue;
+		}
+		for (at = n; at > 0 && leaked_of(&r->procs[idx[at - 1]]) < leaked_of(rp); at--)
+			;
+		if (at >= limit) {
+			hidden++;
+			continue;
+		}
+		if (n == limit)
+			hidden++;
+		else
+			n++;
+		memmove(&idx[at + 1], &idx[at], (n - 1 - at) * sizeof(*idx));
+		idx[at] = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		proc_text(r, &r->procs[idx[i]], o, out);
+	if (hidden)
+		fprintf(out, "\n%zu more process%s, which leaked no more (all of them in --report)\n",
+			hidden, hidden == 1 ? "" : "es");
+}
+
 static void budget_line(const struct ms_budget_result *b, bool estimate, FILE *out)
 {
 	char l[32], v[32], d[32];
@@ -121,8 +165,7 @@ void run_report__text(const struct run_result *r, const struct run_report_opts *
 	}
 	fprintf(out, " (%.2f s, %zu process%s)\n", r->elapsed_s, r->nprocs,
 		r->nprocs == 1 ? "" : "es");
-	for (size_t i = 0; i < r->nprocs; i++)
-		proc_text(r, &r->procs[i], o, out);
+	procs_text(r, o, out);
 	if (r->nprocs > 1) {
 		fprintf(out, "\nin total: still allocated at exit ");
 		if (r->fig.have[MS_BUDGET_LEAKED])
