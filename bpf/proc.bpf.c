@@ -46,8 +46,10 @@ int BPF_PROG(ms_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	if (cfg) {
 		__sync_fetch_and_add(&cfg->gen, 1);
-		/* the old image's memory is gone: its RSS peak is not the new one's */
+		/* the old image's memory is gone: its RSS and heap peaks are not the new one's */
 		bpf_map_delete_elem(&rss, &tgid);
+		cfg->heap_inuse = 0;
+		cfg->heap_peak = 0;
 	} else if (!notify_exec)
 		return 0;
 	e = event_new(p, MS_EV_EXEC);

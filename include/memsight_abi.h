@@ -224,6 +224,13 @@ struct ms_pid_cfg {
 	 * recorded with its own (ms_agg_key.period).
 	 */
 	__u64 usdt_mean;
+	/*
+	 * Bytes of its live entries (the allocations in use that memsight
+	 * tracks: malloc family, anonymous mmap) and their peak, BPF-kept;
+	 * both start again at exec. Of the samples only, when sampled.
+	 */
+	__s64 heap_inuse;
+	__u64 heap_peak;
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
@@ -358,7 +365,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 40, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 24, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 64, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 48, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 64, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_val) == 8 + 8 * MS_MAX_STACK_DEPTH, "ms_stack_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");

@@ -39,6 +39,9 @@ if jq -e . "$J" > /dev/null; then
 		"$(jq -r '.processes[0].mechanism' "$J" | grep -c '^uprobes on .*every allocation')" 1
 	check "report: the command's status" "$(jq .exit_status "$J")" 0
 	check "report: a peak RSS" "$(jq '.processes[0].peak_rss_bytes > 0' "$J")" true
+	# 1 MiB held when churn() holds one 1000-byte block at a time
+	check "report: peak heap in use, exact" "$(jq '.processes[0].peak_heap_inuse_bytes' "$J")" \
+		1049576
 	# the exec starts the rss_stat peak again: the pre-exec copy of memsight
 	# (about 2.7 MB here) is not the command's; the kernel's high-water mark
 	# of the new image bounds it, up to the per-CPU batches (32 pages a CPU)
@@ -63,6 +66,18 @@ check "stdout is the command's alone (it wrote nothing)" "$(wc -c < "$TMP/r1.out
 check "--max-leaked 2M holds: the command's status 3" "$?" 3
 check "text: held" "$(grep -c -- '--max-leaked 2.00 MiB: held (still allocated at exit 1048576 B' \
 	"$TMP/r2.err")" 1
+
+# 2b. sampled: figures marked as estimates, the heap's peak unavailable (not a guess)
+"$MS" run --sample-bytes 65536 --max-leaked 8M --report "$TMP/r2b.json" -- "$LE" 2> "$TMP/r2b.err"
+check "sampled: the budget holds on the estimate" "$?" 0
+check "sampled: the totals say estimate" "$(jq .total.estimate "$TMP/r2b.json")" true
+check "sampled: the budget says estimate" "$(jq '.budgets[0].estimate' "$TMP/r2b.json")" true
+check "sampled: the mechanism says sampled" \
+	"$(jq -r '.processes[0].mechanism' "$TMP/r2b.json" | grep -c ', sampled')" 1
+check "sampled: peak heap in use unavailable, with a reason" \
+	"$(jq -r '.processes[0].peak_heap_inuse_unavailable' "$TMP/r2b.json")" \
+	"sampled, or not readable at exit"
+check "sampled: the text says estimates" "$(grep -c 'figures are estimates' "$TMP/r2b.err")" 1
 
 # 3. SIGTERM to memsight reaches the command
 "$MS" run --report "$TMP/r3.json" -- "$LE" wait > "$TMP/r3.out" 2> "$TMP/r3.err" &

@@ -486,6 +486,17 @@ int ms_session__lost(const struct ms_session *s, pid_t pid, uint64_t *ret)
 	return 0;
 }
 
+int ms_session__heap_peak(const struct ms_session *s, pid_t pid, uint64_t *ret)
+{
+	struct ms_pid_cfg cfg;
+	uint32_t tgid = pid;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg))
+		return -errno;
+	*ret = cfg.heap_peak;
+	return 0;
+}
+
 bool ms_session__current_gen(struct ms_session *s, const struct ms_target *t, uint32_t *ret)
 {
 	struct ms_pid_cfg cfg;

@@ -60,7 +60,13 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 		p->inuse_bytes, report__human_bytes(p->inuse_bytes, a, sizeof(a)), p->inuse_count);
 	fprintf(out, "  allocated in all: %" PRIu64 " B (%s) in %" PRIu64 " allocations\n",
 		p->alloc_bytes, report__human_bytes(p->alloc_bytes, b, sizeof(b)), p->alloc_count);
-	fprintf(out, "  peak heap in use: unavailable (not tracked by this version)\n");
+	if (p->have_heap_peak)
+		fprintf(out, "  peak heap in use: %" PRIu64 " B (%s)\n", p->heap_peak_bytes,
+			report__human_bytes(p->heap_peak_bytes, a, sizeof(a)));
+	else
+		fprintf(out, "  peak heap in use: unavailable (%s)\n", ms_profile__c_estimates(p) ||
+			p->sampler_usdt ? "sampled: the samples' peak is no estimate of it" :
+			"not readable at its exit");
 	if (p->have_status) {
 		fprintf(out, "  peak RSS: %s", report__human_bytes(p->status.vm_hwm_kb * 1024, a,
 								   sizeof(a)));
@@ -154,10 +160,20 @@ static void budget_line(const struct ms_budget_result *b, bool estimate, FILE *o
 	}
 }
 
+/* A total of the run: exact bytes and for humans, or unavailable. */
+static void total_text(const struct run_result *r, enum ms_budget b, FILE *out)
+{
+	char h[32];
+
+	if (r->fig.have[b])
+		fprintf(out, "%" PRIu64 " B (%s)", r->fig.value[b],
+			report__human_bytes(r->fig.value[b], h, sizeof(h)));
+	else
+		fprintf(out, "unavailable");
+}
+
 void run_report__text(const struct run_result *r, const struct run_report_opts *o, FILE *out)
 {
-	char a[32], b[32];
-
 	fprintf(out, "memsight run: ");
 	for (size_t i = 0; r->argv && r->argv[i]; i++) {
 		fputs(i ? " " : "", out);
@@ -168,17 +184,9 @@ void run_report__text(const struct run_result *r, const struct run_report_opts *
 	procs_text(r, o, out);
 	if (r->nprocs > 1) {
 		fprintf(out, "\nin total: still allocated at exit ");
-		if (r->fig.have[MS_BUDGET_LEAKED])
-			fprintf(out, "%" PRIu64 " B (%s)", r->fig.value[MS_BUDGET_LEAKED],
-				report__human_bytes(r->fig.value[MS_BUDGET_LEAKED], a, sizeof(a)));
-		else
-			fprintf(out, "unavailable");
+		total_text(r, MS_BUDGET_LEAKED, out);
 		fprintf(out, ", allocated ");
-		if (r->fig.have[MS_BUDGET_ALLOCATED])
-			fprintf(out, "%" PRIu64 " B (%s)", r->fig.value[MS_BUDGET_ALLOCATED],
-				report__human_bytes(r->fig.value[MS_BUDGET_ALLOCATED], b, sizeof(b)));
-		else
-			fprintf(out, "unavailable");
+		total_text(r, MS_BUDGET_ALLOCATED, out);
 		fputc('\n', out);
 	}
 	if (!r->nbudgets)
@@ -267,7 +275,10 @@ static void proc_json(const struct run_result *r, const struct run_proc *rp,
 		jw__name(w, "peak_rss_at_s");
 		jw__double(w, rp->peak_at_s);
 	}
-	jw__kv_string(w, "peak_heap_inuse_unavailable", "not tracked by this version");
+	if (rp->p->have_heap_peak)
+		jw__kv_uint(w, "peak_heap_inuse_bytes", rp->p->heap_peak_bytes);
+	else
+		jw__kv_string(w, "peak_heap_inuse_unavailable", "sampled, or not readable at exit");
 	jw__name(w, "profile");
 	report__json_value(rp->p, &ro, w);
 	jw__end_object(w);

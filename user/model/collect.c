@@ -540,6 +540,9 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
 	p->have_lost = ms_session__lost(s, t->pid, &p->lost) == 0;
+	/* of the samples only when sampled: no estimate of the whole */
+	p->have_heap_peak = !smp.c_bytes && !t->usdt &&
+			    ms_session__heap_peak(s, t->pid, &p->heap_peak_bytes) == 0;
 	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
 	p->sampler_usdt = t->usdt;

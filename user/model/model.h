@@ -167,6 +167,10 @@ struct ms_profile {
 	bool have_rss_events;		/* from the rss_stat tracepoint */
 	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
 	uint64_t rss_peak_ns;		/* when it was reached (CLOCK_MONOTONIC ns) */
+	/* the most tracked bytes in use at once (malloc family, anonymous mmap); known
+	 * only when every allocation was recorded */
+	bool have_heap_peak;
+	uint64_t heap_peak_bytes;
 	uint64_t rss_updates;		/* RSS changes seen */
 	bool rss_batched;		/* the kernel batches each thread's changes (<= 6.1) */
 	/*
