@@ -138,3 +138,15 @@ if [ -n "$bg" ] && [ -d "/proc/$bg" ]; then
 else
 	fail "background child: not running after the command ended"
 fi
+
+# 7. JUnit stays well-formed whatever the target's names hold: a command
+# named with XML's special characters (its comm, path and argv)
+odd="$TMP/l&k<\"x'>"
+cp "$LE" "$odd"
+"$MS" run --max-leaked 1K --junit "$TMP/j9.xml" -- "$odd" 2> "$TMP/r9.err"
+check "odd name: the budget breaks" "$?" 86
+check_cmd "odd name: JUnit well-formed" xmllint --noout "$TMP/j9.xml"
+check "odd name: the command's name escaped and intact" \
+	"$(xmllint --xpath 'string(//testsuite/@name)' "$TMP/j9.xml")" "memsight budgets: $odd"
+check "odd name: the comm in the failure, intact" \
+	"$(xmllint --xpath 'string(//failure)' "$TMP/j9.xml" | grep -c "^PID [0-9]* l&k<\"x'>:")" 1
