@@ -9,10 +9,11 @@
  * generation (bpf/proc.bpf.c), so the child's own pre-exec allocations (it
  * is a copy of memsight until then) are not counted.
  *
- * The child is also ptrace-seized, for one stop only: at its exit
- * (PTRACE_EVENT_EXIT), before the kernel tears its memory down, so what is
- * still allocated, its maps (to symbolise), its peak RSS and its threads are
- * read from a process that still has them. Signals it receives are passed
+ * The child is also ptrace-seized. At an exec stop, a static program is
+ * probed in itself (its allocator is not the libc probed before). At its
+ * exit stop (PTRACE_EVENT_EXIT), before the kernel tears its memory down,
+ * what is still allocated, its maps (to symbolise), its peak RSS and its
+ * threads are read from a process that still has them. Signals it receives are passed
  * on at once; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to memsight are
  * forwarded to it. Stdin, stdout and stderr are its own: memsight writes to
  * stderr only, and only before and after.
@@ -123,7 +124,7 @@ static int start_child(struct run *r, const sigset_t *old_mask)
 	 * Not EXITKILL: what still runs when memsight exits goes on, untraced.
 	 */
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXIT |
-		   PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)))
+		   PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)))
 		return -errno;
 	return 0;
 }
@@ -272,6 +273,52 @@ static struct run_proc *new_descendant(struct run *r, pid_t pid, pid_t ppid)
 	return rp;
 }
 
+/*
+ * Stopped right after an exec, pid has mapped only its program and the
+ * program's interpreter: one file (no interpreter) is a static program.
+ */
+static bool exec_is_static(pid_t pid)
+{
+	struct ms_maps m = {};
+	uint64_t ino = 0;
+	bool one = true;
+
+	if (procfs__read_maps("/proc", pid, &m))
+		return false;
+	for (size_t i = 0; i < m.n && one; i++) {
+		if (!m.v[i].path || m.v[i].path[0] != '/')
+			continue;
+		if (ino && m.v[i].inode != ino)
+			one = false;
+		ino = m.v[i].inode;
+	}
+	ms_maps__free(&m);
+	return one && ino;
+}
+
+/*
+ * An exec stop. A dynamic program maps the C library probed before (the
+ * usual case: nothing to do); a static one has its allocator inside, so it
+ * is probed now, before its first instruction.
+ */
+static void on_exec(struct run *r, pid_t pid)
+{
+	struct ms_target *t = ms_session__find(r->s, pid);
+	struct run_proc *rp;
+	char errbuf[512];
+
+	if (!t || !exec_is_static(pid))
+		return;
+	ms_session__detach(r->s, t);
+	if (!ms_session__attach(r->s, pid, &t, errbuf, sizeof(errbuf)))
+		return;
+	pr_warn("PID %d exec'd a static program that cannot be observed: %s\n", pid, errbuf);
+	rp = run_result__find(&r->res, pid);
+	if (rp)
+		rp->why_none = "it exec'd a static program that could not be observed (see the "
+			       "warning above)";
+}
+
 /* A fork event of pid: its child, stopped until we let it go. */
 static void on_fork(struct run *r, pid_t pid)
 {
@@ -303,6 +350,9 @@ static void on_wait(struct run *r, pid_t pid, int st)
 		return;
 	if (event == PTRACE_EVENT_EXIT) {
 		at_exit_stop(r, rp);
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
+	} else if (event == PTRACE_EVENT_EXEC) {
+		on_exec(r, pid);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
 		on_fork(r, pid);
