@@ -78,6 +78,21 @@ check "static: churn's allocations, exact" \
 check "static: seen through the program itself" \
 	"$(jq -r '.processes[0].mechanism' "$TMP/r2a.json" | grep -c "^uprobes on .*/leakexit-static ")" 1
 
+# 2a'. musl: its interpreter is its C library, probed at the exec
+"$MS" run --report "$TMP/r2m.json" -- "$O/tests/targets/leaky-musl" < /dev/null > "$TMP/r2m.out" \
+	2> "$TMP/r2m.err" &
+MPID=$!
+PIDS_TO_KILL+=("$MPID")
+if wait_for "$TMP/r2m.out" '^ready' 30; then
+	kill -TERM "$(awk '/^ready/ {print $2}' "$TMP/r2m.out")"
+	wait "$MPID"
+	check "musl: seen through musl's libc" \
+		"$(jq -r '.processes[0].mechanism' "$TMP/r2m.json" | grep -c '^uprobes on .*musl.*libc')" 1
+	check "musl: its allocations counted" "$(jq '.total.allocated_bytes > 0' "$TMP/r2m.json")" true
+else
+	fail "musl: leaky-musl did not start under memsight run"
+fi
+
 # 2b. sampled: figures marked as estimates, the heap's peak unavailable (not a guess)
 "$MS" run --sample-bytes 65536 --max-leaked 8M --report "$TMP/r2b.json" -- "$LE" 2> "$TMP/r2b.err"
 check "sampled: the budget holds on the estimate" "$?" 0

@@ -9,8 +9,9 @@
  * generation (bpf/proc.bpf.c), so the child's own pre-exec allocations (it
  * is a copy of memsight until then) are not counted.
  *
- * The child is also ptrace-seized. At an exec stop, a static program is
- * probed in itself (its allocator is not the libc probed before). At its
+ * The child is also ptrace-seized. At an exec stop, a program whose
+ * allocator is mapped already (static, musl's interpreter) is probed in it
+ * (it will not map the libc probed before). At its
  * exit stop (PTRACE_EVENT_EXIT), before the kernel tears its memory down,
  * what is still allocated, its maps (to symbolise), its peak RSS and its
  * threads are read from a process that still has them. Signals it receives are passed
@@ -27,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +49,7 @@
 #include "export/run_report.h"
 #include "model/collect.h"
 #include "model/run_result.h"
+#include "target/elf.h"
 #include "target/procfs.h"
 #include "target/symbolize.h"
 
@@ -273,33 +276,58 @@ static struct run_proc *new_descendant(struct run *r, pid_t pid, pid_t ppid)
 	return rp;
 }
 
-/*
- * Stopped right after an exec, pid has mapped only its program and the
- * program's interpreter: one file (no interpreter) is a static program.
- */
-static bool exec_is_static(pid_t pid)
+/* Does the file mapped at path in pid define malloc? */
+static bool defines_malloc(pid_t pid, const char *path)
 {
-	struct ms_maps m = {};
-	uint64_t ino = 0;
-	bool one = true;
+	char buf[PATH_MAX + 32];
+	uint64_t vaddr, size;
+	struct ms_elf *elf;
+	bool yes;
 
-	if (procfs__read_maps("/proc", pid, &m))
+	snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
+	elf = ms_elf__open(buf);
+	if (!elf)
 		return false;
-	for (size_t i = 0; i < m.n && one; i++) {
-		if (!m.v[i].path || m.v[i].path[0] != '/')
-			continue;
-		if (ino && m.v[i].inode != ino)
-			one = false;
-		ino = m.v[i].inode;
-	}
-	ms_maps__free(&m);
-	return one && ino;
+	yes = ms_elf__find_func(elf, "malloc", &vaddr, &size) == 0;
+	ms_elf__close(elf);
+	return yes;
 }
 
 /*
- * An exec stop. A dynamic program maps the C library probed before (the
- * usual case: nothing to do); a static one has its allocator inside, so it
- * is probed now, before its first instruction.
+ * Stopped right after an exec, pid has mapped only its program and the
+ * program's interpreter. Is the allocator among them (a static program, an
+ * interpreter that is the C library, as musl's, a program with its own
+ * malloc)? glibc's ld.so has none: its programs map libc.so.6 later.
+ */
+static bool exec_maps_allocator(pid_t pid)
+{
+	struct ms_maps m = {};
+	uint64_t seen[8];
+	size_t nseen = 0;
+	bool found = false;
+
+	if (procfs__read_maps("/proc", pid, &m))
+		return false;
+	for (size_t i = 0; i < m.n && !found; i++) {
+		bool again = false;
+
+		if (!m.v[i].path || m.v[i].path[0] != '/')
+			continue;
+		for (size_t j = 0; j < nseen; j++)
+			again |= seen[j] == m.v[i].inode;
+		if (again || nseen == sizeof(seen) / sizeof(seen[0]))
+			continue;
+		seen[nseen++] = m.v[i].inode;
+		found = defines_malloc(pid, m.v[i].path);
+	}
+	ms_maps__free(&m);
+	return found;
+}
+
+/*
+ * An exec stop. A glibc program maps the C library probed before (the usual
+ * case: nothing to do); one whose allocator is mapped already (static, musl)
+ * is probed in it now, before its first instruction.
  */
 static void on_exec(struct run *r, pid_t pid)
 {
@@ -307,16 +335,16 @@ static void on_exec(struct run *r, pid_t pid)
 	struct run_proc *rp;
 	char errbuf[512];
 
-	if (!t || !exec_is_static(pid))
+	if (!t || !exec_maps_allocator(pid))
 		return;
 	ms_session__detach(r->s, t);
 	if (!ms_session__attach(r->s, pid, &t, errbuf, sizeof(errbuf)))
 		return;
-	pr_warn("PID %d exec'd a static program that cannot be observed: %s\n", pid, errbuf);
+	pr_warn("PID %d exec'd a program that cannot be observed: %s\n", pid, errbuf);
 	rp = run_result__find(&r->res, pid);
 	if (rp)
-		rp->why_none = "it exec'd a static program that could not be observed (see the "
-			       "warning above)";
+		rp->why_none = "it exec'd a program that could not be observed (see the warning "
+			       "above)";
 }
 
 /* A fork event of pid: its child, stopped until we let it go. */
