@@ -150,6 +150,13 @@ check "spawn: the child allocated exactly its own" \
 	"$(jq '.processes[1].profile.tracked.alloc_bytes' "$J")" 1148576
 check "spawn: the child's status" "$(jq '.processes[1].exit_status' "$J")" 5
 check "spawn: leaks add up over the processes" "$(jq .total.leaked_bytes "$J")" 2097152
+# the same through one perf-event uprobe per function (kernels before 6.6)
+"$MS" run --legacy-links --report "$TMP/r7l.json" -- "$LE" spawn "$LE" 5 2> "$TMP/r7l.err"
+check "spawn, per-function links: status" "$?" 5
+check "spawn, per-function links: each leak exact" \
+	"$(jq -c '[.processes[] | .profile.tracked.inuse_bytes]' "$TMP/r7l.json")" "[1048576,1048576]"
+check "spawn, per-function links: named so" \
+	"$(jq -r '.processes[].mechanism' "$TMP/r7l.json" | grep -c '(per-function links)')" 2
 "$MS" run --report "$TMP/r8.json" -- sh -c "sleep 30 & exit 4" 2> "$TMP/r8.err"
 check "background child: the command's status" "$?" 4
 bg=$(jq '.processes[] | select(.exit_status_unavailable) | .pid' "$TMP/r8.json")
