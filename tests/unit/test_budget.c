@@ -133,6 +133,47 @@ static void test_stacks_behind(void **state)
 	ms_profile__free(p);
 }
 
+/*
+ * A process keeps only the stacks a budget could name: the most in use at
+ * exit and the most allocated; the totals stay those of all its stacks.
+ */
+static void test_trim_keeps_what_budgets_name(void **state)
+{
+	struct ms_profile *p = ms_profile__new(1);
+	struct run_proc rp = { .pid = 1 };
+	size_t idx[4];
+
+	assert_non_null(p);
+	for (int i = 0; i < 10; i++) {
+		/* stack i: i * 100 B in use, (10 - i) * 1000 B allocated */
+		struct ms_stack s = { .kind = MS_KIND_MALLOC, .stack_id = i + 1,
+				      .alloc_bytes = (10 - i) * 1000, .alloc_count = 2,
+				      .free_bytes = (10 - i) * 1000 - i * 100, .free_count = 1 };
+		static const char *const names[] = { "f0", "f1", "f2", "f3", "f4", "f5", "f6",
+						     "f7", "f8", "f9" };
+		struct ms_frame f = { .addr = 0x1000 + i, .func = (char *)names[i] };
+
+		assert_non_null(ms_profile__add_stack(p, &s, &f, 1));
+	}
+	ms_profile__finalize(p);
+	rp.p = p;
+	assert_int_equal(p->inuse_bytes, 4500);
+	assert_int_equal(run_result__trim(&rp, 2), 0);
+	/* in use 900 and 800 (stacks 9, 8); allocated 10000 and 9000 (stacks 0, 1) */
+	assert_int_equal(p->nstacks, 4);
+	assert_int_equal(rp.stacks_dropped, 6);
+	assert_int_equal(p->inuse_bytes, 4500);
+	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_LEAKED, idx, 4), 3);
+	assert_int_equal(p->stacks[idx[0]].inuse_bytes, 900);
+	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, 1), 1);
+	assert_int_equal(p->stacks[idx[0]].alloc_bytes, 10000);
+	/* fewer stacks than kept: nothing to do */
+	assert_int_equal(run_result__trim(&rp, 8), 0);
+	assert_int_equal(p->nstacks, 4);
+	ms_profile__free(p);
+	(void)state;
+}
+
 /* The status a shell would give: the code, or 128 + the signal. */
 static void test_shell_status(void **state)
 {
@@ -147,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_fails_the_gate),
 		cmocka_unit_test(test_run_figures_over_processes),
 		cmocka_unit_test(test_stacks_behind),
+		cmocka_unit_test(test_trim_keeps_what_budgets_name),
 		cmocka_unit_test(test_shell_status),
 	};
 

@@ -224,6 +224,8 @@ static void collect_proc(struct run *r, struct ms_target *t, struct run_proc *rp
 		return;
 	}
 	describe(r, t, rp);
+	if (run_result__trim(rp, MS_RUN_STACKS_MAX))
+		pr_warn("cannot trim the stacks of PID %d: kept them all\n", rp->pid);
 	if (rp->p->have_rss_events && rp->p->rss_peak_ns) {
 		rp->have_peak_at = true;
 		rp->peak_at_s = rp->p->rss_peak_ns / 1e9 - r->start_mono;

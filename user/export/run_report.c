@@ -10,11 +10,9 @@
 #include "export/run_report.h"
 #include "export/xml.h"
 
-#define STACKS_MAX	64	/* stacks named behind one budget, whatever top_n says */
-
 static size_t shown(const struct run_report_opts *o)
 {
-	return o->top_n && o->top_n < STACKS_MAX ? o->top_n : STACKS_MAX;
+	return o->top_n && o->top_n < MS_RUN_STACKS_MAX ? o->top_n : MS_RUN_STACKS_MAX;
 }
 
 /* "exited with status 3", "was killed by signal 15 (status 143)", ... */
@@ -39,7 +37,7 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 {
 	const struct ms_profile *p = rp->p;
 	char a[32], b[32], end[160];
-	size_t idx[STACKS_MAX], n;
+	size_t idx[MS_RUN_STACKS_MAX], n;
 
 	fprintf(out, "\nPID %d", rp->pid);
 	if (rp->ppid)
@@ -104,7 +102,7 @@ static uint64_t leaked_of(const struct run_proc *rp)
  */
 static void procs_text(const struct run_result *r, const struct run_report_opts *o, FILE *out)
 {
-	size_t limit = shown(o), n = 0, idx[STACKS_MAX], hidden = 0;
+	size_t limit = shown(o), n = 0, idx[MS_RUN_STACKS_MAX], hidden = 0;
 
 	if (!r->nprocs)
 		return;
@@ -205,7 +203,7 @@ static void budget_json(const struct run_result *r, const struct ms_budget_resul
 		[MS_VERDICT_HELD] = "held", [MS_VERDICT_BROKEN] = "broken",
 		[MS_VERDICT_UNKNOWN] = "not_checked",
 	};
-	size_t idx[STACKS_MAX], n;
+	size_t idx[MS_RUN_STACKS_MAX], n;
 
 	jw__start_object(w);
 	jw__kv_string(w, "budget", budget__name(b->budget));
@@ -267,6 +265,8 @@ static void proc_json(const struct run_result *r, const struct run_proc *rp,
 		return;
 	}
 	jw__kv_string(w, "mechanism", rp->mechanism);
+	/* stacks no budget could name, beyond the MS_RUN_STACKS_MAX kept */
+	jw__kv_uint(w, "stacks_dropped", rp->stacks_dropped);
 	if (rp->p->have_status)
 		jw__kv_uint(w, "peak_rss_bytes", rp->p->status.vm_hwm_kb * 1024);
 	else
@@ -338,7 +338,7 @@ int run_report__json(const struct run_result *r, const struct run_report_opts *o
 static void junit_stacks(const struct run_result *r, const struct ms_budget_result *b,
 			 const struct run_report_opts *o, FILE *out)
 {
-	size_t idx[STACKS_MAX], n;
+	size_t idx[MS_RUN_STACKS_MAX], n;
 
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct ms_profile *p = r->procs[i].p;

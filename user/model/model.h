@@ -277,6 +277,12 @@ struct ms_stack *ms_profile__add_stack(struct ms_profile *p, const struct ms_sta
  * (descending), ties by alloc bytes, then stack id: a stable order. */
 void ms_profile__finalize(struct ms_profile *p);
 
+/*
+ * Free the stacks whose keep[i] is false, the others keep their order; the
+ * totals stay those of every stack. Returns how many went.
+ */
+size_t ms_profile__keep_stacks(struct ms_profile *p, const bool *keep);
+
 /* Order by growth_per_min (descending), ties by in-use bytes. */
 void ms_profile__sort_by_growth(struct ms_profile *p);
 

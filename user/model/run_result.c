@@ -125,3 +125,30 @@ size_t run_result__stacks_behind(const struct ms_profile *p, enum ms_budget b, s
 	}
 	return n;
 }
+
+int run_result__trim(struct run_proc *rp, size_t keep)
+{
+	struct ms_profile *p = rp->p;
+	size_t *idx, n;
+	bool *mark;
+
+	if (!p || p->nstacks <= keep)
+		return 0;
+	idx = calloc(keep ?: 1, sizeof(*idx));
+	mark = calloc(p->nstacks, sizeof(*mark));
+	if (!idx || !mark) {
+		free(idx);
+		free(mark);
+		return -ENOMEM;
+	}
+	n = run_result__stacks_behind(p, MS_BUDGET_LEAKED, idx, keep);
+	for (size_t i = 0; i < n; i++)
+		mark[idx[i]] = true;
+	n = run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, keep);
+	for (size_t i = 0; i < n; i++)
+		mark[idx[i]] = true;
+	rp->stacks_dropped += ms_profile__keep_stacks(p, mark);
+	free(idx);
+	free(mark);
+	return 0;
+}

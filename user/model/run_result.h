@@ -14,6 +14,9 @@
 #include "model/budget.h"
 #include "model/model.h"
 
+/* Stacks a report names per process and budget at most, and a process keeps. */
+#define MS_RUN_STACKS_MAX	64
+
 /* One process of the run, as it ended. */
 struct run_proc {
 	pid_t pid;
@@ -25,6 +28,7 @@ struct run_proc {
 	bool running_at_end;		/* still running when the command ended: left out */
 	bool reaped;
 	int wstatus;			/* its wait status, once reaped */
+	size_t stacks_dropped;		/* run_result__trim() */
 	bool have_peak_at;
 	double peak_at_s;		/* RSS peak reached, seconds after the run started */
 };
@@ -66,5 +70,13 @@ void run_result__figures(struct run_result *r);
  */
 size_t run_result__stacks_behind(const struct ms_profile *p, enum ms_budget b, size_t *idx,
 				 size_t max);
+
+/*
+ * Keep of rp's profile only the stacks some budget could name: the keep that
+ * hold most at exit and the keep that allocated most (a make check runs
+ * thousands of processes: their memory stays bounded). Totals unchanged.
+ * 0 or -ENOMEM.
+ */
+int run_result__trim(struct run_proc *rp, size_t keep);
 
 #endif
