@@ -295,11 +295,7 @@ done:
 
 static int run_observation(struct cli_args *c)
 {
-	struct ms_session_opts so = { .no_multi = c->sess.legacy_links,
-				      .go_sample_bytes = c->sess.go_sample_bytes,
-				      .kmem = c->sess.kmem, .c_sample_bytes = c->sess.sample_bytes,
-				      .go_mallocgc = c->sess.go_mallocgc, .unwind = c->sess.unwind,
-				      .dwarf_rate = c->sess.dwarf_rate };
+	struct ms_session_opts so;
 	struct ms_collect_opts co = {};
 	struct ms_session *s = NULL;
 	struct ms_target *t = NULL;
@@ -316,6 +312,7 @@ static int run_observation(struct cli_args *c)
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	options__session_opts(&c->sess, &so);
 	err = procfs__pid_exists("/proc", c->pid);
 	if (err) {
 		pr_err("no such process: %d\n", c->pid);

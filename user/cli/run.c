@@ -147,15 +147,11 @@ static void describe(struct run *r, const struct ms_target *t, struct run_proc *
 static int attach_child(struct run *r)
 {
 	char errbuf[512] = "";
-	struct ms_session_opts so = {
-		.no_multi = r->c->sess.legacy_links, .go_sample_bytes = r->c->sess.go_sample_bytes,
-		.kmem = r->c->sess.kmem, .c_sample_bytes = r->c->sess.sample_bytes,
-		.go_mallocgc = r->c->sess.go_mallocgc, .unwind = r->c->sess.unwind,
-		.dwarf_rate = r->c->sess.dwarf_rate,
-	};
+	struct ms_session_opts so;
 	struct ms_target *t;
 	int err;
 
+	options__session_opts(&r->c->sess, &so);
 	r->cache = symcache__new(NULL);
 	if (!r->cache) {
 		pr_err("cannot create symbol cache: %s\n", strerror(errno));

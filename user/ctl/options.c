@@ -109,6 +109,15 @@ int ms_unwind__parse(const char *s, enum ms_unwind *ret)
 	return -EINVAL;
 }
 
+void options__session_opts(const struct ms_session_args *a, struct ms_session_opts *ret)
+{
+	*ret = (struct ms_session_opts){
+		.no_multi = a->legacy_links, .go_sample_bytes = a->go_sample_bytes,
+		.kmem = a->kmem, .c_sample_bytes = a->sample_bytes,
+		.go_mallocgc = a->go_mallocgc, .unwind = a->unwind, .dwarf_rate = a->dwarf_rate,
+	};
+}
+
 const char *options__name(enum ms_opt o)
 {
 	return (unsigned int)o < MS_OPT_COUNT ? opts[o].name : NULL;

@@ -87,6 +87,9 @@ struct ms_session_args {
 /* "auto", "fp", "dwarf" -> mode; -EINVAL otherwise. */
 int ms_unwind__parse(const char *s, enum ms_unwind *ret);
 
+/* The session the options ask for (what memsight's own observations open). */
+void options__session_opts(const struct ms_session_args *a, struct ms_session_opts *ret);
+
 /* The long name of an option ("sample-bytes"); NULL out of range. */
 const char *options__name(enum ms_opt o);
 
