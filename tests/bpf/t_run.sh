@@ -11,6 +11,13 @@
 
 LE=$O/tests/targets/leakexit
 
+# profile REPORT N: process N's profile of a --report, as a file of its own
+# (for stack_field; no process substitution: the kernel matrix's guest has no /dev/fd)
+profile() {
+	jq ".processes[$2].profile" "$1" > "$TMP/profile.$2.json"
+	echo "$TMP/profile.$2.json"
+}
+
 # 1. a broken budget: distinct status, exact leak, JUnit naming the function
 "$MS" run --max-leaked 512K --max-allocated 2M --report "$TMP/r1.json" --junit "$TMP/j1.xml" \
 	-- "$LE" > "$TMP/r1.out" 2> "$TMP/r1.err"
@@ -20,13 +27,13 @@ if jq -e . "$J" > /dev/null; then
 	check "report: leaked bytes in total" "$(jq .total.leaked_bytes "$J")" 1048576
 	check "report: allocated bytes in total" "$(jq .total.allocated_bytes "$J")" 1148576
 	check "report: leak_here holds all of it" \
-		"$(stack_field <(jq '.processes[0].profile' "$J") leak_here inuse_bytes)" 1048576
+		"$(stack_field "$(profile "$J" 0)" leak_here inuse_bytes)" 1048576
 	check "report: in 16 blocks" \
-		"$(stack_field <(jq '.processes[0].profile' "$J") leak_here inuse_count)" 16
+		"$(stack_field "$(profile "$J" 0)" leak_here inuse_count)" 16
 	check "report: churn holds nothing" \
-		"$(stack_field <(jq '.processes[0].profile' "$J") churn inuse_bytes)" 0
+		"$(stack_field "$(profile "$J" 0)" churn inuse_bytes)" 0
 	check "report: churn allocated 100 x 1000 B" \
-		"$(stack_field <(jq '.processes[0].profile' "$J") churn alloc_bytes)" 100000
+		"$(stack_field "$(profile "$J" 0)" churn alloc_bytes)" 100000
 	check "report: max-leaked broken by 512 KiB" \
 		"$(jq -r '.budgets[] | select(.budget == "max-leaked") | "\(.verdict) \(.over_bytes)"' "$J")" \
 		"broken 524288"
@@ -71,10 +78,10 @@ check "text: held" "$(grep -c -- '--max-leaked 2.00 MiB: held (still allocated a
 "$MS" run --max-leaked 2M --report "$TMP/r2a.json" -- "$LE-static" 3 2> "$TMP/r2a.err"
 check "static: the command's status" "$?" 3
 check "static: its leak, exact, under leak_here" \
-	"$(stack_field <(jq '.processes[0].profile' "$TMP/r2a.json") leak_here inuse_bytes)" 1048576
+	"$(stack_field "$(profile "$TMP/r2a.json" 0)" leak_here inuse_bytes)" 1048576
 # (static glibc allocates 1779 B of its own at startup: the totals are not leakexit's alone)
 check "static: churn's allocations, exact" \
-	"$(stack_field <(jq '.processes[0].profile' "$TMP/r2a.json") churn alloc_bytes)" 100000
+	"$(stack_field "$(profile "$TMP/r2a.json" 0)" churn alloc_bytes)" 100000
 check "static: seen through the program itself" \
 	"$(jq -r '.processes[0].mechanism' "$TMP/r2a.json" | grep -c "^uprobes on .*/leakexit-static ")" 1
 
@@ -145,7 +152,7 @@ check "spawn: two processes" "$(jq '.processes | length' "$J")" 2
 check "spawn: the child's parent is the command" \
 	"$(jq '.processes[1].ppid == .processes[0].pid' "$J")" true
 check "spawn: the child's own leak, exact, under leak_here" \
-	"$(stack_field <(jq '.processes[1].profile' "$J") leak_here inuse_bytes)" 1048576
+	"$(stack_field "$(profile "$J" 1)" leak_here inuse_bytes)" 1048576
 check "spawn: the child allocated exactly its own" \
 	"$(jq '.processes[1].profile.tracked.alloc_bytes' "$J")" 1148576
 check "spawn: the child's status" "$(jq '.processes[1].exit_status' "$J")" 5
