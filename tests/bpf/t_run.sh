@@ -137,7 +137,8 @@ check_cmd "cat under run: 3 MB byte-exact" cmp -s "$TMP/in.bin" "$TMP/out.bin"
 # 5. a command that cannot run; no command at all
 "$MS" run -- /nonexistent/memsight-no-such-cmd 2> "$TMP/r5.err"
 check "missing command: status 127" "$?" 127
-check "missing command: said so" "$(grep -c 'cannot execute /nonexistent/memsight-no-such-cmd: No such file' "$TMP/r5.err")" 1
+check "missing command: said so" \
+	"$(grep -c 'cannot execute /nonexistent/memsight-no-such-cmd: No such file' "$TMP/r5.err")" 1
 "$MS" run --max-leaked 1M 2> "$TMP/r6.err"
 check "no command: usage status 2" "$?" 2
 check "no command: said so" "$(grep -c 'run needs a command' "$TMP/r6.err")" 1

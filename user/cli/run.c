@@ -243,8 +243,8 @@ static void at_exit_stop(struct run *r, struct run_proc *rp)
 	else if (!t)
 		rp->why_none = rp->why_none ?: "it was not observed";
 	else if (!allocator_mapped(t))
-		rp->why_none = "the program does not map the allocator probed before its exec "
-			       "(statically linked, or another C library): not supported by run yet";
+		rp->why_none = "the program does not map the allocator probed before its "
+			       "exec (it loads another C library): not supported by run yet";
 	else
 		collect_proc(r, t, rp);
 	/* its probes and map entries go now: a long run forks many processes */

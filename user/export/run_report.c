@@ -80,8 +80,8 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 	else
 		fprintf(out, "  threads: unavailable (the per-process table was full)\n");
 	if (ms_profile__c_estimates(p))
-		fprintf(out, "  note: sampled, one sample every %" PRIu64 " B on average: figures are "
-			"estimates\n", p->c_sample_bytes);
+		fprintf(out, "  note: sampled, one sample every %" PRIu64 " B on average: "
+			"figures are estimates\n", p->c_sample_bytes);
 	if (ms_profile__lower_bound(p))
 		fprintf(out, "  warning: events were lost: figures are lower bounds\n");
 	n = run_result__stacks_behind(p, MS_BUDGET_LEAKED, idx, shown(o));
@@ -131,8 +131,8 @@ static void procs_text(const struct run_result *r, const struct run_report_opts 
 	for (size_t i = 0; i < n; i++)
 		proc_text(r, &r->procs[idx[i]], o, out);
 	if (hidden)
-		fprintf(out, "\n%zu more process%s, which leaked no more (all of them in --report)\n",
-			hidden, hidden == 1 ? "" : "es");
+		fprintf(out, "\n%zu more process%s, which leaked no more (all of them in "
+			"--report)\n", hidden, hidden == 1 ? "" : "es");
 }
 
 static void budget_line(const struct ms_budget_result *b, bool estimate, FILE *out)
@@ -193,7 +193,8 @@ void run_report__text(const struct run_result *r, const struct run_report_opts *
 	for (size_t i = 0; i < r->nbudgets; i++)
 		budget_line(&r->budgets[i], r->fig.estimate, out);
 	if (r->failed)
-		fprintf(out, "memsight run: a budget was not kept: exit status %d\n", MS_EXIT_BUDGET);
+		fprintf(out, "memsight run: a budget was not kept: exit status %d\n",
+			MS_EXIT_BUDGET);
 }
 
 static void budget_json(const struct run_result *r, const struct ms_budget_result *b,

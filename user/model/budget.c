@@ -40,7 +40,8 @@ size_t budget__check(const uint64_t limit[MS_BUDGET_COUNT], const bool given[MS_
 			r->verdict = r->value > r->limit ? MS_VERDICT_BROKEN : MS_VERDICT_HELD;
 			r->over = r->verdict == MS_VERDICT_BROKEN ? r->value - r->limit : 0;
 			/* more may have been allocated than was counted */
-			if (r->verdict == MS_VERDICT_HELD && f->lower_bound && b != MS_BUDGET_PEAK_RSS) {
+			if (r->verdict == MS_VERDICT_HELD && f->lower_bound &&
+			    b != MS_BUDGET_PEAK_RSS) {
 				r->verdict = MS_VERDICT_UNKNOWN;
 				r->why_unknown = "events were lost: the figure is a lower bound";
 			}

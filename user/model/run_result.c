@@ -71,7 +71,8 @@ void run_result__figures(struct run_result *r)
 		if (!p) {
 			for (int b = 0; b < MS_BUDGET_COUNT; b++) {
 				f->have[b] = false;
-				f->why_not[b] = r->procs[i].why_none ?: "a process was not observed";
+				f->why_not[b] = r->procs[i].why_none ?:
+						"a process was not observed";
 			}
 			continue;
 		}
@@ -83,7 +84,8 @@ void run_result__figures(struct run_result *r)
 			f->lower_bound = true;
 		if (!p->have_status) {
 			f->have[MS_BUDGET_PEAK_RSS] = false;
-			f->why_not[MS_BUDGET_PEAK_RSS] = "a process's status was not readable at its exit";
+			f->why_not[MS_BUDGET_PEAK_RSS] =
+				"a process's status was not readable at its exit";
 			continue;
 		}
 		hwm = p->status.vm_hwm_kb * 1024;
