@@ -59,6 +59,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
 TARGET_BINS := $(patsubst tests/targets/%.c,$(O)/tests/targets/%,$(TARGET_SRCS)) \
 	       $(O)/tests/targets/leaky-static $(O)/tests/targets/stripped-static \
+	       $(O)/tests/targets/leakexit-static \
 	       $(O)/tests/targets/leaky-nofp $(O)/tests/targets/leaky-nocfi \
 	       $(O)/tests/targets/threads-nofp \
 	       $(O)/tests/targets/goservice $(O)/tests/targets/goservice-stripped \
@@ -164,6 +165,11 @@ $(O)/tests/targets/leaky-nocfi: tests/targets/leaky.c
 
 # The same target linked statically: its malloc lives in the executable.
 $(O)/tests/targets/leaky-static: tests/targets/leaky.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TARGET_CFLAGS) -static $< -o $@
+# memsight run's leaker, static: probed at its exec, not through libc
+$(O)/tests/targets/leakexit-static: tests/targets/leakexit.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TARGET_CFLAGS) -static $< -o $@

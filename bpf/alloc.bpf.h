@@ -147,11 +147,29 @@ static __always_inline __u64 usable_size(__u64 addr, __u64 size, __u32 kind, __u
 }
 
 /* Move a live allocation to the free side of its aggregate. */
-static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
+/*
+ * The process's tracked bytes in use changed by delta (its live entries'
+ * sizes): its peak follows. Exact unless sampled (user space says so).
+ */
+static __always_inline void heap_inuse_add(struct ms_pid_cfg *cfg, __s64 delta)
 {
-	struct ms_live_key lk = { .tgid = tgid, .gen = gen, .addr = addr };
+	__s64 now = __sync_fetch_and_add(&cfg->heap_inuse, delta) + delta;
+
+	/* a racing CPU may have raised it meanwhile: keep the larger */
+	for (int i = 0; i < 8 && now > 0; i++) {
+		__u64 old = cfg->heap_peak;
+
+		if ((__u64)now <= old ||
+		    __sync_val_compare_and_swap(&cfg->heap_peak, old, (__u64)now) == old)
+			break;
+	}
+}
+
+static __always_inline void account_free(__u32 tgid, struct ms_pid_cfg *cfg, __u64 addr)
+{
+	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
 	struct ms_live_val *lv;
-	struct ms_agg_key ak = { .tgid = tgid, .gen = gen };
+	struct ms_agg_key ak = { .tgid = tgid, .gen = cfg->gen };
 	struct ms_agg_val *av;
 	__u64 size, usable;
 
@@ -168,6 +186,7 @@ static __always_inline void account_free(__u32 tgid, __u32 gen, __u64 addr)
 	/* only the CPU whose delete succeeds accounts: no double free counts */
 	if (bpf_map_delete_elem(&live, &lk))
 		return;
+	heap_inuse_add(cfg, -(__s64)size);
 	av = bpf_map_lookup_elem(&aggs, &ak);
 	if (av) {
 		__sync_fetch_and_add(&av->free_bytes, size);
@@ -337,7 +356,7 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 
 	/* the address is live again: its previous free went unseen */
 	if (bpf_map_lookup_elem(&live, &lk))
-		account_free(tgid, cfg->gen, addr);
+		account_free(tgid, cfg, addr);
 
 	if ((cfg->flags & MS_PIDF_DWARF) && dwarf_allowed(cfg)) {
 		sid = ustack_sample(ctx, &ak);
@@ -365,6 +384,7 @@ static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64
 		count_lost(cfg, MS_CNT_LIVE_FULL);
 		return;
 	}
+	heap_inuse_add(cfg, (__s64)size);
 	__sync_fetch_and_add(&av->alloc_bytes, size);
 	__sync_fetch_and_add(&av->alloc_count, 1);
 	if (lv.usable)
@@ -400,7 +420,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	if (s.flags & MS_INF_FREE_ONLY) {
 		/* unsampled realloc: the old block (if sampled) is gone, unless it failed */
 		if (s.old_addr && (addr || s.size == 0))
-			account_free(tgid, cfg->gen, s.old_addr);
+			account_free(tgid, cfg, s.old_addr);
 		return 0;
 	}
 
@@ -418,7 +438,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	case MS_KIND_REALLOCARRAY:
 		/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
 		if (s.old_addr && (addr || s.size == 0))
-			account_free(tgid, cfg->gen, s.old_addr);
+			account_free(tgid, cfg, s.old_addr);
 		if (!addr && s.size == 0)
 			return 0;
 		break;
@@ -440,7 +460,7 @@ static __always_inline int on_free(__u64 ptr)
 		return 0;
 	cfg = watched(tgid);
 	if (cfg)
-		account_free(tgid, cfg->gen, ptr);
+		account_free(tgid, cfg, ptr);
 	return 0;
 }
 
@@ -455,7 +475,7 @@ static __always_inline int on_munmap(__u64 addr)
 	lk.gen = cfg->gen;
 	/* only whole mappings we saw created; a malloc chunk never starts a mapping */
 	if (bpf_map_lookup_elem(&live, &lk))
-		account_free(tgid, cfg->gen, addr);
+		account_free(tgid, cfg, addr);
 	return 0;
 }
 

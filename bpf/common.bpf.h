@@ -86,6 +86,14 @@ struct {
 	__type(value, struct ms_proc_stats);
 } procstats SEC(".maps") __weak;
 
+/* RSS per watched process (mm.bpf.c keeps it; an exec starts it again) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_DEF_PIDS);
+	__type(key, __u32);
+	__type(value, struct ms_rss);
+} rss SEC(".maps") __weak;
+
 /* Process lifecycle and OOM events to user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -16,13 +16,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 fault_sample = MS_DEF_FAULT_SAMPLE;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MS_DEF_PIDS);
-	__type(key, __u32);
-	__type(value, struct ms_rss);
-} rss SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -84,10 +77,12 @@ int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
 	}
 	read_rss(mm, r->pages);
 	total = r->pages[MS_RSS_FILE] + r->pages[MS_RSS_ANON] + r->pages[MS_RSS_SHMEM];
-	if (total > r->peak_pages)
-		r->peak_pages = total;
-	r->updates++;
 	r->ts_ns = bpf_ktime_get_ns();
+	if (total > r->peak_pages) {
+		r->peak_pages = total;
+		r->peak_ns = r->ts_ns;
+	}
+	r->updates++;
 	return 0;
 }
 

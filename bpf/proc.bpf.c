@@ -3,7 +3,8 @@
  * proc.bpf.c - process lifecycle: exec and exit of processes, for the daemon.
  *
  * A watched process that execs gets a new data generation here, at once, so
- * not one allocation of the new image is booked against the old one. A
+ * not one allocation of the new image is booked against the old one, and its
+ * RSS peak starts again with the new image. A
  * watched process that exits leaves the pids map here, so a new process that
  * reuses its PID is not watched by accident. User space hears of both
  * through the "events" ring buffer; of unwatched execs only while
@@ -43,9 +44,13 @@ int BPF_PROG(ms_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct ms_pid_cfg *cfg = watched(tgid);
 	struct ms_event *e;
 
-	if (cfg)
+	if (cfg) {
 		__sync_fetch_and_add(&cfg->gen, 1);
-	else if (!notify_exec)
+		/* the old image's memory is gone: its RSS and heap peaks are not the new one's */
+		bpf_map_delete_elem(&rss, &tgid);
+		cfg->heap_inuse = 0;
+		cfg->heap_peak = 0;
+	} else if (!notify_exec)
 		return 0;
 	e = event_new(p, MS_EV_EXEC);
 	if (!e)

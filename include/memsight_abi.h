@@ -224,6 +224,13 @@ struct ms_pid_cfg {
 	 * recorded with its own (ms_agg_key.period).
 	 */
 	__u64 usdt_mean;
+	/*
+	 * Bytes of its live entries (the allocations in use that memsight
+	 * tracks: malloc family, anonymous mmap) and their peak, BPF-kept;
+	 * both start again at exec. Of the samples only, when sampled.
+	 */
+	__s64 heap_inuse;
+	__u64 heap_peak;
 };
 
 #define MS_PIDF_NO_STACKS	(1u << 0)
@@ -306,9 +313,10 @@ enum ms_rss_member { MS_RSS_FILE = 0, MS_RSS_ANON, MS_RSS_SWAP, MS_RSS_SHMEM, MS
 
 struct ms_rss {
 	__s64 pages[MS_RSS__MAX];
-	__s64 peak_pages;	/* max of file + anon + shmem since attach */
+	__s64 peak_pages;	/* max of file + anon + shmem since attach (or exec) */
 	__u64 updates;
 	__u64 ts_ns;		/* last change */
+	__u64 peak_ns;		/* when peak_pages was reached (bpf_ktime_get_ns) */
 };
 
 #define MS_DEF_FAULT_SAMPLE	8	/* record every Nth user page fault */
@@ -357,11 +365,11 @@ MS_STATIC_ASSERT(sizeof(struct ms_live_val) == 40, "ms_live_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_key) == 24, "ms_agg_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_agg_val) == 64, "ms_agg_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_inflight) == 56, "ms_inflight ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 48, "ms_pid_cfg ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 64, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_val) == 8 + 8 * MS_MAX_STACK_DEPTH, "ms_stack_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_rss) == 56, "ms_rss ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_rss) == 64, "ms_rss ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_proc_stats) == 40, "ms_proc_stats ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_kptr_val) == 16, "ms_kptr_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_ustack_hdr) == 88, "ms_ustack_hdr ABI");

@@ -14,7 +14,8 @@ trap 'rm -rf "$ROOT"' EXIT
 # the programs tests/bpf/*.sh and lib.sh run
 TOOLS="bash jq bpftool curl grep sed awk mawk cat sleep date mktemp rm basename dirname comm
 wc sort uniq tr tail head timeout tee cp mv mkdir ls uname id env seq cut xargs readlink
-stat touch printf expr chmod ln sync nproc ps pgrep pkill find sh kill true false test"
+stat touch printf expr chmod ln sync nproc ps pgrep pkill find sh kill true false test
+xmllint cmp"
 
 copy() {	# copy a file to the same path under ROOT (symlinks kept as links to their target)
 	local f=$1 real

@@ -8,7 +8,7 @@
 # $O/kernels.result; closes with "kernels: N passed, N failed".
 O=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
-SMOKE=${MS_KERNEL_SMOKE:-t_kernel,t_top_leaky,t_rss,t_sampled,t_dwarf,t_go,t_daemon_kill}
+SMOKE=${MS_KERNEL_SMOKE:-t_kernel,t_top_leaky,t_rss,t_sampled,t_dwarf,t_go,t_daemon_kill,t_run}
 KDIR=$O/kernels
 LOG=$O/kernels.log
 mkdir -p "$KDIR"

@@ -259,6 +259,41 @@ static void test_the_daemon_gets_the_same_session_option_names(void **state)
 	(void)state;
 }
 
+/*
+ * run: its options end at "--" or at the command's name, so the command's
+ * own options stay its own; budgets are sizes; no command is refused.
+ */
+static void test_run_takes_a_command_and_budgets(void **state)
+{
+	struct cli_args c;
+	char err[256];
+
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "512K", "--junit", "j.xml", "--",
+			       "make", "check", "--max-leaked", "1"), 0);
+	assert_int_equal(c.cmd, MS_CMD_RUN);
+	assert_int_equal(c.budget[MS_BUDGET_LEAKED], 524288);
+	assert_true(c.given & MS_OPT_BIT(options__budget_opt(MS_BUDGET_LEAKED)));
+	assert_false(c.given & MS_OPT_BIT(options__budget_opt(MS_BUDGET_PEAK_RSS)));
+	assert_string_equal(c.junit_path, "j.xml");
+	assert_string_equal(c.run_argv[0], "make");
+	assert_string_equal(c.run_argv[2], "--max-leaked");
+	assert_null(c.run_argv[4]);
+	/* without "--": the first word that is not an option is the command */
+	assert_int_equal(PARSE(&c, "run", "--max-peak-rss", "1.5G", "./t", "-v"), 0);
+	assert_int_equal(c.budget[MS_BUDGET_PEAK_RSS], 3ull << 29);
+	assert_string_equal(c.run_argv[0], "./t");
+	assert_string_equal(c.run_argv[1], "-v");
+	assert_false(c.verbose);
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "1M"), -EINVAL);
+	assert_string_equal(err, "run needs a command: memsight run [OPTIONS] -- CMD [ARGS...]");
+	assert_int_equal(PARSE(&c, "run", "--"), -EINVAL);
+	assert_int_equal(PARSE(&c, "run", "--max-allocated", "lots", "--", "x"), -EINVAL);
+	assert_string_equal(err, "invalid --max-allocated 'lots': a size such as 4096, 512K, "
+			    "1M, 2G (binary units)");
+	refused("top", "--max-leaked", "1M");
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_each_command_gets_its_defaults_and_arguments),
 		cmocka_unit_test(test_session_options_are_validated_in_one_place),
 		cmocka_unit_test(test_the_daemon_gets_the_same_session_option_names),
+		cmocka_unit_test(test_run_takes_a_command_and_budgets),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

@@ -475,15 +475,32 @@ int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret)
 	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.rss), &tgid, ret) ? -errno : 0;
 }
 
+/* The pids entry of a watched process: 0, or -ENOENT when it is not watched. */
+static int pid_cfg(const struct ms_session *s, pid_t pid, struct ms_pid_cfg *ret)
+{
+	uint32_t tgid = pid;
+
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.pids), &tgid, ret) ? -errno : 0;
+}
+
 int ms_session__lost(const struct ms_session *s, pid_t pid, uint64_t *ret)
 {
 	struct ms_pid_cfg cfg;
-	uint32_t tgid = pid;
+	int err = pid_cfg(s, pid, &cfg);
 
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.pids), &tgid, &cfg))
-		return -errno;
-	*ret = cfg.lost;
-	return 0;
+	if (!err)
+		*ret = cfg.lost;
+	return err;
+}
+
+int ms_session__heap_peak(const struct ms_session *s, pid_t pid, uint64_t *ret)
+{
+	struct ms_pid_cfg cfg;
+	int err = pid_cfg(s, pid, &cfg);
+
+	if (!err)
+		*ret = cfg.heap_peak;
+	return err;
 }
 
 bool ms_session__current_gen(struct ms_session *s, const struct ms_target *t, uint32_t *ret)

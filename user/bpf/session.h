@@ -285,6 +285,12 @@ int ms_session__events_fd(const struct ms_session *s);
 int ms_session__rss(const struct ms_session *s, pid_t pid, struct ms_rss *ret);
 int ms_session__procstats(const struct ms_session *s, pid_t pid, struct ms_proc_stats *ret);
 bool ms_session__kmem(const struct ms_session *s);
+/*
+ * The most bytes process pid held in tracked allocations at once (malloc
+ * family, anonymous mmap) since attach or its exec: of the samples only when
+ * sampled. -ENOENT: not watched.
+ */
+int ms_session__heap_peak(const struct ms_session *s, pid_t pid, uint64_t *ret);
 /* Events of process pid not fully recorded (ms_pid_cfg.lost); -ENOENT: not watched. */
 int ms_session__lost(const struct ms_session *s, pid_t pid, uint64_t *ret);
 

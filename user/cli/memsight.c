@@ -11,6 +11,8 @@
  *   memsight detach (the same)
  *   memsight ps | rules | stats | reload | ping
  *   memsight top PID [--growth] ...   memsight dump PID --format ... -o FILE
+ * A command run under observation, as a CI gate (cli/run.c):
+ *   memsight run [--max-leaked SIZE] ... -- CMD [ARGS...]
  *
  * Exit status: 0 ok, 1 error, 2 usage, 3 the target exited during
  * observation (the report up to its exit is still printed).
@@ -43,6 +45,7 @@
 #include "target/procfs.h"
 #include "export/report.h"
 #include "bpf/session.h"
+#include "cli/run.h"
 #include "target/symbolize.h"
 
 #define EXIT_USAGE	2
@@ -81,6 +84,16 @@ static void usage(FILE *f)
 		"  explain -p PID [-d SECONDS] [--json]   where the RSS is: tracked malloc, Go heap,\n"
 		"        stacks, other anonymous mappings, file-backed, shmem, unexplained\n"
 		"  version\n"
+		"  run [--max-leaked SIZE] [--max-peak-rss SIZE] [--max-allocated SIZE]\n"
+		"      [--report FILE] [--junit FILE] [-n N] [--sample-bytes N] -- CMD [ARGS...]\n"
+		"        run CMD observed from its first instruction (every allocation, unless\n"
+		"        --sample-bytes), and when it exits report on stderr what it still held\n"
+		"        (by stack), allocated, its peak RSS and threads; --report: the same as\n"
+		"        JSON, --junit: JUnit XML, one test case per budget. SIZE: 4096, 512K,\n"
+		"        1M, 2G (binary units). Exit status: CMD's own (128 + signal if a\n"
+		"        signal killed it; 127 not found, 126 not executable) when every budget\n"
+		"        holds, 86 when one is broken or cannot be checked, 1 when memsight\n"
+		"        cannot observe CMD (it is not run then)\n"
 		"\n"
 		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
 		"ask memsightd and observe here only when it does not watch that PID.\n"
@@ -123,7 +136,8 @@ static void usage(FILE *f)
 		"                       links (chosen automatically on kernels before 6.6)\n"
 		"\n"
 		"Only allocations made after memsight attaches are counted.\n"
-		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation.\n");
+		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation\n"
+		"(run: see above).\n");
 }
 
 static double now_s(void)
@@ -283,11 +297,7 @@ done:
 
 static int run_observation(struct cli_args *c)
 {
-	struct ms_session_opts so = { .no_multi = c->sess.legacy_links,
-				      .go_sample_bytes = c->sess.go_sample_bytes,
-				      .kmem = c->sess.kmem, .c_sample_bytes = c->sess.sample_bytes,
-				      .go_mallocgc = c->sess.go_mallocgc, .unwind = c->sess.unwind,
-				      .dwarf_rate = c->sess.dwarf_rate };
+	struct ms_session_opts so;
 	/* pods: the runtimes' state under the host's / (memsight runs there) */
 	struct ms_collect_opts co = { .host_root = getenv("MEMSIGHT_HOST_ROOT") ?
 							   getenv("MEMSIGHT_HOST_ROOT") : "/" };
@@ -306,6 +316,7 @@ static int run_observation(struct cli_args *c)
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	options__session_opts(&c->sess, &so);
 	err = procfs__pid_exists("/proc", c->pid);
 	if (err) {
 		pr_err("no such process: %d\n", c->pid);
@@ -734,6 +745,7 @@ static int (*const cmds[MS_CMD_COUNT])(struct cli_args *c) = {
 	[MS_CMD_PING] = cmd_simple,
 	[MS_CMD_INCIDENTS] = cmd_incidents,
 	[MS_CMD_VERSION] = cmd_version,
+	[MS_CMD_RUN] = run__main,
 };
 
 int main(int argc, char **argv)

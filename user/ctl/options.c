@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/errmsg.h"
+#include "common/size.h"
 #include "ctl/options.h"
 
 #define ONE_SELECTOR "give one of PID, --comm, --exe, --cgroup, --pod, --namespace, --container"
@@ -40,6 +41,11 @@ static const struct opt_desc {
 	[MS_OPT_NAMESPACE] = { "namespace", 0, required_argument },
 	[MS_OPT_CONTAINER] = { "container", 0, required_argument },
 	[MS_OPT_DIR] = { "dir", 0, required_argument },
+	[MS_OPT_MAX_LEAKED] = { "max-leaked", 0, required_argument },
+	[MS_OPT_MAX_PEAK_RSS] = { "max-peak-rss", 0, required_argument },
+	[MS_OPT_MAX_ALLOCATED] = { "max-allocated", 0, required_argument },
+	[MS_OPT_REPORT] = { "report", 0, required_argument },
+	[MS_OPT_JUNIT] = { "junit", 0, required_argument },
 	[MS_OPT_VERBOSE] = { "verbose", 'v', no_argument },
 	[MS_OPT_HELP] = { "help", 'h', no_argument },
 };
@@ -52,11 +58,13 @@ static const struct opt_desc {
 #define BASIC		(O(VERBOSE) | O(HELP))
 #define DAEMON		(BASIC | O(SOCKET) | O(JSON))
 #define OBSERVE		(BASIC | SESSION | O(PID) | O(DURATION) | O(JSON) | O(OUTPUT) | O(PRETTY))
+#define BUDGETS		(O(MAX_LEAKED) | O(MAX_PEAK_RSS) | O(MAX_ALLOCATED))
 #define SELECTOR	(O(COMM) | O(EXE) | O(CGROUP) | O(POD) | O(NAMESPACE) | O(CONTAINER))
 
 /* cmd_desc.flags */
 #define PID_ARG		1u	/* the first argument is a PID */
 #define NEED_PID	2u
+#define COMMAND		4u	/* options end at the first argument: a command and its own */
 
 static const struct cmd_desc {
 	const char *name;
@@ -82,6 +90,8 @@ static const struct cmd_desc {
 	[MS_CMD_PING] = { "ping", DAEMON },
 	[MS_CMD_INCIDENTS] = { "incidents", BASIC | O(DIR) | O(JSON), 0, 2 },
 	[MS_CMD_VERSION] = { "version", BASIC },
+	[MS_CMD_RUN] = { "run", BASIC | SESSION | BUDGETS | O(REPORT) | O(JUNIT) | O(TOP) |
+			 O(FRAMES) | O(PRETTY), COMMAND, 0, 0, 5, MS_FMT_TEXT },
 	[MS_CMD_HELP] = { "help", BASIC },
 };
 
@@ -99,9 +109,29 @@ int ms_unwind__parse(const char *s, enum ms_unwind *ret)
 	return -EINVAL;
 }
 
+void options__session_opts(const struct ms_session_args *a, struct ms_session_opts *ret)
+{
+	*ret = (struct ms_session_opts){
+		.no_multi = a->legacy_links, .go_sample_bytes = a->go_sample_bytes,
+		.kmem = a->kmem, .c_sample_bytes = a->sample_bytes,
+		.go_mallocgc = a->go_mallocgc, .unwind = a->unwind, .dwarf_rate = a->dwarf_rate,
+	};
+}
+
 const char *options__name(enum ms_opt o)
 {
 	return (unsigned int)o < MS_OPT_COUNT ? opts[o].name : NULL;
+}
+
+enum ms_opt options__budget_opt(enum ms_budget b)
+{
+	static const enum ms_opt bopts[MS_BUDGET_COUNT] = {
+		[MS_BUDGET_LEAKED] = MS_OPT_MAX_LEAKED,
+		[MS_BUDGET_PEAK_RSS] = MS_OPT_MAX_PEAK_RSS,
+		[MS_BUDGET_ALLOCATED] = MS_OPT_MAX_ALLOCATED,
+	};
+
+	return (unsigned int)b < MS_BUDGET_COUNT ? bopts[b] : MS_OPT_COUNT;
 }
 
 const char *options__cmd_name(enum ms_cmd cmd)
@@ -275,6 +305,23 @@ static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, 
 	case MS_OPT_DIR:
 		c->dir = arg;
 		return 0;
+	case MS_OPT_MAX_LEAKED:
+	case MS_OPT_MAX_PEAK_RSS:
+	case MS_OPT_MAX_ALLOCATED: {
+		enum ms_budget b = o == MS_OPT_MAX_LEAKED ? MS_BUDGET_LEAKED :
+				   o == MS_OPT_MAX_PEAK_RSS ? MS_BUDGET_PEAK_RSS : MS_BUDGET_ALLOCATED;
+
+		if (size__parse(arg, MS_BUDGET_BYTES_MAX, &c->budget[b]))
+			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': a size such as "
+				       "4096, 512K, 1M, 2G (binary units)", opts[o].name, arg);
+		return 0;
+	}
+	case MS_OPT_REPORT:
+		c->report_path = arg;
+		return 0;
+	case MS_OPT_JUNIT:
+		c->junit_path = arg;
+		return 0;
 	case MS_OPT_VERBOSE:
 		c->verbose = true;
 		return 0;
@@ -431,10 +478,18 @@ int options__parse_cli(int argc, char **argv, struct cli_args *ret, char *err, s
 	ret->duration = cd->duration;
 	ret->top_n = cd->top_n;
 	ret->fmt = cd->fmt;
-	r = getopt_pass(argc - n, argv + n, cd->opts, false, cd->name, ret, err, errlen);
+	r = getopt_pass(argc - n, argv + n, cd->opts, cd->flags & COMMAND, cd->name, ret, err,
+			errlen);
 	if (r < 0)
 		return r;
 	if (ret->help)
 		return 0;
+	if (cd->flags & COMMAND) {
+		ret->run_argv = argv + n + r;
+		if (n + r >= argc)
+			return ms_fail(err, errlen, -EINVAL, "%s needs a command: memsight %s "
+				       "[OPTIONS] -- CMD [ARGS...]", cd->name, cd->name);
+		return 0;
+	}
 	return check_args(cd, ret, err, errlen);
 }

@@ -23,6 +23,7 @@
 
 #include "ctl/ctl_proto.h"
 #include "bpf/session.h"
+#include "model/budget.h"
 
 enum ms_opt {
 	/* session options: memsight's own observations and memsightd alike */
@@ -53,6 +54,11 @@ enum ms_opt {
 	MS_OPT_NAMESPACE,
 	MS_OPT_CONTAINER,
 	MS_OPT_DIR,
+	MS_OPT_MAX_LEAKED,
+	MS_OPT_MAX_PEAK_RSS,
+	MS_OPT_MAX_ALLOCATED,
+	MS_OPT_REPORT,
+	MS_OPT_JUNIT,
 	MS_OPT_VERBOSE,
 	MS_OPT_HELP,
 	MS_OPT_COUNT
@@ -64,6 +70,8 @@ _Static_assert(MS_OPT_COUNT <= 32, "MS_OPT_BIT() needs one bit per option");
 #define MS_OPT_VAL(o)	(0x100 + (o))
 /* --sample-bytes and --go-sample-bytes: 1 byte to 1 TiB */
 #define MS_OPT_BYTES_MAX	(1ull << 40)
+/* budgets: up to 1 EiB */
+#define MS_BUDGET_BYTES_MAX	(1ull << 60)
 
 struct ms_session_args {
 	uint64_t sample_bytes;		/* 0: every allocation */
@@ -78,6 +86,9 @@ struct ms_session_args {
 
 /* "auto", "fp", "dwarf" -> mode; -EINVAL otherwise. */
 int ms_unwind__parse(const char *s, enum ms_unwind *ret);
+
+/* The session the options ask for (what memsight's own observations open). */
+void options__session_opts(const struct ms_session_args *a, struct ms_session_opts *ret);
 
 /* The long name of an option ("sample-bytes"); NULL out of range. */
 const char *options__name(enum ms_opt o);
@@ -108,6 +119,7 @@ enum ms_cmd {
 	MS_CMD_PING,
 	MS_CMD_INCIDENTS,
 	MS_CMD_VERSION,
+	MS_CMD_RUN,
 	MS_CMD_HELP,
 	MS_CMD_COUNT
 };
@@ -137,8 +149,16 @@ struct cli_args {
 	const char *args[MS_CLI_ARGS_MAX];	/* arguments but the PID (incidents show ID) */
 	unsigned int nargs;
 	struct ms_session_args sess;
+	/* run: the command (NULL-terminated, points into argv), budgets, reports */
+	char **run_argv;
+	uint64_t budget[MS_BUDGET_COUNT];	/* bytes; given when MS_OPT_BIT(budget_opt) is */
+	const char *report_path;
+	const char *junit_path;
 	unsigned int given;		/* MS_OPT_BIT()s of every option given */
 };
+
+/* The option that sets budget b (MS_OPT_MAX_LEAKED, ...). */
+enum ms_opt options__budget_opt(enum ms_budget b);
 
 /* The command's name ("top"); NULL out of range. */
 const char *options__cmd_name(enum ms_cmd cmd);

@@ -293,6 +293,37 @@ static const char *lost_text(const struct ms_profile *p, char *buf, size_t len)
 	return buf;
 }
 
+void report__frames_text(const struct ms_stack *s, unsigned int max_frames, FILE *out)
+{
+	unsigned int nf = s->nframes;
+
+	if (!nf)
+		fprintf(out, "        [stack unavailable]\n");
+	if (max_frames && nf > max_frames)
+		nf = max_frames;
+	for (unsigned int j = 0; j < nf; j++)
+		frame_text(&s->frames[j], out);
+	if (nf < s->nframes)
+		fprintf(out, "        ... %u more frames\n", s->nframes - nf);
+}
+
+void report__stack_text(const struct ms_profile *p, const struct ms_stack *s, unsigned int rank,
+			unsigned int max_frames, FILE *out)
+{
+	char a[32];
+
+	fprintf(out, "#%u in use %" PRIu64 " B (%s) in %" PRIu64 " allocs; allocated %" PRIu64
+		" B in %" PRIu64 "; via %s", rank, s->inuse_bytes,
+		report__human_bytes(s->inuse_bytes, a, sizeof(a)), s->inuse_count, s->alloc_bytes,
+		s->alloc_count, ms_kind__name(s->kind));
+	if (s->oldest_ns)
+		fprintf(out, "; oldest %.1f s", s->oldest_ns / 1e9);
+	if (p->have_growth)
+		fprintf(out, "; growth %+.0f B/min", s->growth_per_min);
+	fputc('\n', out);
+	report__frames_text(s, max_frames, out);
+}
+
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], e[32], lost[32], why[TEXTSAFE_SIZE(512)];
@@ -394,37 +425,21 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			"lower bounds" : "");
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const struct ms_stack *s = &p->stacks[i];
-		unsigned int nf = s->nframes;
 
 		if (o->faults != (s->kind == MS_KIND_FAULT))
 			continue;
 		if (o->top_n && shown >= o->top_n)
 			break;
 		shown++;
+		fputc('\n', out);
 		if (o->faults) {
-			fprintf(out, "\n#%u faulted in %" PRIu64 " B (%s), %" PRIu64 " pages\n", shown,
+			fprintf(out, "#%u faulted in %" PRIu64 " B (%s), %" PRIu64 " pages\n", shown,
 				s->alloc_bytes, report__human_bytes(s->alloc_bytes, a, sizeof(a)),
 				s->alloc_count);
-			goto frames;
+			report__frames_text(s, o->max_frames, out);
+			continue;
 		}
-		fprintf(out, "\n#%u in use %" PRIu64 " B (%s) in %" PRIu64 " allocs; allocated %"
-			PRIu64 " B in %" PRIu64 "; via %s",
-			shown, s->inuse_bytes, report__human_bytes(s->inuse_bytes, a, sizeof(a)),
-			s->inuse_count, s->alloc_bytes, s->alloc_count, ms_kind__name(s->kind));
-		if (s->oldest_ns)
-			fprintf(out, "; oldest %.1f s", s->oldest_ns / 1e9);
-		if (p->have_growth)
-			fprintf(out, "; growth %+.0f B/min", s->growth_per_min);
-		fputc('\n', out);
-frames:
-		if (!nf)
-			fprintf(out, "        [stack unavailable]\n");
-		if (o->max_frames && nf > o->max_frames)
-			nf = o->max_frames;
-		for (unsigned int j = 0; j < nf; j++)
-			frame_text(&s->frames[j], out);
-		if (nf < s->nframes)
-			fprintf(out, "        ... %u more frames\n", s->nframes - nf);
+		report__stack_text(p, s, shown, o->max_frames, out);
 	}
 	if (!p->nstacks)
 		fprintf(out, "\nno allocations seen since attach\n");

@@ -18,6 +18,11 @@ struct report_opts {
 /* "PID n  comm  exe", the first line of each text view; comm and exe escaped (common/textsafe.h) */
 void report__text_header(const struct ms_profile *p, FILE *out);
 void report__text(const struct ms_profile *p, const struct report_opts *o, FILE *out);
+/* One stack as top shows it: "#rank in use ..." and its frames (max_frames: 0 = all). */
+void report__stack_text(const struct ms_profile *p, const struct ms_stack *s, unsigned int rank,
+			unsigned int max_frames, FILE *out);
+/* Only its frames, one a line (symbols escaped). */
+void report__frames_text(const struct ms_stack *s, unsigned int max_frames, FILE *out);
 /* One JSON object for the profile; the writer decides pretty or compact. */
 int report__json(const struct ms_profile *p, const struct report_opts *o, struct json_writer *w);
 /* The same object as a value inside a document the caller is writing. */

@@ -549,6 +549,9 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		maps = &fresh;
 	ms_collect__counters(s, &p->loss);
 	p->have_lost = ms_session__lost(s, t->pid, &p->lost) == 0;
+	/* of the samples only when sampled: no estimate of the whole */
+	p->have_heap_peak = !smp.c_bytes && !t->usdt &&
+			    ms_session__heap_peak(s, t->pid, &p->heap_peak_bytes) == 0;
 	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
 	p->sampler_usdt = t->usdt;
@@ -575,6 +578,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 		if (ms_session__rss(s, t->pid, &r) == 0) {
 			p->have_rss_events = true;
 			p->rss_peak_bytes = (uint64_t)(r.peak_pages > 0 ? r.peak_pages : 0) * 4096;
+			p->rss_peak_ns = r.peak_ns;
 			p->rss_updates = r.updates;
 			p->rss_batched = !ms_kfeatures()->has[MS_KF_RSS_PERCPU];
 		}

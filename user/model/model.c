@@ -49,18 +49,36 @@ void ms_frame__clear(struct ms_frame *f)
 	f->func = f->module = f->file = NULL;
 }
 
+static void stack_clear(struct ms_stack *s)
+{
+	for (uint32_t j = 0; j < s->nframes; j++)
+		ms_frame__clear(&s->frames[j]);
+	free(s->frames);
+	free(s->more_ids);
+}
+
+size_t ms_profile__keep_stacks(struct ms_profile *p, const bool *keep)
+{
+	size_t n = 0, dropped = 0;
+
+	for (size_t i = 0; i < p->nstacks; i++) {
+		if (keep[i]) {
+			p->stacks[n++] = p->stacks[i];
+			continue;
+		}
+		stack_clear(&p->stacks[i]);
+		dropped++;
+	}
+	p->nstacks = n;
+	return dropped;
+}
+
 void ms_profile__free(struct ms_profile *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nstacks; i++) {
-		struct ms_stack *s = &p->stacks[i];
-
-		for (uint32_t j = 0; j < s->nframes; j++)
-			ms_frame__clear(&s->frames[j]);
-		free(s->frames);
-		free(s->more_ids);
-	}
+	for (size_t i = 0; i < p->nstacks; i++)
+		stack_clear(&p->stacks[i]);
 	free(p->stacks);
 	free(p->cgroup);
 	free(p->exe);

@@ -171,6 +171,11 @@ struct ms_profile {
 	int pod_err;			/* ... why not (-errno of podinfo__read) */
 	bool have_rss_events;		/* from the rss_stat tracepoint */
 	uint64_t rss_peak_bytes;	/* peak of file + anon + shmem since attach */
+	uint64_t rss_peak_ns;		/* when it was reached (CLOCK_MONOTONIC ns) */
+	/* the most tracked bytes in use at once (malloc family, anonymous mmap); known
+	 * only when every allocation was recorded */
+	bool have_heap_peak;
+	uint64_t heap_peak_bytes;
 	uint64_t rss_updates;		/* RSS changes seen */
 	bool rss_batched;		/* the kernel batches each thread's changes (<= 6.1) */
 	/*
@@ -276,6 +281,12 @@ struct ms_stack *ms_profile__add_stack(struct ms_profile *p, const struct ms_sta
 /* Recompute derived fields and totals, then sort stacks by in-use bytes
  * (descending), ties by alloc bytes, then stack id: a stable order. */
 void ms_profile__finalize(struct ms_profile *p);
+
+/*
+ * Free the stacks whose keep[i] is false, the others keep their order; the
+ * totals stay those of every stack. Returns how many went.
+ */
+size_t ms_profile__keep_stacks(struct ms_profile *p, const bool *keep);
 
 /* Order by growth_per_min (descending), ties by in-use bytes. */
 void ms_profile__sort_by_growth(struct ms_profile *p);

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "model/budget.h"
+#include "model/run_result.h"
+
+static const uint64_t limits[MS_BUDGET_COUNT] = {
+	[MS_BUDGET_LEAKED] = 512 * 1024,
+	[MS_BUDGET_PEAK_RSS] = 100 << 20,
+	[MS_BUDGET_ALLOCATED] = 2 << 20,
+};
+
+/* 1 MiB leaked breaks --max-leaked 512K by exactly 512 KiB; the limit itself holds. */
+static void test_broken_by_how_much(void **state)
+{
+	struct ms_budget_figures f = { .have = { true, true, true } };
+	const bool given[MS_BUDGET_COUNT] = { true, false, true };
+	struct ms_budget_result r[MS_BUDGET_COUNT];
+	size_t n;
+
+	f.value[MS_BUDGET_LEAKED] = 1048576;
+	f.value[MS_BUDGET_ALLOCATED] = 2 << 20;
+	n = budget__check(limits, given, &f, r);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].budget, MS_BUDGET_LEAKED);
+	assert_int_equal(r[0].verdict, MS_VERDICT_BROKEN);
+	assert_int_equal(r[0].value, 1048576);
+	assert_int_equal(r[0].over, 524288);
+	assert_int_equal(r[1].budget, MS_BUDGET_ALLOCATED);
+	assert_int_equal(r[1].verdict, MS_VERDICT_HELD);
+	assert_int_equal(r[1].over, 0);
+	assert_true(budget__failed(r, n));
+	assert_false(budget__failed(&r[1], 1));
+	assert_string_equal(budget__name(MS_BUDGET_LEAKED), "max-leaked");
+}
+
+/* A figure not measured, or a held one that is only a lower bound, is not a pass. */
+static void test_unknown_fails_the_gate(void **state)
+{
+	struct ms_budget_figures f = { .have = { true, false, true } };
+	const bool given[MS_BUDGET_COUNT] = { true, true, true };
+	struct ms_budget_result r[MS_BUDGET_COUNT];
+
+	f.why_not[MS_BUDGET_PEAK_RSS] = "no status";
+	f.value[MS_BUDGET_LEAKED] = 1;
+	f.value[MS_BUDGET_ALLOCATED] = 3 << 20;
+	f.lower_bound = true;
+	assert_int_equal(budget__check(limits, given, &f, r), 3);
+	/* within the limit, but more may have been leaked than was seen */
+	assert_int_equal(r[0].verdict, MS_VERDICT_UNKNOWN);
+	assert_int_equal(r[1].verdict, MS_VERDICT_UNKNOWN);
+	assert_string_equal(r[1].why_unknown, "no status");
+	/* over the limit already: broken whatever was lost */
+	assert_int_equal(r[2].verdict, MS_VERDICT_BROKEN);
+	assert_true(budget__failed(r, 1));
+}
+
+static struct ms_profile *profile(pid_t pid, uint64_t inuse, uint64_t alloc, uint64_t hwm_kb)
+{
+	struct ms_profile *p = ms_profile__new(pid);
+	struct ms_stack big = { .kind = MS_KIND_MALLOC, .alloc_bytes = alloc - inuse / 2,
+				.alloc_count = 1, .free_bytes = alloc - inuse / 2 - inuse / 2,
+				.free_count = 0 };
+	struct ms_stack small = { .kind = MS_KIND_MALLOC, .alloc_bytes = inuse / 2,
+				  .alloc_count = 1 };
+
+	struct ms_frame fs = { .addr = 0x1000, .func = "small_leak" };
+	struct ms_frame fb = { .addr = 0x2000, .func = "big_churn" };
+
+	assert_non_null(p);
+	small.stack_id = 1;
+	big.stack_id = 2;
+	assert_non_null(ms_profile__add_stack(p, &small, &fs, 1));
+	assert_non_null(ms_profile__add_stack(p, &big, &fb, 1));
+	ms_profile__finalize(p);
+	p->have_status = true;
+	p->status.vm_hwm_kb = hwm_kb;
+	return p;
+}
+
+/* Two processes: leaks and allocations add up, the peak RSS is the larger one's. */
+static void test_run_figures_over_processes(void **state)
+{
+	struct run_result r = {};
+	struct run_proc *a = run_result__add(&r, 100, 0), *b;
+
+	a->p = profile(100, 1000, 5000, 2048);
+	b = run_result__add(&r, 101, 100);
+	b->p = profile(101, 600, 600, 4096);
+	run_result__figures(&r);
+	assert_true(r.fig.have[MS_BUDGET_LEAKED]);
+	assert_int_equal(r.fig.value[MS_BUDGET_LEAKED], 1600);
+	assert_int_equal(r.fig.value[MS_BUDGET_ALLOCATED], 5600);
+	assert_int_equal(r.fig.value[MS_BUDGET_PEAK_RSS], 4096 * 1024);
+	assert_false(r.fig.estimate);
+	/* a process that could not be read makes every total unavailable, with its reason */
+	b = run_result__add(&r, 102, 100);
+	b->why_none = "its data could not be read";
+	run_result__figures(&r);
+	assert_false(r.fig.have[MS_BUDGET_LEAKED]);
+	assert_int_equal(r.fig.value[MS_BUDGET_LEAKED], 0);
+	assert_string_equal(r.fig.why_not[MS_BUDGET_ALLOCATED], "its data could not be read");
+	/* one still running when the command ended is left out, not a hole */
+	b->running_at_end = true;
+	run_result__figures(&r);
+	assert_true(r.fig.have[MS_BUDGET_LEAKED]);
+	assert_int_equal(r.fig.value[MS_BUDGET_LEAKED], 1600);
+	run_result__free(&r);
+}
+
+/* The stacks behind a budget, most first: by bytes in use, or by bytes allocated. */
+static void test_stacks_behind(void **state)
+{
+	struct ms_profile *p = profile(1, 1000, 5000, 1);
+	size_t idx[4];
+
+	/* in use: 500 each (small: 500 allocated, big: 4500 allocated, 500 in use) */
+	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, 4), 2);
+	assert_int_equal(p->stacks[idx[0]].alloc_bytes, 4500);
+	assert_string_equal(p->stacks[idx[0]].frames[0].func, "big_churn");
+	assert_int_equal(p->stacks[idx[1]].alloc_bytes, 500);
+	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, 1), 1);
+	assert_int_equal(p->stacks[idx[0]].alloc_bytes, 4500);
+	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_LEAKED, idx, 4), 2);
+	assert_int_equal(p->stacks[idx[0]].inuse_bytes, 500);
+	ms_profile__free(p);
+}
+
+/*
+ * A process keeps only the stacks a budget could name: the most in use at
+ * exit and the most allocated; the totals stay those of all its stacks.
+ */
+static void test_trim_keeps_what_budgets_name(void **state)
+{
+	struct ms_profile *p = ms_profile__new(1);
+	struct run_proc rp = { .pid = 1 };
+	size_t idx[4];
+
+	assert_non_null(p);
+	for (int i = 0; i < 10; i++) {
+		/* stack i: i * 100 B in use, (10 - i) * 1000 B allocated */
+		struct ms_stack s = { .kind = MS_KIND_MALLOC, .stack_id = i + 1,
+				      .alloc_bytes = (10 - i) * 1000, .alloc_count = 2,
+				      .free_bytes = (10 - i) * 1000 - i * 100, .free_count = 1 };
+		static const char *const names[] = { "f0", "f1", "f2", "f3", "f4", "f5", "f6",
+						     "f7", "f8", "f9" };
+		struct ms_frame f = { .addr = 0x1000 + i, .func = (char *)names[i] };
+
+		assert_non_null(ms_profile__add_stack(p, &s, &f, 1));
+	}
+	ms_profile__finalize(p);
+	rp.p = p;
+	assert_int_equal(p->inuse_bytes, 4500);
+	assert_int_equal(run_result__trim(&rp, 2), 0);
+	/* in use 900 and 800 (stacks 9, 8); allocated 10000 and 9000 (stacks 0, 1) */
+	assert_int_equal(p->nstacks, 4);
+	assert_int_equal(rp.stacks_dropped, 6);
+	assert_int_equal(p->inuse_bytes, 4500);
+	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_LEAKED, idx, 4), 3);
+	assert_int_equal(p->stacks[idx[0]].inuse_bytes, 900);
+	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, 1), 1);
+	assert_int_equal(p->stacks[idx[0]].alloc_bytes, 10000);
+	/* fewer stacks than kept: nothing to do */
+	assert_int_equal(run_result__trim(&rp, 8), 0);
+	assert_int_equal(p->nstacks, 4);
+	ms_profile__free(p);
+	(void)state;
+}
+
+/* The status a shell would give: the code, or 128 + the signal. */
+static void test_shell_status(void **state)
+{
+	assert_int_equal(run_result__shell_status(3 << 8), 3);
+	assert_int_equal(run_result__shell_status(15), 143);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_broken_by_how_much),
+		cmocka_unit_test(test_unknown_fails_the_gate),
+		cmocka_unit_test(test_run_figures_over_processes),
+		cmocka_unit_test(test_stacks_behind),
+		cmocka_unit_test(test_trim_keeps_what_budgets_name),
+		cmocka_unit_test(test_shell_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * budget.h - memory budgets of `memsight run` and whether a run kept them.
+ *
+ * A budget is a limit on one figure of the whole run (every process of it):
+ * bytes still allocated at exit, bytes allocated in all, the highest peak
+ * RSS of any one process. A figure the run could not measure breaks no
+ * budget and keeps none: its verdict is "unknown", and a gate that cannot
+ * prove a budget held fails (budget__failed()): so does a tracked figure
+ * that is only a lower bound (events lost) and within its limit.
+ */
+#ifndef MEMSIGHT_BUDGET_H
+#define MEMSIGHT_BUDGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* memsight run's exit status when a budget is broken (or cannot be checked) */
+#define MS_EXIT_BUDGET	86
+
+enum ms_budget {
+	MS_BUDGET_LEAKED,	/* --max-leaked: tracked bytes still allocated at exit */
+	MS_BUDGET_PEAK_RSS,	/* --max-peak-rss: the largest peak RSS of one process */
+	MS_BUDGET_ALLOCATED,	/* --max-allocated: tracked bytes allocated in all */
+	MS_BUDGET_COUNT
+};
+
+/* The figures of a run that budgets limit. */
+struct ms_budget_figures {
+	uint64_t value[MS_BUDGET_COUNT];
+	bool have[MS_BUDGET_COUNT];		/* measured */
+	const char *why_not[MS_BUDGET_COUNT];	/* why not, when not (static) */
+	bool estimate;				/* sampled: figures are estimates */
+	bool lower_bound;			/* events lost: tracked figures are lower bounds */
+};
+
+enum ms_verdict { MS_VERDICT_HELD, MS_VERDICT_BROKEN, MS_VERDICT_UNKNOWN };
+
+struct ms_budget_result {
+	enum ms_budget budget;
+	uint64_t limit;
+	uint64_t value;		/* the figure (0 when unknown) */
+	uint64_t over;		/* value - limit when broken */
+	enum ms_verdict verdict;
+	const char *why_unknown;
+};
+
+/* "max-leaked" (the option's name), "leaked at exit" (what it limits) */
+const char *budget__name(enum ms_budget b);
+const char *budget__what(enum ms_budget b);
+
+/*
+ * Check the limits given (given[b] true) against the figures: one result per
+ * budget given, in enum order, into ret (room for MS_BUDGET_COUNT). Returns
+ * how many.
+ */
+size_t budget__check(const uint64_t limit[MS_BUDGET_COUNT], const bool given[MS_BUDGET_COUNT],
+		     const struct ms_budget_figures *f, struct ms_budget_result *ret);
+
+/* Did any of the n results break its budget or fail to check it? */
+bool budget__failed(const struct ms_budget_result *r, size_t n);
+
+#endif

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "model/run_result.h"
+
+struct run_proc *run_result__add(struct run_result *r, pid_t pid, pid_t ppid)
+{
+	struct run_proc *p;
+
+	if (r->nprocs == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4;
+
+		p = realloc(r->procs, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		r->procs = p;
+		r->cap = cap;
+	}
+	p = &r->procs[r->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->ppid = ppid;
+	return p;
+}
+
+struct run_proc *run_result__find(struct run_result *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].pid == pid)
+			return &r->procs[i];
+	return NULL;
+}
+
+void run_result__free(struct run_result *r)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		ms_profile__free(r->procs[i].p);
+	free(r->procs);
+	r->procs = NULL;
+	r->nprocs = r->cap = 0;
+}
+
+int run_result__shell_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 1;
+}
+
+void run_result__figures(struct run_result *r)
+{
+	struct ms_budget_figures *f = &r->fig;
+
+	memset(f, 0, sizeof(*f));
+	for (int b = 0; b < MS_BUDGET_COUNT; b++)
+		f->have[b] = r->nprocs > 0;
+	if (!r->nprocs)
+		for (int b = 0; b < MS_BUDGET_COUNT; b++)
+			f->why_not[b] = "the command never ran";
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct ms_profile *p = r->procs[i].p;
+		uint64_t hwm;
+
+		if (!p && r->procs[i].running_at_end)
+			continue;
+		if (!p) {
+			for (int b = 0; b < MS_BUDGET_COUNT; b++) {
+				f->have[b] = false;
+				f->why_not[b] = r->procs[i].why_none ?:
+						"a process was not observed";
+			}
+			continue;
+		}
+		f->value[MS_BUDGET_LEAKED] += p->inuse_bytes;
+		f->value[MS_BUDGET_ALLOCATED] += p->alloc_bytes;
+		if (ms_profile__c_estimates(p))
+			f->estimate = true;
+		if (ms_profile__lower_bound(p))
+			f->lower_bound = true;
+		if (!p->have_status) {
+			f->have[MS_BUDGET_PEAK_RSS] = false;
+			f->why_not[MS_BUDGET_PEAK_RSS] =
+				"a process's status was not readable at its exit";
+			continue;
+		}
+		hwm = p->status.vm_hwm_kb * 1024;
+		if (hwm > f->value[MS_BUDGET_PEAK_RSS])
+			f->value[MS_BUDGET_PEAK_RSS] = hwm;
+	}
+	for (int b = 0; b < MS_BUDGET_COUNT; b++)
+		if (!f->have[b])
+			f->value[b] = 0;
+}
+
+static uint64_t behind_value(const struct ms_stack *s, enum ms_budget b)
+{
+	if (b == MS_BUDGET_ALLOCATED)
+		return ms_kind__is_allocation(s->kind) ? s->alloc_bytes : 0;
+	return ms_kind__tracks_inuse(s->kind) ? s->inuse_bytes : 0;
+}
+
+size_t run_result__stacks_behind(const struct ms_profile *p, enum ms_budget b, size_t *idx,
+				 size_t max)
+{
+	size_t n = 0;
+
+	/* a partial selection sort: max is small (the stacks a report shows) */
+	for (size_t i = 0; i < p->nstacks; i++) {
+		uint64_t v = behind_value(&p->stacks[i], b);
+		size_t at;
+
+		if (!v)
+			continue;
+		for (at = n; at > 0 && behind_value(&p->stacks[idx[at - 1]], b) < v; at--)
+			;
+		if (at >= max)
+			continue;
+		if (n < max)
+			n++;
+		memmove(&idx[at + 1], &idx[at], (n - 1 - at) * sizeof(*idx));
+		idx[at] = i;
+	}
+	return n;
+}
+
+int run_result__trim(struct run_proc *rp, size_t keep)
+{
+	struct ms_profile *p = rp->p;
+	size_t *idx, n;
+	bool *mark;
+
+	if (!p || p->nstacks <= keep)
+		return 0;
+	idx = calloc(keep ?: 1, sizeof(*idx));
+	mark = calloc(p->nstacks, sizeof(*mark));
+	if (!idx || !mark) {
+		free(idx);
+		free(mark);
+		return -ENOMEM;
+	}
+	n = run_result__stacks_behind(p, MS_BUDGET_LEAKED, idx, keep);
+	for (size_t i = 0; i < n; i++)
+		mark[idx[i]] = true;
+	n = run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, keep);
+	for (size_t i = 0; i < n; i++)
+		mark[idx[i]] = true;
+	rp->stacks_dropped += ms_profile__keep_stacks(p, mark);
+	free(idx);
+	free(mark);
+	return 0;
+}
