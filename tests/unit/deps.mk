@@ -3,7 +3,7 @@
 UNIT_DEPS_model := unsample
 UNIT_DEPS_folded := model unsample textsafe
 UNIT_DEPS_pprof := model folded unsample textsafe
-UNIT_DEPS_flamegraph := model folded unsample textsafe
+UNIT_DEPS_flamegraph := model folded unsample textsafe xml
 UNIT_DEPS_procfs :=
 UNIT_DEPS_pidns := procfs
 UNIT_DEPS_json :=

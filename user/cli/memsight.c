@@ -35,6 +35,7 @@
 #include "daemon/incidents.h"
 #include "export/folded.h"
 #include "export/flamegraph.h"
+#include "cli/diff_cli.h"
 #include "common/json.h"
 #include "bpf/kernel.h"
 #include "common/log.h"
@@ -81,6 +82,7 @@ static void usage(FILE *f)
 		"  explain -p PID [-d SECONDS] [--json]   where the RSS is: tracked malloc, Go heap,\n"
 		"        stacks, other anonymous mappings, file-backed, shmem, unexplained\n"
 		"  version\n"
+		"%s"
 		"\n"
 		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
 		"ask memsightd and observe here only when it does not watch that PID.\n"
@@ -123,7 +125,8 @@ static void usage(FILE *f)
 		"                       links (chosen automatically on kernels before 6.6)\n"
 		"\n"
 		"Only allocations made after memsight attaches are counted.\n"
-		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation.\n");
+		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation;\n"
+		"diff: 86 when something grew past the gate.\n", diff_cli__usage);
 }
 
 static double now_s(void)
@@ -742,6 +745,8 @@ int main(int argc, char **argv)
 	char err[512];
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_cli__main(argc - 1, argv + 1);
 	if (options__parse_cli(argc, argv, &c, err, sizeof(err))) {
 		pr_err("%s\n", err);
 		return EXIT_USAGE;

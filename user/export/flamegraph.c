@@ -6,6 +6,7 @@
 
 #include "common/textsafe.h"
 #include "export/flamegraph.h"
+#include "export/xml.h"
 
 #define FONT_SIZE	12
 #define FONT_WIDTH	0.59	/* average glyph width per pixel of font size (Verdana) */
@@ -20,63 +21,6 @@ struct node {
 	uint64_t value;
 };
 
-/* What to write instead of cp, or NULL to copy it as it is. */
-static const char *xml_replacement(uint32_t cp)
-{
-	switch (cp) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	case '"':
-		return "&quot;";
-	case '\'':
-		return "&apos;";
-	case 0xfffe:
-	case 0xffff:
-		return "\xef\xbf\xbd";	/* not XML characters: U+FFFD */
-	default:
-		return NULL;
-	}
-}
-
-/*
- * Write at most max characters of s as XML character data / attribute text.
- * Control characters and invalid UTF-8 (XML has no place for most of them)
- * are escaped as in text output (common/textsafe.h), so the SVG stays
- * well-formed whatever bytes a symbol table or a comm held.
- */
-static void put_xml(FILE *out, const char *s, size_t max)
-{
-	char esc[TEXTSAFE_ESC_MAX];
-	size_t n = strlen(s), chars = 0;
-
-	for (size_t i = 0; i < n && chars < max;) {
-		size_t len = textsafe__next(s + i, n - i, esc);
-		uint32_t cp = 0;
-		const char *rep;
-
-		if (esc[0]) {
-			if (chars + strlen(esc) > max)
-				break;
-			fputs(esc, out);
-			chars += strlen(esc);
-			i += len;
-			continue;
-		}
-		utf8__decode((const unsigned char *)s + i, len, &cp);
-		rep = xml_replacement(cp);
-		if (rep)
-			fputs(rep, out);
-		else
-			fwrite(s + i, 1, len, out);
-		chars++;
-		i += len;
-	}
-}
-
 /* The label a frame of width w pixels has room for: all of it, a cut "xyz..", or nothing. */
 static void put_label(FILE *out, const char *name, double w)
 {
@@ -87,10 +31,10 @@ static void put_label(FILE *out, const char *name, double w)
 		return;
 	chars = (size_t)fit;
 	if (textsafe__width(name) <= chars) {
-		put_xml(out, name, SIZE_MAX);
+		xml__put(out, name, SIZE_MAX);
 		return;
 	}
-	put_xml(out, name, chars - 2);
+	xml__put(out, name, chars - 2);
 	fputs("..", out);
 }
 
@@ -244,7 +188,7 @@ static void put_frame(FILE *out, const struct node *nd, uint64_t total, enum fol
 	int y = height - PAD_BOTTOM - (int)(nd->depth + 1) * FLAMEGRAPH_FRAME_H;
 
 	fputs("<g class=\"f\"><title>", out);
-	put_xml(out, nd->name, SIZE_MAX);
+	xml__put(out, nd->name, SIZE_MAX);
 	fputs(" (", out);
 	put_thousands(out, nd->value);
 	fprintf(out, " %s, %.2f%%)</title>", folded__value_is_bytes(v) ? "bytes" : "allocations",
@@ -299,10 +243,10 @@ int flamegraph__write_svg(const struct ms_profile *p, enum folded_value v, const
 		"fill=\"rgb(250,250,245)\"/>\n", FLAMEGRAPH_WIDTH, height);
 	fprintf(out, "<text id=\"title\" x=\"%d\" y=\"%d\">", FLAMEGRAPH_WIDTH / 2, FONT_SIZE * 2);
 	if (title) {
-		put_xml(out, title, SIZE_MAX);
+		xml__put(out, title, SIZE_MAX);
 	} else {
 		fputs("memsight: ", out);
-		put_xml(out, p->comm, SIZE_MAX);
+		xml__put(out, p->comm, SIZE_MAX);
 		fprintf(out, " (pid %d) %s", (int)p->pid, folded__value_name(v));
 	}
 	fputs("</text>\n", out);
