@@ -94,6 +94,6 @@ check "run's report shape against the plain dump: exit status" "$?" 0
 head -c 300 "$N" > "$TMP/cut.json"
 "$MS" diff "$B" "$TMP/cut.json" > /dev/null 2> "$TMP/cut.err"
 check "a cut report: exit status" "$?" 2
-check "a cut report: the message names the file" "$(grep -c "cut.json: .*not JSON" "$TMP/cut.err")" 1
+check "a cut report: the message names the file" "$(grep -c "cut.json: .*is not JSON" "$TMP/cut.err")" 1
 "$MS" diff "$B" > /dev/null 2>&1
 check "one report only: usage, exit status" "$?" 2

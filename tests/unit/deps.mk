@@ -34,3 +34,5 @@ UNIT_DEPS_cgroup := cgroup_ns
 UNIT_DEPS_container :=
 UNIT_DEPS_podinfo := container readfile
 UNIT_DEPS_sampler := elf elf_sym
+UNIT_DEPS_diff :=
+UNIT_DEPS_report_read := diff readfile

@@ -250,20 +250,22 @@ int report_read__parse(const char *buf, size_t len, struct diff_report *ret,
 	tok = json_tokener_new_ex(REPORT_READ_MAX_DEPTH);
 	if (!tok)
 		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* JSON Lines: values one after the other */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	while (!e && !only_space(buf + at, len - at)) {
 		struct json_object *v;
 		enum json_tokener_error te;
 
 		rd.value++;
+		rd.proc = 0;
 		json_tokener_reset(tok);
 		v = json_tokener_parse_ex(tok, buf + at, (int)(len - at));
 		te = json_tokener_get_error(tok);
 		if (!v || te != json_tokener_success) {
 			json_object_put(v);
-			e = fail(&rd, -EINVAL, "not JSON at byte %zu: %s", at +
-				 json_tokener_get_parse_end(tok), te == json_tokener_continue ?
-				 "unexpected end" : json_tokener_error_desc(te));
+			e = fail(&rd, -EINVAL, "the value from byte %zu is not JSON: %s", at,
+				 te == json_tokener_continue ? "unexpected end" :
+				 json_tokener_error_desc(te));
 			break;
 		}
 		at += json_tokener_get_parse_end(tok);
