@@ -87,6 +87,11 @@ check "--min-bytes 4K: leak_b's 10000 B is a regression too" "$(jq .regressions 
 check "--metric alloc: the total is allocated bytes" "$(jq .total.base_bytes "$TMP/alloc.json")" \
 	"$(jq .tracked.alloc_bytes "$B")"
 
+# frames by function alone (a BASE built from other source, lines moved): the same verdict
+"$MS" diff --match functions -j "$B" "$N" > "$TMP/funcs.json"
+check "--match functions: leak_a's stack alone, named without lines" \
+	"$(jq -r '[.stacks[] | select(.regression) | .frames[0]] | join(",")' "$TMP/funcs.json")" leak_a
+
 jq '{command: ["leaky"], processes: [{pid: .pid, profile: .}]}' "$B" > "$TMP/run-shape.json"
 "$MS" diff "$TMP/run-shape.json" "$B" > /dev/null 2>&1
 check "run's report shape against the plain dump: exit status" "$?" 0

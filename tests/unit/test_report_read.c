@@ -28,7 +28,7 @@
 
 static int parse(const char *json, struct diff_report *r, char *err)
 {
-	return report_read__parse(json, strlen(json), r, err, 256);
+	return report_read__parse(json, strlen(json), 0, r, err, 256);
 }
 
 /*
@@ -51,6 +51,13 @@ static void test_one_dump(void **state)
 	assert_string_equal(r.procs[0].stacks[0].key,
 			    "malloc\nleak_a leaky.c:61\nlibc.so.6+0x2724a\n?");
 	assert_false(r.estimates);
+	diff_report__free(&r);
+	/* --match functions: the same frames, without file:line */
+	static const char moved[] = PROFILE(42, "/b/leaky", "0x1", 1);
+
+	assert_int_equal(report_read__parse(moved, sizeof(moved) - 1, REPORT_READ_FUNCS_ONLY, &r,
+					    err, sizeof(err)), 0);
+	assert_string_equal(r.procs[0].stacks[0].key, "malloc\nleak_a\nlibc.so.6+0x2724a\n?");
 	diff_report__free(&r);
 }
 
@@ -158,11 +165,11 @@ static void test_file(void **state)
 	assert_non_null(f);
 	fputs(PROFILE(1, "/a/leaky", "0x1000", 100), f);
 	fclose(f);
-	assert_int_equal(report_read__file(path, &r, err, sizeof(err)), 0);
+	assert_int_equal(report_read__file(path, 0, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.procs[0].total[DIFF_INUSE], 100);
 	diff_report__free(&r);
 	unlink(path);
-	assert_int_equal(report_read__file(path, &r, err, sizeof(err)), -ENOENT);
+	assert_int_equal(report_read__file(path, 0, &r, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "No such file or directory");
 }
 

@@ -18,18 +18,20 @@
 
 const char diff_cli__usage[] =
 	"  diff BASE NEW [--max-growth PCT] [--min-bytes SIZE] [--metric inuse|alloc]\n"
-	"       [-j] [--junit FILE]\n"
+	"       [--match lines|functions] [-j] [--junit FILE]\n"
 	"        regressions against a baseline: two reports (dump --format json, run\n"
 	"        --report) compared by process name and by stack (kind and frames'\n"
 	"        function file:line, never addresses); the total and each stack that\n"
 	"        grew more than PCT percent (default 10) AND more than SIZE bytes (default\n"
 	"        64K) are regressions: exit status 86; 0 when none; 2 for bad usage or an\n"
-	"        unreadable or malformed report\n";
+	"        unreadable or malformed report. --match functions: frames by function\n"
+	"        alone (BASE built from other source: lines moved)\n";
 
 struct diff_args {
 	struct diff_opts o;
 	const char *base, *new, *junit;
 	bool json;
+	unsigned int read_flags;
 };
 
 /* "10", "10%" or "2.5%": a percentage >= 0. */
@@ -56,6 +58,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 		{ "max-growth", required_argument, NULL, 'g' },
 		{ "min-bytes", required_argument, NULL, 'b' },
 		{ "metric", required_argument, NULL, 'm' },
+		{ "match", required_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "junit", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
@@ -87,6 +90,12 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 					      optarg), -EINVAL;
 			a->o.metric = strcmp(optarg, "alloc") ? DIFF_INUSE : DIFF_ALLOC;
 			break;
+		case 'M':
+			if (strcmp(optarg, "lines") && strcmp(optarg, "functions"))
+				return pr_err("diff: --match: lines or functions, not '%s'\n",
+					      optarg), -EINVAL;
+			a->read_flags = strcmp(optarg, "lines") ? REPORT_READ_FUNCS_ONLY : 0;
+			break;
 		case 'j':
 			a->json = true;
 			break;
@@ -108,10 +117,10 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 	return 0;
 }
 
-static int load(const char *path, struct diff_report *r)
+static int load(const char *path, unsigned int flags, struct diff_report *r)
 {
 	char err[512];
-	int e = report_read__file(path, r, err, sizeof(err));
+	int e = report_read__file(path, flags, r, err, sizeof(err));
 
 	if (e)
 		pr_err("diff: %s: %s\n", path, err);
@@ -146,7 +155,7 @@ int diff_cli__main(int argc, char **argv)
 	e = parse_args(argc, argv, &a);
 	if (e)
 		return e > 0 ? 0 : EXIT_BAD;
-	if (load(a.base, &base) || load(a.new, &new)) {
+	if (load(a.base, a.read_flags, &base) || load(a.new, a.read_flags, &new)) {
 		status = EXIT_BAD;
 		goto out;
 	}

@@ -18,6 +18,7 @@ struct reader {
 	struct diff_report *r;
 	char *err;
 	size_t errlen;
+	unsigned int flags;
 	size_t value;		/* top-level value (JSON Lines), from 1 */
 	size_t proc;		/* profile within it, from 0 */
 };
@@ -106,7 +107,7 @@ static int frame_key(struct reader *rd, struct json_object *f, size_t i, char *k
 			    "is not a string", i);
 	if (json_object_object_get_ex(f, "line", NULL) && get_u64(f, "line", &line))
 		return fail(rd, -EINVAL, "frame %zu: line is not a non-negative integer", i);
-	if (*func && *file && line)
+	if (*func && *file && line && !(rd->flags & REPORT_READ_FUNCS_ONLY))
 		return key_add(key, len, "%s %s:%" PRIu64, func, base_name(file), line);
 	if (*func)
 		return key_add(key, len, "%s", func);
@@ -234,10 +235,10 @@ static bool only_space(const char *s, size_t n)
 	return true;
 }
 
-int report_read__parse(const char *buf, size_t len, struct diff_report *ret,
-		       char *err, size_t errlen)
+int report_read__parse(const char *buf, size_t len, unsigned int flags,
+		       struct diff_report *ret, char *err, size_t errlen)
 {
-	struct reader rd = { .r = ret, .err = err, .errlen = errlen };
+	struct reader rd = { .r = ret, .err = err, .errlen = errlen, .flags = flags };
 	struct json_tokener *tok;
 	size_t at = 0;
 	int e = 0;
@@ -282,7 +283,8 @@ int report_read__parse(const char *buf, size_t len, struct diff_report *ret,
 	return e;
 }
 
-int report_read__file(const char *path, struct diff_report *ret, char *err, size_t errlen)
+int report_read__file(const char *path, unsigned int flags, struct diff_report *ret,
+		      char *err, size_t errlen)
 {
 	char *buf;
 	size_t len;
@@ -294,7 +296,7 @@ int report_read__file(const char *path, struct diff_report *ret, char *err, size
 		snprintf(err, errlen, "%s", e == -EFBIG ? "larger than 256 MiB" : strerror(-e));
 		return e;
 	}
-	e = report_read__parse(buf, len, ret, err, errlen);
+	e = report_read__parse(buf, len, flags, ret, err, errlen);
 	free(buf);
 	return e;
 }

@@ -25,6 +25,8 @@
 #include "model/diff.h"
 
 #define REPORT_READ_MAX_FILE	(256u << 20)
+/* Frames named by function alone, without file:line (model/diff.h): code that moved still matches. */
+#define REPORT_READ_FUNCS_ONLY	0x1
 #define REPORT_READ_MAX_DEPTH	64
 
 /*
@@ -32,9 +34,10 @@
  * (malformed: err says what and where), -E2BIG (past a limit), -ENOMEM; on
  * error *ret is empty.
  */
-int report_read__parse(const char *buf, size_t len, struct diff_report *ret,
-		       char *err, size_t errlen);
+int report_read__parse(const char *buf, size_t len, unsigned int flags,
+		       struct diff_report *ret, char *err, size_t errlen);
 /* The same from a file (at most REPORT_READ_MAX_FILE bytes); err does not name the file. */
-int report_read__file(const char *path, struct diff_report *ret, char *err, size_t errlen);
+int report_read__file(const char *path, unsigned int flags, struct diff_report *ret,
+		      char *err, size_t errlen);
 
 #endif /* MEMSIGHT_REPORT_READ_H */
