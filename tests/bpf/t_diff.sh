@@ -17,7 +17,6 @@ dump() {
 	local name=$1; shift
 	start_target env "$TMP/$name.out" "$@" "$O/tests/targets/leaky" ||
 		{ fail "$name: leaky did not start"; return 1; }
-	TPID=$(sed -n 's/^ready //p' "$TMP/$name.out")
 	start_memsight "$TMP/$name.json" "$TMP/$name.err" dump -p "$TPID" -d 0 --format json ||
 		{ fail "$name: memsight did not attach"; cat "$TMP/$name.err"; return 1; }
 	kill -USR1 "$TPID"

@@ -36,3 +36,4 @@ UNIT_DEPS_podinfo := container readfile
 UNIT_DEPS_sampler := elf elf_sym
 UNIT_DEPS_diff :=
 UNIT_DEPS_report_read := diff readfile
+UNIT_DEPS_diff_report := diff textsafe xml json
