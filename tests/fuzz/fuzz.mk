@@ -15,7 +15,7 @@ FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
 FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup \
-	      sampler_table podinfo
+	      sampler_table podinfo report_read
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -35,6 +35,7 @@ FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
 FUZZ_DEPS_cgroup := cgroup cgroup_ns container
 FUZZ_DEPS_podinfo := podinfo readfile
+FUZZ_DEPS_report_read := report_read diff readfile diff_report textsafe xml json
 # the sampler library's table (sampler/, not user/), with 64 slots
 FUZZ_DEPS_sampler_table := table
 vpath table.c sampler
@@ -67,6 +68,7 @@ FUZZ_SEED_INPUTS := tests/fuzz/seeds.sh $(FUZZ_DIR)/mkseeds \
 	$(wildcard tests/fuzz/seeds/*/*) deploy/memsightd.conf \
 	$(wildcard tests/fixtures/config/*.conf) \
 	$(shell find tests/fixtures/container -name config.json 2>/dev/null) \
+	$(wildcard tests/fixtures/diff/*) \
 	$(SYMFIX)/sym_fixture $(SYMFIX)/sym_fixture_nopie $(SYMFIX)/sym_fixture.debug \
 	$(SYMFIX)/sym_fixture_zdebug $(SYMFIX)/trunc_hdr $(SYMFIX)/trunc_shdr \
 	$(SYMFIX)/bid/sym_fixture $(SYMFIX)/linked/sym_fixture $(SYMFIX)/sym_fixture_otherbid.debug \

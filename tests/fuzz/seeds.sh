@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo,report_read}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -112,6 +112,8 @@ done
 find tests/fixtures/container -name config.json | sort | while read -r f; do
 	cp "$f" "$S/podinfo/$(basename "$(dirname "$f")" | cut -c1-12)-$(echo "$f" | cksum | cut -d' ' -f1)"
 done
+# report_read: the hand-written reports of every shape diff reads
+cp tests/fixtures/diff/* "$S/report_read/"
 # unwind: 8 registers + max + pc mode, then stack bytes (zeros; a counting pattern)
 u=$S/unwind
 head -c 66 /dev/zero > "$u/zero"

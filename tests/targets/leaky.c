@@ -15,6 +15,8 @@
  * everything and prints "verified"; SIGTERM ends it.
  *
  * LEAKY_COMM=name renames the process first (prctl), for exporter tests.
+ * LEAKY_A_N=n and LEAKY_B_N=n change leak_a's and leak_b's counts (up to
+ * twice the default), for `memsight diff` tests: one stack that grew.
  *
  * No other allocation happens after SIGUSR1: stdout is unbuffered and was
  * set up before "ready", so memsight's totals must match these exactly.
@@ -32,11 +34,13 @@
 #define LEAK_A_N	1000
 #define LEAK_A_SIZE	4096
 #define LEAK_B_N	500
+#define COUNT_MAX	2	/* LEAKY_A_N, LEAKY_B_N: up to twice the default */
 #define LEAK_C_FINAL	(64 * 1024)
 #define CHURN_N		2000
 
-static void *a_bufs[LEAK_A_N];
-static unsigned char *b_bufs[LEAK_B_N];
+static void *a_bufs[COUNT_MAX * LEAK_A_N];
+static unsigned char *b_bufs[COUNT_MAX * LEAK_B_N];
+static int a_n = LEAK_A_N, b_n = LEAK_B_N;
 static unsigned char *c_buf;
 static size_t c_size;
 static volatile sig_atomic_t got_usr1, got_usr2, got_term;
@@ -53,7 +57,7 @@ static void on_signal(int sig)
 
 __attribute__((noinline)) void leak_a(void)
 {
-	for (int i = 0; i < LEAK_A_N; i++) {
+	for (int i = 0; i < a_n; i++) {
 		a_bufs[i] = malloc(LEAK_A_SIZE);
 		memset(a_bufs[i], i & 0xff, LEAK_A_SIZE);
 	}
@@ -61,7 +65,7 @@ __attribute__((noinline)) void leak_a(void)
 
 __attribute__((noinline)) void leak_b(void)
 {
-	for (int i = 0; i < LEAK_B_N; i++) {
+	for (int i = 0; i < b_n; i++) {
 		b_bufs[i] = calloc(25, 4);
 		b_bufs[i][99] = (unsigned char)i;
 	}
@@ -111,20 +115,29 @@ static size_t kept_usable(void)
 {
 	size_t sum = malloc_usable_size(c_buf);
 
-	for (int i = 0; i < LEAK_A_N; i++)
+	for (int i = 0; i < a_n; i++)
 		sum += malloc_usable_size(a_bufs[i]);
-	for (int i = 0; i < LEAK_B_N; i++)
+	for (int i = 0; i < b_n; i++)
 		sum += malloc_usable_size(b_bufs[i]);
 	return sum;
 }
 
+/* n from the environment variable name, or def; 1..COUNT_MAX * def */
+static int count_from_env(const char *name, int def)
+{
+	const char *s = getenv(name);
+	int n = s ? atoi(s) : def;
+
+	return n >= 1 && n <= COUNT_MAX * def ? n : def;
+}
+
 static int verify(void)
 {
-	for (int i = 0; i < LEAK_A_N; i++)
+	for (int i = 0; i < a_n; i++)
 		for (int j = 0; j < LEAK_A_SIZE; j++)
 			if (((unsigned char *)a_bufs[i])[j] != (i & 0xff))
 				return -1;
-	for (int i = 0; i < LEAK_B_N; i++)
+	for (int i = 0; i < b_n; i++)
 		if (b_bufs[i][99] != (unsigned char)i || b_bufs[i][0] != 0)
 			return -1;
 	for (size_t j = 0; j < c_size; j++)
@@ -139,6 +152,8 @@ int main(void)
 	sigset_t block, old;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	a_n = count_from_env("LEAKY_A_N", LEAK_A_N);
+	b_n = count_from_env("LEAKY_B_N", LEAK_B_N);
 	/* a hostile process name for exporter tests: quotes, newlines, bad UTF-8 */
 	if (getenv("LEAKY_COMM"))
 		prctl(PR_SET_NAME, getenv("LEAKY_COMM"));
@@ -172,9 +187,9 @@ int main(void)
 			printf("verified\n");
 		}
 	}
-	for (int i = 0; i < LEAK_A_N; i++)
+	for (int i = 0; i < a_n; i++)
 		free(a_bufs[i]);
-	for (int i = 0; i < LEAK_B_N; i++)
+	for (int i = 0; i < b_n; i++)
 		free(b_bufs[i]);
 	free(c_buf);
 	return 0;

@@ -36,3 +36,6 @@ UNIT_DEPS_podinfo := container readfile
 UNIT_DEPS_sampler := elf elf_sym
 UNIT_DEPS_size :=
 UNIT_DEPS_budget := run_result model unsample
+UNIT_DEPS_diff :=
+UNIT_DEPS_report_read := diff readfile
+UNIT_DEPS_diff_report := diff textsafe xml json

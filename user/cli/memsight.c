@@ -37,6 +37,7 @@
 #include "daemon/incidents.h"
 #include "export/folded.h"
 #include "export/flamegraph.h"
+#include "cli/diff_cli.h"
 #include "common/json.h"
 #include "bpf/kernel.h"
 #include "common/log.h"
@@ -94,6 +95,7 @@ static void usage(FILE *f)
 		"        signal killed it; 127 not found, 126 not executable) when every budget\n"
 		"        holds, 86 when one is broken or cannot be checked, 1 when memsight\n"
 		"        cannot observe CMD (it is not run then)\n"
+		"%s"
 		"\n"
 		"top and dump with -p PID observe here, without memsightd; with a bare PID they\n"
 		"ask memsightd and observe here only when it does not watch that PID.\n"
@@ -137,7 +139,7 @@ static void usage(FILE *f)
 		"\n"
 		"Only allocations made after memsight attaches are counted.\n"
 		"Exit status: 0 ok, 1 error, 2 usage, 3 target exited during observation\n"
-		"(run: see above).\n");
+		"(run: see above); diff: 86 when something grew past the gate.\n", diff_cli__usage);
 }
 
 static double now_s(void)
@@ -754,6 +756,8 @@ int main(int argc, char **argv)
 	char err[512];
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_cli__main(argc - 1, argv + 1);
 	if (options__parse_cli(argc, argv, &c, err, sizeof(err))) {
 		pr_err("%s\n", err);
 		return EXIT_USAGE;

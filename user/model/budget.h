@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* memsight run's exit status when a budget is broken (or cannot be checked) */
+/* memsight run's exit status when a budget is broken (or cannot be checked); diff's gate too */
 #define MS_EXIT_BUDGET	86
 
 enum ms_budget {
