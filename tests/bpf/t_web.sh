@@ -1,0 +1,101 @@
+#!/bin/bash
+# Claims (issue 19, part 2: the web view), against a live memsightd watching
+# the bundled leaky twice, once under the comm `<script>alert(1)</script>`:
+# - / is the page, with a strict Content-Security-Policy and no inline script;
+#   its script and style come from the binary;
+# - /api/ps, /api/top?pid=N and /api/history?pid=N are the daemon's JSON:
+#   leaky holds exactly 4,211,536 B in use after one round, leak_a 4,096,000;
+#   bad requests get a 4xx and a reason;
+# - in headless Chromium (Debian's chromium, driven by puppeteer-core, pinned
+#   below and installed into $O/webtest): the table shows 4,211,536 B for
+#   leaky; the flame graph's leak_a frame is as wide, as a share of the graph,
+#   as its bytes are of all; clicking it zooms (it spans the graph, leak_b is
+#   gone); search marks leak_a/b/c; the timeline draws its points; the
+#   markup comm is shown as text and no dialog opens, no script error.
+# Screenshots in $TMP; WEB_SHOTS=DIR keeps a copy of them.
+. "$(dirname "$0")/lib.sh"
+
+PUPPETEER=24.15.0
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
+
+MPORT=$((20000 + $$ % 5000 + 31))
+printf '[daemon]\nsnapshot_interval_s = 1\n[metrics]\nlisten = 127.0.0.1:%s\n' "$MPORT" \
+	> "$TMP/memsightd.conf"
+U=http://127.0.0.1:$MPORT
+start_daemon --config "$TMP/memsightd.conf" || { fail "daemon did not start"; exit 0; }
+start_target "$O/tests/targets/leaky" "$TMP/l.out" || { fail "leaky did not start"; exit 0; }
+LPID=$TPID
+LEAKY_COMM='<script>alert(1)</script>' start_target "$O/tests/targets/leaky" "$TMP/x.out" ||
+	{ fail "leaky (markup comm) did not start"; exit 0; }
+XPID=$TPID
+"$MS" attach "$LPID" > /dev/null
+"$MS" attach "$XPID" > /dev/null
+check "leaky watched" "$(wait_watched "$LPID" yes 10 && echo yes)" yes
+kill -USR1 "$LPID" "$XPID"
+wait_for "$TMP/l.out" '^done' 30 || { fail "leaky did not leak"; exit 0; }
+wait_for "$TMP/x.out" '^done' 30 || { fail "leaky (markup comm) did not leak"; exit 0; }
+sleep 1.5	# a snapshot or two: history points
+
+# ---- the page and the API, with curl -----------------------------------
+curl -s -D "$TMP/hdr" -o "$TMP/page" "$U/"
+check "page: CSP allows only its own script" \
+	"$(grep -ic "^content-security-policy: default-src 'none'; script-src 'self';" "$TMP/hdr")" 1
+check "page: no inline script (each <script> has a src)" \
+	"$(grep -o '<script[^>]*>' "$TMP/page" | grep -vc ' src=')" 0
+check "page: its script is served" "$(code "$U/web/app.js")" 200
+check "page: the served script is web/app.js" "$(cmp -s "$TMP/body" web/app.js && echo same)" same
+check "api/ps: leaky holds 4,211,536 B in use" \
+	"$(curl -s "$U/api/ps" | jq --argjson p "$LPID" '.processes[] | select(.pid == $p) | .heap_inuse_bytes')" \
+	4211536
+curl -s "$U/api/top?pid=$LPID" > "$TMP/top.json"
+check "api/top: leak_a holds 4,096,000 B in use" "$(stack_field "$TMP/top.json" leak_a inuse_bytes)" 4096000
+check "api/history: points of RSS and heap" \
+	"$(curl -s "$U/api/history?pid=$LPID" | jq '[.rss_history[] | select(.rss_bytes > 0 and .heap_inuse_bytes == 4211536)] | length > 0')" true
+check "api/top without pid: 400" "$(code "$U/api/top")" 400
+check "api/top?pid=abc: 400" "$(code "$U/api/top?pid=abc")" 400
+check "api/history of a process not watched: 404 with a reason" \
+	"$(code "$U/api/history?pid=1")/$(jq -r .code "$TMP/body")" 404/not_watched
+check "api/top by POST: 405" "$(code -X POST "$U/api/top?pid=$LPID")" 405
+check "api/ps still answered" "$(code "$U/api/ps")" 200
+
+# ---- in a real browser -------------------------------------------------
+[ -x "$CHROMIUM" ] || { fail "no Chromium at $CHROMIUM (make deps installs chromium)"; exit 0; }
+PUP=$O/webtest
+if [ "$(node -p "require('$PUP/node_modules/puppeteer-core/package.json').version" 2>/dev/null)" \
+     != "$PUPPETEER" ]; then
+	mkdir -p "$PUP"
+	(cd "$PUP" && npm install --no-audit --no-fund --prefix . "puppeteer-core@$PUPPETEER") \
+		> "$TMP/npm.log" 2>&1 || { fail "npm install puppeteer-core: $(tail -3 "$TMP/npm.log")"; exit 0; }
+fi
+NODE_PATH=$PUP/node_modules CHROMIUM=$CHROMIUM timeout 60 \
+	node tests/bpf/web_check.js "$U" "$LPID" "$XPID" "$TMP" > "$TMP/web.json" 2> "$TMP/web.err"
+jq -e . "$TMP/web.json" > /dev/null 2>&1 ||
+	{ fail "the browser run said nothing: $(tail -5 "$TMP/web.err")"; exit 0; }
+r() { jq -r "$1" "$TMP/web.json"; }
+check "browser: ran to its end" "$(r '.fatal // "ok"')" ok
+check "browser: no script error" "$(r '.errors | length')" 0
+check "browser: the table shows leaky's bytes in use" "$(r .inuse_text)" "4,211,536 B"
+check "browser: leaky's comm" "$(r .comm_text)" leaky
+check "browser: the markup comm is text" "$(r .xss_comm_text)" "<script>alert(1"
+check "browser: ... in the process title too" "$(r .xss_title | grep -c '^PID [0-9]* <script>alert(1 (')" 1
+check "browser: no script element from a comm" "$(r .scripts_in_table)/$(r .scripts_total)" 0/1
+check "browser: no dialog opened" "$(r '.dialogs | length')" 0
+check "browser: the graph's total is the stacks' bytes in use" "$(r .root_value)" \
+	"$(jq '[.stacks[].inuse_bytes] | add' "$TMP/top.json")"
+check "browser: leak_a's frame holds 4,096,000 B" "$(r .leak_a_value)" 4096000
+check "browser: leak_a's width is its share of the graph (within 0.1%)" \
+	"$(r '(.leak_a_width / .root_width - .leak_a_value / .root_value) | fabs < 0.001')" true
+check "browser: after a click leak_a spans the graph" "$(r '.zoom_leak_a_width == .flame_width')" true
+check "browser: ... and its siblings are gone" "$(r .zoom_leak_b_frames)" 0
+check "browser: ... the graph says so" "$(r '.zoom_info | test("zoomed on leak_a: 4,096,000 B")')" true
+check "browser: search marks leak_a, leak_b, leak_c" "$(r '.search_matches | join(",")')" \
+	leak_a,leak_b,leak_c
+check "browser: the timeline draws RSS, anon and heap points" \
+	"$(r '[.timeline_series[] | select(. == "rss_bytes" or . == "anon_bytes" or . == "heap_inuse_bytes")] | length')/$(r '.timeline_points >= 3')" 3/true
+for s in web web-zoom web-xss; do
+	check "screenshot $s.png saved" "$([ -s "$TMP/$s.png" ] && echo yes)" yes
+done
+[ -n "$WEB_DEBUG" ] && cat "$TMP/web.json"
+[ -n "$WEB_SHOTS" ] && cp "$TMP"/web*.png "$WEB_SHOTS"/
+exit 0

@@ -1,0 +1,85 @@
+// web_check.js URL PID XPID OUTDIR: load memsightd's web view in headless
+// Chromium (puppeteer-core, installed by t_web.sh), select PID, and print
+// what the page shows as one JSON object for t_web.sh to check; screenshots
+// into OUTDIR. XPID is a process whose comm is markup: the page must show it
+// as text and no dialog may open.
+"use strict";
+const puppeteer = require("puppeteer-core");
+
+const [url, pid, xpid, out] = process.argv.slice(2);
+
+async function main() {
+	const res = { dialogs: [], errors: [] };
+	const browser = await puppeteer.launch({
+		executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+		headless: true,
+		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+	});
+	try {
+		const page = await browser.newPage();
+		await page.setViewport({ width: 1280, height: 1000 });
+		page.on("dialog", async (d) => { res.dialogs.push(d.message()); await d.dismiss(); });
+		page.on("pageerror", (e) => res.errors.push(String(e)));
+		page.on("console", (m) => { if (m.type() === "error") res.errors.push(m.text()); });
+		await page.goto(url + "/#pid=" + pid, { waitUntil: "load" });
+		await page.waitForSelector('#flame g.frame[data-name="leak_a"]', { timeout: 15000 });
+		await page.waitForSelector("#timeline circle.pt", { timeout: 15000 });
+		Object.assign(res, await page.evaluate((pid, xpid) => {
+			const row = document.querySelector('#procs tr[data-pid="' + pid + '"]');
+			const xrow = document.querySelector('#procs tr[data-pid="' + xpid + '"]');
+			const svg = document.getElementById("flame");
+			const W = Number(svg.getAttribute("viewBox").split(" ")[2]);
+			const root = svg.querySelector('g.frame[data-name="all"] rect');
+			const leak = svg.querySelector('g.frame[data-name="leak_a"]');
+			return {
+				inuse_text: row.querySelector("td.inuse").textContent,
+				comm_text: row.querySelector("td.comm").textContent,
+				xss_comm_text: xrow ? xrow.querySelector("td.comm").textContent : null,
+				scripts_in_table: document.querySelectorAll("#procs script").length,
+				flame_width: W,
+				root_width: Number(root.getAttribute("width")),
+				root_value: Number(svg.querySelector('g.frame[data-name="all"]').dataset.value),
+				leak_a_width: Number(leak.querySelector("rect").getAttribute("width")),
+				leak_a_value: Number(leak.dataset.value),
+				timeline_points: document.querySelectorAll("#timeline circle.pt").length,
+				timeline_series: [...document.querySelectorAll("#timeline g.series")]
+					.map((g) => g.dataset.series),
+				status: document.getElementById("status").textContent,
+			};
+		}, pid, xpid));
+		await page.screenshot({ path: out + "/web.png", fullPage: true });
+		// click into leak_a: it spans the graph, its ancestors stay, siblings go
+		await page.click('#flame g.frame[data-name="leak_a"]');
+		await page.waitForFunction(() => /zoomed on leak_a/.test(
+			document.getElementById("flame-info").textContent), { timeout: 5000 });
+		Object.assign(res, await page.evaluate(() => {
+			const svg = document.getElementById("flame");
+			const leak = svg.querySelector('g.frame[data-name="leak_a"]:not(.ancestor)');
+			return {
+				zoom_info: document.getElementById("flame-info").textContent,
+				zoom_leak_a_width: Number(leak.querySelector("rect").getAttribute("width")),
+				zoom_leak_b_frames: svg.querySelectorAll('g.frame[data-name="leak_b"]').length,
+			};
+		}));
+		await page.screenshot({ path: out + "/web-zoom.png", fullPage: true });
+		// search marks the frames it matches
+		await page.click("#reset");
+		await page.type("#search", "leak_");
+		res.search_matches = await page.evaluate(() =>
+			[...document.querySelectorAll("#flame g.frame.match")].map((g) => g.dataset.name)
+				.sort().filter((v, i, a) => a.indexOf(v) === i));
+		// the markup process selected: its name is text in the title too
+		await page.goto(url + "/#pid=" + xpid, { waitUntil: "load" });
+		await page.waitForFunction((xpid) => document.getElementById("proc-title")
+			.textContent.startsWith("PID " + xpid + " "), { timeout: 15000 }, xpid);
+		res.xss_title = await page.evaluate(() =>
+			document.getElementById("proc-title").textContent);
+		res.scripts_total = await page.evaluate(() => document.scripts.length);
+		await page.screenshot({ path: out + "/web-xss.png", fullPage: true });
+	} finally {
+		await browser.close();
+	}
+	console.log(JSON.stringify(res));
+}
+
+main().catch((e) => { console.log(JSON.stringify({ fatal: String(e) })); process.exit(1); });
