@@ -321,6 +321,72 @@
 		note.textContent = sites.length ? "" : "no goroutine seen";
 	}
 
+	// ---- explain and incidents ---------------------------------------------
+
+	const EXPLAIN = [
+		["malloc_inuse", "tracked malloc in use (since attach)"],
+		["go_heap_inuse", "Go heap in use"],
+		["go_heap_idle_unreleased", "Go heap idle, not yet released"],
+		["stacks", "thread and goroutine stacks"],
+		["other_anonymous", "other anonymous mappings (direct mmap, arenas)"],
+		["file_backed", "file-backed"],
+		["shmem", "shared memory"],
+		["unexplained", "unexplained"],
+	];
+
+	function renderExplain(ex, err) {
+		const body = $("explain").tBodies[0], note = $("explain-note");
+		if (!ex) {
+			body.replaceChildren();
+			note.textContent = "unavailable: " + err;
+			return;
+		}
+		const rows = [];
+		for (const [k, name] of EXPLAIN) {
+			if (ex.bytes[k] === undefined)
+				continue;	// not a Go process, or its heap unknown: absent, never 0
+			const v = ex.bytes[k], share = ex.rss_bytes ? 100 * v / ex.rss_bytes : 0;
+			const tr = el("tr", { "data-part": k });
+			const bar = el("span", { class: "bar" });
+			bar.style.width = (share * 3).toFixed(1) + "px";
+			const td = el("td");
+			td.append(bar);
+			tr.append(el("td", {}, name), el("td", { class: "num" }, bytes(v)),
+				  el("td", { class: "num" }, share.toFixed(1) + "%"), td);
+			rows.push(tr);
+		}
+		body.replaceChildren(...rows);
+		const n = ["RSS " + bytes(ex.rss_bytes)];
+		if (ex.go_heap_unavailable)
+			n.push("Go heap unavailable: " + ex.go_heap_unavailable);
+		if (ex.lower_bound)
+			n.push("tracked figures are lower bounds (events were lost)");
+		note.textContent = n.join("; ");
+	}
+
+	function renderIncidents(inc, err) {
+		const body = $("incidents").tBodies[0], note = $("incidents-note");
+		if (!inc || !inc.incidents) {
+			body.replaceChildren();
+			note.textContent = "unavailable: " + (inc ? inc.incidents_unavailable : err);
+			return;
+		}
+		body.replaceChildren(...inc.incidents.slice().reverse().map((r) => {
+			const tr = el("tr");
+			tr.append(el("td", {}, r.id), el("td", {}, new Date(r.time * 1000).toISOString()),
+				  el("td", { class: "num" }, r.pid), el("td", { class: "num" }, bytes(r.bytes)));
+			return tr;
+		}));
+		note.textContent = inc.incidents.length ? (inc.incidents_total > inc.incidents.length ?
+			"the newest " + inc.incidents.length + " of " + inc.incidents_total + "; " : "") +
+			"memsight incidents show ID prints one" : "no incident recorded";
+	}
+
+	// one failing part of the page says why and leaves the others alone
+	async function part(url) {
+		try { return [await getJSON(url), null]; } catch (e) { return [null, e.message]; }
+	}
+
 	// ---- polling -----------------------------------------------------------
 
 	function selectedFromHash() {
@@ -339,9 +405,10 @@
 				sec.hidden = true;
 				$("procs-note").textContent = "PID " + state.pid + " is not watched";
 			} else {
-				const [top, hist] = await Promise.all([
+				const [top, hist, ex] = await Promise.all([
 					getJSON("/api/top?pid=" + state.pid),
-					getJSON("/api/history?pid=" + state.pid)]);
+					getJSON("/api/history?pid=" + state.pid),
+					part("/api/explain?pid=" + state.pid)]);
 				sec.hidden = false;
 				$("proc-title").textContent = "PID " + proc.pid + " " + proc.comm +
 					" (" + proc.exe + ")";
@@ -349,7 +416,9 @@
 				renderTimeline(hist, proc);
 				renderFlame();
 				renderGoSites(top, proc);
+				renderExplain(ex[0], ex[1]);
 			}
+			renderIncidents(...await part("/api/incidents"));
 			setStatus("live, " + new Date().toLocaleTimeString(), false);
 			document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
 		} catch (e) {

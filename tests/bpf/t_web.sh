@@ -3,15 +3,20 @@
 # the bundled leaky twice, once under the comm `<script>alert(1)</script>`:
 # - / is the page, with a strict Content-Security-Policy and no inline script;
 #   its script and style come from the binary;
-# - /api/ps, /api/top?pid=N and /api/history?pid=N are the daemon's JSON:
+# - /api/ps, /api/top?pid=N, /api/history?pid=N, /api/explain?pid=N and
+#   /api/incidents are the daemon's JSON:
 #   leaky holds exactly 4,211,536 B in use after one round, leak_a 4,096,000;
-#   bad requests get a 4xx and a reason;
+#   /api/explain's parts add up to the RSS, its tracked malloc is the
+#   stacks'; /api/incidents lists the recorder's (empty) store; bad requests
+#   get a 4xx and a reason;
 # - in headless Chromium (Debian's chromium, driven by puppeteer-core, pinned
 #   below and installed into $O/webtest): the table shows 4,211,536 B for
 #   leaky; the flame graph's leak_a frame is as wide, as a share of the graph,
 #   as its bytes are of all; clicking it zooms (it spans the graph, leak_b is
 #   gone); search marks leak_a/b/c; the timeline draws its points; the
-#   markup comm is shown as text and no dialog opens, no script error.
+#   markup comm is shown as text and no dialog opens, no script error;
+#   explain and incidents show; a daemon restart is said, and the page
+#   comes back by itself.
 # Screenshots in $TMP; WEB_SHOTS=DIR keeps a copy of them.
 . "$(dirname "$0")/lib.sh"
 
@@ -20,8 +25,8 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
 
 MPORT=$((20000 + $$ % 5000 + 31))
-printf '[daemon]\nsnapshot_interval_s = 1\n[metrics]\nlisten = 127.0.0.1:%s\n' "$MPORT" \
-	> "$TMP/memsightd.conf"
+printf '[daemon]\nsnapshot_interval_s = 1\n[metrics]\nlisten = 127.0.0.1:%s\n[incidents]\ndir = %s\n' \
+	"$MPORT" "$TMP/incidents" > "$TMP/memsightd.conf"
 U=http://127.0.0.1:$MPORT
 start_daemon --config "$TMP/memsightd.conf" || { fail "daemon did not start"; exit 0; }
 start_target "$O/tests/targets/leaky" "$TMP/l.out" || { fail "leaky did not start"; exit 0; }
@@ -52,6 +57,14 @@ curl -s "$U/api/top?pid=$LPID" > "$TMP/top.json"
 check "api/top: leak_a holds 4,096,000 B in use" "$(stack_field "$TMP/top.json" leak_a inuse_bytes)" 4096000
 check "api/history: points of RSS and heap" \
 	"$(curl -s "$U/api/history?pid=$LPID" | jq '[.rss_history[] | select(.rss_bytes > 0 and .heap_inuse_bytes == 4211536)] | length > 0')" true
+curl -s "$U/api/explain?pid=$LPID" > "$TMP/explain.json"
+check "api/explain: tracked malloc in use is the stacks' (4,211,536 B)" \
+	"$(jq .bytes.malloc_inuse "$TMP/explain.json")/$(jq '[.stacks[] | select(.kind != "mmap") | .inuse_bytes] | add' "$TMP/top.json")" \
+	4211536/4211536
+check "api/explain: the parts add up to the RSS" \
+	"$(jq '([.bytes[]] | add) == .rss_bytes and .rss_bytes > 0' "$TMP/explain.json")" true
+check "api/incidents: the recorder is on, nothing recorded" \
+	"$(curl -s "$U/api/incidents" | jq -c '[.flight_recorder, .incidents]')" '["on",[]]'
 check "api/top without pid: 400" "$(code "$U/api/top")" 400
 check "api/top?pid=abc: 400" "$(code "$U/api/top?pid=abc")" 400
 check "api/history of a process not watched: 404 with a reason" \
@@ -68,13 +81,37 @@ if [ "$(node -p "require('$PUP/node_modules/puppeteer-core/package.json').versio
 	(cd "$PUP" && npm install --no-audit --no-fund --prefix . "puppeteer-core@$PUPPETEER") \
 		> "$TMP/npm.log" 2>&1 || { fail "npm install puppeteer-core: $(tail -3 "$TMP/npm.log")"; exit 0; }
 fi
-NODE_PATH=$PUP/node_modules CHROMIUM=$CHROMIUM timeout 60 \
-	node tests/bpf/web_check.js "$U" "$LPID" "$XPID" "$TMP" > "$TMP/web.json" 2> "$TMP/web.err"
+NODE_PATH=$PUP/node_modules CHROMIUM=$CHROMIUM timeout 90 \
+	node tests/bpf/web_check.js "$U" "$LPID" "$XPID" "$TMP" > "$TMP/web.json" 2> "$TMP/web.err" &
+NPID=$!
+PIDS_TO_KILL+=("$NPID")
+# the restart the page must survive: stopped until the page says so, then
+# started on the same port with leaky watched again
+browser_made() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$TMP/$1" ] && return 0
+		kill -0 "$NPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+if browser_made restart-now; then
+	kill -TERM "$DPID"
+	wait "$DPID"
+	browser_made seen-gone
+	start_daemon --config "$TMP/memsightd.conf" || fail "daemon did not start again"
+	"$MS" attach "$LPID" > /dev/null
+fi
+wait "$NPID"
 jq -e . "$TMP/web.json" > /dev/null 2>&1 ||
 	{ fail "the browser run said nothing: $(tail -5 "$TMP/web.err")"; exit 0; }
 r() { jq -r "$1" "$TMP/web.json"; }
 check "browser: ran to its end" "$(r '.fatal // "ok"')" ok
-check "browser: no script error" "$(r '.errors | length')" 0
+[ "$(r '.fatal // ""')" ] && echo "the page said: $(r '.notes | join(" | ")')" >&2
+check "browser: no script error" "$(r '.page_errors | length')" 0
+check "browser: while the daemon restarts, only refused connections" \
+	"$(r '[.errors[] | select(test("ERR_CONNECTION_REFUSED") | not)] | length')" 0
 check "browser: the table shows leaky's bytes in use" "$(r .inuse_text)" "4,211,536 B"
 check "browser: leaky's comm" "$(r .comm_text)" leaky
 check "browser: the markup comm is text" "$(r .xss_comm_text)" "<script>alert(1"
@@ -93,6 +130,11 @@ check "browser: search marks leak_a, leak_b, leak_c" "$(r '.search_matches | joi
 	leak_a,leak_b,leak_c
 check "browser: the timeline draws RSS, anon and heap points" \
 	"$(r '[.timeline_series[] | select(. == "rss_bytes" or . == "anon_bytes" or . == "heap_inuse_bytes")] | length')/$(r '.timeline_points >= 3')" 3/true
+check "browser: explain shows tracked malloc in use" "$(r .explain_malloc_text)" "4,211,536 B"
+check "browser: incidents: none recorded" "$(r .incidents_note)" "no incident recorded"
+check "browser: a daemon gone is said" "$(r '.restart_status | test("^memsightd unreachable")')" true
+check "browser: ... and once back, the page shows leaky again by itself" \
+	"$(r .after_restart_listed)" true
 for s in web web-zoom web-xss; do
 	check "screenshot $s.png saved" "$([ -s "$TMP/$s.png" ] && echo yes)" yes
 done

@@ -8,15 +8,27 @@ const puppeteer = require("puppeteer-core");
 
 const [url, pid, xpid, out] = process.argv.slice(2);
 
+const res = { dialogs: [], errors: [] };
+
+// On a failure: what the page said about each of its parts.
+async function notes(page) {
+	try {
+		return await page.evaluate(() => [...document.querySelectorAll(".note, #status")]
+			.map((e) => e.id + ": " + e.textContent));
+	} catch (e) {
+		return [String(e)];
+	}
+}
+
 async function main() {
-	const res = { dialogs: [], errors: [] };
+	let page = null;
 	const browser = await puppeteer.launch({
 		executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
 		headless: true,
 		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 	});
 	try {
-		const page = await browser.newPage();
+		page = await browser.newPage();
 		await page.setViewport({ width: 1280, height: 1000 });
 		page.on("dialog", async (d) => { res.dialogs.push(d.message()); await d.dismiss(); });
 		page.on("pageerror", (e) => res.errors.push(String(e)));
@@ -76,6 +88,31 @@ async function main() {
 			document.getElementById("proc-title").textContent);
 		res.scripts_total = await page.evaluate(() => document.scripts.length);
 		await page.screenshot({ path: out + "/web-xss.png", fullPage: true });
+		// explain and incidents of leaky
+		await page.goto(url + "/#pid=" + pid, { waitUntil: "load" });
+		await page.waitForSelector('#explain tr[data-part="malloc_inuse"]', { timeout: 15000 });
+		Object.assign(res, await page.evaluate(() => ({
+			explain_malloc_text: document.querySelector(
+				'#explain tr[data-part="malloc_inuse"] td.num').textContent,
+			incidents_note: document.getElementById("incidents-note").textContent,
+		})));
+		// the daemon stops (t_web.sh, when restart-now appears): the page says it
+		// lost it; it starts again (when seen-gone appears): the page shows the
+		// process again without a reload
+		res.page_errors = res.errors.splice(0);
+		require("fs").writeFileSync(out + "/restart-now", "");
+		await page.waitForFunction(() => document.getElementById("status")
+			.classList.contains("bad"), { timeout: 15000 });
+		res.restart_status = await page.evaluate(() =>
+			document.getElementById("status").textContent);
+		require("fs").writeFileSync(out + "/seen-gone", "");
+		await page.waitForFunction((pid) => !document.getElementById("status")
+			.classList.contains("bad") && document.querySelector(
+			'#procs tr[data-pid="' + pid + '"] td.inuse'), { timeout: 30000 }, pid);
+		res.after_restart_listed = true;
+	} catch (e) {
+		res.fatal = String(e);
+		res.notes = page ? await notes(page) : [];
 	} finally {
 		await browser.close();
 	}

@@ -2,8 +2,9 @@
 /*
  * web_serve.c - the daemon's side of the web view's API (export/web_http.c):
  * each answer is what the control socket answers (ctl_requests.c), so the
- * page and `memsight ps/top` show the same figures, or the flight
- * recorder's history of the process (recorder.c).
+ * page and `memsight ps/top` show the same figures, the flight recorder's
+ * history of the process (recorder.c) and its incidents (incidents.c), and
+ * `memsight explain` of the daemon's data (model/explain.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,15 @@
 
 #include "common/json.h"
 #include "daemon/daemon_int.h"
+#include "daemon/incidents.h"
+#include "export/explain_report.h"
 #include "export/web_http.h"
+#include "model/explain.h"
+#include "target/smaps.h"
 
 #define WEB_TOP_STACKS	500	/* stacks /api/top gives, the largest growers first */
 #define WEB_TOP_FRAMES	64	/* frames per stack */
+#define WEB_INCIDENTS_MAX	200	/* records /api/incidents lists, the newest */
 
 static const char ok_head[] = "{\"ok\":true";
 
@@ -68,10 +74,11 @@ static unsigned int ctl_json(struct daemon *d, const struct ctl_request *q, char
 	return status;
 }
 
-static unsigned int history_json(struct daemon *d, pid_t pid, char **body, size_t *len)
+/* A JSON answer written by fn into a buffer from malloc; fn returns the status. */
+static unsigned int json_answer(struct daemon *d, pid_t pid, char **body, size_t *len,
+				unsigned int (*fn)(struct daemon *d, pid_t pid, FILE *f))
 {
-	struct ms_target *t = ms_session__find(d->s, pid);
-	struct json_writer *w;
+	unsigned int status;
 	FILE *f;
 
 	*body = NULL;
@@ -79,24 +86,107 @@ static unsigned int history_json(struct daemon *d, pid_t pid, char **body, size_
 	f = open_memstream(body, len);
 	if (!f)
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	if (!t) {
-		char msg[96];
-
-		snprintf(msg, sizeof(msg), "PID %d is not watched", (int)pid);
-		ctl__write_error(f, CTL_E_NOT_WATCHED, msg);
-	} else if (ctl__ok_begin(f, &w) == 0) {
-		jw__kv_int(w, "pid", t->pid);
-		jw__kv_string(w, "comm", t->comm);
-		jw__kv_uint(w, "history_max", RSS_HISTORY);
-		recorder__history_json(W(t), w);
-		ctl__ok_end(w);
-	}
+	status = fn(d, pid, f);
 	if (fclose(f)) {
 		free(*body);
 		*body = NULL;
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
-	return t ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND;
+	return status;
+}
+
+/* The watched process pid, or NULL with the control socket's error written. */
+static struct ms_target *watched_or_404(struct daemon *d, pid_t pid, FILE *f)
+{
+	struct ms_target *t = ms_session__find(d->s, pid);
+	char msg[96];
+
+	if (!t) {
+		snprintf(msg, sizeof(msg), "PID %d is not watched", (int)pid);
+		ctl__write_error(f, CTL_E_NOT_WATCHED, msg);
+	}
+	return t;
+}
+
+static unsigned int history_json(struct daemon *d, pid_t pid, FILE *f)
+{
+	struct ms_target *t = watched_or_404(d, pid, f);
+	struct json_writer *w;
+
+	if (!t)
+		return MHD_HTTP_NOT_FOUND;
+	if (ctl__ok_begin(f, &w))
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	jw__kv_int(w, "pid", t->pid);
+	jw__kv_string(w, "comm", t->comm);
+	jw__kv_uint(w, "history_max", RSS_HISTORY);
+	recorder__history_json(W(t), w);
+	ctl__ok_end(w);
+	return MHD_HTTP_OK;
+}
+
+/* `memsight explain --json` of a watched process, from the daemon's data. */
+static unsigned int explain_json(struct daemon *d, pid_t pid, FILE *f)
+{
+	struct ms_target *t = watched_or_404(d, pid, f);
+	struct ms_smaps_summary sm;
+	struct json_writer *w;
+	struct ms_profile *p;
+	struct explain e;
+	char msg[128];
+	int err;
+
+	if (!t)
+		return MHD_HTTP_NOT_FOUND;
+	err = smaps__read_summary("/proc", t->pid, &sm);
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot read /proc/%d/smaps: %s", (int)t->pid,
+			 strerror(-err));
+		ctl__write_error(f, CTL_E_FAILED, msg);
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	/* no ages: the scan of live allocations is for top's "oldest" only */
+	p = snapshot__profile(d, t, false, true);
+	w = p ? jw__new(f) : NULL;
+	if (!w) {
+		ms_profile__free(p);
+		snprintf(msg, sizeof(msg), "cannot read the data of PID %d", (int)t->pid);
+		ctl__write_error(f, CTL_E_FAILED, msg);
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	explain__of_profile(p, &sm, &e);
+	explain__json(&e, p, w);
+	jw__free(w);
+	ms_profile__free(p);
+	return MHD_HTTP_OK;
+}
+
+/* The flight recorder's records, newest WEB_INCIDENTS_MAX, or why there are none. */
+static unsigned int incidents_json(struct daemon *d, pid_t pid, FILE *f)
+{
+	struct incident_info *v = NULL;
+	struct json_writer *w;
+	size_t n = 0, skip;
+	int err = d->incidents ? incidents__list(d->incidents, &v, &n) : 0;
+
+	if (ctl__ok_begin(f, &w)) {
+		free(v);
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	jw__kv_string(w, "flight_recorder", d->incidents ? "on" : "off");
+	if (!d->incidents || err) {
+		jw__name(w, "incidents");
+		jw__null(w);
+		jw__kv_string(w, "incidents_unavailable", err ? strerror(-err) : d->incidents_off);
+	} else {
+		skip = n > WEB_INCIDENTS_MAX ? n - WEB_INCIDENTS_MAX : 0;
+		jw__kv_uint(w, "incidents_total", n);
+		jw__name(w, "incidents");
+		incidents__json_list(v + skip, n - skip, w);
+	}
+	ctl__ok_end(w);
+	free(v);
+	return MHD_HTTP_OK;
 }
 
 static unsigned int answer(void *cls, enum web_api api, pid_t pid, char **body, size_t *len)
@@ -120,7 +210,11 @@ static unsigned int answer(void *cls, enum web_api api, pid_t pid, char **body, 
 			  CTL_KEY_FORMAT;
 		return ctl_json(d, &q, body, len);
 	case WEB_API_HISTORY:
-		return history_json(d, pid, body, len);
+		return json_answer(d, pid, body, len, history_json);
+	case WEB_API_EXPLAIN:
+		return json_answer(d, pid, body, len, explain_json);
+	case WEB_API_INCIDENTS:
+		return json_answer(d, pid, body, len, incidents_json);
 	}
 	*body = NULL;
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;

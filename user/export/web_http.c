@@ -90,7 +90,7 @@ static int start_api(struct web_server *srv, struct http_call *c, enum web_api a
 	bool busy;
 	int rc;
 
-	if (api != WEB_API_PS) {
+	if (api != WEB_API_PS && api != WEB_API_INCIDENTS) {
 		rc = http_call__arg_uint(c, "pid", 1, INT_MAX, &pid);
 		if (rc) {
 			reply_static(c, MHD_HTTP_BAD_REQUEST, rc > 0 ?
@@ -142,6 +142,16 @@ static int start_history(void *cls, struct http_call *c)
 	return start_api(cls, c, WEB_API_HISTORY);
 }
 
+static int start_explain(void *cls, struct http_call *c)
+{
+	return start_api(cls, c, WEB_API_EXPLAIN);
+}
+
+static int start_incidents(void *cls, struct http_call *c)
+{
+	return start_api(cls, c, WEB_API_INCIDENTS);
+}
+
 static const struct http_route web_routes[] = {
 	{ .path = "/", .content_type = "text/html; charset=utf-8", .get = get_page, .csp = WEB_CSP },
 	{ .path = "/web/app.js", .content_type = "text/javascript; charset=utf-8", .get = get_js,
@@ -153,6 +163,8 @@ static const struct http_route web_routes[] = {
 	{ .path = "/api/ps", .start = start_ps },
 	{ .path = "/api/top", .start = start_top },
 	{ .path = "/api/history", .start = start_history },
+	{ .path = "/api/explain", .start = start_explain },
+	{ .path = "/api/incidents", .start = start_incidents },
 };
 
 /* The oldest waiting job, unlinked, or NULL. */

@@ -8,6 +8,8 @@
  *   /api/top?pid=N           a process's stacks (all of them, frames and growth) and
  *                            goroutines by creation site: `top n=0 growth=1` JSON
  *   /api/history?pid=N       the RSS/heap history the flight recorder keeps
+ *   /api/explain?pid=N       where its RSS is: `memsight explain --json`
+ *   /api/incidents           the flight recorder's records: `memsight incidents -j`
  *
  * The page carries a Content-Security-Policy that allows only its own script
  * and style; the answers are the daemon's own JSON (one producer per fact,
@@ -31,7 +33,7 @@
 				"connect-src 'self'; img-src 'self'; base-uri 'none'; " \
 				"form-action 'none'; frame-ancestors 'none'"
 
-enum web_api { WEB_API_PS, WEB_API_TOP, WEB_API_HISTORY };
+enum web_api { WEB_API_PS, WEB_API_TOP, WEB_API_HISTORY, WEB_API_EXPLAIN, WEB_API_INCIDENTS };
 
 /*
  * The daemon's side: the JSON of api (pid: of the process it names, else 0)
