@@ -72,6 +72,7 @@ struct http_call {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
 	struct conn_slot *slot;
+	const struct http_route *route;
 	pthread_mutex_t lock;	/* the fields below */
 	bool suspended;		/* reply() must resume the connection */
 	bool done;
@@ -201,6 +202,11 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
+int http_call__route_arg(const struct http_call *c)
+{
+	return c->route->arg;
+}
+
 const char *http_call__arg(struct http_call *c, const char *name)
 {
 	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -320,7 +326,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int code,
 static enum MHD_Result call_answer(struct http_call *c, void **con_cls)
 {
 	struct MHD_Response *resp = body_response(c->body, c->len, c->content_type);
-	enum MHD_Result ret = queue(c->conn, c->status, resp);
+	enum MHD_Result ret;
+
+	if (resp && c->route->csp)
+		MHD_add_response_header(resp, "Content-Security-Policy", c->route->csp);
+	ret = queue(c->conn, c->status, resp);
 
 	c->body = NULL;
 	*con_cls = NULL;
@@ -343,6 +353,7 @@ static enum MHD_Result call_start(struct http_server *srv, const struct http_sit
 	c->conn = conn;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	c->slot = ci ? ci->socket_context : NULL;
+	c->route = r;
 	pthread_mutex_init(&c->lock, NULL);
 	rc = r->start(site->cls, c);
 	if (rc) {

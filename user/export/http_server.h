@@ -34,8 +34,10 @@ struct http_route {
 	 * answered, the connection is closed.
 	 */
 	int (*start)(void *cls, struct http_call *call);
-	/* a get route's Content-Security-Policy header, or NULL */
+	/* the route's Content-Security-Policy header, or NULL */
 	const char *csp;
+	/* what start() serves, when routes share it (http_call__route_arg) */
+	int arg;
 };
 
 /* Routes sharing one cls. */
@@ -45,6 +47,8 @@ struct http_site {
 	void *cls;
 };
 
+/* The arg of the call's route. */
+int http_call__route_arg(const struct http_call *c);
 /* A query argument of the call's request, NULL if absent; only inside start(). */
 const char *http_call__arg(struct http_call *c, const char *name);
 /*

@@ -180,19 +180,10 @@ static int start_profile(struct pprof_server *srv, struct http_call *c, enum ppr
 	return 0;
 }
 
-static int start_heap(void *cls, struct http_call *c)
+/* heap, allocs and goroutine: the route's arg is the profile */
+static int start_route(void *cls, struct http_call *c)
 {
-	return start_profile(cls, c, PPROF_HEAP);
-}
-
-static int start_allocs(void *cls, struct http_call *c)
-{
-	return start_profile(cls, c, PPROF_ALLOCS);
-}
-
-static int start_goroutine(void *cls, struct http_call *c)
-{
-	return start_profile(cls, c, PPROF_GOROUTINE);
+	return start_profile(cls, c, (enum pprof_profile)http_call__route_arg(c));
 }
 
 static const char *const profile_names[] = {
@@ -239,9 +230,9 @@ static int start_index(void *cls, struct http_call *c)
 
 static const struct http_route pprof_routes[] = {
 	{ .path = "/debug/pprof/", .start = start_index },
-	{ .path = "/debug/pprof/heap", .start = start_heap },
-	{ .path = "/debug/pprof/allocs", .start = start_allocs },
-	{ .path = "/debug/pprof/goroutine", .start = start_goroutine },
+	{ .path = "/debug/pprof/heap", .start = start_route, .arg = PPROF_HEAP },
+	{ .path = "/debug/pprof/allocs", .start = start_route, .arg = PPROF_ALLOCS },
+	{ .path = "/debug/pprof/goroutine", .start = start_route, .arg = PPROF_GOROUTINE },
 };
 
 /* ---- the daemon's thread ---------------------------------------------------- */

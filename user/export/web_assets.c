@@ -21,24 +21,15 @@ WEB_INCBIN(web_app_js, "web/app.js");
 WEB_INCBIN(web_app_css, "web/app.css");
 WEB_INCBIN(web_icon_svg, "web/icon.svg");
 
+static const struct { const unsigned char *start, *end; } files[] = {
+	[WEB_INDEX_HTML] = { web_index_html_start, web_index_html_end },
+	[WEB_APP_JS] = { web_app_js_start, web_app_js_end },
+	[WEB_APP_CSS] = { web_app_css_start, web_app_css_end },
+	[WEB_ICON_SVG] = { web_icon_svg_start, web_icon_svg_end },
+};
+
 void web_assets__get(enum web_asset_id id, struct web_asset *ret)
 {
-	switch (id) {
-	case WEB_INDEX_HTML:
-		*ret = (struct web_asset){ web_index_html_start,
-					   (size_t)(web_index_html_end - web_index_html_start) };
-		break;
-	case WEB_APP_JS:
-		*ret = (struct web_asset){ web_app_js_start,
-					   (size_t)(web_app_js_end - web_app_js_start) };
-		break;
-	case WEB_APP_CSS:
-		*ret = (struct web_asset){ web_app_css_start,
-					   (size_t)(web_app_css_end - web_app_css_start) };
-		break;
-	case WEB_ICON_SVG:
-		*ret = (struct web_asset){ web_icon_svg_start,
-					   (size_t)(web_icon_svg_end - web_icon_svg_start) };
-		break;
-	}
+	ret->data = files[id].start;
+	ret->len = (size_t)(files[id].end - files[id].start);
 }

@@ -49,38 +49,26 @@ static void reply_static(struct http_call *c, unsigned int status, const char *m
 	http_call__reply(c, status, TEXT, body, body ? n : 0);
 }
 
-/* A copy of an asset: the server frees what a route returns. */
-static int get_asset(enum web_asset_id id, char **body, size_t *len)
+/* A file of the page (the route's arg), answered at once with a copy. */
+static int start_asset(void *cls, struct http_call *c)
 {
+	static const char *const types[] = {
+		[WEB_INDEX_HTML] = "text/html; charset=utf-8",
+		[WEB_APP_JS] = "text/javascript; charset=utf-8",
+		[WEB_APP_CSS] = "text/css; charset=utf-8",
+		[WEB_ICON_SVG] = "image/svg+xml",
+	};
+	enum web_asset_id id = (enum web_asset_id)http_call__route_arg(c);
 	struct web_asset a;
+	char *body;
 
 	web_assets__get(id, &a);
-	*body = malloc(a.len ?: 1);
-	if (!*body)
+	body = malloc(a.len ?: 1);
+	if (!body)
 		return -ENOMEM;
-	memcpy(*body, a.data, a.len);
-	*len = a.len;
+	memcpy(body, a.data, a.len);
+	http_call__reply(c, MHD_HTTP_OK, types[id], body, a.len);
 	return 0;
-}
-
-static int get_page(void *cls, char **body, size_t *len)
-{
-	return get_asset(WEB_INDEX_HTML, body, len);
-}
-
-static int get_js(void *cls, char **body, size_t *len)
-{
-	return get_asset(WEB_APP_JS, body, len);
-}
-
-static int get_css(void *cls, char **body, size_t *len)
-{
-	return get_asset(WEB_APP_CSS, body, len);
-}
-
-static int get_icon(void *cls, char **body, size_t *len)
-{
-	return get_asset(WEB_ICON_SVG, body, len);
 }
 
 static int start_api(struct web_server *srv, struct http_call *c, enum web_api api)
@@ -127,44 +115,22 @@ static int start_api(struct web_server *srv, struct http_call *c, enum web_api a
 	return 0;
 }
 
-static int start_ps(void *cls, struct http_call *c)
+/* The API's routes: the arg is the web_api. */
+static int start_route(void *cls, struct http_call *c)
 {
-	return start_api(cls, c, WEB_API_PS);
-}
-
-static int start_top(void *cls, struct http_call *c)
-{
-	return start_api(cls, c, WEB_API_TOP);
-}
-
-static int start_history(void *cls, struct http_call *c)
-{
-	return start_api(cls, c, WEB_API_HISTORY);
-}
-
-static int start_explain(void *cls, struct http_call *c)
-{
-	return start_api(cls, c, WEB_API_EXPLAIN);
-}
-
-static int start_incidents(void *cls, struct http_call *c)
-{
-	return start_api(cls, c, WEB_API_INCIDENTS);
+	return start_api(cls, c, (enum web_api)http_call__route_arg(c));
 }
 
 static const struct http_route web_routes[] = {
-	{ .path = "/", .content_type = "text/html; charset=utf-8", .get = get_page, .csp = WEB_CSP },
-	{ .path = "/web/app.js", .content_type = "text/javascript; charset=utf-8", .get = get_js,
-	  .csp = WEB_CSP },
-	{ .path = "/web/app.css", .content_type = "text/css; charset=utf-8", .get = get_css,
-	  .csp = WEB_CSP },
-	{ .path = "/web/icon.svg", .content_type = "image/svg+xml", .get = get_icon,
-	  .csp = WEB_CSP },
-	{ .path = "/api/ps", .start = start_ps },
-	{ .path = "/api/top", .start = start_top },
-	{ .path = "/api/history", .start = start_history },
-	{ .path = "/api/explain", .start = start_explain },
-	{ .path = "/api/incidents", .start = start_incidents },
+	{ .path = "/", .start = start_asset, .arg = WEB_INDEX_HTML, .csp = WEB_CSP },
+	{ .path = "/web/app.js", .start = start_asset, .arg = WEB_APP_JS, .csp = WEB_CSP },
+	{ .path = "/web/app.css", .start = start_asset, .arg = WEB_APP_CSS, .csp = WEB_CSP },
+	{ .path = "/web/icon.svg", .start = start_asset, .arg = WEB_ICON_SVG, .csp = WEB_CSP },
+	{ .path = "/api/ps", .start = start_route, .arg = WEB_API_PS },
+	{ .path = "/api/top", .start = start_route, .arg = WEB_API_TOP },
+	{ .path = "/api/history", .start = start_route, .arg = WEB_API_HISTORY },
+	{ .path = "/api/explain", .start = start_route, .arg = WEB_API_EXPLAIN },
+	{ .path = "/api/incidents", .start = start_route, .arg = WEB_API_INCIDENTS },
 };
 
 /* The oldest waiting job, unlinked, or NULL. */
