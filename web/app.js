@@ -312,10 +312,10 @@
 		}
 		body.replaceChildren(...sites.map((s) => {
 			const tr = el("tr");
-			tr.append(el("td", { class: "num" }, s.count),
+			tr.append(el("td", { class: "num count" }, s.count),
 				cell(s.growth_per_min, (v) => (v >= 0 ? "+" : "") + v.toFixed(1),
 				     "fewer than two samples yet"),
-				el("td", {}, s.site + (s.other ? " (" + s.sites + " sites)" : "")));
+				el("td", { class: "site" }, s.site + (s.other ? " (" + s.sites + " sites)" : "")));
 			return tr;
 		}));
 		note.textContent = sites.length ? "" : "no goroutine seen";

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Claims (issue 19, part 2: the web view), against a live memsightd watching
-# the bundled leaky twice, once under the comm `<script>alert(1)</script>`:
+# the bundled leaky twice, once under the comm `<script>alert(1)</script>`,
+# and goservice with 30 goroutines leaked:
 # - / is the page, with a strict Content-Security-Policy and no inline script;
 #   its script and style come from the binary;
 # - /api/ps, /api/top?pid=N, /api/history?pid=N, /api/explain?pid=N and
@@ -15,7 +16,8 @@
 #   as its bytes are of all; clicking it zooms (it spans the graph, leak_b is
 #   gone); search marks leak_a/b/c; the timeline draws its points; the
 #   markup comm is shown as text and no dialog opens, no script error;
-#   explain and incidents show; a daemon restart is said, and the page
+#   goservice's goroutine sites show main.leakHandler with the count its
+#   /stats says it leaked; explain and incidents show; a daemon restart is said, and the page
 #   comes back by itself.
 # Screenshots in $TMP; WEB_SHOTS=DIR keeps a copy of them.
 . "$(dirname "$0")/lib.sh"
@@ -34,12 +36,21 @@ LPID=$TPID
 LEAKY_COMM='<script>alert(1)</script>' start_target "$O/tests/targets/leaky" "$TMP/x.out" ||
 	{ fail "leaky (markup comm) did not start"; exit 0; }
 XPID=$TPID
+GPORT=$((25000 + $$ % 5000 + 31))
+start_target "$O/tests/targets/goservice" "$TMP/g.out" "127.0.0.1:$GPORT" ||
+	{ fail "goservice did not start"; exit 0; }
+GPID=$TPID
 "$MS" attach "$LPID" > /dev/null
 "$MS" attach "$XPID" > /dev/null
+"$MS" attach "$GPID" > /dev/null
 check "leaky watched" "$(wait_watched "$LPID" yes 10 && echo yes)" yes
 kill -USR1 "$LPID" "$XPID"
 wait_for "$TMP/l.out" '^done' 30 || { fail "leaky did not leak"; exit 0; }
 wait_for "$TMP/x.out" '^done' 30 || { fail "leaky (markup comm) did not leak"; exit 0; }
+check "goservice watched" "$(wait_watched "$GPID" yes 10 && echo yes)" yes
+curl -sf "http://127.0.0.1:$GPORT/leak?r=[1-30]" > /dev/null
+GLEAKED=$(curl -sf "http://127.0.0.1:$GPORT/stats" | jq .leaked)
+check "goservice leaked its goroutines" "$GLEAKED" 30
 sleep 1.5	# a snapshot or two: history points
 
 # ---- the page and the API, with curl -----------------------------------
@@ -82,7 +93,7 @@ if [ "$(node -p "require('$PUP/node_modules/puppeteer-core/package.json').versio
 		> "$TMP/npm.log" 2>&1 || { fail "npm install puppeteer-core: $(tail -3 "$TMP/npm.log")"; exit 0; }
 fi
 NODE_PATH=$PUP/node_modules CHROMIUM=$CHROMIUM timeout 90 \
-	node tests/bpf/web_check.js "$U" "$LPID" "$XPID" "$TMP" > "$TMP/web.json" 2> "$TMP/web.err" &
+	node tests/bpf/web_check.js "$U" "$LPID" "$XPID" "$TMP" "$GPID" > "$TMP/web.json" 2> "$TMP/web.err" &
 NPID=$!
 PIDS_TO_KILL+=("$NPID")
 # the restart the page must survive: stopped until the page says so, then
@@ -130,12 +141,16 @@ check "browser: search marks leak_a, leak_b, leak_c" "$(r '.search_matches | joi
 	leak_a,leak_b,leak_c
 check "browser: the timeline draws RSS, anon and heap points" \
 	"$(r '[.timeline_series[] | select(. == "rss_bytes" or . == "anon_bytes" or . == "heap_inuse_bytes")] | length')/$(r '.timeline_points >= 3')" 3/true
+check "browser: goservice's goroutines at main.leakHandler's go statement: what /stats says leaked" \
+	"$(r '[.go_sites[] | select(.site | startswith("main.leakHandler")) | .count] | add')" "$GLEAKED"
+check "browser: goservice's goroutines in the table: the sites' sum" \
+	"$(r '.go_goroutines_text')" "$(r '[.go_sites[].count] | add')"
 check "browser: explain shows tracked malloc in use" "$(r .explain_malloc_text)" "4,211,536 B"
 check "browser: incidents: none recorded" "$(r .incidents_note)" "no incident recorded"
 check "browser: a daemon gone is said" "$(r '.restart_status | test("^memsightd unreachable")')" true
 check "browser: ... and once back, the page shows leaky again by itself" \
 	"$(r .after_restart_listed)" true
-for s in web web-zoom web-xss; do
+for s in web web-zoom web-xss web-go; do
 	check "screenshot $s.png saved" "$([ -s "$TMP/$s.png" ] && echo yes)" yes
 done
 [ -n "$WEB_DEBUG" ] && cat "$TMP/web.json"

@@ -1,12 +1,12 @@
-// web_check.js URL PID XPID OUTDIR: load memsightd's web view in headless
+// web_check.js URL PID XPID OUTDIR GPID: load memsightd's web view in headless
 // Chromium (puppeteer-core, installed by t_web.sh), select PID, and print
 // what the page shows as one JSON object for t_web.sh to check; screenshots
 // into OUTDIR. XPID is a process whose comm is markup: the page must show it
-// as text and no dialog may open.
+// as text and no dialog may open. GPID is a Go service with leaked goroutines.
 "use strict";
 const puppeteer = require("puppeteer-core");
 
-const [url, pid, xpid, out] = process.argv.slice(2);
+const [url, pid, xpid, out, gpid] = process.argv.slice(2);
 
 const res = { dialogs: [], errors: [] };
 
@@ -88,8 +88,22 @@ async function main() {
 			document.getElementById("proc-title").textContent);
 		res.scripts_total = await page.evaluate(() => document.scripts.length);
 		await page.screenshot({ path: out + "/web-xss.png", fullPage: true });
+		// the Go service: its goroutines, and by creation site
+		await page.goto(url + "/#pid=" + gpid, { waitUntil: "load" });
+		await page.waitForSelector("#gosites td.site", { timeout: 15000 });
+		Object.assign(res, await page.evaluate((gpid) => ({
+			go_goroutines_text: document.querySelector('#procs tr[data-pid="' + gpid +
+				'"] td.goroutines').textContent,
+			go_sites: [...document.querySelectorAll("#gosites tbody tr")].map((tr) => ({
+				count: Number(tr.querySelector("td.count").textContent),
+				site: tr.querySelector("td.site").textContent })),
+		}), gpid));
+		await page.screenshot({ path: out + "/web-go.png", fullPage: true });
 		// explain and incidents of leaky
 		await page.goto(url + "/#pid=" + pid, { waitUntil: "load" });
+		// the title, the explain table and the rest are drawn together
+		await page.waitForFunction((pid) => document.getElementById("proc-title")
+			.textContent.startsWith("PID " + pid + " "), { timeout: 15000 }, pid);
 		await page.waitForSelector('#explain tr[data-part="malloc_inuse"]', { timeout: 15000 });
 		Object.assign(res, await page.evaluate(() => ({
 			explain_malloc_text: document.querySelector(
