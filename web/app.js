@@ -95,13 +95,16 @@
 	const SERIES = [
 		{ key: "rss_bytes", name: "RSS", color: "#1e88e5" },
 		{ key: "anon_bytes", name: "RSS anon", color: "#43a047" },
+		{ key: "file_bytes", name: "RSS file", color: "#fb8c00" },
+		{ key: "shmem_bytes", name: "RSS shmem", color: "#8e24aa" },
 		{ key: "heap_inuse_bytes", name: "heap in use", color: "#e53935" },
 	];
+	const GO_SERIES = [{ key: "goroutines", name: "goroutines", color: "#00897b" }];
 
-	function renderTimeline(h, proc) {
-		const svg = $("timeline"), W = 900, H = 220, PAD = 20;
-		const pts = h.rss_history;
-		const shown = SERIES.filter((s) => pts.some((p) => p[s.key] !== undefined));
+	// One chart: a polyline and a point per snapshot for each series present.
+	function drawChart(svg, legend, pts, series, fmt) {
+		const W = 900, H = Number(svg.viewBox.baseVal.height) || 220, PAD = 20;
+		const shown = series.filter((s) => pts.some((p) => p[s.key] !== undefined));
 		let max = 1;
 		for (const p of pts)
 			for (const s of shown)
@@ -113,43 +116,44 @@
 					       stroke: "#999" })];
 		for (const s of shown) {
 			const g = el("svg:g", { class: "series", "data-series": s.key });
-			const line = pts.filter((p) => p[s.key] !== undefined)
-				.map((p) => x(p.time).toFixed(1) + "," + y(p[s.key]).toFixed(1));
-			g.append(el("svg:polyline", { points: line.join(" "), fill: "none",
-						      stroke: s.color, "stroke-width": 1.5 }));
+			const line = [];
 			for (const p of pts) {
 				if (p[s.key] === undefined)
 					continue;
-				const c = el("svg:circle", { class: "pt", cx: x(p.time).toFixed(1),
-					cy: y(p[s.key]).toFixed(1), r: 2, fill: s.color,
-					"data-value": p[s.key] });
-				c.append(el("svg:title", {}, s.name + " " + bytes(p[s.key]) + " at " +
+				const cx = x(p.time).toFixed(1), cy = y(p[s.key]).toFixed(1);
+				const c = el("svg:circle", { class: "pt", cx: cx, cy: cy, r: 2, fill: s.color,
+							     "data-value": p[s.key] });
+				c.append(el("svg:title", {}, s.name + " " + fmt(p[s.key]) + " at " +
 					new Date(p.time * 1000).toLocaleTimeString()));
 				g.append(c);
+				line.push(cx + "," + cy);
 			}
+			g.prepend(el("svg:polyline", { points: line.join(" "), fill: "none",
+						       stroke: s.color, "stroke-width": 1.5 }));
 			kids.push(g);
 		}
-		kids.push(el("svg:text", { x: PAD, y: 12, class: "axis" }, human(max)));
+		kids.push(el("svg:text", { x: PAD, y: 12, class: "axis" }, fmt(max)));
 		svg.replaceChildren(...kids);
-		$("timeline-legend").replaceChildren(...shown.map((s) => {
+		legend.replaceChildren(...shown.map((s) => {
 			const sp = el("span", {}, s.name);
 			const sw = el("i");
 			sw.style.background = s.color;	// CSSOM: allowed by the CSP, a style attribute is not
 			sp.prepend(sw);
 			return sp;
 		}));
+		return shown.length;
+	}
+
+	function renderTimeline(h) {
+		const pts = h.rss_history;
+		drawChart($("timeline"), $("timeline-legend"), pts, SERIES, human);
+		const go = drawChart($("gtimeline"), $("gtimeline-legend"), pts, GO_SERIES, String);
+		$("gtimeline").hidden = !go;
 		const note = [pts.length + " points, one per snapshot (memsightd keeps the last " +
 			h.history_max + ")"];
 		if (pts.length)
-			note.push(new Date(t0 * 1000).toLocaleTimeString() + " to " +
-				new Date(t1 * 1000).toLocaleTimeString());
-		if (proc)
-			note.push("RSS file and shmem, goroutines: no history kept (now: file " +
-				(proc.rss_file_bytes !== undefined ? human(proc.rss_file_bytes) : "unavailable") +
-				", shmem " +
-				(proc.rss_shmem_bytes !== undefined ? human(proc.rss_shmem_bytes) : "unavailable") +
-				", goroutines " + (proc.goroutines === null || proc.goroutines === undefined ?
-				"unavailable" : proc.goroutines) + ")");
+			note.push(new Date(pts[0].time * 1000).toLocaleTimeString() + " to " +
+				new Date(pts[pts.length - 1].time * 1000).toLocaleTimeString());
 		$("timeline-note").textContent = note.join("; ");
 	}
 
@@ -413,7 +417,7 @@
 				$("proc-title").textContent = "PID " + proc.pid + " " + proc.comm +
 					" (" + proc.exe + ")";
 				state.top = top;
-				renderTimeline(hist, proc);
+				renderTimeline(hist);
 				renderFlame();
 				renderGoSites(top, proc);
 				renderExplain(ex[0], ex[1]);

@@ -66,8 +66,10 @@ check "api/ps: leaky holds 4,211,536 B in use" \
 	4211536
 curl -s "$U/api/top?pid=$LPID" > "$TMP/top.json"
 check "api/top: leak_a holds 4,096,000 B in use" "$(stack_field "$TMP/top.json" leak_a inuse_bytes)" 4096000
-check "api/history: points of RSS and heap" \
-	"$(curl -s "$U/api/history?pid=$LPID" | jq '[.rss_history[] | select(.rss_bytes > 0 and .heap_inuse_bytes == 4211536)] | length > 0')" true
+check "api/history: points of RSS (anon, file, shmem) and heap" \
+	"$(curl -s "$U/api/history?pid=$LPID" | jq '[.rss_history[] | select(.rss_bytes > 0 and .anon_bytes > 0 and .file_bytes > 0 and .shmem_bytes >= 0 and .heap_inuse_bytes == 4211536)] | length > 0')" true
+check "api/history: goservice's goroutines over time" \
+	"$(curl -s "$U/api/history?pid=$GPID" | jq '[.rss_history[] | select(.goroutines >= 1)] | length > 0')" true
 curl -s "$U/api/explain?pid=$LPID" > "$TMP/explain.json"
 check "api/explain: tracked malloc in use is the stacks' (4,211,536 B)" \
 	"$(jq .bytes.malloc_inuse "$TMP/explain.json")/$(jq '[.stacks[] | select(.kind != "mmap") | .inuse_bytes] | add' "$TMP/top.json")" \
@@ -139,8 +141,10 @@ check "browser: ... and its siblings are gone" "$(r .zoom_leak_b_frames)" 0
 check "browser: ... the graph says so" "$(r '.zoom_info | test("zoomed on leak_a: 4,096,000 B")')" true
 check "browser: search marks leak_a, leak_b, leak_c" "$(r '.search_matches | join(",")')" \
 	leak_a,leak_b,leak_c
-check "browser: the timeline draws RSS, anon and heap points" \
-	"$(r '[.timeline_series[] | select(. == "rss_bytes" or . == "anon_bytes" or . == "heap_inuse_bytes")] | length')/$(r '.timeline_points >= 3')" 3/true
+check "browser: the timeline draws RSS, anon, file, shmem and heap points" \
+	"$(r '.timeline_series | join(",")')/$(r '.timeline_points >= 5')" \
+	rss_bytes,anon_bytes,file_bytes,shmem_bytes,heap_inuse_bytes/true
+check "browser: goservice's goroutine timeline draws its points" "$(r '.go_timeline_points >= 1')" true
 check "browser: goservice's goroutines at main.leakHandler's go statement: what /stats says leaked" \
 	"$(r '[.go_sites[] | select(.site | startswith("main.leakHandler")) | .count] | add')" "$GLEAKED"
 check "browser: goservice's goroutines in the table: the sites' sum" \

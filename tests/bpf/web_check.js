@@ -91,12 +91,15 @@ async function main() {
 		// the Go service: its goroutines, and by creation site
 		await page.goto(url + "/#pid=" + gpid, { waitUntil: "load" });
 		await page.waitForSelector("#gosites td.site", { timeout: 15000 });
+		await page.waitForSelector("#gtimeline circle.pt", { timeout: 15000 });
 		Object.assign(res, await page.evaluate((gpid) => ({
 			go_goroutines_text: document.querySelector('#procs tr[data-pid="' + gpid +
 				'"] td.goroutines').textContent,
 			go_sites: [...document.querySelectorAll("#gosites tbody tr")].map((tr) => ({
 				count: Number(tr.querySelector("td.count").textContent),
 				site: tr.querySelector("td.site").textContent })),
+			go_timeline_points: document.querySelectorAll(
+				'#gtimeline g.series[data-series="goroutines"] circle.pt').length,
 		}), gpid));
 		await page.screenshot({ path: out + "/web-go.png", fullPage: true });
 		// explain and incidents of leaky

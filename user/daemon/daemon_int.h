@@ -91,7 +91,11 @@ struct watched {
 	bool have_go_heap;
 	struct goproc_heap go_heap;
 	/* RSS history for the flight recorder: one point per snapshot */
-	struct { int64_t t; uint64_t rss, anon, heap, cg_usage; bool have_cg_usage; } hist[RSS_HISTORY];
+	struct {
+		int64_t t;
+		uint64_t rss, anon, file, shmem, heap, cg_usage, goroutines;
+		bool have_cg_usage, have_goroutines;
+	} hist[RSS_HISTORY];
 	uint32_t hist_head, hist_n;
 	bool incident_saved;
 };
