@@ -148,7 +148,7 @@
 		const pts = h.rss_history;
 		drawChart($("timeline"), $("timeline-legend"), pts, SERIES, human);
 		const go = drawChart($("gtimeline"), $("gtimeline-legend"), pts, GO_SERIES, String);
-		$("gtimeline").hidden = !go;
+		$("gtimeline").style.display = go ? "" : "none";	// (an SVG element has no .hidden)
 		const note = [pts.length + " points, one per snapshot (memsightd keeps the last " +
 			h.history_max + ")"];
 		if (pts.length)

@@ -145,6 +145,7 @@ check "browser: the timeline draws RSS, anon, file, shmem and heap points" \
 	"$(r '.timeline_series | join(",")')/$(r '.timeline_points >= 5')" \
 	rss_bytes,anon_bytes,file_bytes,shmem_bytes,heap_inuse_bytes/true
 check "browser: goservice's goroutine timeline draws its points" "$(r '.go_timeline_points >= 1')" true
+check "browser: ... and leaky, not Go, has no goroutine chart" "$(r .go_timeline_shown)" false
 check "browser: goservice's goroutines at main.leakHandler's go statement: what /stats says leaked" \
 	"$(r '[.go_sites[] | select(.site | startswith("main.leakHandler")) | .count] | add')" "$GLEAKED"
 check "browser: goservice's goroutines in the table: the sites' sum" \

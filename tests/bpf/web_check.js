@@ -57,6 +57,8 @@ async function main() {
 				timeline_series: [...document.querySelectorAll("#timeline g.series")]
 					.map((g) => g.dataset.series),
 				status: document.getElementById("status").textContent,
+				go_timeline_shown: getComputedStyle(document.getElementById("gtimeline"))
+					.display !== "none",
 			};
 		}, pid, xpid));
 		await page.screenshot({ path: out + "/web.png", fullPage: true });
