@@ -7,10 +7,12 @@
 "use strict";
 
 (function () {
-	const POLL_MS = 2000;
+	const POLL_MS = 2000;		// the table, the timeline, incidents
+	const SLOW_MS = 10000;		// stacks, goroutine sites and explain
 	const ROW = 18;			// flame graph: pixels per frame
 	const SVGNS = "http://www.w3.org/2000/svg";
-	const state = { pid: null, value: "inuse_bytes", zoom: [], search: "", top: null };
+	const state = { pid: null, value: "inuse_bytes", zoom: [], search: "", top: null, ex: null,
+			slowPid: null, slowAt: 0 };
 
 	function $(id) { return document.getElementById(id); }
 
@@ -409,10 +411,19 @@
 				sec.hidden = true;
 				$("procs-note").textContent = "PID " + state.pid + " is not watched";
 			} else {
+				// stacks and explain cost the daemon a walk of the process's
+				// tables and of its smaps: every SLOW_MS, or for a new selection
+				const fresh = state.slowPid !== state.pid ||
+					Date.now() - state.slowAt >= SLOW_MS;
 				const [top, hist, ex] = await Promise.all([
-					getJSON("/api/top?pid=" + state.pid),
+					fresh ? getJSON("/api/top?pid=" + state.pid) : state.top,
 					getJSON("/api/history?pid=" + state.pid),
-					part("/api/explain?pid=" + state.pid)]);
+					fresh ? part("/api/explain?pid=" + state.pid) : state.ex]);
+				if (fresh) {
+					state.slowPid = state.pid;
+					state.slowAt = Date.now();
+					state.ex = ex;
+				}
 				sec.hidden = false;
 				$("proc-title").textContent = "PID " + proc.pid + " " + proc.comm +
 					" (" + proc.exe + ")";
