@@ -118,6 +118,9 @@ $(O)/%: $(O)/user/%.o $(O)/libmemsight.a
 SKEL_USERS := $(patsubst %.c,$(O)/user/%.o,$(notdir $(shell grep -l 'memsight.skel.h' user/*/*.c 2>/dev/null)))
 $(SKEL_USERS): $(SKEL) $(SESSION_SKEL)
 
+# The web view's files are bytes of web_assets.o (.incbin, which -MMD does not see).
+$(O)/user/web_assets.o: $(wildcard web/*.html web/*.js web/*.css web/*.svg)
+
 # ---- tests -------------------------------------------------------------
 # tests/unit/test_foo.c links user/foo.o plus the modules named in
 # UNIT_DEPS_foo (tests/unit/deps.mk), so one module's test never waits on

@@ -194,36 +194,16 @@ static bool observe(struct ms_session *s, struct ms_target *t, double duration,
 /* memsight explain: RSS reconciled with what was tracked and the Go runtime. */
 static int write_explain(const struct cli_args *c, const struct ms_profile *p, FILE *out)
 {
-	struct explain_in in = {};
-	struct ms_smaps sm = {};
+	struct ms_smaps_summary sm;
 	struct explain e;
 	int err;
 
-	err = smaps__read("/proc", p->pid, &sm);
+	err = smaps__read_summary("/proc", p->pid, &sm);
 	if (err) {
 		pr_err("cannot read /proc/%d/smaps: %s\n", p->pid, strerror(-err));
 		return err;
 	}
-	err = smaps__summary(&sm, &in.smaps);
-	ms_smaps__free(&sm);
-	if (err)
-		return err;
-	for (size_t i = 0; i < p->nstacks; i++) {
-		const struct ms_stack *st = &p->stacks[i];
-
-		if (st->kind == MS_KIND_MMAP)
-			in.mmap_inuse += st->inuse_bytes;
-		else if (st->kind < MS_KIND_MMAP)
-			in.malloc_inuse += st->inuse_bytes;
-	}
-	if (p->go.present && p->go.have_heap) {
-		in.have_go = 1;
-		in.go_heap_inuse = p->go.heap_inuse;
-		in.go_heap_idle = p->go.heap_idle;
-		in.go_heap_released = p->go.heap_released;
-		in.go_stack_inuse = p->go.stack_inuse;
-	}
-	explain__compute(&in, &e);
+	explain__of_profile(p, &sm, &e);
 	if (c->fmt == MS_FMT_JSON) {
 		struct json_writer *w = jw__new(out);
 
@@ -667,12 +647,16 @@ static int cmd_incidents(struct cli_args *c)
 		return 1;
 	}
 	if (json) {
-		printf("[");
-		for (size_t i = 0; i < n; i++)
-			printf("%s{\"id\":\"%s\",\"time\":%lld,\"pid\":%d,\"bytes\":%llu}",
-			       i ? "," : "", list[i].id, (long long)list[i].when, list[i].pid,
-			       (unsigned long long)list[i].size);
-		printf("]\n");
+		struct json_writer *w = jw__new(stdout);
+
+		if (!w) {
+			free(list);
+			return 1;
+		}
+		incidents__json_list(list, n, w);
+		jw__finish(w);
+		jw__free(w);
+		putchar('\n');
 	} else {
 		size_t cw = 16;
 

@@ -9,7 +9,8 @@
  *   - the BPF ring buffer (exec/exit of processes, watch.c),
  *   - a timerfd for pending attaches (watch.c),
  *   - a 100 ms timerfd (snapshots, watchdog, idle clients),
- *   - an eventfd: /debug/pprof/ requests waiting for a profile (pprof_serve.c).
+ *   - an eventfd: /debug/pprof/ requests waiting for a profile (pprof_serve.c);
+ *   - an eventfd: web view API requests waiting for their JSON (web_serve.c).
  * Nothing in here blocks on a client: a slow or hostile client costs its
  * own connection only. daemon_int.h says which file does what.
  */
@@ -31,6 +32,7 @@
 #include "daemon/sdnotify.h"
 #include "export/metrics.h"
 #include "export/pprof_http.h"
+#include "export/web_http.h"
 #include "target/symbolize.h"
 
 #define TICK_MS			100
@@ -121,6 +123,7 @@ static int setup_timers(struct daemon *d)
 
 static int setup_metrics(struct daemon *d)
 {
+	struct http_site more[2];
 	char err[512];
 	int ret;
 
@@ -132,14 +135,22 @@ static int setup_metrics(struct daemon *d)
 	ret = ep_add(d, pprof_server__fd(d->pprof), &d->pprof_src, SRC_PPROF);
 	if (ret)
 		return ret;
+	d->web = web_server__new();
+	if (!d->web)
+		return -errno;
+	ret = ep_add(d, web_server__fd(d->web), &d->web_src, SRC_WEB);
+	if (ret)
+		return ret;
+	more[0] = *pprof_server__site(d->pprof);
+	more[1] = *web_server__site(d->web);
 	ret = metrics_server__start(d->cfg.metrics_host, d->cfg.metrics_port,
-				    d->cfg.top_stacks, pprof_server__site(d->pprof), &d->metrics,
-				    err, sizeof(err));
+				    d->cfg.top_stacks, more, 2, &d->metrics, err, sizeof(err));
 	if (ret) {
 		pr_err("cannot serve metrics: %s\n", err);
 		return ret;
 	}
-	pr_info("metrics on http://%s:%u/metrics, profiles on http://%s:%u/debug/pprof/\n",
+	pr_info("metrics on http://%s:%u/metrics, profiles on http://%s:%u/debug/pprof/, "
+		"web view on http://%s:%u/\n", d->cfg.metrics_host, d->cfg.metrics_port,
 		d->cfg.metrics_host, d->cfg.metrics_port, d->cfg.metrics_host, d->cfg.metrics_port);
 	return 0;
 }
@@ -189,8 +200,10 @@ static void teardown(struct daemon *d)
 	watch__stop(d);
 	/* every call answered before the HTTP server stops */
 	pprof_server__stop(d->pprof);
+	web_server__stop(d->web);
 	metrics_server__stop(d->metrics);
 	pprof_server__free(d->pprof);
+	web_server__free(d->web);
 	incidents__close(d->incidents);
 	ring_buffer__free(d->rb);
 	ms_session__close(d->s);
@@ -318,6 +331,9 @@ static void on_events(struct daemon *d, const struct epoll_event *evs, int n)
 			break;
 		case SRC_PPROF:
 			pprof_serve__collect(d);
+			break;
+		case SRC_WEB:
+			web_serve__answer(d);
 			break;
 		case SRC_CLIENT:
 			ctl_server__on_client(d, (struct client *)src, evs[i].events);

@@ -13,6 +13,7 @@
  *   ctl_server.c    the control socket: clients, their buffers, backpressure
  *   ctl_requests.c  the control requests: a handler per command
  *   pprof_serve.c   the profiles /debug/pprof/ asks for, and its index
+ *   web_serve.c     the web view's API answers (/api/)
  */
 #ifndef MEMSIGHT_DAEMON_INT_H
 #define MEMSIGHT_DAEMON_INT_H
@@ -42,7 +43,7 @@
 					 * count in gosites' "other" bucket */
 
 enum src_type { SRC_SIGNAL, SRC_LISTEN, SRC_CLIENT, SRC_RING, SRC_TIMER, SRC_PENDING,
-		SRC_USTACK, SRC_PPROF };
+		SRC_USTACK, SRC_PPROF, SRC_WEB };
 
 /* What an epoll event is about: the first member of what its data.ptr points to. */
 struct src {
@@ -90,7 +91,11 @@ struct watched {
 	bool have_go_heap;
 	struct goproc_heap go_heap;
 	/* RSS history for the flight recorder: one point per snapshot */
-	struct { int64_t t; uint64_t rss, anon, heap, cg_usage; bool have_cg_usage; } hist[RSS_HISTORY];
+	struct {
+		int64_t t;
+		uint64_t rss, anon, file, shmem, heap, cg_usage, goroutines;
+		bool have_cg_usage, have_goroutines;
+	} hist[RSS_HISTORY];
 	uint32_t hist_head, hist_n;
 	bool incident_saved;
 };
@@ -120,12 +125,14 @@ struct daemon {
 	struct symcache *cache;
 	struct metrics_server *metrics;
 	struct pprof_server *pprof;	/* /debug/pprof/ on the metrics listener, or NULL */
+	struct web_server *web;		/* the web view on the metrics listener, or NULL */
 	struct incidents *incidents;	/* NULL: flight recorder off, incidents_off says why */
 	char incidents_off[PATH_MAX + 128];
 	uint64_t incidents_saved;
 	int ep, sigfd, lfd, tfd, pfd;
 	struct ctl_socket sock;
-	struct src sig_src, listen_src, ring_src, timer_src, pending_src, ustack_src, pprof_src;
+	struct src sig_src, listen_src, ring_src, timer_src, pending_src, ustack_src, pprof_src,
+		   web_src;
 	struct ring_buffer *rb;
 	struct client *clients;
 	struct client *closed;	/* closed this loop turn, freed after it */
@@ -190,10 +197,15 @@ const char *snapshot__go_heap_unavailable(const struct watched *w);
 void pprof_serve__collect(struct daemon *d);
 void pprof_serve__publish(struct daemon *d);
 
+/* web_serve.c */
+void web_serve__answer(struct daemon *d);
+
 /* recorder.c */
+struct json_writer;
 void recorder__open(struct daemon *d);
 void recorder__note(struct watched *w);
 void recorder__record(struct daemon *d, struct ms_target *t, const char *why);
+void recorder__history_json(const struct watched *w, struct json_writer *jw);
 
 /* ctl_socket.c */
 int ctl_socket__open(struct daemon *d, char *err, size_t errlen);

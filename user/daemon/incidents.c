@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "daemon/incidents.h"
 
 /* Far above the config's max_count limit; bounds memory of one scan. */
@@ -712,4 +713,18 @@ int incidents__stats(struct incidents *s, struct incidents_stats *ret)
 	ret->evicted_bytes = s->evicted_bytes;
 	free(v);
 	return 0;
+}
+
+void incidents__json_list(const struct incident_info *v, size_t n, struct json_writer *w)
+{
+	jw__start_array(w);
+	for (size_t i = 0; i < n; i++) {
+		jw__start_object(w);
+		jw__kv_string(w, "id", v[i].id);
+		jw__kv_int(w, "time", v[i].when);
+		jw__kv_int(w, "pid", v[i].pid);
+		jw__kv_uint(w, "bytes", v[i].size);
+		jw__end_object(w);
+	}
+	jw__end_array(w);
 }

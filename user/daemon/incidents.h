@@ -92,4 +92,8 @@ int incidents__read(struct incidents *s, const char *id, char **ret_buf, size_t 
 
 int incidents__stats(struct incidents *s, struct incidents_stats *ret);
 
+struct json_writer;
+/* A listing as a JSON array: id, time, pid and bytes of each record. */
+void incidents__json_list(const struct incident_info *v, size_t n, struct json_writer *w);
+
 #endif /* MEMSIGHT_INCIDENTS_H */

@@ -41,7 +41,11 @@ void recorder__note(struct watched *w)
 	w->hist[k].t = time(NULL);
 	w->hist[k].rss = w->status.vm_rss_kb * 1024;
 	w->hist[k].anon = w->status.rss_anon_kb * 1024;
+	w->hist[k].file = w->status.rss_file_kb * 1024;
+	w->hist[k].shmem = w->status.rss_shmem_kb * 1024;
 	w->hist[k].heap = w->inuse_bytes;
+	w->hist[k].have_goroutines = w->have_goroutines;
+	w->hist[k].goroutines = w->have_goroutines ? w->goroutines : 0;
 	w->hist[k].have_cg_usage = w->cgroup && w->cgroup->usage.state == MS_CG_OK;
 	w->hist[k].cg_usage = w->hist[k].have_cg_usage ? w->cgroup->usage.v : 0;
 	if (w->hist_n < RSS_HISTORY)
@@ -99,6 +103,30 @@ static void cgroup_json(struct daemon *d, struct ms_target *t, const struct ms_p
 	jw__end_array(jw);
 }
 
+/* The RSS history as a JSON member, "rss_history": oldest point first. */
+void recorder__history_json(const struct watched *w, struct json_writer *jw)
+{
+	jw__name(jw, "rss_history");
+	jw__start_array(jw);
+	for (uint32_t i = 0; i < w->hist_n; i++) {
+		uint32_t k = (w->hist_head + i) % RSS_HISTORY;
+
+		jw__start_object(jw);
+		jw__kv_int(jw, "time", w->hist[k].t);
+		jw__kv_uint(jw, "rss_bytes", w->hist[k].rss);
+		jw__kv_uint(jw, "anon_bytes", w->hist[k].anon);
+		jw__kv_uint(jw, "file_bytes", w->hist[k].file);
+		jw__kv_uint(jw, "shmem_bytes", w->hist[k].shmem);
+		jw__kv_uint(jw, "heap_inuse_bytes", w->hist[k].heap);
+		if (w->hist[k].have_cg_usage)
+			jw__kv_uint(jw, "cgroup_usage_bytes", w->hist[k].cg_usage);
+		if (w->hist[k].have_goroutines)
+			jw__kv_uint(jw, "goroutines", w->hist[k].goroutines);
+		jw__end_object(jw);
+	}
+	jw__end_array(jw);
+}
+
 /*
  * Keep what we know of a process the kernel is killing: its last profile,
  * its RSS history and why. Written at OOM victim selection (the process is
@@ -135,21 +163,7 @@ void recorder__record(struct daemon *d, struct ms_target *t, const char *why)
 		jw__kv_int(jw, "time", now);
 		jw__kv_string(jw, "exe", t->exe);
 		jw__kv_string(jw, "watched_because", w->reason);
-		jw__name(jw, "rss_history");
-		jw__start_array(jw);
-		for (uint32_t i = 0; i < w->hist_n; i++) {
-			uint32_t k = (w->hist_head + i) % RSS_HISTORY;
-
-			jw__start_object(jw);
-			jw__kv_int(jw, "time", w->hist[k].t);
-			jw__kv_uint(jw, "rss_bytes", w->hist[k].rss);
-			jw__kv_uint(jw, "anon_bytes", w->hist[k].anon);
-			jw__kv_uint(jw, "heap_inuse_bytes", w->hist[k].heap);
-			if (w->hist[k].have_cg_usage)
-				jw__kv_uint(jw, "cgroup_usage_bytes", w->hist[k].cg_usage);
-			jw__end_object(jw);
-		}
-		jw__end_array(jw);
+		recorder__history_json(w, jw);
 		cgroup_json(d, t, p, jw);
 		jw__name(jw, "profile");
 		if (p)

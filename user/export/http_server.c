@@ -72,6 +72,7 @@ struct http_call {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
 	struct conn_slot *slot;
+	const struct http_route *route;
 	pthread_mutex_t lock;	/* the fields below */
 	bool suspended;		/* reply() must resume the connection */
 	bool done;
@@ -201,9 +202,39 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
+int http_call__route_arg(const struct http_call *c)
+{
+	return c->route->arg;
+}
+
 const char *http_call__arg(struct http_call *c, const char *name)
 {
 	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/*
+ * A query argument as a decimal number in [min, max]: 0 and *ret, 1 when it
+ * is absent (*ret untouched), or -EINVAL (signs, spaces, hex, overflow...).
+ */
+int http_call__arg_uint(struct http_call *c, const char *name, unsigned long min,
+			unsigned long max, unsigned long *ret)
+{
+	const char *s = http_call__arg(c, name);
+	unsigned long v = 0;
+
+	if (!s)
+		return 1;
+	if (!*s || strlen(s) > 10)
+		return -EINVAL;
+	for (const char *q = s; *q; q++) {
+		if (*q < '0' || *q > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*q - '0');
+	}
+	if (v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }
 
 int http_call__extend(struct http_call *c, unsigned int seconds)
@@ -273,6 +304,9 @@ static struct MHD_Response *body_response(char *body, size_t len, const char *co
 		free(body);
 	else if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
+	/* a body is what its Content-Type says, never sniffed into a page */
+	if (resp)
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	return resp;
 }
 
@@ -292,7 +326,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int code,
 static enum MHD_Result call_answer(struct http_call *c, void **con_cls)
 {
 	struct MHD_Response *resp = body_response(c->body, c->len, c->content_type);
-	enum MHD_Result ret = queue(c->conn, c->status, resp);
+	enum MHD_Result ret;
+
+	if (resp && c->route->csp)
+		MHD_add_response_header(resp, "Content-Security-Policy", c->route->csp);
+	ret = queue(c->conn, c->status, resp);
 
 	c->body = NULL;
 	*con_cls = NULL;
@@ -315,6 +353,7 @@ static enum MHD_Result call_start(struct http_server *srv, const struct http_sit
 	c->conn = conn;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	c->slot = ci ? ci->socket_context : NULL;
+	c->route = r;
 	pthread_mutex_init(&c->lock, NULL);
 	rc = r->start(site->cls, c);
 	if (rc) {
@@ -364,6 +403,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 		if (r->get(site->cls, &body, &len))
 			return MHD_NO;
 		resp = body_response(body, len, r->content_type);
+		if (resp && r->csp)
+			MHD_add_response_header(resp, "Content-Security-Policy", r->csp);
 	} else {
 		resp = static_text("memsightd: see /metrics and /debug/pprof/\n");
 		code = MHD_HTTP_NOT_FOUND;

@@ -34,6 +34,10 @@ struct http_route {
 	 * answered, the connection is closed.
 	 */
 	int (*start)(void *cls, struct http_call *call);
+	/* the route's Content-Security-Policy header, or NULL */
+	const char *csp;
+	/* what start() serves, when routes share it (http_call__route_arg) */
+	int arg;
 };
 
 /* Routes sharing one cls. */
@@ -43,8 +47,16 @@ struct http_site {
 	void *cls;
 };
 
+/* The arg of the call's route. */
+int http_call__route_arg(const struct http_call *c);
 /* A query argument of the call's request, NULL if absent; only inside start(). */
 const char *http_call__arg(struct http_call *c, const char *name);
+/*
+ * A query argument as a decimal number in [min, max]: 0 and *ret, 1 when it
+ * is absent (*ret untouched), or -EINVAL (signs, spaces, hex, overflow...).
+ */
+int http_call__arg_uint(struct http_call *c, const char *name, unsigned long min,
+			unsigned long max, unsigned long *ret);
 /*
  * Give the call until seconds from now (at most HTTP_EXTEND_MAX_S) for its
  * response to go out; only inside start(). -EBUSY when HTTP_MAX_EXTENDED

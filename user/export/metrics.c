@@ -538,7 +538,8 @@ int metrics__render(const struct metrics_snapshot *m, FILE *f)
 
 struct metrics_server {
 	struct http_server *http;
-	struct http_site sites[2];	/* /metrics, and what the listener serves besides */
+	struct http_site sites[1 + METRICS_SITES_MORE];	/* /metrics, and what the listener
+							 * serves besides */
 	pthread_mutex_t lock;
 	char *text;		/* the last rendered exposition */
 	size_t len;
@@ -563,24 +564,29 @@ static int get_metrics(void *cls, char **body, size_t *len)
 }
 
 static const struct http_route metrics_routes[] = {
-	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", get_metrics, NULL },
+	{ .path = "/metrics", .content_type = "text/plain; version=0.0.4; charset=utf-8",
+	  .get = get_metrics },
 };
 
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
-			  const struct http_site *more, struct metrics_server **ret, char *err,
-			  size_t errlen)
+			  const struct http_site *more, size_t nmore, struct metrics_server **ret,
+			  char *err, size_t errlen)
 {
 	struct metrics_server *srv = calloc(1, sizeof(*srv));
 	int rc;
 
 	if (!srv)
 		return -ENOMEM;
+	if (nmore > METRICS_SITES_MORE) {
+		free(srv);
+		return -E2BIG;
+	}
 	pthread_mutex_init(&srv->lock, NULL);
 	srv->top_stacks = top_stacks > METRICS_TOP_MAX ? METRICS_TOP_MAX : top_stacks;
 	srv->sites[0] = (struct http_site){ metrics_routes, ARRAY_SIZE(metrics_routes), srv };
-	if (more)
-		srv->sites[1] = *more;
-	rc = http_server__start(host, port, srv->sites, more ? 2 : 1, &srv->http, err, errlen);
+	for (size_t i = 0; i < nmore; i++)
+		srv->sites[1 + i] = more[i];
+	rc = http_server__start(host, port, srv->sites, 1 + nmore, &srv->http, err, errlen);
 	if (rc) {
 		pthread_mutex_destroy(&srv->lock);
 		free(srv);

@@ -97,10 +97,12 @@ int metrics__render(const struct metrics_snapshot *m, FILE *out);
 
 struct metrics_server;
 
-/* Serve /metrics, and more's routes on the same listener (more may be NULL). */
+#define METRICS_SITES_MORE	4	/* route sets served besides /metrics */
+
+/* Serve /metrics, and the routes of nmore sites (copied) on the same listener. */
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
-			  const struct http_site *more, struct metrics_server **ret, char *err,
-			  size_t errlen);
+			  const struct http_site *more, size_t nmore, struct metrics_server **ret,
+			  char *err, size_t errlen);
 /* Render m and make it what scrapes see; takes ownership of m. */
 void metrics_server__publish(struct metrics_server *srv, struct metrics_snapshot *m);
 uint32_t metrics_server__top_stacks(const struct metrics_server *srv);

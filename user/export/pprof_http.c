@@ -89,31 +89,6 @@ static void reply_text(struct http_call *c, unsigned int status, const char *fmt
 	http_call__reply(c, status, TEXT, body, n);
 }
 
-/*
- * A query argument as a decimal number in [min, max]: 0 and *ret, 1 when it
- * is absent (*ret untouched), or -EINVAL (signs, spaces, hex, overflow...).
- */
-static int arg_uint(struct http_call *c, const char *name, unsigned long min, unsigned long max,
-		    unsigned long *ret)
-{
-	const char *s = http_call__arg(c, name);
-	unsigned long v = 0;
-
-	if (!s)
-		return 1;
-	if (!*s || strlen(s) > 10)
-		return -EINVAL;
-	for (const char *q = s; *q; q++) {
-		if (*q < '0' || *q > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*q - '0');
-	}
-	if (v < min || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static void job_free(struct job *j)
 {
 	ms_profile__free(j->base);
@@ -137,19 +112,19 @@ static struct job *parse(struct http_call *c, enum pprof_profile profile)
 	struct job *j;
 	int rc;
 
-	rc = arg_uint(c, "pid", 1, INT_MAX, &pid);
+	rc = http_call__arg_uint(c, "pid", 1, INT_MAX, &pid);
 	if (rc) {
 		reply_text(c, MHD_HTTP_BAD_REQUEST, rc > 0 ?
 			   "memsightd: which process? add ?pid=PID (the index /debug/pprof/ lists them)\n" :
 			   "memsightd: invalid pid: a process ID, 1 to %d\n", INT_MAX);
 		return NULL;
 	}
-	if (arg_uint(c, "debug", 0, INT_MAX, &debug) < 0 || debug) {
+	if (http_call__arg_uint(c, "debug", 0, INT_MAX, &debug) < 0 || debug) {
 		reply_text(c, MHD_HTTP_BAD_REQUEST, "memsightd: only debug=0 is served (profile.proto); "
 			   "for text, go tool pprof -top URL or memsight top -p %lu\n", pid);
 		return NULL;
 	}
-	rc = arg_uint(c, "seconds", 1, PPROF_DELTA_MAX_S, &seconds);
+	rc = http_call__arg_uint(c, "seconds", 1, PPROF_DELTA_MAX_S, &seconds);
 	if (rc < 0) {
 		reply_text(c, MHD_HTTP_BAD_REQUEST,
 			   "memsightd: invalid value for \"seconds\": a whole number, 1 to %d\n",
@@ -205,19 +180,10 @@ static int start_profile(struct pprof_server *srv, struct http_call *c, enum ppr
 	return 0;
 }
 
-static int start_heap(void *cls, struct http_call *c)
+/* heap, allocs and goroutine: the route's arg is the profile */
+static int start_route(void *cls, struct http_call *c)
 {
-	return start_profile(cls, c, PPROF_HEAP);
-}
-
-static int start_allocs(void *cls, struct http_call *c)
-{
-	return start_profile(cls, c, PPROF_ALLOCS);
-}
-
-static int start_goroutine(void *cls, struct http_call *c)
-{
-	return start_profile(cls, c, PPROF_GOROUTINE);
+	return start_profile(cls, c, (enum pprof_profile)http_call__route_arg(c));
 }
 
 static const char *const profile_names[] = {
@@ -264,9 +230,9 @@ static int start_index(void *cls, struct http_call *c)
 
 static const struct http_route pprof_routes[] = {
 	{ .path = "/debug/pprof/", .start = start_index },
-	{ .path = "/debug/pprof/heap", .start = start_heap },
-	{ .path = "/debug/pprof/allocs", .start = start_allocs },
-	{ .path = "/debug/pprof/goroutine", .start = start_goroutine },
+	{ .path = "/debug/pprof/heap", .start = start_route, .arg = PPROF_HEAP },
+	{ .path = "/debug/pprof/allocs", .start = start_route, .arg = PPROF_ALLOCS },
+	{ .path = "/debug/pprof/goroutine", .start = start_route, .arg = PPROF_GOROUTINE },
 };
 
 /* ---- the daemon's thread ---------------------------------------------------- */

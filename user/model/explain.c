@@ -62,3 +62,26 @@ void explain__compute(const struct explain_in *in, struct explain *ret)
 	 * free chunks malloc keeps, fragmentation; and vdso & co */
 	ret->bytes[EX_UNEXPLAINED] = heap + in->smaps.other;
 }
+
+void explain__of_profile(const struct ms_profile *p, const struct ms_smaps_summary *sm,
+			 struct explain *ret)
+{
+	struct explain_in in = { .smaps = *sm };
+
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct ms_stack *st = &p->stacks[i];
+
+		if (st->kind == MS_KIND_MMAP)
+			in.mmap_inuse += st->inuse_bytes;
+		else if (st->kind < MS_KIND_MMAP)
+			in.malloc_inuse += st->inuse_bytes;
+	}
+	if (p->go.present && p->go.have_heap) {
+		in.have_go = 1;
+		in.go_heap_inuse = p->go.heap_inuse;
+		in.go_heap_idle = p->go.heap_idle;
+		in.go_heap_released = p->go.heap_released;
+		in.go_stack_inuse = p->go.stack_inuse;
+	}
+	explain__compute(&in, ret);
+}

@@ -41,6 +41,9 @@ struct explain {
 };
 
 void explain__compute(const struct explain_in *in, struct explain *ret);
+/* The same for profile p, whose /proc/PID/smaps summary is sm. */
+void explain__of_profile(const struct ms_profile *p, const struct ms_smaps_summary *sm,
+			 struct explain *ret);
 const char *explain__name(enum explain_cat c);
 
 #endif

@@ -311,3 +311,15 @@ int smaps__summary(const struct ms_smaps *s, struct ms_smaps_summary *ret)
 	*ret = sum;
 	return 0;
 }
+
+int smaps__read_summary(const char *proc_root, pid_t pid, struct ms_smaps_summary *ret)
+{
+	struct ms_smaps sm = {};
+	int err = smaps__read(proc_root, pid, &sm);
+
+	if (err)
+		return err;
+	err = smaps__summary(&sm, ret);
+	ms_smaps__free(&sm);
+	return err;
+}

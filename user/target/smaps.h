@@ -82,5 +82,7 @@ struct ms_smaps_summary {
 };
 
 int smaps__summary(const struct ms_smaps *s, struct ms_smaps_summary *ret);
+/* smaps__read() and smaps__summary() of a process, without keeping the mappings. */
+int smaps__read_summary(const char *proc_root, pid_t pid, struct ms_smaps_summary *ret);
 
 #endif /* MEMSIGHT_SMAPS_H */
