@@ -1,14 +1,15 @@
 #!/bin/bash
 # Checks of the deployment files under deploy/: the systemd unit, Prometheus
 # config/rules/rule tests, the Grafana dashboard, the Kubernetes manifest,
-# the continuous profilers' scrape configs and the metric reference they all
-# draw on.
+# the continuous profilers' scrape configs, the metric reference they all
+# draw on, and the CI examples (deploy/ci/), whose memsight lines are run
+# against a bundled target (needs root and a build: ${O:-build}).
 #
 # Prints "PASS <name>" / "FAIL <name>: why" per check and a closing line
 # "deploy: N passed, N failed"; exits non-zero if anything failed.
 # Installs nothing. Tools (Debian 12 package in parentheses):
 #   systemd-analyze (systemd), promtool (prometheus), jq (jq),
-#   python3 with PyYAML (python3-yaml).
+#   python3 with PyYAML (python3-yaml), xmllint (libxml2-utils).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -352,6 +353,109 @@ elif cmd == 'profiling':		# PARCA ALLOY CONF: the scrape configs point at memsig
     if not re.search(r'"__param_pid"\s*=\s*"[0-9]+"', text):
         errors.append('%s: no target with a __param_pid' % args[1])
 
+elif cmd == 'ci':			# FILE github|gitlab OUT: structure; OUT gets the memsight lines
+    path, kind, out = args
+    doc = yaml.safe_load(open(path))
+    lines, artifacts = [], []		# command lines as the shell gets them; files uploaded
+    def shell_lines(where, script):
+        if isinstance(script, str):
+            script = [script]
+        if not isinstance(script, list) or not all(isinstance(x, str) for x in script):
+            errors.append('%s: not a string or a list of strings' % where)
+            return
+        for x in script:
+            lines.extend(l.strip() for l in x.replace('\\\n', ' ').splitlines() if l.strip())
+    if not isinstance(doc, dict):
+        errors.append('not a YAML mapping')
+        doc = {}
+    if kind == 'github':
+        # PyYAML reads the bare key `on` as the boolean true
+        if not isinstance(doc.get(True, doc.get('on')), (dict, list, str)):
+            errors.append('no "on" (the events that start the workflow)')
+        jobs = doc.get('jobs')
+        if not isinstance(jobs, dict) or not jobs:
+            errors.append('no "jobs" mapping')
+            jobs = {}
+        for name, job in jobs.items():
+            if not isinstance(job, dict) or 'runs-on' not in job:
+                errors.append('job %s: no runs-on' % name)
+                continue
+            steps = job.get('steps')
+            if not isinstance(steps, list) or not steps:
+                errors.append('job %s: no steps' % name)
+                continue
+            for i, st in enumerate(steps):
+                where = 'job %s step %d' % (name, i + 1)
+                if not isinstance(st, dict) or ('run' in st) == ('uses' in st):
+                    errors.append('%s: needs exactly one of run and uses' % where)
+                    continue
+                if 'run' in st:
+                    shell_lines(where, st['run'])
+                elif st['uses'].startswith('actions/upload-artifact@'):
+                    if st.get('if') != 'always()':
+                        errors.append('%s: upload-artifact without if: always()' % where)
+                    w = st.get('with') or {}
+                    if not w.get('name') or not isinstance(w.get('path'), str):
+                        errors.append('%s: upload-artifact without with.name and with.path' % where)
+                    else:
+                        artifacts += w['path'].split()
+    elif kind == 'gitlab':
+        reserved = {'default', 'include', 'stages', 'variables', 'workflow', 'image',
+                    'services', 'cache', 'before_script', 'after_script'}
+        stages = doc.get('stages')
+        if not isinstance(stages, list) or not stages:
+            errors.append('no "stages" list')
+            stages = []
+        jobs = {k: v for k, v in doc.items() if k not in reserved}
+        real = [k for k in jobs if not k.startswith('.')]
+        if not real:
+            errors.append('no jobs')
+        for name, job in jobs.items():
+            if not isinstance(job, dict):
+                errors.append('job %s: not a mapping' % name)
+                continue
+            for key in ('before_script', 'script', 'after_script'):
+                if key in job:
+                    shell_lines('job %s %s' % (name, key), job[key])
+            ext = job.get('extends')
+            for e in ([ext] if isinstance(ext, str) else ext or []):
+                if e not in jobs:
+                    errors.append('job %s: extends %s, which is not defined' % (name, e))
+            if name.startswith('.'):
+                continue
+            if 'script' not in job:
+                errors.append('job %s: no script' % name)
+            if job.get('stage') not in stages:
+                errors.append('job %s: stage %r is not in stages' % (name, job.get('stage')))
+            for n in job.get('needs') or []:
+                if (n.get('job') if isinstance(n, dict) else n) not in real:
+                    errors.append('job %s: needs %r, which is not a job' % (name, n))
+            art = job.get('artifacts')
+            if art is None:
+                continue
+            if art.get('when') != 'always':
+                errors.append('job %s: artifacts without when: always' % name)
+            junit = (art.get('reports') or {}).get('junit')
+            junit = [junit] if isinstance(junit, str) else junit or []
+            if not junit:
+                errors.append('job %s: artifacts without reports:junit' % name)
+            artifacts += junit + list(art.get('paths') or [])
+    else:
+        errors.append('unknown CI kind ' + kind)
+    mem = [l for l in lines if re.match(r'(sudo\s+)?memsight\s+(run|diff)\s', l)]
+    for verb in ('run', 'diff'):
+        if len([l for l in mem if re.match(r'(sudo\s+)?memsight\s+%s\s' % verb, l)]) != 1:
+            errors.append('not exactly one `memsight %s` line' % verb)
+    if not any('$TEST_COMMAND' in l for l in mem):
+        errors.append('no memsight line runs $TEST_COMMAND')
+    if not artifacts:
+        errors.append('no artifacts')
+    with open(out, 'w') as f:
+        for l in mem:
+            f.write('%s\t%s\n' % (l.split()[l.split().index('memsight') + 1], l))
+        for a in sorted(set(artifacts)):
+            f.write('artifact\t%s\n' % a)
+
 else:
     errors.append('unknown subcommand ' + cmd)
 
@@ -538,6 +642,82 @@ else
 	ko k8s_manifest "python3 with yaml not installed (Debian package python3-yaml)"
 	ko k8s_configmap "python3 with yaml not installed (Debian package python3-yaml)"
 fi
+
+# ---- CI examples (GitHub Actions, GitLab CI) ----------------------------------
+# Their `memsight run` and `memsight diff` lines are run here as written, with
+# only $TEST_COMMAND replaced by a bundled target: leakexit (1 MiB still held
+# at exit: the 1M budget holds, exit 0, and it is its own baseline: diff 0),
+# then leakexit spawning itself (2 MiB: exit 86, and diff 86). `sudo` is a
+# shim that runs its arguments (this runs as root; real sudo would reset PATH
+# away from the memsight under test). Needs root, xmllint, jq and a build.
+ci_bin=$PWD/${O:-build}
+leakexit=$ci_bin/tests/targets/leakexit
+mkdir -p "$TMP/ci-bin"
+printf '#!/bin/sh\nexec "$@"\n' > "$TMP/ci-bin/sudo"
+chmod 755 "$TMP/ci-bin/sudo"
+
+# ci_line DIR LINE TEST_COMMAND EXPECTED_STATUS: why it failed, or nothing
+ci_line() {
+	local line=${2//\$TEST_COMMAND/$3} rc
+	(cd "$1" && PATH="$TMP/ci-bin:$ci_bin:$PATH" timeout 120 bash -c "$line") \
+		> "$1/out.log" 2>&1
+	rc=$?
+	[ $rc -eq "$4" ] || echo "\`$line\` exited $rc, not $4"
+}
+
+# ci_artifacts DIR FAILURES ARTIFACT...: each is there and valid, and the
+# run's JUnit has FAILURES failures
+ci_artifacts() {
+	local d=$1 want=$2 a got
+	shift 2
+	for a in "$@"; do
+		case $a in
+		*.xml) xmllint --noout "$d/$a" 2>&1 | head -3 ;;
+		*.json) jq -e 'type == "object"' "$d/$a" > /dev/null 2>&1 || echo "$a is not a JSON object" ;;
+		*) echo "$a: neither .xml nor .json" ;;
+		esac
+	done
+	got=$(xmllint --xpath 'string(/testsuites/@failures)' "$d/memsight.xml" 2>/dev/null)
+	[ "$got" = "$want" ] || echo "memsight.xml has ${got:-no} failures, not $want"
+	jq -e '.budgets | length == 2' "$d/memsight.json" > /dev/null 2>&1 ||
+		echo "memsight.json does not have the 2 budgets"
+}
+
+for ci in github:deploy/ci/github-actions.yml gitlab:deploy/ci/gitlab-ci.yml; do
+	kind=${ci%%:*} file=${ci#*:} name=ci_${ci%%:*}
+	if [ -z "$PY" ] || ! have_tool xmllint libxml2-utils || ! have_tool jq jq; then
+		ko $name "needs python3-yaml, xmllint (libxml2-utils) and jq"; continue
+	fi
+	if ! pyhelp ci "$file" "$kind" "$TMP/$name.lines" > "$TMP/p.out" 2>&1; then
+		ko $name "$file: see below"; show "$TMP/p.out"; continue
+	fi
+	if [ "$(id -u)" != 0 ] || [ ! -x "$ci_bin/memsight" ] || [ ! -x "$leakexit" ]; then
+		ko $name "running its lines needs root and a build (make)"; continue
+	fi
+	run=$(sed -n 's/^run\t//p' "$TMP/$name.lines")
+	diff=$(sed -n 's/^diff\t//p' "$TMP/$name.lines")
+	mapfile -t arts < <(sed -n 's/^artifact\t//p' "$TMP/$name.lines")
+	read -ra w <<< "$diff"
+	for i in "${!w[@]}"; do [ "${w[$i]}" = diff ] && base=${w[$((i + 1))]}; done
+	d=$TMP/$name
+	mkdir -p "$d/$(dirname "$base")"
+	# (TEST_COMMAND, run's status, JUnit failures, diff's status)
+	why=
+	for c in "$leakexit:0:0:0" "$leakexit spawn $leakexit:86:1:86"; do
+		IFS=: read -r cmd rs jf ds <<< "$c"
+		rm -f "$d"/memsight*.xml "$d"/memsight*.json
+		why=$(ci_line "$d" "$run" "$cmd" "$rs")
+		[ "$rs" = 0 ] && cp "$d/memsight.json" "$d/$base" 2>/dev/null
+		[ -n "$why" ] || why=$(ci_line "$d" "$diff" "$cmd" "$ds")
+		[ -n "$why" ] || why=$(ci_artifacts "$d" "$jf" "${arts[@]}")
+		[ -z "$why" ] || break
+	done
+	if [ -z "$why" ]; then
+		ok "$name ($file: run 0 and 86, diff 0 and 86, ${#arts[@]} artifacts valid)"
+	else
+		ko $name "$why"; show "$d/out.log"
+	fi
+done
 
 echo "deploy: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
