@@ -272,6 +272,8 @@ static void test_run_takes_a_command_and_budgets(void **state)
 			       "make", "check", "--max-leaked", "1"), 0);
 	assert_int_equal(c.cmd, MS_CMD_RUN);
 	assert_int_equal(c.budget[MS_BUDGET_LEAKED], 524288);
+	assert_true(c.budget_total[MS_BUDGET_LEAKED]);
+	assert_int_equal(c.nnamed, 0);
 	assert_true(c.given & MS_OPT_BIT(options__budget_opt(MS_BUDGET_LEAKED)));
 	assert_false(c.given & MS_OPT_BIT(options__budget_opt(MS_BUDGET_PEAK_RSS)));
 	assert_string_equal(c.junit_path, "j.xml");
@@ -289,7 +291,23 @@ static void test_run_takes_a_command_and_budgets(void **state)
 	assert_int_equal(PARSE(&c, "run", "--"), -EINVAL);
 	assert_int_equal(PARSE(&c, "run", "--max-allocated", "lots", "--", "x"), -EINVAL);
 	assert_string_equal(err, "invalid --max-allocated 'lots': a size such as 4096, 512K, "
-			    "1M, 2G (binary units)");
+			    "1M, 2G (binary units), or NAME=SIZE");
+	/* per process name, beside the whole run's; the same name again replaces it */
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "leakexit=1M", "--max-leaked", "64K",
+			       "--max-leaked", "sh=1K", "--max-leaked", "leakexit=2M", "--", "x"), 0);
+	assert_true(c.budget_total[MS_BUDGET_LEAKED]);
+	assert_int_equal(c.budget[MS_BUDGET_LEAKED], 65536);
+	assert_int_equal(c.nnamed, 2);
+	assert_string_equal(c.named[0].who, "leakexit");
+	assert_int_equal(c.named[0].limit, 2 << 20);
+	assert_string_equal(c.named[1].who, "sh");
+	assert_int_equal(PARSE(&c, "run", "--max-peak-rss", "sh=1K", "--", "x"), 0);
+	assert_false(c.budget_total[MS_BUDGET_PEAK_RSS]);
+	assert_int_equal(c.named[0].budget, MS_BUDGET_PEAK_RSS);
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "a/b=1K", "--", "x"), -EINVAL);
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "a=", "--", "x"), -EINVAL);
+	assert_string_equal(err, "invalid --max-leaked 'a=': NAME=SIZE, NAME a process's name "
+			    "(no '/', under 64 characters), SIZE such as 512K");
 	refused("top", "--max-leaked", "1M");
 	(void)state;
 }

@@ -242,6 +242,29 @@ static int parse_format(const char *s, enum ms_out_format *ret)
 }
 
 /* A CLI option's value into *c; the option is known to be one the command takes. */
+/* --max-leaked NAME=SIZE: a budget for the processes of that name; given again, replaced. */
+static int named_budget(struct cli_args *c, enum ms_budget b, const char *arg, char *err,
+			size_t errlen)
+{
+	struct ms_budget_named nb;
+	size_t i;
+
+	if (budget__parse_named(b, arg, MS_BUDGET_BYTES_MAX, &nb))
+		return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': NAME=SIZE, NAME a "
+			       "process's name (no '/', under %d characters), SIZE such as 512K",
+			       budget__name(b), arg, MS_BUDGET_WHO_LEN);
+	for (i = 0; i < c->nnamed; i++)
+		if (c->named[i].budget == b && !strcmp(c->named[i].who, nb.who))
+			break;
+	if (i == MS_BUDGET_NAMED_MAX)
+		return ms_fail(err, errlen, -E2BIG, "too many budgets per name: %d at most",
+			       MS_BUDGET_NAMED_MAX);
+	c->named[i] = nb;
+	if (i == c->nnamed)
+		c->nnamed++;
+	return 0;
+}
+
 static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, size_t errlen)
 {
 	uint64_t v;
@@ -311,9 +334,13 @@ static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, 
 		enum ms_budget b = o == MS_OPT_MAX_LEAKED ? MS_BUDGET_LEAKED :
 				   o == MS_OPT_MAX_PEAK_RSS ? MS_BUDGET_PEAK_RSS : MS_BUDGET_ALLOCATED;
 
+		if (strchr(arg, '='))
+			return named_budget(c, b, arg, err, errlen);
 		if (size__parse(arg, MS_BUDGET_BYTES_MAX, &c->budget[b]))
 			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': a size such as "
-				       "4096, 512K, 1M, 2G (binary units)", opts[o].name, arg);
+				       "4096, 512K, 1M, 2G (binary units), or NAME=SIZE",
+				       opts[o].name, arg);
+		c->budget_total[b] = true;
 		return 0;
 	}
 	case MS_OPT_REPORT:

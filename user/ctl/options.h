@@ -151,7 +151,10 @@ struct cli_args {
 	struct ms_session_args sess;
 	/* run: the command (NULL-terminated, points into argv), budgets, reports */
 	char **run_argv;
-	uint64_t budget[MS_BUDGET_COUNT];	/* bytes; given when MS_OPT_BIT(budget_opt) is */
+	uint64_t budget[MS_BUDGET_COUNT];	/* the whole run's, bytes, when budget_total[] */
+	bool budget_total[MS_BUDGET_COUNT];
+	struct ms_budget_named named[MS_BUDGET_NAMED_MAX];	/* --max-leaked NAME=SIZE... */
+	size_t nnamed;
 	const char *report_path;
 	const char *junit_path;
 	unsigned int given;		/* MS_OPT_BIT()s of every option given */

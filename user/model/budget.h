@@ -37,8 +37,19 @@ struct ms_budget_figures {
 
 enum ms_verdict { MS_VERDICT_HELD, MS_VERDICT_BROKEN, MS_VERDICT_UNKNOWN };
 
+/* A budget for the processes of one name (their comm, or their executable's basename). */
+#define MS_BUDGET_WHO_LEN	64
+#define MS_BUDGET_NAMED_MAX	16
+
+struct ms_budget_named {
+	enum ms_budget budget;
+	uint64_t limit;
+	char who[MS_BUDGET_WHO_LEN];
+};
+
 struct ms_budget_result {
 	enum ms_budget budget;
+	char who[MS_BUDGET_WHO_LEN];	/* "": the whole run */
 	uint64_t limit;
 	uint64_t value;		/* the figure (0 when unknown) */
 	uint64_t over;		/* value - limit when broken */
@@ -57,6 +68,18 @@ const char *budget__what(enum ms_budget b);
  */
 size_t budget__check(const uint64_t limit[MS_BUDGET_COUNT], const bool given[MS_BUDGET_COUNT],
 		     const struct ms_budget_figures *f, struct ms_budget_result *ret);
+
+/* One limit, for whom ("" or NULL: the whole run), against its figures. */
+void budget__check_one(enum ms_budget b, uint64_t limit, const char *who,
+		       const struct ms_budget_figures *f, struct ms_budget_result *ret);
+
+/*
+ * "NAME=SIZE" (a per-name budget) into ret, its budget set to b; max is the
+ * largest SIZE. 0, -EINVAL (no '=', an empty or too long NAME, one with '/',
+ * a bad SIZE), -ERANGE (SIZE above max). A plain SIZE is not this: -EINVAL.
+ */
+int budget__parse_named(enum ms_budget b, const char *arg, uint64_t max,
+			struct ms_budget_named *ret);
 
 /* Did any of the n results break its budget or fail to check it? */
 bool budget__failed(const struct ms_budget_result *r, size_t n);
