@@ -444,6 +444,7 @@ static void wait_command(struct run *r)
 static int finish(struct run *r)
 {
 	struct run_report_opts ro = { .top_n = r->c->top_n, .max_frames = r->c->max_frames };
+	const struct ms_budget_set *bs = &r->c->budgets;
 	struct run_result *res = &r->res;
 	int rc = 0;
 
@@ -459,9 +460,9 @@ static int finish(struct run *r)
 					 "no longer observed, not reported";
 	}
 	run_result__figures(res);
-	res->nbudgets = budget__check(r->c->budget, r->c->budget_total, &res->fig, res->budgets);
-	for (size_t i = 0; i < r->c->nnamed; i++) {
-		const struct ms_budget_named *nb = &r->c->named[i];
+	res->nbudgets = budget__check(bs->total, bs->total_given, &res->fig, res->budgets);
+	for (size_t i = 0; i < bs->nnamed; i++) {
+		const struct ms_budget_named *nb = &bs->named[i];
 		struct ms_budget_figures f;
 
 		run_result__figures_of(res, nb->who, &f);

@@ -70,6 +70,65 @@ int budget__parse_named(enum ms_budget b, const char *arg, uint64_t max,
 	return size__parse(eq + 1, max, &ret->limit);
 }
 
+const struct ms_budget_named *budget_set__find(const struct ms_budget_set *s, enum ms_budget b,
+					       const char *who, size_t len)
+{
+	for (size_t i = 0; i < s->nnamed; i++)
+		if (s->named[i].budget == b && strlen(s->named[i].who) == len &&
+		    !memcmp(s->named[i].who, who, len))
+			return &s->named[i];
+	return NULL;
+}
+
+static int set_named(struct ms_budget_set *s, const struct ms_budget_named *nb)
+{
+	struct ms_budget_named *had = (struct ms_budget_named *)budget_set__find(s, nb->budget,
+						nb->who, strlen(nb->who));
+
+	if (!had && s->nnamed == MS_BUDGET_NAMED_MAX)
+		return -E2BIG;
+	*(had ?: &s->named[s->nnamed++]) = *nb;
+	return 0;
+}
+
+int budget_set__add(struct ms_budget_set *s, enum ms_budget b, const char *arg)
+{
+	struct ms_budget_named nb;
+	uint64_t v;
+	int err;
+
+	if ((unsigned int)b >= MS_BUDGET_COUNT)
+		return -EINVAL;
+	if (strchr(arg, '=')) {
+		err = budget__parse_named(b, arg, MS_BUDGET_BYTES_MAX, &nb);
+		return err ?: set_named(s, &nb);
+	}
+	err = size__parse(arg, MS_BUDGET_BYTES_MAX, &v);
+	if (err)
+		return err;
+	s->total[b] = v;
+	s->total_given[b] = true;
+	return 0;
+}
+
+void budget_set__under(struct ms_budget_set *s, const struct ms_budget_set *base)
+{
+	for (int b = 0; b < MS_BUDGET_COUNT; b++) {
+		if (s->total_given[b] || !base->total_given[b])
+			continue;
+		s->total[b] = base->total[b];
+		s->total_given[b] = true;
+	}
+	for (size_t i = 0; i < base->nnamed; i++) {
+		const struct ms_budget_named *nb = &base->named[i];
+
+		/* full: cannot happen from parsers that cap at the same number */
+		if (!budget_set__find(s, nb->budget, nb->who, strlen(nb->who)) &&
+		    s->nnamed < MS_BUDGET_NAMED_MAX)
+			s->named[s->nnamed++] = *nb;
+	}
+}
+
 bool budget__failed(const struct ms_budget_result *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

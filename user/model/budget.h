@@ -47,6 +47,17 @@ struct ms_budget_named {
 	char who[MS_BUDGET_WHO_LEN];
 };
 
+/* budgets: up to 1 EiB */
+#define MS_BUDGET_BYTES_MAX	(1ull << 60)
+
+/* The budgets asked for: the whole run's, and per process name. */
+struct ms_budget_set {
+	uint64_t total[MS_BUDGET_COUNT];
+	bool total_given[MS_BUDGET_COUNT];
+	struct ms_budget_named named[MS_BUDGET_NAMED_MAX];
+	size_t nnamed;
+};
+
 struct ms_budget_result {
 	enum ms_budget budget;
 	char who[MS_BUDGET_WHO_LEN];	/* "": the whole run */
@@ -80,6 +91,20 @@ void budget__check_one(enum ms_budget b, uint64_t limit, const char *who,
  */
 int budget__parse_named(enum ms_budget b, const char *arg, uint64_t max,
 			struct ms_budget_named *ret);
+
+/*
+ * Budget b as "SIZE" (the whole run's) or "NAME=SIZE" into s, replacing the
+ * one of the same budget and name. 0, -EINVAL (malformed), -ERANGE (above
+ * MS_BUDGET_BYTES_MAX), -E2BIG (MS_BUDGET_NAMED_MAX per-name budgets already).
+ */
+int budget_set__add(struct ms_budget_set *s, enum ms_budget b, const char *arg);
+
+/* s's per-name budget b for who (len bytes), or NULL. */
+const struct ms_budget_named *budget_set__find(const struct ms_budget_set *s, enum ms_budget b,
+					       const char *who, size_t len);
+
+/* Add to s the budgets of base that s does not set itself (s overrides base). */
+void budget_set__under(struct ms_budget_set *s, const struct ms_budget_set *base);
 
 /* Did any of the n results break its budget or fail to check it? */
 bool budget__failed(const struct ms_budget_result *r, size_t n);
