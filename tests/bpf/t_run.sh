@@ -6,7 +6,10 @@
 #   still allocated (all under leak_here), the JUnit failure names leak_here;
 #   --max-leaked 2M holds and the command's own status (3) comes back;
 #   SIGTERM to memsight reaches the command (143), stdin and stdout are the
-#   command's (byte-exact through cat), a missing command is 127, no command 2.
+#   command's (byte-exact through cat), a missing command is 127, no command 2;
+#   under sh, --max-leaked leakexit=512K is broken by the child alone (its
+#   stacks only), sh=1M holds; the same from tests/fixtures/budgets/, a flag
+#   overriding the file; a bad budgets file is status 2 naming its line.
 . "$(dirname "$0")/lib.sh"
 
 LE=$O/tests/targets/leakexit
@@ -191,3 +194,57 @@ check "odd name: the command's name escaped and intact" \
 	"$(xmllint --xpath 'string(//testsuite/@name)' "$TMP/j9.xml")" "memsight budgets: $odd"
 check "odd name: the comm in the failure, intact" \
 	"$(xmllint --xpath 'string(//failure)' "$TMP/j9.xml" | grep -c "^PID [0-9]* l&k<\"x'>:")" 1
+
+# 8. a budget per process name: sh runs leakexit as a child; only the child's
+# 1 MiB counts against leakexit's budget, the shell's own against sh's
+"$MS" run --max-leaked leakexit=512K --max-leaked sh=1M --max-leaked 4M \
+	--report "$TMP/r10.json" --junit "$TMP/j10.xml" -- sh -c "$LE; true" 2> "$TMP/r10.err"
+check "per name: leakexit's budget broken" "$?" 86
+J=$TMP/r10.json
+check "per name: two processes" "$(jq '.processes | length' "$J")" 2
+child=$(jq '.processes[] | select(.profile.comm == "leakexit") | .pid' "$J")
+check "per name: leakexit=512K broken by exactly the child's 1 MiB less 512 KiB" \
+	"$(jq -r '.budgets[] | select(.process_name == "leakexit") | "\(.verdict) \(.value_bytes) \(.over_bytes)"' "$J")" \
+	"broken 1048576 524288"
+check "per name: its stacks are the child's alone" \
+	"$(jq -c --argjson c "${child:-0}" '[.budgets[] | select(.process_name == "leakexit") |
+	.stacks[] | .pid == $c] | unique' "$J")" "[true]"
+check "per name: sh=1M held (the shell leaks less than the child)" \
+	"$(jq -r '.budgets[] | select(.process_name == "sh") | .verdict' "$J")" held
+check "per name: the whole run's 4M held" \
+	"$(jq -r '.budgets[] | select(.process_name == null) | .verdict' "$J")" held
+check "per name: the whole run's is the sum" \
+	"$(jq '(.budgets[] | select(.process_name == null) | .value_bytes) == .total.leaked_bytes' "$J")" true
+check_cmd "per name: JUnit well-formed" xmllint --noout "$TMP/j10.xml"
+check "per name: the JUnit failure names the process name" \
+	"$(xmllint --xpath 'string(//testcase[failure]/@name)' "$TMP/j10.xml")" \
+	"max-leaked leakexit=512.00 KiB"
+check "per name: the JUnit failure lists the child's stacks only" \
+	"$(xmllint --xpath 'string(//failure)' "$TMP/j10.xml" | grep -c '^PID [0-9]* ')|$(xmllint \
+	--xpath 'string(//failure)' "$TMP/j10.xml" | grep -c "^PID $child leakexit:")" "1|1"
+check "per name: the text names it" \
+	"$(grep -c -- '--max-leaked leakexit=512.00 KiB: BROKEN by 524288 B' "$TMP/r10.err")" 1
+"$MS" run --max-leaked nosuchprocess=1G -- "$LE" 2> "$TMP/r11.err"
+check "per name: a name no process had cannot be checked: fails" "$?" 86
+check "per name: said why" "$(grep -c 'NOT CHECKED: no process of that name ran' "$TMP/r11.err")" 1
+
+# 9. budgets kept in a file (tests/fixtures/budgets/leakexit.budgets), the flags over it
+BF=tests/fixtures/budgets/leakexit.budgets
+"$MS" run --budgets "$BF" --junit "$TMP/j12.xml" -- sh -c "$LE; true" 2> "$TMP/r12.err"
+check "file: its leakexit=512K breaks" "$?" 86
+check "file: one test case per budget in it" \
+	"$(xmllint --xpath 'count(//testcase)' "$TMP/j12.xml")" 4
+check "file: one failure, leakexit's" \
+	"$(xmllint --xpath 'count(//testcase/failure)' "$TMP/j12.xml")|$(xmllint --xpath \
+	'string(//testcase[failure]/@name)' "$TMP/j12.xml")" "1|max-leaked leakexit=512.00 KiB"
+"$MS" run --budgets "$BF" --max-leaked leakexit=2M -- sh -c "$LE; exit 3" 2> "$TMP/r13.err"
+check "file: a flag overrides its budget, which then holds: the command's status" "$?" 3
+check "file: the flag's limit is the one checked" \
+	"$(grep -c -- '--max-leaked leakexit=2.00 MiB: held' "$TMP/r13.err")|$(grep -c \
+	'leakexit=512.00 KiB' "$TMP/r13.err")" "1|0"
+printf 'max-leaked 1M\nmax-leaked 2M\n' > "$TMP/bad.budgets"
+"$MS" run --budgets "$TMP/bad.budgets" -- "$LE" > "$TMP/r14.out" 2> "$TMP/r14.err"
+check "file: a bad line is a usage error" "$?" 2
+check "file: the error names the file and line" \
+	"$(grep -c "$TMP/bad.budgets:2: a second max-leaked" "$TMP/r14.err")" 1
+check "file: the command did not run" "$(wc -c < "$TMP/r14.out")" 0

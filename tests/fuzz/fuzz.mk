@@ -15,7 +15,7 @@ FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
 FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup \
-	      sampler_table podinfo report_read
+	      sampler_table podinfo report_read budget_file
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -35,6 +35,7 @@ FUZZ_DEPS_ustacks := ustacks
 FUZZ_DEPS_textsafe := textsafe
 FUZZ_DEPS_cgroup := cgroup cgroup_ns container
 FUZZ_DEPS_podinfo := podinfo readfile
+FUZZ_DEPS_budget_file := budget_file budget size readfile
 FUZZ_DEPS_report_read := report_read diff readfile diff_report textsafe xml json
 # the sampler library's table (sampler/, not user/), with 64 slots
 FUZZ_DEPS_sampler_table := table
@@ -66,7 +67,7 @@ $(FUZZ_DIR)/mkseeds: tests/fuzz/mkseeds.c
 # Seeds reuse the symboliser and Go fixtures; rebuilt when any input changes.
 FUZZ_SEED_INPUTS := tests/fuzz/seeds.sh $(FUZZ_DIR)/mkseeds \
 	$(wildcard tests/fuzz/seeds/*/*) deploy/memsightd.conf \
-	$(wildcard tests/fixtures/config/*.conf) \
+	$(wildcard tests/fixtures/config/*.conf) $(wildcard tests/fixtures/budgets/*) \
 	$(shell find tests/fixtures/container -name config.json 2>/dev/null) \
 	$(wildcard tests/fixtures/diff/*) \
 	$(SYMFIX)/sym_fixture $(SYMFIX)/sym_fixture_nopie $(SYMFIX)/sym_fixture.debug \

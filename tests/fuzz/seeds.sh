@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo,report_read}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo,report_read,budget_file}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -73,6 +73,10 @@ printf '{"ok":true,"payload_bytes":18446744073709551615}' > "$ctl/payload-header
 # -- config: the shipped file and the test fixtures
 cp deploy/memsightd.conf "$S/config/memsightd.conf"
 cp tests/fixtures/config/*.conf "$S/config/"
+
+# -- budget_file: the committed budgets files, and one broken at its last line
+cp tests/fixtures/budgets/*.budgets "$S/budget_file/"
+printf 'max-leaked 1M\nmax-leaked a=1K\nmax-leaked a=2K\n' > "$S/budget_file/twice"
 
 # -- procfs: first byte picks the file (0 maps, 1 status, 2 stat, 3 comm, 4 cgroup)
 p=$S/procfs

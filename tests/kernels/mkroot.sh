@@ -84,6 +84,9 @@ if [ -r "$O/fixtures/gomatrix/releases" ]; then
 fi
 cp -r tests "$W/tests"
 rm -rf "$W/tests/fixtures"
+# but t_run's budgets file (a few lines)
+mkdir -p "$W/tests/fixtures"
+cp -r tests/fixtures/budgets "$W/tests/fixtures/"
 # a musl program's loader lives at its own path
 for l in /lib/ld-musl-x86_64.so.1 /usr/lib/musl/lib/libc.so; do [ -e "$l" ] && copy "$l"; done
 

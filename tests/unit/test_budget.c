@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -115,6 +117,87 @@ static void test_run_figures_over_processes(void **state)
 	run_result__free(&r);
 }
 
+/*
+ * A budget per name counts the processes of that comm or executable basename
+ * only: the leaking child's 600 B, not its parent's 1000 B.
+ */
+static void test_figures_of_one_name(void **state)
+{
+	struct run_result r = {};
+	struct run_proc *a = run_result__add(&r, 100, 0), *b;
+	struct ms_budget_figures f;
+	struct ms_budget_result res;
+
+	a->p = profile(100, 1000, 5000, 2048);
+	snprintf(a->p->comm, sizeof(a->p->comm), "sh");
+	b = run_result__add(&r, 101, 100);
+	b->p = profile(101, 600, 600, 4096);
+	snprintf(b->p->comm, sizeof(b->p->comm), "leakexit");
+	b->p->exe = strdup("/work/build/tests/targets/leakexit-long-name");
+	assert_non_null(b->p->exe);
+	run_result__figures_of(&r, "leakexit", &f);
+	assert_true(f.have[MS_BUDGET_LEAKED]);
+	assert_int_equal(f.value[MS_BUDGET_LEAKED], 600);
+	assert_int_equal(f.value[MS_BUDGET_PEAK_RSS], 4096 * 1024);
+	/* by the executable's basename too (a comm is cut at 15 characters) */
+	run_result__figures_of(&r, "leakexit-long-name", &f);
+	assert_int_equal(f.value[MS_BUDGET_ALLOCATED], 600);
+	run_result__figures_of(&r, "sh", &f);
+	assert_int_equal(f.value[MS_BUDGET_LEAKED], 1000);
+	budget__check_one(MS_BUDGET_LEAKED, 999, "sh", &f, &res);
+	assert_int_equal(res.verdict, MS_VERDICT_BROKEN);
+	assert_int_equal(res.over, 1);
+	assert_string_equal(res.who, "sh");
+	/* a name no process had: nothing proves the budget held */
+	run_result__figures_of(&r, "make", &f);
+	assert_false(f.have[MS_BUDGET_LEAKED]);
+	budget__check_one(MS_BUDGET_LEAKED, 1 << 20, "make", &f, &res);
+	assert_int_equal(res.verdict, MS_VERDICT_UNKNOWN);
+	assert_string_equal(res.why_unknown, "no process of that name ran");
+	/* a process not observed could have been of any name */
+	b = run_result__add(&r, 102, 100);
+	b->why_none = "its data could not be read";
+	run_result__figures_of(&r, "leakexit", &f);
+	assert_false(f.have[MS_BUDGET_LEAKED]);
+	assert_string_equal(f.why_not[MS_BUDGET_LEAKED], "its data could not be read");
+	run_result__free(&r);
+	(void)state;
+}
+
+/* "NAME=SIZE": the name and the bytes; anything else is refused. */
+static void test_parse_named(void **state)
+{
+	struct ms_budget_named nb;
+	char longname[MS_BUDGET_WHO_LEN + 8];
+
+	assert_int_equal(budget__parse_named(MS_BUDGET_PEAK_RSS, "leakexit=1M", 1ull << 60,
+					     &nb), 0);
+	assert_int_equal(nb.budget, MS_BUDGET_PEAK_RSS);
+	assert_string_equal(nb.who, "leakexit");
+	assert_int_equal(nb.limit, 1 << 20);
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "a=b=1M", 1ull << 60, &nb),
+			 -EINVAL);
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "=1M", 1ull << 60, &nb),
+			 -EINVAL);
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "1M", 1ull << 60, &nb),
+			 -EINVAL);
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "bin/x=1M", 1ull << 60, &nb),
+			 -EINVAL);
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=", 1ull << 60, &nb),
+			 -EINVAL);
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=2G", 1 << 30, &nb),
+			 -ERANGE);
+	memset(longname, 'n', sizeof(longname));
+	strcpy(&longname[MS_BUDGET_WHO_LEN], "=1M");
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, 1ull << 60, &nb),
+			 -EINVAL);
+	strcpy(&longname[MS_BUDGET_WHO_LEN - 1], "=1M");
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, 1ull << 60, &nb),
+			 0);
+	assert_int_equal(strlen(nb.who), MS_BUDGET_WHO_LEN - 1);
+	(void)state;
+}
+
 /* The stacks behind a budget, most first: by bytes in use, or by bytes allocated. */
 static void test_stacks_behind(void **state)
 {
@@ -187,6 +270,8 @@ int main(void)
 		cmocka_unit_test(test_broken_by_how_much),
 		cmocka_unit_test(test_unknown_fails_the_gate),
 		cmocka_unit_test(test_run_figures_over_processes),
+		cmocka_unit_test(test_figures_of_one_name),
+		cmocka_unit_test(test_parse_named),
 		cmocka_unit_test(test_stacks_behind),
 		cmocka_unit_test(test_trim_keeps_what_budgets_name),
 		cmocka_unit_test(test_shell_status),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "ctl/options.h"
@@ -271,7 +273,9 @@ static void test_run_takes_a_command_and_budgets(void **state)
 	assert_int_equal(PARSE(&c, "run", "--max-leaked", "512K", "--junit", "j.xml", "--",
 			       "make", "check", "--max-leaked", "1"), 0);
 	assert_int_equal(c.cmd, MS_CMD_RUN);
-	assert_int_equal(c.budget[MS_BUDGET_LEAKED], 524288);
+	assert_int_equal(c.budgets.total[MS_BUDGET_LEAKED], 524288);
+	assert_true(c.budgets.total_given[MS_BUDGET_LEAKED]);
+	assert_int_equal(c.budgets.nnamed, 0);
 	assert_true(c.given & MS_OPT_BIT(options__budget_opt(MS_BUDGET_LEAKED)));
 	assert_false(c.given & MS_OPT_BIT(options__budget_opt(MS_BUDGET_PEAK_RSS)));
 	assert_string_equal(c.junit_path, "j.xml");
@@ -280,7 +284,7 @@ static void test_run_takes_a_command_and_budgets(void **state)
 	assert_null(c.run_argv[4]);
 	/* without "--": the first word that is not an option is the command */
 	assert_int_equal(PARSE(&c, "run", "--max-peak-rss", "1.5G", "./t", "-v"), 0);
-	assert_int_equal(c.budget[MS_BUDGET_PEAK_RSS], 3ull << 29);
+	assert_int_equal(c.budgets.total[MS_BUDGET_PEAK_RSS], 3ull << 29);
 	assert_string_equal(c.run_argv[0], "./t");
 	assert_string_equal(c.run_argv[1], "-v");
 	assert_false(c.verbose);
@@ -289,8 +293,60 @@ static void test_run_takes_a_command_and_budgets(void **state)
 	assert_int_equal(PARSE(&c, "run", "--"), -EINVAL);
 	assert_int_equal(PARSE(&c, "run", "--max-allocated", "lots", "--", "x"), -EINVAL);
 	assert_string_equal(err, "invalid --max-allocated 'lots': a size such as 4096, 512K, "
-			    "1M, 2G (binary units)");
+			    "1M, 2G (binary units), or NAME=SIZE");
+	/* per process name, beside the whole run's; the same name again replaces it */
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "leakexit=1M", "--max-leaked", "64K",
+			       "--max-leaked", "sh=1K", "--max-leaked", "leakexit=2M", "--", "x"), 0);
+	assert_true(c.budgets.total_given[MS_BUDGET_LEAKED]);
+	assert_int_equal(c.budgets.total[MS_BUDGET_LEAKED], 65536);
+	assert_int_equal(c.budgets.nnamed, 2);
+	assert_string_equal(c.budgets.named[0].who, "leakexit");
+	assert_int_equal(c.budgets.named[0].limit, 2 << 20);
+	assert_string_equal(c.budgets.named[1].who, "sh");
+	assert_int_equal(PARSE(&c, "run", "--max-peak-rss", "sh=1K", "--", "x"), 0);
+	assert_false(c.budgets.total_given[MS_BUDGET_PEAK_RSS]);
+	assert_int_equal(c.budgets.named[0].budget, MS_BUDGET_PEAK_RSS);
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "a/b=1K", "--", "x"), -EINVAL);
+	assert_int_equal(PARSE(&c, "run", "--max-leaked", "a=", "--", "x"), -EINVAL);
+	assert_string_equal(err, "invalid --max-leaked 'a=': NAME=SIZE, NAME a process's name "
+			    "(no '/', under 64 characters), SIZE such as 512K");
 	refused("top", "--max-leaked", "1M");
+	refused("top", "--budgets", "f");
+	(void)state;
+}
+
+/* --budgets FILE: the file's budgets, those of the flags over them; a bad line is a usage error. */
+static void test_run_budgets_file(void **state)
+{
+	char path[] = "/tmp/test_options_budgets.XXXXXX", err[256];
+	const char *text = "max-leaked 512K\nmax-leaked leakexit=1M\nmax-peak-rss 64M\n";
+	struct cli_args c;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(PARSE(&c, "run", "--budgets", path, "--max-leaked", "1M",
+			       "--max-leaked", "leakexit=2M", "--", "x"), 0);
+	assert_int_equal(c.budgets.total[MS_BUDGET_LEAKED], 1 << 20);
+	assert_true(c.budgets.total_given[MS_BUDGET_PEAK_RSS]);
+	assert_int_equal(c.budgets.total[MS_BUDGET_PEAK_RSS], 64 << 20);
+	assert_int_equal(c.budgets.nnamed, 1);
+	assert_int_equal(c.budgets.named[0].limit, 2 << 20);
+	/* the file alone */
+	assert_int_equal(PARSE(&c, "run", "--budgets", path, "x"), 0);
+	assert_int_equal(c.budgets.total[MS_BUDGET_LEAKED], 512 << 10);
+	assert_int_equal(c.budgets.named[0].limit, 1 << 20);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "max-leaked 1M\nmax-leaked 2M\n", 28), 28);
+	close(fd);
+	assert_int_equal(PARSE(&c, "run", "--budgets", path, "x"), -EINVAL);
+	assert_non_null(strstr(err, ":2: a second max-leaked"));
+	assert_int_equal(strncmp(err, path, strlen(path)), 0);
+	unlink(path);
+	assert_int_equal(PARSE(&c, "run", "--budgets", path, "x"), -EINVAL);
+	assert_non_null(strstr(err, "No such file"));
 	(void)state;
 }
 
@@ -303,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_session_options_are_validated_in_one_place),
 		cmocka_unit_test(test_the_daemon_gets_the_same_session_option_names),
 		cmocka_unit_test(test_run_takes_a_command_and_budgets),
+		cmocka_unit_test(test_run_budgets_file),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

@@ -444,8 +444,8 @@ static void wait_command(struct run *r)
 static int finish(struct run *r)
 {
 	struct run_report_opts ro = { .top_n = r->c->top_n, .max_frames = r->c->max_frames };
+	const struct ms_budget_set *bs = &r->c->budgets;
 	struct run_result *res = &r->res;
-	bool given[MS_BUDGET_COUNT];
 	int rc = 0;
 
 	if (r->res.exec_errno)
@@ -460,9 +460,15 @@ static int finish(struct run *r)
 					 "no longer observed, not reported";
 	}
 	run_result__figures(res);
-	for (int b = 0; b < MS_BUDGET_COUNT; b++)
-		given[b] = r->c->given & MS_OPT_BIT(options__budget_opt((enum ms_budget)b));
-	res->nbudgets = budget__check(r->c->budget, given, &res->fig, res->budgets);
+	res->nbudgets = budget__check(bs->total, bs->total_given, &res->fig, res->budgets);
+	for (size_t i = 0; i < bs->nnamed; i++) {
+		const struct ms_budget_named *nb = &bs->named[i];
+		struct ms_budget_figures f;
+
+		run_result__figures_of(res, nb->who, &f);
+		budget__check_one(nb->budget, nb->limit, nb->who, &f,
+				  &res->budgets[res->nbudgets++]);
+	}
 	res->failed = budget__failed(res->budgets, res->nbudgets);
 	run_report__text(res, &ro, stderr);
 	if (r->c->report_path) {

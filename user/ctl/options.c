@@ -8,6 +8,7 @@
 #include "common/errmsg.h"
 #include "common/size.h"
 #include "ctl/options.h"
+#include "model/budget_file.h"
 
 #define ONE_SELECTOR "give one of PID, --comm, --exe, --cgroup, --pod, --namespace, --container"
 
@@ -44,6 +45,7 @@ static const struct opt_desc {
 	[MS_OPT_MAX_LEAKED] = { "max-leaked", 0, required_argument },
 	[MS_OPT_MAX_PEAK_RSS] = { "max-peak-rss", 0, required_argument },
 	[MS_OPT_MAX_ALLOCATED] = { "max-allocated", 0, required_argument },
+	[MS_OPT_BUDGETS] = { "budgets", 0, required_argument },
 	[MS_OPT_REPORT] = { "report", 0, required_argument },
 	[MS_OPT_JUNIT] = { "junit", 0, required_argument },
 	[MS_OPT_VERBOSE] = { "verbose", 'v', no_argument },
@@ -58,7 +60,7 @@ static const struct opt_desc {
 #define BASIC		(O(VERBOSE) | O(HELP))
 #define DAEMON		(BASIC | O(SOCKET) | O(JSON))
 #define OBSERVE		(BASIC | SESSION | O(PID) | O(DURATION) | O(JSON) | O(OUTPUT) | O(PRETTY))
-#define BUDGETS		(O(MAX_LEAKED) | O(MAX_PEAK_RSS) | O(MAX_ALLOCATED))
+#define BUDGETS		(O(MAX_LEAKED) | O(MAX_PEAK_RSS) | O(MAX_ALLOCATED) | O(BUDGETS))
 #define SELECTOR	(O(COMM) | O(EXE) | O(CGROUP) | O(POD) | O(NAMESPACE) | O(CONTAINER))
 
 /* cmd_desc.flags */
@@ -68,7 +70,7 @@ static const struct opt_desc {
 
 static const struct cmd_desc {
 	const char *name;
-	unsigned int opts;		/* MS_OPT_BIT()s the command takes */
+	uint64_t opts;			/* MS_OPT_BIT()s the command takes */
 	unsigned int flags;
 	unsigned int max_args;		/* arguments beyond the PID */
 	double duration;
@@ -311,11 +313,24 @@ static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, 
 		enum ms_budget b = o == MS_OPT_MAX_LEAKED ? MS_BUDGET_LEAKED :
 				   o == MS_OPT_MAX_PEAK_RSS ? MS_BUDGET_PEAK_RSS : MS_BUDGET_ALLOCATED;
 
-		if (size__parse(arg, MS_BUDGET_BYTES_MAX, &c->budget[b]))
+		int e = budget_set__add(&c->budgets, b, arg);
+
+		if (e == -E2BIG)
+			return ms_fail(err, errlen, -EINVAL, "too many budgets per name: %d at most",
+				       MS_BUDGET_NAMED_MAX);
+		if (e && strchr(arg, '='))
+			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': NAME=SIZE, NAME a "
+				       "process's name (no '/', under %d characters), SIZE such as "
+				       "512K", opts[o].name, arg, MS_BUDGET_WHO_LEN);
+		if (e)
 			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': a size such as "
-				       "4096, 512K, 1M, 2G (binary units)", opts[o].name, arg);
+				       "4096, 512K, 1M, 2G (binary units), or NAME=SIZE",
+				       opts[o].name, arg);
 		return 0;
 	}
+	case MS_OPT_BUDGETS:
+		c->budgets_path = arg;
+		return 0;
 	case MS_OPT_REPORT:
 		c->report_path = arg;
 		return 0;
@@ -355,7 +370,7 @@ static const char *offender(char **argv, char *buf, size_t len)
  * pass does not accept (allowed) is named in the message, not "unknown".
  * stop_at_arg: the global pass, which ends at the command.
  */
-static int getopt_pass(int argc, char **argv, unsigned int allowed, bool stop_at_arg,
+static int getopt_pass(int argc, char **argv, uint64_t allowed, bool stop_at_arg,
 		       const char *cmd, struct cli_args *c, char *err, size_t errlen)
 {
 	struct option longopts[MS_OPT_COUNT + 1] = {};
@@ -448,10 +463,22 @@ static int check_args(const struct cmd_desc *cd, struct cli_args *c, char *err, 
 	return 0;
 }
 
+/* --budgets FILE: its budgets, under those of the flags. */
+static int file_budgets(struct cli_args *c, char *err, size_t errlen)
+{
+	struct ms_budget_set file;
+	int r = budget_file__load(c->budgets_path, &file, err, errlen);
+
+	if (r)
+		return r == -EINVAL || r == -E2BIG || r == -EFBIG ? r : -EINVAL;
+	budget_set__under(&c->budgets, &file);
+	return 0;
+}
+
 int options__parse_cli(int argc, char **argv, struct cli_args *ret, char *err, size_t errlen)
 {
 	const struct cmd_desc *cd;
-	unsigned int global;
+	uint64_t global;
 	int i, n, r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -489,7 +516,7 @@ int options__parse_cli(int argc, char **argv, struct cli_args *ret, char *err, s
 		if (n + r >= argc)
 			return ms_fail(err, errlen, -EINVAL, "%s needs a command: memsight %s "
 				       "[OPTIONS] -- CMD [ARGS...]", cd->name, cd->name);
-		return 0;
+		return ret->budgets_path ? file_budgets(ret, err, errlen) : 0;
 	}
 	return check_args(cd, ret, err, errlen);
 }

@@ -57,6 +57,7 @@ enum ms_opt {
 	MS_OPT_MAX_LEAKED,
 	MS_OPT_MAX_PEAK_RSS,
 	MS_OPT_MAX_ALLOCATED,
+	MS_OPT_BUDGETS,
 	MS_OPT_REPORT,
 	MS_OPT_JUNIT,
 	MS_OPT_VERBOSE,
@@ -64,14 +65,12 @@ enum ms_opt {
 	MS_OPT_COUNT
 };
 
-#define MS_OPT_BIT(o)	(1u << (o))
-_Static_assert(MS_OPT_COUNT <= 32, "MS_OPT_BIT() needs one bit per option");
+#define MS_OPT_BIT(o)	(1ull << (o))
+_Static_assert(MS_OPT_COUNT <= 64, "MS_OPT_BIT() needs one bit per option");
 /* getopt_long's val for a session option in memsightd's own table */
 #define MS_OPT_VAL(o)	(0x100 + (o))
 /* --sample-bytes and --go-sample-bytes: 1 byte to 1 TiB */
 #define MS_OPT_BYTES_MAX	(1ull << 40)
-/* budgets: up to 1 EiB */
-#define MS_BUDGET_BYTES_MAX	(1ull << 60)
 
 struct ms_session_args {
 	uint64_t sample_bytes;		/* 0: every allocation */
@@ -81,7 +80,7 @@ struct ms_session_args {
 	bool legacy_links;
 	enum ms_unwind unwind;
 	uint32_t dwarf_rate;		/* ms_session_opts.dwarf_rate */
-	unsigned int given;		/* MS_OPT_BIT()s of the session options given */
+	uint64_t given;		/* MS_OPT_BIT()s of the session options given */
 };
 
 /* "auto", "fp", "dwarf" -> mode; -EINVAL otherwise. */
@@ -151,10 +150,11 @@ struct cli_args {
 	struct ms_session_args sess;
 	/* run: the command (NULL-terminated, points into argv), budgets, reports */
 	char **run_argv;
-	uint64_t budget[MS_BUDGET_COUNT];	/* bytes; given when MS_OPT_BIT(budget_opt) is */
+	struct ms_budget_set budgets;	/* --max-leaked SIZE, --max-leaked NAME=SIZE... */
+	const char *budgets_path;	/* --budgets FILE (its budgets under the flags') */
 	const char *report_path;
 	const char *junit_path;
-	unsigned int given;		/* MS_OPT_BIT()s of every option given */
+	uint64_t given;		/* MS_OPT_BIT()s of every option given */
 };
 
 /* The option that sets budget b (MS_OPT_MAX_LEAKED, ...). */

@@ -139,8 +139,12 @@ static void budget_line(const struct ms_budget_result *b, bool estimate, FILE *o
 {
 	char l[32], v[32], d[32];
 
-	fprintf(out, "  --%s %s: ", budget__name(b->budget),
-		report__human_bytes(b->limit, l, sizeof(l)));
+	fprintf(out, "  --%s ", budget__name(b->budget));
+	if (b->who[0]) {
+		textsafe__fputs(b->who, out);
+		fputc('=', out);
+	}
+	fprintf(out, "%s: ", report__human_bytes(b->limit, l, sizeof(l)));
 	switch (b->verdict) {
 	case MS_VERDICT_HELD:
 		fprintf(out, "held (%s %" PRIu64 " B, %s%s)\n", budget__what(b->budget), b->value,
@@ -208,6 +212,8 @@ static void budget_json(const struct run_result *r, const struct ms_budget_resul
 
 	jw__start_object(w);
 	jw__kv_string(w, "budget", budget__name(b->budget));
+	if (b->who[0])
+		jw__kv_string(w, "process_name", b->who);
 	jw__kv_uint(w, "limit_bytes", b->limit);
 	jw__kv_string(w, "verdict", verdicts[b->verdict]);
 	if (b->verdict == MS_VERDICT_UNKNOWN) {
@@ -223,7 +229,7 @@ static void budget_json(const struct run_result *r, const struct ms_budget_resul
 	for (size_t i = 0; b->verdict == MS_VERDICT_BROKEN && i < r->nprocs; i++) {
 		const struct ms_profile *p = r->procs[i].p;
 
-		if (!p)
+		if (!p || !run_result__is_named(&r->procs[i], b->who))
 			continue;
 		n = run_result__stacks_behind(p, b->budget, idx, shown(o));
 		for (size_t j = 0; j < n; j++) {
@@ -344,7 +350,7 @@ static void junit_stacks(const struct run_result *r, const struct ms_budget_resu
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct ms_profile *p = r->procs[i].p;
 
-		if (!p)
+		if (!p || !run_result__is_named(&r->procs[i], b->who))
 			continue;
 		n = run_result__stacks_behind(p, b->budget, idx, shown(o));
 		if (!n)
@@ -381,8 +387,13 @@ static void junit_case(const struct run_result *r, const struct ms_budget_result
 	FILE *mem;
 
 	report__human_bytes(b->limit, lim, sizeof(lim));
-	fprintf(out, "    <testcase classname=\"memsight.budget\" name=\"%s %s\">\n",
-		budget__name(b->budget), lim);
+	fprintf(out, "    <testcase classname=\"memsight.budget\" name=\"%s ",
+		budget__name(b->budget));
+	if (b->who[0]) {
+		xml_text(out, b->who);
+		fputc('=', out);
+	}
+	fprintf(out, "%s\">\n", lim);
 	if (b->verdict == MS_VERDICT_HELD) {
 		fprintf(out, "    </testcase>\n");
 		return;
@@ -393,8 +404,9 @@ static void junit_case(const struct run_result *r, const struct ms_budget_result
 		fprintf(out, "\"/>\n    </testcase>\n");
 		return;
 	}
-	snprintf(msg, sizeof(msg), "%s %" PRIu64 " B%s, over the budget of %" PRIu64 " B by %"
-		 PRIu64 " B", budget__what(b->budget), b->value,
+	snprintf(msg, sizeof(msg), "%s%s%s%s %" PRIu64 " B%s, over the budget of %" PRIu64 " B by %"
+		 PRIu64 " B", b->who[0] ? "processes named " : "", b->who, b->who[0] ? ": " : "",
+		 budget__what(b->budget), b->value,
 		 r->fig.estimate ? " (estimated)" : "", b->limit, b->over);
 	fprintf(out, "      <failure type=\"budget\" message=\"");
 	xml_text(out, msg);

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/size.h"
 #include "model/budget.h"
 
 static const struct {
@@ -20,35 +25,108 @@ const char *budget__what(enum ms_budget b)
 	return (unsigned int)b < MS_BUDGET_COUNT ? budgets[b].what : "?";
 }
 
+void budget__check_one(enum ms_budget b, uint64_t limit, const char *who,
+		       const struct ms_budget_figures *f, struct ms_budget_result *r)
+{
+	*r = (struct ms_budget_result){ .budget = b, .limit = limit };
+	snprintf(r->who, sizeof(r->who), "%s", who ?: "");
+	if (!f->have[b]) {
+		r->verdict = MS_VERDICT_UNKNOWN;
+		r->why_unknown = f->why_not[b] ?: "not measured";
+		return;
+	}
+	r->value = f->value[b];
+	/* the limit itself is allowed: "at most" */
+	r->verdict = r->value > r->limit ? MS_VERDICT_BROKEN : MS_VERDICT_HELD;
+	r->over = r->verdict == MS_VERDICT_BROKEN ? r->value - r->limit : 0;
+	/* more may have been allocated than was counted */
+	if (r->verdict == MS_VERDICT_HELD && f->lower_bound && b != MS_BUDGET_PEAK_RSS) {
+		r->verdict = MS_VERDICT_UNKNOWN;
+		r->why_unknown = "events were lost: the figure is a lower bound";
+	}
+}
+
 size_t budget__check(const uint64_t limit[MS_BUDGET_COUNT], const bool given[MS_BUDGET_COUNT],
 		     const struct ms_budget_figures *f, struct ms_budget_result *ret)
 {
 	size_t n = 0;
 
-	for (int b = 0; b < MS_BUDGET_COUNT; b++) {
-		struct ms_budget_result *r = &ret[n];
-
-		if (!given[b])
-			continue;
-		*r = (struct ms_budget_result){ .budget = (enum ms_budget)b, .limit = limit[b] };
-		if (!f->have[b]) {
-			r->verdict = MS_VERDICT_UNKNOWN;
-			r->why_unknown = f->why_not[b] ?: "not measured";
-		} else {
-			r->value = f->value[b];
-			/* the limit itself is allowed: "at most" */
-			r->verdict = r->value > r->limit ? MS_VERDICT_BROKEN : MS_VERDICT_HELD;
-			r->over = r->verdict == MS_VERDICT_BROKEN ? r->value - r->limit : 0;
-			/* more may have been allocated than was counted */
-			if (r->verdict == MS_VERDICT_HELD && f->lower_bound &&
-			    b != MS_BUDGET_PEAK_RSS) {
-				r->verdict = MS_VERDICT_UNKNOWN;
-				r->why_unknown = "events were lost: the figure is a lower bound";
-			}
-		}
-		n++;
-	}
+	for (int b = 0; b < MS_BUDGET_COUNT; b++)
+		if (given[b])
+			budget__check_one((enum ms_budget)b, limit[b], NULL, f, &ret[n++]);
 	return n;
+}
+
+int budget__parse_named(enum ms_budget b, const char *arg, uint64_t max,
+			struct ms_budget_named *ret)
+{
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : 0;
+
+	if (!len || len >= sizeof(ret->who) || memchr(arg, '/', len))
+		return -EINVAL;
+	*ret = (struct ms_budget_named){ .budget = b };
+	memcpy(ret->who, arg, len);
+	return size__parse(eq + 1, max, &ret->limit);
+}
+
+const struct ms_budget_named *budget_set__find(const struct ms_budget_set *s, enum ms_budget b,
+					       const char *who, size_t len)
+{
+	for (size_t i = 0; i < s->nnamed; i++)
+		if (s->named[i].budget == b && strlen(s->named[i].who) == len &&
+		    !memcmp(s->named[i].who, who, len))
+			return &s->named[i];
+	return NULL;
+}
+
+static int set_named(struct ms_budget_set *s, const struct ms_budget_named *nb)
+{
+	struct ms_budget_named *had = (struct ms_budget_named *)budget_set__find(s, nb->budget,
+						nb->who, strlen(nb->who));
+
+	if (!had && s->nnamed == MS_BUDGET_NAMED_MAX)
+		return -E2BIG;
+	*(had ?: &s->named[s->nnamed++]) = *nb;
+	return 0;
+}
+
+int budget_set__add(struct ms_budget_set *s, enum ms_budget b, const char *arg)
+{
+	struct ms_budget_named nb;
+	uint64_t v;
+	int err;
+
+	if ((unsigned int)b >= MS_BUDGET_COUNT)
+		return -EINVAL;
+	if (strchr(arg, '=')) {
+		err = budget__parse_named(b, arg, MS_BUDGET_BYTES_MAX, &nb);
+		return err ?: set_named(s, &nb);
+	}
+	err = size__parse(arg, MS_BUDGET_BYTES_MAX, &v);
+	if (err)
+		return err;
+	s->total[b] = v;
+	s->total_given[b] = true;
+	return 0;
+}
+
+void budget_set__under(struct ms_budget_set *s, const struct ms_budget_set *base)
+{
+	for (int b = 0; b < MS_BUDGET_COUNT; b++) {
+		if (s->total_given[b] || !base->total_given[b])
+			continue;
+		s->total[b] = base->total[b];
+		s->total_given[b] = true;
+	}
+	for (size_t i = 0; i < base->nnamed; i++) {
+		const struct ms_budget_named *nb = &base->named[i];
+
+		/* full: cannot happen from parsers that cap at the same number */
+		if (!budget_set__find(s, nb->budget, nb->who, strlen(nb->who)) &&
+		    s->nnamed < MS_BUDGET_NAMED_MAX)
+			s->named[s->nnamed++] = *nb;
+	}
 }
 
 bool budget__failed(const struct ms_budget_result *r, size_t n)

@@ -37,8 +37,30 @@ struct ms_budget_figures {
 
 enum ms_verdict { MS_VERDICT_HELD, MS_VERDICT_BROKEN, MS_VERDICT_UNKNOWN };
 
+/* A budget for the processes of one name (their comm, or their executable's basename). */
+#define MS_BUDGET_WHO_LEN	64
+#define MS_BUDGET_NAMED_MAX	16
+
+struct ms_budget_named {
+	enum ms_budget budget;
+	uint64_t limit;
+	char who[MS_BUDGET_WHO_LEN];
+};
+
+/* budgets: up to 1 EiB */
+#define MS_BUDGET_BYTES_MAX	(1ull << 60)
+
+/* The budgets asked for: the whole run's, and per process name. */
+struct ms_budget_set {
+	uint64_t total[MS_BUDGET_COUNT];
+	bool total_given[MS_BUDGET_COUNT];
+	struct ms_budget_named named[MS_BUDGET_NAMED_MAX];
+	size_t nnamed;
+};
+
 struct ms_budget_result {
 	enum ms_budget budget;
+	char who[MS_BUDGET_WHO_LEN];	/* "": the whole run */
 	uint64_t limit;
 	uint64_t value;		/* the figure (0 when unknown) */
 	uint64_t over;		/* value - limit when broken */
@@ -57,6 +79,32 @@ const char *budget__what(enum ms_budget b);
  */
 size_t budget__check(const uint64_t limit[MS_BUDGET_COUNT], const bool given[MS_BUDGET_COUNT],
 		     const struct ms_budget_figures *f, struct ms_budget_result *ret);
+
+/* One limit, for whom ("" or NULL: the whole run), against its figures. */
+void budget__check_one(enum ms_budget b, uint64_t limit, const char *who,
+		       const struct ms_budget_figures *f, struct ms_budget_result *ret);
+
+/*
+ * "NAME=SIZE" (a per-name budget) into ret, its budget set to b; max is the
+ * largest SIZE. 0, -EINVAL (no '=', an empty or too long NAME, one with '/',
+ * a bad SIZE), -ERANGE (SIZE above max). A plain SIZE is not this: -EINVAL.
+ */
+int budget__parse_named(enum ms_budget b, const char *arg, uint64_t max,
+			struct ms_budget_named *ret);
+
+/*
+ * Budget b as "SIZE" (the whole run's) or "NAME=SIZE" into s, replacing the
+ * one of the same budget and name. 0, -EINVAL (malformed), -ERANGE (above
+ * MS_BUDGET_BYTES_MAX), -E2BIG (MS_BUDGET_NAMED_MAX per-name budgets already).
+ */
+int budget_set__add(struct ms_budget_set *s, enum ms_budget b, const char *arg);
+
+/* s's per-name budget b for who (len bytes), or NULL. */
+const struct ms_budget_named *budget_set__find(const struct ms_budget_set *s, enum ms_budget b,
+					       const char *who, size_t len);
+
+/* Add to s the budgets of base that s does not set itself (s overrides base). */
+void budget_set__under(struct ms_budget_set *s, const struct ms_budget_set *base);
 
 /* Did any of the n results break its budget or fail to check it? */
 bool budget__failed(const struct ms_budget_result *r, size_t n);

@@ -52,16 +52,29 @@ int run_result__shell_status(int wstatus)
 	return 1;
 }
 
-void run_result__figures(struct run_result *r)
+bool run_result__is_named(const struct run_proc *rp, const char *who)
 {
-	struct ms_budget_figures *f = &r->fig;
+	const char *base;
+
+	if (!who || !*who)
+		return true;
+	if (!rp->p)
+		return false;
+	if (!strcmp(rp->p->comm, who))
+		return true;
+	base = rp->p->exe ? strrchr(rp->p->exe, '/') : NULL;
+	return base && !strcmp(base + 1, who);
+}
+
+void run_result__figures_of(const struct run_result *r, const char *who,
+			    struct ms_budget_figures *f)
+{
+	bool all = !who || !*who;
+	size_t named = 0;
 
 	memset(f, 0, sizeof(*f));
 	for (int b = 0; b < MS_BUDGET_COUNT; b++)
-		f->have[b] = r->nprocs > 0;
-	if (!r->nprocs)
-		for (int b = 0; b < MS_BUDGET_COUNT; b++)
-			f->why_not[b] = "the command never ran";
+		f->have[b] = true;
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct ms_profile *p = r->procs[i].p;
 		uint64_t hwm;
@@ -76,6 +89,9 @@ void run_result__figures(struct run_result *r)
 			}
 			continue;
 		}
+		if (!run_result__is_named(&r->procs[i], who))
+			continue;
+		named++;
 		f->value[MS_BUDGET_LEAKED] += p->inuse_bytes;
 		f->value[MS_BUDGET_ALLOCATED] += p->alloc_bytes;
 		if (ms_profile__c_estimates(p))
@@ -92,9 +108,22 @@ void run_result__figures(struct run_result *r)
 		if (hwm > f->value[MS_BUDGET_PEAK_RSS])
 			f->value[MS_BUDGET_PEAK_RSS] = hwm;
 	}
+	for (int b = 0; b < MS_BUDGET_COUNT && !r->nprocs; b++) {
+		f->have[b] = false;
+		f->why_not[b] = "the command never ran";
+	}
+	for (int b = 0; b < MS_BUDGET_COUNT && r->nprocs && !all && !named; b++) {
+		f->have[b] = false;
+		f->why_not[b] = "no process of that name ran";
+	}
 	for (int b = 0; b < MS_BUDGET_COUNT; b++)
 		if (!f->have[b])
 			f->value[b] = 0;
+}
+
+void run_result__figures(struct run_result *r)
+{
+	run_result__figures_of(r, NULL, &r->fig);
 }
 
 static uint64_t behind_value(const struct ms_stack *s, enum ms_budget b)

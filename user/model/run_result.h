@@ -42,7 +42,7 @@ struct run_result {
 	struct run_proc *procs;		/* procs[0] is the command */
 	size_t nprocs, cap;
 	struct ms_budget_figures fig;	/* run_result__figures() */
-	struct ms_budget_result budgets[MS_BUDGET_COUNT];
+	struct ms_budget_result budgets[MS_BUDGET_COUNT + MS_BUDGET_NAMED_MAX];
 	size_t nbudgets;
 	bool failed;			/* a budget broken or not checkable */
 };
@@ -62,6 +62,17 @@ int run_result__shell_status(int wstatus);
  * a descendant still running when the command ended is left out.
  */
 void run_result__figures(struct run_result *r);
+
+/* Is rp's process named who (its comm, or its executable's basename)? NULL: all are. */
+bool run_result__is_named(const struct run_proc *rp, const char *who);
+
+/*
+ * The same figures for the processes named who only, into f. None named so:
+ * every figure unavailable ("no process named who ran"). A process that was
+ * not observed has no name: its figures are unavailable for every name.
+ */
+void run_result__figures_of(const struct run_result *r, const char *who,
+			    struct ms_budget_figures *f);
 
 /*
  * Indices of the stacks of p "behind" budget b, most first, at most max:
