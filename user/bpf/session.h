@@ -253,6 +253,7 @@ struct ms_ustack_stats {
 	uint64_t unwound_frames;	/* frames found in them */
 	uint64_t bad_records;		/* malformed or of no known process */
 	uint64_t unbound;		/* could not be stored (table full, quota) */
+	uint64_t queue_full;		/* dropped unread: the unwinder's queue at its cap */
 	uint64_t quota_full;		/* ... of those, their process had its quota */
 	uint64_t stacks, bindings, retired;	/* held now */
 	uint64_t files;			/* module files open for unwinding */

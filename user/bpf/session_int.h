@@ -27,6 +27,7 @@ struct memsight_bpf;
 struct memsight_session_bpf;
 struct ring_buffer;
 struct ustacks;
+struct ustack_drain;
 struct unwind_files;
 struct probe_cache;
 struct reaper;
@@ -82,7 +83,7 @@ struct ms_session {
 	uint32_t dwarf_rate;		/* ms_session_opts.dwarf_rate */
 	/* DWARF unwinding */
 	enum ms_unwind unwind;
-	struct ring_buffer *ustack_rb;
+	struct ustack_drain *ustack_drain;	/* the ring, emptied on its own thread */
 	struct ustacks *us;
 	struct unwind_files *ufiles;	/* module files shared by every process's unwinder */
 	struct ms_ustack_stats ust;

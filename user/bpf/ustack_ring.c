@@ -15,9 +15,17 @@
 #include "target/procfs.h"
 #include "bpf/probesite.h"
 #include "bpf/session_int.h"
+#include "bpf/ustack_drain.h"
 #include "bpf/unwind.h"
 #include "bpf/ustacks.h"
 #include "memsight.skel.h"
+
+/*
+ * Copied stacks waiting to be unwound, beyond what the kernel's ring holds:
+ * a backstop for a burst the unwinder cannot keep up with (a 16 KiB copy a
+ * record: ~8000 records), not a buffer a steady overload may fill forever.
+ */
+#define USTACK_QUEUE_CAP	(128u << 20)
 
 /* Frame pointers or not, per module file: judged once, not per process. */
 struct fp_verdict {
@@ -131,9 +139,8 @@ static struct ms_target *ustack_target(struct ms_session *s, const struct ms_ust
 	return t;
 }
 
-static int on_ustack(void *ctx, void *data, size_t size)
+static void on_ustack(struct ms_session *s, const void *data, size_t size)
 {
-	struct ms_session *s = ctx;
 	const struct ms_ustack_hdr *h = data;
 	struct unwind_sample us;
 	uint64_t ips[MS_MAX_STACK_DEPTH];
@@ -143,13 +150,13 @@ static int on_ustack(void *ctx, void *data, size_t size)
 	s->ust.records++;
 	if (size < sizeof(*h) || h->size > size - sizeof(*h) || h->sid < MS_SAMPLE_SID_BASE) {
 		s->ust.bad_records++;
-		return 0;
+		return;
 	}
 	t = ustack_target(s, h);
 	if (!t) {
 		/* detached meanwhile: its aggregates went with it */
 		s->ust.bad_records++;
-		return 0;
+		return;
 	}
 	us = (struct unwind_sample){ .tid = h->tid, .stack = (const uint8_t *)(h + 1),
 				     .size = h->size };
@@ -161,7 +168,6 @@ static int on_ustack(void *ctx, void *data, size_t size)
 	s->ust.unwound_frames += n;
 	if (ustacks__bind(s->us, h->tgid, h->gen, h->sid, ips, (uint32_t)n, ms_mono_ns()))
 		s->ust.unbound++;
-	return 0;
 }
 
 int ustack_ring__open(struct ms_session *s, char *errbuf, size_t errlen)
@@ -172,8 +178,8 @@ int ustack_ring__open(struct ms_session *s, char *errbuf, size_t errlen)
 	if (s->us)
 		ustacks__set_quota(s->us, s->stacks_per_pid);
 	s->ufiles = unwind_files__new();
-	s->ustack_rb = ring_buffer__new(bpf_map__fd(s->skel->maps.ustacks), on_ustack, s, NULL);
-	if (s->us && s->ufiles && s->ustack_rb)
+	s->ustack_drain = ustack_drain__new(bpf_map__fd(s->skel->maps.ustacks), USTACK_QUEUE_CAP);
+	if (s->us && s->ufiles && s->ustack_drain)
 		return 0;
 	err = -errno ?: -ENOMEM;
 	return ms_fail(errbuf, errlen, err, "cannot set up stack unwinding: %s", strerror(-err));
@@ -181,8 +187,8 @@ int ustack_ring__open(struct ms_session *s, char *errbuf, size_t errlen)
 
 void ustack_ring__close(struct ms_session *s)
 {
-	ring_buffer__free(s->ustack_rb);
-	s->ustack_rb = NULL;
+	ustack_drain__free(s->ustack_drain);
+	s->ustack_drain = NULL;
 	ustacks__free(s->us);
 	s->us = NULL;
 	unwind_files__free(s->ufiles);
@@ -197,12 +203,22 @@ void ustack_ring__close(struct ms_session *s)
 
 int ms_session__ustack_fd(const struct ms_session *s)
 {
-	return ring_buffer__epoll_fd(s->ustack_rb);
+	return ustack_drain__fd(s->ustack_drain);
 }
 
 int ms_session__poll_ustacks(struct ms_session *s)
 {
-	return ring_buffer__consume(s->ustack_rb);
+	uint64_t dropped;
+	struct ustack_rec *r, *next;
+	int n = 0;
+
+	for (r = ustack_drain__take(s->ustack_drain, &dropped); r; r = next, n++) {
+		next = r->next;
+		on_ustack(s, r->data, r->size);
+		free(r);
+	}
+	s->ust.queue_full += dropped;
+	return n;
 }
 
 void ms_session__ustack_stats(const struct ms_session *s, struct ms_ustack_stats *ret)

@@ -573,6 +573,7 @@ static void req_stats(struct daemon *d, const struct ctl_request *q, struct repl
 		jw__kv_uint(w, "dwarf_live_samples", us.bindings);
 		jw__kv_uint(w, "dwarf_unstored", us.unbound);
 		jw__kv_uint(w, "dwarf_unstored_quota", us.quota_full);
+		jw__kv_uint(w, "dwarf_dropped_unwinding", us.queue_full);
 	}
 	{
 		struct ms_link_stats ls;

@@ -101,7 +101,7 @@ static int setup_session(struct daemon *d)
 	ret = ep_add(d, ring_buffer__epoll_fd(d->rb), &d->ring_src, SRC_RING);
 	if (ret)
 		return ret;
-	/* copied stacks are unwound as they come, so their ring never fills */
+	/* copied stacks, drained from their ring on a thread, unwound here */
 	return ep_add(d, ms_session__ustack_fd(d->s), &d->ustack_src, SRC_USTACK);
 }
 

@@ -405,6 +405,9 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 			" with the ring full, %" PRIu64 " unreadable): those have frame-pointer "
 			"stacks, possibly shorter\n", p->loss.ustack_lost, p->loss.ustack_ring_full,
 			p->loss.ustack_lost - p->loss.ustack_ring_full);
+	if (p->dwarf && p->loss.ustack_queue_full)
+		fprintf(out, "note: %" PRIu64 " copied stacks came faster than they could be unwound "
+			"and were dropped: their bytes count under no stack\n", p->loss.ustack_queue_full);
 	if (ms_profile__lower_bound(p))
 		fprintf(out, "warning: %s events of this process were not fully recorded (all "
 			"processes: stack errors %" PRIu64 ", stack collisions %" PRIu64 ", stack "
@@ -457,6 +460,7 @@ void report__loss_members(const struct ms_loss *l, struct json_writer *w)
 	jw__kv_uint(w, "dwarf_stacks_lost", l->ustack_lost);
 	jw__kv_uint(w, "dwarf_stacks_lost_ring_full", l->ustack_ring_full);
 	jw__kv_uint(w, "dwarf_stacks_over_rate", l->ustack_rate);
+	jw__kv_uint(w, "dwarf_stacks_dropped_unwinding", l->ustack_queue_full);
 	jw__kv_uint(w, "process_table_full", l->proc_table_full);
 	jw__kv_uint(w, "stack_errors", l->stack_errors);
 	jw__kv_uint(w, "stack_collisions", l->stack_collisions);

@@ -20,6 +20,7 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = ms_session__counters_fd(s);
 	uint64_t sum[MS_CNT__MAX] = {}, *vals;
+	struct ms_ustack_stats us;
 
 	if (ncpu <= 0)
 		return ncpu ?: -EINVAL;
@@ -33,6 +34,7 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 			sum[i] += vals[c];
 	}
 	free(vals);
+	ms_session__ustack_stats(s, &us);
 	*ret = (struct ms_loss){
 		.alloc_events = sum[MS_CNT_ALLOC_EVENTS],
 		.free_events = sum[MS_CNT_FREE_EVENTS],
@@ -53,6 +55,7 @@ int ms_collect__counters(struct ms_session *s, struct ms_loss *ret)
 		.ustack_lost = sum[MS_CNT_USTACK_LOST],
 		.ustack_ring_full = sum[MS_CNT_USTACK_RING_FULL],
 		.ustack_rate = sum[MS_CNT_USTACK_RATE],
+		.ustack_queue_full = us.queue_full,
 		/* rss is filled in BPF, procstats by user space at attach */
 		.proc_table_full = sum[MS_CNT_PROC_TABLE_FULL] + ms_session__procstats_full(s),
 	};

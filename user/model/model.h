@@ -85,6 +85,8 @@ struct ms_loss {
 	uint64_t ustack_samples;	/* stacks copied for DWARF unwinding */
 	uint64_t ustack_lost;	/* ... that could not be: frame-pointer stacks instead */
 	uint64_t ustack_ring_full;	/* ... of those, because the copy ring was full */
+	uint64_t ustack_queue_full;	/* copied but dropped unread: the unwinder's queue was at
+					 * its cap; their bytes count under no stack */
 	uint64_t ustack_rate;	/* stacks not copied: the process's copies per second were spent */
 	uint64_t proc_table_full;	/* pids the per-process tables (rss, procstats) had no room for */
 	uint64_t probes_at_risk;	/* main thread exited after a PID-filtered attach: the
