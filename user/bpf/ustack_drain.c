@@ -15,6 +15,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "common/caps.h"
 #include "bpf/ustack_drain.h"
 
 struct ustack_drain {
@@ -58,6 +59,9 @@ static void *drain_thread(void *arg)
 	uint64_t one = 1;
 	int n;
 
+	/* reading a ring mapped already needs no privilege: hold none */
+	if (ms_drop_thread_caps())
+		return NULL;	/* the owner still drains it in ustack_drain__take */
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
