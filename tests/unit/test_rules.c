@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "target/cgroup.h"
 #include "daemon/rules.h"
 
 #define PROC "tests/fixtures/config/proc"
@@ -412,12 +413,12 @@ static void test_cgroup_path_is_read_from_the_v2_line(void **state)
 {
 	char buf[256];
 
-	assert_int_equal(procfs_cgroup_path(PROC, 1200, buf, sizeof(buf)), 0);
+	assert_int_equal(cgroup__unified_of(PROC, 1200, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/system.slice/api.service");
 	/* Hybrid host: the v1 lines before it name other paths and are skipped. */
-	assert_int_equal(procfs_cgroup_path(PROC, 1300, buf, sizeof(buf)), 0);
+	assert_int_equal(cgroup__unified_of(PROC, 1300, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/user.slice/user-1000.slice/session-3.scope");
-	assert_int_equal(procfs_cgroup_path(PROC, 1500, buf, sizeof(buf)), 0);
+	assert_int_equal(cgroup__unified_of(PROC, 1500, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/");
 }
 
@@ -425,14 +426,14 @@ static void test_cgroup_path_errors_say_what_is_missing(void **state)
 {
 	char buf[256], small[25];
 
-	assert_int_equal(procfs_cgroup_path(PROC, 1400, buf, sizeof(buf)), -ENODATA);
-	assert_int_equal(procfs_cgroup_path(PROC, 1600, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(procfs_cgroup_path(PROC, 999, buf, sizeof(buf)), -ENOENT);
-	assert_int_equal(procfs_cgroup_path(PROC, 0, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(procfs_cgroup_path(PROC, -1, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cgroup__unified_of(PROC, 1400, buf, sizeof(buf)), -ENODATA);
+	assert_int_equal(cgroup__unified_of(PROC, 1600, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cgroup__unified_of(PROC, 999, buf, sizeof(buf)), -ESRCH);
+	assert_int_equal(cgroup__unified_of(PROC, 0, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cgroup__unified_of(PROC, -1, buf, sizeof(buf)), -EINVAL);
 	/* "/system.slice/api.service" is 25 bytes: no room for its NUL. */
-	assert_int_equal(procfs_cgroup_path(PROC, 1200, small, sizeof(small)), -ERANGE);
-	assert_int_equal(procfs_cgroup_path(PROC, 1200, buf, 26), 0);
+	assert_int_equal(cgroup__unified_of(PROC, 1200, small, sizeof(small)), -ENAMETOOLONG);
+	assert_int_equal(cgroup__unified_of(PROC, 1200, buf, 26), 0);
 	assert_string_equal(buf, "/system.slice/api.service");
 }
 
@@ -450,7 +451,7 @@ static void test_cgroup_path_of_this_process_is_its_0_line_in_proc(void **state)
 	fclose(f);
 	if (!want[0])
 		skip();	/* a v1-only host has no v2 path to read */
-	assert_int_equal(procfs_cgroup_path("/proc", getpid(), buf, sizeof(buf)), 0);
+	assert_int_equal(cgroup__unified_of("/proc", getpid(), buf, sizeof(buf)), 0);
 	assert_string_equal(buf, want);
 }
 
@@ -460,9 +461,9 @@ static void test_a_cgroup_rule_matches_the_path_read_from_proc(void **state)
 				     "include cgroup=/user.slice");
 	char cg[256];
 
-	assert_int_equal(procfs_cgroup_path(PROC, 1300, cg, sizeof(cg)), 0);
+	assert_int_equal(cgroup__unified_of(PROC, 1300, cg, sizeof(cg)), 0);
 	assert_false(rules__match(&r, "bash", "/usr/bin/bash", cg));
-	assert_int_equal(procfs_cgroup_path(PROC, 1200, cg, sizeof(cg)), 0);
+	assert_int_equal(cgroup__unified_of(PROC, 1200, cg, sizeof(cg)), 0);
 	assert_false(rules__match(&r, "api", "/usr/bin/api", cg));
 	assert_true(rules__match(&r, "bash", "/usr/bin/bash", "/user.slice/user-1000.slice"));
 	rules__free(&r);

@@ -10,10 +10,8 @@
 #include <unistd.h>
 
 #include "common/errmsg.h"
-#include "common/readfile.h"
 #include "daemon/rules.h"
 
-#define CGROUP_FILE_MAX (64 * 1024)
 
 static const char *const action_names[] = {
 	[MS_RULE_INCLUDE] = "include",
@@ -322,51 +320,4 @@ int rules__format(const struct ms_rule *rule, char *buf, size_t len)
 	if ((size_t)n >= len)
 		return -ENOSPC;
 	return n;
-}
-
-/* ---- /proc/PID/cgroup ------------------------------------------------ */
-
-int procfs_cgroup_path(const char *proc_root, pid_t pid, char *buf, size_t len)
-{
-	char path[PATH_MAX], *data, *line, *nl, *end;
-	size_t used, n;
-	int r = -ENODATA;
-
-	if (pid <= 0)
-		return -EINVAL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	r = ms_read_whole(path, 0, CGROUP_FILE_MAX, &data, &used);
-	if (r)
-		return r;
-	r = -ENODATA;
-	if (memchr(data, '\0', used)) {
-		r = -EINVAL;
-		goto out;
-	}
-	end = data + used;
-	for (line = data; line < end; line = nl + 1) {
-		nl = memchr(line, '\n', end - line);
-		if (!nl)
-			nl = end;
-		if (nl - line < 3 || memcmp(line, "0::", 3))
-			continue;
-		n = nl - line - 3;
-		if (n == 0 || line[3] != '/') {
-			r = -EINVAL;
-			goto out;
-		}
-		if (n >= len) {
-			r = -ERANGE;
-			goto out;
-		}
-		memcpy(buf, line + 3, n);
-		buf[n] = '\0';
-		r = 0;
-		goto out;
-	}
-out:
-	free(data);
-	return r;
 }

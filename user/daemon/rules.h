@@ -117,14 +117,4 @@ const char *rules__key_name(enum ms_rule_key key);
  */
 int rules__format(const struct ms_rule *rule, char *buf, size_t len);
 
-/*
- * The cgroup v2 path of pid ("/system.slice/x.service", from the "0::"
- * line of <proc_root>/<pid>/cgroup) into buf. Returns 0; -ENOENT when the
- * file is missing (process gone); -ENODATA when there is no v2 line
- * (v1-only host); -ERANGE when buf is too small; -EINVAL for a malformed
- * file or pid <= 0; -EFBIG for a file over 64 KiB; other -errno from I/O.
- * Lives here rather than in procfs.c because only rule matching needs it.
- */
-int procfs_cgroup_path(const char *proc_root, pid_t pid, char *buf, size_t len);
-
 #endif /* MEMSIGHT_RULES_H */

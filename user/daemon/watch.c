@@ -222,7 +222,7 @@ static bool rules_want(struct daemon *d, pid_t pid, const char *comm_hint, char 
 	else if (procfs__read_comm("/proc", pid, comm, sizeof(comm)))
 		return false;
 	read_exe(pid, exe, sizeof(exe));
-	if (procfs_cgroup_path("/proc", pid, cg, sizeof(cg)) ||
+	if (cgroup__unified_of("/proc", pid, cg, sizeof(cg)) ||
 	    cgroup__absolute_live(2, cg, sizeof(cg)))
 		cg[0] = 0;
 	if (rules_name_pods(&d->cfg.rules) && !rule_pod(d, pid, &pod)) {

@@ -49,12 +49,15 @@ static int parse_u64(const char *s, char **end, uint64_t *ret)
 	return 0;
 }
 
-int cgroup__parse_proc_cgroup(const char *text, int *ret_version, char *ret_path, size_t len)
+/*
+ * The lines of a /proc/PID/cgroup text that matter: the v1 line whose
+ * controller list names "memory" and the v2 "0::" line. 0 or -EINVAL.
+ */
+static int scan_proc_cgroup(const char *text, const char **ret_v1, const char **ret_v2)
 {
-	const char *line = text, *v2 = NULL, *v1 = NULL;
-	const char *pick;
-	size_t n;
+	const char *line = text;
 
+	*ret_v1 = *ret_v2 = NULL;
 	/* "hierarchy-ID:controller-list:path" per line. */
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
@@ -65,7 +68,7 @@ int cgroup__parse_proc_cgroup(const char *text, int *ret_version, char *ret_path
 		if (!c2)
 			return -EINVAL;
 		if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1) {
-			v2 = c2 + 1;
+			*ret_v2 = c2 + 1;
 		} else {
 			const char *t = c1 + 1;
 
@@ -75,24 +78,52 @@ int cgroup__parse_proc_cgroup(const char *text, int *ret_version, char *ret_path
 				const char *te = comma ? comma : c2;
 
 				if (te - t == 6 && !memcmp(t, "memory", 6))
-					v1 = c2 + 1;
+					*ret_v1 = c2 + 1;
 				t = te + 1;
 			}
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	pick = v1 ? v1 : v2;
-	if (!pick)
-		return -ENOENT;
-	n = strcspn(pick, "\n");
+	return 0;
+}
+
+/* The path a line points at, up to its end, into ret_path. */
+static int line_path(const char *pick, char *ret_path, size_t len)
+{
+	size_t n = strcspn(pick, "\n");
+
 	if (n == 0 || pick[0] != '/')
 		return -EINVAL;
 	if (n >= len)
 		return -ENAMETOOLONG;
 	memcpy(ret_path, pick, n);
 	ret_path[n] = '\0';
-	*ret_version = v1 ? 1 : 2;
 	return 0;
+}
+
+int cgroup__parse_proc_cgroup(const char *text, int *ret_version, char *ret_path, size_t len)
+{
+	const char *v1, *v2;
+	int err = scan_proc_cgroup(text, &v1, &v2);
+
+	if (err)
+		return err;
+	if (!v1 && !v2)
+		return -ENOENT;
+	err = line_path(v1 ? v1 : v2, ret_path, len);
+	if (!err)
+		*ret_version = v1 ? 1 : 2;
+	return err;
+}
+
+int cgroup__parse_unified(const char *text, char *ret_path, size_t len)
+{
+	const char *v1, *v2;
+	int err = scan_proc_cgroup(text, &v1, &v2);
+
+	if (err)
+		return err;
+	return v2 ? line_path(v2, ret_path, len) : -ENODATA;
 }
 
 /* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo; undo it in place. */
@@ -574,33 +605,55 @@ static void read_psi(struct ms_cgroup_mem *cg, char *buf, size_t len)
 		       missing ? WHY_NO_PSI : WHY_BAD);
 }
 
-/* The memory cgroup line of <proc_root>/<pid>/cgroup, read into buf (CG_FILE_MAX). */
-static int path_of(const char *proc_root, pid_t pid, char *buf, int *ret_version,
+/*
+ * <proc_root>/<pid>/cgroup read into buf (CG_FILE_MAX) and parsed: its
+ * memory cgroup, or with unified only its v2 line.
+ */
+static int path_of(const char *proc_root, pid_t pid, bool unified, char *buf, int *ret_version,
 		   char *ret_path, size_t len)
 {
 	char path[PATH_MAX];
 	int err;
 
+	if (pid <= 0)
+		return -EINVAL;
 	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
 	err = read_text(path, buf, CG_FILE_MAX);
 	if (err == -ENOENT)
 		err = -ESRCH;
-	if (!err)
-		err = cgroup__parse_proc_cgroup(buf, ret_version, ret_path, len);
-	return err;
+	if (err)
+		return err;
+	if (unified) {
+		*ret_version = 2;
+		return cgroup__parse_unified(buf, ret_path, len);
+	}
+	return cgroup__parse_proc_cgroup(buf, ret_version, ret_path, len);
 }
 
-int cgroup__path_of(const char *proc_root, pid_t pid, int *ret_version, char *ret_path,
-		    size_t len)
+static int path_of_alloc(const char *proc_root, pid_t pid, bool unified, int *ret_version,
+			 char *ret_path, size_t len)
 {
 	char *buf = malloc(CG_FILE_MAX);
 	int err;
 
 	if (!buf)
 		return -ENOMEM;
-	err = path_of(proc_root, pid, buf, ret_version, ret_path, len);
+	err = path_of(proc_root, pid, unified, buf, ret_version, ret_path, len);
 	free(buf);
 	return err;
+}
+
+int cgroup__path_of(const char *proc_root, pid_t pid, int *ret_version, char *ret_path,
+		    size_t len)
+{
+	return path_of_alloc(proc_root, pid, false, ret_version, ret_path, len);
+}
+
+int cgroup__unified_of(const char *proc_root, pid_t pid, char *ret_path, size_t len)
+{
+	int version;
+
+	return path_of_alloc(proc_root, pid, true, &version, ret_path, len);
 }
 
 int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_mem *ret)
@@ -613,7 +666,7 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	err = path_of(env->proc_root, pid, buf, &ret->version, ret->path, sizeof(ret->path));
+	err = path_of(env->proc_root, pid, false, buf, &ret->version, ret->path, sizeof(ret->path));
 	if (!err)
 		err = cgroup_read_mountinfo(env->mountinfo, &buf, &cap);
 	if (!err) {

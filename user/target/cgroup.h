@@ -73,6 +73,8 @@ struct ms_cgroup_env {
  * controller is the one that accounts). 0, -ENOENT (no such line), -EINVAL.
  */
 int cgroup__parse_proc_cgroup(const char *text, int *ret_version, char *ret_path, size_t len);
+/* Its v2 "0::" line only (what rules match): as above, -ENODATA without one. */
+int cgroup__parse_unified(const char *text, char *ret_path, size_t len);
 
 /*
  * A cgroup path as a reader in a cgroup namespace reads it ("/../../podY/c":
@@ -131,6 +133,8 @@ int cgroup__read(const struct ms_cgroup_env *env, pid_t pid, struct ms_cgroup_me
  */
 int cgroup__path_of(const char *proc_root, pid_t pid, int *ret_version, char *ret_path,
 		    size_t len);
+/* The v2 path of pid (cgroup__parse_unified), for rules: the same errors. */
+int cgroup__unified_of(const char *proc_root, pid_t pid, char *ret_path, size_t len);
 
 /*
  * cgroup__read() as this process sees the system (/proc and its own
