@@ -2,7 +2,7 @@
 #   UNIT_DEPS_<module> := <module> <module> ...
 UNIT_DEPS_model := unsample
 UNIT_DEPS_folded := model unsample textsafe
-UNIT_DEPS_pprof := pprof_enc model folded unsample textsafe
+UNIT_DEPS_pprof := pprof_enc model folded unsample textsafe diff
 UNIT_DEPS_flamegraph := model folded unsample textsafe xml
 UNIT_DEPS_procfs :=
 UNIT_DEPS_pidns := procfs
@@ -35,7 +35,7 @@ UNIT_DEPS_container :=
 UNIT_DEPS_podinfo := container readfile
 UNIT_DEPS_sampler := elf elf_sym
 UNIT_DEPS_size :=
-UNIT_DEPS_budget := run_result model unsample size
+UNIT_DEPS_budget := run_result model unsample size diff
 UNIT_DEPS_budget_file := budget size readfile
 UNIT_DEPS_diff :=
 UNIT_DEPS_report_read := diff readfile

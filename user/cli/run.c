@@ -493,6 +493,17 @@ static int finish(struct run *r)
 			rc = -EIO;
 		}
 	}
+	if (r->c->pprof_path) {
+		FILE *f = fopen(r->c->pprof_path, "w");
+		int e = f ? run_report__pprof(res, f) : -errno;
+
+		if (f && fclose(f) && !e)
+			e = -EIO;
+		if (e) {
+			pr_err("cannot write %s: %s\n", r->c->pprof_path, strerror(-e));
+			rc = -EIO;
+		}
+	}
 	if (rc)
 		return EXIT_RUN_ERROR;
 	return res->failed ? MS_EXIT_BUDGET : res->exit_code;
