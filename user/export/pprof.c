@@ -499,7 +499,7 @@ static int build(struct builder *b, const struct ms_profile *p, const struct ppr
 {
 	uint32_t maxframes = 1;
 	uint64_t comment, duration = p->duration_ns;
-	char *text;
+	char *text, *name;
 	int err;
 
 	intern(b, "");
@@ -518,7 +518,15 @@ static int build(struct builder *b, const struct ms_profile *p, const struct ppr
 	if (o->profile == PPROF_GOROUTINE) {
 		err = goroutine_samples(b, p);
 	} else {
+		/* labelled as a run's processes are: diff matches them by name */
+		name = diff__proc_name(p->comm, p->exe);
+		if (!name)
+			return -ENOMEM;
+		b->proc = name;
+		snprintf(b->pid, sizeof(b->pid), "%d", (int)p->pid);
 		err = heap_samples(b, p, o->base);
+		b->proc = NULL;
+		free(name);
 		if (o->base)
 			duration = p->duration_ns > o->base->duration_ns ?
 				   p->duration_ns - o->base->duration_ns : 0;

@@ -6,7 +6,8 @@
  * Sample types, in this order: alloc_objects/count, alloc_space/bytes,
  * inuse_objects/count, inuse_space/bytes (default inuse_space); values are
  * unsampled when the profile has a sample period. Each sample carries a
- * "kind" label with the allocator ("malloc", "mmap", ...). The goroutine
+ * "kind" label with the allocator ("malloc", "mmap", ...), and "process"
+ * and "pid" labels (below). The goroutine
  * profile (pprof__write_opts) has one type, goroutine/count.
  */
 #ifndef MEMSIGHT_PPROF_H
@@ -43,9 +44,9 @@ struct pprof_opts {
 int pprof__write_opts(const struct ms_profile *p, const struct pprof_opts *o, FILE *out);
 
 /*
- * Several processes in one heap profile (memsight run --pprof): every
- * sample carries the labels "process" (its name as `memsight diff` matches
- * processes: "comm exe-basename") and "pid". Labels rather than a root frame
+ * Several processes in one heap profile (memsight run --pprof). Every heap
+ * sample, here and above, carries the labels "process" (its process's name
+ * as `memsight diff` matches processes: "comm exe-basename") and "pid". Labels rather than a root frame
  * naming the process: the stacks stay the program's own, so `-top`, `-peek`
  * and a diff by function see the same frames whichever process ran them,
  * and `-tagfocus process=...` or `-tags` splits them by process.
