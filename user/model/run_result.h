@@ -23,7 +23,7 @@ struct run_proc {
 	pid_t ppid;			/* 0: the command itself */
 	struct ms_profile *p;		/* collected as it exited; NULL: see why_none */
 	const char *why_none;		/* static */
-	char mechanism[160];		/* how its allocations were seen */
+	char mechanism[320];		/* how its allocations were seen */
 	bool started;			/* a descendant: let go after its first stop */
 	bool running_at_end;		/* still running when the command ended: left out */
 	bool reaped;
