@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "export/pprof.h"
 #include "export/pprof_read.h"
 #include "export/report_read.h"
 
@@ -200,6 +201,63 @@ static void test_minimal(void **state)
 	diff_report__free(&r);
 }
 
+/* A process with one stack: leak_here holding inuse of alloc bytes, in blocks of 1000 B. */
+static struct ms_profile *one_stack(pid_t pid, const char *comm, uint64_t inuse, uint64_t alloc)
+{
+	struct ms_profile *p = ms_profile__new(pid);
+	struct ms_stack s = { .kind = MS_KIND_MALLOC, .stack_id = 1, .alloc_bytes = alloc,
+			      .alloc_count = alloc / 1000, .free_bytes = alloc - inuse,
+			      .free_count = (alloc - inuse) / 1000 };
+	struct ms_frame f = { .addr = 0x1234, .func = "leak_here", .file = "/src/leak.c",
+			      .line = 7 };
+
+	assert_non_null(p);
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	p->exe = strdup(comm);
+	assert_non_null(ms_profile__add_stack(p, &s, &f, 1));
+	ms_profile__finalize(p);
+	return p;
+}
+
+/*
+ * A run's profile written (pprof__write_procs) and read back: each process
+ * by its label, its stacks and the stacks the run did not keep, so each
+ * process's totals are all of its bytes.
+ */
+static void test_run_profile_round_trip(void **state)
+{
+	struct ms_profile *a = one_stack(10, "alpha", 3000, 5000);
+	struct ms_profile *b = one_stack(11, "beta", 1000, 1000);
+	struct ms_stack dropped[MS_KIND__MAX] = {};
+	struct pprof_run_proc v[2] = { { a, dropped, MS_KIND__MAX }, { b, NULL, 0 } };
+	const struct diff_proc *pa;
+	struct diff_report r;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	dropped[MS_KIND_CALLOC] = (struct ms_stack){ .kind = MS_KIND_CALLOC, .alloc_bytes = 700,
+						     .alloc_count = 7, .inuse_bytes = 200,
+						     .inuse_count = 2 };
+	assert_non_null(f);
+	assert_int_equal(pprof__write_procs(v, 2, f), 0);
+	fclose(f);
+	assert_int_equal(pprof_read__parse(buf, len, 0, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.nprocs, 2);
+	pa = proc(&r, "alpha alpha");
+	assert_non_null(pa);
+	assert_int_equal(pa->total[DIFF_INUSE], 3200);
+	assert_int_equal(pa->total[DIFF_ALLOC], 5700);
+	assert_int_equal(pa->nstacks, 2);
+	assert_string_equal(pa->stacks[0].key, "calloc\n" PPROF_DROPPED_FRAME);
+	assert_string_equal(pa->stacks[1].key, "malloc\nleak_here leak.c:7");
+	assert_int_equal(proc(&r, "beta beta")->total[DIFF_INUSE], 1000);
+	diff_report__free(&r);
+	free(buf);
+	ms_profile__free(a);
+	ms_profile__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_detection),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_run_profile_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

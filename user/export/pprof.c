@@ -87,7 +87,7 @@ struct builder {
 	struct pb body;		/* samples, written as they are made */
 	struct pb sub, sub2;	/* scratch for nested messages */
 	uint64_t *ids;		/* one sample's location ids */
-	const char *proc;	/* the "process" label of the samples (a run's), or NULL */
+	char *proc;		/* the "process" label of the samples, or NULL */
 	char pid[16];		/* ... and their "pid" */
 	int err;
 };
@@ -495,23 +495,45 @@ static void time_fields(struct builder *b, uint64_t duration)
 	pb__u64(&b->body, PROFILE_DURATION_NANOS, clamp_i64(duration));
 }
 
+/* The longest stack of p (NULL: none), at least 1. */
+static uint32_t max_frames(const struct ms_profile *p, uint32_t at_least)
+{
+	for (size_t i = 0; p && i < p->nstacks; i++)
+		if (p->stacks[i].nframes > at_least)
+			at_least = p->stacks[i].nframes;
+	return at_least;
+}
+
+/* The heap samples that follow carry p's "process" and "pid" labels; NULL: out of memory. */
+static char *label_process(struct builder *b, const struct ms_profile *p)
+{
+	b->proc = diff__proc_name(p->comm, p->exe);
+	snprintf(b->pid, sizeof(b->pid), "%d", (int)p->pid);
+	return b->proc;
+}
+
+/* What every profile ends with: a comment, when it was taken, the tables. */
+static int finish_profile(struct builder *b, const char *text, uint64_t duration)
+{
+	uint64_t comment = intern(b, text);
+
+	pb__packed(&b->body, PROFILE_COMMENT, &comment, 1);
+	/* the model is a snapshot taken now: observation (or the delta) started duration ago */
+	time_fields(b, duration);
+	if (b->err)
+		return b->err;
+	emit_tables(b);
+	return b->body.err ? b->body.err : b->err;
+}
+
 static int build(struct builder *b, const struct ms_profile *p, const struct pprof_opts *o)
 {
-	uint32_t maxframes = 1;
-	uint64_t comment, duration = p->duration_ns;
+	uint64_t duration = p->duration_ns;
 	char *text, *name;
 	int err;
 
 	intern(b, "");
-	for (size_t i = 0; i < p->nstacks; i++) {
-		if (p->stacks[i].nframes > maxframes)
-			maxframes = p->stacks[i].nframes;
-	}
-	for (size_t i = 0; o->base && i < o->base->nstacks; i++) {
-		if (o->base->stacks[i].nframes > maxframes)
-			maxframes = o->base->stacks[i].nframes;
-	}
-	if (ids_for(b, maxframes))
+	if (ids_for(b, max_frames(o->base, max_frames(p, 1))))
 		return -ENOMEM;
 	sample_types(b, p->sample_period, o->profile);
 	main_mapping(b, p);
@@ -519,11 +541,9 @@ static int build(struct builder *b, const struct ms_profile *p, const struct ppr
 		err = goroutine_samples(b, p);
 	} else {
 		/* labelled as a run's processes are: diff matches them by name */
-		name = diff__proc_name(p->comm, p->exe);
+		name = label_process(b, p);
 		if (!name)
 			return -ENOMEM;
-		b->proc = name;
-		snprintf(b->pid, sizeof(b->pid), "%d", (int)p->pid);
 		err = heap_samples(b, p, o->base);
 		b->proc = NULL;
 		free(name);
@@ -536,15 +556,9 @@ static int build(struct builder *b, const struct ms_profile *p, const struct ppr
 
 	if (asprintf(&text, "memsight pid %d comm %s", (int)p->pid, p->comm) < 0)
 		return -ENOMEM;
-	comment = intern(b, text);
+	err = finish_profile(b, text, duration);
 	free(text);
-	pb__packed(&b->body, PROFILE_COMMENT, &comment, 1);
-	/* the model is a snapshot taken now: observation (or the delta) started duration ago */
-	time_fields(b, duration);
-	if (b->err)
-		return b->err;
-	emit_tables(b);
-	return b->body.err ? b->body.err : b->err;
+	return err;
 }
 
 static int gzip_to(const struct pb *body, FILE *out)
@@ -586,19 +600,13 @@ static int proc_samples(struct builder *b, const struct pprof_run_proc *pp)
 {
 	const struct ms_profile *p = pp->p;
 	struct ms_frame dropped = { .func = PPROF_DROPPED_FRAME };
-	char *name = diff__proc_name(p->comm, p->exe);
-	uint32_t maxframes = 1;
+	char *name = label_process(b, p);
 	int64_t v[4];
 	int err;
 
 	if (!name)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->nstacks; i++)
-		if (p->stacks[i].nframes > maxframes)
-			maxframes = p->stacks[i].nframes;
-	err = ids_for(b, maxframes);
-	b->proc = name;
-	snprintf(b->pid, sizeof(b->pid), "%d", (int)p->pid);
+	err = ids_for(b, max_frames(p, 1));
 	if (!err)
 		err = heap_samples(b, p, NULL);
 	for (size_t i = 0; !err && pp->dropped && i < pp->ndropped; i++) {
@@ -616,7 +624,7 @@ static int proc_samples(struct builder *b, const struct pprof_run_proc *pp)
 
 static int build_procs(struct builder *b, const struct pprof_run_proc *v, size_t n)
 {
-	uint64_t period = 0, duration = 0, comment;
+	uint64_t period = 0, duration = 0;
 	char text[64];
 	int err = 0;
 
@@ -635,13 +643,7 @@ static int build_procs(struct builder *b, const struct pprof_run_proc *v, size_t
 	if (err)
 		return err;
 	snprintf(text, sizeof(text), "memsight run: %zu process%s", n, n == 1 ? "" : "es");
-	comment = intern(b, text);
-	pb__packed(&b->body, PROFILE_COMMENT, &comment, 1);
-	time_fields(b, duration);
-	if (b->err)
-		return b->err;
-	emit_tables(b);
-	return b->body.err ? b->body.err : b->err;
+	return finish_profile(b, text, duration);
 }
 
 static void builder_free(struct builder *b)
@@ -656,16 +658,20 @@ static void builder_free(struct builder *b)
 	free(b->ids);
 }
 
+/* b built (err: how that went): gzipped to out, then freed */
+static int gzip_built(struct builder *b, int err, FILE *out)
+{
+	if (!err)
+		err = gzip_to(&b->body, out);
+	builder_free(b);
+	return err;
+}
+
 int pprof__write_procs(const struct pprof_run_proc *v, size_t n, FILE *out)
 {
 	struct builder b = {};
-	int err;
 
-	err = build_procs(&b, v, n);
-	if (!err)
-		err = gzip_to(&b.body, out);
-	builder_free(&b);
-	return err;
+	return gzip_built(&b, build_procs(&b, v, n), out);
 }
 
 int pprof__write(const struct ms_profile *p, FILE *out)
@@ -678,11 +684,6 @@ int pprof__write(const struct ms_profile *p, FILE *out)
 int pprof__write_opts(const struct ms_profile *p, const struct pprof_opts *o, FILE *out)
 {
 	struct builder b = {};
-	int err;
 
-	err = build(&b, p, o);
-	if (!err)
-		err = gzip_to(&b.body, out);
-	builder_free(&b);
-	return err;
+	return gzip_built(&b, build(&b, p, o), out);
 }
