@@ -23,12 +23,13 @@ const char diff_cli__usage[] =
 	"       [--match lines|functions] [-j] [--junit FILE]\n"
 	"        regressions against a baseline: two reports (dump --format json, run\n"
 	"        --report) or pprof heap profiles (run --pprof, Go's; gzipped or not;\n"
-	"        told apart by content) compared by process name and by stack (kind and frames'\n"
-	"        function file:line, never addresses); the total and each stack that\n"
-	"        grew more than PCT percent (default 10) AND more than SIZE bytes (default\n"
-	"        64K) are regressions: exit status 86; 0 when none; 2 for bad usage or an\n"
-	"        unreadable or malformed report. --match functions: frames by function\n"
-	"        alone (BASE built from other source: lines moved)\n";
+	"        told apart by content) compared by process name and by stack (kind\n"
+	"        and frames' function file:line, never addresses); the total and each\n"
+	"        stack that grew more than PCT percent (default 10) AND more than SIZE\n"
+	"        bytes (default 64K) are regressions: exit status 86; 0 when none; 2\n"
+	"        for bad usage or an unreadable or malformed report. --match\n"
+	"        functions: frames by function alone (BASE built from other source:\n"
+	"        lines moved)\n";
 
 struct diff_args {
 	struct diff_opts o;
