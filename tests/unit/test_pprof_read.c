@@ -185,6 +185,36 @@ static void test_hostile(void **state)
 	free(buf);
 }
 
+/*
+ * A small profile that names one long function from 17,000 samples: its
+ * keys would take 272 MB; they stop at what a JSON report may hold.
+ */
+static void test_keys_capped(void **state)
+{
+	static const char head[] = ST_INUSE "\x32\x00\x32\x0binuse_space";
+	static const char tail[] = "\x2a\x04\x08\x01\x10\x02"	/* function 1: name 2 */
+				   "\x22\x06\x08\x01\x22\x02\x08\x01";	/* location 1 */
+	static const char sample[] = "\x12\x06\x0a\x01\x01\x12\x01\x01";
+	size_t n = 17000, name = 16000, at = 0, len = 4 + 15 + 3 + name + 14 + 8 * n;
+	char *buf = malloc(len);
+
+	assert_non_null(buf);
+	memcpy(buf, head, 4 + 15);
+	at = 4 + 15;
+	buf[at++] = 0x32;	/* string 2: 16000 'f's (varint 0x80 0x7d) */
+	buf[at++] = (char)0x80;
+	buf[at++] = 0x7d;
+	memset(buf + at, 'f', name);
+	at += name;
+	memcpy(buf + at, tail, 14);
+	at += 14;
+	for (size_t i = 0; i < n; i++, at += 8)
+		memcpy(buf + at, sample, 8);
+	assert_int_equal(at, len);
+	bad(buf, len, -E2BIG, "add up to more than");
+	free(buf);
+}
+
 /* The smallest valid one: one sample of 5 bytes at no location. */
 static void test_minimal(void **state)
 {
@@ -266,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_detection),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_keys_capped),
 		cmocka_unit_test(test_run_profile_round_trip),
 	};
 

@@ -37,6 +37,9 @@ struct reader {
 	size_t *proc_of_str;
 	size_t default_proc;		/* the same for samples without the label */
 	char *key;
+	/* the keys' bytes so far: a profile names frames by index, so a small one could
+	 * make huge keys; capped at what a JSON report may hold */
+	size_t key_bytes;
 };
 
 static int fail(struct reader *rd, int e, const char *fmt, ...)
@@ -313,6 +316,10 @@ static int read_sample(struct reader *rd, const Sample *s, size_t i)
 		return fail(rd, err, "sample %zu: frames longer than %u bytes", i, DIFF_MAX_KEY);
 	if (err)
 		return err;
+	rd->key_bytes += len + 1;
+	if (rd->key_bytes > REPORT_READ_MAX_FILE)
+		return fail(rd, -E2BIG, "sample %zu: the stacks' frames add up to more than %u bytes",
+			    i, REPORT_READ_MAX_FILE);
 	err = diff_report__add_stack(rd->r, p, rd->key, bytes);
 	if (err == -E2BIG)
 		return fail(rd, err, "more than %u stacks", DIFF_MAX_STACKS);

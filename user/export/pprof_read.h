@@ -18,7 +18,8 @@
  *
  * Decoding is libprotobuf-c's (code generated from export/profile.proto),
  * with an allocator that caps what one profile may take; every index the
- * profile holds is checked. Never logs.
+ * profile holds is checked; the stacks' keys add up to REPORT_READ_MAX_FILE
+ * bytes at most (what a JSON report could name). Never logs.
  */
 #ifndef MEMSIGHT_PPROF_READ_H
 #define MEMSIGHT_PPROF_READ_H
