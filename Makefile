@@ -30,7 +30,9 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
 	  -D_GNU_SOURCE -fno-omit-frame-pointer -MMD -MP \
 	  -Iinclude -Iuser -I$(O)
-LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread -lcapstone
+LDLIBS += -lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread -lcapstone \
+	  -lprotobuf-c
+PROTOC_C ?= protoc-c
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(O) -Iinclude -Ibpf -MMD -MP \
@@ -47,6 +49,13 @@ PROG_SRCS := user/cli/memsight.c user/daemon/memsightd.c
 LIB_SRCS := $(filter-out $(PROG_SRCS),$(USER_SRCS))
 LIB_OBJS := $(patsubst %.c,$(O)/user/%.o,$(notdir $(LIB_SRCS)))
 vpath %.c $(sort $(dir $(USER_SRCS)))
+# pprof's profile.proto, decoded by libprotobuf-c: protoc-c's code for
+# user/export/profile.proto is a module of its own, profile.pb-c
+PROTO_SRCS := $(O)/gen/export/profile.pb-c.c
+PROTO_HDRS := $(PROTO_SRCS:.c=.h)
+LIB_OBJS += $(O)/user/profile.pb-c.o
+vpath %.c $(O)/gen/export
+CFLAGS += -I$(O)/gen
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL := $(O)/memsight.skel.h
@@ -101,6 +110,16 @@ $(SESSION_SKEL): $(O)/memsight_session.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name memsight_session_bpf > $@.tmp && mv $@.tmp $@
 
 # ---- user space ------------------------------------------------------
+$(PROTO_SRCS): user/export/profile.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PROTOC_C) --proto_path=user --c_out=$(O)/gen $<
+$(PROTO_HDRS): $(PROTO_SRCS)
+# Only the modules that include the generated header wait for it.
+PROTO_USERS := $(O)/user/profile.pb-c.o \
+	$(patsubst %.c,$(O)/user/%.o,$(notdir $(shell grep -l 'profile.pb-c.h' user/*/*.c 2>/dev/null)))
+$(PROTO_USERS): $(PROTO_HDRS)
+
 $(O)/user/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

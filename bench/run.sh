@@ -43,6 +43,9 @@
 # 1 and 2 threads, with the BPF cost per sample; and Debian's redis-server
 # under redis-benchmark: requests/s alone, with it, with memsight attached
 # through it, and its in-use estimate against memsight's exact figure.
+# Part 7 (bench/run_gate.sh, which also runs alone), `memsight run` as a CI
+# gate: a malloc-heavy C command (bench/mallocbench) and a fork-heavy shell
+# loop, bare and under `memsight run` (exact, and sampled), side by side.
 #
 # Environment: QUICK=1 (a few minutes), REPS, SECS (timed phase per run),
 # SAMPLE_BYTES (sampled columns), SYM_N (symboliser lookups per module and
@@ -661,6 +664,16 @@ WRK_SECS=$WRK_SECS WRK_REPS=$WRK_REPS WRK_CONNS=$WRK_CONNS WARM_SECS=$WARM_SECS 
 echo
 QUICK=${QUICK:-0} bash bench/sampler.sh "$O"
 
+# ---- part 7: memsight run against the bare command (bench/run_gate.sh) ----
+echo
+echo "== memsight run (issue 16): what a CI gate costs the command it runs"
+if [ "${QUICK:-0}" = 1 ]; then
+	GATE_ENV=(REPS=3 PAIRS=200000 FORKS=10)
+else
+	GATE_ENV=(REPS="$REPS" PAIRS=1000000 FORKS=50)
+fi
+env "${GATE_ENV[@]}" bash bench/run_gate.sh "$O" 2>&1 | sed 's/^/   /'
+
 # ---- part 5: memsightd's RSS watching many processes ------------------------
 echo
 echo "== memsightd watching $DAEMON_PROCS long-lived processes: daemon memory (target: RSS <= 30 MiB)"
@@ -760,6 +773,7 @@ for col in "${COLS[@]}"; do
 	printf '%-30s %s\n' "${NAME[$col]}" "${CMD[$col]}"
 done
 echo "go services:                   (printed by bench/go.sh above)"
+echo "memsight run gate:             (printed by bench/run_gate.sh above)"
 echo "trap cost:                     $TRAPCMD"
 echo "symboliser:                    $SYMCMD"
 echo "                               (built: gcc $SYM_CFLAGS bench/symbench.c $O/libmemsight.a $SYM_LDLIBS)"

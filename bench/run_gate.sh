@@ -75,3 +75,6 @@ row() {
 row "malloc-heavy, $PAIRS pairs, exact" mb_bare mb_run
 row "malloc-heavy, $PAIRS pairs, sampled $MEAN" mb_bare mb_sampled
 row "fork-heavy, $FORKS processes, exact" fork_bare fork_run
+echo "commands: $MB -n $PAIRS | $MS run -- $MB -n $PAIRS |"
+echo "  $MS run --sample-bytes $MEAN -- $MB -n $PAIRS | sh -c '$FORKCMD' |"
+echo "  $MS run -- sh -c '...' (each timed by date +%s%N around it, output discarded)"

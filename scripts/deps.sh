@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 libcmocka-dev libmicrohttpd-dev libjson-c-dev g++ libclang-rt-14-dev libxml2-utils pkg-config jq prometheus systemd python3-yaml golang-go binutils procps psmisc musl-tools libc6-dbg \
-qemu-system-x86 busybox-static cpio file curl libcapstone-dev etcd-server \
+qemu-system-x86 busybox-static cpio file curl libcapstone-dev libprotobuf-c-dev protobuf-c-compiler etcd-server \
 redis-server redis-tools memcached strace systemtap-sdt-dev chromium"
 
 missing=""

@@ -248,3 +248,61 @@ check "file: a bad line is a usage error" "$?" 2
 check "file: the error names the file and line" \
 	"$(grep -c "$TMP/bad.budgets:2: a second max-leaked" "$TMP/r14.err")" 1
 check "file: the command did not run" "$(wc -c < "$TMP/r14.out")" 0
+
+# 10. --pprof: the run as one gzipped pprof heap profile, read by Go's own
+# pprof (the Makefile's Go, never whatever `go` is first in PATH): in use at
+# exit is exactly leakexit's 1 MiB under leak_here, allocated adds churn's
+# 100 x 1000 B; under sh, each sample's "process" label names its process
+# (comm and executable basename, as `memsight diff` matches processes). The
+# same profile is read by memsight's own reader too (diff against a report of
+# no stacks: every stack new), which the kernel matrix's guest (no Go) runs.
+"$MS" run --max-leaked 2M --pprof "$TMP/p15.pb.gz" -- "$LE" 3 2> "$TMP/r15.err"
+check "pprof: the command's status still comes back" "$?" 3
+check "pprof: gzip" "$(head -c2 "$TMP/p15.pb.gz" | od -An -tx1 | tr -d ' ')" 1f8b
+echo '{"comm": "none", "exe": "none", "tracked": {"inuse_bytes": 0, "alloc_bytes": 0}, "stacks": []}' \
+	> "$TMP/none.json"
+"$MS" diff -j "$TMP/none.json" "$TMP/p15.pb.gz" > "$TMP/p15.diff.json"
+check "pprof read back: in use, leak_here's 1 MiB (churn's 0: not listed); churn allocated 100 x 1000 B" \
+	"$(jq -r '[.stacks[] | select(.process == "leakexit leakexit") | select(.frames[0] |
+	test("^(leak_here|churn) ")) | "\(.frames[0] | split(" ")[0])=\(.new_bytes)"] | sort | join(",")' \
+	"$TMP/p15.diff.json")|$("$MS" diff -j --metric alloc "$TMP/none.json" "$TMP/p15.pb.gz" |
+	jq '[.stacks[] | select(.frames[0] | startswith("churn ")) | .new_bytes] | add')" \
+	"leak_here=1048576|100000"
+"$MS" run --pprof "$TMP/nodir/p.pb.gz" -- true 2> "$TMP/r17.err"
+check "pprof: an unwritable file is memsight's error (1), said" \
+	"$?|$(grep -c "cannot write $TMP/nodir/p.pb.gz" "$TMP/r17.err")" "1|1"
+: "${GO:=$(sed -n 's/^GO_1_19 ?= *//p' Makefile)}"
+if [ -x "$GO" ]; then
+	export HOME=$TMP GOCACHE=$TMP/gocache PPROF_TMPDIR=$TMP/pprof GOTOOLCHAIN=local GOFLAGS=
+	gpprof() { "$GO" tool pprof -symbolize=none "$@" 2> /dev/null; }
+	# flat figure of one function in a -top listing
+	flat() { awk -v f="$1" '$6 == f {print $1}'; }
+	check "pprof: in use at exit, exactly 1 MiB under leak_here" \
+		"$(gpprof -top -unit=B -sample_index=inuse_space "$TMP/p15.pb.gz" | flat leak_here)" \
+		1048576B
+	check "pprof: ... in 16 blocks" \
+		"$(gpprof -top -sample_index=inuse_objects "$TMP/p15.pb.gz" | flat leak_here)" 16
+	check "pprof: churn holds nothing at exit" \
+		"$(gpprof -top -unit=B -sample_index=inuse_space "$TMP/p15.pb.gz" | flat churn)" ""
+	check "pprof: churn allocated 100 x 1000 B" \
+		"$(gpprof -top -unit=B -sample_index=alloc_space "$TMP/p15.pb.gz" | flat churn)|$(gpprof \
+		-top -sample_index=alloc_objects "$TMP/p15.pb.gz" | flat churn)" "100000B|100"
+	check "pprof: total in use is the report's" \
+		"$(gpprof -top -unit=B -sample_index=inuse_space "$TMP/p15.pb.gz" |
+		sed -n 's/.*Total samples = \([0-9]*\)B.*/\1/p')" 1048576
+	"$MS" run --pprof "$TMP/p16.pb.gz" -- sh -c "$LE; true" 2> "$TMP/r16.err"
+	check "pprof under sh: status" "$?" 0
+	check "pprof under sh: the child's label holds its 1 MiB" \
+		"$(gpprof -top -unit=B -sample_index=inuse_space -tagfocus 'process=leakexit leakexit' \
+		"$TMP/p16.pb.gz" | flat leak_here)" 1048576B
+	check "pprof under sh: the shell's label has its own allocations, none of leak_here" \
+		"$(gpprof -top -unit=B -sample_index=alloc_space -tagfocus 'process=^sh ' \
+		"$TMP/p16.pb.gz" | sed -n 's/.*Total samples = \([0-9]*\)B.*/\1/p' |
+		awk '{print ($1 > 0)}')|$(gpprof -top -unit=B -sample_index=alloc_space \
+		-tagfocus 'process=^sh ' "$TMP/p16.pb.gz" | flat leak_here)" "1|"
+	check "pprof under sh: both processes labelled, each with its pid" \
+		"$(gpprof -tags -sample_index=alloc_space "$TMP/p16.pb.gz" | awk '$1 == "pid:" {p = 1}
+		p && /%\)/ {n++} $1 == "process:" {p = 0} END {print n + 0}')" 2
+elif [ -z "${MS_KERNEL_EXPECT:-}" ]; then
+	fail "no Go toolchain at '$GO' (make deps installs golang-go)"
+fi

@@ -15,14 +15,14 @@ FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
 FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup \
-	      sampler_table podinfo report_read budget_file
+	      sampler_table podinfo report_read budget_file pprof_read
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
 	       -Wno-unused-parameter -Wmissing-prototypes -D_GNU_SOURCE -MMD -MP \
-	       -Iinclude -Iuser -I$(O) $(FUZZ_SAN)
-FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c -lcapstone
+	       -Iinclude -Iuser -I$(O) -I$(O)/gen $(FUZZ_SAN)
+FUZZ_LDLIBS := -lelf -ldw -lz -lstdc++ -lm -ljson-c -lcapstone -lprotobuf-c
 
 FUZZ_DEPS_elf := elf elf_sym sampler
 FUZZ_DEPS_symbolize := symbolize elf elf_sym debugfile symbolize_module symbolize_inline
@@ -37,6 +37,8 @@ FUZZ_DEPS_cgroup := cgroup cgroup_ns container
 FUZZ_DEPS_podinfo := podinfo readfile
 FUZZ_DEPS_budget_file := budget_file budget size readfile
 FUZZ_DEPS_report_read := report_read diff readfile diff_report textsafe xml json
+FUZZ_DEPS_pprof_read := pprof_read profile.pb-c diff model unsample
+$(FUZZ_DIR)/obj/pprof_read.o $(FUZZ_DIR)/obj/profile.pb-c.o: $(PROTO_HDRS)
 # the sampler library's table (sampler/, not user/), with 64 slots
 FUZZ_DEPS_sampler_table := table
 vpath table.c sampler
@@ -69,7 +71,7 @@ FUZZ_SEED_INPUTS := tests/fuzz/seeds.sh $(FUZZ_DIR)/mkseeds \
 	$(wildcard tests/fuzz/seeds/*/*) deploy/memsightd.conf \
 	$(wildcard tests/fixtures/config/*.conf) $(wildcard tests/fixtures/budgets/*) \
 	$(shell find tests/fixtures/container -name config.json 2>/dev/null) \
-	$(wildcard tests/fixtures/diff/*) \
+	$(wildcard tests/fixtures/diff/*) $(wildcard tests/fixtures/pprof/*) \
 	$(SYMFIX)/sym_fixture $(SYMFIX)/sym_fixture_nopie $(SYMFIX)/sym_fixture.debug \
 	$(SYMFIX)/sym_fixture_zdebug $(SYMFIX)/trunc_hdr $(SYMFIX)/trunc_shdr \
 	$(SYMFIX)/bid/sym_fixture $(SYMFIX)/linked/sym_fixture $(SYMFIX)/sym_fixture_otherbid.debug \

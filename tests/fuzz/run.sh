@@ -12,7 +12,7 @@ O=${1:-build}
 T=${2:-20}
 cd "$(dirname "$0")/../.." || exit 1
 
-targets=${FUZZ_TARGETS:-elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup sampler_table podinfo report_read budget_file}
+targets=${FUZZ_TARGETS:-elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup sampler_table podinfo report_read budget_file pprof_read}
 ntargets=$(echo "$targets" | wc -w)
 
 # Per-target input size bound: a Go binary is ~2 MiB (elf reads cut copies of them); a procfs file may be
@@ -26,6 +26,7 @@ max_len() {
 	config) echo 16384 ;;
 	procfs) echo 70000 ;;
 	report_read) echo 16384 ;;
+	pprof_read) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo,report_read,budget_file}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo,report_read,budget_file,pprof_read}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -118,6 +118,8 @@ find tests/fixtures/container -name config.json | sort | while read -r f; do
 done
 # report_read: the hand-written reports of every shape diff reads
 cp tests/fixtures/diff/* "$S/report_read/"
+# pprof_read: memsight's run --pprof (raw protobuf) and Go's heap profile (gzipped)
+cp tests/fixtures/pprof/* "$S/pprof_read/"
 # unwind: 8 registers + max + pc mode, then stack bytes (zeros; a counting pattern)
 u=$S/unwind
 head -c 66 /dev/zero > "$u/zero"

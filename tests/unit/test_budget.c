@@ -250,6 +250,13 @@ static void test_trim_keeps_what_budgets_name(void **state)
 	assert_int_equal(p->stacks[idx[0]].inuse_bytes, 900);
 	assert_int_equal(run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, 1), 1);
 	assert_int_equal(p->stacks[idx[0]].alloc_bytes, 10000);
+	/* the dropped stacks 2..7 summed for a profile of every stack (run --pprof) */
+	assert_int_equal(rp.dropped[MS_KIND_MALLOC].inuse_bytes, 2700);
+	assert_int_equal(rp.dropped[MS_KIND_MALLOC].inuse_count, 6);
+	assert_int_equal(rp.dropped[MS_KIND_MALLOC].alloc_bytes, 33000);
+	assert_int_equal(rp.dropped[MS_KIND_MALLOC].alloc_count, 12);
+	assert_int_equal(rp.dropped[MS_KIND_MALLOC].kind, MS_KIND_MALLOC);
+	assert_int_equal(rp.dropped[MS_KIND_CALLOC].alloc_count, 0);
 	/* fewer stacks than kept: nothing to do */
 	assert_int_equal(run_result__trim(&rp, 8), 0);
 	assert_int_equal(p->nstacks, 4);

@@ -10,7 +10,9 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/size.h"
+#include "common/readfile.h"
 #include "export/diff_report.h"
+#include "export/pprof_read.h"
 #include "export/report_read.h"
 
 #define EXIT_FAILED	1
@@ -20,12 +22,14 @@ const char diff_cli__usage[] =
 	"  diff BASE NEW [--max-growth PCT] [--min-bytes SIZE] [--metric inuse|alloc]\n"
 	"       [--match lines|functions] [-j] [--junit FILE]\n"
 	"        regressions against a baseline: two reports (dump --format json, run\n"
-	"        --report) compared by process name and by stack (kind and frames'\n"
-	"        function file:line, never addresses); the total and each stack that\n"
-	"        grew more than PCT percent (default 10) AND more than SIZE bytes (default\n"
-	"        64K) are regressions: exit status 86; 0 when none; 2 for bad usage or an\n"
-	"        unreadable or malformed report. --match functions: frames by function\n"
-	"        alone (BASE built from other source: lines moved)\n";
+	"        --report) or pprof heap profiles (run --pprof, Go's; gzipped or not;\n"
+	"        told apart by content) compared by process name and by stack (kind\n"
+	"        and frames' function file:line, never addresses); the total and each\n"
+	"        stack that grew more than PCT percent (default 10) AND more than SIZE\n"
+	"        bytes (default 64K) are regressions: exit status 86; 0 when none; 2\n"
+	"        for bad usage or an unreadable or malformed report. --match\n"
+	"        functions: frames by function alone (BASE built from other source:\n"
+	"        lines moved)\n";
 
 struct diff_args {
 	struct diff_opts o;
@@ -117,13 +121,25 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 	return 0;
 }
 
+/* A JSON report or a pprof profile (gzipped or not), told apart by its content. */
 static int load(const char *path, unsigned int flags, struct diff_report *r)
 {
-	char err[512];
-	int e = report_read__file(path, flags, r, err, sizeof(err));
+	char err[512] = "", *buf = NULL;
+	size_t len;
+	int e;
 
+	memset(r, 0, sizeof(*r));
+	e = ms_read_whole(path, 0, REPORT_READ_MAX_FILE, &buf, &len);
 	if (e)
-		pr_err("diff: %s: %s\n", path, err);
+		snprintf(err, sizeof(err), "%s", e == -EFBIG ? "larger than 256 MiB" :
+			 strerror(-e));
+	else if (pprof_read__is_pprof(buf, len))
+		e = pprof_read__parse(buf, len, flags, r, err, sizeof(err));
+	else
+		e = report_read__parse(buf, len, flags, r, err, sizeof(err));
+	free(buf);
+	if (e)
+		pr_err("diff: %s: %s\n", path, err[0] ? err : strerror(-e));
 	return e;
 }
 

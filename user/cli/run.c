@@ -11,7 +11,10 @@
  *
  * The child is also ptrace-seized. At an exec stop, a program whose
  * allocator is mapped already (static, musl's interpreter) is probed in it
- * (it will not map the libc probed before). At its
+ * (it will not map the libc probed before); any other is stopped once more
+ * at its entry point (run_entry.h), where an allocator in a library the
+ * loader mapped (jemalloc) is probed before the program's first
+ * instruction (what library constructors allocated before is not seen). At its
  * exit stop (PTRACE_EVENT_EXIT), before the kernel tears its memory down,
  * what is still allocated, its maps (to symbolise), its peak RSS and its
  * threads are read from a process that still has them. Signals it receives are passed
@@ -43,6 +46,7 @@
 
 #include "bpf/session.h"
 #include "cli/run.h"
+#include "cli/run_entry.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "export/report.h"
@@ -58,6 +62,9 @@
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
+/* processes between their exec and their entry point at once, at most (past it: not stopped) */
+#define RUN_ENTRIES_MAX	64
+
 struct run {
 	struct cli_args *c;
 	struct ms_session *s;
@@ -67,6 +74,7 @@ struct run {
 	bool exec_known;		/* err_fd said: exec'd or failed */
 	double start_mono;		/* CLOCK_MONOTONIC s at release */
 	struct run_result res;
+	struct run_entry entries[RUN_ENTRIES_MAX];	/* breakpoints at entry points */
 };
 
 static double mono_s(void)
@@ -135,13 +143,18 @@ static int start_child(struct run *r, const sigset_t *old_mask)
 /* How a process's allocations are seen, for the report. */
 static void describe(struct run *r, const struct ms_target *t, struct run_proc *rp)
 {
-	char probe[64];
+	char probe[64], mods[128] = "?";
 	uint64_t mean = ms_session__c_sample_bytes(r->s);
+	size_t n = 0;
 
+	/* every allocator probed: the C library's and a library's own (jemalloc) */
+	for (size_t i = 0; i < t->nmodules && n < sizeof(mods); i++)
+		n += snprintf(mods + n, sizeof(mods) - n, "%s%s", i ? " and " : "",
+			      t->modules[i].path);
 	ms_allocator_probe(t->usdt, t->sampler_mean, probe, sizeof(probe));
-	snprintf(rp->mechanism, sizeof(rp->mechanism), "%s on %s (%s), %s%s", probe,
-		 t->nmodules ? t->modules[0].path : "?", ms_session__link_kind(r->s),
-		 mean ? "sampled" : "every allocation", t->dwarf ? ", stacks by DWARF" : "");
+	snprintf(rp->mechanism, sizeof(rp->mechanism), "%s on %s (%s), %s%s", probe, mods,
+		 ms_session__link_kind(r->s), mean ? "sampled" : "every allocation",
+		 t->dwarf ? ", stacks by DWARF" : "");
 }
 
 static int attach_child(struct run *r)
@@ -292,15 +305,17 @@ static bool defines_malloc(pid_t pid, const char *path)
 }
 
 /*
- * Stopped right after an exec, pid has mapped only its program and the
- * program's interpreter. Is the allocator among them (a static program, an
- * interpreter that is the C library, as musl's, a program with its own
- * malloc)? glibc's ld.so has none: its programs map libc.so.6 later.
+ * Does pid map a file defining malloc that t's probes are not on? Right
+ * after an exec, pid has mapped only its program and the program's
+ * interpreter: a static program, an interpreter that is the C library (as
+ * musl's), a program with its own malloc. glibc's ld.so has none: its
+ * programs map libc.so.6 later, and other libraries (jemalloc) with it, by
+ * the entry point.
  */
-static bool exec_maps_allocator(pid_t pid)
+static bool maps_new_allocator(pid_t pid, const struct ms_target *t)
 {
 	struct ms_maps m = {};
-	uint64_t seen[8];
+	uint64_t seen[64];
 	size_t nseen = 0;
 	bool found = false;
 
@@ -313,6 +328,8 @@ static bool exec_maps_allocator(pid_t pid)
 			continue;
 		for (size_t j = 0; j < nseen; j++)
 			again |= seen[j] == m.v[i].inode;
+		for (size_t j = 0; j < t->nmodules; j++)
+			again |= t->modules[j].inode == m.v[i].inode;
 		if (again || nseen == sizeof(seen) / sizeof(seen[0]))
 			continue;
 		seen[nseen++] = m.v[i].inode;
@@ -322,19 +339,12 @@ static bool exec_maps_allocator(pid_t pid)
 	return found;
 }
 
-/*
- * An exec stop. A glibc program maps the C library probed before (the usual
- * case: nothing to do); one whose allocator is mapped already (static, musl)
- * is probed in it now, before its first instruction.
- */
-static void on_exec(struct run *r, pid_t pid)
+/* t's probes moved to what pid maps now (its old ones go, and their data). */
+static void reattach(struct run *r, pid_t pid, struct ms_target *t)
 {
-	struct ms_target *t = ms_session__find(r->s, pid);
 	struct run_proc *rp;
 	char errbuf[512];
 
-	if (!t || !exec_maps_allocator(pid))
-		return;
 	ms_session__detach(r->s, t);
 	if (!ms_session__attach(r->s, pid, &t, errbuf, sizeof(errbuf)))
 		return;
@@ -343,6 +353,56 @@ static void on_exec(struct run *r, pid_t pid)
 	if (rp)
 		rp->why_none = "it exec'd a program that could not be observed (see the warning "
 			       "above)";
+}
+
+static struct run_entry *entry_of(struct run *r, pid_t pid)
+{
+	for (size_t i = 0; i < RUN_ENTRIES_MAX; i++)
+		if (r->entries[i].pid == pid)
+			return &r->entries[i];
+	return NULL;
+}
+
+/*
+ * An exec stop. A program whose allocator is mapped already (static, musl)
+ * is probed in it now; any other stops again at its entry point.
+ */
+static void on_exec(struct run *r, pid_t pid)
+{
+	struct ms_target *t = ms_session__find(r->s, pid);
+	struct run_entry *e;
+
+	if (!t)
+		return;
+	if (maps_new_allocator(pid, t)) {
+		reattach(r, pid, t);
+		return;
+	}
+	e = entry_of(r, pid) ?: entry_of(r, 0);
+	if (e && run_entry__arm(pid, e))
+		memset(e, 0, sizeof(*e));
+}
+
+/*
+ * A SIGTRAP: the entry point's breakpoint? Then the program's libraries are
+ * mapped: one that brings its own allocator (jemalloc) is probed now.
+ */
+static bool at_entry(struct run *r, pid_t pid, int st)
+{
+	struct run_entry *e = entry_of(r, pid);
+	struct ms_target *t;
+
+	if (!e || !run_entry__hit(e, st))
+		return false;
+	if (run_entry__disarm(e)) {
+		pr_err("PID %d: cannot put its entry point back: killed\n", pid);
+		kill(pid, SIGKILL);
+		return true;
+	}
+	t = ms_session__find(r->s, pid);
+	if (t && maps_new_allocator(pid, t))
+		reattach(r, pid, t);
+	return true;
 }
 
 /* A fork event of pid: its child, stopped until we let it go. */
@@ -375,6 +435,10 @@ static void on_wait(struct run *r, pid_t pid, int st)
 	if (!WIFSTOPPED(st))
 		return;
 	if (event == PTRACE_EVENT_EXIT) {
+		struct run_entry *e = entry_of(r, pid);
+
+		if (e)	/* it never reached its entry point */
+			memset(e, 0, sizeof(*e));
 		at_exit_stop(r, rp);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_EXEC) {
@@ -391,6 +455,8 @@ static void on_wait(struct run *r, pid_t pid, int st)
 		/* a group stop (SIGSTOP, SIGTSTP...): it stays stopped until SIGCONT */
 		if (ptrace(PTRACE_LISTEN, pid, NULL, NULL))
 			ptrace(PTRACE_CONT, pid, NULL, NULL);
+	} else if (at_entry(r, pid, st)) {
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else {
 		/* a signal on its way to it: delivered as if we were not there */
 		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(st));
@@ -490,6 +556,17 @@ static int finish(struct run *r)
 
 		if (!f || run_report__junit(res, &ro, f) || fclose(f)) {
 			pr_err("cannot write %s: %s\n", r->c->junit_path, strerror(errno));
+			rc = -EIO;
+		}
+	}
+	if (r->c->pprof_path) {
+		FILE *f = fopen(r->c->pprof_path, "w");
+		int e = f ? run_report__pprof(res, f) : -errno;
+
+		if (f && fclose(f) && !e)
+			e = -EIO;
+		if (e) {
+			pr_err("cannot write %s: %s\n", r->c->pprof_path, strerror(-e));
 			rc = -EIO;
 		}
 	}

@@ -48,6 +48,7 @@ static const struct opt_desc {
 	[MS_OPT_BUDGETS] = { "budgets", 0, required_argument },
 	[MS_OPT_REPORT] = { "report", 0, required_argument },
 	[MS_OPT_JUNIT] = { "junit", 0, required_argument },
+	[MS_OPT_PPROF] = { "pprof", 0, required_argument },
 	[MS_OPT_VERBOSE] = { "verbose", 'v', no_argument },
 	[MS_OPT_HELP] = { "help", 'h', no_argument },
 };
@@ -92,7 +93,7 @@ static const struct cmd_desc {
 	[MS_CMD_PING] = { "ping", DAEMON },
 	[MS_CMD_INCIDENTS] = { "incidents", BASIC | O(DIR) | O(JSON), 0, 2 },
 	[MS_CMD_VERSION] = { "version", BASIC },
-	[MS_CMD_RUN] = { "run", BASIC | SESSION | BUDGETS | O(REPORT) | O(JUNIT) | O(TOP) |
+	[MS_CMD_RUN] = { "run", BASIC | SESSION | BUDGETS | O(REPORT) | O(JUNIT) | O(PPROF) | O(TOP) |
 			 O(FRAMES) | O(PRETTY), COMMAND, 0, 0, 5, MS_FMT_TEXT },
 	[MS_CMD_HELP] = { "help", BASIC },
 };
@@ -336,6 +337,9 @@ static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, 
 		return 0;
 	case MS_OPT_JUNIT:
 		c->junit_path = arg;
+		return 0;
+	case MS_OPT_PPROF:
+		c->pprof_path = arg;
 		return 0;
 	case MS_OPT_VERBOSE:
 		c->verbose = true;

@@ -60,6 +60,7 @@ enum ms_opt {
 	MS_OPT_BUDGETS,
 	MS_OPT_REPORT,
 	MS_OPT_JUNIT,
+	MS_OPT_PPROF,
 	MS_OPT_VERBOSE,
 	MS_OPT_HELP,
 	MS_OPT_COUNT
@@ -154,6 +155,7 @@ struct cli_args {
 	const char *budgets_path;	/* --budgets FILE (its budgets under the flags') */
 	const char *report_path;
 	const char *junit_path;
+	const char *pprof_path;		/* run --pprof FILE */
 	uint64_t given;		/* MS_OPT_BIT()s of every option given */
 };
 

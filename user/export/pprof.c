@@ -13,6 +13,7 @@
 #include "export/folded.h"
 #include "export/pprof.h"
 #include "export/pprof_enc.h"
+#include "model/diff.h"
 
 /* message Profile */
 #define PROFILE_SAMPLE_TYPE		1
@@ -86,6 +87,8 @@ struct builder {
 	struct pb body;		/* samples, written as they are made */
 	struct pb sub, sub2;	/* scratch for nested messages */
 	uint64_t *ids;		/* one sample's location ids */
+	char *proc;		/* the "process" label of the samples, or NULL */
+	char pid[16];		/* ... and their "pid" */
 	int err;
 };
 
@@ -286,7 +289,8 @@ static void heap_values(const struct ms_profile *p, const struct ms_stack *s, in
 
 static void heap_sample(struct builder *b, const struct ms_stack *s, const int64_t *v)
 {
-	const char *labels[] = { "kind", ms_kind__name(s->kind), NULL };
+	const char *labels[] = { "kind", ms_kind__name(s->kind), "process", b->proc,
+				 "pid", b->proc ? b->pid : NULL, NULL };
 
 	add_sample(b, s->frames, s->nframes, v, 4, labels);
 }
@@ -433,7 +437,7 @@ static int goroutine_samples(struct builder *b, const struct ms_profile *p)
 	return 0;
 }
 
-static void sample_types(struct builder *b, const struct ms_profile *p, enum pprof_profile kind)
+static void sample_types(struct builder *b, uint64_t period, enum pprof_profile kind)
 {
 	if (kind == PPROF_GOROUTINE) {
 		value_type(b, PROFILE_SAMPLE_TYPE, "goroutine", "count");
@@ -449,32 +453,12 @@ static void sample_types(struct builder *b, const struct ms_profile *p, enum ppr
 	pb__u64(&b->body, PROFILE_DEFAULT_SAMPLE_TYPE,
 	       intern(b, kind == PPROF_ALLOCS ? "alloc_space" : "inuse_space"));
 	value_type(b, PROFILE_PERIOD_TYPE, "space", "bytes");
-	pb__u64(&b->body, PROFILE_PERIOD, p->sample_period ? clamp_i64(p->sample_period) : 1);
+	pb__u64(&b->body, PROFILE_PERIOD, period ? clamp_i64(period) : 1);
 }
 
-static int build(struct builder *b, const struct ms_profile *p, const struct pprof_opts *o)
+/* pprof treats mapping[0] as the main binary: make it p's executable's */
+static void main_mapping(struct builder *b, const struct ms_profile *p)
 {
-	uint32_t maxframes = 1;
-	struct timespec now;
-	uint64_t comment, now_ns, duration = p->duration_ns;
-	char *text;
-	int err;
-
-	intern(b, "");
-	for (size_t i = 0; i < p->nstacks; i++) {
-		if (p->stacks[i].nframes > maxframes)
-			maxframes = p->stacks[i].nframes;
-	}
-	for (size_t i = 0; o->base && i < o->base->nstacks; i++) {
-		if (o->base->stacks[i].nframes > maxframes)
-			maxframes = o->base->stacks[i].nframes;
-	}
-	b->ids = calloc(maxframes, sizeof(*b->ids));
-	if (!b->ids)
-		return -ENOMEM;
-	sample_types(b, p, o->profile);
-
-	/* pprof treats mapping[0] as the main binary: make it the executable's */
 	for (size_t i = 0; p->exe && !b->maps.n && i < p->nstacks; i++) {
 		for (uint32_t j = 0; j < p->stacks[i].nframes; j++) {
 			const struct ms_frame *f = &p->stacks[i].frames[j];
@@ -483,10 +467,86 @@ static int build(struct builder *b, const struct ms_profile *p, const struct ppr
 				break;
 		}
 	}
+}
+
+/* Room for the location ids of the longest stack of p (at least 1). */
+static int ids_for(struct builder *b, uint32_t maxframes)
+{
+	uint64_t *ids;
+
+	if (maxframes < 1)
+		maxframes = 1;
+	ids = reallocarray(b->ids, maxframes, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	b->ids = ids;
+	return 0;
+}
+
+/* The time and duration fields: a profile of what was seen up to now, over duration. */
+static void time_fields(struct builder *b, uint64_t duration)
+{
+	struct timespec now;
+	uint64_t now_ns;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	pb__u64(&b->body, PROFILE_TIME_NANOS, clamp_i64(now_ns > duration ? now_ns - duration : 0));
+	pb__u64(&b->body, PROFILE_DURATION_NANOS, clamp_i64(duration));
+}
+
+/* The longest stack of p (NULL: none), at least 1. */
+static uint32_t max_frames(const struct ms_profile *p, uint32_t at_least)
+{
+	for (size_t i = 0; p && i < p->nstacks; i++)
+		if (p->stacks[i].nframes > at_least)
+			at_least = p->stacks[i].nframes;
+	return at_least;
+}
+
+/* The heap samples that follow carry p's "process" and "pid" labels; NULL: out of memory. */
+static char *label_process(struct builder *b, const struct ms_profile *p)
+{
+	b->proc = diff__proc_name(p->comm, p->exe);
+	snprintf(b->pid, sizeof(b->pid), "%d", (int)p->pid);
+	return b->proc;
+}
+
+/* What every profile ends with: a comment, when it was taken, the tables. */
+static int finish_profile(struct builder *b, const char *text, uint64_t duration)
+{
+	uint64_t comment = intern(b, text);
+
+	pb__packed(&b->body, PROFILE_COMMENT, &comment, 1);
+	/* the model is a snapshot taken now: observation (or the delta) started duration ago */
+	time_fields(b, duration);
+	if (b->err)
+		return b->err;
+	emit_tables(b);
+	return b->body.err ? b->body.err : b->err;
+}
+
+static int build(struct builder *b, const struct ms_profile *p, const struct pprof_opts *o)
+{
+	uint64_t duration = p->duration_ns;
+	char *text, *name;
+	int err;
+
+	intern(b, "");
+	if (ids_for(b, max_frames(o->base, max_frames(p, 1))))
+		return -ENOMEM;
+	sample_types(b, p->sample_period, o->profile);
+	main_mapping(b, p);
 	if (o->profile == PPROF_GOROUTINE) {
 		err = goroutine_samples(b, p);
 	} else {
+		/* labelled as a run's processes are: diff matches them by name */
+		name = label_process(b, p);
+		if (!name)
+			return -ENOMEM;
 		err = heap_samples(b, p, o->base);
+		b->proc = NULL;
+		free(name);
 		if (o->base)
 			duration = p->duration_ns > o->base->duration_ns ?
 				   p->duration_ns - o->base->duration_ns : 0;
@@ -496,18 +556,9 @@ static int build(struct builder *b, const struct ms_profile *p, const struct ppr
 
 	if (asprintf(&text, "memsight pid %d comm %s", (int)p->pid, p->comm) < 0)
 		return -ENOMEM;
-	comment = intern(b, text);
+	err = finish_profile(b, text, duration);
 	free(text);
-	pb__packed(&b->body, PROFILE_COMMENT, &comment, 1);
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
-	/* the model is a snapshot taken now: observation (or the delta) started duration ago */
-	pb__u64(&b->body, PROFILE_TIME_NANOS, clamp_i64(now_ns > duration ? now_ns - duration : 0));
-	pb__u64(&b->body, PROFILE_DURATION_NANOS, clamp_i64(duration));
-	if (b->err)
-		return b->err;
-	emit_tables(b);
-	return b->body.err ? b->body.err : b->err;
+	return err;
 }
 
 static int gzip_to(const struct pb *body, FILE *out)
@@ -544,6 +595,85 @@ static int gzip_to(const struct pb *body, FILE *out)
 	return err;
 }
 
+/* One process of a run's profile: its stacks and its dropped stacks' sums, labelled. */
+static int proc_samples(struct builder *b, const struct pprof_run_proc *pp)
+{
+	const struct ms_profile *p = pp->p;
+	struct ms_frame dropped = { .func = PPROF_DROPPED_FRAME };
+	char *name = label_process(b, p);
+	int64_t v[4];
+	int err;
+
+	if (!name)
+		return -ENOMEM;
+	err = ids_for(b, max_frames(p, 1));
+	if (!err)
+		err = heap_samples(b, p, NULL);
+	for (size_t i = 0; !err && pp->dropped && i < pp->ndropped; i++) {
+		struct ms_stack s = pp->dropped[i];
+
+		s.frames = &dropped;
+		s.nframes = 1;
+		heap_values(p, &s, v);
+		heap_sample(b, &s, v);
+	}
+	b->proc = NULL;
+	free(name);
+	return err;
+}
+
+static int build_procs(struct builder *b, const struct pprof_run_proc *v, size_t n)
+{
+	uint64_t period = 0, duration = 0;
+	char text[64];
+	int err = 0;
+
+	intern(b, "");
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].p->sample_period > period)
+			period = v[i].p->sample_period;
+		if (v[i].p->duration_ns > duration)
+			duration = v[i].p->duration_ns;
+	}
+	sample_types(b, period, PPROF_HEAP);
+	if (n)
+		main_mapping(b, v[0].p);
+	for (size_t i = 0; i < n && !err && !b->err && !b->body.err; i++)
+		err = proc_samples(b, &v[i]);
+	if (err)
+		return err;
+	snprintf(text, sizeof(text), "memsight run: %zu process%s", n, n == 1 ? "" : "es");
+	return finish_profile(b, text, duration);
+}
+
+static void builder_free(struct builder *b)
+{
+	strtab__free(&b->str);
+	enttab__free(&b->maps);
+	enttab__free(&b->funcs);
+	enttab__free(&b->locs);
+	free(b->body.d);
+	free(b->sub.d);
+	free(b->sub2.d);
+	free(b->ids);
+}
+
+/* b built (err: how that went): gzipped to out, then freed */
+static int gzip_built(struct builder *b, int err, FILE *out)
+{
+	if (!err)
+		err = gzip_to(&b->body, out);
+	builder_free(b);
+	return err;
+}
+
+int pprof__write_procs(const struct pprof_run_proc *v, size_t n, FILE *out)
+{
+	struct builder b = {};
+
+	return gzip_built(&b, build_procs(&b, v, n), out);
+}
+
 int pprof__write(const struct ms_profile *p, FILE *out)
 {
 	struct pprof_opts o = { .profile = PPROF_HEAP };
@@ -554,19 +684,6 @@ int pprof__write(const struct ms_profile *p, FILE *out)
 int pprof__write_opts(const struct ms_profile *p, const struct pprof_opts *o, FILE *out)
 {
 	struct builder b = {};
-	int err;
 
-	err = build(&b, p, o);
-	if (!err)
-		err = gzip_to(&b.body, out);
-
-	strtab__free(&b.str);
-	enttab__free(&b.maps);
-	enttab__free(&b.funcs);
-	enttab__free(&b.locs);
-	free(b.body.d);
-	free(b.sub.d);
-	free(b.sub2.d);
-	free(b.ids);
-	return err;
+	return gzip_built(&b, build(&b, p, o), out);
 }

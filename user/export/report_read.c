@@ -66,30 +66,6 @@ static const char *get_str(struct json_object *o, const char *key)
 	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* Appends "\n" (unless first) and a printf'd segment to key; -E2BIG past DIFF_MAX_KEY. */
-static int key_add(char *key, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*len && *len < DIFF_MAX_KEY)
-		key[(*len)++] = '\n';
-	va_start(ap, fmt);
-	n = vsnprintf(key + *len, DIFF_MAX_KEY + 1 - *len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n > DIFF_MAX_KEY - *len)
-		return -E2BIG;
-	*len += (size_t)n;
-	return 0;
-}
-
 /* One frame as the key names it (model/diff.h): never by its address. */
 static int frame_key(struct reader *rd, struct json_object *f, size_t i, char *key, size_t *len)
 {
@@ -107,13 +83,8 @@ static int frame_key(struct reader *rd, struct json_object *f, size_t i, char *k
 			    "is not a string", i);
 	if (json_object_object_get_ex(f, "line", NULL) && get_u64(f, "line", &line))
 		return fail(rd, -EINVAL, "frame %zu: line is not a non-negative integer", i);
-	if (*func && *file && line && !(rd->flags & REPORT_READ_FUNCS_ONLY))
-		return key_add(key, len, "%s %s:%" PRIu64, func, base_name(file), line);
-	if (*func)
-		return key_add(key, len, "%s", func);
-	if (*mod && *off)
-		return key_add(key, len, "%s+%s", base_name(mod), off);
-	return key_add(key, len, "?");
+	return diff__frame_key(key, len, func, file, line, mod, off,
+			       rd->flags & REPORT_READ_FUNCS_ONLY);
 }
 
 static int read_stack(struct reader *rd, struct diff_proc *p, struct json_object *s, size_t i,
@@ -136,7 +107,7 @@ static int read_stack(struct reader *rd, struct diff_proc *p, struct json_object
 			    "not a non-negative integer", i);
 	if (!frames)
 		return fail(rd, -EINVAL, "stacks[%zu]: no frames array", i);
-	err = key_add(key, &len, "%s", kind);
+	err = diff__key_add(key, &len, "%s", kind);
 	for (size_t j = 0; !err && j < json_object_array_length(frames); j++)
 		err = frame_key(rd, json_object_array_get_idx(frames, j), j, key, &len);
 	if (err == -E2BIG)
@@ -168,7 +139,8 @@ static int read_profile(struct reader *rd, struct json_object *o)
 	    get_u64(tracked, "alloc_bytes", &tot[DIFF_ALLOC]))
 		return fail(rd, -EINVAL, "tracked: inuse_bytes or alloc_bytes missing or not a "
 			    "non-negative integer");
-	if (asprintf(&name, "%s %s", *comm ? comm : "?", *exe ? base_name(exe) : "?") < 0)
+	name = diff__proc_name(comm, exe);
+	if (!name)
 		return -ENOMEM;
 	p = diff_report__proc(rd->r, name);
 	free(name);

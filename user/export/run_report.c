@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "common/textsafe.h"
+#include "export/pprof.h"
 #include "export/report.h"
 #include "export/run_report.h"
 #include "export/xml.h"
@@ -451,4 +452,24 @@ int run_report__junit(const struct run_result *r, const struct run_report_opts *
 		junit_case(r, &r->budgets[i], o, out);
 	fprintf(out, "  </testsuite>\n</testsuites>\n");
 	return ferror(out) ? -EIO : 0;
+}
+
+int run_report__pprof(const struct run_result *r, FILE *out)
+{
+	struct pprof_run_proc *v = calloc(r->nprocs ?: 1, sizeof(*v));
+	size_t n = 0;
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		if (!r->procs[i].p)
+			continue;
+		v[n].p = r->procs[i].p;
+		v[n].dropped = r->procs[i].dropped;
+		v[n++].ndropped = MS_KIND__MAX;
+	}
+	err = pprof__write_procs(v, n, out);
+	free(v);
+	return err;
 }

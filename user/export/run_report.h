@@ -22,6 +22,12 @@ void run_report__text(const struct run_result *r, const struct run_report_opts *
 /* 0 or -errno (the writer's) */
 int run_report__json(const struct run_result *r, const struct run_report_opts *o,
 		     struct json_writer *w);
+/*
+ * --pprof: the processes with a profile as one gzipped profile.proto
+ * (export/pprof.h, pprof__write_procs: a "process" and a "pid" label on each
+ * sample; stacks the run did not keep as one sample per kind). 0 or -errno.
+ */
+int run_report__pprof(const struct run_result *r, FILE *out);
 /* 0 or -EIO */
 int run_report__junit(const struct run_result *r, const struct run_report_opts *o, FILE *out);
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +12,51 @@
 uint64_t diff__sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+char *diff__proc_name(const char *comm, const char *exe)
+{
+	char *name;
+
+	if (asprintf(&name, "%s %s", comm && *comm ? comm : "?",
+		     exe && *exe ? base_name(exe) : "?") < 0)
+		return errno = ENOMEM, NULL;
+	return name;
+}
+
+int diff__key_add(char *key, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len && *len < DIFF_MAX_KEY)
+		key[(*len)++] = '\n';
+	va_start(ap, fmt);
+	n = vsnprintf(key + *len, DIFF_MAX_KEY + 1 - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n > DIFF_MAX_KEY - *len)
+		return -E2BIG;
+	*len += (size_t)n;
+	return 0;
+}
+
+int diff__frame_key(char *key, size_t *len, const char *func, const char *file, uint64_t line,
+		    const char *mod, const char *off, bool funcs_only)
+{
+	if (*func && *file && line && !funcs_only)
+		return diff__key_add(key, len, "%s %s:%" PRIu64, func, base_name(file), line);
+	if (*func)
+		return diff__key_add(key, len, "%s", func);
+	if (*mod && *off)
+		return diff__key_add(key, len, "%s+%s", base_name(mod), off);
+	return diff__key_add(key, len, "?");
 }
 
 const char *diff_metric__name(enum diff_metric m)

@@ -70,6 +70,23 @@ int diff_report__add_stack(struct diff_report *r, struct diff_proc *p, const cha
 			   const uint64_t bytes[DIFF_METRICS]);
 /* Sorts processes and stacks and sums stacks of one key; call once all are added. */
 void diff_report__finish(struct diff_report *r);
+/*
+ * The names and keys above, built in one place for every format diff reads
+ * (JSON reports, pprof profiles). A process's name: "comm exe-basename", "?"
+ * for either missing (NULL or ""); NULL + errno (ENOMEM).
+ */
+char *diff__proc_name(const char *comm, const char *exe);
+/* Appends "\n" (unless first) and a printf'd segment to key (room for DIFF_MAX_KEY + 1
+ * bytes, *len used); -E2BIG past DIFF_MAX_KEY. */
+int diff__key_add(char *key, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * Appends one frame (any string may be "" but not NULL; off is the module
+ * offset as written, "0x1234"): "func file:line" (file's basename) unless
+ * funcs_only or a part is missing, else "func", else "module+off", else "?".
+ */
+int diff__frame_key(char *key, size_t *len, const char *func, const char *file, uint64_t line,
+		    const char *mod, const char *off, bool funcs_only);
 /* Sums figures without wrapping (a hostile report's huge numbers saturate). */
 uint64_t diff__sat_add(uint64_t a, uint64_t b);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "model/diff.h"
 #include "model/run_result.h"
 
 struct run_proc *run_result__add(struct run_result *r, pid_t pid, pid_t ppid)
@@ -157,6 +158,24 @@ size_t run_result__stacks_behind(const struct ms_profile *p, enum ms_budget b, s
 	return n;
 }
 
+/* s's figures added to rp's sum of dropped stacks of its kind */
+static void add_dropped(struct run_proc *rp, const struct ms_stack *s)
+{
+	struct ms_stack *d;
+
+	if (s->kind >= MS_KIND__MAX)
+		return;
+	d = &rp->dropped[s->kind];
+	d->kind = s->kind;
+	d->stack_id = -1;
+	d->alloc_bytes = diff__sat_add(d->alloc_bytes, s->alloc_bytes);
+	d->alloc_count = diff__sat_add(d->alloc_count, s->alloc_count);
+	d->free_bytes = diff__sat_add(d->free_bytes, s->free_bytes);
+	d->free_count = diff__sat_add(d->free_count, s->free_count);
+	d->inuse_bytes = diff__sat_add(d->inuse_bytes, s->inuse_bytes);
+	d->inuse_count = diff__sat_add(d->inuse_count, s->inuse_count);
+}
+
 int run_result__trim(struct run_proc *rp, size_t keep)
 {
 	struct ms_profile *p = rp->p;
@@ -178,6 +197,9 @@ int run_result__trim(struct run_proc *rp, size_t keep)
 	n = run_result__stacks_behind(p, MS_BUDGET_ALLOCATED, idx, keep);
 	for (size_t i = 0; i < n; i++)
 		mark[idx[i]] = true;
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (!mark[i])
+			add_dropped(rp, &p->stacks[i]);
 	rp->stacks_dropped += ms_profile__keep_stacks(p, mark);
 	free(idx);
 	free(mark);

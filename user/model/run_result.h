@@ -23,12 +23,18 @@ struct run_proc {
 	pid_t ppid;			/* 0: the command itself */
 	struct ms_profile *p;		/* collected as it exited; NULL: see why_none */
 	const char *why_none;		/* static */
-	char mechanism[160];		/* how its allocations were seen */
+	char mechanism[320];		/* how its allocations were seen */
 	bool started;			/* a descendant: let go after its first stop */
 	bool running_at_end;		/* still running when the command ended: left out */
 	bool reaped;
 	int wstatus;			/* its wait status, once reaped */
 	size_t stacks_dropped;		/* run_result__trim() */
+	/*
+	 * The dropped stacks' figures summed by kind (no frames; kind and the
+	 * alloc, free and in-use counts set): what a profile of every stack
+	 * (--pprof) shows as the stacks run did not keep.
+	 */
+	struct ms_stack dropped[MS_KIND__MAX];
 	bool have_peak_at;
 	double peak_at_s;		/* RSS peak reached, seconds after the run started */
 };
@@ -85,8 +91,8 @@ size_t run_result__stacks_behind(const struct ms_profile *p, enum ms_budget b, s
 /*
  * Keep of rp's profile only the stacks some budget could name: the keep that
  * hold most at exit and the keep that allocated most (a make check runs
- * thousands of processes: their memory stays bounded). Totals unchanged.
- * 0 or -ENOMEM.
+ * thousands of processes: their memory stays bounded). Totals unchanged;
+ * the dropped stacks' figures go to rp->dropped. 0 or -ENOMEM.
  */
 int run_result__trim(struct run_proc *rp, size_t keep);
 
