@@ -165,34 +165,69 @@ static void test_figures_of_one_name(void **state)
 }
 
 /* "NAME=SIZE": the name and the bytes; anything else is refused. */
+/* A goroutines budget is a plain count: no units, no sign; a broken one says by how many. */
+static void test_goroutines_count(void **state)
+{
+	struct ms_budget_figures f = { .have = { [MS_BUDGET_GOROUTINES] = true },
+				       .value = { [MS_BUDGET_GOROUTINES] = 7 },
+				       .lower_bound = true };
+	struct ms_budget_named nb;
+	struct ms_budget_result r;
+	uint64_t v;
+
+	(void)state;
+	assert_true(budget__is_count(MS_BUDGET_GOROUTINES));
+	assert_false(budget__is_count(MS_BUDGET_LEAKED));
+	assert_string_equal(budget__name(MS_BUDGET_GOROUTINES), "max-goroutines-at-exit");
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "10", &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "1K", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "-1", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, " 1", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "1099511627777", &v), -ERANGE);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "99999999999999999999999", &v),
+			 -ERANGE);
+	assert_int_equal(budget__parse_named(MS_BUDGET_GOROUTINES, "leak.test=3", &nb), 0);
+	assert_string_equal(nb.who, "leak.test");
+	assert_int_equal(nb.limit, 3);
+	/* 7 alive, at most 6: broken by 1; events lost do not make a count read from memory unknown */
+	budget__check_one(MS_BUDGET_GOROUTINES, 6, NULL, &f, &r);
+	assert_int_equal(r.verdict, MS_VERDICT_BROKEN);
+	assert_int_equal(r.over, 1);
+	budget__check_one(MS_BUDGET_GOROUTINES, 7, NULL, &f, &r);
+	assert_int_equal(r.verdict, MS_VERDICT_HELD);
+}
+
 static void test_parse_named(void **state)
 {
 	struct ms_budget_named nb;
 	char longname[MS_BUDGET_WHO_LEN + 8];
 
-	assert_int_equal(budget__parse_named(MS_BUDGET_PEAK_RSS, "leakexit=1M", 1ull << 60,
-					     &nb), 0);
+	assert_int_equal(budget__parse_named(MS_BUDGET_PEAK_RSS, "leakexit=1M", &nb), 0);
 	assert_int_equal(nb.budget, MS_BUDGET_PEAK_RSS);
 	assert_string_equal(nb.who, "leakexit");
 	assert_int_equal(nb.limit, 1 << 20);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "a=b=1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "a=b=1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "=1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "=1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "bin/x=1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "bin/x=1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=2G", 1 << 30, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=2000000000000000000", &nb),
 			 -ERANGE);
 	memset(longname, 'n', sizeof(longname));
 	strcpy(&longname[MS_BUDGET_WHO_LEN], "=1M");
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, &nb),
 			 -EINVAL);
 	strcpy(&longname[MS_BUDGET_WHO_LEN - 1], "=1M");
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, &nb),
 			 0);
 	assert_int_equal(strlen(nb.who), MS_BUDGET_WHO_LEN - 1);
 	(void)state;
@@ -272,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_run_figures_over_processes),
 		cmocka_unit_test(test_figures_of_one_name),
 		cmocka_unit_test(test_parse_named),
+		cmocka_unit_test(test_goroutines_count),
 		cmocka_unit_test(test_stacks_behind),
 		cmocka_unit_test(test_trim_keeps_what_budgets_name),
 		cmocka_unit_test(test_shell_status),

@@ -73,10 +73,28 @@ static const char *other_state(const struct ms_go_info *g, char *buf, size_t len
 	return buf;
 }
 
-static void go_text(const struct ms_go_info *g, FILE *out)
+void report__go_site_text(const struct ms_go_group *gg, FILE *out)
+{
+	char fn[TEXTSAFE_SIZE(256)], file[TEXTSAFE_SIZE(256)];
+
+	if (gg->main_goroutine)
+		fprintf(out, "%8" PRIu64 "  the main goroutine (runtime.main)", gg->count);
+	else
+		fprintf(out, "%8" PRIu64 "  %s at %s:%d", gg->count,
+			textsafe__str(fn, sizeof(fn), gg->func ?: "?"),
+			textsafe__str(file, sizeof(file), base_name(gg->file) ?: "?"), gg->line);
+	if (gg->start_func && !gg->main_goroutine)
+		fprintf(out, ", started in %s", textsafe__str(fn, sizeof(fn), gg->start_func));
+	if (gg->wait_reason)
+		fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting,
+			textsafe__str(fn, sizeof(fn), gg->wait_reason));
+	fputc('\n', out);
+}
+
+void report__go_text(const struct ms_go_info *g, size_t max_sites, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], f[32], l[32], other[40];
-	char ver[TEXTSAFE_SIZE(64)], fn[TEXTSAFE_SIZE(256)], file[TEXTSAFE_SIZE(256)];
+	char ver[TEXTSAFE_SIZE(64)];
 	char why[TEXTSAFE_SIZE(512)];
 
 	if (!g->present)
@@ -120,21 +138,9 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 	}
 	if (g->ngroups) {
 		fprintf(out, "goroutines by creation site:\n");
-		for (size_t i = 0; i < g->ngroups && i < 5; i++) {
-			const struct ms_go_group *gg = &g->groups[i];
-
-			if (gg->main_goroutine)
-				fprintf(out, "  %8" PRIu64 "  the main goroutine (runtime.main)",
-					gg->count);
-			else
-				fprintf(out, "  %8" PRIu64 "  %s at %s:%d", gg->count,
-					textsafe__str(fn, sizeof(fn), gg->func ?: "?"),
-					textsafe__str(file, sizeof(file), base_name(gg->file) ?: "?"),
-					gg->line);
-			if (gg->wait_reason)
-				fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting,
-					textsafe__str(fn, sizeof(fn), gg->wait_reason));
-			fputc('\n', out);
+		for (size_t i = 0; i < g->ngroups && (!max_sites || i < max_sites); i++) {
+			fputs("  ", out);
+			report__go_site_text(&g->groups[i], out);
 		}
 	}
 	if (g->probed && g->runtime_sampler)
@@ -199,6 +205,7 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 				jw__kv_bool(w, "main_goroutine", true);
 			jw__kv_string(w, "file", gg->file);
 			jw__kv_int(w, "line", gg->line);
+			jw__kv_string(w, "start_func", gg->start_func);
 			jw__kv_uint(w, "count", gg->count);
 			jw__kv_uint(w, "running", gg->running);
 			jw__kv_uint(w, "runnable", gg->runnable);
@@ -360,7 +367,7 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	if (p->cgroup || p->cgroup_err)	/* neither: not a live process's profile */
 		cgroup_view__text(p->cgroup, p->cgroup_err, p->have_status ? &p->status : NULL, out);
 	cgroup_view__pod_text(p->in_pod ? &p->pod : NULL, p->pod_err, out);
-	go_text(&p->go, out);
+	report__go_text(&p->go, 5, out);
 	if (p->execed)
 		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
 	if (p->loss.probes_at_risk)

@@ -66,6 +66,28 @@ bool run_result__is_named(const struct run_proc *rp, const char *who)
 	return base && !strcmp(base + 1, who);
 }
 
+/*
+ * A Go process's goroutines alive at its exit, read from its memory then (a
+ * process that is not Go has none), but the main goroutine: it is the
+ * process itself, alive until the end whichever goroutine ends it.
+ */
+static void goroutines_of(const struct ms_profile *p, struct ms_budget_figures *f)
+{
+	const struct ms_go_info *g = &p->go;
+
+	if (!g->present)
+		return;
+	if (g->have_goroutines) {
+		f->value[MS_BUDGET_GOROUTINES] += g->goroutines - g->main_goroutine;
+		return;
+	}
+	f->have[MS_BUDGET_GOROUTINES] = false;
+	f->why_not[MS_BUDGET_GOROUTINES] = g->runtime_err ? g->runtime_reason :
+					   g->goroutines_reason;
+	if (!f->why_not[MS_BUDGET_GOROUTINES])
+		f->why_not[MS_BUDGET_GOROUTINES] = "a Go process's goroutines were not readable";
+}
+
 void run_result__figures_of(const struct run_result *r, const char *who,
 			    struct ms_budget_figures *f)
 {
@@ -94,6 +116,7 @@ void run_result__figures_of(const struct run_result *r, const char *who,
 		named++;
 		f->value[MS_BUDGET_LEAKED] += p->inuse_bytes;
 		f->value[MS_BUDGET_ALLOCATED] += p->alloc_bytes;
+		goroutines_of(p, f);
 		if (ms_profile__c_estimates(p))
 			f->estimate = true;
 		if (ms_profile__lower_bound(p))
@@ -128,6 +151,8 @@ void run_result__figures(struct run_result *r)
 
 static uint64_t behind_value(const struct ms_stack *s, enum ms_budget b)
 {
+	if (b == MS_BUDGET_GOROUTINES)
+		return 0;	/* goroutines are behind it: run_result__sites_behind() */
 	if (b == MS_BUDGET_ALLOCATED)
 		return ms_kind__is_allocation(s->kind) ? s->alloc_bytes : 0;
 	return ms_kind__tracks_inuse(s->kind) ? s->inuse_bytes : 0;
@@ -182,4 +207,15 @@ int run_result__trim(struct run_proc *rp, size_t keep)
 	free(idx);
 	free(mark);
 	return 0;
+}
+
+size_t run_result__sites_behind(const struct ms_profile *p, size_t *idx, size_t max)
+{
+	size_t n = 0;
+
+	/* collect.c keeps them biggest first */
+	for (size_t i = 0; i < p->go.ngroups && n < max; i++)
+		if (p->go.groups[i].count && !p->go.groups[i].main_goroutine)
+			idx[n++] = i;
+	return n;
 }

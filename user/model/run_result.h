@@ -26,6 +26,7 @@ struct run_proc {
 	char mechanism[160];		/* how its allocations were seen */
 	bool started;			/* a descendant: let go after its first stop */
 	bool running_at_end;		/* still running when the command ended: left out */
+	bool exit_seen;			/* its exit stop was handled (one thread's) */
 	bool reaped;
 	int wstatus;			/* its wait status, once reaped */
 	size_t stacks_dropped;		/* run_result__trim() */
@@ -58,7 +59,8 @@ int run_result__shell_status(int wstatus);
 /*
  * Fill r->fig from the processes: bytes still allocated at exit and bytes
  * allocated (tracked, summed over processes), the largest peak RSS of one
- * process. A figure that a process could not give is unavailable for the run;
+ * process, the goroutines of Go processes alive at their exits but their main
+ * goroutines (summed). A figure that a process could not give is unavailable for the run;
  * a descendant still running when the command ended is left out.
  */
 void run_result__figures(struct run_result *r);
@@ -81,6 +83,13 @@ void run_result__figures_of(const struct run_result *r, const char *who,
  */
 size_t run_result__stacks_behind(const struct ms_profile *p, enum ms_budget b, size_t *idx,
 				 size_t max);
+
+/*
+ * Indices into p->go.groups of the creation sites behind a goroutines
+ * budget, biggest first, at most max: every site but the main goroutine's.
+ * Returns how many.
+ */
+size_t run_result__sites_behind(const struct ms_profile *p, size_t *idx, size_t max);
 
 /*
  * Keep of rp's profile only the stacks some budget could name: the keep that
