@@ -106,6 +106,12 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 	if (p->go.present && p->go.have_goroutines)
 		fprintf(out, "  goroutines alive at exit besides the main one: %" PRIu64 "\n",
 			p->go.goroutines - p->go.main_goroutine);
+	else if (p->go.present) {
+		fprintf(out, "  goroutines alive at exit: unavailable (");
+		textsafe__fputs((p->go.runtime_err ? p->go.runtime_reason : p->go.goroutines_reason) ?:
+				"unknown reason", out);
+		fprintf(out, ")\n");
+	}
 	if (p->go.present)
 		go_text(p, o, out);
 	if (ms_profile__c_estimates(p))
@@ -125,9 +131,18 @@ static uint64_t leaked_of(const struct run_proc *rp)
 	return rp->p ? rp->p->inuse_bytes : 0;
 }
 
+/* Goroutines besides the main one alive at its exit (a Go test's leak). */
+static bool goroutines_left(const struct run_proc *rp)
+{
+	const struct ms_go_info *g = &rp->p->go;
+
+	return g->present && g->have_goroutines && g->goroutines > g->main_goroutine;
+}
+
 /*
- * The command, then its descendants: those whose figures are missing, and
- * of the others the top_n that leaked most (a make check runs hundreds).
+ * The command, then its descendants: those whose figures are missing or
+ * that left goroutines, and of the others the top_n that leaked most (a
+ * make check runs hundreds).
  */
 static void procs_text(const struct run_result *r, const struct run_report_opts *o, FILE *out)
 {
@@ -140,7 +155,7 @@ static void procs_text(const struct run_result *r, const struct run_report_opts 
 		const struct run_proc *rp = &r->procs[i];
 		size_t at;
 
-		if (!rp->p) {
+		if (!rp->p || goroutines_left(rp)) {
 			proc_text(r, rp, o, out);
 			continue;
 		}

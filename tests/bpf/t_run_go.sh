@@ -1,0 +1,149 @@
+#!/bin/bash
+# Claims: `memsight run` reports the goroutines a Go process still has at its
+# exit, by creation site, and gates on them (--max-goroutines-at-exit).
+#   1. `go test` of tests/fixtures/rungo/leaky, whose test leaves 7 goroutines
+#      blocked at the `go` statement marked RUNGO-LEAK-SITE in leaky.Park:
+#      memsight follows the test binary (a child of go, built in a temp dir)
+#      and leaky.test=0 is broken by exactly 7 under that site (JSON, JUnit,
+#      text), status 86; the same package's test binary run directly with
+#      RUNGO_LEAK=3 breaks a budget of 2 by 1.
+#   2. `go test` of tests/fixtures/rungo/clean (its goroutines all end): the
+#      budget holds with 0, and go test's own status 0 comes back.
+#   3. Debian's prometheus (stripped, go1.19.8) under run with GOTRACEBACK=all,
+#      sent SIGQUIT: the runtime dumps every goroutine and exits 2; memsight
+#      run exits 2 (budget held) and its goroutines by creation function are
+#      those of the dump, function for function (see compare_dump below).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gorel.sh"
+
+ENV=$O/fixtures/rungo/env
+FIX=tests/fixtures/rungo
+if [ ! -s "$ENV" ]; then
+	make -s O="$O" "$ENV" "$O/fixtures/rungo/leaky.test" "$O/fixtures/rungo/clean.test" \
+		> "$TMP/make.log" 2>&1 || { cat "$TMP/make.log" >&2; fail "cannot build the fixtures"; exit 1; }
+fi
+. "$ENV"
+export GOTMPDIR=$TMP
+LINE=$(grep -n 'RUNGO-LEAK-SITE' "$FIX/leaky/leaky.go" | cut -d: -f1)
+PKG=memsight.test/rungo/leaky
+
+# gotest DIR NAME ARGS...: memsight run ARGS -- go test in DIR; report in $TMP/NAME.*
+gotest() {
+	local dir=$1 name=$2
+	shift 2
+	(cd "$FIX/$dir" && "$OLDPWD/$MS" run --report "$TMP/$name.json" --junit "$TMP/$name.xml" "$@" \
+		-- "$RUNGO_GO" test -count=1 -vet=off . > "$TMP/$name.out" 2> "$TMP/$name.err")
+}
+
+# 1. the leaky package: the test binary followed, 7 goroutines at the marked site
+t0=$(date +%s)
+gotest leaky g1 --max-goroutines-at-exit leaky.test=0
+check "go test of leaky, leaky.test=0: exit status" "$?" 86
+J=$TMP/g1.json
+check "the test ran and passed (go test's own output)" "$(grep -c '^ok' "$TMP/g1.out")" 1
+T='.processes[] | select(.profile.comm == "leaky.test")'
+check "the test binary, a child of go, is reported" \
+	"$(jq "[$T | select(.ppid == $(jq '.processes[0].pid' "$J"))] | length" "$J")" 1
+check "its goroutines at exit: 7 at the marked go statement, and the main one" \
+	"$(jq -r "$T | .profile.go | .goroutines, (.goroutines_by_creation_site[] |
+	select(.func == \"$PKG.Park\") | \"\(.count) \(.file | split(\"/\") | last):\(.line)\")" "$J" | xargs)" \
+	"8 7 leaky.go:$LINE"
+check "their start function is the package's (its wait, or the wrapper go1.19 makes)" \
+	"$(jq -r "$T | .profile.go.goroutines_by_creation_site[] | select(.func == \"$PKG.Park\") |
+	.start_func" "$J" | grep -cE "^$PKG\.(wait|Park\.func1)$")" 1
+check "all 7 wait on the channel" \
+	"$(jq -r "$T | .profile.go.goroutines_by_creation_site[] | select(.func == \"$PKG.Park\") |
+	\"\(.waiting) \(.wait_reason)\"" "$J")" "7 chan receive"
+check "its Go heap at exit" "$(jq "$T | .profile.go.heap.alloc_bytes > 0" "$J")" true
+check "budget: broken by exactly 7" \
+	"$(jq -r '.budgets[0] | "\(.budget) \(.process_name) \(.verdict) \(.value_goroutines) \(.over_goroutines)"' "$J")" \
+	"max-goroutines-at-exit leaky.test broken 7 7"
+check "budget: the site behind it, with its count" \
+	"$(jq -r '.budgets[0].creation_sites[] | "\(.func) \(.line) \(.goroutines)"' "$J")" \
+	"$PKG.Park $LINE 7"
+check "JUnit: the failure names the site and its count" \
+	"$(grep -cE "^ +7  $PKG\.Park at leaky\.go:$LINE, started in $PKG\." "$TMP/g1.xml")" 1
+check "JUnit: the message says by how many" \
+	"$(grep -c 'message="processes named leaky.test: goroutines alive at exit 7, over the budget of 0 by 7"' "$TMP/g1.xml")" 1
+check "text: the budget line" \
+	"$(grep -c -- '--max-goroutines-at-exit leaky.test=0: BROKEN by 7: goroutines alive at exit 7' "$TMP/g1.err")" 1
+check "text: goroutines besides the main one, per process" \
+	"$(grep -c '^  goroutines alive at exit besides the main one: 7$' "$TMP/g1.err")" 1
+echo "go test of leaky under run: $(( $(date +%s) - t0 )) s"
+
+# ... the test binary alone, another count: a budget of 2 broken by 1
+RUNGO_LEAK=3 "$MS" run --max-goroutines-at-exit 2 --report "$TMP/g2.json" \
+	-- "$O/fixtures/rungo/leaky.test" -test.count=1 > "$TMP/g2.out" 2> "$TMP/g2.err"
+check "leaky.test with 3 left, budget 2: exit status" "$?" 86
+check "leaky.test with 3 left: broken by 1" \
+	"$(jq -r '.budgets[0] | "\(.verdict) \(.value_goroutines) \(.over_goroutines)"' "$TMP/g2.json")" \
+	"broken 3 1"
+
+# 2. the clean package: none left, the budget holds, go test's status comes back
+gotest clean g3 --max-goroutines-at-exit clean.test=0
+check "go test of clean, clean.test=0: exit status (go test's)" "$?" 0
+check "clean.test followed, its budget held at 0" \
+	"$(jq -r '.budgets[0] | "\(.verdict) \(.value_goroutines)"' "$TMP/g3.json")" "held 0"
+check "clean.test: only the main goroutine at exit" \
+	"$(jq '.processes[] | select(.profile.comm == "clean.test") | .profile.go.goroutines' "$TMP/g3.json")" 1
+
+# 3. prometheus as Debian ships it, SIGQUIT: its own dump is the truth
+# dump_sites FILE: "COUNT CREATOR" for each creation function in a
+# goroutine dump, of the goroutines that are not the runtime's (their
+# bottom frame is not in package runtime, runtime.main aside; goroutine 0,
+# the signal's g0, is none); the main goroutine, created by none, as "main".
+dump_sites() {
+	awk '
+	function flush() {
+		if (inblk && (last !~ /^runtime\./ || last ~ /^runtime\.main\(/))
+			n[key]++
+		inblk = 0
+	}
+	/^goroutine [0-9]+ .*\[.*\]:$/ { flush(); inblk = $2 != "0"; key = "main"; last = ""; created = 0; next }
+	!inblk { next }
+	/^$/ { flush(); next }
+	/^created by / { key = $3; created = 1; next }
+	/^runtime\.goexit\(/ { next }
+	/^[^\t]/ && !created { last = $0 }
+	END { flush(); for (k in n) print n[k], k }' "$1" | sort -k2
+}
+
+PROM=$TMP/prom
+mkdir -p "$PROM"
+printf 'global:\n  scrape_interval: 1h\n' > "$PROM/prometheus.yml"
+port=$(free_port) || fail "prometheus: no free port"
+GOTRACEBACK=all "$MS" run --max-goroutines-at-exit 1000 --report "$PROM/r.json" \
+	-- prometheus --config.file="$PROM/prometheus.yml" --storage.tsdb.path="$PROM/data" \
+	--web.listen-address="127.0.0.1:$port" > "$PROM/out" 2> "$PROM/err" &
+RUNPID=$!; PIDS_TO_KILL+=("$RUNPID")
+if wait_http "$RUNPID" "http://127.0.0.1:$port/-/ready" 60; then
+	hold_conns "$port" /-/healthy || fail "prometheus: cannot hold connections"
+	sleep 0.5
+	kill -QUIT "$RUNPID"	# memsight passes it on
+	i=0
+	while kill -0 "$RUNPID" 2>/dev/null && ((i++ < 300)); do sleep 0.1; done
+	wait "$RUNPID"
+	check "prometheus SIGQUIT under run: memsight's status is its own 2" "$?" 2
+	close_conns
+	J=$PROM/r.json
+	check "report: prometheus exited 2" "$(jq .exit_status "$J")" 2
+	check "report: the goroutine budget held" "$(jq -r '.budgets[0].verdict' "$J")" held
+	dump_sites "$PROM/err" > "$PROM/dump.sites"
+	jq -r '.processes[0].profile.go.goroutines_by_creation_site[] |
+		"\(.count) \(if .main_goroutine then "main" else .func end)"' "$J" |
+		awk '{ n[$2] += $1 } END { for (k in n) print n[k], k }' | sort -k2 > "$PROM/ms.sites"
+	check "the dump has goroutines of several creation functions" \
+		"$(($(wc -l < "$PROM/dump.sites") >= 5))" 1
+	check "memsight's count is the dump's (goroutines not the runtime's)" \
+		"$(jq '.processes[0].profile.go.goroutines' "$J")" \
+		"$(awk '{ s += $1 } END { print s }' "$PROM/dump.sites")"
+	# every site memsight lists (MS_GO_GROUPS_MAX at most) must be the dump's
+	check "goroutines by creation function: memsight's are the dump's" \
+		"$(join -1 2 -2 2 -a 1 -e none -o 0,1.1,2.1 "$PROM/ms.sites" "$PROM/dump.sites" |
+		   awk '$2 != $3' | head -5 | xargs)" ""
+	check "and the dump has none memsight lacks" \
+		"$(join -1 2 -2 2 -v 2 "$PROM/ms.sites" "$PROM/dump.sites" | head -5 | xargs)" ""
+else
+	fail "prometheus under run: not ready"
+fi
+echo "t_run_go: $(( $(date +%s) - t0 )) s"
