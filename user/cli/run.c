@@ -155,6 +155,12 @@ static void describe(struct run *r, const struct ms_target *t, struct run_proc *
 	char probe[64];
 	uint64_t mean = ms_session__c_sample_bytes(r->s);
 
+	/* a static Go program has no C allocator: the Go runtime is all there is */
+	if (!t->nmodules && t->gobin) {
+		snprintf(rp->mechanism, sizeof(rp->mechanism), "no C allocator (a Go program "
+			 "without a C library); goroutines and Go heap read from its runtime");
+		return;
+	}
 	ms_allocator_probe(t->usdt, t->sampler_mean, probe, sizeof(probe));
 	snprintf(rp->mechanism, sizeof(rp->mechanism), "%s on %s (%s), %s%s", probe,
 		 t->nmodules ? t->modules[0].path : "?", ms_session__link_kind(r->s),
@@ -363,20 +369,47 @@ static bool exec_is_go(pid_t pid)
 	return b != NULL;
 }
 
+/* Has the program pid exec'd mapped an interpreter besides itself (it is dynamic)? */
+static bool exec_is_dynamic(pid_t pid)
+{
+	char path[64];
+	struct ms_maps m = {};
+	struct stat st;
+	bool other = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st) || procfs__read_maps("/proc", pid, &m))
+		return false;
+	for (size_t i = 0; i < m.n && !other; i++)
+		other = m.v[i].path && m.v[i].path[0] == '/' && m.v[i].inode != st.st_ino;
+	ms_maps__free(&m);
+	return other;
+}
+
 /*
  * An exec stop. A glibc program maps the C library probed before (the usual
- * case: nothing to do); one whose allocator is mapped already (static, musl)
- * is probed in it now, before its first instruction, and so is a Go program
- * (`go test` execs the test binary it built): its runtime is what its exit
- * stop reads, goroutines and heap, and its allocator is the runtime's.
+ * case: its probes stay; a Go one, cgo, gets its Go runtime read at its
+ * exit); one whose allocator is mapped already (static, musl) is probed in
+ * it now, before its first instruction, and so is a static Go program (`go
+ * test` execs the test binary it built): its runtime is what its exit stop
+ * reads, goroutines and heap, and its allocator is the runtime's.
  */
 static void on_exec(struct run *r, pid_t pid)
 {
 	struct ms_target *t = ms_session__find(r->s, pid);
 	struct run_proc *rp;
 	char errbuf[512];
+	bool alloc, go;
 
-	if (!t || (!exec_is_go(pid) && !exec_maps_allocator(pid)))
+	if (!t)
+		return;
+	alloc = exec_maps_allocator(pid);
+	go = !alloc && exec_is_go(pid);
+	if (go && exec_is_dynamic(pid)) {
+		ms_session__exec_go(r->s, t);
+		return;
+	}
+	if (!alloc && !go)
 		return;
 	ms_session__detach(r->s, t);
 	if (!ms_session__attach(r->s, pid, &t, errbuf, sizeof(errbuf)))
