@@ -117,6 +117,62 @@ static void test_run_figures_over_processes(void **state)
 	run_result__free(&r);
 }
 
+/* A Go process: n goroutines at exit, the main one among them, in sites of these counts. */
+static void go_at_exit(struct ms_profile *p, uint64_t n, const uint64_t *sites, size_t nsites)
+{
+	p->go.present = true;
+	p->go.have_goroutines = true;
+	p->go.goroutines = n;
+	p->go.main_goroutine = 1;
+	/* collect.c's order: biggest first, the main goroutine's site among them */
+	for (size_t i = 0; i < nsites; i++) {
+		p->go.groups[i].count = sites[i];
+		p->go.groups[i].func = strdup(sites[i] == 1 && i == nsites - 1 ? "runtime.main" :
+					      "main.leak");
+		p->go.groups[i].main_goroutine = i == nsites - 1;
+	}
+	p->go.ngroups = nsites;
+}
+
+/*
+ * Goroutines alive at exit: summed over the Go processes, each one's main
+ * goroutine left out (it is the process); a C process has none; one whose
+ * goroutines could not be read makes the figure unavailable, with its reason.
+ */
+static void test_goroutines_at_exit(void **state)
+{
+	static const uint64_t sites_a[] = { 7, 1 }, sites_b[] = { 2, 1 };
+	struct run_result r = {};
+	struct run_proc *a = run_result__add(&r, 100, 0), *b, *c;
+	size_t idx[4];
+
+	(void)state;
+	a->p = profile(100, 0, 0, 2048);
+	go_at_exit(a->p, 8, sites_a, 2);
+	b = run_result__add(&r, 101, 100);
+	b->p = profile(101, 600, 600, 4096);	/* C: no goroutines */
+	c = run_result__add(&r, 102, 100);
+	c->p = profile(102, 0, 0, 4096);
+	go_at_exit(c->p, 3, sites_b, 2);
+	run_result__figures(&r);
+	assert_true(r.fig.have[MS_BUDGET_GOROUTINES]);
+	assert_int_equal(r.fig.value[MS_BUDGET_GOROUTINES], 7 + 2);
+	/* the sites behind it: not the main goroutine's */
+	assert_int_equal(run_result__sites_behind(a->p, idx, 4), 1);
+	assert_int_equal(idx[0], 0);
+	assert_int_equal(a->p->go.groups[idx[0]].count, 7);
+	assert_int_equal(run_result__sites_behind(a->p, idx, 0), 0);
+	assert_int_equal(run_result__sites_behind(b->p, idx, 4), 0);
+	/* unreadable goroutines: the goroutine figure is unknown, the others are not */
+	c->p->go.have_goroutines = false;
+	c->p->go.goroutines_reason = strdup("runtime.allgs did not read");
+	run_result__figures(&r);
+	assert_false(r.fig.have[MS_BUDGET_GOROUTINES]);
+	assert_string_equal(r.fig.why_not[MS_BUDGET_GOROUTINES], "runtime.allgs did not read");
+	assert_true(r.fig.have[MS_BUDGET_LEAKED]);
+	run_result__free(&r);
+}
+
 /*
  * A budget per name counts the processes of that comm or executable basename
  * only: the leaking child's 600 B, not its parent's 1000 B.
@@ -305,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_broken_by_how_much),
 		cmocka_unit_test(test_unknown_fails_the_gate),
 		cmocka_unit_test(test_run_figures_over_processes),
+		cmocka_unit_test(test_goroutines_at_exit),
 		cmocka_unit_test(test_figures_of_one_name),
 		cmocka_unit_test(test_parse_named),
 		cmocka_unit_test(test_goroutines_count),
