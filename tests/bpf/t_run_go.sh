@@ -6,7 +6,8 @@
 #      memsight follows the test binary (a child of go, built in a temp dir)
 #      and leaky.test=0 is broken by exactly 7 under that site (JSON, JUnit,
 #      text), status 86; the same package's test binary run directly with
-#      RUNGO_LEAK=3 breaks a budget of 2 by 1.
+#      RUNGO_LEAK=3 breaks a budget of 2 by 1, and stripped (-s -w) with
+#      RUNGO_LEAK=4 a budget of 0 by 4, named from .gopclntab.
 #   2. `go test` of tests/fixtures/rungo/clean (its goroutines all end): the
 #      budget holds with 0, and go test's own status 0 comes back.
 #   3. Debian's prometheus (stripped, go1.19.8) under run with GOTRACEBACK=all,
@@ -18,8 +19,9 @@
 
 ENV=$O/fixtures/rungo/env
 FIX=tests/fixtures/rungo
-if [ ! -s "$ENV" ]; then
+if [ ! -s "$ENV" ] || [ ! -x "$O/fixtures/rungo/leaky-stripped.test" ]; then
 	make -s O="$O" "$ENV" "$O/fixtures/rungo/leaky.test" "$O/fixtures/rungo/clean.test" \
+		"$O/fixtures/rungo/leaky-stripped.test" \
 		> "$TMP/make.log" 2>&1 || { cat "$TMP/make.log" >&2; fail "cannot build the fixtures"; exit 1; }
 fi
 . "$ENV"
@@ -78,6 +80,14 @@ check "leaky.test with 3 left, budget 2: exit status" "$?" 86
 check "leaky.test with 3 left: broken by 1" \
 	"$(jq -r '.budgets[0] | "\(.verdict) \(.value_goroutines) \(.over_goroutines)"' "$TMP/g2.json")" \
 	"broken 3 1"
+
+# ... stripped (-s -w): sites named from .gopclntab, runtime.allgs found from code
+RUNGO_LEAK=4 "$MS" run --max-goroutines-at-exit 0 --report "$TMP/g2s.json" \
+	-- "$O/fixtures/rungo/leaky-stripped.test" -test.count=1 > "$TMP/g2s.out" 2> "$TMP/g2s.err"
+check "stripped leaky.test with 4 left, budget 0: exit status" "$?" 86
+check "stripped: broken by 4, all at the marked go statement" \
+	"$(jq -r '.budgets[0] | "\(.verdict) \(.over_goroutines) \(.creation_sites[0].func) \(.creation_sites[0].line) \(.creation_sites[0].goroutines)"' "$TMP/g2s.json")" \
+	"broken 4 $PKG.Park $LINE 4"
 
 # 2. the clean package: none left, the budget holds, go test's status comes back
 gotest clean g3 --max-goroutines-at-exit clean.test=0

@@ -163,6 +163,18 @@ static void test_goroutines_at_exit(void **state)
 	assert_int_equal(a->p->go.groups[idx[0]].count, 7);
 	assert_int_equal(run_result__sites_behind(a->p, idx, 0), 0);
 	assert_int_equal(run_result__sites_behind(b->p, idx, 4), 0);
+	/* exact so far; a go-heap stack (the runtime's samples) makes the byte figures estimates */
+	assert_false(r.fig.estimate);
+	{
+		struct ms_stack gs = { .kind = MS_KIND_GO_INUSE, .alloc_bytes = 524288,
+				       .alloc_count = 1, .stack_id = 3 };
+		struct ms_frame f = { .addr = 0x3000, .func = "main.alloc" };
+
+		assert_non_null(ms_profile__add_stack(c->p, &gs, &f, 1));
+		ms_profile__finalize(c->p);
+	}
+	run_result__figures(&r);
+	assert_true(r.fig.estimate);
 	/* unreadable goroutines: the goroutine figure is unknown, the others are not */
 	c->p->go.have_goroutines = false;
 	c->p->go.goroutines_reason = strdup("runtime.allgs did not read");

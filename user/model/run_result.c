@@ -66,6 +66,16 @@ bool run_result__is_named(const struct run_proc *rp, const char *who)
 	return base && !strcmp(base + 1, who);
 }
 
+/* Did the Go runtime's sampled allocations add to p's totals? */
+static bool go_sampled(const struct ms_profile *p)
+{
+	for (size_t i = 0; i < p->nstacks; i++)
+		if ((p->stacks[i].kind == MS_KIND_GO || p->stacks[i].kind == MS_KIND_GO_INUSE) &&
+		    (p->stacks[i].alloc_bytes || p->stacks[i].inuse_bytes))
+			return true;
+	return false;
+}
+
 /*
  * A Go process's goroutines alive at its exit, read from its memory then (a
  * process that is not Go has none), but the main goroutine: it is the
@@ -117,7 +127,8 @@ void run_result__figures_of(const struct run_result *r, const char *who,
 		f->value[MS_BUDGET_LEAKED] += p->inuse_bytes;
 		f->value[MS_BUDGET_ALLOCATED] += p->alloc_bytes;
 		goroutines_of(p, f);
-		if (ms_profile__c_estimates(p))
+		/* the Go runtime's samples (go, go-heap stacks) are estimates too */
+		if (ms_profile__c_estimates(p) || go_sampled(p))
 			f->estimate = true;
 		if (ms_profile__lower_bound(p))
 			f->lower_bound = true;
