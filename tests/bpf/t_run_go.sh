@@ -28,12 +28,13 @@ fi
 export GOTMPDIR=$TMP
 LINE=$(grep -n 'RUNGO-LEAK-SITE' "$FIX/leaky/leaky.go" | cut -d: -f1)
 PKG=memsight.test/rungo/leaky
+MSABS=$(realpath "$MS")
 
 # gotest DIR NAME ARGS...: memsight run ARGS -- go test in DIR; report in $TMP/NAME.*
 gotest() {
 	local dir=$1 name=$2
 	shift 2
-	(cd "$FIX/$dir" && "$OLDPWD/$MS" run --report "$TMP/$name.json" --junit "$TMP/$name.xml" "$@" \
+	(cd "$FIX/$dir" && "$MSABS" run --report "$TMP/$name.json" --junit "$TMP/$name.xml" "$@" \
 		-- "$RUNGO_GO" test -count=1 -vet=off . > "$TMP/$name.out" 2> "$TMP/$name.err")
 }
 
@@ -90,12 +91,15 @@ check "stripped: broken by 4, all at the marked go statement" \
 	"broken 4 $PKG.Park $LINE 4"
 
 # 2. the clean package: none left, the budget holds, go test's status comes back
-gotest clean g3 --max-goroutines-at-exit clean.test=0
+# (budgets from tests/fixtures/budgets/gotest.budgets: max-goroutines-at-exit clean.test=0)
+gotest clean g3 --budgets "$PWD/tests/fixtures/budgets/gotest.budgets"
 check "go test of clean, clean.test=0: exit status (go test's)" "$?" 0
-check "clean.test followed, its budget held at 0" \
-	"$(jq -r '.budgets[0] | "\(.verdict) \(.value_goroutines)"' "$TMP/g3.json")" "held 0"
+check "clean.test followed, its goroutine budget (from the file) held at 0" \
+	"$(jq -r '.budgets[] | select(.budget == "max-goroutines-at-exit") |
+	"\(.process_name) \(.verdict) \(.value_goroutines)"' "$TMP/g3.json")" "clean.test held 0"
 check "clean.test: only the main goroutine at exit" \
-	"$(jq '.processes[] | select(.profile.comm == "clean.test") | .profile.go.goroutines' "$TMP/g3.json")" 1
+	"$(jq '.processes[] | select(.profile.comm == "clean.test") |
+	"\(.profile.go.goroutines) \(.goroutines_at_exit)"' -r "$TMP/g3.json")" "1 0"
 
 # 3. prometheus as Debian ships it, SIGQUIT: its own dump is the truth
 # dump_sites FILE: "COUNT CREATOR" for each creation function in a

@@ -62,6 +62,7 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 	const struct ms_profile *p = rp->p;
 	char a[32], b[32], end[160];
 	size_t idx[MS_RUN_STACKS_MAX], n;
+	uint64_t left;
 
 	fprintf(out, "\nPID %d", rp->pid);
 	if (rp->ppid)
@@ -103,9 +104,8 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 			p->threads_created);
 	else
 		fprintf(out, "  threads: unavailable (the per-process table was full)\n");
-	if (p->go.present && p->go.have_goroutines)
-		fprintf(out, "  goroutines alive at exit besides the main one: %" PRIu64 "\n",
-			p->go.goroutines - p->go.main_goroutine);
+	if (run_result__goroutines_left(p, &left))
+		fprintf(out, "  goroutines alive at exit besides the main one: %" PRIu64 "\n", left);
 	else if (p->go.present) {
 		fprintf(out, "  goroutines alive at exit: unavailable (");
 		textsafe__fputs((p->go.runtime_err ? p->go.runtime_reason : p->go.goroutines_reason) ?:
@@ -134,9 +134,9 @@ static uint64_t leaked_of(const struct run_proc *rp)
 /* Goroutines besides the main one alive at its exit (a Go test's leak). */
 static bool goroutines_left(const struct run_proc *rp)
 {
-	const struct ms_go_info *g = &rp->p->go;
+	uint64_t n;
 
-	return g->present && g->have_goroutines && g->goroutines > g->main_goroutine;
+	return run_result__goroutines_left(rp->p, &n) && n;
 }
 
 /*
@@ -367,6 +367,7 @@ static void proc_json(const struct run_result *r, const struct run_proc *rp,
 {
 	/* every stack: the JSON is for tools, which choose for themselves */
 	struct report_opts ro = { 0 };
+	uint64_t left;
 
 	jw__start_object(w);
 	jw__kv_int(w, "pid", rp->pid);
@@ -395,6 +396,8 @@ static void proc_json(const struct run_result *r, const struct run_proc *rp,
 		jw__name(w, "peak_rss_at_s");
 		jw__double(w, rp->peak_at_s);
 	}
+	if (run_result__goroutines_left(rp->p, &left))
+		jw__kv_uint(w, "goroutines_at_exit", left);
 	if (rp->p->have_heap_peak)
 		jw__kv_uint(w, "peak_heap_inuse_bytes", rp->p->heap_peak_bytes);
 	else

@@ -76,21 +76,29 @@ static bool go_sampled(const struct ms_profile *p)
 	return false;
 }
 
-/*
- * A Go process's goroutines alive at its exit, read from its memory then (a
- * process that is not Go has none), but the main goroutine: it is the
- * process itself, alive until the end whichever goroutine ends it.
- */
-static void goroutines_of(const struct ms_profile *p, struct ms_budget_figures *f)
+bool run_result__goroutines_left(const struct ms_profile *p, uint64_t *ret)
 {
 	const struct ms_go_info *g = &p->go;
 
-	if (!g->present)
-		return;
-	if (g->have_goroutines) {
-		f->value[MS_BUDGET_GOROUTINES] += g->goroutines - g->main_goroutine;
+	*ret = 0;
+	if (!g->present || !g->have_goroutines)
+		return false;
+	*ret = g->goroutines > g->main_goroutine ? g->goroutines - g->main_goroutine : 0;
+	return true;
+}
+
+/* Into f, p's goroutines left at exit (a process that is not Go has none). */
+static void goroutines_of(const struct ms_profile *p, struct ms_budget_figures *f)
+{
+	const struct ms_go_info *g = &p->go;
+	uint64_t n;
+
+	if (run_result__goroutines_left(p, &n)) {
+		f->value[MS_BUDGET_GOROUTINES] += n;
 		return;
 	}
+	if (!g->present)
+		return;
 	f->have[MS_BUDGET_GOROUTINES] = false;
 	f->why_not[MS_BUDGET_GOROUTINES] = g->runtime_err ? g->runtime_reason :
 					   g->goroutines_reason;

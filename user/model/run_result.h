@@ -65,6 +65,14 @@ int run_result__shell_status(int wstatus);
  */
 void run_result__figures(struct run_result *r);
 
+/*
+ * The goroutines a Go process left alive at its exit, read from its memory
+ * then, besides its main goroutine (the process itself, alive until the end
+ * whichever goroutine ends it): true and *ret, or false (not a Go process, or
+ * its goroutines could not be read: p->go says why).
+ */
+bool run_result__goroutines_left(const struct ms_profile *p, uint64_t *ret);
+
 /* Is rp's process named who (its comm, or its executable's basename)? NULL: all are. */
 bool run_result__is_named(const struct run_proc *rp, const char *who);
 
