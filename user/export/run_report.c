@@ -106,12 +106,8 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 		fprintf(out, "  threads: unavailable (the per-process table was full)\n");
 	if (run_result__goroutines_left(p, &left))
 		fprintf(out, "  goroutines alive at exit besides the main one: %" PRIu64 "\n", left);
-	else if (p->go.present) {
-		fprintf(out, "  goroutines alive at exit: unavailable (");
-		textsafe__fputs((p->go.runtime_err ? p->go.runtime_reason : p->go.goroutines_reason) ?:
-				"unknown reason", out);
-		fprintf(out, ")\n");
-	}
+	else if (p->go.present)
+		fprintf(out, "  goroutines alive at exit: unavailable (see below)\n");
 	if (p->go.present)
 		go_text(p, o, out);
 	if (ms_profile__c_estimates(p))
@@ -267,7 +263,7 @@ void run_report__text(const struct run_result *r, const struct run_report_opts *
 			if (r->fig.have[MS_BUDGET_GOROUTINES])
 				fprintf(out, "%" PRIu64, r->fig.value[MS_BUDGET_GOROUTINES]);
 			else
-				fprintf(out, "unavailable (%s)", r->fig.why_not[MS_BUDGET_GOROUTINES]);
+				fprintf(out, "unavailable");
 		}
 		fputc('\n', out);
 	}

@@ -59,7 +59,8 @@ static int parse_line(const char *s, const char *end, struct ms_budget_set *set,
 			break;
 	if (b == MS_BUDGET_COUNT)
 		return ms_fail(why, whylen, -EINVAL, "unknown budget '%s' (max-leaked, "
-			       "max-peak-rss, max-allocated or max-goroutines-at-exit)", ms_echo(echo, ECHO_MAX, key, kn));
+			       "max-peak-rss, max-allocated or max-goroutines-at-exit)",
+			       ms_echo(echo, ECHO_MAX, key, kn));
 	vn = word(&s, end, &v);
 	if (!vn)
 		return ms_fail(why, whylen, -EINVAL, "%s needs a value: %s or NAME=%s",
