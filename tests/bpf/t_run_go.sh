@@ -62,7 +62,7 @@ check "budget: broken by exactly 7" \
 	"$(jq -r '.budgets[0] | "\(.budget) \(.process_name) \(.verdict) \(.value_goroutines) \(.over_goroutines)"' "$J")" \
 	"max-goroutines-at-exit leaky.test broken 7 7"
 check "budget: the site behind it, with its count" \
-	"$(jq -r '.budgets[0].creation_sites[] | "\(.func) \(.line) \(.goroutines)"' "$J")" \
+	"$(jq -r '.budgets[0].creation_sites[] | "\(.func) \(.line) \(.count)"' "$J")" \
 	"$PKG.Park $LINE 7"
 check "JUnit: the failure names the site and its count" \
 	"$(grep -cE "^ +7  $PKG\.Park at leaky\.go:$LINE, started in $PKG\." "$TMP/g1.xml")" 1
@@ -87,7 +87,7 @@ RUNGO_LEAK=4 "$MS" run --max-goroutines-at-exit 0 --report "$TMP/g2s.json" \
 	-- "$O/fixtures/rungo/leaky-stripped.test" -test.count=1 > "$TMP/g2s.out" 2> "$TMP/g2s.err"
 check "stripped leaky.test with 4 left, budget 0: exit status" "$?" 86
 check "stripped: broken by 4, all at the marked go statement" \
-	"$(jq -r '.budgets[0] | "\(.verdict) \(.over_goroutines) \(.creation_sites[0].func) \(.creation_sites[0].line) \(.creation_sites[0].goroutines)"' "$TMP/g2s.json")" \
+	"$(jq -r '.budgets[0] | "\(.verdict) \(.over_goroutines) \(.creation_sites[0].func) \(.creation_sites[0].line) \(.creation_sites[0].count)"' "$TMP/g2s.json")" \
 	"broken 4 $PKG.Park $LINE 4"
 
 # 2. the clean package: none left, the budget holds, go test's status comes back

@@ -161,6 +161,22 @@ void report__go_text(const struct ms_go_info *g, size_t max_sites, FILE *out)
 			why_text(why, sizeof(why), g->heap_profile_reason));
 }
 
+void report__go_site_members(const struct ms_go_group *gg, struct json_writer *w)
+{
+	jw__kv_string(w, "func", gg->func);
+	if (gg->main_goroutine)
+		jw__kv_bool(w, "main_goroutine", true);
+	jw__kv_string(w, "file", gg->file);
+	jw__kv_int(w, "line", gg->line);
+	jw__kv_string(w, "start_func", gg->start_func);
+	jw__kv_uint(w, "count", gg->count);
+	jw__kv_uint(w, "running", gg->running);
+	jw__kv_uint(w, "runnable", gg->runnable);
+	jw__kv_uint(w, "waiting", gg->waiting);
+	jw__kv_uint(w, "syscall", gg->syscall);
+	jw__kv_string(w, "wait_reason", gg->wait_reason);
+}
+
 static void go_json(const struct ms_go_info *g, struct json_writer *w)
 {
 	if (!g->present)
@@ -200,18 +216,7 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 			const struct ms_go_group *gg = &g->groups[i];
 
 			jw__start_object(w);
-			jw__kv_string(w, "func", gg->func);
-			if (gg->main_goroutine)
-				jw__kv_bool(w, "main_goroutine", true);
-			jw__kv_string(w, "file", gg->file);
-			jw__kv_int(w, "line", gg->line);
-			jw__kv_string(w, "start_func", gg->start_func);
-			jw__kv_uint(w, "count", gg->count);
-			jw__kv_uint(w, "running", gg->running);
-			jw__kv_uint(w, "runnable", gg->runnable);
-			jw__kv_uint(w, "waiting", gg->waiting);
-			jw__kv_uint(w, "syscall", gg->syscall);
-			jw__kv_string(w, "wait_reason", gg->wait_reason);
+			report__go_site_members(gg, w);
 			jw__end_object(w);
 		}
 		jw__end_array(w);

@@ -291,17 +291,11 @@ static void sites_json(const struct run_result *r, const struct ms_budget_result
 			continue;
 		n = run_result__sites_behind(p, idx, shown(o));
 		for (size_t j = 0; j < n; j++) {
-			const struct ms_go_group *gg = &p->go.groups[idx[j]];
-
 			jw__start_object(w);
 			jw__kv_int(w, "pid", p->pid);
-			jw__kv_uint(w, "goroutines", gg->count);
-			jw__kv_string(w, "func", gg->func);
-			jw__kv_string(w, "file", gg->file);
-			jw__kv_int(w, "line", gg->line);
-			jw__kv_string(w, "start_func", gg->start_func);
 			/* into its goroutines_by_creation_site */
 			jw__kv_uint(w, "site_index", idx[j]);
+			report__go_site_members(&p->go.groups[idx[j]], w);
 			jw__end_object(w);
 		}
 	}
