@@ -43,7 +43,9 @@
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <elf.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 
@@ -487,8 +489,17 @@ static struct run_thread *thread_of(struct run *r, pid_t tid)
 static bool in_exit_group(pid_t tid)
 {
 	struct user_regs_struct regs;
+	struct iovec iov = { .iov_base = &regs, .iov_len = sizeof(regs) };
 
-	return ptrace(PTRACE_GETREGS, tid, NULL, &regs) == 0 && regs.orig_rax == SYS_exit_group;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov))
+		return false;
+#if defined(__x86_64__)
+	return regs.orig_rax == SYS_exit_group;
+#elif defined(__aarch64__)
+	return regs.regs[8] == SYS_exit_group;	/* the syscall number, still in x8 */
+#else
+	return false;	/* the leader's own exit stop stands for the process */
+#endif
 }
 
 /* One wait status of a traced thread, not a leader: its stops are passed on. */
@@ -504,8 +515,10 @@ static void on_thread_wait(struct run *r, struct run_thread *th, int st)
 	}
 	if (!WIFSTOPPED(st))
 		return;
-	if (event == PTRACE_EVENT_EXIT && rp && in_exit_group(tid))
+	if (event == PTRACE_EVENT_EXIT && rp && !rp->exit_seen && in_exit_group(tid)) {
+		pr_debug("PID %d ends in its thread %d: read there\n", th->tgid, tid);
 		at_exit_stop(r, rp, tid);
+	}
 	else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK)
 		on_fork(r, tid, th->tgid);
 	else if (event == PTRACE_EVENT_CLONE)
