@@ -91,6 +91,20 @@ void report__go_site_text(const struct ms_go_group *gg, FILE *out)
 	fputc('\n', out);
 }
 
+/* The goroutines at the sites not shown (or not kept): every one is accounted for. */
+static void more_sites(const struct ms_go_info *g, size_t max_sites, FILE *out)
+{
+	size_t shown = max_sites && max_sites < g->ngroups ? max_sites : g->ngroups;
+	size_t n = g->ngroups - shown + g->unlisted_sites;
+	uint64_t rest = g->unlisted_goroutines;
+
+	for (size_t i = shown; i < g->ngroups; i++)
+		rest += g->groups[i].count;
+	if (n)
+		fprintf(out, "  %8" PRIu64 "  at %zu more creation site%s\n", rest, n,
+			n == 1 ? "" : "s");
+}
+
 void report__go_text(const struct ms_go_info *g, size_t max_sites, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], f[32], l[32], other[40];
@@ -142,6 +156,7 @@ void report__go_text(const struct ms_go_info *g, size_t max_sites, FILE *out)
 			fputs("  ", out);
 			report__go_site_text(&g->groups[i], out);
 		}
+		more_sites(g, max_sites, out);
 	}
 	if (g->probed && g->runtime_sampler)
 		fprintf(out, "note: Go allocations (via go) are the runtime's own samples, one per %s "
@@ -210,6 +225,11 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 		jw__kv_uint(w, "syscall", g->by_state[3]);
 		jw__kv_uint(w, "other", g->by_state[4]);
 		jw__end_object(w);
+		if (g->unlisted_sites) {
+			/* past the sites kept: counted, not listed */
+			jw__kv_uint(w, "unlisted_sites", g->unlisted_sites);
+			jw__kv_uint(w, "unlisted_goroutines", g->unlisted_goroutines);
+		}
 		jw__name(w, "goroutines_by_creation_site");
 		jw__start_array(w);
 		for (size_t i = 0; i < g->ngroups; i++) {

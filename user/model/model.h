@@ -127,6 +127,8 @@ struct ms_go_info {
 				 * up to goroutines */
 	size_t ngroups;
 	struct ms_go_group groups[MS_GO_GROUPS_MAX];	/* by creation site, biggest first */
+	size_t unlisted_sites;		/* sites past MS_GO_GROUPS_MAX, not in groups */
+	uint64_t unlisted_goroutines;	/* ... and the goroutines there */
 	bool heap_profile;		/* go-heap stacks from the runtime's profile */
 	int64_t heap_profile_rate;	/* runtime.MemProfileRate */
 	char *heap_profile_reason;	/* why there is none */
