@@ -9,7 +9,9 @@
 #   command's (byte-exact through cat), a missing command is 127, no command 2;
 #   under sh, --max-leaked leakexit=512K is broken by the child alone (its
 #   stacks only), sh=1M holds; the same from tests/fixtures/budgets/, a flag
-#   overriding the file; a bad budgets file is status 2 naming its line.
+#   overriding the file; a bad budgets file is status 2 naming its line;
+#   tests/targets/threadexit, ended by a thread that is not its leader after
+#   that thread forked leakexit: both followed, both leaks exact.
 . "$(dirname "$0")/lib.sh"
 
 LE=$O/tests/targets/leakexit
@@ -306,3 +308,17 @@ if [ -x "$GO" ]; then
 elif [ -z "${MS_KERNEL_EXPECT:-}" ]; then
 	fail "no Go toolchain at '$GO' (make deps installs golang-go)"
 fi
+
+# 15. a process that a thread other than its leader ends (exit_group), after
+# forking from that thread: the fork is followed (threads are traced) and the
+# process is read at that thread's exit stop, its thread's leak exact
+TE=$O/tests/targets/threadexit
+"$MS" run --max-leaked 64M --report "$TMP/r18.json" -- "$TE" "$LE" > "$TMP/r18.out" 2> "$TMP/r18.err"
+check "threadexit: its own status 4 (budget held)" "$?" 4
+J=$TMP/r18.json
+check "threadexit: the child its thread forked is followed" \
+	"$(jq -r '[.processes[] | "\(.ppid == 0) \(.exit_status)"] | join(",")' "$J")" "true 4,false 0"
+check "threadexit: the thread's leak, exact, under leak_in_thread" \
+	"$(stack_field "$(profile "$J" 0)" leak_in_thread inuse_bytes)" 262144
+check "threadexit: the child's leak, exact" \
+	"$(stack_field "$(profile "$J" 1)" leak_here inuse_bytes)" 1048576

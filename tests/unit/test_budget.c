@@ -117,6 +117,74 @@ static void test_run_figures_over_processes(void **state)
 	run_result__free(&r);
 }
 
+/* A Go process: n goroutines at exit, the main one among them, in sites of these counts. */
+static void go_at_exit(struct ms_profile *p, uint64_t n, const uint64_t *sites, size_t nsites)
+{
+	p->go.present = true;
+	p->go.have_goroutines = true;
+	p->go.goroutines = n;
+	p->go.main_goroutine = 1;
+	/* collect.c's order: biggest first, the main goroutine's site among them */
+	for (size_t i = 0; i < nsites; i++) {
+		p->go.groups[i].count = sites[i];
+		p->go.groups[i].func = strdup(sites[i] == 1 && i == nsites - 1 ? "runtime.main" :
+					      "main.leak");
+		p->go.groups[i].main_goroutine = i == nsites - 1;
+	}
+	p->go.ngroups = nsites;
+}
+
+/*
+ * Goroutines alive at exit: summed over the Go processes, each one's main
+ * goroutine left out (it is the process); a C process has none; one whose
+ * goroutines could not be read makes the figure unavailable, with its reason.
+ */
+static void test_goroutines_at_exit(void **state)
+{
+	static const uint64_t sites_a[] = { 7, 1 }, sites_b[] = { 2, 1 };
+	struct run_result r = {};
+	struct run_proc *a = run_result__add(&r, 100, 0), *b, *c;
+	size_t idx[4];
+
+	(void)state;
+	a->p = profile(100, 0, 0, 2048);
+	go_at_exit(a->p, 8, sites_a, 2);
+	b = run_result__add(&r, 101, 100);
+	b->p = profile(101, 600, 600, 4096);	/* C: no goroutines */
+	c = run_result__add(&r, 102, 100);
+	c->p = profile(102, 0, 0, 4096);
+	go_at_exit(c->p, 3, sites_b, 2);
+	run_result__figures(&r);
+	assert_true(r.fig.have[MS_BUDGET_GOROUTINES]);
+	assert_int_equal(r.fig.value[MS_BUDGET_GOROUTINES], 7 + 2);
+	/* the sites behind it: not the main goroutine's */
+	assert_int_equal(run_result__sites_behind(a->p, idx, 4), 1);
+	assert_int_equal(idx[0], 0);
+	assert_int_equal(a->p->go.groups[idx[0]].count, 7);
+	assert_int_equal(run_result__sites_behind(a->p, idx, 0), 0);
+	assert_int_equal(run_result__sites_behind(b->p, idx, 4), 0);
+	/* exact so far; a go-heap stack (the runtime's samples) makes the byte figures estimates */
+	assert_false(r.fig.estimate);
+	{
+		struct ms_stack gs = { .kind = MS_KIND_GO_INUSE, .alloc_bytes = 524288,
+				       .alloc_count = 1, .stack_id = 3 };
+		struct ms_frame f = { .addr = 0x3000, .func = "main.alloc" };
+
+		assert_non_null(ms_profile__add_stack(c->p, &gs, &f, 1));
+		ms_profile__finalize(c->p);
+	}
+	run_result__figures(&r);
+	assert_true(r.fig.estimate);
+	/* unreadable goroutines: the goroutine figure is unknown, the others are not */
+	c->p->go.have_goroutines = false;
+	c->p->go.goroutines_reason = strdup("runtime.allgs did not read");
+	run_result__figures(&r);
+	assert_false(r.fig.have[MS_BUDGET_GOROUTINES]);
+	assert_string_equal(r.fig.why_not[MS_BUDGET_GOROUTINES], "runtime.allgs did not read");
+	assert_true(r.fig.have[MS_BUDGET_LEAKED]);
+	run_result__free(&r);
+}
+
 /*
  * A budget per name counts the processes of that comm or executable basename
  * only: the leaking child's 600 B, not its parent's 1000 B.
@@ -165,34 +233,69 @@ static void test_figures_of_one_name(void **state)
 }
 
 /* "NAME=SIZE": the name and the bytes; anything else is refused. */
+/* A goroutines budget is a plain count: no units, no sign; a broken one says by how many. */
+static void test_goroutines_count(void **state)
+{
+	struct ms_budget_figures f = { .have = { [MS_BUDGET_GOROUTINES] = true },
+				       .value = { [MS_BUDGET_GOROUTINES] = 7 },
+				       .lower_bound = true };
+	struct ms_budget_named nb;
+	struct ms_budget_result r;
+	uint64_t v;
+
+	(void)state;
+	assert_true(budget__is_count(MS_BUDGET_GOROUTINES));
+	assert_false(budget__is_count(MS_BUDGET_LEAKED));
+	assert_string_equal(budget__name(MS_BUDGET_GOROUTINES), "max-goroutines-at-exit");
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "10", &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "1K", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "-1", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, " 1", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "", &v), -EINVAL);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "1099511627777", &v), -ERANGE);
+	assert_int_equal(budget__parse_limit(MS_BUDGET_GOROUTINES, "99999999999999999999999", &v),
+			 -ERANGE);
+	assert_int_equal(budget__parse_named(MS_BUDGET_GOROUTINES, "leak.test=3", &nb), 0);
+	assert_string_equal(nb.who, "leak.test");
+	assert_int_equal(nb.limit, 3);
+	/* 7 alive, at most 6: broken by 1; events lost do not make a count read from memory unknown */
+	budget__check_one(MS_BUDGET_GOROUTINES, 6, NULL, &f, &r);
+	assert_int_equal(r.verdict, MS_VERDICT_BROKEN);
+	assert_int_equal(r.over, 1);
+	budget__check_one(MS_BUDGET_GOROUTINES, 7, NULL, &f, &r);
+	assert_int_equal(r.verdict, MS_VERDICT_HELD);
+}
+
 static void test_parse_named(void **state)
 {
 	struct ms_budget_named nb;
 	char longname[MS_BUDGET_WHO_LEN + 8];
 
-	assert_int_equal(budget__parse_named(MS_BUDGET_PEAK_RSS, "leakexit=1M", 1ull << 60,
-					     &nb), 0);
+	assert_int_equal(budget__parse_named(MS_BUDGET_PEAK_RSS, "leakexit=1M", &nb), 0);
 	assert_int_equal(nb.budget, MS_BUDGET_PEAK_RSS);
 	assert_string_equal(nb.who, "leakexit");
 	assert_int_equal(nb.limit, 1 << 20);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "a=b=1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "a=b=1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "=1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "=1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "bin/x=1M", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "bin/x=1M", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=", 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=", &nb),
 			 -EINVAL);
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=2G", 1 << 30, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, "x=2000000000000000000", &nb),
 			 -ERANGE);
 	memset(longname, 'n', sizeof(longname));
 	strcpy(&longname[MS_BUDGET_WHO_LEN], "=1M");
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, &nb),
 			 -EINVAL);
 	strcpy(&longname[MS_BUDGET_WHO_LEN - 1], "=1M");
-	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, 1ull << 60, &nb),
+	assert_int_equal(budget__parse_named(MS_BUDGET_LEAKED, longname, &nb),
 			 0);
 	assert_int_equal(strlen(nb.who), MS_BUDGET_WHO_LEN - 1);
 	(void)state;
@@ -277,8 +380,10 @@ int main(void)
 		cmocka_unit_test(test_broken_by_how_much),
 		cmocka_unit_test(test_unknown_fails_the_gate),
 		cmocka_unit_test(test_run_figures_over_processes),
+		cmocka_unit_test(test_goroutines_at_exit),
 		cmocka_unit_test(test_figures_of_one_name),
 		cmocka_unit_test(test_parse_named),
+		cmocka_unit_test(test_goroutines_count),
 		cmocka_unit_test(test_stacks_behind),
 		cmocka_unit_test(test_trim_keeps_what_budgets_name),
 		cmocka_unit_test(test_shell_status),

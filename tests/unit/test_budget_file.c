@@ -29,13 +29,20 @@ static void test_a_budgets_file(void **state)
 			       "\tmax-peak-rss\t64M\r\n"
 			       "max-leaked leakexit=1M\n"
 			       "max-allocated sh=2G\n"
+			       "max-goroutines-at-exit leak.test=0\n"
+			       "max-goroutines-at-exit 12\n"
 			       "   # indented comment", &s, err, sizeof(err)), 0);
 	assert_true(s.total_given[MS_BUDGET_LEAKED]);
 	assert_int_equal(s.total[MS_BUDGET_LEAKED], 512 * 1024);
 	assert_true(s.total_given[MS_BUDGET_PEAK_RSS]);
 	assert_int_equal(s.total[MS_BUDGET_PEAK_RSS], 64 << 20);
 	assert_false(s.total_given[MS_BUDGET_ALLOCATED]);
-	assert_int_equal(s.nnamed, 2);
+	assert_int_equal(s.nnamed, 3);
+	assert_true(s.total_given[MS_BUDGET_GOROUTINES]);
+	assert_int_equal(s.total[MS_BUDGET_GOROUTINES], 12);
+	assert_int_equal(s.named[2].budget, MS_BUDGET_GOROUTINES);
+	assert_string_equal(s.named[2].who, "leak.test");
+	assert_int_equal(s.named[2].limit, 0);
 	assert_int_equal(s.named[0].budget, MS_BUDGET_LEAKED);
 	assert_string_equal(s.named[0].who, "leakexit");
 	assert_int_equal(s.named[0].limit, 1 << 20);
@@ -57,8 +64,8 @@ static void test_errors_name_file_and_line(void **state)
 		const char *err;
 	} bad[] = {
 		{ "max-leaked 1M\nmax-leakd 2M\n",
-		  "mem.budgets:2: unknown budget 'max-leakd' (max-leaked, max-peak-rss or "
-		  "max-allocated)" },
+		  "mem.budgets:2: unknown budget 'max-leakd' (max-leaked, max-peak-rss, "
+		  "max-allocated or max-goroutines-at-exit)" },
 		{ "\n\nmax-leaked\n", "mem.budgets:3: max-leaked needs a value: SIZE or NAME=SIZE" },
 		{ "max-leaked 1M 2M\n", "mem.budgets:1: one value a line: unexpected '2M'" },
 		{ "max-leaked lots\n", "mem.budgets:1: invalid max-leaked 'lots': SIZE (4096, 512K, "
@@ -68,7 +75,10 @@ static void test_errors_name_file_and_line(void **state)
 		{ "max-leaked bin/a=1M\n", "mem.budgets:1: invalid max-leaked 'bin/a=1M': SIZE "
 		  "(4096, 512K, 1M, 2G) or NAME=SIZE (NAME without '/', under 64 characters)" },
 		{ "--max-leaked 1M\n", "mem.budgets:1: unknown budget '--max-leaked' (max-leaked, "
-		  "max-peak-rss or max-allocated)" },
+		  "max-peak-rss, max-allocated or max-goroutines-at-exit)" },
+		{ "max-goroutines-at-exit 1K\n", "mem.budgets:1: invalid max-goroutines-at-exit "
+		  "'1K': COUNT (a number: 0, 10) or NAME=COUNT (NAME without '/', under 64 "
+		  "characters)" },
 		{ "max-leaked 1\x01M\n", "mem.budgets:1: invalid max-leaked '1?M': SIZE (4096, 512K, "
 		  "1M, 2G) or NAME=SIZE (NAME without '/', under 64 characters)" },
 	};

@@ -554,6 +554,11 @@ static void check_target(struct goproc *gp, const struct target *t, int n_leaker
 			start = &gs->by_start[i];
 	assert_non_null(start);
 	assert_int_equal(start->count, n_leakers);
+	/* the creation site names that start function too: all its goroutines start there */
+	assert_non_null(site->start_func);
+	assert_string_equal(site->start_func, start->func);
+	assert_non_null(main_g->start_func);
+	assert_string_equal(main_g->start_func, "runtime.main");
 	goproc_goroutines__free(gs);
 
 	check_heap(gp, t, &r);

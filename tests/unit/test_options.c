@@ -294,6 +294,18 @@ static void test_run_takes_a_command_and_budgets(void **state)
 	assert_int_equal(PARSE(&c, "run", "--max-allocated", "lots", "--", "x"), -EINVAL);
 	assert_string_equal(err, "invalid --max-allocated 'lots': a size such as 4096, 512K, "
 			    "1M, 2G (binary units), or NAME=SIZE");
+	/* goroutines: a count, in total and per name */
+	assert_int_equal(PARSE(&c, "run", "--max-goroutines-at-exit", "3", "--max-goroutines-at-exit",
+			       "leaky.test=0", "--", "go", "test"), 0);
+	assert_true(c.budgets.total_given[MS_BUDGET_GOROUTINES]);
+	assert_int_equal(c.budgets.total[MS_BUDGET_GOROUTINES], 3);
+	assert_int_equal(c.budgets.nnamed, 1);
+	assert_int_equal(c.budgets.named[0].budget, MS_BUDGET_GOROUTINES);
+	assert_string_equal(c.budgets.named[0].who, "leaky.test");
+	assert_int_equal(c.budgets.named[0].limit, 0);
+	assert_int_equal(PARSE(&c, "run", "--max-goroutines-at-exit", "1K", "--", "x"), -EINVAL);
+	assert_string_equal(err, "invalid --max-goroutines-at-exit '1K': a number such as 0 or 10, "
+			    "or NAME=COUNT");
 	/* per process name, beside the whole run's; the same name again replaces it */
 	assert_int_equal(PARSE(&c, "run", "--max-leaked", "leakexit=1M", "--max-leaked", "64K",
 			       "--max-leaked", "sh=1K", "--max-leaked", "leakexit=2M", "--", "x"), 0);

@@ -17,6 +17,7 @@
 #include "common/errmsg.h"
 #include "target/goproc.h"
 #include "target/goruntime.h"
+#include "target/govars.h"
 #include "target/procfs.h"
 #include "bpf/kernel.h"
 #include "bpf/session_int.h"
@@ -471,6 +472,31 @@ bool ms_session__probes_at_risk(const struct ms_session *s, const struct ms_targ
 
 	return !s->system_scope && t->pid_filtered && procfs__mm_task("/proc", t->pid, &tid) == 0 &&
 	       tid != t->pid;
+}
+
+int ms_session__exec_go(struct ms_session *s, struct ms_target *t)
+{
+	struct go_version v = {};
+	struct go_binary *b;
+	char path[64];
+
+	(void)s;
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	b = go_binary__open(path);
+	if (!b)
+		return -ENOEXEC;
+	go_binary__close(t->gobin);
+	t->gobin = b;
+	/* the old program's runtime went with its memory: nothing to restore in it */
+	goproc__close(t->goproc);
+	t->goproc = NULL;
+	t->go_probed = t->go_mprof = t->go_rate_set = false;
+	t->go_rate = 0;
+	if (govars__version(path, b, &v) == 0)
+		snprintf(t->go_version, sizeof(t->go_version), "%s", v.str);
+	else
+		snprintf(t->go_version, sizeof(t->go_version), "go (version unknown)");
+	return 0;
 }
 
 void ms_target__read_names(struct ms_target *t)

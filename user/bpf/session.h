@@ -147,6 +147,15 @@ int ms_session__attach(struct ms_session *s, pid_t pid, struct ms_target **ret,
  * this process's map entries. */
 void ms_session__detach(struct ms_session *s, struct ms_target *t);
 
+/*
+ * t has just exec'd a Go program that will map the C library probed before
+ * (a cgo program, dynamically linked): its allocator probes stay, and the Go
+ * runtime read from it (goroutines, heap: t->gobin, t->goproc) is now the
+ * new program's. Its Go allocations are not sampled (t->go_probed false).
+ * 0, -ENOEXEC (not a Go program).
+ */
+int ms_session__exec_go(struct ms_session *s, struct ms_target *t);
+
 /* The process's current generation from the pids map; false if not there
  * (it exited). */
 bool ms_session__current_gen(struct ms_session *s, const struct ms_target *t, uint32_t *ret);

@@ -22,9 +22,13 @@
  * forwarded to it. Stdin, stdout and stderr are its own: memsight writes to
  * stderr only, and only before and after.
  *
- * Descendants: its forks are traced too (PTRACE_O_TRACEFORK/VFORK, not
- * threads), each child stopped before its first instruction until its own
- * probes are attached, then reported like the command at its exit. The run
+ * Descendants: its forks are traced too (PTRACE_O_TRACEFORK/VFORK), each
+ * child stopped before its first instruction until its own probes are
+ * attached, then reported like the command at its exit. Threads are traced
+ * (PTRACE_O_TRACECLONE) only so that what they fork is followed (Go forks
+ * from whichever thread runs the goroutine: `go test` runs the test binary
+ * so) and so that the thread that ends the process (exit_group) stops there
+ * with its memory: the others are killed without an exit stop. The run
  * ends when the command's own process does; a descendant still running then
  * is left running, untraced (memsight exits, the kernel detaches it), and
  * reported as such.
@@ -42,6 +46,10 @@
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <elf.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 
 #include "bpf/session.h"
@@ -54,6 +62,8 @@
 #include "model/collect.h"
 #include "model/run_result.h"
 #include "target/elf.h"
+#include "target/goproc.h"
+#include "target/goruntime.h"
 #include "target/procfs.h"
 #include "target/symbolize.h"
 
@@ -65,6 +75,12 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 /* processes between their exec and their entry point at once, at most (past it: not stopped) */
 #define RUN_ENTRIES_MAX	64
 
+/* A traced thread that is not its process's leader. */
+struct run_thread {
+	pid_t tid, tgid;
+	bool started;		/* let go after its first stop */
+};
+
 struct run {
 	struct cli_args *c;
 	struct ms_session *s;
@@ -75,6 +91,8 @@ struct run {
 	double start_mono;		/* CLOCK_MONOTONIC s at release */
 	struct run_result res;
 	struct run_entry entries[RUN_ENTRIES_MAX];	/* breakpoints at entry points */
+	struct run_thread *threads;
+	size_t nthreads, cap_threads;
 };
 
 static double mono_s(void)
@@ -135,7 +153,8 @@ static int start_child(struct run *r, const sigset_t *old_mask)
 	 * Not EXITKILL: what still runs when memsight exits goes on, untraced.
 	 */
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXIT |
-		   PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)))
+		   PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+		   PTRACE_O_TRACECLONE)))
 		return -errno;
 	return 0;
 }
@@ -147,6 +166,12 @@ static void describe(struct run *r, const struct ms_target *t, struct run_proc *
 	uint64_t mean = ms_session__c_sample_bytes(r->s);
 	size_t n = 0;
 
+	/* a static Go program has no C allocator: the Go runtime is all there is */
+	if (!t->nmodules && t->gobin) {
+		snprintf(rp->mechanism, sizeof(rp->mechanism), "no C allocator (a Go program "
+			 "without a C library); goroutines and Go heap read from its runtime");
+		return;
+	}
 	/* every allocator probed: the C library's and a library's own (jemalloc) */
 	for (size_t i = 0; i < t->nmodules && n < sizeof(mods); i++)
 		n += snprintf(mods + n, sizeof(mods) - n, "%s%s", i ? " and " : "",
@@ -219,11 +244,20 @@ static bool allocator_mapped(const struct ms_target *t)
 	return found;
 }
 
-/* Its profile, read at its exit stop. */
-static void collect_proc(struct run *r, struct ms_target *t, struct run_proc *rp)
+/* Its profile, read at its exit stop, which thread tid (its leader or not) is in. */
+static void collect_proc(struct run *r, struct ms_target *t, struct run_proc *rp, pid_t tid)
 {
 	struct ms_collect_opts co = { .duration_ns = (mono_s() - r->start_mono) * 1e9 };
 	int err;
+
+	/*
+	 * The leader may be gone already (its memory with it): a Go runtime is
+	 * read through the thread that holds the memory now.
+	 */
+	if (tid != t->pid && t->gobin) {
+		goproc__close(t->goproc);
+		t->goproc = goproc__open(tid);
+	}
 
 	ms_session__poll_ustacks(r->s);
 	err = ms_collect__profile(r->s, t, r->cache, &co, &rp->p);
@@ -243,23 +277,26 @@ static void collect_proc(struct run *r, struct ms_target *t, struct run_proc *rp
 	}
 }
 
-/* The exit stop: collect everything while the process still has it. */
-static void at_exit_stop(struct run *r, struct run_proc *rp)
+/* The exit stop of thread tid of rp: collect everything while the process still has it. */
+static void at_exit_stop(struct run *r, struct run_proc *rp, pid_t tid)
 {
 	struct ms_target *t = ms_session__find(r->s, rp->pid);
 	bool top = rp == &r->res.procs[0];
 
+	if (rp->exit_seen)
+		return;
+	rp->exit_seen = true;
 	if (top)
 		read_exec_result(r);
 	if (top && r->res.exec_errno)
 		rp->why_none = "the command could not be executed";
 	else if (!t)
 		rp->why_none = rp->why_none ?: "it was not observed";
-	else if (!allocator_mapped(t))
+	else if (!t->gobin && !allocator_mapped(t))
 		rp->why_none = "the program does not map the allocator probed before its "
 			       "exec (it loads another C library): not supported by run yet";
 	else
-		collect_proc(r, t, rp);
+		collect_proc(r, t, rp, tid);
 	/* its probes and map entries go now: a long run forks many processes */
 	if (t)
 		ms_session__detach(r->s, t);
@@ -339,6 +376,35 @@ static bool maps_new_allocator(pid_t pid, const struct ms_target *t)
 	return found;
 }
 
+/* Is the program pid exec'd a Go program (by its .gopclntab)? */
+static bool exec_is_go(pid_t pid)
+{
+	char path[64];
+	struct go_binary *b;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	b = go_binary__open(path);
+	go_binary__close(b);
+	return b != NULL;
+}
+
+/* Has the program pid exec'd mapped an interpreter besides itself (it is dynamic)? */
+static bool exec_is_dynamic(pid_t pid)
+{
+	char path[64];
+	struct ms_maps m = {};
+	struct stat st;
+	bool other = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st) || procfs__read_maps("/proc", pid, &m))
+		return false;
+	for (size_t i = 0; i < m.n && !other; i++)
+		other = m.v[i].path && m.v[i].path[0] == '/' && m.v[i].inode != st.st_ino;
+	ms_maps__free(&m);
+	return other;
+}
+
 /* t's probes moved to what pid maps now (its old ones go, and their data). */
 static void reattach(struct run *r, pid_t pid, struct ms_target *t)
 {
@@ -365,12 +431,16 @@ static struct run_entry *entry_of(struct run *r, pid_t pid)
 
 /*
  * An exec stop. A program whose allocator is mapped already (static, musl)
- * is probed in it now; any other stops again at its entry point.
+ * is probed in it now, and so is a static Go program (`go test` execs the
+ * test binary it built): its runtime is what its exit stop reads, goroutines
+ * and heap, and its allocator is the runtime's. Any other stops again at its
+ * entry point; a dynamic Go program (cgo) has its Go runtime read now.
  */
 static void on_exec(struct run *r, pid_t pid)
 {
 	struct ms_target *t = ms_session__find(r->s, pid);
 	struct run_entry *e;
+	bool go;
 
 	if (!t)
 		return;
@@ -378,6 +448,13 @@ static void on_exec(struct run *r, pid_t pid)
 		reattach(r, pid, t);
 		return;
 	}
+	go = exec_is_go(pid);
+	if (go && !exec_is_dynamic(pid)) {
+		reattach(r, pid, t);
+		return;
+	}
+	if (go)
+		ms_session__exec_go(r->s, t);
 	e = entry_of(r, pid) ?: entry_of(r, 0);
 	if (e && run_entry__arm(pid, e))
 		memset(e, 0, sizeof(*e));
@@ -405,22 +482,126 @@ static bool at_entry(struct run *r, pid_t pid, int st)
 	return true;
 }
 
-/* A fork event of pid: its child, stopped until we let it go. */
-static void on_fork(struct run *r, pid_t pid)
+/* A fork event of thread tid of process pid: its child, stopped until we let it go. */
+static void on_fork(struct run *r, pid_t tid, pid_t pid)
 {
 	unsigned long child = 0;
 
-	if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &child) == 0 && child &&
+	if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &child) == 0 && child &&
 	    !run_result__find(&r->res, (pid_t)child))
 		new_descendant(r, (pid_t)child, pid);
+}
+
+static struct run_thread *thread_find(struct run *r, pid_t tid)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].tid == tid)
+			return &r->threads[i];
+	return NULL;
+}
+
+static struct run_thread *thread_add(struct run *r, pid_t tid, pid_t tgid)
+{
+	struct run_thread *th = thread_find(r, tid);
+
+	if (th)
+		return th;
+	if (r->nthreads == r->cap_threads) {
+		size_t cap = r->cap_threads ? r->cap_threads * 2 : 16;
+
+		th = realloc(r->threads, cap * sizeof(*th));
+		if (!th)
+			return NULL;
+		r->threads = th;
+		r->cap_threads = cap;
+	}
+	th = &r->threads[r->nthreads++];
+	*th = (struct run_thread){ .tid = tid, .tgid = tgid };
+	return th;
+}
+
+/* A clone event of thread tid of process pid: the new thread is one of its. */
+static void on_clone(struct run *r, pid_t tid, pid_t pid)
+{
+	unsigned long child = 0;
+
+	if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &child) == 0 && child)
+		thread_add(r, (pid_t)child, pid);
+}
+
+/*
+ * Is unknown tid a thread of one of ours (seen before its parent's clone
+ * event)? Its record, or NULL: it is a new process.
+ */
+static struct run_thread *thread_of(struct run *r, pid_t tid)
+{
+	struct run_thread *th = thread_find(r, tid);
+	struct ms_proc_status st;
+
+	if (th || procfs__read_status("/proc", tid, &st) || st.tgid == tid ||
+	    !run_result__find(&r->res, st.tgid))
+		return th;
+	return thread_add(r, tid, st.tgid);
+}
+
+/* Is stopped thread tid ending its whole process (in exit_group)? */
+static bool in_exit_group(pid_t tid)
+{
+	struct user_regs_struct regs;
+	struct iovec iov = { .iov_base = &regs, .iov_len = sizeof(regs) };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov))
+		return false;
+#if defined(__x86_64__)
+	return regs.orig_rax == SYS_exit_group;
+#elif defined(__aarch64__)
+	return regs.regs[8] == SYS_exit_group;	/* the syscall number, still in x8 */
+#else
+	return false;	/* the leader's own exit stop stands for the process */
+#endif
+}
+
+/* One wait status of a traced thread, not a leader: its stops are passed on. */
+static void on_thread_wait(struct run *r, struct run_thread *th, int st)
+{
+	struct run_proc *rp = run_result__find(&r->res, th->tgid);
+	pid_t tid = th->tid;
+	int event = st >> 16;
+
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		*th = r->threads[--r->nthreads];
+		return;
+	}
+	if (!WIFSTOPPED(st))
+		return;
+	if (event == PTRACE_EVENT_EXIT && rp && !rp->exit_seen && in_exit_group(tid)) {
+		pr_debug("PID %d ends in its thread %d: read there\n", th->tgid, tid);
+		at_exit_stop(r, rp, tid);
+	}
+	else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK)
+		on_fork(r, tid, th->tgid);
+	else if (event == PTRACE_EVENT_CLONE)
+		on_clone(r, tid, th->tgid);
+	if (event == PTRACE_EVENT_STOP && th->started) {
+		if (ptrace(PTRACE_LISTEN, tid, NULL, NULL))
+			ptrace(PTRACE_CONT, tid, NULL, NULL);
+		return;
+	}
+	th->started |= event == PTRACE_EVENT_STOP;
+	ptrace(PTRACE_CONT, tid, NULL, event ? NULL : (void *)(long)WSTOPSIG(st));
 }
 
 /* One wait status of a traced process: pass it on, or note its end. */
 static void on_wait(struct run *r, pid_t pid, int st)
 {
 	struct run_proc *rp = run_result__find(&r->res, pid);
+	struct run_thread *th = rp ? NULL : thread_of(r, pid);
 	int event = st >> 16;
 
+	if (th) {
+		on_thread_wait(r, th, st);
+		return;
+	}
 	if (!rp)
 		rp = new_descendant(r, pid, 0);
 	if (!rp) {
@@ -439,13 +620,16 @@ static void on_wait(struct run *r, pid_t pid, int st)
 
 		if (e)	/* it never reached its entry point */
 			memset(e, 0, sizeof(*e));
-		at_exit_stop(r, rp);
+		at_exit_stop(r, rp, pid);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_EXEC) {
 		on_exec(r, pid);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
-		on_fork(r, pid);
+		on_fork(r, pid, pid);
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
+	} else if (event == PTRACE_EVENT_CLONE) {
+		on_clone(r, pid, pid);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_STOP && !rp->started) {
 		/* a new child's first stop: its probes are in place */
@@ -630,6 +814,7 @@ out:
 	ms_session__close(r.s);
 	symcache__free(r.cache);
 	run_result__free(&r.res);
+	free(r.threads);
 	if (r.go_fd >= 0)
 		close(r.go_fd);
 	if (r.err_fd >= 0)

@@ -45,6 +45,7 @@ static const struct opt_desc {
 	[MS_OPT_MAX_LEAKED] = { "max-leaked", 0, required_argument },
 	[MS_OPT_MAX_PEAK_RSS] = { "max-peak-rss", 0, required_argument },
 	[MS_OPT_MAX_ALLOCATED] = { "max-allocated", 0, required_argument },
+	[MS_OPT_MAX_GOROUTINES] = { "max-goroutines-at-exit", 0, required_argument },
 	[MS_OPT_BUDGETS] = { "budgets", 0, required_argument },
 	[MS_OPT_REPORT] = { "report", 0, required_argument },
 	[MS_OPT_JUNIT] = { "junit", 0, required_argument },
@@ -61,7 +62,8 @@ static const struct opt_desc {
 #define BASIC		(O(VERBOSE) | O(HELP))
 #define DAEMON		(BASIC | O(SOCKET) | O(JSON))
 #define OBSERVE		(BASIC | SESSION | O(PID) | O(DURATION) | O(JSON) | O(OUTPUT) | O(PRETTY))
-#define BUDGETS		(O(MAX_LEAKED) | O(MAX_PEAK_RSS) | O(MAX_ALLOCATED) | O(BUDGETS))
+#define BUDGETS		(O(MAX_LEAKED) | O(MAX_PEAK_RSS) | O(MAX_ALLOCATED) | O(MAX_GOROUTINES) | \
+			 O(BUDGETS))
 #define SELECTOR	(O(COMM) | O(EXE) | O(CGROUP) | O(POD) | O(NAMESPACE) | O(CONTAINER))
 
 /* cmd_desc.flags */
@@ -132,6 +134,7 @@ enum ms_opt options__budget_opt(enum ms_budget b)
 		[MS_BUDGET_LEAKED] = MS_OPT_MAX_LEAKED,
 		[MS_BUDGET_PEAK_RSS] = MS_OPT_MAX_PEAK_RSS,
 		[MS_BUDGET_ALLOCATED] = MS_OPT_MAX_ALLOCATED,
+		[MS_BUDGET_GOROUTINES] = MS_OPT_MAX_GOROUTINES,
 	};
 
 	return (unsigned int)b < MS_BUDGET_COUNT ? bopts[b] : MS_OPT_COUNT;
@@ -157,6 +160,15 @@ size_t options__session_longopts(struct option *buf, size_t n)
 }
 
 /* A decimal number lo..hi, nothing else (no sign, no spaces, no suffix). */
+/* The budget an option sets (options__budget_opt()'s inverse). */
+static enum ms_budget budget_of_opt(enum ms_opt o)
+{
+	for (int b = 0; b < MS_BUDGET_COUNT; b++)
+		if (options__budget_opt((enum ms_budget)b) == o)
+			return (enum ms_budget)b;
+	return MS_BUDGET_COUNT;
+}
+
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *ret)
 {
 	unsigned long long v;
@@ -310,19 +322,23 @@ static int apply(struct cli_args *c, enum ms_opt o, const char *arg, char *err, 
 		return 0;
 	case MS_OPT_MAX_LEAKED:
 	case MS_OPT_MAX_PEAK_RSS:
-	case MS_OPT_MAX_ALLOCATED: {
-		enum ms_budget b = o == MS_OPT_MAX_LEAKED ? MS_BUDGET_LEAKED :
-				   o == MS_OPT_MAX_PEAK_RSS ? MS_BUDGET_PEAK_RSS : MS_BUDGET_ALLOCATED;
-
+	case MS_OPT_MAX_ALLOCATED:
+	case MS_OPT_MAX_GOROUTINES: {
+		enum ms_budget b = budget_of_opt(o);
+		const char *unit = budget__is_count(b) ? "COUNT" : "SIZE";
 		int e = budget_set__add(&c->budgets, b, arg);
 
 		if (e == -E2BIG)
 			return ms_fail(err, errlen, -EINVAL, "too many budgets per name: %d at most",
 				       MS_BUDGET_NAMED_MAX);
 		if (e && strchr(arg, '='))
-			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': NAME=SIZE, NAME a "
-				       "process's name (no '/', under %d characters), SIZE such as "
-				       "512K", opts[o].name, arg, MS_BUDGET_WHO_LEN);
+			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': NAME=%s, NAME a "
+				       "process's name (no '/', under %d characters), %s such as "
+				       "%s", opts[o].name, arg, unit, MS_BUDGET_WHO_LEN, unit,
+				       budget__is_count(b) ? "10" : "512K");
+		if (e && budget__is_count(b))
+			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': a number such as "
+				       "0 or 10, or NAME=COUNT", opts[o].name, arg);
 		if (e)
 			return ms_fail(err, errlen, -EINVAL, "invalid --%s '%s': a size such as "
 				       "4096, 512K, 1M, 2G (binary units), or NAME=SIZE",

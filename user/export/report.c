@@ -73,10 +73,42 @@ static const char *other_state(const struct ms_go_info *g, char *buf, size_t len
 	return buf;
 }
 
-static void go_text(const struct ms_go_info *g, FILE *out)
+void report__go_site_text(const struct ms_go_group *gg, FILE *out)
+{
+	char fn[TEXTSAFE_SIZE(256)], file[TEXTSAFE_SIZE(256)];
+
+	if (gg->main_goroutine)
+		fprintf(out, "%8" PRIu64 "  the main goroutine (runtime.main)", gg->count);
+	else
+		fprintf(out, "%8" PRIu64 "  %s at %s:%d", gg->count,
+			textsafe__str(fn, sizeof(fn), gg->func ?: "?"),
+			textsafe__str(file, sizeof(file), base_name(gg->file) ?: "?"), gg->line);
+	if (gg->start_func && !gg->main_goroutine)
+		fprintf(out, ", started in %s", textsafe__str(fn, sizeof(fn), gg->start_func));
+	if (gg->wait_reason)
+		fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting,
+			textsafe__str(fn, sizeof(fn), gg->wait_reason));
+	fputc('\n', out);
+}
+
+/* The goroutines at the sites not shown (or not kept): every one is accounted for. */
+static void more_sites(const struct ms_go_info *g, size_t max_sites, FILE *out)
+{
+	size_t shown = max_sites && max_sites < g->ngroups ? max_sites : g->ngroups;
+	size_t n = g->ngroups - shown + g->unlisted_sites;
+	uint64_t rest = g->unlisted_goroutines;
+
+	for (size_t i = shown; i < g->ngroups; i++)
+		rest += g->groups[i].count;
+	if (n)
+		fprintf(out, "  %8" PRIu64 "  at %zu more creation site%s\n", rest, n,
+			n == 1 ? "" : "s");
+}
+
+void report__go_text(const struct ms_go_info *g, size_t max_sites, FILE *out)
 {
 	char a[32], b[32], c[32], d[32], f[32], l[32], other[40];
-	char ver[TEXTSAFE_SIZE(64)], fn[TEXTSAFE_SIZE(256)], file[TEXTSAFE_SIZE(256)];
+	char ver[TEXTSAFE_SIZE(64)];
 	char why[TEXTSAFE_SIZE(512)];
 
 	if (!g->present)
@@ -120,22 +152,11 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 	}
 	if (g->ngroups) {
 		fprintf(out, "goroutines by creation site:\n");
-		for (size_t i = 0; i < g->ngroups && i < 5; i++) {
-			const struct ms_go_group *gg = &g->groups[i];
-
-			if (gg->main_goroutine)
-				fprintf(out, "  %8" PRIu64 "  the main goroutine (runtime.main)",
-					gg->count);
-			else
-				fprintf(out, "  %8" PRIu64 "  %s at %s:%d", gg->count,
-					textsafe__str(fn, sizeof(fn), gg->func ?: "?"),
-					textsafe__str(file, sizeof(file), base_name(gg->file) ?: "?"),
-					gg->line);
-			if (gg->wait_reason)
-				fprintf(out, " (%" PRIu64 " waiting: %s)", gg->waiting,
-					textsafe__str(fn, sizeof(fn), gg->wait_reason));
-			fputc('\n', out);
+		for (size_t i = 0; i < g->ngroups && (!max_sites || i < max_sites); i++) {
+			fputs("  ", out);
+			report__go_site_text(&g->groups[i], out);
 		}
+		more_sites(g, max_sites, out);
 	}
 	if (g->probed && g->runtime_sampler)
 		fprintf(out, "note: Go allocations (via go) are the runtime's own samples, one per %s "
@@ -153,6 +174,22 @@ static void go_text(const struct ms_go_info *g, FILE *out)
 	else if (g->heap_profile_reason && !g->runtime_err)
 		fprintf(out, "note: no Go heap profile by stack: %s\n",
 			why_text(why, sizeof(why), g->heap_profile_reason));
+}
+
+void report__go_site_members(const struct ms_go_group *gg, struct json_writer *w)
+{
+	jw__kv_string(w, "func", gg->func);
+	if (gg->main_goroutine)
+		jw__kv_bool(w, "main_goroutine", true);
+	jw__kv_string(w, "file", gg->file);
+	jw__kv_int(w, "line", gg->line);
+	jw__kv_string(w, "start_func", gg->start_func);
+	jw__kv_uint(w, "count", gg->count);
+	jw__kv_uint(w, "running", gg->running);
+	jw__kv_uint(w, "runnable", gg->runnable);
+	jw__kv_uint(w, "waiting", gg->waiting);
+	jw__kv_uint(w, "syscall", gg->syscall);
+	jw__kv_string(w, "wait_reason", gg->wait_reason);
 }
 
 static void go_json(const struct ms_go_info *g, struct json_writer *w)
@@ -188,23 +225,18 @@ static void go_json(const struct ms_go_info *g, struct json_writer *w)
 		jw__kv_uint(w, "syscall", g->by_state[3]);
 		jw__kv_uint(w, "other", g->by_state[4]);
 		jw__end_object(w);
+		if (g->unlisted_sites) {
+			/* past the sites kept: counted, not listed */
+			jw__kv_uint(w, "unlisted_sites", g->unlisted_sites);
+			jw__kv_uint(w, "unlisted_goroutines", g->unlisted_goroutines);
+		}
 		jw__name(w, "goroutines_by_creation_site");
 		jw__start_array(w);
 		for (size_t i = 0; i < g->ngroups; i++) {
 			const struct ms_go_group *gg = &g->groups[i];
 
 			jw__start_object(w);
-			jw__kv_string(w, "func", gg->func);
-			if (gg->main_goroutine)
-				jw__kv_bool(w, "main_goroutine", true);
-			jw__kv_string(w, "file", gg->file);
-			jw__kv_int(w, "line", gg->line);
-			jw__kv_uint(w, "count", gg->count);
-			jw__kv_uint(w, "running", gg->running);
-			jw__kv_uint(w, "runnable", gg->runnable);
-			jw__kv_uint(w, "waiting", gg->waiting);
-			jw__kv_uint(w, "syscall", gg->syscall);
-			jw__kv_string(w, "wait_reason", gg->wait_reason);
+			report__go_site_members(gg, w);
 			jw__end_object(w);
 		}
 		jw__end_array(w);
@@ -360,7 +392,7 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	if (p->cgroup || p->cgroup_err)	/* neither: not a live process's profile */
 		cgroup_view__text(p->cgroup, p->cgroup_err, p->have_status ? &p->status : NULL, out);
 	cgroup_view__pod_text(p->in_pod ? &p->pod : NULL, p->pod_err, out);
-	go_text(&p->go, out);
+	report__go_text(&p->go, 5, out);
 	if (p->execed)
 		fprintf(out, "note: the process exec'd a new program; figures are for the new one\n");
 	if (p->loss.probes_at_risk)

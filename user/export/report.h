@@ -36,6 +36,16 @@ void report__loss_members(const struct ms_loss *l, struct json_writer *w);
 void report__json_members(const struct ms_profile *p, const struct report_opts *o,
 			  struct json_writer *w);
 
+/*
+ * A Go process's goroutines and heap as top shows them, at most max_sites
+ * creation sites (0: all it has); nothing for a process that is not Go.
+ */
+void report__go_text(const struct ms_go_info *g, size_t max_sites, FILE *out);
+/* One creation site: "count  func at file:line, started in F (n waiting: reason)". */
+void report__go_site_text(const struct ms_go_group *gg, FILE *out);
+/* Its members (func, file, line, start_func, count, states) in an object being written. */
+void report__go_site_members(const struct ms_go_group *gg, struct json_writer *w);
+
 /* "4.00 MiB" style, for humans; JSON always carries exact bytes. */
 const char *report__human_bytes(uint64_t bytes, char *buf, size_t len);
 

@@ -33,12 +33,37 @@ static const char *ending(const struct run_result *r, const struct run_proc *rp,
 	return buf;
 }
 
+/* A Go process at its exit: goroutines still alive by creation site, its heap. */
+static void go_text(const struct ms_profile *p, const struct run_report_opts *o, FILE *out)
+{
+	char *text = NULL, *line, *nl;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		return;
+	report__go_text(&p->go, shown(o), mem);
+	if (fclose(mem)) {
+		free(text);
+		return;
+	}
+	/* indented under its process, as the lines above it */
+	for (line = text; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		fprintf(out, "  %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+		if (!nl)
+			break;
+	}
+	free(text);
+}
+
 static void proc_text(const struct run_result *r, const struct run_proc *rp,
 		      const struct run_report_opts *o, FILE *out)
 {
 	const struct ms_profile *p = rp->p;
 	char a[32], b[32], end[160];
 	size_t idx[MS_RUN_STACKS_MAX], n;
+	uint64_t left;
 
 	fprintf(out, "\nPID %d", rp->pid);
 	if (rp->ppid)
@@ -80,6 +105,12 @@ static void proc_text(const struct run_result *r, const struct run_proc *rp,
 			p->threads_created);
 	else
 		fprintf(out, "  threads: unavailable (the per-process table was full)\n");
+	if (run_result__goroutines_left(p, &left))
+		fprintf(out, "  goroutines alive at exit besides the main one: %" PRIu64 "\n", left);
+	else if (p->go.present)
+		fprintf(out, "  goroutines alive at exit: unavailable (see below)\n");
+	if (p->go.present)
+		go_text(p, o, out);
 	if (ms_profile__c_estimates(p))
 		fprintf(out, "  note: sampled, one sample every %" PRIu64 " B on average: "
 			"figures are estimates\n", p->c_sample_bytes);
@@ -97,9 +128,18 @@ static uint64_t leaked_of(const struct run_proc *rp)
 	return rp->p ? rp->p->inuse_bytes : 0;
 }
 
+/* Goroutines besides the main one alive at its exit (a Go test's leak). */
+static bool goroutines_left(const struct run_proc *rp)
+{
+	uint64_t n;
+
+	return run_result__goroutines_left(rp->p, &n) && n;
+}
+
 /*
- * The command, then its descendants: those whose figures are missing, and
- * of the others the top_n that leaked most (a make check runs hundreds).
+ * The command, then its descendants: those whose figures are missing or
+ * that left goroutines, and of the others the top_n that leaked most (a
+ * make check runs hundreds).
  */
 static void procs_text(const struct run_result *r, const struct run_report_opts *o, FILE *out)
 {
@@ -112,7 +152,7 @@ static void procs_text(const struct run_result *r, const struct run_report_opts 
 		const struct run_proc *rp = &r->procs[i];
 		size_t at;
 
-		if (!rp->p) {
+		if (!rp->p || goroutines_left(rp)) {
 			proc_text(r, rp, o, out);
 			continue;
 		}
@@ -136,26 +176,47 @@ static void procs_text(const struct run_result *r, const struct run_report_opts 
 			"--report)\n", hidden, hidden == 1 ? "" : "es");
 }
 
+/* A budget's figure: "7 goroutines", "4096 B (4.00 KiB)". */
+static const char *amount(enum ms_budget b, uint64_t v, char *buf, size_t len)
+{
+	char h[32];
+
+	if (budget__is_count(b))
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 " B (%s)", v, report__human_bytes(v, h, sizeof(h)));
+	return buf;
+}
+
 static void budget_line(const struct ms_budget_result *b, bool estimate, FILE *out)
 {
-	char l[32], v[32], d[32];
+	char l[32], v[64], d[64];
+	/* estimates are of tracked bytes; a count read from memory is none */
+	bool est = estimate && !budget__is_count(b->budget);
 
 	fprintf(out, "  --%s ", budget__name(b->budget));
 	if (b->who[0]) {
 		textsafe__fputs(b->who, out);
 		fputc('=', out);
 	}
-	fprintf(out, "%s: ", report__human_bytes(b->limit, l, sizeof(l)));
+	if (budget__is_count(b->budget))
+		fprintf(out, "%" PRIu64 ": ", b->limit);
+	else
+		fprintf(out, "%s: ", report__human_bytes(b->limit, l, sizeof(l)));
 	switch (b->verdict) {
 	case MS_VERDICT_HELD:
-		fprintf(out, "held (%s %" PRIu64 " B, %s%s)\n", budget__what(b->budget), b->value,
-			report__human_bytes(b->value, v, sizeof(v)), estimate ? ", estimated" : "");
+		if (budget__is_count(b->budget))
+			snprintf(v, sizeof(v), "%" PRIu64, b->value);
+		else
+			snprintf(v, sizeof(v), "%" PRIu64 " B, %s", b->value,
+				 report__human_bytes(b->value, l, sizeof(l)));
+		fprintf(out, "held (%s %s%s)\n", budget__what(b->budget), v,
+			est ? ", estimated" : "");
 		break;
 	case MS_VERDICT_BROKEN:
-		fprintf(out, "BROKEN by %" PRIu64 " B (%s): %s %" PRIu64 " B (%s%s)\n", b->over,
-			report__human_bytes(b->over, d, sizeof(d)), budget__what(b->budget),
-			b->value, report__human_bytes(b->value, v, sizeof(v)),
-			estimate ? ", estimated" : "");
+		fprintf(out, "BROKEN by %s: %s %s%s\n", amount(b->budget, b->over, d, sizeof(d)),
+			budget__what(b->budget), amount(b->budget, b->value, v, sizeof(v)),
+			est ? ", estimated" : "");
 		break;
 	case MS_VERDICT_UNKNOWN:
 		fprintf(out, "NOT CHECKED: %s\n", b->why_unknown);
@@ -175,6 +236,14 @@ static void total_text(const struct run_result *r, enum ms_budget b, FILE *out)
 		fprintf(out, "unavailable");
 }
 
+static bool any_go(const struct run_result *r)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].p && r->procs[i].p->go.present)
+			return true;
+	return false;
+}
+
 void run_report__text(const struct run_result *r, const struct run_report_opts *o, FILE *out)
 {
 	fprintf(out, "memsight run: ");
@@ -190,6 +259,13 @@ void run_report__text(const struct run_result *r, const struct run_report_opts *
 		total_text(r, MS_BUDGET_LEAKED, out);
 		fprintf(out, ", allocated ");
 		total_text(r, MS_BUDGET_ALLOCATED, out);
+		if (any_go(r)) {
+			fprintf(out, ", goroutines alive at exit ");
+			if (r->fig.have[MS_BUDGET_GOROUTINES])
+				fprintf(out, "%" PRIu64, r->fig.value[MS_BUDGET_GOROUTINES]);
+			else
+				fprintf(out, "unavailable");
+		}
 		fputc('\n', out);
 	}
 	if (!r->nbudgets)
@@ -202,6 +278,30 @@ void run_report__text(const struct run_result *r, const struct run_report_opts *
 			MS_EXIT_BUDGET);
 }
 
+/* The creation sites behind a broken goroutines budget, as JSON objects. */
+static void sites_json(const struct run_result *r, const struct ms_budget_result *b,
+		       const struct run_report_opts *o, struct json_writer *w)
+{
+	size_t idx[MS_RUN_STACKS_MAX];
+
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct ms_profile *p = r->procs[i].p;
+		size_t n;
+
+		if (!p || !run_result__is_named(&r->procs[i], b->who))
+			continue;
+		n = run_result__sites_behind(p, idx, shown(o));
+		for (size_t j = 0; j < n; j++) {
+			jw__start_object(w);
+			jw__kv_int(w, "pid", p->pid);
+			/* into its goroutines_by_creation_site */
+			jw__kv_uint(w, "site_index", idx[j]);
+			report__go_site_members(&p->go.groups[idx[j]], w);
+			jw__end_object(w);
+		}
+	}
+}
+
 static void budget_json(const struct run_result *r, const struct ms_budget_result *b,
 			const struct run_report_opts *o, struct json_writer *w)
 {
@@ -209,25 +309,28 @@ static void budget_json(const struct run_result *r, const struct ms_budget_resul
 		[MS_VERDICT_HELD] = "held", [MS_VERDICT_BROKEN] = "broken",
 		[MS_VERDICT_UNKNOWN] = "not_checked",
 	};
+	bool count = budget__is_count(b->budget);
 	size_t idx[MS_RUN_STACKS_MAX], n;
 
 	jw__start_object(w);
 	jw__kv_string(w, "budget", budget__name(b->budget));
 	if (b->who[0])
 		jw__kv_string(w, "process_name", b->who);
-	jw__kv_uint(w, "limit_bytes", b->limit);
+	jw__kv_uint(w, count ? "limit_goroutines" : "limit_bytes", b->limit);
 	jw__kv_string(w, "verdict", verdicts[b->verdict]);
 	if (b->verdict == MS_VERDICT_UNKNOWN) {
 		jw__kv_string(w, "value_unavailable", b->why_unknown);
 	} else {
-		jw__kv_uint(w, "value_bytes", b->value);
-		jw__kv_uint(w, "over_bytes", b->over);
-		jw__kv_bool(w, "estimate", r->fig.estimate);
+		jw__kv_uint(w, count ? "value_goroutines" : "value_bytes", b->value);
+		jw__kv_uint(w, count ? "over_goroutines" : "over_bytes", b->over);
+		jw__kv_bool(w, "estimate", r->fig.estimate && !count);
 	}
-	/* the stacks behind it: process, index into its "stacks" */
-	jw__name(w, "stacks");
+	/* what is behind it: creation sites (goroutines), or process and index into its "stacks" */
+	jw__name(w, count ? "creation_sites" : "stacks");
 	jw__start_array(w);
-	for (size_t i = 0; b->verdict == MS_VERDICT_BROKEN && i < r->nprocs; i++) {
+	if (b->verdict == MS_VERDICT_BROKEN && count)
+		sites_json(r, b, o, w);
+	for (size_t i = 0; b->verdict == MS_VERDICT_BROKEN && !count && i < r->nprocs; i++) {
 		const struct ms_profile *p = r->procs[i].p;
 
 		if (!p || !run_result__is_named(&r->procs[i], b->who))
@@ -255,6 +358,7 @@ static void proc_json(const struct run_result *r, const struct run_proc *rp,
 {
 	/* every stack: the JSON is for tools, which choose for themselves */
 	struct report_opts ro = { 0 };
+	uint64_t left;
 
 	jw__start_object(w);
 	jw__kv_int(w, "pid", rp->pid);
@@ -283,6 +387,8 @@ static void proc_json(const struct run_result *r, const struct run_proc *rp,
 		jw__name(w, "peak_rss_at_s");
 		jw__double(w, rp->peak_at_s);
 	}
+	if (run_result__goroutines_left(rp->p, &left))
+		jw__kv_uint(w, "goroutines_at_exit", left);
 	if (rp->p->have_heap_peak)
 		jw__kv_uint(w, "peak_heap_inuse_bytes", rp->p->heap_peak_bytes);
 	else
@@ -298,6 +404,7 @@ int run_report__json(const struct run_result *r, const struct run_report_opts *o
 	static const char *const names[MS_BUDGET_COUNT] = {
 		[MS_BUDGET_LEAKED] = "leaked_bytes", [MS_BUDGET_PEAK_RSS] = "peak_rss_bytes",
 		[MS_BUDGET_ALLOCATED] = "allocated_bytes",
+		[MS_BUDGET_GOROUTINES] = "goroutines_at_exit",
 	};
 
 	jw__start_object(w);
@@ -353,6 +460,15 @@ static void junit_stacks(const struct run_result *r, const struct ms_budget_resu
 
 		if (!p || !run_result__is_named(&r->procs[i], b->who))
 			continue;
+		if (budget__is_count(b->budget)) {
+			n = run_result__sites_behind(p, idx, shown(o));
+			if (n)
+				fprintf(out, "PID %d %s: goroutines by creation site:\n", p->pid,
+					p->comm);
+			for (size_t j = 0; j < n; j++)
+				report__go_site_text(&p->go.groups[idx[j]], out);
+			continue;
+		}
 		n = run_result__stacks_behind(p, b->budget, idx, shown(o));
 		if (!n)
 			continue;
@@ -380,14 +496,24 @@ static void xml_text(FILE *out, const char *s)
 	xml__put(out, s, SIZE_MAX);
 }
 
+/* "4096 B" or "7": the JUnit message's figures */
+static const char *unit_amount(enum ms_budget b, uint64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 "%s", v, budget__is_count(b) ? "" : " B");
+	return buf;
+}
+
 static void junit_case(const struct run_result *r, const struct ms_budget_result *b,
 		       const struct run_report_opts *o, FILE *out)
 {
-	char lim[32], msg[256], *text = NULL;
+	char lim[32], msg[512], val[32], over[32], limit[32], *text = NULL;
 	size_t len = 0;
 	FILE *mem;
 
-	report__human_bytes(b->limit, lim, sizeof(lim));
+	if (budget__is_count(b->budget))
+		snprintf(lim, sizeof(lim), "%" PRIu64, b->limit);
+	else
+		report__human_bytes(b->limit, lim, sizeof(lim));
 	fprintf(out, "    <testcase classname=\"memsight.budget\" name=\"%s ",
 		budget__name(b->budget));
 	if (b->who[0]) {
@@ -405,10 +531,12 @@ static void junit_case(const struct run_result *r, const struct ms_budget_result
 		fprintf(out, "\"/>\n    </testcase>\n");
 		return;
 	}
-	snprintf(msg, sizeof(msg), "%s%s%s%s %" PRIu64 " B%s, over the budget of %" PRIu64 " B by %"
-		 PRIu64 " B", b->who[0] ? "processes named " : "", b->who, b->who[0] ? ": " : "",
-		 budget__what(b->budget), b->value,
-		 r->fig.estimate ? " (estimated)" : "", b->limit, b->over);
+	snprintf(msg, sizeof(msg), "%s%s%s%s %s%s, over the budget of %s by %s",
+		 b->who[0] ? "processes named " : "", b->who, b->who[0] ? ": " : "",
+		 budget__what(b->budget), unit_amount(b->budget, b->value, val, sizeof(val)),
+		 r->fig.estimate && !budget__is_count(b->budget) ? " (estimated)" : "",
+		 unit_amount(b->budget, b->limit, limit, sizeof(limit)),
+		 unit_amount(b->budget, b->over, over, sizeof(over)));
 	fprintf(out, "      <failure type=\"budget\" message=\"");
 	xml_text(out, msg);
 	fprintf(out, "\">");

@@ -23,6 +23,7 @@ enum ms_budget {
 	MS_BUDGET_LEAKED,	/* --max-leaked: tracked bytes still allocated at exit */
 	MS_BUDGET_PEAK_RSS,	/* --max-peak-rss: the largest peak RSS of one process */
 	MS_BUDGET_ALLOCATED,	/* --max-allocated: tracked bytes allocated in all */
+	MS_BUDGET_GOROUTINES,	/* --max-goroutines-at-exit: Go goroutines alive at exit */
 	MS_BUDGET_COUNT
 };
 
@@ -47,8 +48,9 @@ struct ms_budget_named {
 	char who[MS_BUDGET_WHO_LEN];
 };
 
-/* budgets: up to 1 EiB */
+/* budgets: up to 1 EiB; a count up to 2^40 */
 #define MS_BUDGET_BYTES_MAX	(1ull << 60)
+#define MS_BUDGET_COUNT_MAX	(1ull << 40)
 
 /* The budgets asked for: the whole run's, and per process name. */
 struct ms_budget_set {
@@ -71,6 +73,15 @@ struct ms_budget_result {
 /* "max-leaked" (the option's name), "leaked at exit" (what it limits) */
 const char *budget__name(enum ms_budget b);
 const char *budget__what(enum ms_budget b);
+/* Does b limit a count (goroutines) rather than bytes? */
+bool budget__is_count(enum ms_budget b);
+
+/*
+ * b's limit from text: a SIZE (4096, 512K, 1M) for a budget of bytes, a
+ * plain decimal number for a count. 0, -EINVAL, -ERANGE (above
+ * MS_BUDGET_BYTES_MAX / MS_BUDGET_COUNT_MAX).
+ */
+int budget__parse_limit(enum ms_budget b, const char *s, uint64_t *ret);
 
 /*
  * Check the limits given (given[b] true) against the figures: one result per
@@ -85,17 +96,17 @@ void budget__check_one(enum ms_budget b, uint64_t limit, const char *who,
 		       const struct ms_budget_figures *f, struct ms_budget_result *ret);
 
 /*
- * "NAME=SIZE" (a per-name budget) into ret, its budget set to b; max is the
- * largest SIZE. 0, -EINVAL (no '=', an empty or too long NAME, one with '/',
- * a bad SIZE), -ERANGE (SIZE above max). A plain SIZE is not this: -EINVAL.
+ * "NAME=LIMIT" (a per-name budget) into ret, its budget set to b, LIMIT as
+ * budget__parse_limit() reads it. 0, -EINVAL (no '=', an empty or too long
+ * NAME, one with '/', a bad LIMIT), -ERANGE (LIMIT too large). A plain
+ * LIMIT is not this: -EINVAL.
  */
-int budget__parse_named(enum ms_budget b, const char *arg, uint64_t max,
-			struct ms_budget_named *ret);
+int budget__parse_named(enum ms_budget b, const char *arg, struct ms_budget_named *ret);
 
 /*
- * Budget b as "SIZE" (the whole run's) or "NAME=SIZE" into s, replacing the
- * one of the same budget and name. 0, -EINVAL (malformed), -ERANGE (above
- * MS_BUDGET_BYTES_MAX), -E2BIG (MS_BUDGET_NAMED_MAX per-name budgets already).
+ * Budget b as "LIMIT" (the whole run's) or "NAME=LIMIT" into s, replacing the
+ * one of the same budget and name. 0, -EINVAL (malformed), -ERANGE (too
+ * large), -E2BIG (MS_BUDGET_NAMED_MAX per-name budgets already).
  */
 int budget_set__add(struct ms_budget_set *s, enum ms_budget b, const char *arg);
 

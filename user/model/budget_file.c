@@ -31,6 +31,11 @@ static size_t word(const char **p, const char *end, const char **ret)
 	return (size_t)(s - *ret);
 }
 
+static const char *limit_word(enum ms_budget b)
+{
+	return budget__is_count(b) ? "COUNT" : "SIZE";
+}
+
 static int parse_line(const char *s, const char *end, struct ms_budget_set *set, char *why,
 		      size_t whylen)
 {
@@ -54,11 +59,13 @@ static int parse_line(const char *s, const char *end, struct ms_budget_set *set,
 			break;
 	if (b == MS_BUDGET_COUNT)
 		return ms_fail(why, whylen, -EINVAL, "unknown budget '%s' (max-leaked, "
-			       "max-peak-rss or max-allocated)", ms_echo(echo, ECHO_MAX, key, kn));
+			       "max-peak-rss, max-allocated or max-goroutines-at-exit)",
+			       ms_echo(echo, ECHO_MAX, key, kn));
 	vn = word(&s, end, &v);
 	if (!vn)
-		return ms_fail(why, whylen, -EINVAL, "%s needs a value: SIZE or NAME=SIZE",
-			       budget__name((enum ms_budget)b));
+		return ms_fail(why, whylen, -EINVAL, "%s needs a value: %s or NAME=%s",
+			       budget__name((enum ms_budget)b), limit_word((enum ms_budget)b),
+			       limit_word((enum ms_budget)b));
 	if (s != end)
 		return ms_fail(why, whylen, -EINVAL, "one value a line: unexpected '%s'",
 			       ms_echo(echo, ECHO_MAX, s, (size_t)(end - s)));
@@ -78,10 +85,11 @@ static int parse_line(const char *s, const char *end, struct ms_budget_set *set,
 		return ms_fail(why, whylen, -E2BIG, "more than %d budgets per name",
 			       MS_BUDGET_NAMED_MAX);
 	if (err)
-		return ms_fail(why, whylen, -EINVAL, "invalid %s '%s': SIZE (4096, 512K, 1M, "
-			       "2G) or NAME=SIZE (NAME without '/', under %d characters)",
-			       budget__name((enum ms_budget)b), ms_echo(echo, ECHO_MAX, v, vn),
-			       MS_BUDGET_WHO_LEN);
+		return ms_fail(why, whylen, -EINVAL, "invalid %s '%s': %s or NAME=%s (NAME "
+			       "without '/', under %d characters)", budget__name((enum ms_budget)b),
+			       ms_echo(echo, ECHO_MAX, v, vn), budget__is_count((enum ms_budget)b) ?
+			       "COUNT (a number: 0, 10)" : "SIZE (4096, 512K, 1M, 2G)",
+			       limit_word((enum ms_budget)b), MS_BUDGET_WHO_LEN);
 	return 0;
 }
 

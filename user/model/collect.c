@@ -455,14 +455,23 @@ static void collect_go(struct ms_session *s, struct ms_target *t, const struct m
 		g->by_state[2] = gr->user_by_state[GOPROC_G_WAITING];
 		g->by_state[3] = gr->user_by_state[GOPROC_G_SYSCALL];
 		g->by_state[4] = gr->user_by_state[GOPROC_G_OTHER];
-		for (size_t i = 0; i < gr->nr_by_creator && g->ngroups < MS_GO_GROUPS_MAX; i++) {
+		for (size_t i = 0; i < gr->nr_by_creator; i++)
+			if (gr->by_creator[i].main_goroutine)
+				g->main_goroutine = gr->by_creator[i].count - gr->by_creator[i].system;
+		for (size_t i = 0; i < gr->nr_by_creator; i++) {
 			const struct goproc_group *src = &gr->by_creator[i];
 			struct ms_go_group *dst = &g->groups[g->ngroups];
 
 			if (src->count == src->system)
 				continue;	/* the runtime's own goroutines */
+			if (g->ngroups == MS_GO_GROUPS_MAX) {
+				g->unlisted_sites++;
+				g->unlisted_goroutines += src->count - src->system;
+				continue;
+			}
 			dst->func = src->func ? strdup(src->func) : NULL;
 			dst->file = src->file ? strdup(src->file) : NULL;
+			dst->start_func = src->start_func ? strdup(src->start_func) : NULL;
 			dst->line = src->line;
 			dst->pc = src->pc;
 			dst->main_goroutine = src->main_goroutine;

@@ -86,6 +86,7 @@ void ms_profile__free(struct ms_profile *p)
 	for (size_t i = 0; i < p->go.ngroups; i++) {
 		free(p->go.groups[i].func);
 		free(p->go.groups[i].file);
+		free(p->go.groups[i].start_func);
 		free(p->go.groups[i].wait_reason);
 	}
 	free(p->go.runtime_reason);

@@ -102,6 +102,7 @@ struct ms_go_group {
 	char *file;
 	int line;
 	bool main_goroutine;	/* the main goroutine: func "runtime.main", no file */
+	char *start_func;	/* the function they start in; NULL: several, or unknown */
 	uint64_t count;
 	uint64_t running, runnable, waiting, syscall;
 	char *wait_reason;	/* most common, among the waiting */
@@ -122,11 +123,14 @@ struct ms_go_info {
 	char *heap_reason;		/* why no Go heap, when have_heap is false */
 	bool have_goroutines;
 	uint64_t goroutines;		/* user goroutines, as runtime.NumGoroutine */
+	uint64_t main_goroutine;	/* of which the main goroutine (runtime.main): 1 or 0 */
 	uint64_t by_state[5];		/* running, runnable, waiting, syscall, other
 				 * (preempted, copying its stack, ...): they add
 				 * up to goroutines */
 	size_t ngroups;
 	struct ms_go_group groups[MS_GO_GROUPS_MAX];	/* by creation site, biggest first */
+	size_t unlisted_sites;		/* sites past MS_GO_GROUPS_MAX, not in groups */
+	uint64_t unlisted_goroutines;	/* ... and the goroutines there */
 	bool heap_profile;		/* go-heap stacks from the runtime's profile */
 	int64_t heap_profile_rate;	/* runtime.MemProfileRate */
 	char *heap_profile_reason;	/* why there is none */

@@ -67,6 +67,46 @@ bool run_result__is_named(const struct run_proc *rp, const char *who)
 	return base && !strcmp(base + 1, who);
 }
 
+/* Did the Go runtime's sampled allocations add to p's totals? */
+static bool go_sampled(const struct ms_profile *p)
+{
+	for (size_t i = 0; i < p->nstacks; i++)
+		if ((p->stacks[i].kind == MS_KIND_GO || p->stacks[i].kind == MS_KIND_GO_INUSE) &&
+		    (p->stacks[i].alloc_bytes || p->stacks[i].inuse_bytes))
+			return true;
+	return false;
+}
+
+bool run_result__goroutines_left(const struct ms_profile *p, uint64_t *ret)
+{
+	const struct ms_go_info *g = &p->go;
+
+	*ret = 0;
+	if (!g->present || !g->have_goroutines)
+		return false;
+	*ret = g->goroutines > g->main_goroutine ? g->goroutines - g->main_goroutine : 0;
+	return true;
+}
+
+/* Into f, p's goroutines left at exit (a process that is not Go has none). */
+static void goroutines_of(const struct ms_profile *p, struct ms_budget_figures *f)
+{
+	const struct ms_go_info *g = &p->go;
+	uint64_t n;
+
+	if (run_result__goroutines_left(p, &n)) {
+		f->value[MS_BUDGET_GOROUTINES] += n;
+		return;
+	}
+	if (!g->present)
+		return;
+	f->have[MS_BUDGET_GOROUTINES] = false;
+	f->why_not[MS_BUDGET_GOROUTINES] = g->runtime_err ? g->runtime_reason :
+					   g->goroutines_reason;
+	if (!f->why_not[MS_BUDGET_GOROUTINES])
+		f->why_not[MS_BUDGET_GOROUTINES] = "a Go process's goroutines were not readable";
+}
+
 void run_result__figures_of(const struct run_result *r, const char *who,
 			    struct ms_budget_figures *f)
 {
@@ -95,7 +135,9 @@ void run_result__figures_of(const struct run_result *r, const char *who,
 		named++;
 		f->value[MS_BUDGET_LEAKED] += p->inuse_bytes;
 		f->value[MS_BUDGET_ALLOCATED] += p->alloc_bytes;
-		if (ms_profile__c_estimates(p))
+		goroutines_of(p, f);
+		/* the Go runtime's samples (go, go-heap stacks) are estimates too */
+		if (ms_profile__c_estimates(p) || go_sampled(p))
 			f->estimate = true;
 		if (ms_profile__lower_bound(p))
 			f->lower_bound = true;
@@ -129,6 +171,8 @@ void run_result__figures(struct run_result *r)
 
 static uint64_t behind_value(const struct ms_stack *s, enum ms_budget b)
 {
+	if (b == MS_BUDGET_GOROUTINES)
+		return 0;	/* goroutines are behind it: run_result__sites_behind() */
 	if (b == MS_BUDGET_ALLOCATED)
 		return ms_kind__is_allocation(s->kind) ? s->alloc_bytes : 0;
 	return ms_kind__tracks_inuse(s->kind) ? s->inuse_bytes : 0;
@@ -204,4 +248,15 @@ int run_result__trim(struct run_proc *rp, size_t keep)
 	free(idx);
 	free(mark);
 	return 0;
+}
+
+size_t run_result__sites_behind(const struct ms_profile *p, size_t *idx, size_t max)
+{
+	size_t n = 0;
+
+	/* collect.c keeps them biggest first */
+	for (size_t i = 0; i < p->go.ngroups && n < max; i++)
+		if (p->go.groups[i].count && !p->go.groups[i].main_goroutine)
+			idx[n++] = i;
+	return n;
 }

@@ -26,6 +26,7 @@ struct run_proc {
 	char mechanism[320];		/* how its allocations were seen */
 	bool started;			/* a descendant: let go after its first stop */
 	bool running_at_end;		/* still running when the command ended: left out */
+	bool exit_seen;			/* its exit stop was handled (one thread's) */
 	bool reaped;
 	int wstatus;			/* its wait status, once reaped */
 	size_t stacks_dropped;		/* run_result__trim() */
@@ -64,10 +65,19 @@ int run_result__shell_status(int wstatus);
 /*
  * Fill r->fig from the processes: bytes still allocated at exit and bytes
  * allocated (tracked, summed over processes), the largest peak RSS of one
- * process. A figure that a process could not give is unavailable for the run;
+ * process, the goroutines of Go processes alive at their exits but their main
+ * goroutines (summed). A figure that a process could not give is unavailable for the run;
  * a descendant still running when the command ended is left out.
  */
 void run_result__figures(struct run_result *r);
+
+/*
+ * The goroutines a Go process left alive at its exit, read from its memory
+ * then, besides its main goroutine (the process itself, alive until the end
+ * whichever goroutine ends it): true and *ret, or false (not a Go process, or
+ * its goroutines could not be read: p->go says why).
+ */
+bool run_result__goroutines_left(const struct ms_profile *p, uint64_t *ret);
 
 /* Is rp's process named who (its comm, or its executable's basename)? NULL: all are. */
 bool run_result__is_named(const struct run_proc *rp, const char *who);
@@ -87,6 +97,13 @@ void run_result__figures_of(const struct run_result *r, const char *who,
  */
 size_t run_result__stacks_behind(const struct ms_profile *p, enum ms_budget b, size_t *idx,
 				 size_t max);
+
+/*
+ * Indices into p->go.groups of the creation sites behind a goroutines
+ * budget, biggest first, at most max: every site but the main goroutine's.
+ * Returns how many.
+ */
+size_t run_result__sites_behind(const struct ms_profile *p, size_t *idx, size_t max);
 
 /*
  * Keep of rp's profile only the stacks some budget could name: the keep that

@@ -163,6 +163,9 @@ struct goproc_group {
 				 * site), NULL if pclntab knows none */
 	const char *file;	/* NULL if unknown */
 	int line;		/* of the `go` statement / of the function entry; 0 */
+	const char *start_func;	/* by_creator only: the function its goroutines
+				 * start in (g.startpc), NULL if they start in
+				 * several or pclntab knows none */
 	uint64_t count;		/* live goroutines */
 	bool main_goroutine;	/* by_creator only: the main goroutine, which the
 				 * runtime starts (func "runtime.main", no file,

@@ -74,6 +74,8 @@ struct ggroup {
 	uint64_t by_state[GOPROC_G_NR];
 	uint64_t user_by_state[GOPROC_G_NR];
 	uint32_t wr[GOPROC_MAX_WAIT_REASONS];
+	uint64_t startpc;	/* creator table: its goroutines' start function */
+	bool mixed_start;	/* creator table: they start in different functions */
 	bool is_system;		/* by start function (start table only) */
 	bool is_main;		/* starts in runtime.main (start table only) */
 };
@@ -297,6 +299,10 @@ static int walk_one(struct goproc *gp, struct walk *wk, const uint8_t *w,
 	}
 	if (sg)
 		group_add(sg, state, sys, wr);
+	if (cg && !cg->count)
+		cg->startpc = startpc;
+	else if (cg && cg->startpc != startpc)
+		cg->mixed_start = true;	/* `go f()` with f a variable */
 	if (cg)
 		group_add(cg, state, sys, wr);
 	if (!sg || !cg)
@@ -346,6 +352,9 @@ static int groups_export(struct goproc *gp, const struct gtab *t, bool creator,
 			o->file = fi.file;
 			o->line = fi.line;
 		}
+		if (creator && !g->mixed_start && g->startpc >= gp->bias &&
+		    !go_binary__lookup(gp->bin, g->startpc - gp->bias, &fi))
+			o->start_func = fi.name;
 		o->top_wait_reason = -1;
 		for (k = 0; k < GOPROC_MAX_WAIT_REASONS; k++) {
 			if (g->wr[k] > o->top_wait_count) {
