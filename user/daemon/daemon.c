@@ -30,6 +30,7 @@
 #include "daemon/daemon_int.h"
 #include "daemon/incidents.h"
 #include "daemon/sdnotify.h"
+#include "export/http_server.h"
 #include "export/metrics.h"
 #include "export/pprof_http.h"
 #include "export/web_http.h"
@@ -123,8 +124,10 @@ static int setup_timers(struct daemon *d)
 
 static int setup_metrics(struct daemon *d)
 {
+	const char *scheme = d->cfg.tls_cert[0] ? "https" : "http";
 	struct http_site more[2];
-	char err[512];
+	struct http_access acc;
+	char err[PATH_MAX + 512];
 	int ret;
 
 	if (!d->cfg.metrics_enabled)
@@ -143,15 +146,22 @@ static int setup_metrics(struct daemon *d)
 		return ret;
 	more[0] = *pprof_server__site(d->pprof);
 	more[1] = *web_server__site(d->web);
-	ret = metrics_server__start(d->cfg.metrics_host, d->cfg.metrics_port,
-				    d->cfg.top_stacks, more, 2, &d->metrics, err, sizeof(err));
+	ret = http_access__load(d, &acc, err, sizeof(err));
 	if (ret) {
 		pr_err("cannot serve metrics: %s\n", err);
 		return ret;
 	}
-	pr_info("metrics on http://%s:%u/metrics, profiles on http://%s:%u/debug/pprof/, "
-		"web view on http://%s:%u/\n", d->cfg.metrics_host, d->cfg.metrics_port,
-		d->cfg.metrics_host, d->cfg.metrics_port, d->cfg.metrics_host, d->cfg.metrics_port);
+	ret = metrics_server__start(d->cfg.metrics_host, d->cfg.metrics_port,
+				    d->cfg.top_stacks, more, 2, &acc, &d->metrics, err, sizeof(err));
+	http_access__release(&acc);
+	if (ret) {
+		pr_err("cannot serve metrics: %s\n", err);
+		return ret;
+	}
+	pr_info("metrics on %s://%s:%u/metrics, profiles on %s://%s:%u/debug/pprof/, "
+		"web view on %s://%s:%u/\n", scheme, d->cfg.metrics_host, d->cfg.metrics_port,
+		scheme, d->cfg.metrics_host, d->cfg.metrics_port, scheme, d->cfg.metrics_host,
+		d->cfg.metrics_port);
 	return 0;
 }
 
@@ -259,6 +269,21 @@ static int load_config(struct daemon *d, const struct daemon_opts *opts)
 	return 0;
 }
 
+int daemon__reload(struct daemon *d, char *err, size_t errlen)
+{
+	char why[512];
+	int ret = watch__reload_rules(d, why, sizeof(why));
+
+	if (ret) {
+		snprintf(err, errlen, "old rules kept: %s", why);
+		return ret;
+	}
+	ret = http_access__reload(d, why, sizeof(why));
+	if (ret)
+		snprintf(err, errlen, "rules reloaded, old HTTP credentials kept: %s", why);
+	return ret;
+}
+
 static void on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -267,8 +292,8 @@ static void on_signal(struct daemon *d)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			sdnotify__send("RELOADING=1");
-			if (watch__reload_rules(d, err, sizeof(err)))
-				pr_warn("reload failed, old rules kept: %s\n", err);
+			if (daemon__reload(d, err, sizeof(err)))
+				pr_warn("reload failed: %s\n", err);
 			sdnotify__send("READY=1");
 		} else {
 			d->stop = true;

@@ -197,6 +197,17 @@ const char *snapshot__go_heap_unavailable(const struct watched *w);
 void pprof_serve__collect(struct daemon *d);
 void pprof_serve__publish(struct daemon *d);
 
+/* http_access.c: the listener's TLS and credentials (export/http_server.h) */
+struct http_access;
+/* Read them from the config's files: 0, or -errno with err (no secret in it). */
+int http_access__load(struct daemon *d, struct http_access *acc, char *err, size_t errlen);
+/* Free what http_access__load() read but the server did not take (its PEMs). */
+void http_access__release(struct http_access *acc);
+/* The token and users files read again; on failure the old ones stay. */
+int http_access__reload(struct daemon *d, char *err, size_t errlen);
+/* SIGHUP and `memsight reload`: the rules, then the HTTP credentials. */
+int daemon__reload(struct daemon *d, char *err, size_t errlen);
+
 /* web_serve.c */
 void web_serve__answer(struct daemon *d);
 
