@@ -52,7 +52,7 @@ tls_cert = $TMP/cert.pem
 tls_key = ${1:-$TMP/key.pem}
 token_file = ${2:-$TMP/token}
 users_file = $TMP/users
-open_paths = /metrics
+${3-open_paths = /metrics}
 [incidents]
 dir = $TMP/incidents
 CONF
@@ -183,9 +183,49 @@ check "a token file others may read: the daemon stops at start, naming it and it
 	1/1
 chmod 600 "$TMP/token"
 chmod 640 "$TMP/key.pem"
-conf > "$TMP/ok.conf"
+conf "" "" "" > "$TMP/ok.conf"	# nothing open
 start_daemon --config "$TMP/ok.conf" || fail "daemon did not start with a key of mode 0640"
-check "a key readable by its group only is taken" "$(get /metrics)" 200
+check "a key readable by its group only is taken; /metrics now needs credentials" \
+	"$(get /metrics -H "Authorization: Bearer $TOKEN2")/$(get /metrics)" 200/401
+
+# ---- Prometheus scrapes with the token, as deploy/prometheus says ---------
+PPORT=$((25000 + $$ % 5000 + 37))
+cp "$TMP/token" "$TMP/prom-token"
+cat > "$TMP/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: with_token
+    scheme: https
+    authorization:
+      type: Bearer
+      credentials_file: $TMP/prom-token
+    tls_config:
+      ca_file: $TMP/cert.pem
+    static_configs:
+      - targets: ['127.0.0.1:$MPORT']
+  - job_name: without
+    scheme: https
+    tls_config:
+      ca_file: $TMP/cert.pem
+    static_configs:
+      - targets: ['127.0.0.1:$MPORT']
+YML
+prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
+	--web.listen-address="127.0.0.1:$PPORT" > "$TMP/prom.log" 2>&1 &
+PIDS_TO_KILL+=("$!")
+ups=""
+for ((i = 0; i < 150; i++)); do
+	ups=$(curl -s "http://127.0.0.1:$PPORT/api/v1/query?query=up" 2>/dev/null |
+	      jq -r '[.data.result[] | "\(.metric.job)=\(.value[1])"] | sort | join(",")' 2>/dev/null)
+	[ "$ups" = "with_token=1,without=0" ] && break
+	sleep 0.2
+done
+check "a real Prometheus scrapes /metrics over TLS with the token file; without it, up is 0" \
+	"$ups" "with_token=1,without=0"
+check "... and stores memsightd's series from the job with the token only" \
+	"$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode 'query=count by (job) ({__name__=~"memsight_.+"}) > 0' |
+	   jq -r '[.data.result[].metric.job] | join(",")')" with_token
 kill -TERM "$DPID"
 wait "$DPID"
 chmod 604 "$TMP/key.pem"
