@@ -15,7 +15,7 @@ FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
 FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup \
-	      sampler_table podinfo report_read budget_file
+	      sampler_table podinfo report_read budget_file http_auth
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -36,6 +36,7 @@ FUZZ_DEPS_textsafe := textsafe
 FUZZ_DEPS_cgroup := cgroup cgroup_ns container
 FUZZ_DEPS_podinfo := podinfo readfile
 FUZZ_DEPS_budget_file := budget_file budget size readfile
+FUZZ_DEPS_http_auth := http_auth readfile
 FUZZ_DEPS_report_read := report_read diff readfile diff_report textsafe xml json
 # the sampler library's table (sampler/, not user/), with 64 slots
 FUZZ_DEPS_sampler_table := table

@@ -40,4 +40,4 @@ UNIT_DEPS_budget_file := budget size readfile
 UNIT_DEPS_diff :=
 UNIT_DEPS_report_read := diff readfile
 UNIT_DEPS_diff_report := diff textsafe xml json
-UNIT_DEPS_http_auth :=
+UNIT_DEPS_http_auth := readfile

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/readfile.h"
 #include "export/http_auth.h"
 
 #define HTTP_AUTH_LINE_MAX	1024	/* a decoded Basic credential, a users line */
@@ -51,9 +52,6 @@ int http_secret__read(const char *path, size_t max, char **ret, size_t *ret_len,
 		      size_t errlen)
 {
 	struct stat st;
-	size_t used = 0;
-	char *buf;
-	ssize_t n;
 	int fd, r;
 
 	*ret = NULL;
@@ -75,51 +73,20 @@ int http_secret__read(const char *path, size_t max, char **ret, size_t *ret_len,
 		return -EINVAL;
 	}
 	if (st.st_mode & (S_IRWXO | S_IWGRP)) {
-		snprintf(err, errlen, "%s: holds a secret but its mode is %04o: others may %s it "
+		snprintf(err, errlen, "%s: holds a secret but its mode is %04o: %s it "
 			 "(chmod 600 or 640; a Kubernetes secret volume: defaultMode 0400)", path,
 			 (unsigned int)(st.st_mode & 07777),
-			 st.st_mode & S_IRWXO ? "read or write" : "write");
+			 st.st_mode & S_IRWXO ? "others may read or write" : "its group may write");
 		close(fd);
 		return -EPERM;
 	}
-	if ((size_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-		close(fd);
-		return -EFBIG;
-	}
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* one byte over max tells a file that grew since fstat() */
-	while (used <= max) {
-		n = read(fd, buf + used, max + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			snprintf(err, errlen, "%s: read error: %s", path, strerror(-r));
-			explicit_bzero(buf, used);
-			free(buf);
-			close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
+	r = ms_read_fd(fd, max, ret, ret_len);
 	close(fd);
-	if (used > max) {
+	if (r == -EFBIG)
 		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-		explicit_bzero(buf, used);
-		free(buf);
-		return -EFBIG;
-	}
-	buf[used] = '\0';
-	*ret = buf;
-	*ret_len = used;
-	return 0;
+	else if (r)
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(-r));
+	return r;
 }
 
 /* a and b equal, in a time that depends on b's length only (b: the secret) */
