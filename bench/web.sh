@@ -12,7 +12,9 @@
 # growth per round over the last half of them: the web view and endpoints
 # cost a bounded amount of memory if that is ~0 (allocator noise aside). A
 # memory figure only; nothing here is a timing claim (the rounds' durations
-# are printed for the reader's patience, not as a result).
+# are printed for the reader's patience, not as a result). Answers other than
+# 200 are counted by status ("cut": none within the connection's deadline,
+# e.g. an explain's smaps walk on a loaded machine).
 #
 #   DAEMON_PROCS=200 ROUNDS=6 bench/web.sh build      the measurement
 #   DAEMON_PROCS=20 ROUNDS=2 bench/web.sh build       a short check
@@ -107,7 +109,6 @@ check401=$(curl -s -o /dev/null -w '%{http_code}' "$U/api/ps")
 declare -a rss
 for ((r = 1; r <= ROUNDS; r++)); do
 	t0=$SECONDS
-	bad=0
 	urls=("$U/" "$U/web/app.js" "$U/api/ps" "$U/api/incidents" "$U/metrics" "$U/debug/pprof/")
 	for p in $("$MS" ps -j | jq -r '.processes[].pid'); do
 		urls+=("$U/api/top?pid=$p" "$U/api/history?pid=$p" "$U/api/explain?pid=$p"
@@ -117,11 +118,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for ((i = 0; i < ${#urls[@]}; i += 100)); do
 		args=()
 		for u in "${urls[@]:i:100}"; do args+=(-o /dev/null "$u"); done
-		codes=$(curl -s -H "$H" -w '%{http_code}\n' "${args[@]}")
-		bad=$((bad + $(grep -vc '^200$' <<< "$codes")))
+		curl -s -H "$H" -w '%{http_code} %{url_effective}\n' "${args[@]}" >> "$TMP/codes.$r"
 	done
+	bad=$(awk '$1 != 200 { n[$1]++ }
+		END { for (c in n) { printf "%s%d x %s", s, n[c], (c == "000") ? "cut" : c; s = ", " } }' \
+		"$TMP/codes.$r")
 	rss[r]=$(st "$DPID" VmRSS)
-	line "after round $r" "  (${#urls[@]} requests, $bad not 200, $((SECONDS - t0)) s)"
+	line "after round $r" "  (${#urls[@]} requests; not 200: ${bad:-none}; $((SECONDS - t0)) s)"
 done
 half=$(((ROUNDS + 1) / 2))
 [ "$ROUNDS" -ge 2 ] && awk -v a="${rss[half]}" -v b="${rss[ROUNDS]}" -v n="$((ROUNDS - half))" \
