@@ -16,8 +16,12 @@
 #   (the certificate trusted by its SPKI hash only): leaky's 4,211,536 B in
 #   the table, leak_a in the flame graph, every API call answered 200;
 #   without credentials the page does not load;
-# - SIGHUP reads the token file again: the old token is refused, the new
-#   one taken; the daemon's log never shows a secret;
+# - SIGHUP and `memsight reload` read the token file again: the old token is
+#   refused, the new one taken; a token file made world-readable is refused
+#   by the reload, the old credentials kept; the daemon's log never shows a
+#   secret;
+# - with nothing open, a real Prometheus scrapes /metrics over TLS with the
+#   token's credentials_file; a job without it is down;
 # - a token file or TLS key others may read, or a missing one, stops the
 #   daemon at start with a message naming the file.
 . "$(dirname "$0")/lib.sh"
@@ -159,6 +163,12 @@ wait_for "$TMP/daemon.log" 'HTTP credentials read again' 10 > /dev/null
 check "after SIGHUP: the old token refused, the new one taken, passwords still" \
 	"$(get /api/ps -H "Authorization: Bearer $TOKEN")/$(get /api/ps -H "Authorization: Bearer $TOKEN2")/$(get /api/ps -u "alice:$PASS")" \
 	401/200/200
+echo "$TOKEN" > "$TMP/token"
+check "memsight reload reads them again too: the first token back" \
+	"$("$MS" reload > /dev/null && get /api/ps -H "Authorization: Bearer $TOKEN")/$(get /api/ps -H "Authorization: Bearer $TOKEN2")" \
+	200/401
+echo "$TOKEN2" > "$TMP/token"
+"$MS" reload > /dev/null
 chmod 644 "$TMP/token"
 kill -HUP "$DPID"
 wait_for "$TMP/daemon.log" 'old HTTP credentials kept' 10 > /dev/null
