@@ -22,8 +22,9 @@
 #   secret;
 # - with nothing open, a real Prometheus scrapes /metrics over TLS with the
 #   token's credentials_file; a job without it is down;
-# - a token file or TLS key others may read, or a missing one, stops the
-#   daemon at start with a message naming the file.
+# - a token file or TLS key others may read, or a missing one, or a key that
+#   is not the certificate's, stops the daemon at start with a message naming
+#   the file or saying why.
 . "$(dirname "$0")/lib.sh"
 
 : "${GO:=$(sed -n 's/^GO_1_19 ?= *//p' Makefile)}"
@@ -247,6 +248,11 @@ conf "$TMP/key.pem" "$TMP/no-such-token" > "$TMP/bad3.conf"
 chmod 600 "$TMP/key.pem"
 check "a missing token file: stops at start, naming it" \
 	"$(start_bad "$TMP/bad3.conf")/$(grep -c "$TMP/no-such-token: cannot open: No such file" "$TMP/bad.log")" \
+	1/1
+(umask 077; openssl genrsa -out "$TMP/other.pem" 2048 > /dev/null 2>&1)
+conf "$TMP/other.pem" > "$TMP/bad4.conf"
+check "a key that is not the certificate's: stops at start, GnuTLS's reason said" \
+	"$(start_bad "$TMP/bad4.conf")/$(grep -c "cannot listen on 127.0.0.1:$MPORT: GnuTLS failed to setup x509 certificate/key: The certificate and the given key do not match" "$TMP/bad.log")" \
 	1/1
 check "no secret in those messages either" "$(grep -cE -- "$TOKEN2|PRIVATE KEY" "$TMP/bad.log")" 0
 exit 0

@@ -50,6 +50,7 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -101,6 +102,8 @@ struct http_server {
 	pthread_mutex_t auth_lock;	/* auth */
 	struct http_auth *auth;		/* NULL: every path open */
 	char *tls_cert, *tls_key;	/* PEM, for MHD's lifetime */
+	bool starting;			/* MHD's first error goes to start_err (lock) */
+	char start_err[256];
 	struct conn_slot conns[HTTP_MAX_CONNECTIONS];
 };
 
@@ -494,6 +497,22 @@ static struct http_server *srv_new(const struct http_site *sites, size_t nsites)
 	return srv;
 }
 
+/* MHD's own words on why it could not start (a bind, a certificate); later ones are dropped. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *srv = cls;
+	size_t n;
+
+	pthread_mutex_lock(&srv->lock);
+	if (srv->starting && !srv->start_err[0]) {
+		vsnprintf(srv->start_err, sizeof(srv->start_err), fmt, ap);
+		n = strlen(srv->start_err);
+		while (n && (srv->start_err[n - 1] == '\n' || srv->start_err[n - 1] == '.'))
+			srv->start_err[--n] = '\0';
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
 /* MHD with the access's TLS, if any. */
 static struct MHD_Daemon *mhd_start(struct http_server *srv, unsigned int flags, uint16_t port,
 				    const struct sockaddr *addr)
@@ -506,8 +525,11 @@ static struct MHD_Daemon *mhd_start(struct http_server *srv, unsigned int flags,
 
 	if (srv->tls_cert)
 		flags |= MHD_USE_TLS;
+	flags |= MHD_USE_ERROR_LOG;
 	/* MHD's idle timeout is the deadline too; only the reaper's does not reset */
+	/* the logger first, or MHD logs to stderr until it is set */
 	return MHD_start_daemon(flags, port, NULL, NULL, serve, srv,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 				MHD_OPTION_SOCK_ADDR, addr,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
@@ -581,15 +603,19 @@ int http_server__start(const char *host, uint16_t port, const struct http_site *
 	pthread_setname_np(srv->reaper, "http-deadline");
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	srv->starting = true;
 	srv->mhd = mhd_start(srv, flags, port, ai->ai_addr);
 	freeaddrinfo(ai);
+	pthread_mutex_lock(&srv->lock);
+	srv->starting = false;
+	pthread_mutex_unlock(&srv->lock);
 	if (!srv->mhd) {
-		snprintf(err, errlen, srv->tls_cert ?
-			 "cannot listen on %s:%u (address in use, or a certificate and key that "
-			 "do not load or do not match?)" : "cannot listen on %s:%u (address in use?)",
-			 host, port);
+		/* MHD says which: a bind (address in use) or TLS (a key not the certificate's) */
+		snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port,
+			 srv->start_err[0] ? srv->start_err : "libmicrohttpd did not start");
+		rc = srv->tls_cert && !strstr(srv->start_err, "bind") ? -EINVAL : -EADDRINUSE;
 		http_server__stop(srv);
-		return -EADDRINUSE;
+		return rc;
 	}
 	*ret = srv;
 	return 0;
