@@ -126,8 +126,7 @@ static int setup_metrics(struct daemon *d)
 {
 	const char *scheme = d->cfg.tls_cert[0] ? "https" : "http";
 	struct http_site more[2];
-	struct http_access acc;
-	char err[PATH_MAX + 512];
+	char err[512];
 	int ret;
 
 	if (!d->cfg.metrics_enabled)
@@ -146,14 +145,11 @@ static int setup_metrics(struct daemon *d)
 		return ret;
 	more[0] = *pprof_server__site(d->pprof);
 	more[1] = *web_server__site(d->web);
-	ret = http_access__load(d, &acc, err, sizeof(err));
-	if (ret) {
-		pr_err("cannot serve metrics: %s\n", err);
-		return ret;
-	}
 	ret = metrics_server__start(d->cfg.metrics_host, d->cfg.metrics_port,
-				    d->cfg.top_stacks, more, 2, &acc, &d->metrics, err, sizeof(err));
-	http_access__release(&acc);
+				    d->cfg.top_stacks, more, 2, &d->access, &d->metrics, err,
+				    sizeof(err));
+	d->access.auth = NULL;	/* the server's now, started or not */
+	http_access__release(&d->access);
 	if (ret) {
 		pr_err("cannot serve metrics: %s\n", err);
 		return ret;
@@ -186,6 +182,14 @@ static int setup(struct daemon *d)
 	ret = ep_add(d, d->lfd, &d->listen_src, SRC_LISTEN);
 	if (ret)
 		return ret;
+	/* the listener's secrets too: a bad one is refused before BPF is loaded */
+	if (d->cfg.metrics_enabled) {
+		ret = http_access__load(d, &d->access, err, sizeof(err));
+		if (ret) {
+			pr_err("cannot serve metrics: %s\n", err);
+			return ret;
+		}
+	}
 	ret = setup_session(d);
 	if (ret)
 		return ret;
@@ -212,6 +216,7 @@ static void teardown(struct daemon *d)
 	pprof_server__stop(d->pprof);
 	web_server__stop(d->web);
 	metrics_server__stop(d->metrics);
+	http_access__release(&d->access);
 	pprof_server__free(d->pprof);
 	web_server__free(d->web);
 	incidents__close(d->incidents);

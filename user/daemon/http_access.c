@@ -81,7 +81,7 @@ int http_access__load(struct daemon *d, struct http_access *acc, char *err, size
 
 void http_access__release(struct http_access *acc)
 {
-	/* the auth was taken by the server */
+	http_auth__free(acc->auth);
 	free((char *)acc->tls_cert);
 	if (acc->tls_key)
 		explicit_bzero((char *)acc->tls_key, strlen(acc->tls_key));
