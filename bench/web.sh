@@ -120,9 +120,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		for u in "${urls[@]:i:100}"; do args+=(-o /dev/null "$u"); done
 		curl -s -H "$H" -w '%{http_code} %{url_effective}\n' "${args[@]}" >> "$TMP/codes.$r"
 	done
-	bad=$(awk '$1 != 200 { n[$1]++ }
-		END { for (c in n) { printf "%s%d x %s", s, n[c], (c == "000") ? "cut" : c; s = ", " } }' \
-		"$TMP/codes.$r")
+	# by status and path: "3 x cut /api/explain"
+	bad=$(awk '$1 != 200 { p = $2; sub(/^[a-z]+:\/\/[^\/]*/, "", p); sub(/\?.*/, "", p)
+			       n[(($1 == "000") ? "cut" : $1) " " p]++ }
+		END { for (k in n) { printf "%s%d x %s", s, n[k], k; s = ", " } }' "$TMP/codes.$r")
 	rss[r]=$(st "$DPID" VmRSS)
 	line "after round $r" "  (${#urls[@]} requests; not 200: ${bad:-none}; $((SECONDS - t0)) s)"
 done
