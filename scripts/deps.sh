@@ -6,7 +6,10 @@ set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 libcmocka-dev libmicrohttpd-dev libjson-c-dev g++ libclang-rt-14-dev libxml2-utils pkg-config jq prometheus systemd python3-yaml golang-go binutils procps psmisc musl-tools libc6-dbg \
 qemu-system-x86 busybox-static cpio file curl libcapstone-dev libprotobuf-c-dev protobuf-c-compiler etcd-server \
-redis-server redis-tools memcached strace systemtap-sdt-dev chromium"
+redis-server redis-tools memcached strace systemtap-sdt-dev chromium openssl"
+# TLS on memsightd's listener is libmicrohttpd's: Debian 12's libmicrohttpd12
+# is built with GnuTLS (it depends on libgnutls30), so MHD_USE_TLS works with
+# nothing more; openssl makes t_http_auth's self-signed certificate.
 
 missing=""
 for p in $PKGS; do

@@ -253,3 +253,20 @@ within() {
 		}
 		d = a - b; if (d < 0) d = -d; print (d <= p / 100 * b) ? "yes" : "no" }'
 }
+
+# need_browser: headless Chromium and puppeteer-core (pinned, installed into
+# $O/webtest from the npm registry) for the web view's tests; sets CHROMIUM
+# and PUP (its node_modules' parent). Returns 1 after a FAIL when it cannot.
+PUPPETEER=24.15.0
+need_browser() {
+	CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+	[ -x "$CHROMIUM" ] || { fail "no Chromium at $CHROMIUM (make deps installs chromium)"; return 1; }
+	PUP=$O/webtest
+	if [ "$(node -p "require('$PUP/node_modules/puppeteer-core/package.json').version" 2>/dev/null)" \
+	     != "$PUPPETEER" ]; then
+		mkdir -p "$PUP"
+		(cd "$PUP" && npm install --no-audit --no-fund --prefix . "puppeteer-core@$PUPPETEER") \
+			> "$TMP/npm.log" 2>&1 ||
+			{ fail "npm install puppeteer-core: $(tail -3 "$TMP/npm.log")"; return 1; }
+	fi
+}

@@ -11,7 +11,7 @@
 #   stacks'; /api/incidents lists the recorder's (empty) store; bad requests
 #   get a 4xx and a reason;
 # - in headless Chromium (Debian's chromium, driven by puppeteer-core, pinned
-#   below and installed into $O/webtest): the table shows 4,211,536 B for
+#   in lib.sh and installed into $O/webtest): the table shows 4,211,536 B for
 #   leaky; the flame graph's leak_a frame is as wide, as a share of the graph,
 #   as its bytes are of all; clicking it zooms (it spans the graph, leak_b is
 #   gone); search marks leak_a/b/c; the timeline draws its points; the
@@ -22,8 +22,6 @@
 # Screenshots in $TMP; WEB_SHOTS=DIR keeps a copy of them.
 . "$(dirname "$0")/lib.sh"
 
-PUPPETEER=24.15.0
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
 
 MPORT=$((20000 + $$ % 5000 + 31))
@@ -86,14 +84,7 @@ check "api/top by POST: 405" "$(code -X POST "$U/api/top?pid=$LPID")" 405
 check "api/ps still answered" "$(code "$U/api/ps")" 200
 
 # ---- in a real browser -------------------------------------------------
-[ -x "$CHROMIUM" ] || { fail "no Chromium at $CHROMIUM (make deps installs chromium)"; exit 0; }
-PUP=$O/webtest
-if [ "$(node -p "require('$PUP/node_modules/puppeteer-core/package.json').version" 2>/dev/null)" \
-     != "$PUPPETEER" ]; then
-	mkdir -p "$PUP"
-	(cd "$PUP" && npm install --no-audit --no-fund --prefix . "puppeteer-core@$PUPPETEER") \
-		> "$TMP/npm.log" 2>&1 || { fail "npm install puppeteer-core: $(tail -3 "$TMP/npm.log")"; exit 0; }
-fi
+need_browser || exit 0
 NODE_PATH=$PUP/node_modules CHROMIUM=$CHROMIUM timeout 90 \
 	node tests/bpf/web_check.js "$U" "$LPID" "$XPID" "$TMP" "$GPID" > "$TMP/web.json" 2> "$TMP/web.err" &
 NPID=$!

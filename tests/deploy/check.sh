@@ -277,7 +277,8 @@ elif cmd == 'k8s-conf':		# K8S [CONF]: the ConfigMap's memsightd.conf
     keys = {'daemon': {'socket', 'socket_group', 'state_dir', 'host_root', 'max_processes',
                        'snapshot_interval_s', 'growth_window_s', 'live_entries',
                        'stack_entries', 'stacks_per_process'},
-            'metrics': {'listen', 'top_stacks'},
+            'metrics': {'listen', 'top_stacks', 'tls_cert', 'tls_key', 'token_file',
+                        'users_file', 'open_paths'},
             'incidents': {'dir', 'max_count', 'max_bytes'}}
     sec, listen, host_root = None, None, None
     def body(t):

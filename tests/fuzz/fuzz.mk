@@ -15,7 +15,7 @@ FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 20
 FUZZ_DIR := $(O)/fuzz
 FUZZ_NAMES := elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup \
-	      sampler_table podinfo report_read budget_file pprof_read
+	      sampler_table podinfo report_read budget_file pprof_read http_auth
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -36,6 +36,7 @@ FUZZ_DEPS_textsafe := textsafe
 FUZZ_DEPS_cgroup := cgroup cgroup_ns container
 FUZZ_DEPS_podinfo := podinfo readfile
 FUZZ_DEPS_budget_file := budget_file budget size readfile
+FUZZ_DEPS_http_auth := http_auth readfile
 FUZZ_DEPS_report_read := report_read diff readfile diff_report textsafe xml json
 FUZZ_DEPS_pprof_read := pprof_read profile.pb-c diff model unsample
 $(FUZZ_DIR)/obj/pprof_read.o $(FUZZ_DIR)/obj/profile.pb-c.o: $(PROTO_HDRS)

@@ -12,7 +12,7 @@ O=${1:-build}
 T=${2:-20}
 cd "$(dirname "$0")/../.." || exit 1
 
-targets=${FUZZ_TARGETS:-elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup sampler_table podinfo report_read budget_file pprof_read}
+targets=${FUZZ_TARGETS:-elf symbolize goruntime ctl_proto config procfs unwind ustacks textsafe cgroup sampler_table podinfo report_read budget_file pprof_read http_auth}
 ntargets=$(echo "$targets" | wc -w)
 
 # Per-target input size bound: a Go binary is ~2 MiB (elf reads cut copies of them); a procfs file may be

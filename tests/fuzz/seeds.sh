@@ -12,7 +12,7 @@ S=$O/fuzz/seeds
 SYMFIX=$O/fixtures/symbolize
 GOFIX=$O/fixtures/goruntime
 rm -rf "$S"
-mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo,report_read,budget_file,pprof_read}
+mkdir -p "$S"/{elf,symbolize,goruntime,ctl_proto,config,procfs,unwind,ustacks,textsafe,cgroup,sampler_table,podinfo,report_read,budget_file,pprof_read,http_auth}
 
 "$O/fuzz/mkseeds" "$S"
 
@@ -74,6 +74,13 @@ printf '{"ok":true,"payload_bytes":18446744073709551615}' > "$ctl/payload-header
 cp deploy/memsightd.conf "$S/config/memsightd.conf"
 cp tests/fixtures/config/*.conf "$S/config/"
 
+# -- http_auth: Authorization values, right and wrong
+printf 'Bearer fuzz-token-0123456789abcdef' > "$S/http_auth/bearer"
+printf 'Basic YWxpY2U6cGE6c3M=' > "$S/http_auth/basic"
+printf 'Basic Ym9iOmh1bnRlcjIy' > "$S/http_auth/basic-bob"
+printf 'Basic Ym9iOmh1bnRlcjIz' > "$S/http_auth/basic-wrong"
+printf 'bearer   fuzz-token-0123456789abcde' > "$S/http_auth/bearer-short"
+printf 'Digest username="alice"' > "$S/http_auth/digest"
 # -- budget_file: the committed budgets files, and one broken at its last line
 cp tests/fixtures/budgets/*.budgets "$S/budget_file/"
 printf 'max-leaked 1M\nmax-leaked a=1K\nmax-leaked a=2K\n' > "$S/budget_file/twice"

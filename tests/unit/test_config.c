@@ -141,6 +141,11 @@ static void test_a_full_file_sets_every_key_of_every_section(void **state)
 	assert_string_equal(c.metrics_host, "::1");
 	assert_int_equal(c.metrics_port, 19464);
 	assert_int_equal(c.top_stacks, 0);
+	assert_string_equal(c.tls_cert, "/etc/memsight/tls/tls.crt");
+	assert_string_equal(c.tls_key, "/etc/memsight/tls/tls.key");
+	assert_string_equal(c.token_file, "/etc/memsight/auth/token");
+	assert_string_equal(c.users_file, "/etc/memsight/auth/users");
+	assert_string_equal(c.open_paths, "/metrics  /healthz");
 	assert_string_equal(c.incidents_dir, "/srv/memsight/incidents");
 	assert_int_equal(c.incidents_max_count, 100000);
 	assert_true(c.incidents_max_bytes == 1099511627776ULL);
@@ -347,6 +352,34 @@ static void test_bad_paths_and_names_are_refused(void **state)
 	ASSERT_ERR(text, "line 2: socket is longer than 107 bytes");
 }
 
+static void test_access_keys_go_together_and_paths_are_paths(void **state)
+{
+	struct ms_config c = parse_ok("[metrics]\ntoken_file = /t\nopen_paths = /metrics /x/y\n");
+
+	assert_string_equal(c.token_file, "/t");
+	assert_string_equal(c.open_paths, "/metrics /x/y");
+	/* none set: plain HTTP, no credentials */
+	c = parse_ok("[metrics]\nlisten = 127.0.0.1:1\n");
+	assert_string_equal(c.tls_cert, "");
+	assert_string_equal(c.token_file, "");
+	assert_string_equal(c.users_file, "");
+	ASSERT_ERR("[metrics]\ntoken_file = token",
+		   "line 2: token_file 'token' must be an absolute path");
+	ASSERT_ERR("[metrics]\ntls_cert = /c.pem",
+		   "[metrics] tls_cert and tls_key go together: TLS needs the certificate and "
+		   "its key");
+	ASSERT_ERR("[metrics]\ntls_key = /k.pem",
+		   "[metrics] tls_cert and tls_key go together: TLS needs the certificate and "
+		   "its key");
+	ASSERT_ERR("[metrics]\nopen_paths = /metrics",
+		   "[metrics] open_paths without token_file or users_file: every path is open "
+		   "already");
+	ASSERT_ERR("[metrics]\nusers_file = /u\nopen_paths = /metrics metrics",
+		   "line 3: open_paths: '/metrics metrics': each path starts with '/'");
+	ASSERT_ERR("[metrics]\nusers_file = /u\nopen_paths = /metrics?x=1",
+		   "line 3: open_paths: '/metrics?x=1': a path without '?', '#', '%' or non-ASCII");
+}
+
 static void test_rule_errors_carry_the_line_of_the_rule(void **state)
 {
 	ASSERT_ERR("[rules]\ninclude comm=x\n# ok\nwatch comm=y\n",
@@ -466,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_range_numbers_name_the_key_and_the_range),
 		cmocka_unit_test(test_malformed_numbers_are_refused),
 		cmocka_unit_test(test_bad_paths_and_names_are_refused),
+		cmocka_unit_test(test_access_keys_go_together_and_paths_are_paths),
 		cmocka_unit_test(test_rule_errors_carry_the_line_of_the_rule),
 		cmocka_unit_test(test_an_error_after_rules_frees_them),
 		cmocka_unit_test(test_errors_without_an_err_buffer_still_return_the_code),

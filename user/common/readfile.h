@@ -15,5 +15,7 @@
  * read's -errno. *ret is NULL on error.
  */
 int ms_read_whole(const char *path, int oflags, size_t max, char **ret, size_t *ret_len);
+/* The same from an open fd (left open), from where it stands. */
+int ms_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 
 #endif

@@ -24,7 +24,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_RULES] = "rules",
 };
 
-enum kind { K_PATH, K_SOCKET, K_GROUP, K_U32, K_U64, K_LISTEN };
+enum kind { K_PATH, K_SOCKET, K_GROUP, K_U32, K_U64, K_LISTEN, K_URLS };
 
 static const struct key_desc {
 	enum section sec;
@@ -51,6 +51,11 @@ static const struct key_desc {
 	NUM(SEC_DAEMON, "stacks_per_process", K_U32, stacks_per_process, 0, 4194304),
 	STR(SEC_METRICS, "listen", K_LISTEN, metrics_host),
 	NUM(SEC_METRICS, "top_stacks", K_U32, top_stacks, 0, 100),
+	STR(SEC_METRICS, "tls_cert", K_PATH, tls_cert),
+	STR(SEC_METRICS, "tls_key", K_PATH, tls_key),
+	STR(SEC_METRICS, "token_file", K_PATH, token_file),
+	STR(SEC_METRICS, "users_file", K_PATH, users_file),
+	STR(SEC_METRICS, "open_paths", K_URLS, open_paths),
 	STR(SEC_INCIDENTS, "dir", K_PATH, incidents_dir),
 	NUM(SEC_INCIDENTS, "max_count", K_U32, incidents_max_count, 1, 100000),
 	NUM(SEC_INCIDENTS, "max_bytes", K_U64, incidents_max_bytes, 4096, 1ULL << 40),
@@ -268,6 +273,18 @@ static int set_value(struct parser *ps, const struct key_desc *k, const char *s,
 		return 0;
 	case K_LISTEN:
 		return parse_listen(ps, s, n);
+	case K_URLS:
+		if (n >= k->size)
+			return fail(ps, -EINVAL, "%s is longer than %zu bytes", k->name, k->size - 1);
+		/* paths as the server sees them: '/' first, no query, no escapes */
+		for (i = 0; i < n; i++)
+			if ((!i || is_space(s[i - 1])) && !is_space(s[i]) && s[i] != '/')
+				return fail(ps, -EINVAL, "%s: '%s': each path starts with '/'",
+					    k->name, ms_echo(e, ECHO_MAX, s, n));
+			else if (strchr("?#%", s[i]) || (unsigned char)s[i] > 0x7e)
+				return fail(ps, -EINVAL, "%s: '%s': a path without '?', '#', '%%' "
+					    "or non-ASCII", k->name, ms_echo(e, ECHO_MAX, s, n));
+		break;
 	}
 	memcpy(field, s, n);
 	field[n] = '\0';
@@ -355,6 +372,21 @@ static int parse_line(struct parser *ps, const char *s, size_t n, enum section *
 	return set_value(ps, &config_keys[i], v, vn);
 }
 
+/* The access keys that only make sense together (line 0: about the file). */
+static int check_access(struct parser *ps)
+{
+	const struct ms_config *c = ps->cfg;
+
+	ps->line = 0;
+	if (!c->tls_cert[0] != !c->tls_key[0])
+		return fail(ps, -EINVAL, "[metrics] tls_cert and tls_key go together: TLS needs "
+			    "the certificate and its key");
+	if (c->open_paths[0] && !c->token_file[0] && !c->users_file[0])
+		return fail(ps, -EINVAL, "[metrics] open_paths without token_file or users_file: "
+			    "every path is open already");
+	return 0;
+}
+
 int config__parse(const char *buf, size_t len, const char *name, struct ms_config *ret,
 		  char *err, size_t errlen)
 {
@@ -379,7 +411,10 @@ int config__parse(const char *buf, size_t len, const char *name, struct ms_confi
 		}
 		p = nl + 1;
 	}
-	return 0;
+	r = check_access(&ps);
+	if (r)
+		config__free(ret);
+	return r;
 }
 
 int config__load(const char *path, struct ms_config *ret, char *err, size_t errlen)

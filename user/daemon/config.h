@@ -31,6 +31,7 @@
 #define MS_CONFIG_SOCKET_MAX	108	/* sizeof(sockaddr_un.sun_path), with the NUL */
 #define MS_CONFIG_GROUP_MAX	33	/* 32 bytes of group name + NUL */
 #define MS_CONFIG_HOST_MAX	256
+#define MS_CONFIG_OPEN_MAX	512	/* open_paths, with the NUL */
 
 struct ms_config {
 	/* [daemon] */
@@ -49,6 +50,12 @@ struct ms_config {
 	char metrics_host[MS_CONFIG_HOST_MAX];	/* IPv4, IPv6 (no brackets) or host name */
 	uint16_t metrics_port;			/* 1..65535 */
 	uint32_t top_stacks;			/* 0..100 */
+	/* who may use the listener ("": not set; see deploy/memsightd.conf) */
+	char tls_cert[PATH_MAX];		/* absolute: PEM certificate (chain) */
+	char tls_key[PATH_MAX];			/* absolute: its PEM key, mode 0600/0640 */
+	char token_file[PATH_MAX];		/* absolute: the bearer token */
+	char users_file[PATH_MAX];		/* absolute: user:password lines */
+	char open_paths[MS_CONFIG_OPEN_MAX];	/* "/metrics /other": no credentials */
 	/* [incidents] */
 	char incidents_dir[PATH_MAX];		/* absolute path */
 	uint32_t incidents_max_count;		/* 1..100000 */

@@ -657,8 +657,8 @@ static void req_reload(struct daemon *d, const struct ctl_request *q, struct rep
 {
 	char e[512];
 
-	if (watch__reload_rules(d, e, sizeof(e)))
-		reply__error(r, CTL_E_FAILED, "reload failed, old rules kept: %s", e);
+	if (daemon__reload(d, e, sizeof(e)))
+		reply__error(r, CTL_E_FAILED, "reload failed, %s", e);
 	else
 		ctl__write_ok(r->f);
 }

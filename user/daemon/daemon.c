@@ -30,6 +30,7 @@
 #include "daemon/daemon_int.h"
 #include "daemon/incidents.h"
 #include "daemon/sdnotify.h"
+#include "export/http_server.h"
 #include "export/metrics.h"
 #include "export/pprof_http.h"
 #include "export/web_http.h"
@@ -123,6 +124,7 @@ static int setup_timers(struct daemon *d)
 
 static int setup_metrics(struct daemon *d)
 {
+	const char *scheme = d->cfg.tls_cert[0] ? "https" : "http";
 	struct http_site more[2];
 	char err[512];
 	int ret;
@@ -144,14 +146,18 @@ static int setup_metrics(struct daemon *d)
 	more[0] = *pprof_server__site(d->pprof);
 	more[1] = *web_server__site(d->web);
 	ret = metrics_server__start(d->cfg.metrics_host, d->cfg.metrics_port,
-				    d->cfg.top_stacks, more, 2, &d->metrics, err, sizeof(err));
+				    d->cfg.top_stacks, more, 2, &d->access, &d->metrics, err,
+				    sizeof(err));
+	d->access.auth = NULL;	/* the server's now, started or not */
+	http_access__release(&d->access);
 	if (ret) {
 		pr_err("cannot serve metrics: %s\n", err);
 		return ret;
 	}
-	pr_info("metrics on http://%s:%u/metrics, profiles on http://%s:%u/debug/pprof/, "
-		"web view on http://%s:%u/\n", d->cfg.metrics_host, d->cfg.metrics_port,
-		d->cfg.metrics_host, d->cfg.metrics_port, d->cfg.metrics_host, d->cfg.metrics_port);
+	pr_info("metrics on %s://%s:%u/metrics, profiles on %s://%s:%u/debug/pprof/, "
+		"web view on %s://%s:%u/\n", scheme, d->cfg.metrics_host, d->cfg.metrics_port,
+		scheme, d->cfg.metrics_host, d->cfg.metrics_port, scheme, d->cfg.metrics_host,
+		d->cfg.metrics_port);
 	return 0;
 }
 
@@ -176,6 +182,14 @@ static int setup(struct daemon *d)
 	ret = ep_add(d, d->lfd, &d->listen_src, SRC_LISTEN);
 	if (ret)
 		return ret;
+	/* the listener's secrets too: a bad one is refused before BPF is loaded */
+	if (d->cfg.metrics_enabled) {
+		ret = http_access__load(d, &d->access, err, sizeof(err));
+		if (ret) {
+			pr_err("cannot serve metrics: %s\n", err);
+			return ret;
+		}
+	}
 	ret = setup_session(d);
 	if (ret)
 		return ret;
@@ -202,6 +216,7 @@ static void teardown(struct daemon *d)
 	pprof_server__stop(d->pprof);
 	web_server__stop(d->web);
 	metrics_server__stop(d->metrics);
+	http_access__release(&d->access);
 	pprof_server__free(d->pprof);
 	web_server__free(d->web);
 	incidents__close(d->incidents);
@@ -259,6 +274,21 @@ static int load_config(struct daemon *d, const struct daemon_opts *opts)
 	return 0;
 }
 
+int daemon__reload(struct daemon *d, char *err, size_t errlen)
+{
+	char why[512];
+	int ret = watch__reload_rules(d, why, sizeof(why));
+
+	if (ret) {
+		snprintf(err, errlen, "old rules kept: %s", why);
+		return ret;
+	}
+	ret = http_access__reload(d, why, sizeof(why));
+	if (ret)
+		snprintf(err, errlen, "rules reloaded, old HTTP credentials kept: %s", why);
+	return ret;
+}
+
 static void on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -267,8 +297,8 @@ static void on_signal(struct daemon *d)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			sdnotify__send("RELOADING=1");
-			if (watch__reload_rules(d, err, sizeof(err)))
-				pr_warn("reload failed, old rules kept: %s\n", err);
+			if (daemon__reload(d, err, sizeof(err)))
+				pr_warn("reload failed: %s\n", err);
 			sdnotify__send("READY=1");
 		} else {
 			d->stop = true;

@@ -28,6 +28,7 @@
 #include "ctl/ctl_proto.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "export/http_server.h"
 #include "model/gosites.h"
 #include "model/growth.h"
 #include "target/cgroup.h"
@@ -126,6 +127,7 @@ struct daemon {
 	struct metrics_server *metrics;
 	struct pprof_server *pprof;	/* /debug/pprof/ on the metrics listener, or NULL */
 	struct web_server *web;		/* the web view on the metrics listener, or NULL */
+	struct http_access access;	/* its TLS and credentials until it takes them */
 	struct incidents *incidents;	/* NULL: flight recorder off, incidents_off says why */
 	char incidents_off[PATH_MAX + 128];
 	uint64_t incidents_saved;
@@ -196,6 +198,16 @@ const char *snapshot__go_heap_unavailable(const struct watched *w);
 /* pprof_serve.c */
 void pprof_serve__collect(struct daemon *d);
 void pprof_serve__publish(struct daemon *d);
+
+/* http_access.c: the listener's TLS and credentials (export/http_server.h) */
+/* Read them from the config's files: 0, or -errno with err (no secret in it). */
+int http_access__load(struct daemon *d, struct http_access *acc, char *err, size_t errlen);
+/* Free what http_access__load() read and the server did not take (NULL-safe fields). */
+void http_access__release(struct http_access *acc);
+/* The token and users files read again; on failure the old ones stay. */
+int http_access__reload(struct daemon *d, char *err, size_t errlen);
+/* SIGHUP and `memsight reload`: the rules, then the HTTP credentials. */
+int daemon__reload(struct daemon *d, char *err, size_t errlen);
 
 /* web_serve.c */
 void web_serve__answer(struct daemon *d);

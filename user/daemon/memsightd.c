@@ -49,7 +49,8 @@ static void usage(FILE *f)
 		"                        past it, frame pointers\n"
 		"  -v, --verbose         debug output\n"
 		"\n"
-		"SIGHUP reloads the rules; SIGTERM detaches from everything and exits.\n");
+		"SIGHUP reloads the rules and the HTTP credentials' files; SIGTERM detaches\n"
+		"from everything and exits.\n");
 }
 
 /*

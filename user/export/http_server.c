@@ -41,9 +41,16 @@
  * reaper still cuts it at its deadline; a route may push that deadline out
  * (http_call__extend), but only HTTP_MAX_EXTENDED connections at once, so
  * requests for long profiles hold at most that many of the connections.
+ *
+ * Access. With TLS (GnuTLS inside libmicrohttpd) the handshake is on the
+ * polling thread and within the deadline like the rest. Credentials are
+ * checked on the first call of the access handler, before any route runs,
+ * so a request without them costs a header parse and a 401; they sit
+ * behind auth_lock because a reload swaps them while requests come in.
  */
 #include <errno.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,6 +63,7 @@
 #include <microhttpd.h>
 
 #include "common/caps.h"
+#include "export/http_auth.h"
 #include "export/http_server.h"
 
 /* request line and headers; responses are sent from their own buffer */
@@ -91,6 +99,11 @@ struct http_server {
 	pthread_cond_t wake;	/* a new deadline, or stop */
 	pthread_t reaper;
 	bool stopping;
+	pthread_mutex_t auth_lock;	/* auth */
+	struct http_auth *auth;		/* NULL: every path open */
+	char *tls_cert, *tls_key;	/* PEM, for MHD's lifetime */
+	bool starting;			/* MHD's first error goes to start_err (lock) */
+	char start_err[256];
 	struct conn_slot conns[HTTP_MAX_CONNECTIONS];
 };
 
@@ -372,6 +385,40 @@ static enum MHD_Result call_start(struct http_server *srv, const struct http_sit
 	return done ? call_answer(c, con_cls) : MHD_YES;
 }
 
+/*
+ * 401: the schemes the server takes, never a word of why (a missing header
+ * and a wrong password look the same).
+ */
+static enum MHD_Result unauthorized(struct MHD_Connection *conn, unsigned int schemes)
+{
+	struct MHD_Response *resp = static_text("memsightd: authentication required\n");
+
+	if (!resp)
+		return MHD_NO;
+	if (schemes & HTTP_AUTH_BEARER)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"memsightd\"");
+	if (schemes & HTTP_AUTH_BASIC)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"memsightd\", charset=\"UTF-8\"");
+	return queue(conn, MHD_HTTP_UNAUTHORIZED, resp);
+}
+
+/* The request may go on to its route: 0, or the schemes a 401 offers. */
+static unsigned int refused(struct http_server *srv, struct MHD_Connection *conn,
+			    const char *url)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned int schemes = 0;
+
+	pthread_mutex_lock(&srv->auth_lock);
+	if (!http_auth__is_open(srv->auth, url) && http_auth__check(srv->auth, h))
+		schemes = http_auth__schemes(srv->auth);
+	pthread_mutex_unlock(&srv->auth_lock);
+	return schemes;
+}
+
 static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
 			     const char *method, const char *version, const char *upload,
 			     size_t *upload_size, void **con_cls)
@@ -382,10 +429,14 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 	struct MHD_Response *resp;
 	unsigned int code = MHD_HTTP_OK;
 	char *body;
+	unsigned int schemes;
 	size_t len;
 
 	if (*con_cls)
 		return call_answer(*con_cls, con_cls);	/* resumed: answered */
+	schemes = refused(srv, conn, url);
+	if (schemes)
+		return unauthorized(conn, schemes);
 	for (size_t s = 0; s < srv->nsites && !r; s++) {
 		for (size_t i = 0; i < srv->sites[s].nroutes && !r; i++) {
 			if (!strcmp(url, srv->sites[s].routes[i].path)) {
@@ -416,6 +467,12 @@ static void srv_free(struct http_server *srv)
 {
 	pthread_cond_destroy(&srv->wake);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->auth_lock);
+	http_auth__free(srv->auth);
+	free(srv->tls_cert);
+	if (srv->tls_key)
+		explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+	free(srv->tls_key);
 	free(srv);
 }
 
@@ -426,6 +483,7 @@ static struct http_server *srv_new(const struct http_site *sites, size_t nsites)
 
 	if (!srv)
 		return NULL;
+	pthread_mutex_init(&srv->auth_lock, NULL);
 	srv->sites = sites;
 	srv->nsites = nsites;
 	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++)
@@ -439,8 +497,74 @@ static struct http_server *srv_new(const struct http_site *sites, size_t nsites)
 	return srv;
 }
 
+/* MHD's own words on why it could not start (a bind, a certificate); later ones are dropped. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *srv = cls;
+	size_t n;
+
+	pthread_mutex_lock(&srv->lock);
+	if (srv->starting && !srv->start_err[0]) {
+		vsnprintf(srv->start_err, sizeof(srv->start_err), fmt, ap);
+		n = strlen(srv->start_err);
+		while (n && (srv->start_err[n - 1] == '\n' || srv->start_err[n - 1] == '.'))
+			srv->start_err[--n] = '\0';
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* MHD with the access's TLS, if any. */
+static struct MHD_Daemon *mhd_start(struct http_server *srv, unsigned int flags, uint16_t port,
+				    const struct sockaddr *addr)
+{
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (srv->tls_cert)
+		flags |= MHD_USE_TLS;
+	flags |= MHD_USE_ERROR_LOG;
+	/* MHD's idle timeout is the deadline too; only the reaper's does not reset */
+	/* the logger first, or MHD logs to stderr until it is set */
+	return MHD_start_daemon(flags, port, NULL, NULL, serve, srv,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+				MHD_OPTION_SOCK_ADDR, addr,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_DEADLINE_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+				MHD_OPTION_ARRAY, srv->tls_cert ? tls : tls + 2,
+				MHD_OPTION_END);
+}
+
+/* acc's TLS and credentials into srv: 0, or -errno with err. */
+static int take_access(struct http_server *srv, const struct http_access *acc, char *err,
+		       size_t errlen)
+{
+	if (!acc)
+		return 0;
+	srv->auth = acc->auth;
+	if (!acc->tls_cert != !acc->tls_key) {
+		snprintf(err, errlen, "TLS needs both a certificate and its key");
+		return -EINVAL;
+	}
+	if (!acc->tls_cert)
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "this libmicrohttpd was built without TLS");
+		return -EOPNOTSUPP;
+	}
+	srv->tls_cert = strdup(acc->tls_cert);
+	srv->tls_key = strdup(acc->tls_key);
+	return srv->tls_cert && srv->tls_key ? 0 : -ENOMEM;
+}
+
 int http_server__start(const char *host, uint16_t port, const struct http_site *sites,
-		       size_t nsites, struct http_server **ret, char *err, size_t errlen)
+		       size_t nsites, const struct http_access *acc, struct http_server **ret,
+		       char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
@@ -454,12 +578,20 @@ int http_server__start(const char *host, uint16_t port, const struct http_site *
 	rc = getaddrinfo(host, portstr, &hints, &ai);
 	if (rc) {
 		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+		http_auth__free(acc ? acc->auth : NULL);
 		return -EINVAL;
 	}
 	srv = srv_new(sites, nsites);
 	if (!srv) {
 		freeaddrinfo(ai);
+		http_auth__free(acc ? acc->auth : NULL);
 		return -ENOMEM;
+	}
+	rc = take_access(srv, acc, err, errlen);
+	if (rc) {
+		freeaddrinfo(ai);
+		srv_free(srv);
+		return rc;
 	}
 	rc = -pthread_create(&srv->reaper, NULL, reaper_main, srv);
 	if (rc) {
@@ -471,23 +603,33 @@ int http_server__start(const char *host, uint16_t port, const struct http_site *
 	pthread_setname_np(srv->reaper, "http-deadline");
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	/* MHD's idle timeout is the deadline too; only the reaper's does not reset */
-	srv->mhd = MHD_start_daemon(flags, port, NULL, NULL, serve, srv,
-				    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_DEADLINE_S,
-				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
-				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-				    MHD_OPTION_END);
+	srv->starting = true;
+	srv->mhd = mhd_start(srv, flags, port, ai->ai_addr);
 	freeaddrinfo(ai);
+	pthread_mutex_lock(&srv->lock);
+	srv->starting = false;
+	pthread_mutex_unlock(&srv->lock);
 	if (!srv->mhd) {
-		snprintf(err, errlen, "cannot listen on %s:%u (address in use?)", host, port);
+		/* MHD says which: a bind (address in use) or TLS (a key not the certificate's) */
+		snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port,
+			 srv->start_err[0] ? srv->start_err : "libmicrohttpd did not start");
+		rc = srv->tls_cert && !strstr(srv->start_err, "bind") ? -EINVAL : -EADDRINUSE;
 		http_server__stop(srv);
-		return -EADDRINUSE;
+		return rc;
 	}
 	*ret = srv;
 	return 0;
+}
+
+void http_server__set_auth(struct http_server *srv, struct http_auth *auth)
+{
+	struct http_auth *old;
+
+	pthread_mutex_lock(&srv->auth_lock);
+	old = srv->auth;
+	srv->auth = auth;
+	pthread_mutex_unlock(&srv->auth_lock);
+	http_auth__free(old);
 }
 
 void http_server__stop(struct http_server *srv)

@@ -68,11 +68,28 @@ void http_call__reply(struct http_call *c, unsigned int status, const char *cont
 		      char *body, size_t len);
 
 struct http_server;
+struct http_auth;
 
-/* Serve the sites' routes (kept by the caller until http_server__stop); on
- * failure err says why. Every call started must be answered before the stop. */
+/* Who may connect and how (NULL: plain HTTP, every path open to anyone). */
+struct http_access {
+	/* PEM of the certificate (chain) and its key; NULL: plain HTTP */
+	const char *tls_cert;
+	const char *tls_key;
+	/* the credentials every path but the open ones needs; NULL: none */
+	struct http_auth *auth;
+};
+
+/*
+ * Serve the sites' routes (kept by the caller until http_server__stop); on
+ * failure err says why. Every call started must be answered before the
+ * stop. acc's auth is the server's to free from the start on, even when it
+ * fails; its PEMs are copied.
+ */
 int http_server__start(const char *host, uint16_t port, const struct http_site *sites,
-		       size_t nsites, struct http_server **ret, char *err, size_t errlen);
+		       size_t nsites, const struct http_access *acc, struct http_server **ret,
+		       char *err, size_t errlen);
+/* New credentials (taken) for the requests from now on; the old are freed. */
+void http_server__set_auth(struct http_server *srv, struct http_auth *auth);
 void http_server__stop(struct http_server *srv);
 
 #endif

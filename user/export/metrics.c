@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/textsafe.h"
+#include "export/http_auth.h"
 #include "export/http_server.h"
 #include "export/metrics.h"
 
@@ -569,24 +570,24 @@ static const struct http_route metrics_routes[] = {
 };
 
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
-			  const struct http_site *more, size_t nmore, struct metrics_server **ret,
+			  const struct http_site *more, size_t nmore,
+			  const struct http_access *acc, struct metrics_server **ret,
 			  char *err, size_t errlen)
 {
 	struct metrics_server *srv = calloc(1, sizeof(*srv));
 	int rc;
 
-	if (!srv)
-		return -ENOMEM;
-	if (nmore > METRICS_SITES_MORE) {
+	if (!srv || nmore > METRICS_SITES_MORE) {
 		free(srv);
-		return -E2BIG;
+		http_auth__free(acc ? acc->auth : NULL);
+		return srv ? -E2BIG : -ENOMEM;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
 	srv->top_stacks = top_stacks > METRICS_TOP_MAX ? METRICS_TOP_MAX : top_stacks;
 	srv->sites[0] = (struct http_site){ metrics_routes, ARRAY_SIZE(metrics_routes), srv };
 	for (size_t i = 0; i < nmore; i++)
 		srv->sites[1 + i] = more[i];
-	rc = http_server__start(host, port, srv->sites, 1 + nmore, &srv->http, err, errlen);
+	rc = http_server__start(host, port, srv->sites, 1 + nmore, acc, &srv->http, err, errlen);
 	if (rc) {
 		pthread_mutex_destroy(&srv->lock);
 		free(srv);
@@ -594,6 +595,11 @@ int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
 	}
 	*ret = srv;
 	return 0;
+}
+
+void metrics_server__set_auth(struct metrics_server *srv, struct http_auth *auth)
+{
+	http_server__set_auth(srv->http, auth);
 }
 
 void metrics_server__publish(struct metrics_server *srv, struct metrics_snapshot *m)

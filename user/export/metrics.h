@@ -99,10 +99,17 @@ struct metrics_server;
 
 #define METRICS_SITES_MORE	4	/* route sets served besides /metrics */
 
-/* Serve /metrics, and the routes of nmore sites (copied) on the same listener. */
+/*
+ * Serve /metrics, and the routes of nmore sites (copied) on the same
+ * listener, with acc's TLS and credentials (NULL: plain, open; its auth is
+ * taken, as http_server__start() takes it).
+ */
 int metrics_server__start(const char *host, uint16_t port, uint32_t top_stacks,
-			  const struct http_site *more, size_t nmore, struct metrics_server **ret,
+			  const struct http_site *more, size_t nmore,
+			  const struct http_access *acc, struct metrics_server **ret,
 			  char *err, size_t errlen);
+/* The listener's credentials from now on (taken; see http_server__set_auth). */
+void metrics_server__set_auth(struct metrics_server *srv, struct http_auth *auth);
 /* Render m and make it what scrapes see; takes ownership of m. */
 void metrics_server__publish(struct metrics_server *srv, struct metrics_snapshot *m);
 uint32_t metrics_server__top_stacks(const struct metrics_server *srv);
