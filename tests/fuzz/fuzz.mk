@@ -37,10 +37,10 @@ FUZZ_DEPS_cgroup := cgroup cgroup_ns container
 FUZZ_DEPS_podinfo := podinfo readfile
 FUZZ_DEPS_budget_file := budget_file budget size readfile
 FUZZ_DEPS_report_read := report_read diff readfile diff_report textsafe xml json
-# the sampler library's table (sampler/, not user/), with 64 slots
+# the sampler library's tables (sampler/, not user/): 8 near slots, 64 far
 FUZZ_DEPS_sampler_table := table
 vpath table.c sampler
-$(FUZZ_DIR)/fuzz_sampler_table: FUZZ_CFLAGS += -DTABLE_SLOTS_LOG2=6
+$(FUZZ_DIR)/fuzz_sampler_table: FUZZ_CFLAGS += -DTABLE_SLOTS_LOG2=6 -DNEAR_SLOTS_LOG2=3
 
 .PHONY: fuzz fuzz-build
 # Built only as prerequisites: keep them, or every build relinks from scratch.
