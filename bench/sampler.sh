@@ -19,7 +19,11 @@
 #                      (issue 17's target: <= 20 ns more per pair)
 #   uprobes, sampled   no library: memsight's uprobe path, --sample-bytes MEAN
 #   uprobes, full      no library: memsight's uprobe path, every call
-# at MEAN bytes (default 524288). The memsight columns start mallocbench
+# at MEAN bytes (default 524288). Below them: what the attach costs per probe
+# hit ((floor - detached) / hits per pair) and what a bare system call costs
+# here (bench/syscost: an optimised uprobe hit is at least one kernel entry),
+# so that a floor the kernel sets is told from one the library sets.
+# The memsight columns start mallocbench
 # with --wait, attach, then let it run; the uprobe columns run
 # UPAIRS pairs (default 100,000: every call traps) against a private copy
 # of libc, so only the workload traps. Environment: REPS (default 7;
@@ -45,6 +49,12 @@ if [ ! -x "$MB" ] || [ bench/mallocbench.c -nt "$MB" ] ||
    [ tests/sampler/usdt_count.h -nt "$MB" ]; then
 	echo "  CC       $MB"
 	gcc $MB_CFLAGS bench/mallocbench.c -o "$MB" -lpthread || exit 1
+fi
+
+SC=$OUT/syscost
+if [ ! -x "$SC" ] || [ bench/syscost.c -nt "$SC" ]; then
+	echo "  CC       $SC"
+	gcc $MB_CFLAGS bench/syscost.c -o "$SC" || exit 1
 fi
 
 TMP=$(mktemp -d)
@@ -151,6 +161,7 @@ run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL
 echo "== libmemsight_sampler.so: ns per malloc+free pair (bench/mallocbench.c, mixed sizes"
 echo "   16 B..32 KiB), mean $MEAN B, $PAIRS pairs per thread, median of $REPS interleaved runs"
 for r in $(seq "$REPS"); do
+	"$SC" | sed -n 's/^ns_per_syscall=//p' >> "$TMP/syscall"
 	for t in 1 2; do
 		for col in "${COLS[@]}"; do
 			run_col "$col" "$t"
@@ -172,7 +183,18 @@ for t in 1 2; do
 	for col in "${COLS[@]}"; do printf ' %s %s;' "${NAME[$col]}" "$(minmax < "$TMP/$col.$t")"; done
 	printf '\n            probe hits per floor run %s; samples memsight recorded per attached run %s\n' \
 		"$(median < "$TMP/floor.$t.hits")" "$(median < "$TMP/ms_usdt.$t.samples")"
+	# what the attach costs per probe hit: the library's attached path (filter
+	# look-up on every free, table, countdown draws) and the kernel's uprobe
+	# entry, spread over the hits; an upper bound of the kernel's share
+	awk -v f="$(median < "$TMP/floor.$t")" -v d="$(median < "$TMP/detached.$t")" \
+	    -v h="$(median < "$TMP/floor.$t.hits")" -v n="$PAIRS" -v t="$t" 'BEGIN {
+		if (f == "-" || d == "-" || h == "-" || !h) { print "            per probe hit: n/a"; exit }
+		hp = h / (n * t)
+		printf "            floor - detached = %.1f ns per pair at %.2f probe hits per 1000 pairs: %.2f us per hit\n",
+		       f - d, 1000 * hp, (f - d) / hp / 1000 }'
 done
+echo "   a bare system call (bench/syscost, getppid) costs $(median < "$TMP/syscall") ns here" \
+	"($(minmax < "$TMP/syscall")): the least an optimised uprobe hit can cost"
 echo "   memsight's BPF programs (bpf_stats run_time_ns / run_cnt, summed over the runs):"
 if grep -qx stats "$TMP/stats"; then
 	awk '{ split($1, c, "."); k = c[1] " T=" c[2] " " $2; n[k] += $3; ns[k] += $4 }
@@ -196,7 +218,10 @@ echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
 # in-use figure of the same workload, memsight's full tracking (uprobes, no
 # library). Each run a fresh server on a unix socket; RREPS runs of each
 # (default 3; QUICK=1: 1), interleaved, medians; the full-tracking run once
-# (every call traps: ~10x slower). Workload: redis-benchmark -t set,get -n
+# (every call traps: ~10x slower). Besides requests/s (which on a shared
+# machine also measure the other load), the server's CPU time per request and
+# memsight's CPU time while redis-benchmark ran, and what each of memsight's
+# BPF programs ran. Workload: redis-benchmark -t set,get -n
 # RN -r 100000 -d RD -c 4 (defaults RN 100,000, RD 4096: ~63,000 distinct
 # keys of 4 KiB values, ~270 MB in use, ~500 samples at 512 KiB).
 if ! command -v redis-server > /dev/null || ! command -v redis-benchmark > /dev/null; then
@@ -210,11 +235,13 @@ RCOLS=(alone detached ms_usdt)
 declare -A RNAME=([alone]="alone" [detached]="loaded, detached" [ms_usdt]="memsight attached"
 	[ms_full]="uprobes, full (exact)")
 
-# redis_run COL: one server, one workload; appends "SET GET INUSE SAMPLES"
-# (requests/s; memsight's in-use figure and its samples, - when not attached)
-# to $TMP/redis.COL
+# redis_run COL: one server, one workload; appends "SET GET INUSE SAMPLES
+# SRV_US MS_MS" (requests/s; memsight's in-use figure and its samples, - when
+# not attached; the server's CPU time per request in us and memsight's CPU
+# time in ms, both while redis-benchmark ran) to $TMP/redis.COL, and
+# memsight's BPF programs' run counts and times to $TMP/rprogs
 redis_run() {
-	local col=$1 d rp mp sock out set get inuse=- samples=-
+	local col=$1 d rp mp sock out set get inuse=- samples=- r0 r1 m0=- m1=-
 	local -a env=()
 	d=$(mktemp -d "$TMP/redis.XXXXXX")
 	sock=$d/sock out=$d/bench
@@ -236,9 +263,16 @@ redis_run() {
 			kill "$mp" "$rp"; wait "$mp" "$rp"; return 1
 		fi ;;
 	esac
+	# CPU time, not requests/s alone: on a shared machine the server's CPU
+	# per request is what the observer adds, requests/s also what others took
+	r0=$(cpu_ms "$rp")
+	[ -z "${mp:-}" ] || m0=$(cpu_ms "$mp")
 	timeout 600 redis-benchmark -s "$sock" -t set,get -n "$RN" -r 100000 -d "$RD" -c 4 -q \
 		> "$out" 2>&1
+	r1=$(cpu_ms "$rp")
 	case $col in ms_*)
+		m1=$(cpu_ms "$mp")
+		prog_stats "$mp" | awk -v c="$col" '$2 > 0 { print c, $0 }' >> "$TMP/rprogs"
 		kill -INT "$mp"; wait "$mp"
 		inuse=$(jq '.tracked.inuse_bytes' "$d/ms")
 		samples=$(jq '.events.allocs' "$d/ms") ;;
@@ -247,7 +281,10 @@ redis_run() {
 	wait "$rp"
 	set=$(tr '\r' '\n' < "$out" | sed -n 's/^SET: \([0-9.]*\) requests.*/\1/p' | tail -1)
 	get=$(tr '\r' '\n' < "$out" | sed -n 's/^GET: \([0-9.]*\) requests.*/\1/p' | tail -1)
-	echo "${set:--} ${get:--} ${inuse:--} ${samples:--}" >> "$TMP/redis.$col"
+	echo "${set:--} ${get:--} ${inuse:--} ${samples:--}" \
+		"$(awk -v a="$r0" -v b="$r1" -v n="$RN" 'BEGIN { printf "%.2f", (b - a) * 1000 / (2 * n) }')" \
+		"$(awk -v a="$m0" -v b="$m1" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.0f", b - a }')" \
+		>> "$TMP/redis.$col"
 }
 
 echo
@@ -260,16 +297,33 @@ done
 redis_run ms_full
 ra=$(awk '{ print $1 }' "$TMP/redis.alone" | median)
 ga=$(awk '{ print $2 }' "$TMP/redis.alone" | median)
-printf '   %-24s %12s %12s %16s %9s\n' "" SET GET "in use (memsight)" samples
+ca=$(awk '{ print $5 }' "$TMP/redis.alone" | median)
+pct() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }'; }
+printf '   %-24s %12s %12s %16s %9s %10s %8s\n' "" SET GET "in use (memsight)" samples \
+	"server" "memsight"
 for col in "${RCOLS[@]}" ms_full; do
 	s=$(awk '{ print $1 }' "$TMP/redis.$col" | median)
 	g=$(awk '{ print $2 }' "$TMP/redis.$col" | median)
 	i=$(awk '$3 != "-" { print $3 }' "$TMP/redis.$col" | median)
 	n=$(awk '$4 != "-" { print $4 }' "$TMP/redis.$col" | median)
-	printf '   %-24s %12s %12s %16s %9s   (%s / %s of alone)\n' "${RNAME[$col]}" "$s" "$g" "$i" "$n" \
-		"$(awk -v x="$s" -v y="$ra" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }')" \
-		"$(awk -v x="$g" -v y="$ga" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }')"
+	c=$(awk '{ print $5 }' "$TMP/redis.$col" | median)
+	m=$(awk '$6 != "-" { print $6 }' "$TMP/redis.$col" | median)
+	printf '   %-24s %12s %12s %16s %9s %7s us %5s ms   (%s / %s of alone; CPU %s)\n' \
+		"${RNAME[$col]}" "$s" "$g" "$i" "$n" "$c" "$m" "$(pct "$s" "$ra")" "$(pct "$g" "$ga")" \
+		"$(pct "$c" "$ca")"
 done
+echo "   server = redis-server's CPU time per request, memsight = its CPU time, both while"
+echo "   redis-benchmark ran (on a busy machine requests/s also measures the other load; the"
+echo "   server's CPU per request is what an observer adds to it)"
+echo "   memsight's BPF programs in the redis runs (bpf_stats, summed; the ms_usdt_* programs"
+echo "   run in the server only, the others on their event in every process, then filter):"
+if grep -qx stats "$TMP/stats"; then
+	awk '{ k = $1 " " $2; n[k] += $3; ns[k] += $4 }
+	     END { for (k in n) printf "     %-40s %10d runs %9.0f ns/run %8.1f ms\n", k, n[k],
+		   ns[k] / n[k], ns[k] / 1e6 }' "$TMP/rprogs" 2>/dev/null | sort
+else
+	echo "     not available: BPF_ENABLE_STATS failed ($(head -1 "$TMP/stats"))"
+fi
 est=$(awk '$3 != "-" { print $3 }' "$TMP/redis.ms_usdt" | median)
 exact=$(awk '{ print $3 }' "$TMP/redis.ms_full" | median)
 # in use is what the samples still live stand for: about est / MEAN of them

@@ -40,10 +40,10 @@ FUZZ_DEPS_http_auth := http_auth readfile
 FUZZ_DEPS_report_read := report_read diff readfile diff_report textsafe xml json
 FUZZ_DEPS_pprof_read := pprof_read profile.pb-c diff model unsample
 $(FUZZ_DIR)/obj/pprof_read.o $(FUZZ_DIR)/obj/profile.pb-c.o: $(PROTO_HDRS)
-# the sampler library's table (sampler/, not user/), with 64 slots
+# the sampler library's tables (sampler/, not user/): 8 near slots, 64 far
 FUZZ_DEPS_sampler_table := table
 vpath table.c sampler
-$(FUZZ_DIR)/fuzz_sampler_table: FUZZ_CFLAGS += -DTABLE_SLOTS_LOG2=6
+$(FUZZ_DIR)/fuzz_sampler_table: FUZZ_CFLAGS += -DTABLE_SLOTS_LOG2=6 -DNEAR_SLOTS_LOG2=3
 
 .PHONY: fuzz fuzz-build
 # Built only as prerequisites: keep them, or every build relinks from scratch.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * fuzz_sampler_table - the sampler's table of sampled pointers
- * (sampler/table.c, built with 64 slots so that homes collide, tombstones
- * pile up and inserts are dropped) against a plain model, driven by the
+ * fuzz_sampler_table - the sampler's tables of sampled pointers
+ * (sampler/table.c, built with 8 near and 64 far slots so that homes
+ * collide, inserts spill into the far table, tombstones pile up and inserts
+ * are dropped) against a plain model, driven by the
  * input as a sequence of 3-byte operations: insert or remove one of 256
  * 16-byte-aligned pointers. An insert that succeeds must come back from its
  * remove with its size; a dropped one must count in memsight_sampler_dropped

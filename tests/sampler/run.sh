@@ -19,7 +19,7 @@ pass=0 fail=0
 ok() { echo "PASS sampler: $*"; pass=$((pass + 1)); }
 ko() { echo "FAIL sampler: $*"; fail=$((fail + 1)); }
 
-for f in "$LIB" "$T/semantics" "$T/cxx" "$SAMPLER_DLLIB"; do
+for f in "$LIB" "$T/semantics" "$T/cxx" "$SAMPLER_DLLIB" "$T/table_stress"; do
 	[ -e "$f" ] || { ko "$f missing (make)"; echo "sampler: $pass passed, $fail failed"
 		echo "$pass $fail" > "$O/sampler.result"; exit 1; }
 done
@@ -88,6 +88,12 @@ same_facts attached-mean1
 run attached-512k "LD_PRELOAD=$LIB" MEMSIGHT_SAMPLE_BYTES=524288 -- \
 	"$T/semantics" --attach "$LIB" --threads-iters 1000000
 same_facts attached-512k
+# the tables of sampled pointers under threads handing pointers to each other
+if timeout 60 "$T/table_stress" > "$TMP/table_stress.out" 2>&1; then
+	ok "table under threads: $(sed -n 's/^# //p' "$TMP/table_stress.out"), every remove found its pointer"
+else
+	ko "table under threads:"; sed 's/^/    | /' "$TMP/table_stress.out"
+fi
 run cxx-plain -- "$T/cxx"
 run cxx-attached-mean1 "LD_PRELOAD=$LIB" MEMSIGHT_SAMPLE_BYTES=1 -- "$T/cxx" --attach "$LIB"
 
