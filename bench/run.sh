@@ -46,6 +46,9 @@
 # Part 7 (bench/run_gate.sh, which also runs alone), `memsight run` as a CI
 # gate: a malloc-heavy C command (bench/mallocbench) and a fork-heavy shell
 # loop, bare and under `memsight run` (exact, and sampled), side by side.
+# Part 8 (bench/web.sh, which also runs alone), memsightd's RSS while it
+# watches DAEMON_PROCS processes and serves the web view, JSON API, /metrics
+# and /debug/pprof/ for each, round after round: bounded if it stops growing.
 #
 # Environment: QUICK=1 (a few minutes), REPS, SECS (timed phase per run),
 # SAMPLE_BYTES (sampled columns), SYM_N (symboliser lookups per module and
@@ -674,6 +677,16 @@ else
 fi
 env "${GATE_ENV[@]}" bash bench/run_gate.sh "$O" 2>&1 | sed 's/^/   /'
 
+# ---- part 8: memsightd serving the web view and endpoints (bench/web.sh) ---
+echo
+echo "== memsightd serving its web view and endpoints (issue 19): daemon memory, round after round"
+if [ "${QUICK:-0}" = 1 ]; then
+	WEB_ENV=(DAEMON_PROCS=50 ROUNDS=4)
+else
+	WEB_ENV=(DAEMON_PROCS="$DAEMON_PROCS" ROUNDS=10)
+fi
+env "${WEB_ENV[@]}" bash bench/web.sh "$O" 2>&1 | sed 's/^/   /'
+
 # ---- part 5: memsightd's RSS watching many processes ------------------------
 echo
 echo "== memsightd watching $DAEMON_PROCS long-lived processes: daemon memory (target: RSS <= 30 MiB)"
@@ -774,6 +787,7 @@ for col in "${COLS[@]}"; do
 done
 echo "go services:                   (printed by bench/go.sh above)"
 echo "memsight run gate:             (printed by bench/run_gate.sh above)"
+echo "web view and endpoints:        (printed by bench/web.sh above)"
 echo "trap cost:                     $TRAPCMD"
 echo "symboliser:                    $SYMCMD"
 echo "                               (built: gcc $SYM_CFLAGS bench/symbench.c $O/libmemsight.a $SYM_LDLIBS)"
