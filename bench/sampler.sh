@@ -24,7 +24,9 @@
 # here (bench/syscost: an optimised uprobe hit is at least one kernel entry),
 # so that a floor the kernel sets is told from one the library sets.
 # The memsight columns start mallocbench
-# with --wait, attach, then let it run; the uprobe columns run
+# with --wait, attach, then let it run (a run memsight did not attach to,
+# or whose probes did not fire: fewer allocations recorded than the workload
+# made, is refused: no figure, listed under the table); the uprobe columns run
 # UPAIRS pairs (default 100,000: every call traps) against a private copy
 # of libc, so only the workload traps. Environment: REPS (default 7;
 # QUICK=1: 3), PAIRS (per thread and run, default 5,000,000), UPAIRS, MEAN.
