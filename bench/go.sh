@@ -82,6 +82,10 @@ wrk_cell() {
 }
 # go_attach PID OUT ERR: start memsight on the Go service; sets MP, 0 once attached
 go_attach() {
+	# emptied here, not by the job's redirection (done in the child after
+	# the fork): ERR is reused, and the last round's "attached to PID"
+	# must not be taken for this one's
+	: > "$3"
 	"$MS" top -p "$1" -d 0 -n 0 --json > "$2" 2> "$3" &
 	MP=$!
 	PIDS+=("$MP")

@@ -24,7 +24,9 @@
 # here (bench/syscost: an optimised uprobe hit is at least one kernel entry),
 # so that a floor the kernel sets is told from one the library sets.
 # The memsight columns start mallocbench
-# with --wait, attach, then let it run; the uprobe columns run
+# with --wait, attach, then let it run (a run memsight did not attach to,
+# or whose probes did not fire: fewer allocations recorded than the workload
+# made, is refused: no figure, listed under the table); the uprobe columns run
 # UPAIRS pairs (default 100,000: every call traps) against a private copy
 # of libc, so only the workload traps. Environment: REPS (default 7;
 # QUICK=1: 3), PAIRS (per thread and run, default 5,000,000), UPAIRS, MEAN.
@@ -95,35 +97,56 @@ declare -A CMD=(
 # arguments) started with --wait, memsight attached to it, then let run;
 # its output in OUT, memsight's in OUT.ms*, and what each of memsight's BPF
 # programs ran in OUT.progs ("NAME RUN_CNT RUN_TIME_NS" lines, bpf_stats).
-# 0, or 1 if memsight did not attach.
+# Every file is written fresh in the run's own directory and only then
+# copied to OUT*: the shell truncates a background job's output in the
+# child, after the fork, so a reused OUT could still hold the previous run's
+# "ready" or "attached to PID" when looked at (that let the workload run
+# before memsight attached: a figure with no probe hit in it). 0, or 1 if
+# memsight did not attach, did not stay, or recorded fewer allocations than
+# MIN_ALLOCS (then OUT is emptied: no figure from that run).
 under_memsight() {
-	local out=$1 fd wp mp rc=0 d
-	local -a env=() mb=()
+	local out=$1 fd wp mp rc=0 d why= allocs mrc
+	local -a env=()
 	shift
 	while [ "$1" != -- ]; do env+=("$1"); shift; done
 	shift
 	d=$(mktemp -d "$TMP/run.XXXXXX")
 	mkfifo "$d/in"
-	env "${env[@]}" "$MB" -t "$T" -n "$N" --wait < "$d/in" > "$out" 2>&1 &
+	env "${env[@]}" "$MB" -t "$T" -n "$N" --wait < "$d/in" > "$d/mb" 2>&1 &
 	wp=$!
 	PIDS+=("$wp")
 	exec {fd}> "$d/in"
-	if ! wait_for "$out" '^ready' 10; then
-		exec {fd}>&-; kill "$wp"; wait "$wp"; return 1
+	if ! wait_for "$d/mb" '^ready' 10; then
+		exec {fd}>&-; kill "$wp"; wait "$wp"; : > "$out"; return 1
 	fi
-	"$MS" top -p "$wp" -d 0 -n 0 --json "$@" > "$out.ms" 2> "$out.mserr" &
+	"$MS" top -p "$wp" -d 0 -n 0 --json "$@" > "$d/ms" 2> "$d/mserr" &
 	mp=$!
 	PIDS+=("$mp")
-	if ! wait_for "$out.mserr" 'attached to PID|error' 60 || grep -q error "$out.mserr"; then
-		rc=1
+	if ! wait_for "$d/mserr" 'attached to PID|error' 60 || grep -q error "$d/mserr"; then
+		rc=1 why="did not attach"
 	fi
 	echo go >&$fd
 	exec {fd}>&-
 	wait "$wp"
-	prog_stats "$mp" > "$out.progs"
+	prog_stats "$mp" > "$d/progs"
 	kill -INT "$mp" 2>/dev/null
 	wait "$mp"
-	[ $rc = 0 ] || { echo "memsight did not attach: $(head -3 "$out.mserr")" >&2; : > "$out"; }
+	mrc=$?
+	# 3: the target exited first (memsight noticed before the SIGINT)
+	if [ $rc = 0 ] && [ $mrc != 0 ] && [ $mrc != 3 ]; then
+		rc=1 why="exited with $mrc"
+	fi
+	allocs=$(jq -r '.events.allocs // 0' "$d/ms" 2>/dev/null)
+	if [ $rc = 0 ] && ! [ "${allocs:-0}" -ge "$MIN_ALLOCS" ] 2>/dev/null; then
+		rc=1 why="recorded ${allocs:-no} allocations, at least $MIN_ALLOCS expected (probes did not fire)"
+	fi
+	cp "$d/mb" "$out"; cp "$d/ms" "$out.ms"; cp "$d/mserr" "$out.mserr"; cp "$d/progs" "$out.progs"
+	rm -rf "$d"
+	if [ $rc != 0 ]; then
+		echo "memsight run refused: $why: $(head -3 "$out.mserr")" >&2
+		echo "$why" >> "$TMP/refused"
+		: > "$out"
+	fi
 	return $rc
 }
 
@@ -143,12 +166,14 @@ run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL
 	detached) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" > "$out" ;;
 	floor) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" \
 		--attach "$LIB" > "$out" ;;
-	ms_usdt) under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- ;;
-	ms_usdt_fp) under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- \
+	ms_usdt) MIN_ALLOCS=1 under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- ;;
+	ms_usdt_fp) MIN_ALLOCS=1 under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- \
 		--unwind fp ;;
-	ms_sampled) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
+	ms_sampled) MIN_ALLOCS=1 N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
 		--sample-bytes "$MEAN" ;;
-	ms_full) N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- ;;
+	# every call traps: at least the workload's T * N mallocs
+	ms_full) MIN_ALLOCS=$((T * UPAIRS)) N=$UPAIRS under_memsight "$out" \
+		LD_LIBRARY_PATH="$LIBDIR" -- ;;
 	esac
 	sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' "$out" >> "$TMP/$col.$T"
 	sed -n 's/.*probe_hits=\([0-9]*\).*/\1/p' "$out" >> "$TMP/$col.$T.hits"
@@ -195,6 +220,10 @@ for t in 1 2; do
 done
 echo "   a bare system call (bench/syscost, getppid) costs $(median < "$TMP/syscall") ns here" \
 	"($(minmax < "$TMP/syscall")): the least an optimised uprobe hit can cost"
+if [ -s "$TMP/refused" ]; then
+	echo "   REFUSED memsight runs (not in the medians): $(wc -l < "$TMP/refused"):" \
+		"$(sort "$TMP/refused" | uniq -c | sed 's/^ *//' | paste -sd ';')"
+fi
 echo "   memsight's BPF programs (bpf_stats run_time_ns / run_cnt, summed over the runs):"
 if grep -qx stats "$TMP/stats"; then
 	awk '{ split($1, c, "."); k = c[1] " T=" c[2] " " $2; n[k] += $3; ns[k] += $4 }

@@ -12,7 +12,9 @@
 #   exactly, by memsight top and by memsightd, and its RSS is the real one,
 #   not 0;
 # - after an exec under `memsight top -p PID`, the report names the new
-#   program's exe beside its comm (memsightd's ps too);
+#   program's exe beside its comm (memsightd's ps too); when the new program
+#   maps an allocator that was not probed at attach (its own copy of libc),
+#   top marks the tracked figures unavailable and names it, never a silent 0;
 # - a process with an executable mapping that is not an ELF (a JIT's file)
 #   above libc attaches; every attach failure we can provoke says why.
 . "$(dirname "$0")/lib.sh"
@@ -200,6 +202,29 @@ check "exec: top says it exec'd" "$(jq -r .execed "$TMP/exec.json")" true
 check "exec: top's comm is the new program's" "$(jq -r .comm "$TMP/exec.json")" leaky
 check "exec: top's exe is the new program's" "$(jq -r .exe "$TMP/exec.json")" \
 	"$(readlink -f "$O/tests/targets/leaky")"
+check "exec into the same libc: no unprobed allocator" \
+	"$(jq -r .tracked.unprobed_allocator "$TMP/exec.json")" null
+kill "$EPID"
+# the same after an exec into a program run with its own copy of libc: its
+# malloc was never probed, so none of its allocations can be seen; the
+# tracked figures must say so, not read 0 (they did before)
+mkdir -p "$TMP/plibc"
+cp "$(ldd "$O/tests/targets/leaky" | awk '$1 == "libc.so.6" { print $3 }')" "$TMP/plibc/"
+start_target "$O/tests/targets/execer" "$TMP/exec3.out" "$(command -v env)" \
+	LD_LIBRARY_PATH="$TMP/plibc" "$O/tests/targets/leaky"
+EPID=$TPID
+start_memsight "$TMP/exec3.json" "$TMP/exec3.err" top -p "$EPID" -d 0 --json
+kill -USR1 "$EPID"
+wait_for_n "$TMP/exec3.out" '^ready' 2 10
+check_cmd "exec into another libc: it is the copy" grep -q "$TMP/plibc/libc.so.6" /proc/"$EPID"/maps
+kill -USR1 "$EPID"	# leaky leaks 4,096,000 B through the copy
+wait_for "$TMP/exec3.out" '^done' 10
+kill -INT "$MPID"; wait "$MPID" 2>/dev/null
+check "exec into another libc: top says the allocator was not probed" \
+	"$(jq -r .tracked.unprobed_allocator "$TMP/exec3.json")" "$TMP/plibc/libc.so.6"
+check "exec into another libc: tracked figures marked unavailable" \
+	"$(jq -r '.tracked.unavailable // "not marked"' "$TMP/exec3.json" | grep -c "not probed")" 1
+check "exec into another libc: top warns" "$(grep -c "was not probed at attach" "$TMP/exec3.err")" 1
 kill "$EPID"
 start_target "$O/tests/targets/execer" "$TMP/exec2.out" "$O/tests/targets/leaky"
 EPID=$TPID

@@ -115,6 +115,8 @@ static void test_malformed(void **state)
 		{ "{\"comm\":[],\"tracked\":{\"inuse_bytes\":1,\"alloc_bytes\":0},\"stacks\":[]}",
 		  "comm or exe" },
 		{ "{\"processes\":[{\"profile\":{\"tracked\":{}}}]}", "not a profile" },
+		{ "{\"tracked\":{\"unavailable\":\"not probed\",\"inuse_bytes\":0,\"alloc_bytes\":0},"
+		  "\"stacks\":[]}", "tracked figures unavailable" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

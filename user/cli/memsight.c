@@ -375,6 +375,10 @@ static int run_observation(struct cli_args *c)
 		pr_err("cannot read collected data: %s\n", strerror(-err));
 		goto out;
 	}
+	if (p->exec_unprobed)
+		pr_warn("process %d exec'd a program whose allocator (%s) was not probed at "
+			"attach: its allocations were not seen (attach again)\n", c->pid,
+			p->exec_unprobed);
 	err = write_output(c, p);
 	if (!err)
 		rc = exited ? EXIT_EXITED : 0;

@@ -362,11 +362,16 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 	unsigned int shown = 0;
 
 	report__text_header(p, out);
-	fprintf(out, "tracked heap in use: %s in %" PRIu64 " allocations "
-		"(allocated %s in %" PRIu64 " during %.1f s)\n",
-		report__human_bytes(p->inuse_bytes, a, sizeof(a)), p->inuse_count,
-		report__human_bytes(p->alloc_bytes, b, sizeof(b)), p->alloc_count,
-		p->duration_ns / 1e9);
+	if (p->exec_unprobed)
+		fprintf(out, "tracked heap: unavailable: the process exec'd a program whose "
+			"allocator (%s) was not probed at attach: attach again\n",
+			textsafe__str(why, sizeof(why), p->exec_unprobed));
+	else
+		fprintf(out, "tracked heap in use: %s in %" PRIu64 " allocations "
+			"(allocated %s in %" PRIu64 " during %.1f s)\n",
+			report__human_bytes(p->inuse_bytes, a, sizeof(a)), p->inuse_count,
+			report__human_bytes(p->alloc_bytes, b, sizeof(b)), p->alloc_count,
+			p->duration_ns / 1e9);
 	usable_text(p, out);
 	if (p->have_status) {
 		fprintf(out, "RSS %s (anon %s, file %s, shmem %s), peak %s, threads %u\n",
@@ -550,6 +555,10 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 	jw__double(w, p->duration_ns / 1e9);
 	jw__name(w, "tracked");
 	jw__start_object(w);
+	if (p->exec_unprobed)
+		jw__kv_string(w, "unavailable", "the process exec'd a program whose allocator "
+			      "was not probed at attach: attach again");
+	jw__kv_string(w, "unprobed_allocator", p->exec_unprobed);
 	jw__kv_uint(w, "inuse_bytes", p->inuse_bytes);
 	jw__kv_uint(w, "inuse_count", p->inuse_count);
 	jw__kv_uint(w, "alloc_bytes", p->alloc_bytes);

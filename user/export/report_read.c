@@ -125,7 +125,7 @@ static int read_profile(struct reader *rd, struct json_object *o)
 	struct json_object *tracked = member(o, "tracked", json_type_object);
 	struct json_object *stacks = member(o, "stacks", json_type_array);
 	struct json_object *ev = member(o, "events", json_type_object), *b;
-	const char *comm = get_str(o, "comm"), *exe = get_str(o, "exe");
+	const char *comm = get_str(o, "comm"), *exe = get_str(o, "exe"), *why;
 	uint64_t tot[DIFF_METRICS];
 	struct diff_proc *p;
 	char *name, *key;
@@ -133,6 +133,10 @@ static int read_profile(struct reader *rd, struct json_object *o)
 
 	if (!tracked || !stacks)
 		return fail(rd, -EINVAL, "not a profile: no \"tracked\" object or \"stacks\" array");
+	why = get_str(tracked, "unavailable");
+	if (!why || *why)	/* its zeros are no figures to compare */
+		return fail(rd, -EINVAL, "tracked figures unavailable (see the report's "
+			    "tracked.unavailable)");
 	if (!comm || !exe)
 		return fail(rd, -EINVAL, "comm or exe is not a string");
 	if (get_u64(tracked, "inuse_bytes", &tot[DIFF_INUSE]) ||

@@ -9,6 +9,7 @@
 
 #include "model/collect.h"
 #include "target/container.h"
+#include "target/elf.h"
 #include "target/goproc.h"
 #include "target/goruntime.h"
 #include "target/sampler.h"
@@ -510,6 +511,41 @@ static void collect_go(struct ms_session *s, struct ms_target *t, const struct m
 	}
 }
 
+/*
+ * After an exec, the new image's allocator is probed only if it is a file
+ * probed at attach (the kernel filters the probes by the process, so they
+ * come back when the same file is mapped again). The path of the first
+ * mapped ELF that defines malloc and was not probed, or NULL: its
+ * allocations are not seen at all.
+ */
+static char *unprobed_allocator(const struct ms_target *t, const struct ms_maps *maps)
+{
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct ms_map *m = &maps->v[i];
+		bool probed = false, defines = false;
+		uint64_t vaddr, size;
+		struct ms_elf *elf;
+		char *path;
+
+		if (!m->path || m->path[0] != '/' || m->perms[2] != 'x')
+			continue;
+		for (size_t j = 0; j < t->nmodules; j++)
+			probed |= t->modules[j].inode == m->inode &&
+				  t->modules[j].dev_major == m->dev_major &&
+				  t->modules[j].dev_minor == m->dev_minor;
+		if (probed)
+			continue;
+		path = ms_map__open_path(t->pid, m);
+		elf = path ? ms_elf__open(path) : NULL;
+		defines = elf && ms_elf__find_func(elf, "malloc", &vaddr, &size) == 0;
+		ms_elf__close(elf);
+		free(path);
+		if (defines)
+			return strdup(m->path);
+	}
+	return NULL;
+}
+
 int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcache *cache,
 			const struct ms_collect_opts *opts, struct ms_profile **ret)
 {
@@ -559,6 +595,8 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	/* libraries dlopen'ed since attach are only in a fresh copy */
 	if (alive && procfs__read_maps("/proc", t->pid, &fresh) == 0)
 		maps = &fresh;
+	if (p->execed && maps == &fresh && !t->usdt && t->nmodules)
+		p->exec_unprobed = unprobed_allocator(t, maps);
 	ms_collect__counters(s, &p->loss);
 	p->have_lost = ms_session__lost(s, t->pid, &p->lost) == 0;
 	/* of the samples only when sampled: no estimate of the whole */

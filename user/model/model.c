@@ -82,6 +82,7 @@ void ms_profile__free(struct ms_profile *p)
 	free(p->stacks);
 	free(p->cgroup);
 	free(p->exe);
+	free(p->exec_unprobed);
 	free(p->unwind_reason);
 	for (size_t i = 0; i < p->go.ngroups; i++) {
 		free(p->go.groups[i].func);

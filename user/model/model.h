@@ -165,6 +165,9 @@ struct ms_profile {
 	uint64_t sampler_dropped;
 	bool exited;			/* target exited during observation */
 	bool execed;			/* target exec'd: figures are for the new image */
+	/* target exec'd into a program whose allocator (this path) was not
+	 * probed at attach: the tracked figures are unavailable */
+	char *exec_unprobed;
 	bool have_growth;		/* growth_per_min filled in */
 	double growth_window_s;		/* span the growth slopes cover */
 	double total_growth_per_min;
