@@ -99,9 +99,14 @@ run cxx-attached-mean1 "LD_PRELOAD=$LIB" MEMSIGHT_SAMPLE_BYTES=1 -- "$T/cxx" --a
 
 # the project's own C targets (target.h protocol) with the sampler loaded
 # drive BIN [ENV...]: ready, SIGUSR1, done, (leaky: SIGUSR2, verified), SIGTERM;
-# prints the target's output, returns its exit status (1 on a timeout)
+# prints the target's output, returns its exit status (1 on a timeout). Each
+# run writes a file of its own, made before the target starts: a background
+# job's '> FILE' truncates only once its child runs, so a reused file could
+# show the run before's 'ready' and 'done' (and SIGUSR1 then killed the child
+# before it even opened the file: the run before's output was compared).
 drive() {
-	local bin=$1 out=$TMP/drive.out i pid; shift
+	local bin=$1 out i pid; shift
+	out=$(mktemp "$TMP/drive.XXXXXX") || return 1
 	env "$@" "$bin" > "$out" 2>&1 &
 	pid=$!
 	for i in $(seq 100); do grep -q '^ready' "$out" && break; sleep 0.1; done
@@ -121,8 +126,10 @@ drive() {
 for t in leaky manystacks threads cxxjump; do
 	bin=$O/tests/targets/$t
 	[ -x "$bin" ] || { ko "$t: $bin missing (make)"; continue; }
-	a=$(drive "$bin" X=1 | grep -v '^ready'); ra=$?
-	b=$(drive "$bin" "LD_PRELOAD=$LIB" MEMSIGHT_SAMPLE_BYTES=1 | grep -v '^ready'); rb=$?
+	# the status is drive's, not grep's
+	a=$(drive "$bin" X=1 | grep -v '^ready'; exit "${PIPESTATUS[0]}"); ra=$?
+	b=$(drive "$bin" "LD_PRELOAD=$LIB" MEMSIGHT_SAMPLE_BYTES=1 | grep -v '^ready'
+	    exit "${PIPESTATUS[0]}"); rb=$?
 	if [ "$ra" = "$rb" ] && [ "$a" = "$b" ] && [ -n "$b" ]; then
 		ok "$t under the sampler (mean 1): same output and exit status ($rb)"
 	else
