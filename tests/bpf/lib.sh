@@ -53,8 +53,11 @@ wait_for_n() {
 	return 1
 }
 
-# start_target BIN OUTFILE [ARGS...]: start a target, wait for its "ready"; sets TPID
+# start_target BIN OUTFILE [ARGS...]: start a target, wait for its "ready"; sets TPID.
+# OUTFILE is emptied first: a background job's '>' truncates only once its
+# child runs, and a reused file's old "ready" must not be taken for this one's.
 start_target() {
+	: > "$2"
 	"$1" "${@:3}" > "$2" 2>&1 &
 	TPID=$!
 	PIDS_TO_KILL+=("$TPID")
