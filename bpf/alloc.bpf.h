@@ -242,19 +242,22 @@ static __always_inline __u64 ustack_len(struct task_struct *task, __u64 sp)
 /*
  * Reserve the record the copy is read into, the one copy of the stack (a
  * per-CPU scratch and bpf_ringbuf_output copied it twice). The ring takes
- * constant sizes only: the room is len rounded up to 4, 8 or 16 KiB, so a
- * shallow main-thread stack does not take a 16 KiB record. *ret_room is it.
+ * constant sizes only: the room is len rounded up to a power of two from
+ * 1 KiB (the ring holds at most twice the bytes copied, and a shallow
+ * main-thread stack does not take a 16 KiB record). *ret_room is it.
  */
 static __always_inline struct ms_ustack_hdr *ustack_reserve(__u64 len, __u64 *ret_room)
 {
-	if (len && len <= 4096) {
-		*ret_room = 4096;
-		return bpf_ringbuf_reserve(&ustacks, USTACK_REC(4096), 0);
+#define USTACK_ROOM(room)							\
+	if (len && len <= (room)) {						\
+		*ret_room = (room);						\
+		return bpf_ringbuf_reserve(&ustacks, USTACK_REC(room), 0);	\
 	}
-	if (len && len <= 8192) {
-		*ret_room = 8192;
-		return bpf_ringbuf_reserve(&ustacks, USTACK_REC(8192), 0);
-	}
+	USTACK_ROOM(1024)
+	USTACK_ROOM(2048)
+	USTACK_ROOM(4096)
+	USTACK_ROOM(8192)
+#undef USTACK_ROOM
 	*ret_room = MS_USTACK_MAX;
 	return bpf_ringbuf_reserve(&ustacks, USTACK_REC(MS_USTACK_MAX), 0);
 }

@@ -33,8 +33,8 @@ struct ustack_drain {
 
 /*
  * ring_buffer callback, under mu: copy the record to the queue, only as much
- * of it as holds the copied stack (the kernel reserves a record in steps of
- * 4 KiB before it knows how much it reads)
+ * of it as holds the copied stack (the kernel reserves a record, rounded up,
+ * before it reads the stack)
  */
 static int queue_rec(void *ctx, void *data, size_t size)
 {
