@@ -203,18 +203,6 @@ static __always_inline void account_free(__u32 tgid, struct ms_pid_cfg *cfg, __u
  * DWARF unwinding: the registers and stack of this allocation go to user
  * space, which unwinds them with the modules' CFI (see memsight_abi.h).
  */
-struct ustack_buf {
-	struct ms_ustack_hdr h;
-	__u8 stack[MS_USTACK_MAX];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ustack_buf);
-} ustack_scratch SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -228,6 +216,60 @@ struct {
 	__uint(max_entries, MS_DEF_USTACK_RING);
 } ustacks SEC(".maps");
 
+/* a ring record: the header, then room for this much of the stack */
+#define USTACK_REC(room)	(sizeof(struct ms_ustack_hdr) + (room))
+
+/*
+ * How much of the stack above sp holds frames: up to its mapping's end (the
+ * main thread's: its start, argv and environment lie above), at most
+ * MS_USTACK_MAX; 0 when the mapping is not known. Kernels before 5.17 have
+ * no bpf_find_vma: the branch is decided at load (CO-RE enum check) and the
+ * call never reaches them.
+ */
+static __always_inline __u64 ustack_len(struct task_struct *task, __u64 sp)
+{
+	__u64 end = 0, top;
+
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) ||
+	    bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end <= sp)
+		return 0;
+	top = BPF_CORE_READ(task, mm, start_stack);
+	if (top > sp && top + 64 < end)
+		end = top + 64;
+	return end - sp < MS_USTACK_MAX ? end - sp : MS_USTACK_MAX;
+}
+
+/*
+ * Reserve the record the copy is read into, the one copy of the stack (a
+ * per-CPU scratch and bpf_ringbuf_output copied it twice). The ring takes
+ * constant sizes only: the room is len rounded up to a power of two from
+ * 1 KiB (the ring holds at most twice the bytes copied, and a shallow
+ * main-thread stack does not take a 16 KiB record). *ret_room is it.
+ */
+static __always_inline struct ms_ustack_hdr *ustack_reserve(__u64 len, __u64 *ret_room)
+{
+#define USTACK_ROOM(room)							\
+	if (len && len <= (room)) {						\
+		*ret_room = (room);						\
+		return bpf_ringbuf_reserve(&ustacks, USTACK_REC(room), 0);	\
+	}
+	USTACK_ROOM(1024)
+	USTACK_ROOM(2048)
+	USTACK_ROOM(4096)
+	USTACK_ROOM(8192)
+#undef USTACK_ROOM
+	*ret_room = MS_USTACK_MAX;
+	return bpf_ringbuf_reserve(&ustacks, USTACK_REC(MS_USTACK_MAX), 0);
+}
+
+/* read len bytes from sp into a record's room: 0, or the read's error */
+static __always_inline long ustack_read(struct ms_ustack_hdr *h, __u64 room, __u64 len, __u64 sp)
+{
+	if (len > room)
+		return -E2BIG;
+	return bpf_probe_read_user(h + 1, len, (void *)sp);
+}
+
 /*
  * Copy the stack and registers of an allocation for user-space unwinding and
  * return its sample id, with its (new, empty) aggregate created under that
@@ -238,87 +280,74 @@ struct {
 static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_key *ak)
 {
 	static const struct ms_agg_val zero;
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 sp = PT_REGS_SP(ctx), end = 0, len, top;
-	__u32 z = 0;
-	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &z);
+	__u64 sp = PT_REGS_SP(ctx), len, room;
+	struct ms_ustack_hdr *h;
+	__u32 z = 0, d;
 	__u64 *seq = bpf_map_lookup_elem(&ustack_seq, &z);
 
-	if (!b || !seq)
+	if (!seq)
 		return -1;
-	/*
-	 * The copy may not run past the stack's mapping: a failed read copies
-	 * nothing. Kernels before 5.17 have no bpf_find_vma: the branch is
-	 * decided at load (CO-RE enum check) and the call never reaches them.
-	 */
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) &&
-	    !bpf_find_vma(task, sp, stack_vma_end, &end, 0) && end > sp) {
-		/* the main thread's frames all lie below its start (argv, environment above) */
-		top = BPF_CORE_READ(task, mm, start_stack);
-		if (top > sp && top + 64 < end)
-			end = top + 64;
-		len = end - sp;
-		if (len > MS_USTACK_MAX)
-			len = MS_USTACK_MAX;
-		if (!bpf_probe_read_user(b->stack, len, (void *)sp))
-			goto copied;
+	len = ustack_len(bpf_get_current_task_btf(), sp);
+	h = ustack_reserve(len, &room);
+	if (!h) {
+		count(MS_CNT_USTACK_RING_FULL);
+		return -1;
 	}
+	/* a failed read copies nothing */
+	if (len && !ustack_read(h, room, len, sp))
+		goto copied;
 	/*
 	 * find_vma only try-locks the mm: another thread mapping memory
 	 * (creating a thread, a malloc arena) makes it fail. And a page of the
 	 * mapping above sp may never have been touched (a read here cannot
 	 * fault it in). A mapping ends at a page boundary, so one of the
 	 * page-aligned ends within reach is its end or the first hole: the
-	 * largest that reads is the copy.
+	 * largest that reads (and fits the room) is the copy.
 	 */
-	{
-		__u32 d = (__u32)(-sp) & 4095;	/* sp up to its page's end */
-
-		len = MS_USTACK_MAX;
-		if (!bpf_probe_read_user(b->stack, MS_USTACK_MAX, (void *)sp))
-			goto copied;
-		/* written out: the verifier sees each length bounded by the buffer */
-		len = d + 3 * 4096;
-		if (!bpf_probe_read_user(b->stack, d + 3 * 4096, (void *)sp))
-			goto copied;
-		len = d + 2 * 4096;
-		if (!bpf_probe_read_user(b->stack, d + 2 * 4096, (void *)sp))
-			goto copied;
-		len = d + 4096;
-		if (!bpf_probe_read_user(b->stack, d + 4096, (void *)sp))
-			goto copied;
-		len = d;
-		if (!bpf_probe_read_user(b->stack, d, (void *)sp))
-			goto copied;
-		return -1;
-	}
+	d = (__u32)(-sp) & 4095;	/* sp up to its page's end */
+	len = MS_USTACK_MAX;
+	if (!ustack_read(h, room, MS_USTACK_MAX, sp))
+		goto copied;
+	/* written out: the verifier sees each length bounded by the room */
+	len = d + 3 * 4096;
+	if (!ustack_read(h, room, d + 3 * 4096, sp))
+		goto copied;
+	len = d + 2 * 4096;
+	if (!ustack_read(h, room, d + 2 * 4096, sp))
+		goto copied;
+	len = d + 4096;
+	if (!ustack_read(h, room, d + 4096, sp))
+		goto copied;
+	len = d;
+	if (!ustack_read(h, room, d, sp))
+		goto copied;
+	goto drop;
 copied:
 	ak->stack_id = MS_SAMPLE_SID_BASE +
 		       (__s32)(__sync_fetch_and_add(seq, 1) & (MS_SAMPLE_SID_BASE - 1));
 	/* an id that wrapped around onto a sample still in use: never merge the two */
 	if (bpf_map_update_elem(&aggs, ak, &zero, BPF_NOEXIST))
-		return -1;
-	b->h.tgid = ak->tgid;
-	b->h.tid = (__u32)bpf_get_current_pid_tgid();
-	b->h.gen = ak->gen;
-	b->h.sid = ak->stack_id;
-	b->h.kind = ak->kind;
-	b->h.size = len;
-	b->h.regs[MS_UREG_IP] = PT_REGS_IP(ctx);
-	b->h.regs[MS_UREG_SP] = sp;
-	b->h.regs[MS_UREG_BP] = PT_REGS_FP(ctx);
-	b->h.regs[MS_UREG_BX] = ctx->bx;
-	b->h.regs[MS_UREG_R12] = ctx->r12;
-	b->h.regs[MS_UREG_R13] = ctx->r13;
-	b->h.regs[MS_UREG_R14] = ctx->r14;
-	b->h.regs[MS_UREG_R15] = ctx->r15;
-	if (bpf_ringbuf_output(&ustacks, b, sizeof(b->h) + len, 0)) {
-		count(MS_CNT_USTACK_RING_FULL);
-		bpf_map_delete_elem(&aggs, ak);
-		return -1;
-	}
+		goto drop;
+	h->tgid = ak->tgid;
+	h->tid = (__u32)bpf_get_current_pid_tgid();
+	h->gen = ak->gen;
+	h->sid = ak->stack_id;
+	h->kind = ak->kind;
+	h->size = len;
+	h->regs[MS_UREG_IP] = PT_REGS_IP(ctx);
+	h->regs[MS_UREG_SP] = sp;
+	h->regs[MS_UREG_BP] = PT_REGS_FP(ctx);
+	h->regs[MS_UREG_BX] = ctx->bx;
+	h->regs[MS_UREG_R12] = ctx->r12;
+	h->regs[MS_UREG_R13] = ctx->r13;
+	h->regs[MS_UREG_R14] = ctx->r14;
+	h->regs[MS_UREG_R15] = ctx->r15;
+	bpf_ringbuf_submit(h, 0);
 	count(MS_CNT_USTACK_SAMPLES);
 	return ak->stack_id;
+drop:
+	bpf_ringbuf_discard(h, 0);
+	return -1;
 }
 
 /*

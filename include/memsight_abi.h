@@ -280,7 +280,10 @@ enum ms_ureg {
 	MS_UREG__MAX,
 };
 
-/* One copied stack: this header, then `size` bytes read from regs[MS_UREG_SP]. */
+/*
+ * One copied stack: this header, then `size` bytes read from regs[MS_UREG_SP]
+ * (the ring's record may be longer: its room is reserved before the copy).
+ */
 struct ms_ustack_hdr {
 	__u32 tgid;
 	__u32 tid;

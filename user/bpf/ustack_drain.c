@@ -15,6 +15,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "memsight_abi.h"
 #include "common/caps.h"
 #include "bpf/ustack_drain.h"
 
@@ -30,12 +31,19 @@ struct ustack_drain {
 	uint64_t dropped;
 };
 
-/* ring_buffer callback, under mu: copy the record to the queue */
+/*
+ * ring_buffer callback, under mu: copy the record to the queue, only as much
+ * of it as holds the copied stack (the kernel reserves a record, rounded up,
+ * before it reads the stack)
+ */
 static int queue_rec(void *ctx, void *data, size_t size)
 {
+	const struct ms_ustack_hdr *h = data;
 	struct ustack_drain *d = ctx;
 	struct ustack_rec *r;
 
+	if (size >= sizeof(*h) && h->size <= size - sizeof(*h))
+		size = sizeof(*h) + h->size;
 	if (d->bytes + size > d->cap || !(r = malloc(sizeof(*r) + size))) {
 		d->dropped++;
 		return 0;
