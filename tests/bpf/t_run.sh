@@ -260,7 +260,8 @@ check "file: the command did not run" "$(wc -c < "$TMP/r14.out")" 0
 # no stacks: every stack new), which the kernel matrix's guest (no Go) runs.
 "$MS" run --max-leaked 2M --pprof "$TMP/p15.pb.gz" -- "$LE" 3 2> "$TMP/r15.err"
 check "pprof: the command's status still comes back" "$?" 3
-check "pprof: gzip" "$(head -c2 "$TMP/p15.pb.gz" | od -An -tx1 | tr -d ' ')" 1f8b
+# gzip's magic 1f 8b (busybox's od in the kernel matrix's guest has no -An: bash compares the bytes)
+check "pprof: gzip" "$([ "$(head -c2 "$TMP/p15.pb.gz")" = "$(printf '\037\213')" ] && echo 1f8b)" 1f8b
 echo '{"comm": "none", "exe": "none", "tracked": {"inuse_bytes": 0, "alloc_bytes": 0}, "stacks": []}' \
 	> "$TMP/none.json"
 "$MS" diff -j "$TMP/none.json" "$TMP/p15.pb.gz" > "$TMP/p15.diff.json"

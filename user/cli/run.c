@@ -802,6 +802,11 @@ int run__main(struct cli_args *c)
 	r.go_fd = -1;
 	wait_command(&r);
 	r.res.elapsed_s = mono_s() - r.start_mono;
+	/* descendants still in their loader run on without our breakpoint */
+	for (size_t i = 0; i < RUN_ENTRIES_MAX; i++)
+		if (r.entries[i].pid && run_entry__release(&r.entries[i]))
+			pr_warn("a process left running may still hold memsight's breakpoint at its "
+				"entry point\n");
 	/* the probes go before the reports take their time */
 	ms_session__close(r.s);
 	r.s = NULL;

@@ -84,6 +84,40 @@ int run_entry__disarm(struct run_entry *e)
 	memset(e, 0, sizeof(*e));
 	return err;
 }
+
+int run_entry__release(struct run_entry *e)
+{
+	long sig = 0;
+	int st, err = 0;
+
+	/* stopped first: the text is written only into a stopped process */
+	if (ptrace(PTRACE_INTERRUPT, e->pid, NULL, NULL)) {
+		err = errno == ESRCH ? 0 : -errno;	/* gone already */
+		goto out;
+	}
+	if (waitpid(e->pid, &st, __WALL) != e->pid) {
+		err = -errno;
+		goto out;
+	}
+	if (!WIFSTOPPED(st))
+		goto out;	/* it ended meanwhile */
+	if (run_entry__hit(e, st)) {
+		pid_t pid = e->pid;
+
+		err = run_entry__disarm(e);	/* clears e */
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return err;
+	}
+	if (ptrace(PTRACE_POKETEXT, e->pid, (void *)e->entry, (void *)e->word))
+		err = -errno;
+	/* a signal on its way to it (a signal-delivery stop) is passed on */
+	if (!(st >> 16) && WSTOPSIG(st) != SIGTRAP)
+		sig = WSTOPSIG(st);
+	ptrace(PTRACE_DETACH, e->pid, NULL, (void *)sig);
+out:
+	memset(e, 0, sizeof(*e));
+	return err;
+}
 #else
 int run_entry__arm(pid_t pid, struct run_entry *e)
 {
@@ -97,6 +131,12 @@ bool run_entry__hit(const struct run_entry *e, int wstatus)
 }
 
 int run_entry__disarm(struct run_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	return -EOPNOTSUPP;
+}
+
+int run_entry__release(struct run_entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	return -EOPNOTSUPP;

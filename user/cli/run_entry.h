@@ -29,4 +29,12 @@ bool run_entry__hit(const struct run_entry *e, int wstatus);
 /* The text put back and the program counter set to the entry again; e cleared. 0 or -errno. */
 int run_entry__disarm(struct run_entry *e);
 
+/*
+ * The run is over and e->pid has not reached its entry point (still in the
+ * loader): stopped, its text put back (and its program counter, had it just
+ * hit the breakpoint), and detached, so it runs on untraced; a breakpoint
+ * left behind would kill it with SIGTRAP. e cleared. 0 or -errno.
+ */
+int run_entry__release(struct run_entry *e);
+
 #endif /* MEMSIGHT_RUN_ENTRY_H */
