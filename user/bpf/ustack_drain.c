@@ -19,6 +19,9 @@
 #include "common/caps.h"
 #include "bpf/ustack_drain.h"
 
+/* how long a record below the ring's wake-up mark may wait in it */
+#define DRAIN_POLL_MS	100
+
 struct ustack_drain {
 	struct ring_buffer *rb;		/* consumed only under mu */
 	pthread_mutex_t mu;
@@ -71,12 +74,16 @@ static void *drain_thread(void *arg)
 	if (ms_drop_thread_caps())
 		return NULL;	/* the owner still drains it in ustack_drain__take */
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		/*
+		 * The kernel wakes this thread only past a quarter of the ring
+		 * (alloc.bpf.h, ustack_wakeup): sparse records are picked up on
+		 * the timeout
+		 */
+		n = poll(pfd, 2, DRAIN_POLL_MS);
+		if (n < 0 && errno != EINTR)
 			break;
-		if (pfd[1].revents)
+		if (n > 0 && pfd[1].revents)
 			break;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
 		pthread_mutex_lock(&d->mu);
 		n = ring_buffer__consume(d->rb);
 		pthread_mutex_unlock(&d->mu);
