@@ -251,15 +251,17 @@ echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
 # machine also measure the other load), the server's CPU time per request and
 # memsight's CPU time while redis-benchmark ran, and what each of memsight's
 # BPF programs ran. Workload: redis-benchmark -t set,get -n
-# RN -r 100000 -d RD -c 4 (defaults RN 100,000, RD 4096: ~63,000 distinct
-# keys of 4 KiB values, ~270 MB in use, ~500 samples at 512 KiB).
+# RN -r 100000 -d RD -c 4 (defaults RN 100,000, RD 8192: ~63,000 distinct
+# keys of 8 KiB values, ~530 MB in use, ~1,000 samples live at 512 KiB: the
+# estimate's sd ~3.2%, so that a 10% error would be 3 sd; at 4 KiB values,
+# ~500 samples, 10% was only 2.2 sd and one run in ~35 missed it by chance).
 if ! command -v redis-server > /dev/null || ! command -v redis-benchmark > /dev/null; then
 	echo "== redis-server: not available (redis-server / redis-benchmark not installed)"
 	exit 0
 fi
 if [ "${QUICK:-0}" = 1 ]; then RREPS=${RREPS:-1}; else RREPS=${RREPS:-3}; fi
 RN=${RN:-100000}
-RD=${RD:-4096}
+RD=${RD:-8192}
 RCOLS=(alone detached ms_usdt)
 declare -A RNAME=([alone]="alone" [detached]="loaded, detached" [ms_usdt]="memsight attached"
 	[ms_full]="uprobes, full (exact)")

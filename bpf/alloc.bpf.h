@@ -277,25 +277,44 @@ static __always_inline long ustack_read(struct ms_ustack_hdr *h, __u64 room, __u
  * frame-pointer stack: the bytes are still counted exactly, under a shorter
  * stack.
  */
-/*
- * Wake the drain thread when the ring's data crosses a quarter, a half or
- * three quarters of it (this record took it there); below a quarter it finds
- * the records on its own (ustack_drain.c polls with a timeout), and once
- * woken it empties the ring. A wake-up is an irq_work the sampled thread
- * raises (a self-IPI): the kernel's default wakes the consumer whenever it
- * had caught up, i.e. on every sparse sample, which cost the sampled thread
- * more than its copy (Debian's redis-server under the sampler, bpf_stats:
- * 21.5 us a sample with it, 8.3 us without); waking on every record past a
- * mark cost mallocbench's dense samples as much again (a wake-up storm while
- * the drain thread copies). Two CPUs crossing a mark at once may both miss
- * it: the next mark and the timeout catch that.
- */
-static __always_inline __u64 ustack_wakeup(__u64 room)
-{
-	__u64 quarter = bpf_ringbuf_query(&ustacks, BPF_RB_RING_SIZE) / 4;	/* a power of 2 */
-	__u64 avail = bpf_ringbuf_query(&ustacks, BPF_RB_AVAIL_DATA);	/* this record too */
+/* per CPU: the process (tgid << 32 | gen) whose record last woke the drain thread */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ustack_woken SEC(".maps");
 
-	if (quarter && avail >= quarter && (avail & (quarter - 1)) < USTACK_REC(room) + 8)
+/*
+ * Wake the drain thread for a process's first record (its unwinder is built
+ * from /proc/PID/maps, which a short-lived process must still have: a
+ * process other than the one this CPU last woke it for), and when the ring's
+ * data crosses a sixteenth of it, or any multiple (this record took it
+ * there); otherwise it finds the records on its own (ustack_drain.c polls
+ * with a timeout), and once woken it empties the ring. A wake-up is an
+ * irq_work the sampled thread raises (a self-IPI): the kernel's default
+ * wakes the consumer whenever it had caught up, i.e. on every sparse sample,
+ * which cost the sampled thread more than its copy (Debian's redis-server
+ * under the sampler, bpf_stats: 21.5 us a sample with it, 8.3-9.9 us
+ * without); waking on every record past a mark cost mallocbench's dense
+ * samples as much again (a wake-up storm while the drain thread copies);
+ * marks a quarter of the ring apart let the ring fill in the 6.1 guest
+ * (emulated: its drain thread runs late). Two CPUs crossing a mark at once
+ * may both miss it: the next mark and the timeout catch that.
+ */
+static __always_inline __u64 ustack_wakeup(__u64 room, __u32 tgid, __u32 gen)
+{
+	__u64 mark = bpf_ringbuf_query(&ustacks, BPF_RB_RING_SIZE) / 16;	/* a power of 2 */
+	__u64 avail = bpf_ringbuf_query(&ustacks, BPF_RB_AVAIL_DATA);	/* this record too */
+	__u64 who = ((__u64)tgid << 32) | gen, *last;
+	__u32 z = 0;
+
+	last = bpf_map_lookup_elem(&ustack_woken, &z);
+	if (last && *last != who) {
+		*last = who;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	if (mark && avail >= mark && (avail & (mark - 1)) < USTACK_REC(room) + 8)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -365,7 +384,7 @@ copied:
 	h->regs[MS_UREG_R13] = ctx->r13;
 	h->regs[MS_UREG_R14] = ctx->r14;
 	h->regs[MS_UREG_R15] = ctx->r15;
-	bpf_ringbuf_submit(h, ustack_wakeup(room));
+	bpf_ringbuf_submit(h, ustack_wakeup(room, ak->tgid, ak->gen));
 	count(MS_CNT_USTACK_SAMPLES);
 	return ak->stack_id;
 drop:

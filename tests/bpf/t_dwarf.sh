@@ -172,6 +172,19 @@ kill "$reader"; wait "$reader" 2> /dev/null
 reads=$("$MS" stats -j | jq .requests)
 "$MS" dump "$TPID" --format json -o "$TMP/race.json" || fail "reads during samples: dump failed"
 check "reads during samples: DWARF samples" "$(jq -r .tracked.unwind "$TMP/race.json")" dwarf
-check "reads during samples: $reads reads during 30 rounds, leak_a and the total exact" \
-	"$(jq -c --arg f leak_a '[([.stacks[] | select(any(.frames[]; .func == $f)) | .inuse_bytes] | add), .tracked.inuse_bytes, .events.lower_bound]' "$TMP/race.json")" \
-	"[$((30 * 4096000)),$((30 * 4211536 - 29 * 65536)),false]"
+# A stack dropped (counted: the kernel's ring full, or the unwinder's queue at
+# its cap, as in the 6.1 guest, whose emulated unwinding falls behind) leaves
+# its bytes exact under a shorter stack: leak_a's bytes are then short by at
+# most one 4096-byte block per drop, never over. Exact when nothing dropped.
+drops=$(jq '.events | .dwarf_stacks_lost + .dwarf_stacks_dropped_unwinding' "$TMP/race.json")
+echo "  (reads during samples: copied stacks $(jq -c '.events | [.dwarf_stacks, .dwarf_stacks_lost, .dwarf_stacks_lost_ring_full, .dwarf_stacks_over_rate, .dwarf_stacks_dropped_unwinding]' "$TMP/race.json"): copied, lost, ring full, over rate, dropped unwinding)"
+check "reads during samples: $reads reads during 30 rounds, the total exact" \
+	"$(jq -c '[.tracked.inuse_bytes, .events.lower_bound]' "$TMP/race.json")" \
+	"[$((30 * 4211536 - 29 * 65536)),false]"
+leak_a=$(jq --arg f leak_a '[.stacks[] | select(any(.frames[]; .func == $f)) | .inuse_bytes] | add' "$TMP/race.json")
+if [ "${drops:-x}" = 0 ]; then
+	check "reads during samples: leak_a exact (no stack dropped)" "$leak_a" $((30 * 4096000))
+else
+	check "reads during samples: leak_a within its $drops counted drops" \
+		"$(awk -v b="$leak_a" -v d="$drops" -v x=$((30 * 4096000)) 'BEGIN { print (b <= x && b + 4096 * d >= x) ? "yes" : "no (" b ")" }')" yes
+fi

@@ -75,7 +75,7 @@ static void *drain_thread(void *arg)
 		return NULL;	/* the owner still drains it in ustack_drain__take */
 	for (;;) {
 		/*
-		 * The kernel wakes this thread only past a quarter of the ring
+		 * The kernel wakes this thread only at marks in the ring
 		 * (alloc.bpf.h, ustack_wakeup): sparse records are picked up on
 		 * the timeout
 		 */
