@@ -20,28 +20,16 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
-O=${1:-build}
-MS=$O/memsight
-OUT=$O/bench
+bench_init bench/go "$@"
 LIBDIR=${LIBDIR:-$OUT/lib}
 GO=${GO:-/usr/lib/go-1.19/bin/go}
 WRK_SECS=${WRK_SECS:-3} WRK_REPS=${WRK_REPS:-3} WRK_CONNS=${WRK_CONNS:-8} WARM_SECS=${WARM_SECS:-2}
 TARGET_LOSS=10
 VARIANTS=(plain stripped)
 
-die() { echo "bench/go: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (BPF uprobes)"
 [ -x "$MS" ] || die "$MS not built; run: make O=$O"
-TMP=$(mktemp -d /tmp/memsight-bench-go.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp bench-go
 
 echo "== Go net/http service under wrk: requests/s (127.0.0.1 only, ${WRK_SECS}s x $WRK_REPS per cell, median), higher is better"
 
@@ -55,8 +43,7 @@ mkdir -p "$OUT" || exit 1
 for cgo in 0 1; do
 	for v in "${VARIANTS[@]}"; do
 		g=$(gobin $cgo "$v")
-		[ -x "$g" ] && [ "$g" -nt bench/goserver/main.go ] && [ "$g" -nt bench/goserver/go.mod ] &&
-			[ "$g" -nt bench/go.sh ] && continue
+		stale "$g" bench/goserver/main.go bench/goserver/go.mod bench/go.sh || continue
 		[ -x "$GO" ] || { echo "skipped: no Go toolchain at $GO"; exit 0; }
 		echo "  GO       $g"
 		(cd bench/goserver && env "${GOENV[@]}" CGO_ENABLED=$cgo "$GO" build \
@@ -82,14 +69,7 @@ wrk_cell() {
 }
 # go_attach PID OUT ERR: start memsight on the Go service; sets MP, 0 once attached
 go_attach() {
-	# emptied here, not by the job's redirection (done in the child after
-	# the fork): ERR is reused, and the last round's "attached to PID"
-	# must not be taken for this one's
-	: > "$3"
-	"$MS" top -p "$1" -d 0 -n 0 --json > "$2" 2> "$3" &
-	MP=$!
-	PIDS+=("$MP")
-	wait_for "$3" 'attached to PID|error' 30
+	ms_top "$1" "$2" "$3" 30
 	kill -0 "$MP" 2>/dev/null && ! grep -q error "$3" && return 0
 	kill -INT "$MP" 2>/dev/null; wait "$MP" 2>/dev/null
 	return 1

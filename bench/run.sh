@@ -66,11 +66,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
-O=${1:-build}
-MS=$O/memsight
-OUT=$O/bench
+bench_init bench "$@"
 LIBDIR=$OUT/lib
-W=$OUT/workload
 W_NOFP=$OUT/workload-nofp
 
 if [ "${QUICK:-0}" = 1 ]; then
@@ -89,7 +86,6 @@ SECS_INT=$(awk -v s="$SECS" 'BEGIN { printf "%d", s + 0.999 }')
 # bpftrace's default of 4096 keys per map would drop the workload's leaks
 BT_MAP_KEYS=262144
 
-die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (BPF uprobes); try: sudo make bench"
 [ -x "$MS" ] || die "$MS not built; run: make O=$O"
 for t in gcc jq /usr/bin/time; do
@@ -98,45 +94,26 @@ done
 
 mkdir -p "$OUT" || exit 1
 exec > >(tee "$OUT/latest.txt") 2>&1
-TMP=$(mktemp -d /tmp/memsight-bench.XXXXXX)
-PIDS=()
+bench_tmp bench
 IDLERS=()	# part 5's processes, emptied once reaped
-cleanup() {
+bench_atexit() {
 	local p
-	# only what we started, by PID; never a bare wait: tee (our stdout) is a child too
-	for p in "${IDLERS[@]}" "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for p in "${IDLERS[@]}" "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${IDLERS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${IDLERS[@]}"; do wait "$p" 2>/dev/null; done
 	[ -n "${STATS_WAS:-}" ] && echo "$STATS_WAS" > /proc/sys/kernel/bpf_stats_enabled
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 T_START=$(date +%s)
 
 # ---- build -------------------------------------------------------------
-# Frame pointers and no tail calls, so every profiler unwinds full stacks.
-WCFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Wmissing-prototypes -D_GNU_SOURCE \
--fno-omit-frame-pointer -fno-optimize-sibling-calls"
-if [ ! -x "$W" ] || [ bench/workload.c -nt "$W" ]; then
-	echo "  CC       $W"
-	# shellcheck disable=SC2086
-	gcc $WCFLAGS bench/workload.c -o "$W" || die "cannot build the workload"
-fi
+build_workload || die "cannot build the workload"
 # The same workload as distros build code: no frame pointers, so only CFI
 # (DWARF unwinding) walks its stacks; still no tail calls, so the call paths
 # are the same functions.
 NOFP_CFLAGS=${WCFLAGS/-fno-omit-frame-pointer/-fomit-frame-pointer}
-if [ ! -x "$W_NOFP" ] || [ bench/workload.c -nt "$W_NOFP" ]; then
-	echo "  CC       $W_NOFP"
-	# shellcheck disable=SC2086
-	gcc $NOFP_CFLAGS bench/workload.c -o "$W_NOFP" || die "cannot build the no-FP workload"
-fi
-IDLER=$OUT/msbench-idler	# its comm is what memsightd's rule matches
-if [ ! -x "$IDLER" ] || [ bench/idler.c -nt "$IDLER" ]; then
-	echo "  CC       $IDLER"
-	# shellcheck disable=SC2086
-	gcc $WCFLAGS bench/idler.c -o "$IDLER" || die "cannot build the idler"
-fi
+# shellcheck disable=SC2086
+build_c "$W_NOFP" bench/workload.c -- $NOFP_CFLAGS bench/workload.c ||
+	die "cannot build the no-FP workload"
+build_idler || die "cannot build the idler"
 # The symboliser benchmark links memsight's own library, as memsight does.
 SYMB=$OUT/symbench
 SYM_CFLAGS="-O2 -g -std=gnu11 -Wall -Wextra -Wmissing-prototypes -D_GNU_SOURCE -Iinclude -Iuser -I$O"
@@ -144,16 +121,13 @@ SYM_LDLIBS="-lbpf -lelf -ldw -lz -lstdc++ -lm -lmicrohttpd -ljson-c -lpthread"
 SYM_OK=1
 if [ ! -r "$O/libmemsight.a" ]; then
 	SYM_OK=0
-elif [ ! -x "$SYMB" ] || [ bench/symbench.c -nt "$SYMB" ] || [ "$O/libmemsight.a" -nt "$SYMB" ]; then
-	echo "  CC       $SYMB"
+else
 	# shellcheck disable=SC2086
-	gcc $SYM_CFLAGS bench/symbench.c "$O/libmemsight.a" $SYM_LDLIBS -o "$SYMB" || SYM_OK=0
+	build_c "$SYMB" bench/symbench.c "$O/libmemsight.a" -- $SYM_CFLAGS bench/symbench.c \
+		"$O/libmemsight.a" $SYM_LDLIBS || SYM_OK=0
 fi
-if [ ! -x "$OUT/trapcost" ] || [ bench/trapcost.c -nt "$OUT/trapcost" ]; then
-	echo "  CC       $OUT/trapcost"
-	# shellcheck disable=SC2086
-	gcc $WCFLAGS bench/trapcost.c -o "$OUT/trapcost" || die "cannot build trapcost"
-fi
+# shellcheck disable=SC2086
+build_c "$OUT/trapcost" bench/trapcost.c -- $WCFLAGS bench/trapcost.c || die "cannot build trapcost"
 
 read -r LIBC PLIBC < <(private_libc "$W" "$LIBDIR")
 [ -n "${PLIBC:-}" ] || die "cannot copy the workload's libc (ldd $W) into $LIBDIR"
@@ -161,8 +135,6 @@ sed "s|@LIBC@|$PLIBC|g" bench/memleak.bt > "$OUT/memleak.bt"
 sed "s|@LIBC@|$PLIBC|g" bench/floor.bt > "$OUT/floor.bt"
 
 # ---- helpers -----------------------------------------------------------
-hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-
 # perf_fds PID: perf-event fds held (bpftrace: one per attached probe)
 perf_fds() {
 	local f n=0
@@ -187,18 +159,9 @@ bt_attach() {
 
 # bpf_time PID: "run_time_ns run_cnt" summed over the BPF programs PID holds
 # (directly or through links); needs kernel.bpf_stats_enabled=1
-bpf_time() {
-	local id
-	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u |
-	while read -r id; do
-		bpftool prog show id "$id" -j 2>/dev/null | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
-	done | awk '{ t += $1; c += $2 } END { print t + 0, c + 0 }'
-}
+bpf_time() { prog_stats "$1" | awk '{ t += $3; c += $2 } END { print t + 0, c + 0 }'; }
 
 now_ms() { date +%s%3N; }
-
-# kv LINE KEY: value of KEY=VALUE in a workload result line
-kv() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
 
 # ---- columns -----------------------------------------------------------
 COLS=(native floor ms_full ms_full_auto ms_legacy ms_sampled_fp ms_sampled_fp_nosess ms_sampled_dwarf ms_full_dwarf memleak
@@ -322,7 +285,7 @@ run_one() {
 	if [ ${#pcmd[@]} -gt 0 ]; then
 		c1=$(cpu_ms "$pp")
 		awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f\n", b - a }' > "$d/steady_cpu_ms"
-		hwm_kb "$pp" > "$d/hwm_kb"
+		status_kb "$pp" VmHWM > "$d/hwm_kb"
 		[ "${BPF_STATS:-0}" = 1 ] && bpf_time "$pp" > "$d/bpf"
 		t0=$(now_ms)
 		kill -INT "$pp"
@@ -698,11 +661,9 @@ DCONF=$TMP/memsightd.conf
 mkdir -p "$TMP/dstate/incidents"
 printf '[daemon]\nstate_dir = %s\n[incidents]\ndir = %s\n' "$TMP/dstate" "$TMP/dstate/incidents" > "$DCONF"
 DSOCK=$TMP/ms.sock
-# dstatus PID KEY: a /proc/PID/status value in KiB
-dstatus() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 # daemon_run LABEL [MEMSIGHTD ARGS...]: one daemon, DAEMON_PROCS idlers, one result line
 daemon_run() {
-	local label=$1 dp n=0 t0 t1 rss0 rss hwm st srss c0 c1 i end verdict
+	local label=$1 dp n t0 t1 rss0 rss hwm st srss c0 c1 i verdict
 	shift
 	: > "$TMP/d.log"
 	"$O/memsightd" --config "$DCONF" --socket "$DSOCK" --metrics off "$@" > "$TMP/d.log" 2>&1 &
@@ -713,7 +674,7 @@ daemon_run() {
 		kill "$dp" 2>/dev/null; wait "$dp" 2>/dev/null
 		return 1
 	fi
-	rss0=$(dstatus "$dp" VmRSS)
+	rss0=$(status_kb "$dp" VmRSS)
 	MEMSIGHT_SOCKET=$DSOCK "$MS" attach --comm msbench-idler > /dev/null 2> "$TMP/d.attach" ||
 		printf '   %-10s attach --comm failed: %s\n' "$label" "$(head -1 "$TMP/d.attach")"
 	t0=$(now_ms)
@@ -721,19 +682,14 @@ daemon_run() {
 		LD_LIBRARY_PATH=$LIBDIR "$IDLER" -t 600 &
 		IDLERS+=($!)
 	done
-	end=$((SECONDS + 60 + DAEMON_PROCS / 4))
-	while [ $SECONDS -lt $end ]; do
-		n=$(MEMSIGHT_SOCKET=$DSOCK "$MS" ps -j 2>/dev/null | jq '.processes | length' 2>/dev/null)
-		[ "${n:-0}" -ge "$DAEMON_PROCS" ] && break
-		sleep 0.5
-	done
+	MEMSIGHT_SOCKET=$DSOCK wait_watched "$DAEMON_PROCS" > /dev/null
 	t1=$(now_ms)
 	c0=$(cpu_ms "$dp")
 	sleep "$DAEMON_SETTLE"
 	c1=$(cpu_ms "$dp")
 	n=$(MEMSIGHT_SOCKET=$DSOCK "$MS" ps -j 2>/dev/null | jq '.processes | length' 2>/dev/null)
-	rss=$(dstatus "$dp" VmRSS)
-	hwm=$(dstatus "$dp" VmHWM)
+	rss=$(status_kb "$dp" VmRSS)
+	hwm=$(status_kb "$dp" VmHWM)
 	st=$(MEMSIGHT_SOCKET=$DSOCK "$MS" stats -j 2>/dev/null)
 	srss=$(jq '.rss_bytes // 0' <<< "$st" 2>/dev/null)
 	verdict=$(awk -v r="${rss:-0}" -v h="${hwm:-0}" 'BEGIN {
@@ -741,17 +697,16 @@ daemon_run() {
 		else print "NOT MET" }')
 	[ "${n:-0}" -lt "$DAEMON_PROCS" ] && verdict="$verdict (only ${n:-0} of $DAEMON_PROCS watched)"
 	printf '   %-10s memsightd watching %s processes: RSS %s MiB (target <= 30 MiB): %s\n' "$label" "${n:-0}" \
-		"$(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$verdict"
+		"$(mib "${rss:-0}")" "$verdict"
 	printf '   %-10s   VmHWM %s MiB, stats rss_bytes %s MiB, RSS before any process %s MiB;' "" \
-		"$(awk -v k="${hwm:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(mib "${hwm:-0}")" \
 		"$(awk -v b="${srss:-0}" 'BEGIN { printf "%.1f", b / 1048576 }')" \
-		"$(awk -v k="${rss0:-0}" 'BEGIN { printf "%.1f", k / 1024 }')"
+		"$(mib "${rss0:-0}")"
 	printf ' all watched in %.1f s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1000 }')"
 	# what the RSS is made of: file-backed pages (module mappings, BPF ring buffers mapped by
 	# the consumer) count once per mapping in RSS; Pss shares them out
 	printf '   %-10s   RssAnon %s MiB, RssFile %s MiB, Pss %s MiB; largest: %s\n' "" \
-		"$(awk -v k="$(dstatus "$dp" RssAnon)" 'BEGIN { printf "%.1f", k / 1024 }')" \
-		"$(awk -v k="$(dstatus "$dp" RssFile)" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(mib "$(status_kb "$dp" RssAnon)")" "$(mib "$(status_kb "$dp" RssFile)")" \
 		"$(awk '$1 == "Pss:" { printf "%.1f", $2 / 1024 }' "/proc/$dp/smaps_rollup" 2>/dev/null)" \
 		"$(awk '/^[0-9a-f]+-[0-9a-f]+ / { n = ($6 == "") ? "[anon]" : $6 } $1 == "Rss:" { r[n] += $2; c[n]++ }
 			END { for (k in r) printf "%d %s\n", r[k], k " x" c[k] }' "/proc/$dp/smaps" 2>/dev/null |

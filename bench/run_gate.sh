@@ -16,25 +16,17 @@
 # 50), MEAN (default 524288). A short check: REPS=1 PAIRS=20000 FORKS=3.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-O=${1:-build}
-OUT=$O/bench
-MS=$O/memsight
-MB=$OUT/mallocbench
+. bench/lib.sh
+bench_init bench/run_gate.sh "$@"
 REPS=${REPS:-5}
 PAIRS=${PAIRS:-1000000}
 FORKS=${FORKS:-50}
 MEAN=${MEAN:-524288}
 
-[ -x "$MS" ] || { echo "bench/run_gate.sh: $MS missing (make)" >&2; exit 1; }
+[ -x "$MS" ] || die "$MS missing (make)"
 mkdir -p "$OUT"
-if [ ! -x "$MB" ] || [ bench/mallocbench.c -nt "$MB" ] ||
-   [ tests/sampler/usdt_count.h -nt "$MB" ]; then
-	echo "  CC       $MB"
-	gcc -O2 -g -fno-omit-frame-pointer -fno-builtin -Wall bench/mallocbench.c -o "$MB" \
-		-lpthread || exit 1
-fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+build_mallocbench || exit 1
+bench_tmp bench-gate
 
 # wall S CMD...: the wall-clock seconds CMD took, appended to file S
 wall() {
@@ -47,11 +39,6 @@ wall() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' >> "$f"
 	# the bare command and memsight run end alike: a failure is a broken column
 	[ $rc -eq 0 ] || { echo "bench/run_gate.sh: '$*' exited $rc" >&2; tail -5 "$TMP/stderr" >&2; exit 1; }
-}
-
-median() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 FORKCMD="i=0; while [ \$i -lt $FORKS ]; do /bin/true; i=\$((i + 1)); done"
@@ -68,7 +55,7 @@ echo "memsight run against the bare command, medians of $REPS runs (wall-clock s
 printf "%-40s %10s %10s %8s\n" "" bare "run" ratio
 row() {
 	local b r
-	b=$(median "$TMP/$2") r=$(median "$TMP/$3")
+	b=$(median %.3f < "$TMP/$2") r=$(median %.3f < "$TMP/$3")
 	printf "%-40s %10s %10s %8s\n" "$1" "$b" "$r" \
 		"$(awk -v b="$b" -v r="$r" 'BEGIN { if (b > 0) printf "%.1fx", r / b; else print "-" }')"
 }

@@ -33,50 +33,27 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
-O=${1:-build}
-OUT=$O/bench
+bench_init bench/sampler.sh "$@"
 LIB=$(realpath "$O/libmemsight_sampler.so" 2>/dev/null)
-MB=$OUT/mallocbench
 if [ "${QUICK:-0}" = 1 ]; then REPS=${REPS:-3}; else REPS=${REPS:-7}; fi
 PAIRS=${PAIRS:-5000000}
 UPAIRS=${UPAIRS:-100000}
-MS=$O/memsight
 MEAN=${MEAN:-524288}
-MB_CFLAGS="-O2 -g -fno-omit-frame-pointer -fno-builtin -Wall"
 
-[ -e "$LIB" ] || { echo "bench/sampler.sh: $O/libmemsight_sampler.so missing (make)" >&2; exit 1; }
-[ -x "$MS" ] || { echo "bench/sampler.sh: $MS missing (make)" >&2; exit 1; }
+[ -e "$LIB" ] || die "$O/libmemsight_sampler.so missing (make)"
+[ -x "$MS" ] || die "$MS missing (make)"
 mkdir -p "$OUT"
-if [ ! -x "$MB" ] || [ bench/mallocbench.c -nt "$MB" ] ||
-   [ tests/sampler/usdt_count.h -nt "$MB" ]; then
-	echo "  CC       $MB"
-	gcc $MB_CFLAGS bench/mallocbench.c -o "$MB" -lpthread || exit 1
-fi
-
+build_mallocbench || exit 1
 SC=$OUT/syscost
-if [ ! -x "$SC" ] || [ bench/syscost.c -nt "$SC" ]; then
-	echo "  CC       $SC"
-	gcc $MB_CFLAGS bench/syscost.c -o "$SC" || exit 1
-fi
+# shellcheck disable=SC2086
+build_c "$SC" bench/syscost.c -- $MB_CFLAGS bench/syscost.c || exit 1
 
-TMP=$(mktemp -d)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
-read -r _ PLIBC < <(private_libc "$MB" "$TMP/libc") ||
-	{ echo "bench/sampler.sh: cannot copy $MB's libc" >&2; exit 1; }
+bench_tmp bench-sampler
+read -r _ PLIBC < <(private_libc "$MB" "$TMP/libc") || die "cannot copy $MB's libc"
 LIBDIR=$(dirname "$PLIBC")
 
-# BPF run-time statistics while this runs: BPF_ENABLE_STATS holds them on as
-# long as its fd is open (a reference, so the sysctl and other users of it
-# are left alone)
-python3 -c '
-import ctypes, signal, struct, sys
-buf = ctypes.create_string_buffer(struct.pack("<I", 0), 8)	# BPF_STATS_RUN_TIME
-fd = ctypes.CDLL(None, use_errno=True).syscall(321, 32, buf, 8)	# SYS_bpf, BPF_ENABLE_STATS
-print("stats" if fd >= 0 else "no stats", flush=True)
-signal.pause()' > "$TMP/stats" 2>&1 &
-PIDS+=($!)
-wait_for "$TMP/stats" 'stats' 10
+# what each of memsight's BPF programs ran (prog_stats)
+bpf_stats_hold "$TMP/stats"
 
 COLS=(alone detached floor ms_usdt ms_usdt_fp ms_sampled ms_full)
 declare -A NAME=([alone]="alone" [detached]="loaded, detached" [floor]="attached, floor"
@@ -119,12 +96,8 @@ under_memsight() {
 	if ! wait_for "$d/mb" '^ready' 10; then
 		exec {fd}>&-; kill "$wp"; wait "$wp"; : > "$out"; return 1
 	fi
-	"$MS" top -p "$wp" -d 0 -n 0 --json "$@" > "$d/ms" 2> "$d/mserr" &
-	mp=$!
-	PIDS+=("$mp")
-	if ! wait_for "$d/mserr" 'attached to PID|error' 60 || grep -q error "$d/mserr"; then
-		rc=1 why="did not attach"
-	fi
+	ms_top "$wp" "$d/ms" "$d/mserr" 60 "$@" || rc=1 why="did not attach"
+	mp=$MP
 	echo go >&$fd
 	exec {fd}>&-
 	wait "$wp"
@@ -148,15 +121,6 @@ under_memsight() {
 		: > "$out"
 	fi
 	return $rc
-}
-
-# prog_stats PID: "NAME RUN_CNT RUN_TIME_NS" of each BPF program PID holds
-prog_stats() {
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u); do
-		bpftool prog show id "$id" -j 2>/dev/null |
-			jq -r '"\(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'
-	done
 }
 
 run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL.THREADS
@@ -286,13 +250,11 @@ redis_run() {
 		sleep 0.05
 	done
 	case $col in ms_*)
-		"$MS" top -p "$rp" -d 0 -n 0 --json > "$d/ms" 2> "$d/mserr" &
-		mp=$!
-		PIDS+=("$mp")
-		if ! wait_for "$d/mserr" 'attached to PID|error' 60 || grep -q error "$d/mserr"; then
+		if ! ms_top "$rp" "$d/ms" "$d/mserr" 60; then
 			echo "memsight did not attach to redis: $(head -3 "$d/mserr")" >&2
-			kill "$mp" "$rp"; wait "$mp" "$rp"; return 1
-		fi ;;
+			kill "$MP" "$rp"; wait "$MP" "$rp"; return 1
+		fi
+		mp=$MP ;;
 	esac
 	# CPU time, not requests/s alone: on a shared machine the server's CPU
 	# per request is what the observer adds, requests/s also what others took

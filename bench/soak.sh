@@ -7,40 +7,41 @@
 #   - the daemon's RSS drifts by less than 10% from minute 1 to the end.
 # Needs root. Run as `make soak` (not part of make test: it takes 10 minutes).
 set -u
-O=${1:-build}
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
+bench_init bench/soak "$@"
 SECS=${SOAK_SECONDS:-600}
-MS=$O/memsight
-TMP=$(mktemp -d /tmp/memsight-soak.XXXXXX)
-trap 'kill $WPID $DPID 2>/dev/null; rm -rf "$TMP"' EXIT
+bench_tmp soak
 pass=0; fail=0
 check() { if [ "$2" == "$3" ]; then echo "PASS soak: $1 ($2)"; pass=$((pass + 1));
 	  else echo "FAIL soak: $1: got '$2', expected '$3'"; fail=$((fail + 1)); fi; }
 
-mkdir -p "$O/bench"
-cc -O2 -g -fno-omit-frame-pointer -o "$O/bench/workload" bench/workload.c || exit 1
+mkdir -p "$OUT"
+build_workload || exit 1
 export MEMSIGHT_SOCKET=$TMP/sock
 # SOAK_DAEMON_ARGS: e.g. "--unwind dwarf" or "--sample-bytes 65536" (DWARF samples)
 # shellcheck disable=SC2086
 "$O/memsightd" --socket "$MEMSIGHT_SOCKET" --metrics off ${SOAK_DAEMON_ARGS:-} > "$TMP/d.log" 2>&1 &
 DPID=$!
-for _ in $(seq 100); do grep -q 'ready:' "$TMP/d.log" && break; sleep 0.1; done
+PIDS+=("$DPID")
+wait_for "$TMP/d.log" 'ready:' 10
 mkfifo "$TMP/in"
-"$O/bench/workload" -t "$SECS" < "$TMP/in" > "$TMP/w.out" 2>&1 &
+"$W" -t "$SECS" < "$TMP/in" > "$TMP/w.out" 2>&1 &
 WPID=$!
+PIDS+=("$WPID")
 exec 3> "$TMP/in"
-for _ in $(seq 100); do grep -q '^ready' "$TMP/w.out" && break; sleep 0.1; done
+wait_for "$TMP/w.out" '^ready' 10
 "$MS" attach "$WPID" > /dev/null || exit 1
 echo go >&3
 sleep 60
-rss1=$(awk '/^VmRSS/ {print $2}' /proc/$DPID/status)
+rss1=$(status_kb "$DPID" VmRSS)
 echo "soak: minute 1: daemon RSS $rss1 KiB; running $SECS s in all"
 while ! grep -q '^result' "$TMP/w.out"; do sleep 5; done
-rss2=$(awk '/^VmRSS/ {print $2}' /proc/$DPID/status)
+rss2=$(status_kb "$DPID" VmRSS)
 "$MS" dump "$WPID" --format json -o "$TMP/w.json" || exit 1
 line=$(grep '^result' "$TMP/w.out")
-kv() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-calls=$(( $(kv malloc) + $(kv calloc) + $(kv realloc) ))
-frees=$(( $(kv free) + $(kv realloc) ))
+calls=$(( $(kv "$line" malloc) + $(kv "$line" calloc) + $(kv "$line" realloc) ))
+frees=$(( $(kv "$line" free) + $(kv "$line" realloc) ))
 e() { jq ".events.$1" "$TMP/w.json"; }
 seen_a=$(( $(e allocs) + $(e live_table_full) + $(e aggregate_table_full) + $(e inflight_full) + $(e failed_allocs) ))
 seen_f=$(( $(e frees) + $(e frees_untracked) ))
@@ -51,7 +52,7 @@ echo "soak: memsight allocs $(e allocs) frees $(e frees) untracked frees $(e fre
 check "allocations: recorded + lost == the workload's calls" "$seen_a" "$calls"
 # realloc frees its old block unless it grew in place (then the same
 # address is freed and re-recorded): either count is exact
-if [ "$seen_f" = "$frees" ] || [ "$seen_f" = $(( $(kv free) + $(kv realloc_moved) )) ]; then
+if [ "$seen_f" = "$frees" ] || [ "$seen_f" = $(( $(kv "$line" free) + $(kv "$line" realloc_moved) )) ]; then
 	check "frees: recorded + untracked == the workload's frees" yes yes
 else
 	check "frees: recorded + untracked == the workload's frees" "$seen_f" "$frees"

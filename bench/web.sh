@@ -21,24 +21,22 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
-O=${1:-build}
-MS=$O/memsight
-OUT=$O/bench
+bench_init bench/web "$@"
 LIBDIR=$OUT/lib
 PROCS=${DAEMON_PROCS:-200}
 ROUNDS=${ROUNDS:-6}
 
-die() { echo "bench/web: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (BPF uprobes)"
 [ -x "$O/memsightd" ] || die "$O/memsightd not built; run: make O=$O"
 for t in gcc jq curl; do
 	command -v "$t" > /dev/null || die "$t missing; run bench/deps.sh"
 done
 mkdir -p "$OUT" || exit 1
-TMP=$(mktemp -d /tmp/memsight-benchweb.XXXXXX)
+bench_tmp benchweb
 IDLERS=()
 DPID=
-cleanup() {
+# the idlers, then the daemon, with SIGTERM (it detaches)
+bench_atexit() {
 	local p
 	for p in "${IDLERS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${IDLERS[@]}"; do wait "$p" 2>/dev/null; done
@@ -46,16 +44,9 @@ cleanup() {
 		kill -TERM "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null
 	fi
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-IDLER=$OUT/msbench-idler	# its comm is what the attach rule matches
-if [ ! -x "$IDLER" ] || [ bench/idler.c -nt "$IDLER" ]; then
-	gcc -O2 -g -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -fno-omit-frame-pointer bench/idler.c \
-		-o "$IDLER" || die "cannot build the idler"
-fi
+build_idler || die "cannot build the idler"
 # uprobes live on an inode: only the idlers, run on this copy, trap
 read -r _ PLIBC < <(private_libc "$IDLER" "$LIBDIR")
 [ -n "${PLIBC:-}" ] || die "cannot copy the idler's libc into $LIBDIR"
@@ -82,22 +73,14 @@ for ((i = 0; i < PROCS; i++)); do
 	LD_LIBRARY_PATH=$LIBDIR "$IDLER" -t 900 &
 	IDLERS+=($!)
 done
-end=$((SECONDS + 60 + PROCS / 4))
-n=0
-while [ $SECONDS -lt $end ]; do
-	n=$("$MS" ps -j 2>/dev/null | jq '.processes | length' 2>/dev/null)
-	[ "${n:-0}" -ge "$PROCS" ] && break
-	sleep 0.5
-done
-[ "${n:-0}" -ge "$PROCS" ] || die "only ${n:-0} of $PROCS processes watched"
+n=$(wait_watched "$PROCS")
+[ "$n" -ge "$PROCS" ] || die "only $n of $PROCS processes watched"
 sleep 2
 
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-st() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 line() {
 	printf '%-28s VmRSS %6s MiB  RssAnon %6s MiB  VmHWM %6s MiB%s\n' "$1" \
-		"$(mib "$(st "$DPID" VmRSS)")" "$(mib "$(st "$DPID" RssAnon)")" \
-		"$(mib "$(st "$DPID" VmHWM)")" "${2:-}"
+		"$(mib "$(status_kb "$DPID" VmRSS)")" "$(mib "$(status_kb "$DPID" RssAnon)")" \
+		"$(mib "$(status_kb "$DPID" VmHWM)")" "${2:-}"
 }
 U=http://127.0.0.1:$PORT
 H="Authorization: Bearer $(cat "$TMP/token")"
@@ -124,7 +107,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	bad=$(awk '$1 != 200 { p = $2; sub(/^[a-z]+:\/\/[^\/]*/, "", p); sub(/\?.*/, "", p)
 			       n[(($1 == "000") ? "cut" : $1) " " p]++ }
 		END { for (k in n) { printf "%s%d x %s", s, n[k], k; s = ", " } }' "$TMP/codes.$r")
-	rss[r]=$(st "$DPID" VmRSS)
+	rss[r]=$(status_kb "$DPID" VmRSS)
 	line "after round $r" "  (${#urls[@]} requests; not 200: ${bad:-none}; $((SECONDS - t0)) s)"
 done
 half=$(((ROUNDS + 1) / 2))

@@ -42,3 +42,4 @@ UNIT_DEPS_report_read := diff readfile
 UNIT_DEPS_diff_report := diff textsafe xml json
 UNIT_DEPS_pprof_read := profile.pb-c diff model unsample pprof pprof_enc folded textsafe
 UNIT_DEPS_http_auth := readfile
+UNIT_DEPS_job_queue :=

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * pprof_http.c - /debug/pprof/ on memsightd's HTTP listener (see
- * pprof_http.h): request parsing, the job queue between the HTTP thread, the
- * daemon's thread and our worker, and the index.
+ * pprof_http.h): request parsing, the jobs' states between the HTTP thread,
+ * the daemon's thread (job_queue.h) and our worker, and the index.
  *
  * A job goes COLLECT (queued for the daemon; the eventfd is written) ->
  * COLLECTING (the daemon builds it) -> READY (the worker encodes and
@@ -17,14 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "common/caps.h"
 #include "common/textsafe.h"
+#include "export/job_queue.h"
 #include "export/pprof.h"
 #include "export/pprof_http.h"
 
@@ -34,6 +33,7 @@
 enum job_state { J_COLLECT, J_COLLECTING, J_WAITING, J_READY };
 
 struct job {
+	struct job_link link;
 	struct http_call *call;
 	enum pprof_profile profile;
 	pid_t pid;
@@ -43,18 +43,19 @@ struct job {
 	unsigned int status;		/* !p: why not */
 	char why[PPROF_REASON_MAX];
 	struct timespec due;		/* WAITING: when to take the second */
-	struct job *next;
 };
+
+#define JOB(l)		job_entry(l, struct job, link)
+/* every job of srv, with srv->q.lock held */
+#define for_each_job(j, srv) \
+	for (struct job_link *l_ = (srv)->q.jobs; l_ && ((j) = JOB(l_)); l_ = l_->next)
 
 struct pprof_server {
 	struct http_site site;
-	int efd;			/* eventfd: jobs wait for the daemon */
-	pthread_mutex_t lock;		/* everything below */
+	struct job_queue q;		/* its lock guards everything below and the jobs' states */
 	pthread_cond_t wake;		/* the worker's: a job READY or WAITING, or stop */
 	pthread_t worker;
-	bool have_worker, stopping;
-	struct job *jobs;
-	unsigned int njobs;
+	bool have_worker;
 	struct pprof_proc *procs;	/* the index */
 	size_t nprocs;
 };
@@ -94,15 +95,6 @@ static void job_free(struct job *j)
 	ms_profile__free(j->base);
 	ms_profile__free(j->p);
 	free(j);
-}
-
-static void kick_daemon(struct pprof_server *srv)
-{
-	uint64_t one = 1;
-
-	/* a full counter still wakes the daemon: nothing to do on failure */
-	if (write(srv->efd, &one, sizeof(one)) < 0)
-		return;
 }
 
 /* The request's parameters into a job, or a 4xx answered and NULL. */
@@ -151,7 +143,6 @@ static struct job *parse(struct http_call *c, enum pprof_profile profile)
 static int start_profile(struct pprof_server *srv, struct http_call *c, enum pprof_profile profile)
 {
 	struct job *j = parse(c, profile);
-	bool busy;
 
 	if (!j)
 		return 0;
@@ -162,21 +153,11 @@ static int start_profile(struct pprof_server *srv, struct http_call *c, enum ppr
 			   "taken already; try again later\n", HTTP_MAX_EXTENDED);
 		return 0;
 	}
-	pthread_mutex_lock(&srv->lock);
-	busy = srv->stopping || srv->njobs >= PPROF_JOBS_MAX;
-	if (!busy) {
-		j->next = srv->jobs;
-		srv->jobs = j;
-		srv->njobs++;
-	}
-	pthread_mutex_unlock(&srv->lock);
-	if (busy) {
+	if (job_queue__push(&srv->q, &j->link)) {
 		free(j);
 		reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: %d profiles are being built "
 			   "already; try again later\n", PPROF_JOBS_MAX);
-		return 0;
 	}
-	kick_daemon(srv);
 	return 0;
 }
 
@@ -203,7 +184,7 @@ static int start_index(void *cls, struct http_call *c)
 	fputs("memsightd: pprof profiles of the watched processes (Go's net/http/pprof URLs;\n"
 	      "heap and allocs take &seconds=S, 1 to 300, for what changed over S seconds)\n\n"
 	      "PID\tCOMM\tPROFILES\n", f);
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->q.lock);
 	for (size_t i = 0; i < srv->nprocs; i++) {
 		const struct pprof_proc *p = &srv->procs[i];
 
@@ -219,7 +200,7 @@ static int start_index(void *cls, struct http_call *c)
 	}
 	if (!srv->nprocs)
 		fputs("(no process is watched)\n", f);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->q.lock);
 	if (fclose(f)) {
 		free(buf);
 		return -ENOMEM;
@@ -239,27 +220,28 @@ static const struct http_route pprof_routes[] = {
 
 void pprof_server__collect(struct pprof_server *srv, pprof_collect_fn fn, void *cls)
 {
-	uint64_t n;
-
-	if (read(srv->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (job_queue__woken(&srv->q))
 		return;
 	for (;;) {
-		struct job *j = NULL;
+		struct job *j = NULL, *q;
 		struct ms_profile *p;
 		unsigned int status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		char why[PPROF_REASON_MAX] = "";
 
-		pthread_mutex_lock(&srv->lock);
-		for (struct job *q = srv->jobs; q && !j; q = q->next)
-			if (q->state == J_COLLECT)
+		pthread_mutex_lock(&srv->q.lock);
+		for_each_job(q, srv) {
+			if (q->state == J_COLLECT) {
 				j = q;
+				break;
+			}
+		}
 		if (j)
 			j->state = J_COLLECTING;	/* the worker leaves it alone */
-		pthread_mutex_unlock(&srv->lock);
+		pthread_mutex_unlock(&srv->q.lock);
 		if (!j)
 			return;
 		p = fn(cls, j->pid, &status, why, sizeof(why));
-		pthread_mutex_lock(&srv->lock);
+		pthread_mutex_lock(&srv->q.lock);
 		if (p && j->seconds && !j->base) {
 			j->base = p;
 			j->state = J_WAITING;
@@ -272,7 +254,7 @@ void pprof_server__collect(struct pprof_server *srv, pprof_collect_fn fn, void *
 			j->state = J_READY;
 		}
 		pthread_cond_signal(&srv->wake);
-		pthread_mutex_unlock(&srv->lock);
+		pthread_mutex_unlock(&srv->q.lock);
 	}
 }
 
@@ -312,29 +294,18 @@ static void answer(struct job *j)
 	}
 }
 
-/* Unlink j from the jobs; with srv->lock held. */
-static void unlink_job(struct pprof_server *srv, struct job *j)
-{
-	for (struct job **pp = &srv->jobs; *pp; pp = &(*pp)->next) {
-		if (*pp == j) {
-			*pp = j->next;
-			srv->njobs--;
-			return;
-		}
-	}
-}
-
 void pprof_server__counts(struct pprof_server *srv, unsigned int *ret_jobs,
 			  unsigned int *ret_waiting)
 {
 	unsigned int w = 0;
+	struct job *q;
 
-	pthread_mutex_lock(&srv->lock);
-	for (struct job *q = srv->jobs; q; q = q->next)
+	pthread_mutex_lock(&srv->q.lock);
+	for_each_job(q, srv)
 		w += q->state == J_WAITING;
-	*ret_jobs = srv->njobs;
+	*ret_jobs = srv->q.njobs;
 	*ret_waiting = w;
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->q.lock);
 }
 
 /* A READY job (unlinked), or NULL with *next the earliest due delta (have_next). */
@@ -342,12 +313,13 @@ static struct job *next_job(struct pprof_server *srv, struct timespec *next, boo
 {
 	struct timespec now;
 	bool kick = false;
+	struct job *j;
 
 	monotonic(&now);
 	*have_next = false;
-	for (struct job *j = srv->jobs; j; j = j->next) {
+	for_each_job(j, srv) {
 		if (j->state == J_READY) {
-			unlink_job(srv, j);
+			job_queue__unlink(&srv->q, &j->link);
 			return j;
 		}
 		if (j->state != J_WAITING)
@@ -361,7 +333,7 @@ static struct job *next_job(struct pprof_server *srv, struct timespec *next, boo
 		}
 	}
 	if (kick)
-		kick_daemon(srv);
+		job_queue__kick(&srv->q);
 	return NULL;
 }
 
@@ -373,22 +345,22 @@ static void *worker_main(void *arg)
 
 	/* it encodes what targets named (symbols, comm): it needs no privilege */
 	ms_drop_thread_caps();
-	pthread_mutex_lock(&srv->lock);
-	while (!srv->stopping) {
+	pthread_mutex_lock(&srv->q.lock);
+	while (!srv->q.stopping) {
 		struct job *j = next_job(srv, &next, &have_next);
 
 		if (j) {
-			pthread_mutex_unlock(&srv->lock);
+			pthread_mutex_unlock(&srv->q.lock);
 			answer(j);
 			job_free(j);
-			pthread_mutex_lock(&srv->lock);
+			pthread_mutex_lock(&srv->q.lock);
 		} else if (have_next) {
-			pthread_cond_timedwait(&srv->wake, &srv->lock, &next);
+			pthread_cond_timedwait(&srv->wake, &srv->q.lock, &next);
 		} else {
-			pthread_cond_wait(&srv->wake, &srv->lock);
+			pthread_cond_wait(&srv->wake, &srv->q.lock);
 		}
 	}
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->q.lock);
 	return NULL;
 }
 
@@ -404,12 +376,12 @@ struct pprof_server *pprof_server__new(void)
 		return NULL;
 	srv->site = (struct http_site){ pprof_routes, sizeof(pprof_routes) / sizeof(pprof_routes[0]),
 					srv };
-	srv->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (srv->efd < 0) {
+	rc = job_queue__init(&srv->q, PPROF_JOBS_MAX);
+	if (rc) {
 		free(srv);
+		errno = -rc;
 		return NULL;
 	}
-	pthread_mutex_init(&srv->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&srv->wake, &ca);
@@ -432,7 +404,7 @@ const struct http_site *pprof_server__site(struct pprof_server *srv)
 
 int pprof_server__fd(const struct pprof_server *srv)
 {
-	return srv->efd;
+	return srv->q.efd;
 }
 
 void pprof_server__publish(struct pprof_server *srv, const struct pprof_proc *v, size_t n)
@@ -443,36 +415,34 @@ void pprof_server__publish(struct pprof_server *srv, const struct pprof_proc *v,
 		return;	/* the index stays as it was */
 	if (n)
 		memcpy(copy, v, n * sizeof(*copy));
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->q.lock);
 	free(srv->procs);
 	srv->procs = copy;
 	srv->nprocs = n;
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->q.lock);
 }
 
 void pprof_server__stop(struct pprof_server *srv)
 {
-	struct job *jobs;
+	struct job_link *l;
 
 	if (!srv)
 		return;
-	pthread_mutex_lock(&srv->lock);
-	srv->stopping = true;
+	/*
+	 * The daemon's thread calls this: no job is being collected now. The
+	 * worker answers the job it holds, if any, then sees stopping.
+	 */
+	l = job_queue__close(&srv->q);
+	pthread_mutex_lock(&srv->q.lock);
 	pthread_cond_signal(&srv->wake);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->q.lock);
 	if (srv->have_worker)
 		pthread_join(srv->worker, NULL);
 	srv->have_worker = false;
-	/* the daemon's thread calls this: no job is being collected now */
-	pthread_mutex_lock(&srv->lock);
-	jobs = srv->jobs;
-	srv->jobs = NULL;
-	srv->njobs = 0;
-	pthread_mutex_unlock(&srv->lock);
-	while (jobs) {
-		struct job *j = jobs;
+	while (l) {
+		struct job *j = JOB(l);
 
-		jobs = j->next;
+		l = l->next;
 		reply_text(j->call, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: stopping\n");
 		job_free(j);
 	}
@@ -484,8 +454,7 @@ void pprof_server__free(struct pprof_server *srv)
 		return;
 	pprof_server__stop(srv);
 	pthread_cond_destroy(&srv->wake);
-	pthread_mutex_destroy(&srv->lock);
-	close(srv->efd);
+	job_queue__fini(&srv->q);
 	free(srv->procs);
 	free(srv);
 }

@@ -6,17 +6,12 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "export/job_queue.h"
 #include "export/web_assets.h"
 #include "export/web_http.h"
 
@@ -24,19 +19,15 @@
 #define JSON	"application/json"
 
 struct web_job {
+	struct job_link link;
 	struct http_call *call;
 	enum web_api api;
 	pid_t pid;
-	struct web_job *next;
 };
 
 struct web_server {
 	struct http_site site;
-	int efd;			/* eventfd: requests wait for the daemon */
-	pthread_mutex_t lock;		/* the fields below */
-	bool stopping;
-	struct web_job *jobs;		/* newest first */
-	unsigned int njobs;
+	struct job_queue q;		/* requests waiting for the daemon */
 };
 
 static void reply_static(struct http_call *c, unsigned int status, const char *msg)
@@ -75,7 +66,6 @@ static int start_api(struct web_server *srv, struct http_call *c, enum web_api a
 {
 	unsigned long pid = 0;
 	struct web_job *j;
-	bool busy;
 	int rc;
 
 	if (api != WEB_API_PS && api != WEB_API_INCIDENTS) {
@@ -95,23 +85,11 @@ static int start_api(struct web_server *srv, struct http_call *c, enum web_api a
 	j->call = c;
 	j->api = api;
 	j->pid = (pid_t)pid;
-	pthread_mutex_lock(&srv->lock);
-	busy = srv->stopping || srv->njobs >= WEB_JOBS_MAX;
-	if (!busy) {
-		j->next = srv->jobs;
-		srv->jobs = j;
-		srv->njobs++;
-	}
-	pthread_mutex_unlock(&srv->lock);
-	if (busy) {
+	if (job_queue__push(&srv->q, &j->link)) {
 		free(j);
 		reply_static(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			     "memsightd: too many requests at once; try again\n");
-		return 0;
 	}
-	/* a full counter still wakes the daemon: nothing to do on failure */
-	if (write(srv->efd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
-		return 0;
 	return 0;
 }
 
@@ -133,31 +111,14 @@ static const struct http_route web_routes[] = {
 	{ .path = "/api/incidents", .start = start_route, .arg = WEB_API_INCIDENTS },
 };
 
-/* The oldest waiting job, unlinked, or NULL. */
-static struct web_job *take_job(struct web_server *srv)
-{
-	struct web_job **pp, *j = NULL;
-
-	pthread_mutex_lock(&srv->lock);
-	for (pp = &srv->jobs; *pp && (*pp)->next; pp = &(*pp)->next)
-		;
-	if (*pp) {
-		j = *pp;
-		*pp = NULL;
-		srv->njobs--;
-	}
-	pthread_mutex_unlock(&srv->lock);
-	return j;
-}
-
 void web_server__answer(struct web_server *srv, web_answer_fn fn, void *cls)
 {
-	struct web_job *j;
-	uint64_t n;
+	struct job_link *l;
 
-	if (read(srv->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (job_queue__woken(&srv->q))
 		return;
-	while ((j = take_job(srv))) {
+	while ((l = job_queue__take_oldest(&srv->q))) {
+		struct web_job *j = job_entry(l, struct web_job, link);
 		char *body = NULL;
 		size_t len = 0;
 		unsigned int status = fn(cls, j->api, j->pid, &body, &len);
@@ -178,17 +139,18 @@ void web_server__answer(struct web_server *srv, web_answer_fn fn, void *cls)
 struct web_server *web_server__new(void)
 {
 	struct web_server *srv = calloc(1, sizeof(*srv));
+	int rc;
 
 	if (!srv)
 		return NULL;
 	srv->site = (struct http_site){ web_routes, sizeof(web_routes) / sizeof(web_routes[0]),
 					srv };
-	srv->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (srv->efd < 0) {
+	rc = job_queue__init(&srv->q, WEB_JOBS_MAX);
+	if (rc) {
 		free(srv);
+		errno = -rc;
 		return NULL;
 	}
-	pthread_mutex_init(&srv->lock, NULL);
 	return srv;
 }
 
@@ -199,19 +161,20 @@ const struct http_site *web_server__site(struct web_server *srv)
 
 int web_server__fd(const struct web_server *srv)
 {
-	return srv->efd;
+	return srv->q.efd;
 }
 
 void web_server__stop(struct web_server *srv)
 {
-	struct web_job *j;
+	struct job_link *l;
 
 	if (!srv)
 		return;
-	pthread_mutex_lock(&srv->lock);
-	srv->stopping = true;
-	pthread_mutex_unlock(&srv->lock);
-	while ((j = take_job(srv))) {
+	l = job_queue__close(&srv->q);
+	while (l) {
+		struct web_job *j = job_entry(l, struct web_job, link);
+
+		l = l->next;
 		reply_static(j->call, MHD_HTTP_SERVICE_UNAVAILABLE, "memsightd: stopping\n");
 		free(j);
 	}
@@ -222,7 +185,6 @@ void web_server__free(struct web_server *srv)
 	if (!srv)
 		return;
 	web_server__stop(srv);
-	pthread_mutex_destroy(&srv->lock);
-	close(srv->efd);
+	job_queue__fini(&srv->q);
 	free(srv);
 }
