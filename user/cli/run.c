@@ -35,7 +35,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,7 +44,6 @@
 #include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <elf.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -55,15 +53,15 @@
 #include "bpf/session.h"
 #include "cli/run.h"
 #include "cli/run_entry.h"
+#include "cli/run_maps.h"
+#include "common/array.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "export/report.h"
 #include "export/run_report.h"
 #include "model/collect.h"
 #include "model/run_result.h"
-#include "target/elf.h"
 #include "target/goproc.h"
-#include "target/goruntime.h"
 #include "target/procfs.h"
 #include "target/symbolize.h"
 
@@ -229,21 +227,6 @@ static void read_exec_result(struct run *r)
 	r->err_fd = -1;
 }
 
-/* A probed allocator the process maps now: its allocations were seen. */
-static bool allocator_mapped(const struct ms_target *t)
-{
-	struct ms_maps m = {};
-	bool found = false;
-
-	if (procfs__read_maps("/proc", t->pid, &m))
-		return false;
-	for (size_t i = 0; i < t->nmodules && !found; i++)
-		for (size_t j = 0; j < m.n && !found; j++)
-			found = m.v[j].inode == t->modules[i].inode;
-	ms_maps__free(&m);
-	return found;
-}
-
 /* Its profile, read at its exit stop, which thread tid (its leader or not) is in. */
 static void collect_proc(struct run *r, struct ms_target *t, struct run_proc *rp, pid_t tid)
 {
@@ -292,7 +275,7 @@ static void at_exit_stop(struct run *r, struct run_proc *rp, pid_t tid)
 		rp->why_none = "the command could not be executed";
 	else if (!t)
 		rp->why_none = rp->why_none ?: "it was not observed";
-	else if (!t->gobin && !allocator_mapped(t))
+	else if (!t->gobin && !run_maps__allocator_mapped(t))
 		rp->why_none = "the program does not map the allocator probed before its "
 			       "exec (it loads another C library): not supported by run yet";
 	else
@@ -322,87 +305,6 @@ static struct run_proc *new_descendant(struct run *r, pid_t pid, pid_t ppid)
 		rp->why_none = "it could not be observed (see the warning above)";
 	}
 	return rp;
-}
-
-/* Does the file mapped at path in pid define malloc? */
-static bool defines_malloc(pid_t pid, const char *path)
-{
-	char buf[PATH_MAX + 32];
-	uint64_t vaddr, size;
-	struct ms_elf *elf;
-	bool yes;
-
-	snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
-	elf = ms_elf__open(buf);
-	if (!elf)
-		return false;
-	yes = ms_elf__find_func(elf, "malloc", &vaddr, &size) == 0;
-	ms_elf__close(elf);
-	return yes;
-}
-
-/*
- * Does pid map a file defining malloc that t's probes are not on? Right
- * after an exec, pid has mapped only its program and the program's
- * interpreter: a static program, an interpreter that is the C library (as
- * musl's), a program with its own malloc. glibc's ld.so has none: its
- * programs map libc.so.6 later, and other libraries (jemalloc) with it, by
- * the entry point.
- */
-static bool maps_new_allocator(pid_t pid, const struct ms_target *t)
-{
-	struct ms_maps m = {};
-	uint64_t seen[64];
-	size_t nseen = 0;
-	bool found = false;
-
-	if (procfs__read_maps("/proc", pid, &m))
-		return false;
-	for (size_t i = 0; i < m.n && !found; i++) {
-		bool again = false;
-
-		if (!m.v[i].path || m.v[i].path[0] != '/')
-			continue;
-		for (size_t j = 0; j < nseen; j++)
-			again |= seen[j] == m.v[i].inode;
-		for (size_t j = 0; j < t->nmodules; j++)
-			again |= t->modules[j].inode == m.v[i].inode;
-		if (again || nseen == sizeof(seen) / sizeof(seen[0]))
-			continue;
-		seen[nseen++] = m.v[i].inode;
-		found = defines_malloc(pid, m.v[i].path);
-	}
-	ms_maps__free(&m);
-	return found;
-}
-
-/* Is the program pid exec'd a Go program (by its .gopclntab)? */
-static bool exec_is_go(pid_t pid)
-{
-	char path[64];
-	struct go_binary *b;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	b = go_binary__open(path);
-	go_binary__close(b);
-	return b != NULL;
-}
-
-/* Has the program pid exec'd mapped an interpreter besides itself (it is dynamic)? */
-static bool exec_is_dynamic(pid_t pid)
-{
-	char path[64];
-	struct ms_maps m = {};
-	struct stat st;
-	bool other = false;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	if (stat(path, &st) || procfs__read_maps("/proc", pid, &m))
-		return false;
-	for (size_t i = 0; i < m.n && !other; i++)
-		other = m.v[i].path && m.v[i].path[0] == '/' && m.v[i].inode != st.st_ino;
-	ms_maps__free(&m);
-	return other;
 }
 
 /* t's probes moved to what pid maps now (its old ones go, and their data). */
@@ -444,12 +346,7 @@ static void on_exec(struct run *r, pid_t pid)
 
 	if (!t)
 		return;
-	if (maps_new_allocator(pid, t)) {
-		reattach(r, pid, t);
-		return;
-	}
-	go = exec_is_go(pid);
-	if (go && !exec_is_dynamic(pid)) {
+	if (run_maps__probe_at_exec(pid, t, &go)) {
 		reattach(r, pid, t);
 		return;
 	}
@@ -477,7 +374,7 @@ static bool at_entry(struct run *r, pid_t pid, int st)
 		return true;
 	}
 	t = ms_session__find(r->s, pid);
-	if (t && maps_new_allocator(pid, t))
+	if (t && run_maps__new_allocator(pid, t))
 		reattach(r, pid, t);
 	return true;
 }
@@ -506,15 +403,9 @@ static struct run_thread *thread_add(struct run *r, pid_t tid, pid_t tgid)
 
 	if (th)
 		return th;
-	if (r->nthreads == r->cap_threads) {
-		size_t cap = r->cap_threads ? r->cap_threads * 2 : 16;
-
-		th = realloc(r->threads, cap * sizeof(*th));
-		if (!th)
-			return NULL;
-		r->threads = th;
-		r->cap_threads = cap;
-	}
+	if (ms_array_grow((void **)&r->threads, &r->cap_threads, r->nthreads,
+			  sizeof(*r->threads), 16))
+		return NULL;
 	th = &r->threads[r->nthreads++];
 	*th = (struct run_thread){ .tid = tid, .tgid = tgid };
 	return th;

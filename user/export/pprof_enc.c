@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "export/pprof.h"
 #include "export/pprof_enc.h"
 
@@ -177,23 +178,6 @@ static int hidx_grow(struct hidx *h, size_t n, const void *ctx, hidx_hash_fn has
 	return 0;
 }
 
-static int grow_array(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	nv = reallocarray(*v, ncap, size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
-
 struct strkey {
 	const char *s;
 	size_t len;
@@ -229,7 +213,7 @@ int64_t strtab__intern(struct strtab *t, const char *s)
 	slot = hidx_slot(&t->idx, fnv1a(FNV_INIT, k.s, k.len), t, str_eq, &k);
 	if (*slot)
 		return *slot - 1;
-	err = grow_array((void **)&t->s, &t->cap, t->n, sizeof(*t->s));
+	err = ms_array_grow((void **)&t->s, &t->cap, t->n, sizeof(*t->s), 64);
 	if (err)
 		return err;
 	t->s[t->n] = strndup(k.s, k.len);
@@ -269,7 +253,7 @@ struct ent *enttab__get(struct enttab *t, uint64_t k0, uint64_t k1, bool *ret_ne
 	slot = hidx_slot(&t->idx, fnv1a(FNV_INIT, key, sizeof(key)), t, ent_eq, key);
 	if (*slot)
 		return &t->e[*slot - 1];
-	err = grow_array((void **)&t->e, &t->cap, t->n, sizeof(*t->e));
+	err = ms_array_grow((void **)&t->e, &t->cap, t->n, sizeof(*t->e), 64);
 	if (err)
 		goto fail;
 	memset(&t->e[t->n], 0, sizeof(t->e[t->n]));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "model/diff.h"
 
 uint64_t diff__sat_add(uint64_t a, uint64_t b)
@@ -82,22 +83,6 @@ void diff_report__free(struct diff_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Room for one more element in *arr of *cap elements of size sz. */
-static int grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *a;
-
-	if (n < *cap)
-		return 0;
-	a = reallocarray(*arr, ncap, sz);
-	if (!a)
-		return -ENOMEM;
-	*arr = a;
-	*cap = ncap;
-	return 0;
-}
-
 struct diff_proc *diff_report__proc(struct diff_report *r, const char *name)
 {
 	struct diff_proc *p;
@@ -112,7 +97,7 @@ struct diff_proc *diff_report__proc(struct diff_report *r, const char *name)
 		errno = E2BIG;
 		return NULL;
 	}
-	if (grow((void **)&r->procs, &r->cap, r->nprocs, sizeof(*r->procs))) {
+	if (ms_array_grow((void **)&r->procs, &r->cap, r->nprocs, sizeof(*r->procs), 16)) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -135,7 +120,7 @@ int diff_report__add_stack(struct diff_report *r, struct diff_proc *p, const cha
 
 	if (r->nstacks >= DIFF_MAX_STACKS || strlen(key) > DIFF_MAX_KEY)
 		return -E2BIG;
-	if (grow((void **)&p->stacks, &p->cap, p->nstacks, sizeof(*p->stacks)))
+	if (ms_array_grow((void **)&p->stacks, &p->cap, p->nstacks, sizeof(*p->stacks), 16))
 		return -ENOMEM;
 	s = &p->stacks[p->nstacks];
 	s->key = strdup(key);
@@ -230,7 +215,7 @@ static int add_stack_row(struct diff_result *res, size_t *cap, const struct diff
 
 	if (base == new)
 		return 0;
-	if (grow((void **)&res->stacks, cap, res->nstacks, sizeof(*res->stacks)))
+	if (ms_array_grow((void **)&res->stacks, cap, res->nstacks, sizeof(*res->stacks), 16))
 		return -ENOMEM;
 	row = &res->stacks[res->nstacks++];
 	row->proc = proc;

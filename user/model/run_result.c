@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "common/array.h"
 #include "model/diff.h"
 #include "model/run_result.h"
 
@@ -11,15 +12,8 @@ struct run_proc *run_result__add(struct run_result *r, pid_t pid, pid_t ppid)
 {
 	struct run_proc *p;
 
-	if (r->nprocs == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 4;
-
-		p = realloc(r->procs, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		r->procs = p;
-		r->cap = cap;
-	}
+	if (ms_array_grow((void **)&r->procs, &r->cap, r->nprocs, sizeof(*r->procs), 4))
+		return NULL;
 	p = &r->procs[r->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
