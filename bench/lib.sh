@@ -143,7 +143,7 @@ bpf_stats_hold() {
 import ctypes, signal, struct, sys
 buf = ctypes.create_string_buffer(struct.pack("<I", 0), 8)	# BPF_STATS_RUN_TIME
 fd = ctypes.CDLL(None, use_errno=True).syscall(321, 32, buf, 8)	# SYS_bpf, BPF_ENABLE_STATS
-print("stats" if fd >= 0 else "no stats", flush=True)
+print("stats" if fd >= 0 else "no stats: BPF_ENABLE_STATS failed, errno %d" % ctypes.get_errno(), flush=True)
 signal.pause()' > "$1" 2>&1 &
 	PIDS+=($!)
 	wait_for "$1" 'stats' 10

@@ -143,12 +143,14 @@ static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, 
  * sample (README, "C/C++ services: the sampler library"). A frame outside
  * [sp, end of sp's mapping) ends the stack here without a read. When the
  * mapping cannot be found (find_vma only try-locks the mm), the kernel's walk.
+ * ctx is the program's context (for that walk), regs the user registers
+ * (the same for a probe; the faulting ones for a page fault).
  */
-static __always_inline __s32 inner_stack_id(struct pt_regs *ctx, __u32 tgid,
-					    struct ms_pid_cfg *cfg)
+static __always_inline __s32 regs_stack_id(void *ctx, struct pt_regs *regs, __u32 tgid,
+					   struct ms_pid_cfg *cfg)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), end = 0, frame[2];
+	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs), end = 0, frame[2];
 	struct ms_stack_val *b;
 	__u32 z = 0, n = 1;
 
@@ -158,7 +160,7 @@ static __always_inline __s32 inner_stack_id(struct pt_regs *ctx, __u32 tgid,
 	b = bpf_map_lookup_elem(&stack_scratch, &z);
 	if (!b)
 		return -1;
-	b->ips[0] = PT_REGS_IP(ctx);
+	b->ips[0] = PT_REGS_IP(regs);
 	for (__u32 i = 1; i < MS_MAX_STACK_DEPTH; i++) {
 		if (fp < sp || fp > end - 16 || (fp & 7))
 			break;
@@ -170,6 +172,13 @@ static __always_inline __s32 inner_stack_id(struct pt_regs *ctx, __u32 tgid,
 	}
 	b->nr = n;
 	return intern_stack(b, tgid, cfg);
+}
+
+/* the user registers of a probe: its context */
+static __always_inline __s32 inner_stack_id(struct pt_regs *ctx, __u32 tgid,
+					    struct ms_pid_cfg *cfg)
+{
+	return regs_stack_id(ctx, ctx, tgid, cfg);
 }
 
 #endif /* MEMSIGHT_STACKS_BPF_H */
