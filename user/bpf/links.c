@@ -11,6 +11,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "common/array.h"
 #include "common/caps.h"
 #include "bpf/kernel.h"
 #include "bpf/session_int.h"
@@ -61,15 +62,10 @@ void linkset__close(struct ms_linkset *ls)
 
 int linkset__add(struct ms_linkset *ls, struct bpf_link *l)
 {
-	if (ls->nlinks == ls->cap) {
-		size_t cap = ls->cap ? ls->cap * 2 : 32;
-		struct bpf_link **v = realloc(ls->links, cap * sizeof(*v));
+	int err = ms_array_grow((void **)&ls->links, &ls->cap, ls->nlinks, sizeof(*ls->links), 32);
 
-		if (!v)
-			return -ENOMEM;
-		ls->links = v;
-		ls->cap = cap;
-	}
+	if (err)
+		return err;
 	ls->links[ls->nlinks++] = l;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/array.h"
 #include "bpf/session_int.h"
 #include "bpf/ustacks.h"
 #include "memsight.skel.h"
@@ -64,15 +65,8 @@ static void purge(int fd, size_t key_size, size_t gen_off, const struct purge_se
 		memcpy(&k_gen, next + gen_off, sizeof(k_gen));
 		if (!purge_wants(sel, k_tgid, k_gen))
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			uint8_t *v = realloc(keys, ncap * key_size);
-
-			if (!v)
-				break;	/* what we cannot delete ages out with the session */
-			keys = v;
-			cap = ncap;
-		}
+		if (ms_array_grow((void **)&keys, &cap, n, key_size, 1024))
+			break;	/* what we cannot delete ages out with the session */
 		memcpy(keys + n * key_size, next, key_size);
 		n++;
 	}
@@ -113,16 +107,9 @@ void maps__purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t 
  */
 void maps__purge_detached(struct ms_session *s, uint32_t tgid)
 {
-	if (s->reaper && s->npurge == s->purge_cap) {
-		size_t cap = s->purge_cap ? s->purge_cap * 2 : 64;
-		uint32_t *v = realloc(s->purge_tgids, cap * sizeof(*v));
-
-		if (v) {
-			s->purge_tgids = v;
-			s->purge_cap = cap;
-		}
-	}
-	if (!s->reaper || s->npurge == s->purge_cap) {
+	/* no reaper, or no room in its queue: purged now */
+	if (!s->reaper || ms_array_grow((void **)&s->purge_tgids, &s->purge_cap, s->npurge,
+					sizeof(*s->purge_tgids), 64)) {
 		maps__purge_target(s, tgid, true, 0);
 		return;
 	}
@@ -235,15 +222,10 @@ out:
 
 static int aggs_push(struct ms_aggs *a, const struct ms_agg_key *k, const struct ms_agg_val *v)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 256;
-		struct ms_agg_entry *nv = realloc(a->v, cap * sizeof(*nv));
+	int err = ms_array_grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v), 256);
 
-		if (!nv)
-			return -ENOMEM;
-		a->v = nv;
-		a->cap = cap;
-	}
+	if (err)
+		return err;
 	a->v[a->n].k = *k;
 	a->v[a->n].v = *v;
 	a->n++;
@@ -305,15 +287,8 @@ static bool resolve_sample(struct ms_session *s, struct ms_agg_entry *e, uint64_
 		return true;
 	}
 	if (ustacks__sample_done(v, now, bound)) {
-		if (d->n == d->cap) {
-			size_t cap = d->cap ? d->cap * 2 : 256;
-			struct ms_agg_key *nv = realloc(d->v, cap * sizeof(*nv));
-
-			if (!nv)
-				goto keep;	/* retired at a later read */
-			d->v = nv;
-			d->cap = cap;
-		}
+		if (ms_array_grow((void **)&d->v, &d->cap, d->n, sizeof(*d->v), 256))
+			goto keep;	/* retired at a later read */
 		d->v[d->n++] = e->k;
 		if (v->alloc_count)
 			ustacks__retire(s->us, e->k.stack_id, e->k.kind, e->k.period, v);

@@ -14,6 +14,7 @@
 #include <dwarf.h>
 
 #include "bpf/unwind.h"
+#include "common/array.h"
 
 #define UNWIND_MAX_MODULES 4096
 #define UNWIND_MAX_FILES 1024
@@ -97,17 +98,9 @@ static Elf *shared_elf(struct unwind_files *f, int fd)
 		    u->mtime.tv_sec == st.st_mtim.tv_sec && u->mtime.tv_nsec == st.st_mtim.tv_nsec)
 			goto found;
 	}
-	if (f->n == UNWIND_MAX_FILES)
+	if (f->n == UNWIND_MAX_FILES ||
+	    ms_array_grow((void **)&f->v, &f->cap, f->n, sizeof(*f->v), 16))
 		return NULL;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct ufile *v = realloc(f->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		f->v = v;
-		f->cap = cap;
-	}
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		elf_end(elf);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bpf/ustacks.h"
+#include "common/array.h"
 
 struct slot {
 	uint64_t *ips;		/* NULL: free slot */
@@ -439,15 +440,8 @@ static void collect_doomed(const void *node, VISIT which, void *arg)
 	}
 	if (tgid != d->tgid || (!d->all && gen == d->keep_gen))
 		return;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		void **v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return;	/* what is not collected now goes at the next forget */
-		d->v = v;
-		d->cap = cap;
-	}
+	if (ms_array_grow((void **)&d->v, &d->cap, d->n, sizeof(*d->v), 64))
+		return;	/* what is not collected now goes at the next forget */
 	d->v[d->n++] = p;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon/daemon_int.h"
+#include "common/array.h"
 #include "common/log.h"
 #include "export/cgroup_view.h"
 #include "export/metrics.h"
@@ -157,15 +158,8 @@ static int read_totals(struct daemon *d, struct ms_target **ts, struct snap_acc 
 			ms_figures__add(&a->total, k->kind, &f);
 			if (!points)
 				break;
-			if (a->n == a->cap) {
-				size_t cap = a->cap ? a->cap * 2 : 64;
-				struct growth_point *nv = realloc(a->v, cap * sizeof(*nv));
-
-				if (!nv)
-					break;
-				a->v = nv;
-				a->cap = cap;
-			}
+			if (ms_array_grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v), 64))
+				break;
 			a->v[a->n++] = (struct growth_point){
 				.stack_id = k->stack_id,
 				.kind = k->kind,

@@ -6,6 +6,7 @@
 
 #include "memsight_abi.h"
 #include "model/model.h"
+#include "common/array.h"
 #include "common/unsample.h"
 
 static const char *const kind_names[MS_KIND__MAX] = {
@@ -115,15 +116,8 @@ struct ms_stack *ms_profile__add_stack(struct ms_profile *p, const struct ms_sta
 	struct ms_stack *s;
 	bool oom = false;
 
-	if (p->nstacks == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct ms_stack *v = realloc(p->stacks, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		p->stacks = v;
-		p->cap = cap;
-	}
+	if (ms_array_grow((void **)&p->stacks, &p->cap, p->nstacks, sizeof(*p->stacks), 64))
+		return NULL;
 	s = &p->stacks[p->nstacks];
 	*s = *tmpl;
 	s->nframes = 0;
