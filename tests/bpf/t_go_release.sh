@@ -33,8 +33,12 @@ done > "$TMP/push.txt"
 run_esbuild() {
 	local name=$1 truth=$2 bin=$3 port pid i
 	port=$(free_port) || { fail "$name: no free port"; return; }
+	# --log-level=warning: esbuild logs each request to stderr, where the
+	# runtime writes its gctrace lines and SIGQUIT dump a piece per write: a
+	# request logged during a GC split that GC's line (CI: "6 vs gc none")
 	(cd "$TMP/app" && GODEBUG=gctrace=1 GOTRACEBACK=all exec "$bin" app.js --bundle \
-		--outdir=out "--serve=127.0.0.1:$port") <&"$HOLD_STDIN" > "$TMP/$name.out" 2> "$TMP/$name.err" &
+		--outdir=out --log-level=warning "--serve=127.0.0.1:$port") <&"$HOLD_STDIN" \
+		> "$TMP/$name.out" 2> "$TMP/$name.err" &
 	pid=$!; PIDS_TO_KILL+=("$pid")
 	# the first request builds, the next ones rebuild from the cache
 	if ! wait_http "$pid" "http://127.0.0.1:$port/app.js" 60; then
