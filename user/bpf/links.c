@@ -62,7 +62,7 @@ void linkset__close(struct ms_linkset *ls)
 
 int linkset__add(struct ms_linkset *ls, struct bpf_link *l)
 {
-	int err = ms_array_grow((void **)&ls->links, &ls->cap, ls->nlinks, sizeof(*ls->links), 32);
+	int err = ms_array_grow(ls->links, &ls->cap, ls->nlinks, 32);
 
 	if (err)
 		return err;

@@ -50,7 +50,7 @@ static bool purge_wants(const struct purge_sel *sel, uint32_t tgid, uint32_t gen
 
 static void purge(int fd, size_t key_size, size_t gen_off, const struct purge_sel *sel)
 {
-	uint8_t key[64], next[64], *keys = NULL;
+	uint8_t key[64], next[64], *keys = NULL, *nk;
 	size_t n = 0, cap = 0;
 	bool have = false;
 
@@ -65,8 +65,10 @@ static void purge(int fd, size_t key_size, size_t gen_off, const struct purge_se
 		memcpy(&k_gen, next + gen_off, sizeof(k_gen));
 		if (!purge_wants(sel, k_tgid, k_gen))
 			continue;
-		if (ms_array_grow((void **)&keys, &cap, n, key_size, 1024))
+		nk = ms_array_room(keys, &cap, n, key_size, 1024);
+		if (!nk)
 			break;	/* what we cannot delete ages out with the session */
+		keys = nk;
 		memcpy(keys + n * key_size, next, key_size);
 		n++;
 	}
@@ -108,8 +110,7 @@ void maps__purge_target(struct ms_session *s, uint32_t tgid, bool all, uint32_t 
 void maps__purge_detached(struct ms_session *s, uint32_t tgid)
 {
 	/* no reaper, or no room in its queue: purged now */
-	if (!s->reaper || ms_array_grow((void **)&s->purge_tgids, &s->purge_cap, s->npurge,
-					sizeof(*s->purge_tgids), 64)) {
+	if (!s->reaper || ms_array_grow(s->purge_tgids, &s->purge_cap, s->npurge, 64)) {
 		maps__purge_target(s, tgid, true, 0);
 		return;
 	}
@@ -222,7 +223,7 @@ out:
 
 static int aggs_push(struct ms_aggs *a, const struct ms_agg_key *k, const struct ms_agg_val *v)
 {
-	int err = ms_array_grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v), 256);
+	int err = ms_array_grow(a->v, &a->cap, a->n, 256);
 
 	if (err)
 		return err;
@@ -287,7 +288,7 @@ static bool resolve_sample(struct ms_session *s, struct ms_agg_entry *e, uint64_
 		return true;
 	}
 	if (ustacks__sample_done(v, now, bound)) {
-		if (ms_array_grow((void **)&d->v, &d->cap, d->n, sizeof(*d->v), 256))
+		if (ms_array_grow(d->v, &d->cap, d->n, 256))
 			goto keep;	/* retired at a later read */
 		d->v[d->n++] = e->k;
 		if (v->alloc_count)

@@ -99,7 +99,7 @@ static Elf *shared_elf(struct unwind_files *f, int fd)
 			goto found;
 	}
 	if (f->n == UNWIND_MAX_FILES ||
-	    ms_array_grow((void **)&f->v, &f->cap, f->n, sizeof(*f->v), 16))
+	    ms_array_grow(f->v, &f->cap, f->n, 16))
 		return NULL;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {

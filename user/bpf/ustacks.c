@@ -440,7 +440,7 @@ static void collect_doomed(const void *node, VISIT which, void *arg)
 	}
 	if (tgid != d->tgid || (!d->all && gen == d->keep_gen))
 		return;
-	if (ms_array_grow((void **)&d->v, &d->cap, d->n, sizeof(*d->v), 64))
+	if (ms_array_grow(d->v, &d->cap, d->n, 64))
 		return;	/* what is not collected now goes at the next forget */
 	d->v[d->n++] = p;
 }

@@ -403,8 +403,7 @@ static struct run_thread *thread_add(struct run *r, pid_t tid, pid_t tgid)
 
 	if (th)
 		return th;
-	if (ms_array_grow((void **)&r->threads, &r->cap_threads, r->nthreads,
-			  sizeof(*r->threads), 16))
+	if (ms_array_grow(r->threads, &r->cap_threads, r->nthreads, 16))
 		return NULL;
 	th = &r->threads[r->nthreads++];
 	*th = (struct run_thread){ .tid = tid, .tgid = tgid };

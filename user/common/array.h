@@ -11,23 +11,33 @@
 #include <stdlib.h>
 
 /*
- * Make *v, an array of *cap elements of size bytes with n in use, hold
- * element n: when it is full, reallocated to twice its capacity (first
- * elements when it has none yet). 0 or -ENOMEM, then *v and *cap unchanged.
+ * Room for element n of v, an array of *cap elements of size bytes: v itself
+ * when it fits, else v reallocated to twice its capacity (first elements when
+ * it has none yet) and *cap updated; NULL, with v and *cap unchanged, when
+ * memory ran out.
  */
-static inline int ms_array_grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+static inline void *ms_array_room(void *v, size_t *cap, size_t n, size_t size, size_t first)
 {
 	size_t ncap = *cap ? *cap * 2 : first;
 	void *nv;
 
 	if (n < *cap)
-		return 0;
-	nv = reallocarray(*v, ncap, size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
+		return v;
+	nv = reallocarray(v, ncap, size);
+	if (nv)
+		*cap = ncap;
+	return nv;
 }
+
+/*
+ * Make arr (an array lvalue of *cap elements, n in use) hold element n:
+ * 0, or -ENOMEM with arr and *cap unchanged. arr is assigned in its own
+ * type (through a void ** it would be a store the compiler may assume does
+ * not alias arr). arr is evaluated more than once: no side effects in it.
+ */
+#define ms_array_grow(arr, cap, n, first) __extension__ ({			\
+	void *ms_nv_ = ms_array_room((arr), (cap), (n), sizeof(*(arr)), (first));	\
+	ms_nv_ ? ((arr) = ms_nv_, 0) : -ENOMEM;					\
+})
 
 #endif

@@ -158,7 +158,7 @@ static int read_totals(struct daemon *d, struct ms_target **ts, struct snap_acc 
 			ms_figures__add(&a->total, k->kind, &f);
 			if (!points)
 				break;
-			if (ms_array_grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v), 64))
+			if (ms_array_grow(a->v, &a->cap, a->n, 64))
 				break;
 			a->v[a->n++] = (struct growth_point){
 				.stack_id = k->stack_id,

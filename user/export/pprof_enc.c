@@ -213,7 +213,7 @@ int64_t strtab__intern(struct strtab *t, const char *s)
 	slot = hidx_slot(&t->idx, fnv1a(FNV_INIT, k.s, k.len), t, str_eq, &k);
 	if (*slot)
 		return *slot - 1;
-	err = ms_array_grow((void **)&t->s, &t->cap, t->n, sizeof(*t->s), 64);
+	err = ms_array_grow(t->s, &t->cap, t->n, 64);
 	if (err)
 		return err;
 	t->s[t->n] = strndup(k.s, k.len);
@@ -253,7 +253,7 @@ struct ent *enttab__get(struct enttab *t, uint64_t k0, uint64_t k1, bool *ret_ne
 	slot = hidx_slot(&t->idx, fnv1a(FNV_INIT, key, sizeof(key)), t, ent_eq, key);
 	if (*slot)
 		return &t->e[*slot - 1];
-	err = ms_array_grow((void **)&t->e, &t->cap, t->n, sizeof(*t->e), 64);
+	err = ms_array_grow(t->e, &t->cap, t->n, 64);
 	if (err)
 		goto fail;
 	memset(&t->e[t->n], 0, sizeof(t->e[t->n]));

@@ -97,7 +97,7 @@ struct diff_proc *diff_report__proc(struct diff_report *r, const char *name)
 		errno = E2BIG;
 		return NULL;
 	}
-	if (ms_array_grow((void **)&r->procs, &r->cap, r->nprocs, sizeof(*r->procs), 16)) {
+	if (ms_array_grow(r->procs, &r->cap, r->nprocs, 16)) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -120,7 +120,7 @@ int diff_report__add_stack(struct diff_report *r, struct diff_proc *p, const cha
 
 	if (r->nstacks >= DIFF_MAX_STACKS || strlen(key) > DIFF_MAX_KEY)
 		return -E2BIG;
-	if (ms_array_grow((void **)&p->stacks, &p->cap, p->nstacks, sizeof(*p->stacks), 16))
+	if (ms_array_grow(p->stacks, &p->cap, p->nstacks, 16))
 		return -ENOMEM;
 	s = &p->stacks[p->nstacks];
 	s->key = strdup(key);
@@ -215,7 +215,7 @@ static int add_stack_row(struct diff_result *res, size_t *cap, const struct diff
 
 	if (base == new)
 		return 0;
-	if (ms_array_grow((void **)&res->stacks, cap, res->nstacks, sizeof(*res->stacks), 16))
+	if (ms_array_grow(res->stacks, cap, res->nstacks, 16))
 		return -ENOMEM;
 	row = &res->stacks[res->nstacks++];
 	row->proc = proc;

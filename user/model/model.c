@@ -116,7 +116,7 @@ struct ms_stack *ms_profile__add_stack(struct ms_profile *p, const struct ms_sta
 	struct ms_stack *s;
 	bool oom = false;
 
-	if (ms_array_grow((void **)&p->stacks, &p->cap, p->nstacks, sizeof(*p->stacks), 64))
+	if (ms_array_grow(p->stacks, &p->cap, p->nstacks, 64))
 		return NULL;
 	s = &p->stacks[p->nstacks];
 	*s = *tmpl;

@@ -12,7 +12,7 @@ struct run_proc *run_result__add(struct run_result *r, pid_t pid, pid_t ppid)
 {
 	struct run_proc *p;
 
-	if (ms_array_grow((void **)&r->procs, &r->cap, r->nprocs, sizeof(*r->procs), 4))
+	if (ms_array_grow(r->procs, &r->cap, r->nprocs, 4))
 		return NULL;
 	p = &r->procs[r->nprocs++];
 	memset(p, 0, sizeof(*p));
