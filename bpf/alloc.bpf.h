@@ -270,13 +270,6 @@ static __always_inline long ustack_read(struct ms_ustack_hdr *h, __u64 room, __u
 	return bpf_probe_read_user(h + 1, len, (void *)sp);
 }
 
-/*
- * Copy the stack and registers of an allocation for user-space unwinding and
- * return its sample id, with its (new, empty) aggregate created under that
- * id; or -1 when it cannot be done, counted, and the caller falls back to a
- * frame-pointer stack: the bytes are still counted exactly, under a shorter
- * stack.
- */
 /* per CPU: the process (tgid << 32 | gen) whose record last woke the drain thread */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -295,7 +288,7 @@ struct {
  * irq_work the sampled thread raises (a self-IPI): the kernel's default
  * wakes the consumer whenever it had caught up, i.e. on every sparse sample,
  * which cost the sampled thread more than its copy (Debian's redis-server
- * under the sampler, bpf_stats: 21.5 us a sample with it, 8.3-9.9 us
+ * under the sampler, bpf_stats: 21.5 us a sample with it, 5.6-6.0 us
  * without); waking on every record past a mark cost mallocbench's dense
  * samples as much again (a wake-up storm while the drain thread copies);
  * marks a quarter of the ring apart let the ring fill in the 6.1 guest
@@ -314,11 +307,18 @@ static __always_inline __u64 ustack_wakeup(__u64 room, __u32 tgid, __u32 gen)
 		*last = who;
 		return BPF_RB_FORCE_WAKEUP;
 	}
-	if (mark && avail >= mark && (avail & (mark - 1)) < USTACK_REC(room) + 8)
+	if (mark && avail >= mark && (avail & (mark - 1)) < USTACK_REC(room) + BPF_RINGBUF_HDR_SZ)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * Copy the stack and registers of an allocation for user-space unwinding and
+ * return its sample id, with its (new, empty) aggregate created under that
+ * id; or -1 when it cannot be done, counted, and the caller falls back to a
+ * frame-pointer stack: the bytes are still counted exactly, under a shorter
+ * stack.
+ */
 static __always_inline __s32 ustack_sample(struct pt_regs *ctx, struct ms_agg_key *ak)
 {
 	static const struct ms_agg_val zero;

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * run_maps.c - what a process `memsight run` stopped maps, read once a stop
+ * (run_maps.h).
+ */
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
