@@ -30,7 +30,8 @@
 # UPAIRS pairs (default 100,000: every call traps) against a private copy
 # of libc, so only the workload traps. Environment: REPS (default 7;
 # QUICK=1: 3), PAIRS (per thread and run, default 5,000,000), UPAIRS, MEAN;
-# RREPS, RN, RD for redis (below); BPF_STATS=0: the kernel's BPF statistics
+# RREPS, RN, RD for redis (below); PARTS (default "mallocbench redis": the
+# parts run); BPF_STATS=0: the kernel's BPF statistics
 # left off (no per-program table; the attached columns then do not pay for
 # them).
 set -u
@@ -42,6 +43,9 @@ if [ "${QUICK:-0}" = 1 ]; then REPS=${REPS:-3}; else REPS=${REPS:-7}; fi
 PAIRS=${PAIRS:-5000000}
 UPAIRS=${UPAIRS:-100000}
 MEAN=${MEAN:-524288}
+
+# part NAME: NAME is one of the PARTS to run
+part() { [[ " ${PARTS:-mallocbench redis} " == *" $1 "* ]]; }
 
 [ -e "$LIB" ] || die "$O/libmemsight_sampler.so missing (make)"
 [ -x "$MS" ] || die "$MS missing (make)"
@@ -156,63 +160,65 @@ run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL
 	esac
 }
 
-echo "== libmemsight_sampler.so: ns per malloc+free pair (bench/mallocbench.c, mixed sizes"
-echo "   16 B..32 KiB), mean $MEAN B, $PAIRS pairs per thread, median of $REPS interleaved runs"
-for r in $(seq "$REPS"); do
-	"$SC" | sed -n 's/^ns_per_syscall=//p' >> "$TMP/syscall"
-	for t in 1 2; do
-		for col in "${COLS[@]}"; do
-			run_col "$col" "$t"
+if part mallocbench; then
+	echo "== libmemsight_sampler.so: ns per malloc+free pair (bench/mallocbench.c, mixed sizes"
+	echo "   16 B..32 KiB), mean $MEAN B, $PAIRS pairs per thread, median of $REPS interleaved runs"
+	for r in $(seq "$REPS"); do
+		"$SC" | sed -n 's/^ns_per_syscall=//p' >> "$TMP/syscall"
+		for t in 1 2; do
+			for col in "${COLS[@]}"; do
+				run_col "$col" "$t"
+			done
 		done
 	done
-done
-delta() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-") print "n/a"; else printf "%+.1f\n", x - y }'; }
-printf '   %-8s %9s' threads alone
-for col in "${COLS[@]:1}"; do printf ' %20s' "${NAME[$col]}"; done
-printf '\n'
-for t in 1 2; do
-	a=$(median < "$TMP/alone.$t")
-	printf '   %-8s %9s' "$t" "$a"
-	for col in "${COLS[@]:1}"; do
-		m=$(median < "$TMP/$col.$t")
-		printf ' %20s' "$m ($(delta "$m" "$a"))"
+	delta() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-") print "n/a"; else printf "%+.1f\n", x - y }'; }
+	printf '   %-8s %9s' threads alone
+	for col in "${COLS[@]:1}"; do printf ' %20s' "${NAME[$col]}"; done
+	printf '\n'
+	for t in 1 2; do
+		a=$(median < "$TMP/alone.$t")
+		printf '   %-8s %9s' "$t" "$a"
+		for col in "${COLS[@]:1}"; do
+			m=$(median < "$TMP/$col.$t")
+			printf ' %20s' "$m ($(delta "$m" "$a"))"
+		done
+		printf '\n            runs:'
+		for col in "${COLS[@]}"; do printf ' %s %s;' "${NAME[$col]}" "$(minmax < "$TMP/$col.$t")"; done
+		printf '\n            probe hits per floor run %s; samples memsight recorded per attached run %s\n' \
+			"$(median < "$TMP/floor.$t.hits")" "$(median < "$TMP/ms_usdt.$t.samples")"
+		# what the attach costs per probe hit: the library's attached path (filter
+		# look-up on every free, table, countdown draws) and the kernel's uprobe
+		# entry, spread over the hits; an upper bound of the kernel's share
+		awk -v f="$(median < "$TMP/floor.$t")" -v d="$(median < "$TMP/detached.$t")" \
+		    -v h="$(median < "$TMP/floor.$t.hits")" -v n="$PAIRS" -v t="$t" 'BEGIN {
+			if (f == "-" || d == "-" || h == "-" || !h) { print "            per probe hit: n/a"; exit }
+			hp = h / (n * t)
+			printf "            floor - detached = %.1f ns per pair at %.2f probe hits per 1000 pairs: %.2f us per hit\n",
+			       f - d, 1000 * hp, (f - d) / hp / 1000 }'
 	done
-	printf '\n            runs:'
-	for col in "${COLS[@]}"; do printf ' %s %s;' "${NAME[$col]}" "$(minmax < "$TMP/$col.$t")"; done
-	printf '\n            probe hits per floor run %s; samples memsight recorded per attached run %s\n' \
-		"$(median < "$TMP/floor.$t.hits")" "$(median < "$TMP/ms_usdt.$t.samples")"
-	# what the attach costs per probe hit: the library's attached path (filter
-	# look-up on every free, table, countdown draws) and the kernel's uprobe
-	# entry, spread over the hits; an upper bound of the kernel's share
-	awk -v f="$(median < "$TMP/floor.$t")" -v d="$(median < "$TMP/detached.$t")" \
-	    -v h="$(median < "$TMP/floor.$t.hits")" -v n="$PAIRS" -v t="$t" 'BEGIN {
-		if (f == "-" || d == "-" || h == "-" || !h) { print "            per probe hit: n/a"; exit }
-		hp = h / (n * t)
-		printf "            floor - detached = %.1f ns per pair at %.2f probe hits per 1000 pairs: %.2f us per hit\n",
-		       f - d, 1000 * hp, (f - d) / hp / 1000 }'
-done
-echo "   a bare system call (bench/syscost, getppid) costs $(median < "$TMP/syscall") ns here" \
-	"($(minmax < "$TMP/syscall")): the least an optimised uprobe hit can cost"
-if [ -s "$TMP/refused" ]; then
-	echo "   REFUSED memsight runs (not in the medians): $(wc -l < "$TMP/refused"):" \
-		"$(sort "$TMP/refused" | uniq -c | sed 's/^ *//' | paste -sd ';')"
+	echo "   a bare system call (bench/syscost, getppid) costs $(median < "$TMP/syscall") ns here" \
+		"($(minmax < "$TMP/syscall")): the least an optimised uprobe hit can cost"
+	if [ -s "$TMP/refused" ]; then
+		echo "   REFUSED memsight runs (not in the medians): $(wc -l < "$TMP/refused"):" \
+			"$(sort "$TMP/refused" | uniq -c | sed 's/^ *//' | paste -sd ';')"
+	fi
+	echo "   memsight's BPF programs (bpf_stats run_time_ns / run_cnt, summed over the runs):"
+	if grep -qx stats "$TMP/stats"; then
+		awk '{ split($1, c, "."); k = c[1] " T=" c[2] " " $2; n[k] += $3; ns[k] += $4 }
+		     END { for (k in n) printf "     %-40s %10d runs %9.0f ns/run\n", k, n[k], ns[k] / n[k] }' \
+			"$TMP/progs" 2>/dev/null | sort
+	else
+		echo "     not available: $(head -1 "$TMP/stats")"
+	fi
+	echo "   (+x) = ns more per pair than alone; floor = counting perf uprobes with ref_ctr on the"
+	echo "   USDT sites, no BPF program; uprobe columns ran $UPAIRS pairs per thread, against a"
+	echo "   private copy of libc ($LIBDIR)"
+	echo "   commands (T = 1, 2):"
+	for col in "${COLS[@]}"; do
+		printf '     %-18s %s\n' "${NAME[$col]}" "${CMD[$col]}"
+	done
+	echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
 fi
-echo "   memsight's BPF programs (bpf_stats run_time_ns / run_cnt, summed over the runs):"
-if grep -qx stats "$TMP/stats"; then
-	awk '{ split($1, c, "."); k = c[1] " T=" c[2] " " $2; n[k] += $3; ns[k] += $4 }
-	     END { for (k in n) printf "     %-40s %10d runs %9.0f ns/run\n", k, n[k], ns[k] / n[k] }' \
-		"$TMP/progs" 2>/dev/null | sort
-else
-	echo "     not available: $(head -1 "$TMP/stats")"
-fi
-echo "   (+x) = ns more per pair than alone; floor = counting perf uprobes with ref_ctr on the"
-echo "   USDT sites, no BPF program; uprobe columns ran $UPAIRS pairs per thread, against a"
-echo "   private copy of libc ($LIBDIR)"
-echo "   commands (T = 1, 2):"
-for col in "${COLS[@]}"; do
-	printf '     %-18s %s\n' "${NAME[$col]}" "${CMD[$col]}"
-done
-echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
 
 # ---- Debian's redis-server (jemalloc) started with the sampler, under redis-benchmark
 # Columns: alone; the library loaded, nobody attached; the library and
@@ -228,6 +234,7 @@ echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
 # keys of 8 KiB values, ~530 MB in use, ~1,000 samples live at 512 KiB: the
 # estimate's sd ~3.2%, so that a 10% error would be 3 sd; at 4 KiB values,
 # ~500 samples, 10% was only 2.2 sd and one run in ~35 missed it by chance).
+part redis || exit 0
 if ! command -v redis-server > /dev/null || ! command -v redis-benchmark > /dev/null; then
 	echo "== redis-server: not available (redis-server / redis-benchmark not installed)"
 	exit 0

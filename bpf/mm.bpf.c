@@ -12,14 +12,29 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Record every Nth fault (set before load; 0 disables fault stacks). */
+/*
+ * Record every Nth fault (set before load; 0 disables fault stacks); a
+ * process under the sampler library at its mean (ms_fault_pages).
+ */
 const volatile __u32 fault_sample = MS_DEF_FAULT_SAMPLE;
+
+/*
+ * Per CPU: faults of watched processes still to skip, and how many the next
+ * sample stands for (the stride the countdown started from). A sample stands
+ * for its window's faults whichever process's fault ends it: the windows'
+ * weights add up to every fault, and with the processes' faults interleaved
+ * each gets its share in expectation.
+ */
+struct fault_window {
+	__u32 left;
+	__u32 weight;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct fault_window);
 } fault_left SEC(".maps");
 
 /*
@@ -39,17 +54,27 @@ struct mm_struct___v61 {
 	struct mm_rss_stat___v61 rss_stat;
 } __attribute__((preserve_access_index));
 
-static __always_inline void read_rss(struct mm_struct *mm, __s64 *pages)
+static __always_inline bool read_rss(struct mm_struct *mm, __s64 *pages)
 {
 	struct mm_struct___v61 *old = (void *)mm;
 
+	/*
+	 * 6.1's verifier refuses a plain load of atomic_long_t in the array
+	 * ("Type 'atomic_long_t' is not a struct"): one read of the four; since
+	 * 6.2 plain loads (the tracepoint's BTF pointer), no helper call each
+	 */
 	if (bpf_core_field_exists(old->rss_stat.count)) {
+		struct mm_rss_stat___v61 st;
+
+		if (bpf_core_read(&st, sizeof(st), &old->rss_stat))
+			return false;
 		for (int i = 0; i < MS_RSS__MAX; i++)
-			pages[i] = BPF_CORE_READ(old, rss_stat.count[i].counter);
+			pages[i] = st.count[i].counter;
 	} else {
 		for (int i = 0; i < MS_RSS__MAX; i++)
-			pages[i] = BPF_CORE_READ(mm, rss_stat[i].count);
+			pages[i] = mm->rss_stat[i].count;
 	}
+	return true;
 }
 
 /* 6.1 passes the new count as a third argument; the first two are the same */
@@ -75,7 +100,8 @@ int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
 		if (!r)
 			return 0;
 	}
-	read_rss(mm, r->pages);
+	if (!read_rss(mm, r->pages))
+		return 0;
 	total = r->pages[MS_RSS_FILE] + r->pages[MS_RSS_ANON] + r->pages[MS_RSS_SHMEM];
 	r->ts_ns = bpf_ktime_get_ns();
 	if (total > r->peak_pages) {
@@ -89,25 +115,31 @@ int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0, stride, weight;
 	struct ms_agg_key ak = { .tgid = tgid, .kind = MS_KIND_FAULT };
 	struct ms_pid_cfg *cfg;
 	struct ms_agg_val *av;
-	__u32 *left;
+	struct fault_window *w;
 
 	if (!fault_sample)
 		return 0;
 	cfg = watched(tgid);
 	if (!cfg)
 		return 0;
-	left = bpf_map_lookup_elem(&fault_left, &zero);
-	if (!left)
+	w = bpf_map_lookup_elem(&fault_left, &zero);
+	if (!w)
 		return 0;
-	if (*left > 1) {
-		(*left)--;
+	if (w->left > 1) {
+		w->left--;
 		return 0;
 	}
-	*left = fault_sample;
+	/*
+	 * A CPU's first sample is its first fault: it stands for a full stride,
+	 * as if a window had just ended (its share of the faults before attach)
+	 */
+	stride = ms_fault_pages(cfg->usdt_mean, fault_sample);
+	weight = w->weight ?: stride;
+	w->weight = w->left = stride;
 	/*
 	 * Not the kernel's walk: in code without frame pointers (Debian's C
 	 * servers) its reads of rbp as a frame fault, ~6 us here; a fault sample
@@ -121,9 +153,9 @@ int BPF_PROG(ms_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 		count_lost(cfg, MS_CNT_AGG_FULL);
 		return 0;
 	}
-	/* scaled: each sample stands for fault_sample faults of one page each */
-	__sync_fetch_and_add(&av->alloc_bytes, (__u64)fault_sample * 4096);
-	__sync_fetch_and_add(&av->alloc_count, fault_sample);
+	/* scaled: each sample stands for its window's faults, of one page each */
+	__sync_fetch_and_add(&av->alloc_bytes, (__u64)weight * 4096);
+	__sync_fetch_and_add(&av->alloc_count, weight);
 	return 0;
 }
 

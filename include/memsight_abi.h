@@ -324,6 +324,24 @@ struct ms_rss {
 
 #define MS_DEF_FAULT_SAMPLE	8	/* record every Nth user page fault */
 
+/*
+ * One user page fault in this many is sampled: every Nth (the session's
+ * fault_sample), or, in a process under the sampler library at
+ * SAMPLER_MEAN bytes (0 for any other), one per mean bytes of pages first
+ * touched (512 KiB: every 128th), never more often than every Nth, at most
+ * 2^20 pages (4 GiB) apart. Such a service pays one stack walk per mean
+ * bytes of new memory, as for its allocations, not one per 32 KiB. 0: none
+ * (fault stacks off). BPF samples with it, user space reports it.
+ */
+static inline __u32 ms_fault_pages(__u64 sampler_mean, __u32 every_nth)
+{
+	__u64 pages = sampler_mean / 4096;
+
+	if (!every_nth || pages <= every_nth)
+		return every_nth;
+	return pages < (1u << 20) ? (__u32)pages : 1u << 20;
+}
+
 /* Per watched process, kept by BPF: threads (seeded from /proc at attach, then
  * task creation/exit) and, when kmem tracing is on, kernel allocations. */
 struct ms_proc_stats {

@@ -30,6 +30,7 @@ else
 		"$(jq '.rss.changes_seen >= 700' "$J")" true
 	check "JSON says the changes are batched" "$(jq .rss.changes_batched_per_thread "$J")" true
 fi
+check "page faults: every 8th sampled, said in JSON" "$(jq .rss.fault_sample_pages "$J")" 8
 check "page-fault view: touch_pages faulted in 200 MiB" \
 	"$(jq '[.stacks[] | select(.kind == "fault" and .frames[0].func == "touch_pages") | .alloc_bytes] | add' "$J")" $((200 * MIB))
 check "the mapping itself: one 200 MiB mmap from map_it" \

@@ -178,6 +178,26 @@ wait_watched "$TPID" yes 10
 check "daemon: the rule's process got the USDT probes" "$("$MS" ps -j | jq -r --argjson p "$TPID" \
 	'.processes[] | select(.pid == $p) | .allocator_probe')" "sampler library (USDT), mean 1 bytes"
 
+# 7. page faults at the library's mean: toucher maps and touches 200 MiB
+# (51,200 pages, mmap, no malloc); under the library at 512 KiB one fault in
+# 128 is walked (every 8th without it, t_rss), each sample standing for its
+# window of 128. Off by at most a window per CPU the toucher ran on and per
+# migration: 2% is 8 windows. The library's mean 4 KiB would give every 8th.
+start_target env "$TMP/t7.out" LD_PRELOAD="$LIB" "$O/tests/targets/toucher"
+start_memsight "$TMP/s7.json" "$TMP/s7.err" top -p "$TPID" -d 0 -n 0 --json
+kill -USR1 "$TPID"
+wait_for "$TMP/t7.out" '^done' 30
+"$MS" top -p "$TPID" -d 0.5 --faults > "$TMP/faults7.txt" 2>/dev/null
+kill -INT "$MPID"; wait "$MPID"
+J=$TMP/s7.json
+a=$(jq '[.stacks[] | select(.kind == "fault" and .frames[0].func == "touch_pages") | .alloc_bytes] | add' "$J")
+echo "figures: faults at 512 KiB: touch_pages faulted in ~$a of $((200 * 1048576)) B"
+check "faults: one in 128 sampled, said in JSON" "$(jq .rss.fault_sample_pages "$J")" 128
+check "faults: and in the fault view" "$(grep -c '^page faults by stack: .*(one fault in 128 sampled' "$TMP/faults7.txt")" 1
+check "faults: touch_pages's 200 MiB within 2% ($a)" "$(within 2 "$a" $((200 * 1048576)))" yes
+check "faults: every sample stands for 128 pages (counts $(jq -c '[.stacks[] | select(.kind == "fault") | .alloc_count]' "$J"))" \
+	"$(jq '[.stacks[] | select(.kind == "fault") | .alloc_count % 128] | (length > 0 and all(. == 0))' "$J")" true
+
 # 6. a library of another ABI is left alone: the uprobes, as without it
 python3 - "$LIB" "$TMP/libmemsight_sampler.so" "$(nm -D "$LIB" | awk '$3 == "memsight_sampler_abi" {print $1}')" <<'PY'
 import sys, subprocess

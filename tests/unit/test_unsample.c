@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "common/unsample.h"
+#include "memsight_abi.h"
 
 /* pprof's heap unsampling: x / (1 - exp(-avg/period)); period 0 or 1 leaves values alone */
 static void test_unsample(void **state)
@@ -44,11 +45,31 @@ static void test_unsample_saturates(void **state)
 	assert_int_equal(b, UINT64_MAX);
 }
 
+/*
+ * Page faults: every Nth, or one per sampler mean of pages for a process
+ * under the sampler library, never more often than every Nth, at most 2^20
+ */
+static void test_fault_pages(void **state)
+{
+	assert_int_equal(ms_fault_pages(0, MS_DEF_FAULT_SAMPLE), MS_DEF_FAULT_SAMPLE);
+	assert_int_equal(ms_fault_pages(1, 8), 8);
+	assert_int_equal(ms_fault_pages(4096, 8), 8);
+	assert_int_equal(ms_fault_pages(65536, 8), 16);
+	assert_int_equal(ms_fault_pages(524288, 8), 128);
+	/* a mean not a multiple of a page: whole pages */
+	assert_int_equal(ms_fault_pages(524288 + 4095, 8), 128);
+	assert_int_equal(ms_fault_pages(1ull << 32, 8), 1u << 20);
+	assert_int_equal(ms_fault_pages(UINT64_MAX, 8), 1u << 20);
+	/* fault stacks off stay off */
+	assert_int_equal(ms_fault_pages(524288, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unsample),
 		cmocka_unit_test(test_unsample_saturates),
+		cmocka_unit_test(test_fault_pages),
 	};
 
 	return cmocka_run_group_tests_name("unsample", tests, NULL, NULL);

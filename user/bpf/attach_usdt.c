@@ -24,7 +24,7 @@
 #include "bpf/session_int.h"
 #include "memsight.skel.h"
 
-/* The mean BPF checks samples against. */
+/* The mean BPF checks samples against (and samples page faults at). */
 static int set_cfg_mean(struct ms_session *s, const struct ms_target *t, uint64_t mean)
 {
 	int fd = bpf_map__fd(s->skel->maps.pids);

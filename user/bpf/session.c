@@ -522,6 +522,11 @@ uint64_t ms_session__c_sample_bytes(const struct ms_session *s)
 	return s->c_sample_bytes;
 }
 
+uint32_t ms_session__fault_pages(const struct ms_session *s, uint64_t sampler_mean)
+{
+	return ms_fault_pages(sampler_mean, s->skel->rodata->fault_sample);
+}
+
 uint64_t ms_session__go_sample_bytes(const struct ms_session *s)
 {
 	return s->go_sample_bytes;

@@ -199,6 +199,8 @@ uint64_t ms_session__c_sample_bytes(const struct ms_session *s);
 
 /* Mean bytes between two sampled Go allocations. */
 uint64_t ms_session__go_sample_bytes(const struct ms_session *s);
+/* One user page fault sampled in this many, in a process under the sampler at SAMPLER_MEAN (or 0) */
+uint32_t ms_session__fault_pages(const struct ms_session *s, uint64_t sampler_mean);
 
 /* True when probes are attached as uprobe_multi links. */
 bool ms_session__multi(const struct ms_session *s);

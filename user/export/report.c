@@ -460,7 +460,8 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 
 	if (o->faults)
 		fprintf(out, "page faults by stack: the code that first touched new memory "
-			"(sampled, scaled: 4 KiB a fault%s)\n", fault_bytes_lower_bound(p) ?
+			"(one fault in %u sampled, scaled: 4 KiB a fault%s)\n", p->fault_pages,
+			fault_bytes_lower_bound(p) ?
 			"; transparent huge pages are on here, a fault may map 2 MiB: bytes are "
 			"lower bounds" : "");
 	for (size_t i = 0; i < p->nstacks; i++) {
@@ -595,6 +596,7 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 		}
 		jw__kv_string(w, "transparent_hugepages", ms_thp__name(p->thp));
 		jw__kv_bool(w, "fault_bytes_lower_bound", fault_bytes_lower_bound(p));
+		jw__kv_uint(w, "fault_sample_pages", p->fault_pages);
 		jw__end_object(w);
 		jw__kv_uint(w, "threads", p->status.threads);
 	}

@@ -604,6 +604,7 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 			    ms_session__heap_peak(s, t->pid, &p->heap_peak_bytes) == 0;
 	p->loss.probes_at_risk = alive && ms_session__probes_at_risk(s, t);
 	p->c_sample_bytes = smp.c_bytes;
+	p->fault_pages = ms_session__fault_pages(s, t->usdt ? t->sampler_mean : 0);
 	p->sampler_usdt = t->usdt;
 	p->have_sampler_dropped = t->usdt && alive && t->sampler_dropped_addr &&
 				  sampler__read_word(t->pid, t->sampler_dropped_addr,

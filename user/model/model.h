@@ -154,6 +154,7 @@ struct ms_profile {
 	uint64_t sample_period;		/* bytes per sample; 0 = every allocation */
 	uint64_t c_sample_bytes;	/* C allocations were sampled (figures unsampled) */
 	bool sampler_usdt;		/* ... by the sampler library (USDT), at c_sample_bytes */
+	uint32_t fault_pages;		/* one user page fault sampled in this many */
 	bool c_other_means;		/* ... some samples at another mean above 1 (drawn
 					 * before it changed), each scaled with its own */
 	/*
