@@ -30,8 +30,8 @@
 # UPAIRS pairs (default 100,000: every call traps) against a private copy
 # of libc, so only the workload traps. Environment: REPS (default 7;
 # QUICK=1: 3), PAIRS (per thread and run, default 5,000,000), UPAIRS, MEAN;
-# RREPS, RN, RD for redis (below); PARTS (default "mallocbench redis": the
-# parts run); BPF_STATS=0: the kernel's BPF statistics
+# RREPS, RN, RD for redis (below); PARTS (default "mallocbench faults
+# redis": the parts run); BPF_STATS=0: the kernel's BPF statistics
 # left off (no per-program table; the attached columns then do not pay for
 # them).
 set -u
@@ -45,7 +45,8 @@ UPAIRS=${UPAIRS:-100000}
 MEAN=${MEAN:-524288}
 
 # part NAME: NAME is one of the PARTS to run
-part() { [[ " ${PARTS:-mallocbench redis} " == *" $1 "* ]]; }
+part() { [[ " ${PARTS:-mallocbench faults redis} " == *" $1 "* ]]; }
+delta() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-") print "n/a"; else printf "%+.1f\n", x - y }'; }
 
 [ -e "$LIB" ] || die "$O/libmemsight_sampler.so missing (make)"
 [ -x "$MS" ] || die "$MS missing (make)"
@@ -171,7 +172,6 @@ if part mallocbench; then
 			done
 		done
 	done
-	delta() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-") print "n/a"; else printf "%+.1f\n", x - y }'; }
 	printf '   %-8s %9s' threads alone
 	for col in "${COLS[@]:1}"; do printf ' %20s' "${NAME[$col]}"; done
 	printf '\n'
@@ -218,6 +218,55 @@ if part mallocbench; then
 		printf '     %-18s %s\n' "${NAME[$col]}" "${CMD[$col]}"
 	done
 	echo "     built: gcc $MB_CFLAGS bench/mallocbench.c -o $MB -lpthread"
+fi
+
+# ---- first-touch page faults (bench/faultbench.c, built without frame
+# pointers, as Debian's C servers are): thread CPU time per fault, the least
+# of 5 passes over 200 MiB a run, medians of REPS interleaved runs. Columns:
+# alone; the sampler loaded and memsight attached (faults sampled at the
+# library's mean: one in 128 at 512 KiB); memsight attached without the
+# library (every 8th fault walked). Every fault of a watched process runs
+# ms_fault and ms_rss_stat; what the stride changes is how many walk.
+fault_run() {	# COL: appends ns per fault to $TMP/fault.COL
+	local col=$1 d fp fd
+	local -a env=()
+	d=$(mktemp -d "$TMP/fault.XXXXXX")
+	mkfifo "$d/in"
+	[ "$col" = sampler ] && env=(LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN")
+	env "${env[@]}" "$FB" --wait < "$d/in" > "$d/out" 2>&1 &
+	fp=$!
+	PIDS+=("$fp")
+	exec {fd}> "$d/in"
+	wait_for "$d/out" '^ready' 10 || { exec {fd}>&-; kill "$fp"; wait "$fp"; return 1; }
+	if [ "$col" != alone ] && ! ms_top "$fp" "$d/ms" "$d/mserr" 60; then
+		echo "memsight did not attach to faultbench: $(head -3 "$d/mserr")" >&2
+		exec {fd}>&-; kill "$MP" "$fp"; wait "$MP" "$fp"; return 1
+	fi
+	echo go >&$fd
+	exec {fd}>&-
+	wait "$fp"
+	[ "$col" = alone ] || { kill -INT "$MP"; wait "$MP"; }
+	sed -n 's/^ns_per_fault=\([0-9.]*\).*/\1/p' "$d/out" >> "$TMP/fault.$col"
+}
+if part faults; then
+	FB=$OUT/faultbench
+	build_c "$FB" bench/faultbench.c -- -O2 -g -Wall bench/faultbench.c || exit 1
+	FCOLS=(alone sampler plain)
+	declare -A FNAME=([alone]="alone" [sampler]="sampler + memsight" [plain]="memsight, no sampler")
+	echo
+	echo "== first-touch page faults (bench/faultbench.c, no frame pointers): thread CPU ns per"
+	echo "   fault, least of 5 passes over 200 MiB, median of $REPS interleaved runs"
+	for r in $(seq "$REPS"); do
+		for col in "${FCOLS[@]}"; do fault_run "$col"; done
+	done
+	fa=$(median < "$TMP/fault.alone")
+	for col in "${FCOLS[@]}"; do
+		m=$(median < "$TMP/fault.$col")
+		printf '   %-22s %9s ns (%s)   runs %s\n' "${FNAME[$col]}" "$m" "$(delta "$m" "$fa")" \
+			"$(minmax < "$TMP/fault.$col")"
+	done
+	echo "   sampler + memsight: LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN, $MSCMD;"
+	echo "   memsight, no sampler: $MSCMD (its malloc uprobes attached, not hit here)"
 fi
 
 # ---- Debian's redis-server (jemalloc) started with the sampler, under redis-benchmark
@@ -307,6 +356,12 @@ redis_run ms_full
 ra=$(awk '{ print $1 }' "$TMP/redis.alone" | median)
 ga=$(awk '{ print $2 }' "$TMP/redis.alone" | median)
 ca=$(awk '{ print $5 }' "$TMP/redis.alone" | median)
+# paired FIELD COL: the median over rounds of COL's FIELD / alone's FIELD
+paired() {
+	paste -d ' ' "$TMP/redis.alone" "$TMP/redis.$2" |
+		awk -v f="$1" '{ a = $f; b = $(f + 6); if (a != "-" && b != "-" && a > 0) printf "%.4f\n", 100 * b / a }' |
+		median | awk '{ printf "%.1f%%", $1 }'
+}
 pct() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-" || !y) print "n/a"; else printf "%.1f%%", 100 * x / y }'; }
 printf '   %-24s %12s %12s %16s %9s %10s %8s\n' "" SET GET "in use (memsight)" samples \
 	"server" "memsight"
@@ -320,6 +375,14 @@ for col in "${RCOLS[@]}" ms_full; do
 	printf '   %-24s %12s %12s %16s %9s %7s us %5s ms   (%s / %s of alone; CPU %s)\n' \
 		"${RNAME[$col]}" "$s" "$g" "$i" "$n" "$c" "$m" "$(pct "$s" "$ra")" "$(pct "$g" "$ga")" \
 		"$(pct "$c" "$ca")"
+	printf '   %-24s runs: SET %s; GET %s; server %s us\n' "" \
+		"$(awk '{ print $1 }' "$TMP/redis.$col" | minmax)" "$(awk '{ print $2 }' "$TMP/redis.$col" | minmax)" \
+		"$(awk '{ print $5 }' "$TMP/redis.$col" | minmax)"
+	# each run against the alone run of its round (interleaved: the same
+	# drift), the median of those ratios: less swayed by a slow machine
+	[ "$col" = alone ] || [ "$col" = ms_full ] ||
+		printf '   %-24s paired with alone, median of the rounds: SET %s, GET %s, server CPU %s\n' "" \
+			"$(paired 1 "$col")" "$(paired 2 "$col")" "$(paired 5 "$col")"
 done
 echo "   server = redis-server's CPU time per request, memsight = its CPU time, both while"
 echo "   redis-benchmark ran (on a busy machine requests/s also measures the other load; the"

@@ -222,16 +222,13 @@ struct {
 /*
  * How much of the stack above sp holds frames: up to its mapping's end (the
  * main thread's: its start, argv and environment lie above), at most
- * MS_USTACK_MAX; 0 when the mapping is not known. Kernels before 5.17 have
- * no bpf_find_vma: the branch is decided at load (CO-RE enum check) and the
- * call never reaches them.
+ * MS_USTACK_MAX; 0 when the mapping is not known (stack_end).
  */
 static __always_inline __u64 ustack_len(struct task_struct *task, __u64 sp)
 {
-	__u64 end = 0, top;
+	__u64 end = stack_end(task, sp), top;
 
-	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) ||
-	    bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end <= sp)
+	if (end <= sp)
 		return 0;
 	top = BPF_CORE_READ(task, mm, start_stack);
 	if (top > sp && top + 64 < end)

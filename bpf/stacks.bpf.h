@@ -126,11 +126,56 @@ static __always_inline __s32 user_stack_id(void *ctx, __u32 tgid, struct ms_pid_
 	return intern_stack(b, tgid, cfg);
 }
 
-/* bpf_find_vma callback: the end of the mapping found */
-static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
+/* A thread's stack mapping as last found: [start, end) */
+struct stack_range {
+	__u64 start, end;
+};
+
+/*
+ * Per thread, its stack's mapping, so that bpf_find_vma runs once a thread
+ * (and again when sp leaves the range: a main-thread stack grown down, a
+ * signal stack). find_vma is not cheap where it matters most: at a page
+ * fault the tracepoint runs with interrupts off, so it unlocks the mm
+ * through an irq_work (a self-IPI), ~3 us of program and more after it a
+ * fault here (bench/sampler.sh, "first-touch page faults"). A range gone
+ * stale (the mapping unmapped or split) only bounds reads that then fail.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct stack_range);
+} stack_ranges SEC(".maps") __weak;
+
+/* bpf_find_vma callback: the mapping found */
+static long stack_vma_range(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
-	*(__u64 *)data = vma->vm_end;
+	struct stack_range *r = data;
+
+	r->start = vma->vm_start;
+	r->end = vma->vm_end;
 	return 0;
+}
+
+/*
+ * The end of the mapping sp is in (the current thread's stack), 0 when not
+ * known: kernels before 5.17 have no bpf_find_vma (decided at load by a
+ * CO-RE enum check: the call never reaches them), and find_vma only
+ * try-locks the mm (another thread mapping memory makes it fail).
+ */
+static __always_inline __u64 stack_end(struct task_struct *task, __u64 sp)
+{
+	struct stack_range *r, found = {};
+
+	r = bpf_task_storage_get(&stack_ranges, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (r && sp >= r->start && sp < r->end)
+		return r->end;
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) ||
+	    bpf_find_vma(task, sp, stack_vma_range, &found, 0) || found.end <= sp)
+		return 0;
+	if (r)
+		*r = found;
+	return found.end;
 }
 
 /*
@@ -150,12 +195,12 @@ static __always_inline __s32 regs_stack_id(void *ctx, struct pt_regs *regs, __u3
 					   struct ms_pid_cfg *cfg)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs), end = 0, frame[2];
+	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs), end, frame[2];
 	struct ms_stack_val *b;
 	__u32 z = 0, n = 1;
 
-	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) ||
-	    bpf_find_vma(task, sp, stack_vma_end, &end, 0) || end < sp + 16)
+	end = stack_end(task, sp);
+	if (end < sp + 16)
 		return user_stack_id(ctx, tgid, cfg);
 	b = bpf_map_lookup_elem(&stack_scratch, &z);
 	if (!b)
