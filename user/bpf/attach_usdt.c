@@ -85,7 +85,13 @@ void attach__sampler_restore(struct ms_target *t)
 	t->sampler_mean_set = false;
 }
 
-/* The sampler's module among t's mappings: 1 and its path and mean's address, or 0. */
+/*
+ * The sampler's module among t's mappings: 1 and its path and mean's
+ * address, or 0. -EAGAIN: it is the library but its mean is in no writable
+ * mapping yet: the dynamic linker maps a library's segments one after the
+ * other, and a process caught in between (memsightd attaches a rule's
+ * process as soon as it starts) would otherwise get the uprobes for good.
+ */
 static int find_sampler(struct ms_target *t, char **ret_path, uint64_t *ret_addr)
 {
 	for (size_t i = 0; i < t->maps.n; i++) {
@@ -99,8 +105,11 @@ static int find_sampler(struct ms_target *t, char **ret_path, uint64_t *ret_addr
 		if (!path)
 			return -ENOMEM;
 		/* another ABI, or exports that do not read: the uprobe path */
-		if (sampler__probe_elf(path, &si) == 1 && si.abi == MEMSIGHT_SAMPLER_ABI &&
-		    sampler__word_addr(&t->maps, m, &si, si.mean_vaddr, ret_addr) == 0) {
+		if (sampler__probe_elf(path, &si) == 1 && si.abi == MEMSIGHT_SAMPLER_ABI) {
+			if (sampler__word_addr(&t->maps, m, &si, si.mean_vaddr, ret_addr)) {
+				*ret_path = path;
+				return -EAGAIN;
+			}
 			if (!si.dropped_vaddr || sampler__word_addr(&t->maps, m, &si, si.dropped_vaddr,
 								    &t->sampler_dropped_addr))
 				t->sampler_dropped_addr = 0;
@@ -121,6 +130,13 @@ int attach__sampler(struct ms_session *s, struct ms_target *t, char *errbuf, siz
 	uint64_t addr;
 	int err = find_sampler(t, &path, &addr);
 
+	if (err == -EAGAIN) {
+		/* -ENOENT: what memsightd retries (not ready yet), as before libc is mapped */
+		err = ms_fail(errbuf, errlen, -ENOENT, "sampler library %s in process %d is not "
+			      "mapped whole yet (its mean is in no writable mapping: the dynamic "
+			      "linker still at work?)", path, t->pid);
+		goto out;
+	}
 	if (err <= 0)
 		return err == -ENOMEM ? ms_fail(errbuf, errlen, err, "out of memory") : 0;
 	err = take_mean(s, t, addr);
