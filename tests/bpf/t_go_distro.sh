@@ -19,8 +19,12 @@ run_prometheus() {
 	mkdir -p "$TMP/prometheus"
 	# no scrape target: nothing but our requests changes its goroutines
 	printf 'global:\n  scrape_interval: 1h\n' > "$TMP/prometheus/prometheus.yml"
+	# its stderr holds the runtime's output only (gctrace, the SIGQUIT dump):
+	# the runtime writes a gctrace line a piece per write(2), and a log line
+	# written meanwhile split one (CI: "4 vs gc none"); etcd logs to a file
 	GODEBUG=gctrace=1 GOTRACEBACK=all "$bin" --config.file="$TMP/prometheus/prometheus.yml" \
 		--storage.tsdb.path="$TMP/prometheus/data" --web.listen-address="127.0.0.1:$port" \
+		--log.level=error \
 		> "$TMP/$name.out" 2> "$TMP/$name.err" &
 	pid=$!; PIDS_TO_KILL+=("$pid")
 	wait_http "$pid" "http://127.0.0.1:$port/-/ready" 60 || { fail "$name: not ready"; return; }
@@ -35,6 +39,7 @@ run_etcd() {
 	cport=$(free_port) && pport=$(free_port) || { fail "$name: no free port"; return; }
 	[ "$cport" = "$pport" ] && { fail "$name: one port picked twice"; return; }
 	GODEBUG=gctrace=1 GOTRACEBACK=all "$bin" --name memsight --data-dir "$TMP/etcd" \
+		--logger=zap --log-outputs="$TMP/$name.log" \
 		--listen-client-urls "http://127.0.0.1:$cport" \
 		--advertise-client-urls "http://127.0.0.1:$cport" \
 		--listen-peer-urls "http://127.0.0.1:$pport" \
