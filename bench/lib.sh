@@ -68,7 +68,8 @@ build_workload() { build_c "$W" bench/workload.c -- $WCFLAGS bench/workload.c; }
 build_idler() { build_c "$IDLER" bench/idler.c -- $WCFLAGS bench/idler.c; }
 # shellcheck disable=SC2086
 build_mallocbench() {
-	build_c "$MB" bench/mallocbench.c tests/sampler/usdt_count.h -- $MB_CFLAGS \
+	build_c "$MB" bench/mallocbench.c tests/sampler/usdt_count.h include/memsight_sampler.h -- \
+		$MB_CFLAGS \
 		bench/mallocbench.c -lpthread
 }
 

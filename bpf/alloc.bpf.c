@@ -7,6 +7,7 @@
  */
 #include "alloc.bpf.h"
 #include <bpf/usdt.bpf.h>
+#include "memsight_sampler.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -39,32 +40,65 @@ int BPF_KRETPROBE(ms_alloc_ret, __u64 ret)
 }
 
 /*
- * memsight:alloc(ptr, size, mean): an allocation the library sampled (it
- * returned non-NULL), drawn with mean bytes between samples. Recorded like
- * an allocation of the uprobe path, stack walked (or copied) here, never
+ * The sampler library's free records (memsight_sampler.h): n of them at
+ * recs in the process, each cancelling the sample it was made for.
+ */
+static __always_inline void usdt_frees(__u32 tgid, struct ms_pid_cfg *cfg, const void *recs,
+				       __u64 n)
+{
+	__u64 r[MEMSIGHT_SAMPLER_PENDING + 1];
+
+	if (!n)
+		return;
+	if (n > MEMSIGHT_SAMPLER_PENDING + 1)
+		n = MEMSIGHT_SAMPLER_PENDING + 1;	/* not the library's */
+	if (bpf_probe_read_user(r, n * sizeof(r[0]), recs)) {
+		count(MS_CNT_FREE_UNKNOWN);
+		return;
+	}
+	for (__u32 i = 0; i < MEMSIGHT_SAMPLER_PENDING + 1 && i < n; i++)
+		account_free(tgid, cfg, MEMSIGHT_SAMPLER_RECORD_PTR(r[i]),
+			     (int)MEMSIGHT_SAMPLER_RECORD_TAG(r[i]));
+}
+
+/*
+ * memsight:alloc(ptr, size, mean, tag, frees, nfrees): an allocation the
+ * library sampled (it returned non-NULL), drawn with mean bytes between
+ * samples, after the free records that rode on it. Recorded like an
+ * allocation of the uprobe path, stack walked (or copied) here, never
  * sampled again, under its mean (ms_agg_key.period): user space scales each
  * sample with the mean it was drawn with, so one drawn before the mean
  * changed (a thread's countdown runs out first) is neither lost nor scaled
  * wrong; such samples are counted.
  */
 SEC("usdt")
-int BPF_USDT(ms_usdt_alloc, void *ptr, __u64 size, __u64 mean)
+int BPF_USDT(ms_usdt_alloc, void *ptr, __u64 size, __u64 mean, __u64 tag, const void *frees,
+	     __u64 nfrees)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct ms_pid_cfg *cfg = watched(tgid);
 
-	if (!cfg || !ptr)
+	if (!cfg)
+		return 0;
+	usdt_frees(tgid, cfg, frees, nfrees);
+	if (!ptr)
 		return 0;
 	count(MS_CNT_USDT_SAMPLES);
 	if (mean != cfg->usdt_mean)
 		count(MS_CNT_USDT_MEAN_OTHER);
-	account_alloc(ctx, tgid, (__u64)ptr, size, MS_KIND_MALLOC, MS_HEAP_OTHER, mean, cfg);
+	account_alloc(ctx, tgid, (__u64)ptr, size, MS_KIND_MALLOC, MS_HEAP_OTHER, mean,
+		      (__u16)tag, cfg);
 	return 0;
 }
 
-/* memsight:free(ptr, size): a sampled pointer freed (or realloc'ed away). */
+/* memsight:free(frees, nfrees): free records the pending slots had no room for */
 SEC("usdt")
-int BPF_USDT(ms_usdt_free, void *ptr, __u64 size)
+int BPF_USDT(ms_usdt_free, const void *frees, __u64 nfrees)
 {
-	return on_free((__u64)ptr);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ms_pid_cfg *cfg = watched(tgid);
+
+	if (cfg)
+		usdt_frees(tgid, cfg, frees, nfrees);
+	return 0;
 }

@@ -165,7 +165,14 @@ static __always_inline void heap_inuse_add(struct ms_pid_cfg *cfg, __s64 delta)
 	}
 }
 
-static __always_inline void account_free(__u32 tgid, struct ms_pid_cfg *cfg, __u64 addr)
+/* account_free()'s tag for a free of whatever sample addr holds */
+#define MS_ANY_TAG	(-1)
+
+/*
+ * tag: the sampler library's free records (memsight_sampler.h) cancel only
+ * the sample they were made for; MS_ANY_TAG everywhere else.
+ */
+static __always_inline void account_free(__u32 tgid, struct ms_pid_cfg *cfg, __u64 addr, int tag)
 {
 	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
 	struct ms_live_val *lv;
@@ -176,6 +183,10 @@ static __always_inline void account_free(__u32 tgid, struct ms_pid_cfg *cfg, __u
 	lv = bpf_map_lookup_elem(&live, &lk);
 	if (!lv) {
 		count(MS_CNT_FREE_UNKNOWN);
+		return;
+	}
+	if (tag != MS_ANY_TAG && lv->tag != tag) {
+		count(MS_CNT_FREE_STALE);
 		return;
 	}
 	size = lv->size;
@@ -413,18 +424,20 @@ static __always_inline bool dwarf_allowed(struct ms_pid_cfg *cfg)
 	return true;
 }
 
+/* tag: the sampler library's (memsight_sampler.h), 0 elsewhere */
 static __always_inline void account_alloc(struct pt_regs *ctx, __u32 tgid, __u64 addr, __u64 size,
-					  __u32 kind, __u32 heap, __u64 period, struct ms_pid_cfg *cfg)
+					  __u32 kind, __u32 heap, __u64 period, __u16 tag,
+					  struct ms_pid_cfg *cfg)
 {
 	struct ms_live_key lk = { .tgid = tgid, .gen = cfg->gen, .addr = addr };
-	struct ms_live_val lv = { .period = period };
+	struct ms_live_val lv = { .period = period, .tag = tag };
 	struct ms_agg_key ak = { .tgid = tgid, .kind = kind, .gen = cfg->gen, .period = period };
 	struct ms_agg_val *av;
 	long sid = -1;
 
 	/* the address is live again: its previous free went unseen */
 	if (bpf_map_lookup_elem(&live, &lk))
-		account_free(tgid, cfg, addr);
+		account_free(tgid, cfg, addr, MS_ANY_TAG);
 
 	if ((cfg->flags & MS_PIDF_DWARF) && dwarf_allowed(cfg)) {
 		sid = ustack_sample(ctx, &ak);
@@ -488,7 +501,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	if (s.flags & MS_INF_FREE_ONLY) {
 		/* unsampled realloc: the old block (if sampled) is gone, unless it failed */
 		if (s.old_addr && (addr || s.size == 0))
-			account_free(tgid, cfg, s.old_addr);
+			account_free(tgid, cfg, s.old_addr, MS_ANY_TAG);
 		return 0;
 	}
 
@@ -506,7 +519,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	case MS_KIND_REALLOCARRAY:
 		/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
 		if (s.old_addr && (addr || s.size == 0))
-			account_free(tgid, cfg, s.old_addr);
+			account_free(tgid, cfg, s.old_addr, MS_ANY_TAG);
 		if (!addr && s.size == 0)
 			return 0;
 		break;
@@ -515,7 +528,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		count(MS_CNT_FAILED_ALLOC);
 		return 0;
 	}
-	account_alloc(ctx, tgid, addr, s.size, s.kind, s.heap, 0, cfg);
+	account_alloc(ctx, tgid, addr, s.size, s.kind, s.heap, 0, 0, cfg);
 	return 0;
 }
 
@@ -528,7 +541,7 @@ static __always_inline int on_free(__u64 ptr)
 		return 0;
 	cfg = watched(tgid);
 	if (cfg)
-		account_free(tgid, cfg, ptr);
+		account_free(tgid, cfg, ptr, MS_ANY_TAG);
 	return 0;
 }
 
@@ -543,7 +556,7 @@ static __always_inline int on_munmap(__u64 addr)
 	lk.gen = cfg->gen;
 	/* only whole mappings we saw created; a malloc chunk never starts a mapping */
 	if (bpf_map_lookup_elem(&live, &lk))
-		account_free(tgid, cfg, addr);
+		account_free(tgid, cfg, addr, MS_ANY_TAG);
 	return 0;
 }
 

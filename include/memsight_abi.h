@@ -93,6 +93,9 @@ enum ms_counter {
 					 * the process's ms_pid_cfg.usdt_mean (a
 					 * countdown drawn before the mean changed):
 					 * scaled with their own */
+	MS_CNT_FREE_STALE,		/* sampler-library free records whose pointer was
+					 * sampled again meanwhile (another tag): the
+					 * newer sample kept */
 	MS_CNT__MAX,
 };
 
@@ -107,7 +110,9 @@ struct ms_live_val {
 	__u64 size;
 	__u64 ts_ns;		/* bpf_ktime_get_ns() at allocation */
 	__s32 stack_id;		/* negative: no stack */
-	__u32 kind;		/* enum ms_alloc_kind */
+	__u16 kind;		/* enum ms_alloc_kind */
+	__u16 tag;		/* the sampler library's tag of this sample
+				 * (memsight_sampler.h); 0 elsewhere */
 	__u64 usable;		/* the allocator's usable size; 0: not read */
 	__u64 period;		/* ms_agg_key.period of its aggregate */
 };

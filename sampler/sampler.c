@@ -11,6 +11,13 @@
  * sampled pointers is not empty. Nothing here takes a lock, so the wrappers
  * are as async-signal-safe as the allocator under them.
  *
+ * Probe hits: one per sampled allocation. The free of a sampled pointer
+ * leaves its record in a pending slot, and the next sampled allocation (of
+ * any thread) carries the pending records to the observer: a probe hit is
+ * the kernel's trap, microseconds, and this halves them (bench/mallocbench
+ * attached at the default mean: see README). Only when every slot is taken
+ * does a free fire, with them all.
+ *
  * C++: libstdc++'s operator new/new[] call malloc, the aligned forms
  * aligned_alloc, and operator delete calls free, all through the PLT: C++
  * allocations are sampled through these wrappers. (A program that replaces
@@ -31,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define MEMSIGHT_SAMPLER_DECLARE_GLOBALS
 #include "../include/memsight_sampler.h"
 #include "draw.h"
 #include "forward.h"
@@ -62,6 +70,24 @@ __extension__ unsigned short memsight_free_semaphore
 
 API const uint32_t memsight_sampler_abi = MEMSIGHT_SAMPLER_ABI;
 API uint64_t memsight_sampler_mean_bytes = MEMSIGHT_SAMPLER_DEFAULT_MEAN;
+/* free records not sent yet: 0 is an empty slot (a record's pointer is never 0) */
+API uint64_t memsight_sampler_pending[MEMSIGHT_SAMPLER_PENDING] __attribute__((aligned(64)));
+/* samples fired so far: each one's tag is its number's low bits */
+static uint64_t sample_seq;
+
+/*
+ * The table keeps a sampled pointer's size and tag in one word: the size
+ * in the bits below the tag (an allocation that succeeded is below 2^48
+ * bytes; one that is not, or a pointer that is not, is not remembered).
+ */
+#define VAL_SIZE(v)	MEMSIGHT_SAMPLER_RECORD_PTR(v)
+#define VAL_TAG(v)	MEMSIGHT_SAMPLER_RECORD_TAG(v)
+
+/*
+ * The compiler does not know a probe site reads memory through its
+ * arguments: the records are stored before it and kept until after it.
+ */
+#define RECORDS_VISIBLE(a)	__asm__ __volatile__("" : : "r"(a) : "memory")
 
 struct thread_state {
 	uint64_t left;	/* bytes until the next sample */
@@ -135,15 +161,81 @@ static uint64_t countdown_expired(size_t size)
 	return used;
 }
 
+/*
+ * Take the pending records out into out[] (each one exactly once, whichever
+ * thread takes it): how many. The slots are read before they are written,
+ * so that while none is pending the cache line stays shared.
+ */
+static unsigned take_pending(uint64_t *out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < MEMSIGHT_SAMPLER_PENDING; i++) {
+		uint64_t r;
+
+		if (!__atomic_load_n(&memsight_sampler_pending[i], __ATOMIC_RELAXED))
+			continue;
+		r = __atomic_exchange_n(&memsight_sampler_pending[i], 0, __ATOMIC_ACQ_REL);
+		if (r)
+			out[n++] = r;
+	}
+	return n;
+}
+
+/* fire memsight:free with the pending records and rec (0: none) */
+static void fire_frees(uint64_t rec)
+{
+	uint64_t frees[MEMSIGHT_SAMPLER_PENDING + 1];
+	uint64_t n = take_pending(frees);
+
+	if (rec)
+		frees[n++] = rec;
+	if (!n)
+		return;
+	RECORDS_VISIBLE(frees);
+	STAP_PROBE2(memsight, free, &frees[0], n);
+	RECORDS_VISIBLE(frees);
+}
+
+/* a sampled pointer freed: its record into a free slot, or fired with them */
+static void record_free(uint64_t rec)
+{
+	for (unsigned i = 0; i < MEMSIGHT_SAMPLER_PENDING; i++) {
+		uint64_t empty = 0;
+
+		if (!__atomic_load_n(&memsight_sampler_pending[i], __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&memsight_sampler_pending[i], &empty, rec, 0,
+						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return;
+	}
+	fire_frees(rec);
+}
+
+/* a sample at p: remembered (for its free) and fired with the pending frees */
+static void fire_alloc(void *p, uint64_t size, uint64_t mean)
+{
+	uint64_t frees[MEMSIGHT_SAMPLER_PENDING];
+	uint64_t tag = __atomic_fetch_add(&sample_seq, 1, __ATOMIC_RELAXED) &
+		       MEMSIGHT_SAMPLER_TAG_MASK;
+	uint64_t n;
+
+	if (VAL_SIZE((uintptr_t)p) != (uintptr_t)p || VAL_SIZE(size) != size)
+		__atomic_add_fetch(&memsight_sampler_dropped, 1, __ATOMIC_RELAXED);
+	else	/* full: counted, free unseen */
+		table__insert((uintptr_t)p, MEMSIGHT_SAMPLER_RECORD(size, tag));
+	n = take_pending(frees);
+	RECORDS_VISIBLE(frees);
+	STAP_PROBE6(memsight, alloc, p, size, mean, tag, &frees[0], n);
+	RECORDS_VISIBLE(frees);
+}
+
 static __attribute__((noinline)) void sampled_alloc(void *p, size_t size)
 {
 	int saved = errno;
 	uint64_t mean = countdown_expired(size);
 
-	if (mean && attached()) {
-		table__insert((uintptr_t)p, size);	/* full: counted, free unseen */
-		STAP_PROBE3(memsight, alloc, p, size, mean);
-	}
+	if (mean && attached())
+		fire_alloc(p, size, mean);
 	errno = saved;
 }
 
@@ -161,15 +253,15 @@ static inline void on_alloc(void *p, size_t size)
 static __attribute__((noinline)) int sampled_free(void *p, uint64_t *ret_size)
 {
 	int saved = errno;
-	uint64_t size;
+	uint64_t val;
 
-	if (table__remove((uintptr_t)p, &size)) {
+	if (table__remove((uintptr_t)p, &val)) {
 		errno = saved;
 		return 0;
 	}
 	if (free_attached())
-		STAP_PROBE2(memsight, free, p, size);
-	*ret_size = size;
+		record_free(MEMSIGHT_SAMPLER_RECORD((uint64_t)(uintptr_t)p, VAL_TAG(val)));
+	*ret_size = VAL_SIZE(val);
 	errno = saved;
 	return 1;
 }
@@ -245,9 +337,9 @@ static __attribute__((noinline)) void *realloc_maybe_sampled(void *p, size_t siz
 	int was = sampled_free(p, &old);
 
 	/*
-	 * The free probe fired before the real realloc: once the allocator has
-	 * p back, another thread may get the same address and fire its alloc,
-	 * which a late free would then cancel in the observer.
+	 * p's free is recorded before the real realloc: once the allocator has
+	 * p back, another thread may get the same address and sample it; the
+	 * tags keep the two apart, whichever the observer sees first.
 	 */
 	q = fwd.realloc(p, size);
 	if (q) {
@@ -256,12 +348,8 @@ static __attribute__((noinline)) void *realloc_maybe_sampled(void *p, size_t siz
 		/* failed: p is still live; it comes back, at the current mean */
 		int saved = errno;
 
-		if (attached()) {
-			uint64_t mean = ts.mean ? ts.mean : 1;
-
-			table__insert((uintptr_t)p, old);
-			STAP_PROBE3(memsight, alloc, p, (size_t)old, mean);
-		}
+		if (attached())
+			fire_alloc(p, old, ts.mean ? ts.mean : 1);
 		errno = saved;
 	}
 	return q;
@@ -387,6 +475,9 @@ API size_t malloc_usable_size(void *p)
 /* the child of fork draws its own samples, and is blind if it was watched */
 static void after_fork_child(void)
 {
+	/* the parent's frees, which the parent sends */
+	for (unsigned i = 0; i < MEMSIGHT_SAMPLER_PENDING; i++)
+		__atomic_store_n(&memsight_sampler_pending[i], 0, __ATOMIC_RELAXED);
 	ts.rng = 0;
 	if (__atomic_load_n(&memsight_alloc_semaphore, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&memsight_free_semaphore, __ATOMIC_RELAXED))
@@ -425,4 +516,11 @@ static __attribute__((constructor)) void sampler_init(void)
 	read_env_mean();
 	pthread_atfork(NULL, NULL, after_fork_child);
 	errno = saved;
+}
+
+/* exit(): the frees still pending reach the observer (not so _exit or a signal) */
+static __attribute__((destructor)) void sampler_fini(void)
+{
+	if (free_attached())
+		fire_frees(0);
 }

@@ -50,6 +50,8 @@ int main(int argc, char **argv)
 		wides[i] = new wide;
 		ok = ok && ((uintptr_t)wides[i] % 256 == 0);
 	}
+	unsigned p0 = usdt_count__pending(), p1;
+
 	for (int i = 0; i < N; i++) {
 		ok = ok && *ints[i] == i;
 		delete ints[i];
@@ -58,10 +60,13 @@ int main(int argc, char **argv)
 	if (attach) {
 		a1 = usdt_count__allocs(&uc);
 		f1 = usdt_count__frees(&uc);
-		printf("# new/delete: %llu allocs, %llu frees seen by the probes\n",
-		       (unsigned long long)(a1 - a0), (unsigned long long)(f1 - f0));
+		p1 = usdt_count__pending();
+		printf("# new/delete: %llu allocs, %llu free records (%llu free probe hits)\n",
+		       (unsigned long long)(a1 - a0),
+		       (unsigned long long)usdt_count__free_records(f1 - f0, p0, p1),
+		       (unsigned long long)(f1 - f0));
 		CHECK("new-through-malloc", a1 - a0 == 2 * N);
-		CHECK("delete-through-free", f1 - f0 == 2 * N);
+		CHECK("delete-through-free", usdt_count__free_records(f1 - f0, p0, p1) == 2 * N);
 	}
 	CHECK("new-aligned-and-kept", ok);
 	try {

@@ -344,32 +344,46 @@ static uint64_t mean_now(void)
 
 /*
  * Attached at mean 1: every allocation reaches memsight:alloc and the free
- * of each reaches memsight:free; a failed allocation reaches neither.
+ * of each makes a free record: pending until a sampled allocation takes it
+ * (or a free finds every slot taken); a failed allocation makes neither.
  */
 static void t_attached_counts(void)
 {
 	enum { N = 1000 };
 	static void *p[N];
-	uint64_t a0, f0, a1, f1;
+	uint64_t a0, f0, a1, f1, f2;
+	unsigned p0, p1;
 	void *q;
 	int i;
 
 	a0 = usdt_count__allocs(&uc);
-	f0 = usdt_count__frees(&uc);
 	for (i = 0; i < N; i++)
 		p[i] = malloc(16 + (size_t)i);
+	f0 = usdt_count__frees(&uc);
+	p0 = usdt_count__pending();
+	CHECK(p0 == 0);		/* the allocations took what was pending */
 	for (i = 0; i < N; i++)
 		free(p[i]);
-	sink = malloc(SIZE_MAX);	/* fails: no probe */
-	q = malloc(10);
-	q = realloc(q, 100000);	/* free of the old, alloc of the new */
-	free(q);
-	a1 = usdt_count__allocs(&uc);
 	f1 = usdt_count__frees(&uc);
-	printf("# attached: %llu allocs, %llu frees seen by the probes\n",
-	       (unsigned long long)(a1 - a0), (unsigned long long)(f1 - f0));
+	p1 = usdt_count__pending();
+	printf("# attached: %llu free records, %llu free probe hits, %u pending\n",
+	       (unsigned long long)usdt_count__free_records(f1 - f0, p0, p1),
+	       (unsigned long long)(f1 - f0), p1);
+	CHECK(usdt_count__free_records(f1 - f0, p0, p1) == N);
+	CHECK(f1 - f0 == N / (MEMSIGHT_SAMPLER_PENDING + 1));	/* one hit takes K + 1 */
+	sink = malloc(SIZE_MAX);	/* fails: no probe, takes nothing */
+	CHECK(usdt_count__pending() == p1);
+	q = malloc(10);			/* sampled: takes the pending records */
+	CHECK(usdt_count__pending() == 0);
+	q = realloc(q, 100000);	/* the old one's record, taken by the new one's alloc */
+	CHECK(usdt_count__pending() == 0);
+	free(q);
+	CHECK(usdt_count__pending() == 1);
+	a1 = usdt_count__allocs(&uc);
+	f2 = usdt_count__frees(&uc);
+	printf("# attached: %llu allocs seen by the probes\n", (unsigned long long)(a1 - a0));
 	CHECK(a1 - a0 == N + 2);
-	CHECK(f1 - f0 == N + 2);
+	CHECK(f2 == f1);
 }
 
 /* the table is bounded: a sample that does not fit is counted, still reported */
@@ -381,24 +395,29 @@ static void t_attached_full(void)
 	uint64_t a0, f0, d0, a1, f1, d1;
 	int i;
 
+	unsigned p0, p1;
+
 	CHECK(dropped && p);
 	a0 = usdt_count__allocs(&uc);
-	f0 = usdt_count__frees(&uc);
 	d0 = __atomic_load_n(dropped, __ATOMIC_RELAXED);
 	for (i = 0; i < N; i++)
 		p[i] = malloc(8);
+	f0 = usdt_count__frees(&uc);
+	p0 = usdt_count__pending();
 	for (i = 0; i < N; i++)
 		free(p[i]);
 	a1 = usdt_count__allocs(&uc);
 	f1 = usdt_count__frees(&uc);
+	p1 = usdt_count__pending();
 	d1 = __atomic_load_n(dropped, __ATOMIC_RELAXED);
 	free(p);
-	printf("# table full: %llu allocs, %llu frees, %llu dropped\n",
-	       (unsigned long long)(a1 - a0), (unsigned long long)(f1 - f0),
+	printf("# table full: %llu allocs, %llu free records, %llu dropped\n",
+	       (unsigned long long)(a1 - a0),
+	       (unsigned long long)usdt_count__free_records(f1 - f0, p0, p1),
 	       (unsigned long long)(d1 - d0));
 	CHECK(a1 - a0 == N);
 	CHECK(d1 - d0 > 0);
-	CHECK(f1 - f0 == N - (d1 - d0));
+	CHECK(usdt_count__free_records(f1 - f0, p0, p1) == N - (d1 - d0));
 }
 
 /*
@@ -431,7 +450,7 @@ static void t_mean_live(void)
 	uint64_t old, a0, a1;
 	int i;
 
-	CHECK(mean && abi && *abi == 1);
+	CHECK(mean && abi && *abi == MEMSIGHT_SAMPLER_ABI);
 	old = *mean;
 	CHECK(getenv("MEMSIGHT_SAMPLE_BYTES") ?
 	      old == strtoull(getenv("MEMSIGHT_SAMPLE_BYTES"), NULL, 10) : old == 524288);

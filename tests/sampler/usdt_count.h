@@ -6,10 +6,14 @@
  * only. That is what libbpf's USDT attach does to the semaphore, so the
  * library runs its attached path; the counts say how many times each probe
  * was reached. Static functions: one test program includes it once.
+ *
+ * A free probe hit carries several free records (memsight_sampler.h): the
+ * free records made are counted with usdt_count__free_records().
  */
 #ifndef SAMPLER_TEST_USDT_COUNT_H
 #define SAMPLER_TEST_USDT_COUNT_H
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -21,6 +25,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "../../include/memsight_sampler.h"
 
 #define USDT_MAX_FDS 16
 
@@ -158,6 +164,29 @@ static uint64_t usdt_count__allocs(const struct usdt_count *uc)
 static uint64_t usdt_count__frees(const struct usdt_count *uc)
 {
 	return usdt_sum(uc->free_fd, uc->n_free);
+}
+
+/* free records the loaded library holds pending (memsight_sampler_pending) */
+static __attribute__((unused)) unsigned usdt_count__pending(void)
+{
+	uint64_t *slots = (uint64_t *)dlsym(RTLD_DEFAULT, MEMSIGHT_SAMPLER_SYM_PENDING);
+	unsigned n = 0;
+
+	for (int i = 0; slots && i < MEMSIGHT_SAMPLER_PENDING; i++)
+		n += __atomic_load_n(&slots[i], __ATOMIC_RELAXED) != 0;
+	return n;
+}
+
+/*
+ * Free records made between two readings (hits of the free probe, pending
+ * records), frees the only sampled calls in between: with no sampled
+ * allocation to take them, a free reaches the probe only once every slot is
+ * taken, and sends them all and its own.
+ */
+static __attribute__((unused)) uint64_t usdt_count__free_records(uint64_t hits, unsigned pending0,
+								 unsigned pending1)
+{
+	return hits * (MEMSIGHT_SAMPLER_PENDING + 1) + pending1 - pending0;
 }
 
 static __attribute__((unused)) void usdt_count__detach(struct usdt_count *uc)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,7 +29,7 @@ static const char *lib_path(void)
 	return p;
 }
 
-/* "the library (build/libmemsight_sampler.so) is found, ABI 1, its mean exported" */
+/* "the library (build/libmemsight_sampler.so) is found, its ABI, its words exported" */
 static void test_library_found(void **state)
 {
 	struct ms_sampler_info si;
@@ -37,6 +38,9 @@ static void test_library_found(void **state)
 	assert_int_equal(si.abi, MEMSIGHT_SAMPLER_ABI);
 	assert_true(si.mean_vaddr != 0);
 	assert_true(si.dropped_vaddr != 0);
+	assert_true(si.pending_vaddr != 0);
+	/* one cache line: a sampled event dirties at most one line of them */
+	assert_int_equal(si.pending_vaddr % 64, 0);
 	assert_int_equal(si.load_delta, 0);
 }
 
@@ -85,6 +89,7 @@ static void test_word_addr(void **state)
 }
 
 static uint64_t word = 524288;
+static uint64_t words[3] = { 1, 2, 3 };
 
 /* "the mean is read and written in a live process; a bad address is an error, not a crash" */
 static void test_read_write(void **state)
@@ -99,6 +104,38 @@ static void test_read_write(void **state)
 	assert_true(sampler__write_word(getpid(), 8, 1) < 0);
 }
 
+/* "a free record keeps a user pointer whole and its tag modulo 2^16" */
+static void test_record(void **state)
+{
+	uint64_t ptr = 0x7fffdeadbee0ull, rec = MEMSIGHT_SAMPLER_RECORD(ptr, 0x12345ull);
+
+	assert_int_equal(MEMSIGHT_SAMPLER_RECORD_PTR(rec), ptr);
+	assert_int_equal(MEMSIGHT_SAMPLER_RECORD_TAG(rec), 0x2345);
+	/* the largest pointer and tag: nothing spills into the other */
+	rec = MEMSIGHT_SAMPLER_RECORD((1ull << 48) - 16, 0xffffull);
+	assert_int_equal(MEMSIGHT_SAMPLER_RECORD_PTR(rec), (1ull << 48) - 16);
+	assert_int_equal(MEMSIGHT_SAMPLER_RECORD_TAG(rec), 0xffff);
+	/* a record is never 0, the empty slot: a pointer is not */
+	assert_true(MEMSIGHT_SAMPLER_RECORD(16ull, 0ull) != 0);
+}
+
+/* "n words read at once; a range running into an unmapped page is an error" */
+static void test_read_words(void **state)
+{
+	uint64_t v[3] = { 0 };
+	long page = sysconf(_SC_PAGESIZE);
+	char *two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_int_equal(sampler__read_words(getpid(), (uintptr_t)words, v, 3), 0);
+	assert_int_equal(v[0], 1);
+	assert_int_equal(v[2], 3);
+	assert_true(two != MAP_FAILED);
+	assert_int_equal(munmap(two + page, page), 0);
+	/* the first word readable, the second not: a short read */
+	assert_true(sampler__read_words(getpid(), (uintptr_t)(two + page - 8), v, 2) < 0);
+	munmap(two, page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +143,8 @@ int main(void)
 		cmocka_unit_test(test_not_library),
 		cmocka_unit_test(test_word_addr),
 		cmocka_unit_test(test_read_write),
+		cmocka_unit_test(test_read_words),
+		cmocka_unit_test(test_record),
 	};
 
 	return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);

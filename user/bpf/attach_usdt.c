@@ -113,6 +113,9 @@ static int find_sampler(struct ms_target *t, char **ret_path, uint64_t *ret_addr
 			if (!si.dropped_vaddr || sampler__word_addr(&t->maps, m, &si, si.dropped_vaddr,
 								    &t->sampler_dropped_addr))
 				t->sampler_dropped_addr = 0;
+			if (!si.pending_vaddr || sampler__word_addr(&t->maps, m, &si, si.pending_vaddr,
+								    &t->sampler_pending_addr))
+				t->sampler_pending_addr = 0;
 			*ret_path = path;
 			t->sampler_inode = m->inode;
 			t->sampler_dev_major = m->dev_major;

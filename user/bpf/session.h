@@ -112,6 +112,7 @@ struct ms_target {
 	uint64_t sampler_mean_orig;	/* the library's before memsight set it */
 	uint64_t sampler_mean_addr;	/* memsight_sampler_mean_bytes in the process */
 	uint64_t sampler_dropped_addr;	/* memsight_sampler_dropped; 0: not exported */
+	uint64_t sampler_pending_addr;	/* memsight_sampler_pending; 0: not exported */
 	uint64_t sampler_inode;		/* the library's file: its frames are hidden */
 	uint32_t sampler_dev_major, sampler_dev_minor;
 	/* DWARF unwinding of C allocation stacks (MS_PIDF_DWARF) */

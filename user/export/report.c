@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "memsight_abi.h"
+#include "memsight_sampler.h"
 #include "common/textsafe.h"
 #include "bpf/kernel.h"
 #include "export/cgroup_view.h"
@@ -417,6 +418,11 @@ void report__text(const struct ms_profile *p, const struct report_opts *o, FILE 
 		fprintf(out, "warning: the sampler library could not remember %" PRIu64 " samples (its "
 			"table was full): their frees are unseen, in use is over-counted\n",
 			p->sampler_dropped);
+	/* a process that called exit() sent them (the library's destructor) */
+	if (p->sampler_usdt && p->sampler_pending_err && !p->exited)
+		fprintf(out, "note: the sampler library's pending frees could not be read (%s): up "
+			"to %d samples already freed may count as in use\n",
+			strerror(-p->sampler_pending_err), MEMSIGHT_SAMPLER_PENDING);
 	if (o->growth && p->have_growth)
 		fprintf(out, "growth: %+.0f B/min in use over the last %.0f s; stacks ranked by growth\n",
 			p->total_growth_per_min, p->growth_window_s);
@@ -576,6 +582,10 @@ void report__json_members(const struct ms_profile *p, const struct report_opts *
 	else if (p->sampler_usdt)
 		jw__kv_string(w, "sampler_dropped_unavailable", "the library does not export "
 			      "memsight_sampler_dropped, or the process is gone");
+	if (p->sampler_usdt && !p->sampler_pending_err)
+		jw__kv_uint(w, "sampler_pending_frees", p->sampler_pending);
+	else if (p->sampler_usdt)
+		jw__kv_string(w, "sampler_pending_frees_unavailable", strerror(-p->sampler_pending_err));
 	jw__kv_string(w, "unwind", p->dwarf ? "dwarf" : "frame-pointers");
 	if (p->unwind_reason)
 		jw__kv_string(w, "unwind_reason", p->unwind_reason);

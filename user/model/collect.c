@@ -159,6 +159,53 @@ static void read_ages(struct ms_session *s, int fd, uint32_t tgid, uint32_t gen,
 	ms_map__for_each(fd, sizeof(struct ms_live_key), sizeof(struct ms_live_val), note_age, &c);
 }
 
+/*
+ * The sampler library's pending free records (memsight_sampler.h): frees
+ * the process made, sent with its next sample. Each whose sample is still
+ * live (same tag) is counted as freed here, as BPF counts it when it comes:
+ * in use does not wait for the next sample (an idle process may not make
+ * one for long). 0 and how many in *ret_n, or -errno when they cannot be
+ * read.
+ */
+static int apply_pending_frees(struct ms_session *s, const struct ms_target *t, struct aggs *a,
+			       uint32_t *ret_n)
+{
+	uint64_t recs[MEMSIGHT_SAMPLER_PENDING];
+	int fd = ms_session__live_fd(s), err;
+
+	*ret_n = 0;
+	if (!t->sampler_pending_addr)
+		return -ENOENT;
+	err = sampler__read_words(t->pid, t->sampler_pending_addr, recs, MEMSIGHT_SAMPLER_PENDING);
+	if (err)
+		return err;
+	for (size_t i = 0; i < MEMSIGHT_SAMPLER_PENDING; i++) {
+		struct ms_live_key lk = { .tgid = t->pid, .gen = t->gen,
+					  .addr = MEMSIGHT_SAMPLER_RECORD_PTR(recs[i]) };
+		struct ms_live_val lv;
+		struct ms_agg_key ak = { .tgid = t->pid, .gen = t->gen };
+		struct agg *g;
+
+		if (!recs[i] || bpf_map_lookup_elem(fd, &lk, &lv) ||
+		    lv.tag != MEMSIGHT_SAMPLER_RECORD_TAG(recs[i]))
+			continue;
+		ak.kind = lv.kind;
+		ak.period = lv.period;
+		ak.stack_id = ms_session__resolve_stack(s, lv.stack_id);
+		g = find_agg(a, &ak);
+		if (!g)
+			continue;
+		g->v.free_bytes += lv.size;
+		g->v.free_count++;
+		if (lv.usable)
+			g->v.free_usable += lv.usable;
+		else
+			g->v.free_nousable++;
+		(*ret_n)++;
+	}
+	return 0;
+}
+
 /* Build IDs of the modules seen while building one profile (pprof mappings). */
 struct buildid_cache {
 	struct { char *path; uint8_t id[MS_BUILD_ID_MAX]; int len; } v[64];
@@ -638,6 +685,9 @@ int ms_collect__profile(struct ms_session *s, struct ms_target *t, struct symcac
 	err = read_aggs(s, t->pid, t->gen, &a);
 	if (err)
 		goto out;
+	if (t->usdt)
+		p->sampler_pending_err = alive ? apply_pending_frees(s, t, &a, &p->sampler_pending) :
+					 -ESRCH;
 	if (!o.no_ages)
 		read_ages(s, ms_session__live_fd(s), t->pid, t->gen, &a);
 	clock_gettime(CLOCK_MONOTONIC, &now);

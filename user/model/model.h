@@ -164,6 +164,15 @@ struct ms_profile {
 	 */
 	bool have_sampler_dropped;
 	uint64_t sampler_dropped;
+	/*
+	 * The library's pending free records (frees it made that ride on its
+	 * next sample) whose samples were still live at collection: counted
+	 * as freed. sampler_pending_err: they could not be read (-errno; the
+	 * process gone), and then up to MEMSIGHT_SAMPLER_PENDING samples
+	 * already freed still count as in use.
+	 */
+	uint32_t sampler_pending;
+	int sampler_pending_err;
 	bool exited;			/* target exited during observation */
 	bool execed;			/* target exec'd: figures are for the new image */
 	/* target exec'd into a program whose allocator (this path) was not

@@ -89,7 +89,7 @@ static int load_delta(const struct ms_elf *elf, uint64_t *ret)
 int sampler__probe_elf(const char *path, struct ms_sampler_info *ret)
 {
 	struct ms_elf *elf = ms_elf__open(path);
-	GElf_Sym abi, mean, dropped;
+	GElf_Sym abi, mean, dropped, pending;
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
@@ -112,6 +112,9 @@ int sampler__probe_elf(const char *path, struct ms_sampler_info *ret)
 	if (!err && find_export(elf, MEMSIGHT_SAMPLER_SYM_DROPPED, MEMSIGHT_SAMPLER_DROPPED_SIZE,
 				&dropped) == 0)
 		ret->dropped_vaddr = dropped.st_value;
+	if (!err && find_export(elf, MEMSIGHT_SAMPLER_SYM_PENDING, MEMSIGHT_SAMPLER_PENDING_SIZE,
+				&pending) == 0)
+		ret->pending_vaddr = pending.st_value;
 	if (err) {
 		err = err < 0 ? err : -ENOEXEC;
 		goto out;
@@ -153,13 +156,21 @@ int sampler__word_addr(const struct ms_maps *maps, const struct ms_map *m,
 	return -ENOENT;
 }
 
+int sampler__read_words(pid_t pid, uint64_t addr, uint64_t *ret, size_t n)
+{
+	struct iovec l = { ret, n * sizeof(*ret) }, r = { (void *)(uintptr_t)addr, n * sizeof(*ret) };
+	ssize_t got;
+
+	errno = 0;
+	got = process_vm_readv(pid, &l, 1, &r, 1, 0);
+	if (got != (ssize_t)(n * sizeof(*ret)))
+		return got < 0 && errno ? -errno : -EIO;
+	return 0;
+}
+
 int sampler__read_word(pid_t pid, uint64_t addr, uint64_t *ret)
 {
-	struct iovec l = { ret, sizeof(*ret) }, r = { (void *)(uintptr_t)addr, sizeof(*ret) };
-
-	if (process_vm_readv(pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(*ret))
-		return errno ? -errno : -EIO;
-	return 0;
+	return sampler__read_words(pid, addr, ret, 1);
 }
 
 int sampler__write_word(pid_t pid, uint64_t addr, uint64_t value)

@@ -22,6 +22,7 @@ struct ms_sampler_info {
 	uint32_t abi;		/* memsight_sampler_abi as the file has it */
 	uint64_t mean_vaddr;	/* memsight_sampler_mean_bytes' link-time address */
 	uint64_t dropped_vaddr;	/* memsight_sampler_dropped's (.bss); 0: not exported */
+	uint64_t pending_vaddr;	/* memsight_sampler_pending's (.bss); 0: not exported */
 	uint64_t load_delta;	/* p_vaddr - p_offset of the segment at file offset 0 */
 };
 
@@ -44,6 +45,8 @@ int sampler__word_addr(const struct ms_maps *maps, const struct ms_map *m,
 
 /* A word of the library (its mean, its dropped count) in process pid, read or set: 0 or -errno. */
 int sampler__read_word(pid_t pid, uint64_t addr, uint64_t *ret);
+/* n words from addr in the process: 0, or -errno (a short read: -EIO) */
+int sampler__read_words(pid_t pid, uint64_t addr, uint64_t *ret, size_t n);
 int sampler__write_word(pid_t pid, uint64_t addr, uint64_t value);
 
 #endif /* MEMSIGHT_SAMPLER_H_TARGET */
