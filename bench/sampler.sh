@@ -84,9 +84,10 @@ declare -A CMD=(
 	[ms_full]="LD_LIBRARY_PATH=$LIBDIR $MB -t T -n $UPAIRS --wait; $MSCMD"
 )
 
-# under_memsight OUT ENV... -- MEMSIGHT_ARGS...: mallocbench (ENV, its
-# arguments) started with --wait, memsight attached to it, then let run;
-# its output in OUT, memsight's in OUT.ms*, and what each of memsight's BPF
+# under_memsight OUT ENV... -- CMD... -- MEMSIGHT_ARGS...: CMD (a bench/
+# workload that takes --wait: prints "ready", starts on a line of input)
+# started with ENV and --wait, memsight attached to it, then let run; its
+# output in OUT, memsight's in OUT.ms*, and what each of memsight's BPF
 # programs ran in OUT.progs ("NAME RUN_CNT RUN_TIME_NS" lines, bpf_stats).
 # Every file is written fresh in the run's own directory and only then
 # copied to OUT*: the shell truncates a background job's output in the
@@ -97,13 +98,15 @@ declare -A CMD=(
 # MIN_ALLOCS (then OUT is emptied: no figure from that run).
 under_memsight() {
 	local out=$1 fd wp mp rc=0 d why= allocs mrc
-	local -a env=()
+	local -a env=() cmd=()
 	shift
 	while [ "$1" != -- ]; do env+=("$1"); shift; done
 	shift
+	while [ "$1" != -- ]; do cmd+=("$1"); shift; done
+	shift
 	d=$(mktemp -d "$TMP/run.XXXXXX")
 	mkfifo "$d/in"
-	env "${env[@]}" "$MB" -t "$T" -n "$N" --wait < "$d/in" > "$d/mb" 2>&1 &
+	env "${env[@]}" "${cmd[@]}" --wait < "$d/in" > "$d/mb" 2>&1 &
 	wp=$!
 	PIDS+=("$wp")
 	exec {fd}> "$d/in"
@@ -144,16 +147,18 @@ run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL
 	detached) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" > "$out" ;;
 	floor) LD_PRELOAD=$LIB MEMSIGHT_SAMPLE_BYTES=$MEAN "$MB" -t "$T" -n "$N" \
 		--attach "$LIB" > "$out" ;;
-	ms_usdt) MIN_ALLOCS=1 under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- ;;
+	ms_usdt) MIN_ALLOCS=1 under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- \
+		"$MB" -t "$T" -n "$N" -- ;;
 	ms_usdt_fp) MIN_ALLOCS=1 under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- \
-		--unwind fp ;;
-	ms_sampled) MIN_ALLOCS=1 N=$UPAIRS under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
-		--sample-bytes "$MEAN" ;;
+		"$MB" -t "$T" -n "$N" -- --unwind fp ;;
+	ms_sampled) MIN_ALLOCS=1 under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
+		"$MB" -t "$T" -n "$UPAIRS" -- --sample-bytes "$MEAN" ;;
 	# every call traps: at least the workload's T * N mallocs
-	ms_full) MIN_ALLOCS=$((T * UPAIRS)) N=$UPAIRS under_memsight "$out" \
-		LD_LIBRARY_PATH="$LIBDIR" -- ;;
+	ms_full) MIN_ALLOCS=$((T * UPAIRS)) under_memsight "$out" LD_LIBRARY_PATH="$LIBDIR" -- \
+		"$MB" -t "$T" -n "$UPAIRS" -- ;;
 	esac
-	sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' "$out" >> "$TMP/$col.$T"
+	sed -n 's/^ns_per_pair=\([0-9.]*\).*/\1/p' "$out" | tee -a "$TMP/$col.$T" |
+		sed "s/^/$ROUND /" >> "$TMP/$col.$T.rounds"
 	sed -n 's/.*probe_hits=\([0-9]*\).*/\1/p' "$out" >> "$TMP/$col.$T.hits"
 	case $col in ms_*)
 		jq -r '.events.allocs // empty' "$out.ms" >> "$TMP/$col.$T.samples"
@@ -164,7 +169,7 @@ run_col() {	# COL THREADS: one run, appends ns/pair (and probe hits) to $TMP/COL
 if part mallocbench; then
 	echo "== libmemsight_sampler.so: ns per malloc+free pair (bench/mallocbench.c, mixed sizes"
 	echo "   16 B..32 KiB), mean $MEAN B, $PAIRS pairs per thread, median of $REPS interleaved runs"
-	for r in $(seq "$REPS"); do
+	for ROUND in $(seq "$REPS"); do
 		"$SC" | sed -n 's/^ns_per_syscall=//p' >> "$TMP/syscall"
 		for t in 1 2; do
 			for col in "${COLS[@]}"; do
@@ -184,6 +189,13 @@ if part mallocbench; then
 		done
 		printf '\n            runs:'
 		for col in "${COLS[@]}"; do printf ' %s %s;' "${NAME[$col]}" "$(minmax < "$TMP/$col.$t")"; done
+		# the median over rounds of (column - alone) of the same round: on a
+		# machine whose load comes and goes, neighbours in time share it
+		printf '\n            paired with alone, median of the rounds:'
+		for col in "${COLS[@]:1}"; do
+			printf ' %s %s;' "${NAME[$col]}" "$(join <(sort "$TMP/alone.$t.rounds") <(sort "$TMP/$col.$t.rounds") |
+				awk '{ printf "%+.1f\n", $3 - $2 }' | median %+.1f)"
+		done
 		printf '\n            probe hits per floor run %s; samples memsight recorded per attached run %s\n' \
 			"$(median < "$TMP/floor.$t.hits")" "$(median < "$TMP/ms_usdt.$t.samples")"
 		# what the attach costs per probe hit: the library's attached path (filter
@@ -228,25 +240,16 @@ fi
 # library (every 8th fault walked). Every fault of a watched process runs
 # ms_fault and ms_rss_stat; what the stride changes is how many walk.
 fault_run() {	# COL: appends ns per fault to $TMP/fault.COL
-	local col=$1 d fp fd
-	local -a env=()
-	d=$(mktemp -d "$TMP/fault.XXXXXX")
-	mkfifo "$d/in"
-	[ "$col" = sampler ] && env=(LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN")
-	env "${env[@]}" "$FB" --wait < "$d/in" > "$d/out" 2>&1 &
-	fp=$!
-	PIDS+=("$fp")
-	exec {fd}> "$d/in"
-	wait_for "$d/out" '^ready' 10 || { exec {fd}>&-; kill "$fp"; wait "$fp"; return 1; }
-	if [ "$col" != alone ] && ! ms_top "$fp" "$d/ms" "$d/mserr" 60; then
-		echo "memsight did not attach to faultbench: $(head -3 "$d/mserr")" >&2
-		exec {fd}>&-; kill "$MP" "$fp"; wait "$MP" "$fp"; return 1
-	fi
-	echo go >&$fd
-	exec {fd}>&-
-	wait "$fp"
-	[ "$col" = alone ] || { kill -INT "$MP"; wait "$MP"; }
-	sed -n 's/^ns_per_fault=\([0-9.]*\).*/\1/p' "$d/out" >> "$TMP/fault.$col"
+	local col=$1 out=$TMP/fault.out
+
+	# faultbench allocates with mmap: no malloc to count (MIN_ALLOCS 0)
+	case $col in
+	alone) "$FB" > "$out" 2>&1 ;;
+	sampler) MIN_ALLOCS=0 under_memsight "$out" LD_PRELOAD="$LIB" MEMSIGHT_SAMPLE_BYTES="$MEAN" -- \
+		"$FB" -- ;;
+	plain) MIN_ALLOCS=0 under_memsight "$out" -- "$FB" -- ;;
+	esac
+	sed -n 's/^ns_per_fault=\([0-9.]*\).*/\1/p' "$out" >> "$TMP/fault.$col"
 }
 if part faults; then
 	FB=$OUT/faultbench

@@ -103,10 +103,10 @@ int BPF_PROG(ms_rss_stat, struct mm_struct *mm, int member)
 	if (!read_rss(mm, r->pages))
 		return 0;
 	total = r->pages[MS_RSS_FILE] + r->pages[MS_RSS_ANON] + r->pages[MS_RSS_SHMEM];
-	r->ts_ns = bpf_ktime_get_ns();
+	/* the clock read only for a new peak: most changes are not one */
 	if (total > r->peak_pages) {
 		r->peak_pages = total;
-		r->peak_ns = r->ts_ns;
+		r->peak_ns = bpf_ktime_get_ns();
 	}
 	r->updates++;
 	return 0;

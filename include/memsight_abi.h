@@ -323,7 +323,6 @@ struct ms_rss {
 	__s64 pages[MS_RSS__MAX];
 	__s64 peak_pages;	/* max of file + anon + shmem since attach (or exec) */
 	__u64 updates;
-	__u64 ts_ns;		/* last change */
 	__u64 peak_ns;		/* when peak_pages was reached (bpf_ktime_get_ns) */
 };
 
@@ -395,7 +394,7 @@ MS_STATIC_ASSERT(sizeof(struct ms_pid_cfg) == 64, "ms_pid_cfg ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_key) == 8, "ms_stack_key ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_stack_val) == 8 + 8 * MS_MAX_STACK_DEPTH, "ms_stack_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_event) == 304, "ms_event ABI");
-MS_STATIC_ASSERT(sizeof(struct ms_rss) == 64, "ms_rss ABI");
+MS_STATIC_ASSERT(sizeof(struct ms_rss) == 56, "ms_rss ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_proc_stats) == 40, "ms_proc_stats ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_kptr_val) == 16, "ms_kptr_val ABI");
 MS_STATIC_ASSERT(sizeof(struct ms_ustack_hdr) == 88, "ms_ustack_hdr ABI");
