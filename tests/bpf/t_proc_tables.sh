@@ -58,8 +58,15 @@ full=$(jq .events.process_table_full "$TMP/t.json")
 echo "rss entries: $(bpftool map dump id "$RSS_ID" -j | jq length), target's rss: $(jq -c .rss "$TMP/t.json")"
 check "rss table full: the lost inserts are counted in JSON ($full)" \
 	"$([ "${full:-0}" -gt 0 ] 2>/dev/null && echo yes)" yes
-check_cmd "rss table full: /metrics counts it" \
-	bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qE '^memsight_lost_events_total\\{reason=\"process_table_full\"\\} [1-9]'"
+# /metrics serves the snapshot memsightd publishes every snapshot_interval_s
+# (1 s here): the last one may predate the faults (CI: one ran right after
+# "done" and saw 0); a later one must count them
+metric_full() {
+	curl -sf "http://127.0.0.1:$MPORT/metrics" |
+		grep -qE '^memsight_lost_events_total\{reason="process_table_full"\} [1-9]'
+}
+for _ in $(seq 20); do metric_full && break; sleep 0.5; done
+check_cmd "rss table full: /metrics counts it" metric_full
 "$MS" top "$TPID" -n 1 > "$TMP/top.txt"
 check_cmd "rss table full: top warns" grep -q 'found the per-process tables full' "$TMP/top.txt"
 check_cmd "daemon alive" kill -0 "$DPID"
