@@ -127,6 +127,17 @@ static struct agg *find_agg(struct aggs *a, const struct ms_agg_key *key)
 	return NULL;
 }
 
+/* The aggregate a live allocation (k, v) counts in: NULL when a holds none. */
+static struct agg *live_agg(struct ms_session *s, struct aggs *a, const struct ms_live_key *k,
+			    const struct ms_live_val *v)
+{
+	struct ms_agg_key ak = { .tgid = k->tgid, .gen = k->gen, .kind = v->kind,
+				 .period = v->period };
+
+	ak.stack_id = ms_session__resolve_stack(s, v->stack_id);
+	return find_agg(a, &ak);
+}
+
 struct ages_ctx {
 	struct ms_session *s;
 	uint32_t tgid, gen;
@@ -138,14 +149,11 @@ static int note_age(const void *key, const void *val, void *ctx)
 	const struct ms_live_key *k = key;
 	const struct ms_live_val *v = val;
 	struct ages_ctx *c = ctx;
-	struct ms_agg_key ak = { .tgid = k->tgid, .gen = k->gen, .kind = v->kind,
-				 .period = v->period };
 	struct agg *g;
 
 	if (k->tgid != c->tgid || k->gen != c->gen)
 		return 0;
-	ak.stack_id = ms_session__resolve_stack(c->s, v->stack_id);
-	g = find_agg(c->a, &ak);
+	g = live_agg(c->s, c->a, k, v);
 	if (g && (!g->oldest_ts || v->ts_ns < g->oldest_ts))
 		g->oldest_ts = v->ts_ns;
 	return 0;
@@ -183,16 +191,12 @@ static int apply_pending_frees(struct ms_session *s, const struct ms_target *t, 
 		struct ms_live_key lk = { .tgid = t->pid, .gen = t->gen,
 					  .addr = MEMSIGHT_SAMPLER_RECORD_PTR(recs[i]) };
 		struct ms_live_val lv;
-		struct ms_agg_key ak = { .tgid = t->pid, .gen = t->gen };
 		struct agg *g;
 
 		if (!recs[i] || bpf_map_lookup_elem(fd, &lk, &lv) ||
 		    lv.tag != MEMSIGHT_SAMPLER_RECORD_TAG(recs[i]))
 			continue;
-		ak.kind = lv.kind;
-		ak.period = lv.period;
-		ak.stack_id = ms_session__resolve_stack(s, lv.stack_id);
-		g = find_agg(a, &ak);
+		g = live_agg(s, a, &lk, &lv);
 		if (!g)
 			continue;
 		g->v.free_bytes += lv.size;
